@@ -1,0 +1,45 @@
+"""The ``kraken-proto`` command: a thin dispatcher over subcommand modules.
+
+Each subcommand lives in its own module exposing ``configure(parser)`` and ``run(args) -> int``;
+only the chosen one is imported, so ``kraken-proto sign`` never loads trio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("kraken_proto.adapters.demo", "run a scripted trading session against the simulator"),
+    "sign": ("kraken_proto.adapters.sign_cli", "print the API-Sign value for a request"),
+    "simulator": ("kraken_proto.adapters.simulator.cli", "serve a local Kraken v1 simulator"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: kraken-proto COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    name = args[0]
+    if name not in COMMANDS:
+        print(f"kraken-proto: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"kraken-proto {name}", description=COMMANDS[name][1])
+    module.configure(parser)
+    code: int = module.run(parser.parse_args(args[1:]))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
