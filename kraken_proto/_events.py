@@ -74,7 +74,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
 # --- control events (tagged by their "event" field) -------------------------------------
 
 
-class SystemStatus(Event, tag_field="event", tag="systemStatus"):
+class SystemStatus(Event, frozen=True, kw_only=True, tag_field="event", tag="systemStatus"):
     """Trading engine status, sent on connect and on every change."""
 
     status: str
@@ -82,17 +82,17 @@ class SystemStatus(Event, tag_field="event", tag="systemStatus"):
     version: str | None = None
 
 
-class Heartbeat(Event, tag_field="event", tag="heartbeat"):
+class Heartbeat(Event, frozen=True, kw_only=True, tag_field="event", tag="heartbeat"):
     """Sent about once a second while subscribed and otherwise idle."""
 
 
-class Pong(Event, tag_field="event", tag="pong"):
+class Pong(Event, frozen=True, kw_only=True, tag_field="event", tag="pong"):
     """Answer to a ``Ping``; ``reqid`` echoes the ping's."""
 
     reqid: int | None = None
 
 
-class StatusEvent(Event, tag_field="event"):
+class StatusEvent(Event, frozen=True, kw_only=True, tag_field="event"):
     """Common shape of replies that carry ``status`` ("ok"/"error") and an optional error."""
 
     status: str
@@ -121,7 +121,7 @@ class SubscriptionInfo(msgspec.Struct, frozen=True, kw_only=True):
     rebased: bool | None = None
 
 
-class SubscriptionStatus(StatusEvent, tag="subscriptionStatus"):
+class SubscriptionStatus(StatusEvent, frozen=True, kw_only=True, tag="subscriptionStatus"):
     """Reply to subscribe/unsubscribe. ``status`` is subscribed, unsubscribed or error.
 
     Kraken also uses this event for request-level errors (``Event(s) not found``), in which
@@ -137,7 +137,7 @@ class SubscriptionStatus(StatusEvent, tag="subscriptionStatus"):
         return self.status in ("subscribed", "unsubscribed", "ok") and self.error_message is None
 
 
-class AddOrderStatus(StatusEvent, tag="addOrderStatus"):
+class AddOrderStatus(StatusEvent, frozen=True, kw_only=True, tag="addOrderStatus"):
     """Reply to ``addOrder``: the new ``txid`` and a ``descr`` summary, or an error."""
 
     txid: str | None = None
@@ -145,7 +145,7 @@ class AddOrderStatus(StatusEvent, tag="addOrderStatus"):
     cl_ord_id: str | None = None
 
 
-class EditOrderStatus(StatusEvent, tag="editOrderStatus"):
+class EditOrderStatus(StatusEvent, frozen=True, kw_only=True, tag="editOrderStatus"):
     """Reply to ``editOrder``: the replacement ``txid`` and the ``originaltxid``."""
 
     txid: str | None = None
@@ -153,7 +153,7 @@ class EditOrderStatus(StatusEvent, tag="editOrderStatus"):
     descr: str | None = None
 
 
-class AmendOrderStatus(StatusEvent, tag="amendOrderStatus"):
+class AmendOrderStatus(StatusEvent, frozen=True, kw_only=True, tag="amendOrderStatus"):
     """Reply to ``amendOrder``: ``amend_id`` and the order's ``txid``/``cl_ord_id``."""
 
     amend_id: str | None = None
@@ -161,24 +161,24 @@ class AmendOrderStatus(StatusEvent, tag="amendOrderStatus"):
     cl_ord_id: str | None = None
 
 
-class CancelOrderStatus(StatusEvent, tag="cancelOrderStatus"):
+class CancelOrderStatus(StatusEvent, frozen=True, kw_only=True, tag="cancelOrderStatus"):
     """One reply per id of a ``cancelOrder``; Kraken does not echo which id it was."""
 
 
-class CancelAllStatus(StatusEvent, tag="cancelAllStatus"):
+class CancelAllStatus(StatusEvent, frozen=True, kw_only=True, tag="cancelAllStatus"):
     """Reply to ``cancelAll`` with the number of orders cancelled."""
 
     count: int | None = None
 
 
-class CancelAllOrdersAfterStatus(StatusEvent, tag="cancelAllOrdersAfterStatus"):
+class CancelAllOrdersAfterStatus(StatusEvent, frozen=True, kw_only=True, tag="cancelAllOrdersAfterStatus"):
     """Reply to ``cancelAllOrdersAfter``. ``trigger_time`` is ``"0"`` when disarmed."""
 
     current_time: str | None = msgspec.field(name="currentTime", default=None)
     trigger_time: str | None = msgspec.field(name="triggerTime", default=None)
 
 
-class ErrorEvent(Event, tag_field="event", tag="error"):
+class ErrorEvent(Event, frozen=True, kw_only=True, tag_field="event", tag="error"):
     """A request-level error (``event: "error"``) such as ``Exceeded msg rate``.
 
     ``reqid`` is what the server echoed, which may be a non-integer the client sent.
@@ -194,7 +194,7 @@ class ErrorEvent(Event, tag_field="event", tag="error"):
         return None if self.error_message is None else KrakenError.parse(self.error_message)
 
 
-class PingStatus(ErrorEvent, tag="pingStatus"):
+class PingStatus(ErrorEvent, frozen=True, kw_only=True, tag="pingStatus"):
     """Error reply to a malformed ping (``event: "pingStatus"``)."""
 
 
@@ -286,7 +286,7 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit
 # --- channel events ---------------------------------------------------------------------------
 
 
-class OwnTrades(Event):
+class OwnTrades(Event, frozen=True, kw_only=True):
     """An ownTrades frame: ``(trade_id, Trade)`` pairs in wire order.
 
     ``sequence`` is the per-subscription counter (1 = snapshot), or ``None`` when the frame
@@ -299,7 +299,7 @@ class OwnTrades(Event):
     channel_name: ClassVar[str] = "ownTrades"
 
 
-class OpenOrders(Event):
+class OpenOrders(Event, frozen=True, kw_only=True):
     """An openOrders frame: ``(order_id, OrderRecord)`` pairs in wire order.
 
     The same id may appear twice in one frame; apply entries in order.
@@ -311,7 +311,7 @@ class OpenOrders(Event):
     channel_name: ClassVar[str] = "openOrders"
 
 
-class UnknownMessage(Event):
+class UnknownMessage(Event, frozen=True, kw_only=True):
     """Valid JSON that is not a Kraken v1 private message this library knows.
 
     Returned instead of raising, so new Kraken events never crash a client. ``data`` is the

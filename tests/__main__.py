@@ -27,8 +27,14 @@ def main(argv: list[str]) -> int:
     for pattern, minimum in GATES:
         print(f"== coverage gate: {pattern} >= {minimum}%", flush=True)
         gate = subprocess.run(
-            [*python, "-m", "coverage", "report", f"--include={pattern}",
-             f"--fail-under={minimum}"],
+            [
+                *python,
+                "-m",
+                "coverage",
+                "report",
+                f"--include={pattern}",
+                f"--fail-under={minimum}",
+            ],
             cwd=ROOT,
             check=False,
         )
