@@ -1,16 +1,20 @@
 """``decode``: one Kraken v1 frame in, one typed event out. Stateless; the hot path.
 
-The fast path is a single typed msgspec decode of the whole frame (control events are a
-union tagged by ``"event"``; channel frames come back as raw slices and each part is decoded
-with its own typed decoder). Anything the fast path rejects goes through a slow, careful path
-that tolerates Kraken's known looseness (``""`` for an absent number, a numeric string
-``count``, a non-integer ``reqid`` echoed in an error), returns ``UnknownMessage`` for valid
-JSON it does not recognise, and otherwise raises ``RemoteProtocolError`` naming the JSON path.
+The fast path is a single typed msgspec decode of the whole frame: control events are a union
+tagged by ``"event"``, and a channel frame (``[payload, "openOrders", {"sequence": N}]``) is
+recognised by peeking at the channel name near its end and decoded in one pass into its records.
+Anything the fast path rejects goes through a slow, careful path that tolerates Kraken's known
+looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
+echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
+otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events for
+every frame the fast path accepts.
 """
 
 from __future__ import annotations
 
-from typing import Any, Union
+import re
+from decimal import Decimal
+from typing import Any, Literal, Union
 
 import msgspec
 
@@ -60,72 +64,118 @@ _EVENT_BY_NAME: dict[str, type[Event]] = {
 }
 
 
-class _Sequence(msgspec.Struct, frozen=True):
+class _Sequence(msgspec.Struct, frozen=True, gc=False):
     sequence: int | None = None
 
 
-_frame_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-    Union[(*_TAGGED_EVENTS, list[msgspec.Raw])]  # type: ignore[valid-type]  # noqa: UP007
+_NO_SEQUENCE = _Sequence()
+
+
+class _OpenOrdersFrame(msgspec.Struct, array_like=True, gc=False):
+    payload: list[dict[str, OrderRecord]]
+    channel: Literal["openOrders"]
+    # Absent in frames from very old service versions: ``[[...], "openOrders"]``.
+    meta: _Sequence = _NO_SEQUENCE
+
+
+class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
+    payload: list[dict[str, Trade]]
+    channel: Literal["ownTrades"]
+    meta: _Sequence = _NO_SEQUENCE
+
+
+_event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_TAGGED_EVENTS]  # noqa: UP007
 )
-_name_decoder = msgspec.json.Decoder(str)
-_sequence_decoder = msgspec.json.Decoder(_Sequence)
-_trades_decoder = msgspec.json.Decoder(list[dict[str, Trade]])
-_orders_decoder = msgspec.json.Decoder(list[dict[str, OrderRecord]])
+_open_orders_decoder = msgspec.json.Decoder(_OpenOrdersFrame)
+_own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame)
+# The slow path parses numbers with a fraction or exponent as Decimal, keeping their digits.
+_untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+
+# The channel name sits in the last few dozen characters of a channel frame
+# (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
+_TAIL = 64
+# Searched with ``rfind(name, -_TAIL)``: much cheaper than ``name in frame[-_TAIL:]``.
+_BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES = b'"openOrders"', b'"ownTrades"'
+_TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES = '"openOrders"', '"ownTrades"'
 
 _CHANNEL_RECORD: dict[str, type[msgspec.Struct]] = {"ownTrades": Trade, "openOrders": OrderRecord}
+_COUNT = re.compile(r"[0-9]{1,20}")
+_popitem = dict.popitem
 
 
-def _decimal_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+def _non_text_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """Wire names of the fields that cannot hold a string (numbers, booleans, objects)."""
     info = msgspec.inspect.type_info(struct)
     names = set()
     for field in info.fields:  # type: ignore[attr-defined]
         types = getattr(field.type, "types", (field.type,))
-        if any(isinstance(t, msgspec.inspect.DecimalType) for t in types):
+        if not any(isinstance(t, msgspec.inspect.StrType) for t in types):
             names.add(field.encode_name)
     return frozenset(names)
 
 
-_DECIMAL_FIELDS: dict[str, frozenset[str]] = {
-    "ownTrades": _decimal_fields(Trade),
-    "openOrders": _decimal_fields(OrderRecord),
+_NON_TEXT_FIELDS: dict[str, frozenset[str]] = {
+    "ownTrades": _non_text_fields(Trade),
+    "openOrders": _non_text_fields(OrderRecord),
 }
-_NESTED_DECIMAL_FIELDS: dict[str, frozenset[str]] = {
-    "descr": _decimal_fields(OrderDescr),
-    "contingent": _decimal_fields(Contingent),
+_NESTED_NON_TEXT_FIELDS: dict[str, frozenset[str]] = {
+    "descr": _non_text_fields(OrderDescr),
+    "contingent": _non_text_fields(Contingent),
 }
 
 
 def decode(frame: str | bytes) -> Event:
     """Decode one complete WebSocket text message from Kraken into a typed event.
 
-    Returns an ``Event`` (``UnknownMessage`` for valid JSON this library does not know).
-    Raises ``RemoteProtocolError`` naming what was wrong, and nothing else, for any input.
+    ``frame`` is the message as ``str`` or UTF-8 ``bytes``. Returns an ``Event``:
+    ``UnknownMessage`` for valid JSON that is not a Kraken v1 private message this library
+    knows. Raises ``RemoteProtocolError`` naming what was wrong, and nothing else, for any
+    input whatsoever. Stateless: the same frame always gives an equal event.
     """
-    try:
-        message = _frame_decoder.decode(frame)
-    except (msgspec.DecodeError, TypeError, UnicodeError, RecursionError):
+    kind = type(frame)
+    open_orders: Any
+    own_trades: Any
+    if kind is bytes:
+        open_orders, own_trades = _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES
+    elif kind is str:
+        open_orders, own_trades = _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES
+    else:
         return _decode_carefully(frame)
-    if type(message) is not list:
-        return message  # type: ignore[no-any-return]
-    parts: list[msgspec.Raw] = message
-    if len(parts) == 3:
-        try:
-            name = _name_decoder.decode(parts[1])
-            sequence = _sequence_decoder.decode(parts[2]).sequence
-            if name == "openOrders":
-                orders = _orders_decoder.decode(parts[0])
-                return OpenOrders(
-                    orders=tuple([item for entry in orders for item in entry.items()]),
-                    sequence=sequence,
-                )
-            if name == "ownTrades":
-                trades = _trades_decoder.decode(parts[0])
-                return OwnTrades(
-                    trades=tuple([item for entry in trades for item in entry.items()]),
-                    sequence=sequence,
-                )
-        except msgspec.DecodeError:
-            pass
+    try:
+        if frame.rfind(open_orders, -_TAIL) > 0:
+            orders = _open_orders_decoder.decode(frame)
+            entries = orders.payload
+            # Each entry is a one-key object {id: record}: popitem yields the pair directly.
+            # An empty entry raises KeyError, and one with several keys is left non-empty;
+            # both rare shapes take the careful path, which keeps every pair in order.
+            pairs: tuple[tuple[str, OrderRecord], ...]
+            if len(entries) == 1:  # most updates: skip the map/any machinery
+                entry = entries[0]
+                pairs = (entry.popitem(),)
+                if not entry:
+                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+            else:
+                pairs = tuple(map(_popitem, entries))
+                if not any(entries):
+                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+        elif frame.rfind(own_trades, -_TAIL) > 0:
+            trades = _own_trades_decoder.decode(frame)
+            trade_entries = trades.payload
+            trade_pairs: tuple[tuple[str, Trade], ...]
+            if len(trade_entries) == 1:
+                trade_entry = trade_entries[0]
+                trade_pairs = (trade_entry.popitem(),)
+                if not trade_entry:
+                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+            else:
+                trade_pairs = tuple(map(_popitem, trade_entries))
+                if not any(trade_entries):
+                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+        else:
+            return _event_decoder.decode(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError):
+        pass
     return _decode_carefully(frame)
 
 
@@ -134,31 +184,41 @@ def _decode_carefully(frame: object) -> Event:
     if not isinstance(frame, str | bytes | bytearray | memoryview):
         raise RemoteProtocolError(f"frame must be str or bytes, got {type(frame).__name__}")
     try:
-        data = msgspec.json.decode(frame)
+        data = _untyped_decoder.decode(frame)
     except msgspec.DecodeError as exc:
-        raise RemoteProtocolError(f"frame is not valid JSON: {exc}") from None
+        raise RemoteProtocolError(f"frame is not JSON this decoder accepts: {exc}") from None
     except UnicodeError:
         raise RemoteProtocolError("frame is not valid UTF-8 text") from None
     except RecursionError:
         raise RemoteProtocolError("frame is nested too deeply") from None
-    if isinstance(data, dict):
+    except ArithmeticError:  # decimal.InvalidOperation from float_hook: exponent beyond limits
+        raise RemoteProtocolError("frame holds a number too large to represent") from None
+    if type(data) is dict:
         return _event_from_object(data)
-    if isinstance(data, list) and len(data) in (2, 3) and data[1] in _CHANNEL_RECORD:
+    if (
+        type(data) is list
+        and len(data) >= 2
+        and type(data[1]) is str
+        and data[1] in _CHANNEL_RECORD
+    ):
         return _channel_from_array(data)
     return UnknownMessage(data=data)
 
 
 def _event_from_object(data: dict[str, Any]) -> Event:
     name = data.get("event")
-    cls = _EVENT_BY_NAME.get(name) if isinstance(name, str) else None
+    cls = _EVENT_BY_NAME.get(name) if type(name) is str else None
     if cls is None:
         return UnknownMessage(data=data)
     reqid = data.get("reqid")
     # A reqid the server could not parse is echoed back as sent; it cannot be one of ours.
-    if cls not in (ErrorEvent, PingStatus) and not (reqid is None or type(reqid) is int):
+    # Error events keep a string one (it names the bad request); anything else is dropped.
+    if not (reqid is None or type(reqid) is int) and (
+        cls not in (ErrorEvent, PingStatus) or type(reqid) is not str
+    ):
         data["reqid"] = None
     count = data.get("count")
-    if cls is CancelAllStatus and isinstance(count, str) and count.isdigit():
+    if cls is CancelAllStatus and type(count) is str and _COUNT.fullmatch(count):
         data["count"] = int(count)
     try:
         return msgspec.convert(data, cls)
@@ -169,41 +229,50 @@ def _event_from_object(data: dict[str, Any]) -> Event:
 def _channel_from_array(data: list[Any]) -> Event:
     channel: str = data[1]
     sequence: int | None = None
-    if len(data) == 3:
+    # Elements after the third are ignored like unknown fields (as the fast path does).
+    if len(data) >= 3:
         try:
             sequence = msgspec.convert(data[2], _Sequence).sequence
         except msgspec.ValidationError as exc:
-            raise RemoteProtocolError(f"malformed {channel} frame at $[2]: {exc}") from None
+            raise RemoteProtocolError(
+                f"malformed {channel} frame: {_at_path(exc, '$[2]')}"
+            ) from None
     payload = data[0]
-    if not isinstance(payload, list):
+    if type(payload) is not list:
         raise RemoteProtocolError(f"malformed {channel} frame: $[0] must be an array")
     record_type = _CHANNEL_RECORD[channel]
-    decimals = _DECIMAL_FIELDS[channel]
+    non_text = _NON_TEXT_FIELDS[channel]
     items: list[tuple[str, Any]] = []
     for index, entry in enumerate(payload):
-        if not isinstance(entry, dict):
+        if type(entry) is not dict:
             raise RemoteProtocolError(f"malformed {channel} frame: $[0][{index}] must be an object")
         for key, record in entry.items():
-            path = f"$[0][{index}][{key!r}]"
-            if isinstance(record, dict):
-                _blank_to_none(record, decimals)
-                for nested, nested_decimals in _NESTED_DECIMAL_FIELDS.items():
-                    if isinstance(record.get(nested), dict):
-                        _blank_to_none(record[nested], nested_decimals)
+            if type(record) is dict:
+                _blank_to_none(record, non_text)
+                for nested, nested_non_text in _NESTED_NON_TEXT_FIELDS.items():
+                    if type(record.get(nested)) is dict:
+                        _blank_to_none(record[nested], nested_non_text)
             try:
                 items.append((key, msgspec.convert(record, record_type)))
             except msgspec.ValidationError as exc:
-                detail = str(exc).replace("`$", f"`{path}")
-                if "`" not in detail:
-                    detail = f"{detail} - at `{path}`"
-                raise RemoteProtocolError(f"malformed {channel} frame: {detail}") from None
+                raise RemoteProtocolError(
+                    f"malformed {channel} frame: {_at_path(exc, f'$[0][{index}][{key!r}]')}"
+                ) from None
     if channel == "ownTrades":
         return OwnTrades(trades=tuple(items), sequence=sequence)
     return OpenOrders(orders=tuple(items), sequence=sequence)
 
 
-def _blank_to_none(record: dict[str, Any], decimals: frozenset[str]) -> None:
+def _blank_to_none(record: dict[str, Any], non_text: frozenset[str]) -> None:
     """Kraken sometimes sends ``""`` for a number it has no value for: that means absent."""
-    for name in decimals:
+    for name in non_text:
         if record.get(name) == "":
             record[name] = None
+
+
+def _at_path(error: msgspec.ValidationError, path: str) -> str:
+    """Rewrite msgspec's error so its JSON path starts at ``path`` in the whole frame."""
+    message = str(error)
+    if "`$" in message:
+        return message.replace("`$", f"`{path}", 1)
+    return f"{message} - at `{path}`"

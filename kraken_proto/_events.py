@@ -4,7 +4,8 @@ Record fields (trades, orders, ``descr``) carry Kraken's wire names. Envelope fi
 Python names mapped from the wire (``connectionID`` -> ``connection_id``,
 ``errorMessage`` -> ``error_message``, ``channelName`` -> ``channel_name``).
 Every money, volume and timestamp field is a ``Decimal`` holding exactly the digits Kraken
-sent. Fields that Kraken sometimes leaves out, sends as ``null`` or as ``""`` are ``None``.
+sent. Fields that Kraken sometimes leaves out or sends as ``null`` are ``None``; so is a
+number, boolean or object field sent as ``""`` (a text field sent as ``""`` stays ``""``).
 Unknown extra fields are ignored, so new Kraken fields never break decoding.
 """
 
@@ -171,7 +172,9 @@ class CancelAllStatus(StatusEvent, frozen=True, kw_only=True, tag="cancelAllStat
     count: int | None = None
 
 
-class CancelAllOrdersAfterStatus(StatusEvent, frozen=True, kw_only=True, tag="cancelAllOrdersAfterStatus"):
+class CancelAllOrdersAfterStatus(
+    StatusEvent, frozen=True, kw_only=True, tag="cancelAllOrdersAfterStatus"
+):
     """Reply to ``cancelAllOrdersAfter``. ``trigger_time`` is ``"0"`` when disarmed."""
 
     current_time: str | None = msgspec.field(name="currentTime", default=None)
@@ -181,7 +184,8 @@ class CancelAllOrdersAfterStatus(StatusEvent, frozen=True, kw_only=True, tag="ca
 class ErrorEvent(Event, frozen=True, kw_only=True, tag_field="event", tag="error"):
     """A request-level error (``event: "error"``) such as ``Exceeded msg rate``.
 
-    ``reqid`` is what the server echoed, which may be a non-integer the client sent.
+    ``reqid`` is what the server echoed: an int, or the string a client sent in its place
+    (another non-integer shape becomes ``None``).
     """
 
     error_message: str | None = msgspec.field(name="errorMessage", default=None)

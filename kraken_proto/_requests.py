@@ -96,7 +96,10 @@ _PRICE_RULES: dict[str, tuple[str, str]] = {
     "stop-loss-and-limit": ("required", "required"),
 }
 
-_RELATIVE_PRICE = re.compile(r"[+\-#]?[0-9]+(\.[0-9]+)?%?")
+_RELATIVE_PRICE = re.compile(r"([+\-#])[0-9]+(\.[0-9]+)?%?")
+# Kraken's "#" (direction-dependent offset) is documented for the primary price only.
+_PRIMARY_PREFIXES = "+-#"
+_SECONDARY_PREFIXES = "+-"
 _SCHEDULE = re.compile(r"\+?[0-9]+")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+\-][0-9]{2}:[0-9]{2})"
@@ -147,23 +150,28 @@ def _decimal(name: str, value: object) -> Decimal:
     return number
 
 
-def _price(name: str, value: object, *, relative: bool) -> Price:
-    """A Decimal price, or (when ``relative``) a relative-price string like ``+1.5%``."""
+def _price(name: str, value: object, *, prefixes: str) -> Price:
+    """A Decimal price, or a relative-price string: a prefix from ``prefixes``, digits, ``%``?"""
     if isinstance(value, str):
-        if not relative:
-            raise _fail(name, "must be a decimal.Decimal; relative prices are not allowed here")
-        if not _RELATIVE_PRICE.fullmatch(value) or value[0] not in "+-#" and value[-1] != "%":
+        match = _RELATIVE_PRICE.fullmatch(value)
+        if match is None or match[1] not in prefixes:
             raise _fail(
                 name,
-                "a string price must be relative: a +, - or # prefix and/or a % suffix "
-                "(pass absolute prices as decimal.Decimal)",
+                f"a string price must be relative: one of {', '.join(prefixes)} as prefix, "
+                "digits, optional % suffix, e.g. '+1.5%' (pass absolute prices as "
+                "decimal.Decimal)",
             )
         return value
     return _decimal(name, value)
 
 
-def _optional_price(name: str, value: object, *, relative: bool) -> Price | None:
-    return None if value is None else _price(name, value, relative=relative)
+def _optional_price(name: str, value: object, *, prefixes: str) -> Price | None:
+    return None if value is None else _price(name, value, prefixes=prefixes)
+
+
+def _check_choice(name: str, value: object, choices: frozenset[str]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise _fail(name, f"must be one of {', '.join(sorted(choices))}, got {value!r}")
 
 
 def _optional_decimal(name: str, value: object) -> Decimal | None:
@@ -182,7 +190,8 @@ def _schedule(name: str, value: object) -> ScheduleTime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise _fail(name, f"must be 0, '+<seconds>' or a unix timestamp, not {_type_name(value)}")
-    if isinstance(value, int) and value < 0 or not _SCHEDULE.fullmatch(str(value)):
+    # A negative int fails the pattern too: str(-5) is "-5".
+    if not _SCHEDULE.fullmatch(str(value)):
         raise _fail(name, f"must be 0, '+<seconds>' or a unix timestamp, got {value!r}")
     return value
 
@@ -196,9 +205,7 @@ def _cl_ord_id(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise _fail(name, f"must be a str, not {_type_name(value)}")
     if not (_UUID.fullmatch(value) or _HEX32.fullmatch(value) or _PRINTABLE_ASCII.fullmatch(value)):
-        raise _fail(
-            name, "must be a UUID, 32 hex digits, or at most 18 printable ASCII characters"
-        )
+        raise _fail(name, "must be a UUID, 32 hex digits, or at most 18 printable ASCII characters")
 
 
 def _flags(name: str, value: object) -> frozenset[str]:
@@ -209,8 +216,10 @@ def _flags(name: str, value: object) -> frozenset[str]:
     else:
         raise _fail(name, f"must be a set of flags, not {_type_name(value)}")
     for item in items:
-        if item not in ORDER_FLAGS:
-            raise _fail(name, f"unknown flag {item!r}; known flags: {', '.join(sorted(ORDER_FLAGS))}")
+        if not isinstance(item, str) or item not in ORDER_FLAGS:
+            raise _fail(
+                name, f"unknown flag {item!r}; known flags: {', '.join(sorted(ORDER_FLAGS))}"
+            )
     flags = frozenset(str(item) for item in items)
     if {"fcib", "fciq"} <= flags:
         raise _fail(name, "fcib and fciq are mutually exclusive")
@@ -296,8 +305,7 @@ class Subscribe(Request):
     rebased: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.name not in CHANNELS:
-            raise _fail("name", f"must be 'ownTrades' or 'openOrders', got {self.name!r}")
+        _check_choice("name", self.name, CHANNELS)
         for option in ("snapshot", "consolidate_taker", "ratecounter", "rebased"):
             _check_bool(option, getattr(self, option))
         if self.name == "openOrders":
@@ -323,8 +331,7 @@ class Unsubscribe(Request):
     name: Channel
 
     def __post_init__(self) -> None:
-        if self.name not in CHANNELS:
-            raise _fail("name", f"must be 'ownTrades' or 'openOrders', got {self.name!r}")
+        _check_choice("name", self.name, CHANNELS)
 
     def _subscription(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -332,14 +339,18 @@ class Unsubscribe(Request):
 
 def _check_prices(prefix: str, ordertype: str, price: Price | None, price2: Price | None) -> None:
     price_rule, price2_rule = _PRICE_RULES[ordertype]
-    for name, value, rule in ((f"{prefix}price", price, price_rule),
-                              (f"{prefix}price2", price2, price2_rule)):
+    for name, value, rule in (
+        (f"{prefix}price", price, price_rule),
+        (f"{prefix}price2", price2, price2_rule),
+    ):
         if rule == "none" and value is not None:
             raise _fail(name, f"is not used by {ordertype} orders")
         if rule in ("required", "rel+") and value is None:
             raise _fail(name, f"is required for {ordertype} orders")
         if rule == "rel+" and not (isinstance(value, str) and value.startswith("+")):
-            raise _fail(name, f"{ordertype} orders need a relative offset with a + prefix, e.g. '+50'")
+            raise _fail(
+                name, f"{ordertype} orders need a relative offset with a + prefix, e.g. '+50'"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -347,7 +358,9 @@ class AddOrder(Request):
     """Place an order (``addOrder``). Field names are Kraken's; ``close_*`` are ``close[...]``.
 
     ``userref`` (signed 32-bit) and ``cl_ord_id`` are mutually exclusive. ``validate=True``
-    asks Kraken to check the order without placing it.
+    asks Kraken to check the order without placing it. ``price`` and ``close_price`` may be
+    relative strings with a ``+``, ``-`` or ``#`` prefix and an optional ``%`` suffix;
+    ``price2`` and ``close_price2`` allow ``+`` and ``-`` only. Trailing stops need ``+``.
     """
 
     event: ClassVar[str] = "addOrder"
@@ -376,17 +389,18 @@ class AddOrder(Request):
     close_price2: Price | None = None
 
     def __post_init__(self) -> None:
-        if self.ordertype not in ORDER_TYPES:
-            raise _fail("ordertype", f"unknown order type {self.ordertype!r}")
+        _check_choice("ordertype", self.ordertype, ORDER_TYPES)
         if self.type not in ("buy", "sell"):
             raise _fail("type", f"must be 'buy' or 'sell', got {self.type!r}")
         _check_text("pair", self.pair)
         _set(self, "volume", _decimal("volume", self.volume))
-        _set(self, "price", _optional_price("price", self.price, relative=True))
-        _set(self, "price2", _optional_price("price2", self.price2, relative=True))
+        _set(self, "price", _optional_price("price", self.price, prefixes=_PRIMARY_PREFIXES))
+        _set(self, "price2", _optional_price("price2", self.price2, prefixes=_SECONDARY_PREFIXES))
         _check_prices("", self.ordertype, self.price, self.price2)
         if self.leverage is not None and (
-            isinstance(self.leverage, bool) or not isinstance(self.leverage, int) or self.leverage < 1
+            isinstance(self.leverage, bool)
+            or not isinstance(self.leverage, int)
+            or self.leverage < 1
         ):
             raise _fail("leverage", f"must be a whole number >= 1, got {self.leverage!r}")
         for option in ("margin", "reduce_only", "validate"):
@@ -403,25 +417,34 @@ class AddOrder(Request):
             _cl_ord_id("cl_ord_id", self.cl_ord_id)
             if self.userref is not None:
                 raise _fail("cl_ord_id", "userref and cl_ord_id are mutually exclusive")
-        if self.timeinforce is not None and self.timeinforce not in TIME_IN_FORCE:
-            raise _fail("timeinforce", f"must be GTC, GTD or IOC, got {self.timeinforce!r}")
+        if self.timeinforce is not None:
+            _check_choice("timeinforce", self.timeinforce, TIME_IN_FORCE)
         if self.timeinforce == "GTD" and self.expiretm in (None, 0, "0"):
             raise _fail("expiretm", "GTD orders need an expiry time")
-        if self.stp_type is not None and self.stp_type not in STP_TYPES:
-            raise _fail("stp_type", f"must be one of {', '.join(sorted(STP_TYPES))}")
+        if self.stp_type is not None:
+            _check_choice("stp_type", self.stp_type, STP_TYPES)
         if self.sender_sub_id is not None:
             _check_text("sender_sub_id", self.sender_sub_id)
         self._check_close()
 
     def _check_close(self) -> None:
-        _set(self, "close_price", _optional_price("close_price", self.close_price, relative=True))
-        _set(self, "close_price2", _optional_price("close_price2", self.close_price2, relative=True))
+        _set(
+            self,
+            "close_price",
+            _optional_price("close_price", self.close_price, prefixes=_PRIMARY_PREFIXES),
+        )
+        _set(
+            self,
+            "close_price2",
+            _optional_price("close_price2", self.close_price2, prefixes=_SECONDARY_PREFIXES),
+        )
         if self.close_ordertype is None:
             if self.close_price is not None or self.close_price2 is not None:
-                raise _fail("close_ordertype", "is required when close_price or close_price2 is set")
+                raise _fail(
+                    "close_ordertype", "is required when close_price or close_price2 is set"
+                )
             return
-        if self.close_ordertype not in CLOSE_ORDER_TYPES:
-            raise _fail("close_ordertype", f"unknown close order type {self.close_ordertype!r}")
+        _check_choice("close_ordertype", self.close_ordertype, CLOSE_ORDER_TYPES)
         _check_prices("close_", self.close_ordertype, self.close_price, self.close_price2)
 
     def _fields(self) -> dict[str, Any]:
@@ -451,7 +474,10 @@ class AddOrder(Request):
         _put(wire, "stp_type", self.stp_type)
         _put(wire, "sender_sub_id", self.sender_sub_id)
         _put(wire, "close[ordertype]", self.close_ordertype)
-        for key, value in (("close[price]", self.close_price), ("close[price2]", self.close_price2)):
+        for key, value in (
+            ("close[price]", self.close_price),
+            ("close[price2]", self.close_price2),
+        ):
             if value is not None:
                 wire[key] = _wire_number(value)
         return wire
@@ -492,7 +518,9 @@ class EditOrder(Request):
         _check_bool("validate", self.validate)
         changes = (self.price, self.price2, self.volume, self.oflags, self.newuserref)
         if all(change is None for change in changes):
-            raise _fail("editOrder", "give at least one of price, price2, volume, oflags, newuserref")
+            raise _fail(
+                "editOrder", "give at least one of price, price2, volume, oflags, newuserref"
+            )
 
     def _fields(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"orderid": str(self.orderid), "pair": self.pair}
@@ -537,9 +565,15 @@ class AmendOrder(Request):
             _cl_ord_id("cl_ord_id", self.cl_ord_id)
         _set(self, "volume", _optional_decimal("volume", self.volume))
         _set(self, "display_volume", _optional_decimal("display_volume", self.display_volume))
-        _set(self, "limit_price", _optional_price("limit_price", self.limit_price, relative=True))
         _set(
-            self, "trigger_price", _optional_price("trigger_price", self.trigger_price, relative=True)
+            self,
+            "limit_price",
+            _optional_price("limit_price", self.limit_price, prefixes=_SECONDARY_PREFIXES),
+        )
+        _set(
+            self,
+            "trigger_price",
+            _optional_price("trigger_price", self.trigger_price, prefixes=_SECONDARY_PREFIXES),
         )
         _check_bool("post_only", self.post_only)
         if self.pair is not None:
@@ -548,7 +582,8 @@ class AmendOrder(Request):
         changes = (self.volume, self.display_volume, self.limit_price, self.trigger_price)
         if all(change is None for change in changes):
             raise _fail(
-                "amendOrder", "give at least one of volume, display_volume, limit_price, trigger_price"
+                "amendOrder",
+                "give at least one of volume, display_volume, limit_price, trigger_price",
             )
 
     def _fields(self) -> dict[str, Any]:
@@ -668,8 +703,10 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
     ``token`` is required for every request but ``Ping`` (and refused for ``Ping``); ``reqid``
     is optional. Raises ``LocalProtocolError`` on a bad argument; never shows the token.
     """
-    if not isinstance(request, Request):
-        raise LocalProtocolError(f"request: expected a kraken_proto request, got {_type_name(request)}")
+    if not isinstance(request, Request) or not hasattr(request, "event"):
+        raise LocalProtocolError(
+            f"request: expected a kraken_proto request, got {_type_name(request)}"
+        )
     message: dict[str, Any] = {"event": request.event}
     if reqid is not None:
         message["reqid"] = check_reqid(reqid)
