@@ -1,0 +1,29 @@
+"""A local, faithful Kraken v1 private endpoint: a pure exchange model plus a server.
+
+``exchange`` holds the sans-IO model (no sockets, no clock, randomness passed in);
+the server module wraps it in HTTP and WebSocket I/O.
+"""
+
+from __future__ import annotations
+
+from .exchange import (
+    Exchange,
+    Faults,
+    OrderView,
+    PairConfig,
+    RandomLike,
+    RestReply,
+    SimulatorConfig,
+    TradeView,
+)
+
+__all__ = [
+    "Exchange",
+    "Faults",
+    "OrderView",
+    "PairConfig",
+    "RandomLike",
+    "RestReply",
+    "SimulatorConfig",
+    "TradeView",
+]

@@ -1,0 +1,507 @@
+"""Trading requests of the v1 private API, validated the way Kraken does (pure).
+
+``Desk`` reads ``addOrder``, ``editOrder``, ``amendOrder``, ``cancelOrder``, ``cancelAll`` and
+``cancelAllOrdersAfter`` requests, answers them through ``Replies`` and acts on the ``Book``.
+The caller has already checked the session token. Each handler either raises ``Reject``
+before changing anything, or replies and then acts, so a reply precedes its channel frames.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ._book import Book
+from ._format import fixed, kraken_id, rfc3339, timestamp
+from ._matching import crosses, update_trailing
+from ._orders import LIMIT_AFTER_TRIGGER, ORDER_TYPES, TRIGGERED_TYPES, Order, describe
+from ._params import (
+    Reject,
+    decimal_text,
+    flag,
+    invalid,
+    offset,
+    places_of,
+    resolve_price,
+    rfc3339_seconds,
+    time_arg,
+    userref_arg,
+)
+from ._ratelimit import amend_cost, cancel_cost, edit_cost
+
+__all__ = ["Desk", "Replies"]
+
+_OFLAGS = frozenset({"post", "fcib", "fciq", "nompp"})
+_ZERO = Decimal(0)
+
+
+class Replies(Protocol):
+    """Where a handler sends its status replies (each carries the request's ``reqid``)."""
+
+    def ok(self, **fields: Any) -> None: ...
+
+    def error(self, message: str) -> None: ...
+
+
+class Desk:
+    """The trading-request handlers, acting on one ``Book``."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+
+    def _guard(self, data: dict[str, Any], now: float, *, places: bool) -> None:
+        """Token first, then the engine status (maintenance stops everything)."""
+        if self.book.status == "maintenance":
+            raise Reject("EService:Unavailable")
+        if places and self.book.status == "cancel_only":
+            raise Reject("EService:Market in cancel_only mode")
+
+    def _pair_of(self, data: dict[str, Any]) -> str:
+        pair = data.get("pair")
+        if not isinstance(pair, str):
+            raise invalid("pair")
+        if pair not in self.book.formats:
+            raise Reject("EQuery:Unknown asset pair")
+        return pair
+
+    def _check_deadline(self, data: dict[str, Any], now: float) -> None:
+        if "deadline" in data and rfc3339_seconds(data["deadline"], "deadline") < now:
+            raise Reject("EService:Deadline elapsed")
+
+    def add_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Place an order (or only validate it); the reply carries ``txid`` and ``descr``."""
+        self._guard(data, now, places=True)
+        order = self._build_order(data, now)
+        if self.book.status == "post_only" and not (order.ordertype == "limit" and order.post_only):
+            raise Reject("EService:Market in post_only mode")
+        self.book.check_post_only(order, order.price if order.ordertype == "limit" else None)
+        validate = flag(data, "validate", False)
+        if not validate and not self.book.rates.allows(order.pair, 1, now):
+            raise Reject("EOrder:Rate limit exceeded")
+        self.book.check_funds(order)
+        fmt = self.book.formats[order.pair]
+        descr = describe(order, fmt.rest_name)
+        if validate:
+            reply.ok(descr=descr)
+            return
+        self.book.rates.charge(order.pair, 1, now)
+        fields: dict[str, Any] = {"descr": descr, "txid": order.txid}
+        if order.cl_ord_id is not None:
+            fields["cl_ord_id"] = order.cl_ord_id
+        reply.ok(**fields)
+        self.book.place(order, now)
+
+    def _build_order(self, data: dict[str, Any], now: float) -> Order:
+        """Validate an addOrder request into an unplaced ``Order`` (raises ``Reject``)."""
+        pair = self._pair_of(data)
+        config = self.book.config.pairs[pair]
+        fmt = self.book.formats[pair]
+        reference = self.book.reference[pair]
+        side = data.get("type")
+        if side not in ("buy", "sell"):
+            raise invalid("type")
+        ordertype = data.get("ordertype")
+        if ordertype not in ORDER_TYPES:
+            raise invalid("ordertype")
+        volume = decimal_text(data.get("volume"), "volume")
+        if places_of(volume) > config.volume_decimals:
+            raise invalid("volume")
+        if volume < config.order_min:
+            raise Reject("EOrder:Order minimum not met")
+        if ordertype == "settle-position":
+            raise Reject("EOrder:Unknown position")  # a spot account has no positions
+        price = price2 = _ZERO
+        limit_offset = _ZERO
+        places = config.price_decimals
+        if ordertype in ("trailing-stop", "trailing-stop-limit"):
+            price = offset(data.get("price"), "price", reference=reference, places=places)
+            if price <= 0:
+                raise invalid("price")
+            if ordertype == "trailing-stop-limit":
+                limit_offset = offset(
+                    data.get("price2"), "price2", reference=reference, places=places
+                )
+                price2 = abs(limit_offset)
+        elif ordertype != "market":
+            price = resolve_price(
+                data.get("price"), "price", side=side, reference=reference, places=places, pair=pair
+            )
+            if ordertype in LIMIT_AFTER_TRIGGER or ordertype in (
+                "stop-loss-profit",
+                "stop-loss-and-limit",
+            ):
+                price2 = resolve_price(
+                    data.get("price2"),
+                    "price2",
+                    side=side,
+                    reference=reference,
+                    places=places,
+                    pair=pair,
+                )
+        oflags = _oflags(data.get("oflags", ""))
+        if "post" in oflags.split(",") and ordertype != "limit":
+            raise invalid("oflags")
+        starttm = time_arg(data, "starttm", now)
+        expiretm = time_arg(data, "expiretm", now)
+        # an expiry without an explicit time in force makes the order good-till-date
+        timeinforce = data.get("timeinforce", "GTC" if expiretm is None else "GTD")
+        if timeinforce not in ("GTC", "GTD", "IOC"):
+            raise invalid("timeinforce")
+        if starttm is not None and starttm <= Decimal(f"{now:.6f}"):
+            starttm = None
+        if expiretm is not None and (
+            expiretm <= Decimal(f"{now:.6f}") or (starttm is not None and expiretm <= starttm)
+        ):
+            raise invalid("expiretm")
+        if timeinforce == "GTD" and expiretm is None:
+            raise invalid("expiretm")
+        userref = userref_arg(data["userref"], "userref") if "userref" in data else 0
+        cl_ord_id = data.get("cl_ord_id")
+        if cl_ord_id is not None and (
+            not isinstance(cl_ord_id, str) or not 0 < len(cl_ord_id) <= 36 or "userref" in data
+        ):
+            raise invalid("cl_ord_id")
+        self._check_deadline(data, now)
+        order = Order(
+            txid=kraken_id(self.book.rng, "O"),
+            fmt=fmt,
+            side=side,
+            ordertype=ordertype,
+            vol=volume,
+            price=price,
+            price2=price2,
+            opentm=timestamp(now),
+            userref=userref,
+            cl_ord_id=cl_ord_id,
+            oflags=oflags,
+            timeinforce=timeinforce,
+            starttm=starttm,
+            expiretm=expiretm,
+            limit_offset=limit_offset,
+        )
+        self._read_close(order, data)
+        return order
+
+    def _read_close(self, order: Order, data: dict[str, Any]) -> None:
+        """The optional conditional close (``close[ordertype]``, ``close[price]``...)."""
+        close_type = data.get("close[ordertype]")
+        if close_type is None:
+            return
+        if close_type not in (
+            "limit",
+            "stop-loss",
+            "take-profit",
+            "stop-loss-limit",
+            "take-profit-limit",
+        ):
+            raise invalid("close[ordertype]")
+        order.close_type = close_type
+        order.close_price = self._close_price(order, data, "close[price]")
+        if close_type.endswith("-limit"):
+            order.close_price2 = self._close_price(order, data, "close[price2]")
+
+    def _close_price(self, order: Order, data: dict[str, Any], name: str) -> Decimal:
+        return resolve_price(
+            data.get(name),
+            name,
+            side="sell" if order.side == "buy" else "buy",
+            reference=self.book.reference[order.pair],
+            places=order.fmt.price_places,
+            pair=order.pair,
+        )
+
+    def edit_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Cancel an order and place its replacement under a new txid (``originaltxid``)."""
+        self._guard(data, now, places=True)
+        ident = data.get("orderid")
+        if not isinstance(ident, str):
+            raise invalid("orderid")
+        if "cl_ord_id" in data:
+            raise invalid("cl_ord_id")
+        pair = self._pair_of(data)
+        matches = self.book.find(ident)
+        if not matches:
+            raise Reject("EOrder:Unknown order")
+        original = matches[0]
+        if original.pair != pair:
+            raise invalid("pair")
+        if original.triggered or original.close_type is not None:
+            raise Reject("EOrder:Invalid order")
+        config = self.book.config.pairs[pair]
+        places = config.price_decimals
+        reference = self.book.reference[pair]
+        price, price2 = original.price, original.price2
+        if "price" in data:
+            price = resolve_price(
+                data["price"],
+                "price",
+                side=original.side,
+                reference=reference,
+                places=places,
+                pair=pair,
+            )
+        if "price2" in data:
+            price2 = resolve_price(
+                data["price2"],
+                "price2",
+                side=original.side,
+                reference=reference,
+                places=places,
+                pair=pair,
+            )
+        volume = original.vol
+        if "volume" in data:
+            volume = decimal_text(data["volume"], "volume")
+            if places_of(volume) > config.volume_decimals:
+                raise invalid("volume")
+        if volume - original.vol_exec < config.order_min:
+            raise invalid("volume")
+        oflags = _oflags(data["oflags"]) if "oflags" in data else original.oflags
+        if "post" in oflags.split(",") and original.ordertype != "limit":
+            raise invalid("oflags")
+        userref = (
+            userref_arg(data["newuserref"], "newuserref")
+            if "newuserref" in data
+            else original.userref
+        )
+        self._check_deadline(data, now)
+        replacement = Order(
+            txid=kraken_id(self.book.rng, "O"),
+            fmt=original.fmt,
+            side=original.side,
+            ordertype=original.ordertype,
+            vol=volume - original.vol_exec,
+            price=price,
+            price2=price2,
+            opentm=timestamp(now),
+            userref=userref,
+            cl_ord_id=original.cl_ord_id,
+            oflags=oflags,
+            timeinforce=original.timeinforce,
+            starttm=original.starttm if original.scheduled else None,
+            expiretm=original.expiretm,
+            limit_offset=original.limit_offset,
+        )
+        if self.book.status == "post_only" and not (
+            replacement.ordertype == "limit" and replacement.post_only
+        ):
+            raise Reject("EService:Market in post_only mode")
+        self.book.check_post_only(replacement, replacement.acts_as_limit())
+        validate = flag(data, "validate", False)
+        cost = edit_cost(now - float(original.opentm))
+        if not validate and not self.book.rates.allows(pair, cost, now):
+            raise Reject("EOrder:Rate limit exceeded")
+        self.book.check_funds(replacement, replacing=original.txid)
+        parts = ["order edited"]
+        if "price" in data:
+            parts.append(f"price = {original.fmt.price(price)}")
+        if "volume" in data:
+            parts.append(f"volume = {original.fmt.volume(volume)}")
+        descr = " ".join(parts)
+        if validate:
+            reply.ok(descr=descr)
+            return
+        self.book.rates.charge(pair, cost, now)
+        reply.ok(
+            descr=descr,
+            originaltxid=original.txid,
+            txid=replacement.txid,
+        )
+        self.book.finish(original, "canceled", now, reason="Order replaced")
+        self.book.place(replacement, now)
+
+    def amend_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Change an order in place: volume, limit or trigger price; same txid."""
+        self._guard(data, now, places=True)
+        txid, cl_ord_id = data.get("txid"), data.get("cl_ord_id")
+        if (txid is None) == (cl_ord_id is None):
+            raise invalid("txid")
+        if not isinstance(txid if cl_ord_id is None else cl_ord_id, str):
+            raise invalid("txid" if cl_ord_id is None else "cl_ord_id")
+        if txid is not None:
+            order = self.book.live.get(txid)
+        else:
+            order = next((o for o in self.book.live.values() if o.cl_ord_id == cl_ord_id), None)
+        if order is None:
+            raise Reject("EOrder:Unknown order")
+        if "display_volume" in data:
+            raise invalid("display_volume")  # the simulator has no iceberg orders
+        if "pair" in data and data["pair"] != order.pair:
+            raise invalid("pair")
+        config = self.book.config.pairs[order.pair]
+        places = config.price_decimals
+        reference = self.book.reference[order.pair]
+        volume = order.vol
+        if "volume" in data:
+            volume = decimal_text(data["volume"], "volume")
+            if places_of(volume) > config.volume_decimals or volume <= order.vol_exec:
+                raise invalid("volume")
+            if volume < config.order_min:
+                raise Reject("EOrder:Order minimum not met")
+        limit_field = _limit_field(order)
+        new_limit: Decimal | None = None
+        if "limit_price" in data:
+            if limit_field is None:
+                raise invalid("limit_price")
+            new_limit = resolve_price(
+                data["limit_price"],
+                "limit_price",
+                side=order.side,
+                reference=reference,
+                places=places,
+                pair=order.pair,
+            )
+        new_trigger: Decimal | None = None
+        if "trigger_price" in data:
+            if order.ordertype not in TRIGGERED_TYPES or order.triggered:
+                raise invalid("trigger_price")
+            if order.ordertype.startswith("trailing"):
+                new_trigger = offset(
+                    data["trigger_price"], "trigger_price", reference=reference, places=places
+                )
+                if new_trigger <= 0:
+                    raise invalid("trigger_price")
+            else:
+                new_trigger = resolve_price(
+                    data["trigger_price"],
+                    "trigger_price",
+                    side=order.side,
+                    reference=reference,
+                    places=places,
+                    pair=order.pair,
+                )
+        post_only = flag(data, "post_only", False)
+        if "volume" not in data and new_limit is None and new_trigger is None:
+            raise invalid("volume")
+        self._check_deadline(data, now)
+        if post_only and new_limit is not None and crosses(order.side, new_limit, reference):
+            raise Reject("EOrder:Post only order")
+        cost = amend_cost(now - float(order.opentm))
+        if not self.book.rates.allows(order.pair, cost, now):
+            raise Reject("EOrder:Rate limit exceeded")
+        saved = (order.vol, order.price, order.price2, order.limitprice)
+        order.vol = volume
+        if new_limit is not None:
+            _set_limit(order, limit_field, new_limit)
+        if new_trigger is not None:
+            order.price = new_trigger
+        try:
+            self.book.check_funds(order, replacing=order.txid)
+        except Reject:
+            order.vol, order.price, order.price2, order.limitprice = saved
+            raise
+        self.book.rates.charge(order.pair, cost, now)
+        asset, amount = self.book.required(order)
+        self.book.account.reserve(order.txid, asset, amount)
+        order.amended = True
+        fields: dict[str, Any] = {"amend_id": kraken_id(self.book.rng, "T")}
+        if txid is not None:
+            fields["txid"] = txid
+        else:
+            fields["cl_ord_id"] = cl_ord_id
+        reply.ok(**fields)
+        delta: dict[str, Any] = {
+            "amended": True,
+            "lastupdated": fixed(timestamp(now), 6),
+            "userref": order.userref,
+        }
+        if "volume" in data:
+            delta["vol"] = order.fmt.volume(order.vol)
+        if new_limit is not None or new_trigger is not None:
+            delta["descr"] = order.descr()
+            if order.triggered:
+                delta["limitprice"] = order.fmt.price(order.limitprice)
+        self.book.announce(order, delta, now)
+        if order.ordertype.startswith("trailing") and new_trigger is not None:
+            update_trailing(order, reference)
+        if self.book.status == "online" and order.status == "open":
+            self.book.evaluate(order, now, moved=False)
+
+    def cancel_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Cancel by txid, userref or cl_ord_id: one reply per id, in request order."""
+        self._guard(data, now, places=False)
+        txids, cl_ord_ids = data.get("txid"), data.get("cl_ord_id")
+        if txids is None and cl_ord_ids is None:
+            raise invalid("txid")
+        for name, ids in (("txid", txids), ("cl_ord_id", cl_ord_ids)):
+            if ids is not None and (
+                not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids)
+            ):
+                raise invalid(name)
+        targets: list[list[Order]] = [self.book.find(ident) for ident in txids or []]
+        targets += [
+            [order for order in self.book.live.values() if order.cl_ord_id == ident]
+            for ident in cl_ord_ids or []
+        ]
+        for orders in targets:
+            orders = [order for order in orders if order.live]
+            if not orders:
+                reply.error("EOrder:Unknown order")
+                continue
+            cost = sum(cancel_cost(now - float(order.opentm)) for order in orders)
+            if not self.book.rates.allows(orders[0].pair, cost, now):
+                reply.error("EOrder:Rate limit exceeded")
+                continue
+            reply.ok()
+            for order in orders:
+                self.book.rates.charge(order.pair, cancel_cost(now - float(order.opentm)), now)
+                self.book.finish(order, "canceled", now, reason="User requested")
+
+    def cancel_all(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Cancel every live order; the reply's ``count`` is a JSON integer."""
+        self._guard(data, now, places=False)
+        orders = list(self.book.live.values())
+        reply.ok(count=len(orders))
+        for order in orders:
+            self.book.finish(order, "canceled", now, reason="User requested")
+
+    def cancel_all_after(self, data: dict[str, Any], now: float, reply: Replies) -> None:
+        """Arm (``timeout`` > 0) or disarm (0) the dead man's switch."""
+        self._guard(data, now, places=False)
+        timeout = data.get("timeout")
+        if type(timeout) is not int or not 0 <= timeout < 86400:
+            raise invalid("timeout")
+        current = rfc3339(now)
+        if timeout == 0:
+            self.book.dead_man_at = None
+            trigger = "0"
+        else:
+            self.book.dead_man_at = now + timeout
+            trigger = rfc3339(math.ceil(now) + timeout)
+        reply.ok(
+            currentTime=current,
+            triggerTime=trigger,
+        )
+
+
+def _oflags(value: object) -> str:
+    if not isinstance(value, str):
+        raise invalid("oflags")
+    flags = [item for item in value.split(",") if item]
+    if any(item not in _OFLAGS for item in flags):
+        raise invalid("oflags")
+    if "fcib" in flags and "fciq" in flags:
+        raise invalid("oflags")
+    if "fcib" not in flags and "fciq" not in flags:
+        flags.append("fciq")  # fees in quote currency unless asked otherwise
+    return ",".join(flags)
+
+
+def _limit_field(order: Order) -> str | None:
+    if order.ordertype == "limit":
+        return "price"
+    if order.ordertype in LIMIT_AFTER_TRIGGER:
+        return "limitprice" if order.triggered else "price2"
+    if order.ordertype == "stop-loss-and-limit":
+        return "price2"
+    return None
+
+
+def _set_limit(order: Order, field_name: str | None, value: Decimal) -> None:
+    if field_name == "price":
+        order.price = value
+    elif field_name == "price2":
+        order.price2 = value
+    else:
+        order.limitprice = value

@@ -1,0 +1,160 @@
+"""``kraken-proto simulator``: serve a local Kraken v1 private endpoint until SIGINT/SIGTERM.
+
+The first line on stdout is one JSON object with ``rest_url``, ``ws_url``, ``api_key``,
+``api_secret`` (and ``ca_file`` with ``--tls``) so a script can start the simulator and read
+where to connect. The credentials are throw-away values derived from ``--seed``; printing them
+is the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from decimal import Decimal, InvalidOperation
+
+import trio
+
+from .exchange import Faults, SimulatorConfig
+from .server import make_config, open_simulator
+
+__all__ = ["configure", "run"]
+
+_STATUSES = ("online", "maintenance", "cancel_only", "post_only")
+_REST_FAULTS = ("http_500", "non_json")
+_COUNT_FAULTS = {
+    "close-after": "close_after_frames",
+    "skip-sequence": "skip_sequence",
+    "repeat-sequence": "repeat_sequence",
+    "drop-replies": "drop_replies",
+    "malformed": "malformed_frames",
+}
+_FAULT_FORMS = (
+    "close-after=N (drop the connection after N frames), skip-sequence=N, repeat-sequence=N, "
+    "drop-replies=N, reply-delay=SECONDS, malformed=N, no-heartbeats"
+)
+_FAULT_HELP = f"fault applied to every new WebSocket session (repeatable): {_FAULT_FORMS}"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the subcommand's options on ``parser``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: any free)")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve https/wss with a throw-away CA (see ca_file)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for credentials, ids and randomness"
+    )
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="NAME[=VALUE]", help=_FAULT_HELP
+    )
+    parser.add_argument(
+        "--rest-fault", choices=_REST_FAULTS, help="make every token request fail this way"
+    )
+    parser.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="PAIR=PRICE",
+        help="reference (market) price of a pair, e.g. XBT/USD=30000.0 (repeatable)",
+    )
+    parser.add_argument("--status", choices=_STATUSES, default="online", help="engine status")
+
+
+class _UsageError(Exception):
+    """A bad option value; the message is printed to stderr and the exit code is 2."""
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise _UsageError(f"--fault {name} needs a non-negative integer, got {value!r}")
+    return number
+
+
+def _parse_faults(specs: list[str]) -> Faults:
+    faults = Faults()
+    for spec in specs:
+        name, has_value, value = spec.partition("=")
+        if name == "no-heartbeats" and not has_value:
+            faults.heartbeats = False
+        elif name in _COUNT_FAULTS and has_value:
+            setattr(faults, _COUNT_FAULTS[name], _non_negative_int(name, value))
+        elif name == "reply-delay" and has_value:
+            try:
+                delay = float(value)
+            except ValueError:
+                delay = -1.0
+            if not 0.0 <= delay < float("inf"):
+                raise _UsageError(f"--fault reply-delay needs seconds >= 0, got {value!r}")
+            faults.reply_delay = delay
+        else:
+            raise _UsageError(f"unknown --fault {spec!r}; expected one of: {_FAULT_FORMS}")
+    return faults
+
+
+def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
+    for spec in specs:
+        pair, _, text = spec.partition("=")
+        if pair not in config.pairs:
+            known = ", ".join(sorted(config.pairs))
+            raise _UsageError(f"--price {spec!r}: unknown pair {pair!r} (known: {known})")
+        try:
+            price = Decimal(text)
+        except InvalidOperation:
+            price = Decimal(0)
+        if not (price.is_finite() and price > 0):
+            raise _UsageError(f"--price {spec!r}: the price must be a positive decimal")
+        config.pairs[pair].reference_price = price
+
+
+async def _serve(args: argparse.Namespace, config: SimulatorConfig, faults: Faults) -> None:
+    # Listen for signals before announcing the URLs, so a signal sent right after reading
+    # the first line is never lost.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with open_simulator(
+            config,
+            host=args.host,
+            port=args.port,
+            tls=args.tls,
+            seed=args.seed,
+            default_faults=faults,
+            rest_fault=args.rest_fault,
+        ) as server:
+            announcement: dict[str, str] = {
+                "rest_url": server.rest_url,
+                "ws_url": server.ws_url,
+                "api_key": server.api_key,
+                "api_secret": server.api_secret,
+            }
+            if server.ca_file is not None:
+                announcement["ca_file"] = server.ca_file
+            print(json.dumps(announcement), flush=True)
+            async for _ in signals:
+                break
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; return 0, 2 for a bad option value, 1 if binding fails."""
+    config = make_config(args.seed)
+    config.system_status = args.status
+    try:
+        faults = _parse_faults(args.fault)
+        _apply_prices(config, args.price)
+    except _UsageError as exc:
+        print(f"kraken-proto simulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(_serve, args, config, faults)
+    except OSError as exc:  # binding the port is the only I/O before serving starts
+        print(
+            f"kraken-proto simulator: cannot listen on {args.host}:{args.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

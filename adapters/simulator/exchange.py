@@ -1,0 +1,359 @@
+"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API.
+
+Sans-IO: no sockets, no clock, no ``random`` import. Time comes in as ``now`` (unix seconds) and
+randomness from the ``rng`` passed to ``Exchange``, so a seeded ``random.Random`` replays a run
+exactly. The server feeds it REST requests and WebSocket text messages, drains each session's
+outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
+
+Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
+(request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ._book import SYSTEM_STATUSES, Book
+from ._channels import Channels, trade_record
+from ._config import PairConfig, SimulatorConfig
+from ._format import RandomLike
+from ._params import LIMIT, REQID_ERROR, Reject, flag, reqid_valid
+from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
+from ._sessions import Faults, Session, Subscription
+from ._trading import Desk
+from ._views import OrderView, TradeView, order_view
+
+__all__ = [
+    "Exchange",
+    "Faults",
+    "OrderView",
+    "PairConfig",
+    "RandomLike",
+    "RestReply",
+    "SimulatorConfig",
+    "TradeView",
+]
+
+CHANNELS = ("ownTrades", "openOrders")
+SNAPSHOT_TRADES = 50
+
+_Handler = Callable[[Session, dict[str, Any], "int | None", float], None]
+_TradingHandler = Callable[[dict[str, Any], float, "_SessionReplies"], None]
+
+
+@dataclass
+class _SessionReplies:
+    """Replies to one request: the request's status event, echoing its ``reqid``."""
+
+    session: Session
+    event: str
+    reqid: int | None
+    now: float
+
+    def ok(self, **fields: Any) -> None:
+        self.send({"event": self.event, "status": "ok", **fields})
+
+    def error(self, message: str, **fields: Any) -> None:
+        self.send({"errorMessage": message, "event": self.event, "status": "error", **fields})
+
+    def send(self, reply: dict[str, Any]) -> None:
+        if self.reqid is not None:
+            reply["reqid"] = self.reqid
+        self.session.reply(dict(sorted(reply.items())), self.now)
+
+
+class Exchange:
+    """One simulated Kraken account behind the v1 private WebSocket API and REST token call.
+
+    Every method that takes ``now`` treats it as the current unix time; calls must come with
+    non-decreasing ``now``. After ``receive``, ``advance``, ``set_*`` or ``close_session`` any
+    session may have frames to send, so flush them all with ``take_outgoing``.
+    """
+
+    def __init__(self, config: SimulatorConfig, *, rng: RandomLike, now: float) -> None:
+        if config.system_status not in SYSTEM_STATUSES:
+            raise ValueError(f"system_status must be one of {SYSTEM_STATUSES}")
+        self.config = config
+        self.default_faults = Faults()
+        self.rest_fault: str | None = None
+        self._rng = rng
+        self._tokens = TokenBook(config.token_ttl)
+        self._keys: dict[str, KeyState] = {}
+        self._sessions: dict[int, Session] = {}
+        self._next_session = 1
+        self._book = Book(config, rng, Channels(self._sessions))
+        desk = Desk(self._book)
+        self._handlers: dict[str, _Handler] = {
+            "ping": self._ping,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+        }
+        self._trading: dict[str, _TradingHandler] = {
+            "addOrder": desk.add_order,
+            "editOrder": desk.edit_order,
+            "amendOrder": desk.amend_order,
+            "cancelOrder": desk.cancel_order,
+            "cancelAll": desk.cancel_all,
+            "cancelAllOrdersAfter": desk.cancel_all_after,
+        }
+        self._book.run_timers(now)
+
+    # --- REST ---------------------------------------------------------------------------
+
+    def handle_rest(
+        self, *, method: str, path: str, headers: Mapping[str, str], body: bytes, now: float
+    ) -> RestReply:
+        """Answer one HTTP request. Only ``POST /0/private/GetWebSocketsToken`` exists.
+
+        Kraken's API errors come back as HTTP 200 with ``{"error": [...]}``; other paths get
+        404, other methods 405; ``rest_fault`` replaces the answer with a 500 or an HTML page.
+        """
+        routed = route(method, path)
+        if routed is not None:
+            return routed
+        if self.rest_fault is not None:
+            return fault_reply(self.rest_fault)
+        return handle_token_request(
+            headers=headers,
+            body=body,
+            api_key=self.config.api_key,
+            api_secret=self.config.api_secret,
+            websocket_permission=self.config.websocket_permission,
+            keys=self._keys,
+            tokens=self._tokens,
+            rng=self._rng,
+            now=now,
+        )
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def open_session(self, now: float) -> int:
+        """Start a WebSocket session; queues the ``systemStatus`` greeting. Returns its id."""
+        session_id = self._next_session
+        self._next_session += 1
+        faults = Faults(**vars(self.default_faults))
+        session = Session(session_id, self._rng.randrange(2**64), faults, last_frame_at=now)
+        self._sessions[session_id] = session
+        self._send_status(session, now)
+        return session_id
+
+    def close_session(self, session: int, now: float) -> None:
+        """Forget a session (idempotent); tokens it held start their idle timer again."""
+        state = self._sessions.pop(session, None)
+        if state is not None:
+            for subscription in state.subscriptions.values():
+                self._tokens.release(subscription.token, session, now)
+
+    def take_outgoing(self, session: int, now: float) -> list[str]:
+        """The session's frames due by ``now`` (delayed replies wait), removed from the queue."""
+        state = self._sessions.get(session)
+        return [] if state is None else state.take(now)
+
+    def faults(self, session: int) -> Faults:
+        """The live fault settings of one session (mutate them to inject faults)."""
+        return self._sessions[session].faults
+
+    def receive(self, session: int, text: str, now: float) -> None:
+        """Handle one client text message; ignored for a closed session."""
+        state = self._sessions.get(session)
+        if state is None:
+            return
+        self._book.run_timers(now)
+        try:
+            data = json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            state.reply({"errorMessage": "Malformed request", "event": "error"}, now)
+            return
+        reqid = data.get("reqid")
+        event = data.get("event")
+        if not isinstance(event, str) or not (event in self._handlers or event in self._trading):
+            message = "Event(s) not found" if "event" not in data else "Unsupported event"
+            _SessionReplies(state, "subscriptionStatus", reqid, now).error(message)
+            return
+        replies = _SessionReplies(state, _status_event(event), reqid, now)
+        if "reqid" in data and not reqid_valid(reqid):
+            replies.event = "pingStatus" if event == "ping" else replies.event
+            replies.error(REQID_ERROR)
+            return
+        try:
+            if event in self._handlers:
+                self._handlers[event](state, data, reqid, now)
+            else:
+                if not self._tokens.use(data.get("token"), now):
+                    raise Reject("ESession:Invalid session")
+                self._trading[event](data, now, replies)
+        except Reject as reject:
+            replies.error(reject.message, **reject.extra)
+
+    # --- time -----------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """The earliest time at which ``advance`` (or a delayed reply) has work, or None."""
+        candidates: list[float] = []
+        timer = self._book.next_timer()
+        if timer is not None:
+            candidates.append(timer)
+        for session in self._sessions.values():
+            due = session.heartbeat_due(self.config.heartbeat_interval)
+            if due is not None:
+                candidates.append(due)
+            candidates.extend(release for release, _ in session.queue)
+        return min(candidates, default=None)
+
+    def advance(self, now: float) -> None:
+        """Run every timer due by ``now``: starts, expiries, the dead man's switch, heartbeats."""
+        self._book.run_timers(now)
+        for session in self._sessions.values():
+            due = session.heartbeat_due(self.config.heartbeat_interval)
+            if due is not None and due <= now:
+                session.push({"event": "heartbeat"}, now)
+
+    # --- control --------------------------------------------------------------------------
+
+    def set_reference_price(self, pair: str, price: Decimal, now: float) -> None:
+        """Move a pair's market price (rounded to tick); orders it reaches execute."""
+        if pair not in self._book.reference:
+            raise KeyError(f"unknown pair {pair!r}")
+        if not isinstance(price, Decimal) or not price.is_finite() or not 0 < price < LIMIT:
+            raise ValueError("price must be a positive Decimal below 1e9")
+        tick = Decimal(1).scaleb(-self._book.formats[pair].price_places)
+        self._book.move(pair, price.quantize(tick), now)
+
+    def set_system_status(self, status: str, now: float) -> None:
+        """Switch the engine status and tell every session; back online, matching resumes."""
+        if status not in SYSTEM_STATUSES:
+            raise ValueError(f"status must be one of {SYSTEM_STATUSES}")
+        self._book.run_timers(now)
+        self._book.status = status
+        for session in self._sessions.values():
+            self._send_status(session, now)
+        self._book.resume(now)
+
+    def invalidate_tokens(self) -> None:
+        """Make every issued token invalid (as after a Kraken service upgrade)."""
+        self._tokens.revoke_all()
+
+    def open_orders(self) -> dict[str, OrderView]:
+        """The model's own book: txid -> state of every pending or open order."""
+        return {txid: order_view(order) for txid, order in self._book.live.items()}
+
+    def orders(self) -> dict[str, OrderView]:
+        """Every order placed so far, finished ones included, in placement order."""
+        return {txid: order_view(order) for txid, order in self._book.orders.items()}
+
+    def trades(self) -> dict[str, TradeView]:
+        """Every execution so far, trade id -> trade, as ``consolidate_taker`` subscribers see
+        it (a taker order filled in several parts shows as one trade)."""
+        return dict(self._book.trades)
+
+    def fills(self) -> dict[str, TradeView]:
+        """Every individual fill (what ``consolidate_taker: false`` subscribers see)."""
+        return dict(self._book.fills)
+
+    def balances(self) -> dict[str, Decimal]:
+        """Total balance per asset (reservations of open orders not deducted)."""
+        return dict(self._book.account.balances)
+
+    # --- ping and subscriptions ---------------------------------------------------------------
+
+    def _send_status(self, session: Session, now: float) -> None:
+        session.push(
+            {
+                "connectionID": session.connection_id,
+                "event": "systemStatus",
+                "status": self._book.status,
+                "version": self.config.version,
+            },
+            now,
+        )
+
+    def _ping(self, session: Session, data: dict[str, Any], reqid: int | None, now: float) -> None:
+        reply: dict[str, Any] = {"event": "pong"}
+        if reqid is not None:
+            reply["reqid"] = reqid
+        session.reply(reply, now)
+
+    def _channel_of(self, data: dict[str, Any], now: float) -> tuple[dict[str, Any], str]:
+        """The subscription options and channel name, after the token check."""
+        subscription = data.get("subscription")
+        if not isinstance(subscription, dict):
+            raise Reject("Subscription field must be an object")
+        name = subscription.get("name")
+        if name not in CHANNELS:
+            raise Reject("Subscription name invalid")
+        if "pair" in data:
+            raise Reject("Pair field unsupported for this subscription type", channelName=name)
+        if not self._tokens.use(subscription.get("token"), now):
+            raise Reject("ESession:Invalid session", channelName=name)
+        return subscription, name
+
+    def _subscription_reply(
+        self, session: Session, status: str, name: str, reqid: int | None, now: float
+    ) -> None:
+        echo: dict[str, Any] = {"name": name}
+        if name == "openOrders" and status == "subscribed":
+            echo["maxratecount"] = self.config.maxratecount
+        replies = _SessionReplies(session, "subscriptionStatus", reqid, now)
+        replies.send(
+            {
+                "channelName": name,
+                "event": "subscriptionStatus",
+                "status": status,
+                "subscription": dict(sorted(echo.items())),
+            }
+        )
+
+    def _subscribe(
+        self, session: Session, data: dict[str, Any], reqid: int | None, now: float
+    ) -> None:
+        options, name = self._channel_of(data, now)
+        if name in session.subscriptions:
+            raise Reject("Already subscribed", channelName=name)
+        try:
+            snapshot = flag(options, "snapshot", True)
+            consolidate = flag(options, "consolidate_taker", True)
+            ratecounter = flag(options, "ratecounter", False)
+        except Reject as reject:
+            raise Reject(reject.message, channelName=name) from None
+        token: str = options["token"]
+        self._subscription_reply(session, "subscribed", name, reqid, now)
+        session.subscriptions[name] = Subscription(name, token, consolidate, ratecounter)
+        self._tokens.hold(token, session.session_id)
+        book = self._book
+        if name == "openOrders":
+            records = [{order.txid: order.full_record()} for order in book.live.values()]
+            session.channel(name, records, now)
+        elif snapshot:
+            history = book.trades if consolidate else book.fills
+            newest = list(history.values())[-SNAPSHOT_TRADES:][::-1]
+            payload = [
+                {t.trade_id: trade_record(t, book.formats[t.pair], update=False)} for t in newest
+            ]
+            session.channel(name, payload, now)
+
+    def _unsubscribe(
+        self, session: Session, data: dict[str, Any], reqid: int | None, now: float
+    ) -> None:
+        _, name = self._channel_of(data, now)
+        subscription = session.subscriptions.pop(name, None)
+        if subscription is None:
+            raise Reject("Subscription Not Found", channelName=name)
+        if all(other.token != subscription.token for other in session.subscriptions.values()):
+            self._tokens.release(subscription.token, session.session_id, now)
+        self._subscription_reply(session, "unsubscribed", name, reqid, now)
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _status_event(event: str) -> str:
+    if event in ("subscribe", "unsubscribe"):
+        return "subscriptionStatus"
+    return f"{event}Status"
