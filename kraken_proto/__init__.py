@@ -7,6 +7,22 @@ See ``kraken_proto.adapters`` for the blocking and trio transports.
 
 from __future__ import annotations
 
+from ._connection import Connection
+from ._connection_events import (
+    ChannelSnapshot,
+    ChannelUpdate,
+    ConnectionStale,
+    LateReply,
+    RequestCompleted,
+    RequestFailed,
+    RequestLost,
+    RequestOutcomeUnknown,
+    RequestTimedOut,
+    SequenceGap,
+    TokenExpired,
+    TokenRejected,
+)
+from ._connection_state import ConnectionConfig, ConnectionState, SubscriptionState, TokenState
 from ._decode import decode
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
@@ -34,6 +50,8 @@ from ._events import (
     Trade,
     UnknownMessage,
 )
+from ._fills import FillLog
+from ._orders import Order, OrderChanges, OrderTable
 from ._requests import (
     AddOrder,
     AmendOrder,
@@ -47,10 +65,81 @@ from ._requests import (
     Unsubscribe,
     encode,
 )
+from ._signing import (
+    Credentials,
+    CredentialsError,
+    InvalidSecretError,
+    MissingCredentialError,
+    NonceSource,
+    sign,
+)
+from ._token import (
+    TOKEN_PATH,
+    InvalidKeyError,
+    InvalidNonceError,
+    InvalidSignatureError,
+    MalformedTokenResponseError,
+    PermissionDeniedError,
+    RateLimitExceededError,
+    ServiceUnavailableError,
+    TemporaryLockoutError,
+    TokenHTTPError,
+    TokenRequest,
+    TokenRequestError,
+    WebSocketToken,
+    build_token_request,
+    parse_token_response,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # signing and the GetWebSocketsToken call (_signing.py, _token.py)
+    "TOKEN_PATH",
+    "Credentials",
+    "CredentialsError",
+    "InvalidKeyError",
+    "InvalidNonceError",
+    "InvalidSecretError",
+    "InvalidSignatureError",
+    "MalformedTokenResponseError",
+    "MissingCredentialError",
+    "NonceSource",
+    "PermissionDeniedError",
+    "RateLimitExceededError",
+    "ServiceUnavailableError",
+    "TemporaryLockoutError",
+    "TokenHTTPError",
+    "TokenRequest",
+    "TokenRequestError",
+    "WebSocketToken",
+    "build_token_request",
+    "parse_token_response",
+    "sign",
+    # the order table and the fill log (_orders.py, _fills.py)
+    "FillLog",
+    "Order",
+    "OrderChanges",
+    "OrderTable",
+    # the stateful connection (_connection*.py)
+    "ChannelSnapshot",
+    "ChannelUpdate",
+    "Connection",
+    "ConnectionConfig",
+    "ConnectionStale",
+    "ConnectionState",
+    "LateReply",
+    "RequestCompleted",
+    "RequestFailed",
+    "RequestLost",
+    "RequestOutcomeUnknown",
+    "RequestTimedOut",
+    "SequenceGap",
+    "SubscriptionState",
+    "TokenExpired",
+    "TokenRejected",
+    "TokenState",
+    # the codec
     "AddOrder",
     "AddOrderStatus",
     "AmendOrder",

@@ -1,0 +1,200 @@
+"""Blocking adapter: the core ``Connection`` over a plain (optionally TLS) socket.
+
+Thin by design: it reads and writes bytes and waits until the core's next deadline. Every
+protocol decision (pings, token lifetime, request timeouts, sequence gaps) is the core's.
+
+    with BlockingClient(ws_url) as client:
+        client.provide_token(fetch_token(credentials, rest_url=rest_url).token)
+        client.send(Subscribe(name="openOrders"))
+        while True:
+            for event in client.next_events(timeout=1.0): ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from kraken_proto import (
+    Connection,
+    ConnectionConfig,
+    Credentials,
+    Event,
+    NonceSource,
+    Request,
+    WebSocketToken,
+    parse_token_response,
+)
+
+from ._driver import CoreDriver
+from ._ws import Endpoint, WebSocketClosed, parse_endpoint
+from .http import ResponseReader, encode_request
+from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
+
+__all__ = ["BlockingClient", "fetch_token"]
+
+_READ_SIZE = 65536
+
+
+def _open_stream(
+    endpoint: Endpoint, ssl_context: ssl.SSLContext | None, timeout: float
+) -> socket.socket:
+    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    if not endpoint.secure:
+        return sock
+    context = ssl_context or ssl.create_default_context()
+    try:
+        return context.wrap_socket(sock, server_hostname=endpoint.host)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def fetch_token(
+    credentials: Credentials,
+    *,
+    rest_url: str = KRAKEN_REST_URL,
+    nonces: NonceSource | None = None,
+    otp: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = 10.0,
+) -> WebSocketToken:
+    """Call ``GetWebSocketsToken`` and return the token.
+
+    Raises the ``TokenRequestError`` family for Kraken's answers, ``HttpResponseError`` for a
+    broken HTTP response and ``OSError`` for network failures.
+    """
+    endpoint = parse_endpoint(rest_url)
+    request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
+    with _open_stream(endpoint, ssl_context, timeout) as sock:
+        sock.sendall(encode_request(request, host=endpoint.host_header))
+        reader = ResponseReader()
+        response = None
+        while response is None:
+            data = sock.recv(_READ_SIZE)
+            response = reader.feed(data) if data else reader.feed_eof()
+    return parse_token_response(response.status, response.body)
+
+
+class BlockingClient:
+    """One WebSocket connection to Kraken's private v1 endpoint, driven from one thread.
+
+    ``connect()`` (or entering the ``with`` block) opens it; ``send`` queues a request and
+    returns its reqid; ``next_events`` blocks until events arrive or ``timeout`` passes, serving
+    the core's timers while it waits. Not thread-safe: use one client per thread.
+    """
+
+    def __init__(
+        self,
+        url: str = KRAKEN_WS_URL,
+        *,
+        config: ConnectionConfig | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._endpoint = parse_endpoint(url)
+        self._driver = CoreDriver(self._endpoint, config)
+        self._ssl_context = ssl_context
+        self._connect_timeout = connect_timeout
+        self._clock = clock
+        self._sock: socket.socket | None = None
+
+    def __repr__(self) -> str:
+        state = "open" if self._sock is not None else "not connected"
+        return f"<BlockingClient {self._endpoint.host}:{self._endpoint.port} {state}>"
+
+    @property
+    def connection(self) -> Connection:
+        """The core ``Connection`` (read its state; drive it only through this client)."""
+        return self._driver.connection
+
+    def connect(self) -> None:
+        """Open the socket and complete the WebSocket handshake."""
+        self._sock = _open_stream(self._endpoint, self._ssl_context, self._connect_timeout)
+        self._sock.sendall(self._driver.handshake())
+        self._sock.settimeout(self._connect_timeout)
+        while not self._driver.websocket.is_open:
+            self._write(self._driver.on_bytes(self._sock.recv(_READ_SIZE) or None, self._clock()))
+
+    def provide_token(self, token: str | WebSocketToken) -> None:
+        """Give the core the session token it injects into private requests."""
+        value = token.token if isinstance(token, WebSocketToken) else token
+        self._write(self._driver.provide_token(value, self._clock()))
+
+    def send(self, request: Request) -> int:
+        """Validate and send ``request``; return its reqid. ``LocalProtocolError`` sends nothing."""
+        reqid, output = self._driver.send(request, self._clock())
+        self._write(output)
+        return reqid
+
+    def next_events(self, timeout: float | None = None) -> list[Event]:
+        """Block until the core has events or ``timeout`` seconds pass (``[]`` then).
+
+        Raises ``WebSocketClosed`` once the connection is closed and its last events were
+        returned.
+        """
+        sock = self._require_socket()
+        give_up = None if timeout is None else self._clock() + timeout
+        while True:
+            events = self._driver.events()
+            if events:
+                return events
+            if not self._driver.websocket.is_open:
+                raise WebSocketClosed(None, "connection closed")
+            now = self._clock()
+            waits = [w for w in (self._driver.wait_time(now),) if w is not None]
+            if give_up is not None:
+                if now >= give_up:
+                    return []
+                waits.append(give_up - now)
+            wait = min(waits) if waits else None
+            if wait is not None and wait <= 0:
+                self._write(self._driver.on_timeout(now))
+                continue
+            sock.settimeout(wait)
+            try:
+                data = sock.recv(_READ_SIZE)
+            except TimeoutError:
+                self._write(self._driver.on_timeout(self._clock()))
+                continue
+            except OSError:
+                data = b""
+            self._write(self._driver.on_bytes(data or None, self._clock()))
+
+    def close(self) -> None:
+        """Close gracefully; the core may send a last frame (disarming the dead man's switch)."""
+        if self._sock is None:
+            return
+        try:
+            self._write(self._driver.close(self._clock()))
+        finally:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> BlockingClient:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _require_socket(self) -> socket.socket:
+        if self._sock is None:
+            raise WebSocketClosed(None, "not connected: call connect() first")
+        return self._sock
+
+    def _write(self, data: bytes) -> None:
+        if data and self._sock is not None:
+            # On failure the read side sees the broken socket and reports connection_lost.
+            with contextlib.suppress(OSError):
+                self._sock.sendall(data)

@@ -1,0 +1,192 @@
+"""trio adapter: the core ``Connection`` over a trio stream.
+
+Thin by design: a background task moves received bytes into the core; ``next_events`` waits
+for events while serving the core's timers. Time is ``trio.current_time()``, so tests can run
+it under ``trio.testing.MockClock``.
+
+    async with open_trio_client(ws_url) as client:
+        await client.provide_token((await fetch_token_trio(credentials, rest_url=url)).token)
+        await client.send(Subscribe(name="openOrders"))
+        for event in await client.next_events(timeout=1.0): ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import ssl
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+from kraken_proto import (
+    Connection,
+    ConnectionConfig,
+    Credentials,
+    Event,
+    NonceSource,
+    Request,
+    WebSocketToken,
+    parse_token_response,
+)
+
+from ._driver import CoreDriver
+from ._ws import Endpoint, WebSocketClosed, parse_endpoint
+from .http import ResponseReader, encode_request
+from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
+
+__all__ = ["TrioClient", "fetch_token_trio", "open_trio_client"]
+
+_READ_SIZE = 65536
+
+
+async def _open_stream(endpoint: Endpoint, ssl_context: ssl.SSLContext | None) -> trio.abc.Stream:
+    stream: trio.abc.Stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+    if endpoint.secure:
+        context = ssl_context or ssl.create_default_context()
+        tls = trio.SSLStream(stream, context, server_hostname=endpoint.host, https_compatible=True)
+        try:
+            await tls.do_handshake()
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        stream = tls
+    return stream
+
+
+async def fetch_token_trio(
+    credentials: Credentials,
+    *,
+    rest_url: str = KRAKEN_REST_URL,
+    nonces: NonceSource | None = None,
+    otp: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> WebSocketToken:
+    """Call ``GetWebSocketsToken`` and return the token (errors as in the blocking version)."""
+    endpoint = parse_endpoint(rest_url)
+    request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
+    stream = await _open_stream(endpoint, ssl_context)
+    async with stream:
+        await stream.send_all(encode_request(request, host=endpoint.host_header))
+        reader = ResponseReader()
+        response = None
+        while response is None:
+            data = await stream.receive_some(_READ_SIZE)
+            response = reader.feed(data) if data else reader.feed_eof()
+    return parse_token_response(response.status, response.body)
+
+
+class TrioClient:
+    """One WebSocket connection to Kraken's private v1 endpoint, for trio programs.
+
+    Create it with :func:`open_trio_client`. ``send`` may be called from any task;
+    ``next_events`` should be called from one task at a time.
+    """
+
+    def __init__(self, stream: trio.abc.Stream, driver: CoreDriver) -> None:
+        self._stream = stream
+        self._driver = driver
+        self._send_lock = trio.Lock()
+        self._received = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<TrioClient open={self._driver.websocket.is_open}>"
+
+    @property
+    def connection(self) -> Connection:
+        """The core ``Connection`` (read its state; drive it only through this client)."""
+        return self._driver.connection
+
+    async def provide_token(self, token: str | WebSocketToken) -> None:
+        """Give the core the session token it injects into private requests."""
+        value = token.token if isinstance(token, WebSocketToken) else token
+        await self._write(self._driver.provide_token(value, trio.current_time()))
+
+    async def send(self, request: Request) -> int:
+        """Validate and send ``request``; return its reqid. ``LocalProtocolError`` sends nothing."""
+        reqid, output = self._driver.send(request, trio.current_time())
+        await self._write(output)
+        return reqid
+
+    async def next_events(self, timeout: float | None = None) -> list[Event]:
+        """Wait until the core has events or ``timeout`` seconds pass (``[]`` then).
+
+        Raises ``WebSocketClosed`` once the connection is closed and its last events were
+        returned.
+        """
+        give_up = None if timeout is None else trio.current_time() + timeout
+        while True:
+            events = self._driver.events()
+            if events:
+                return events
+            if not self._driver.websocket.is_open:
+                raise WebSocketClosed(None, "connection closed")
+            now = trio.current_time()
+            if give_up is not None and now >= give_up:
+                return []
+            wake = self._driver.wait_time(now)
+            deadline = math.inf if wake is None else now + wake
+            if give_up is not None:
+                deadline = min(deadline, give_up)
+            self._received = trio.Event()
+            with trio.move_on_at(deadline) as waiting:
+                await self._received.wait()
+            if waiting.cancelled_caught:
+                await self._write(self._driver.on_timeout(trio.current_time()))
+
+    async def aclose(self) -> None:
+        """Close gracefully; the core may send a last frame (disarming the dead man's switch)."""
+        with trio.move_on_after(5):
+            await self._write(self._driver.close(trio.current_time()))
+        await trio.aclose_forcefully(self._stream)
+
+    async def _reader(self) -> None:
+        while self._driver.websocket.is_open:
+            try:
+                data = await self._stream.receive_some(_READ_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
+            try:
+                output = self._driver.on_bytes(data or None, trio.current_time())
+            except ConnectionError:
+                output = b""
+            await self._write(output)
+            self._received.set()
+
+    async def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        async with self._send_lock:
+            # On failure the reader sees the broken stream and reports connection_lost.
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await self._stream.send_all(data)
+
+
+@asynccontextmanager
+async def open_trio_client(
+    url: str = KRAKEN_WS_URL,
+    *,
+    config: ConnectionConfig | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> AsyncIterator[TrioClient]:
+    """Connect, complete the WebSocket handshake, and yield a :class:`TrioClient`."""
+    endpoint = parse_endpoint(url)
+    driver = CoreDriver(endpoint, config)
+    stream = await _open_stream(endpoint, ssl_context)
+    try:
+        await stream.send_all(driver.handshake())
+        while not driver.websocket.is_open:
+            data = await stream.receive_some(_READ_SIZE)
+            await stream.send_all(driver.on_bytes(data or None, trio.current_time()))
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    client = TrioClient(stream, driver)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(client._reader)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+            nursery.cancel_scope.cancel()
