@@ -72,7 +72,7 @@ async def fetch_token_trio(
         reader = ResponseReader()
         response = None
         while response is None:
-            data = await stream.receive_some(_READ_SIZE)
+            data = bytes(await stream.receive_some(_READ_SIZE))
             response = reader.feed(data) if data else reader.feed_eof()
     return parse_token_response(response.status, response.body)
 
@@ -144,7 +144,7 @@ class TrioClient:
     async def _reader(self) -> None:
         while self._driver.websocket.is_open:
             try:
-                data = await self._stream.receive_some(_READ_SIZE)
+                data = bytes(await self._stream.receive_some(_READ_SIZE))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 data = b""
             try:
@@ -177,7 +177,7 @@ async def open_trio_client(
     try:
         await stream.send_all(driver.handshake())
         while not driver.websocket.is_open:
-            data = await stream.receive_some(_READ_SIZE)
+            data = bytes(await stream.receive_some(_READ_SIZE))
             await stream.send_all(driver.on_bytes(data or None, trio.current_time()))
     except BaseException:
         await trio.aclose_forcefully(stream)

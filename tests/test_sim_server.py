@@ -106,7 +106,7 @@ async def http_request(
             while True:
                 event = client.next_event()
                 if event is h11.NEED_DATA:
-                    client.receive_data(await stream.receive_some(65536))
+                    client.receive_data(bytes(await stream.receive_some(65536)))
                 elif isinstance(event, h11.Response):
                     status = event.status_code
                     reply_headers = {k.decode(): v.decode() for k, v in event.headers}
@@ -178,7 +178,7 @@ class WsClient:
 
     async def _fill(self) -> None:
         try:
-            data = await self.stream.receive_some(65536)
+            data = bytes(await self.stream.receive_some(65536))
         except trio.BrokenResourceError:
             # A reset (an abrupt close while our last frame was unread) is an EOF here too.
             data = b""
@@ -241,7 +241,7 @@ async def ws_connect(
         events: list[object] = []
         with trio.fail_after(STEP):
             while not any(isinstance(event, AcceptConnection) for event in events):
-                ws.receive_data(await stream.receive_some(65536))
+                ws.receive_data(bytes(await stream.receive_some(65536)))
                 events += ws.events()
         client = WsClient(stream, ws)
         # The first frames may arrive in the same read as the 101 response.
@@ -356,7 +356,7 @@ def test_other_paths_get_404() -> None:
                 with trio.fail_after(STEP):
                     rejections: list[RejectConnection] = []
                     while not rejections:
-                        ws.receive_data(await stream.receive_some(65536))
+                        ws.receive_data(bytes(await stream.receive_some(65536)))
                         rejections = [e for e in ws.events() if isinstance(e, RejectConnection)]
                 assert rejections[0].status_code == 404
 

@@ -246,7 +246,7 @@ class SimulatorServer:
         while True:
             event = http.next_event()
             if event is h11.NEED_DATA:
-                data = await stream.receive_some(_RECEIVE_SIZE)
+                data = bytes(await stream.receive_some(_RECEIVE_SIZE))
                 raw += data
                 http.receive_data(data)
             else:
@@ -367,7 +367,7 @@ class SimulatorServer:
                         )
                     return
                 # Unsolicited Pong frames are allowed by RFC 6455 and need no answer.
-            data = await stream.receive_some(_RECEIVE_SIZE)
+            data = bytes(await stream.receive_some(_RECEIVE_SIZE))
             ws.receive_data(data or None)
 
 
