@@ -341,3 +341,13 @@ def test_demo_command_line(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["demo", "--seed", "11"]) == 0
     assert "demo OK" in capsys.readouterr().out
+
+
+def test_token_requests_use_the_callers_nonce_source_when_given() -> None:
+    from kraken_proto import NonceSource
+    from kraken_proto.adapters.tokens import next_token_request
+
+    credentials = Credentials(api_key="key", api_secret="A" * 86 + "==")
+    nonces = NonceSource(last=10**15)
+    request = next_token_request(credentials, nonces=nonces, otp=None, now=1.0)
+    assert request.body == f"nonce={10**15 + 1}".encode()
