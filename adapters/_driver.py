@@ -7,9 +7,9 @@ bytes, writes bytes and sleeps until :meth:`CoreDriver.wait_time`. All protocol 
 
 from __future__ import annotations
 
-from kraken_proto import Connection, ConnectionConfig, Event, Request
+from kraken_proto import Connection, ConnectionConfig, Event, RemoteProtocolError, Request
 
-from ._ws import Endpoint, WebSocketSession
+from ._ws import Endpoint, WebSocketClosed, WebSocketSession
 
 __all__ = ["CoreDriver"]
 
@@ -25,6 +25,8 @@ class CoreDriver:
         self.connection = Connection(config)
         self.websocket = WebSocketSession(endpoint)
         self._made = False
+        self.failure: RemoteProtocolError | None = None
+        """The ``RemoteProtocolError`` that ended the connection, if one did."""
 
     def handshake(self) -> bytes:
         """The WebSocket upgrade request."""
@@ -40,8 +42,16 @@ class CoreDriver:
         if self.websocket.is_open and not self._made:
             self._made = True
             self.connection.connection_made(now)
-        for text in messages:
-            self.connection.receive_message(text, now)
+        try:
+            for text in messages:
+                self.connection.receive_message(text, now)
+        except RemoteProtocolError as exc:
+            # The core is FAILED. Close with "protocol error" and end every pending request
+            # as lost; the adapter raises ``failure`` once the events are delivered.
+            self.failure = exc
+            output = self._flush(now) + self.websocket.close(1002, "invalid Kraken frame")
+            self.connection.connection_lost(now)
+            return output
         return self._flush(now)
 
     def on_timeout(self, now: float) -> bytes:
@@ -68,6 +78,14 @@ class CoreDriver:
     def events(self) -> list[Event]:
         """The events the core produced since the last call."""
         return self.connection.events_received()
+
+    def check_open(self) -> None:
+        """Raise why the connection ended (``RemoteProtocolError`` or ``WebSocketClosed``), if
+        it did; adapters call this once the pending events are delivered."""
+        if self.failure is not None:
+            raise self.failure
+        if not self.websocket.is_open:
+            raise WebSocketClosed(None, "connection closed")
 
     def wait_time(self, now: float) -> float | None:
         """Seconds until the core's next deadline (0 if due), or ``None`` when it has none."""

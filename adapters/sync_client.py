@@ -135,8 +135,9 @@ class BlockingClient:
     def next_events(self, timeout: float | None = None) -> list[Event]:
         """Block until the core has events or ``timeout`` seconds pass (``[]`` then).
 
-        Raises ``WebSocketClosed`` once the connection is closed and its last events were
-        returned.
+        Once the connection has ended and its last events (e.g. ``RequestLost``) were returned,
+        raises ``RemoteProtocolError`` if the server sent an invalid frame (the connection was
+        closed with code 1002), else ``WebSocketClosed``.
         """
         sock = self._require_socket()
         give_up = None if timeout is None else self._clock() + timeout
@@ -144,8 +145,7 @@ class BlockingClient:
             events = self._driver.events()
             if events:
                 return events
-            if not self._driver.websocket.is_open:
-                raise WebSocketClosed(None, "connection closed")
+            self._driver.check_open()
             now = self._clock()
             waits = [w for w in (self._driver.wait_time(now),) if w is not None]
             if give_up is not None:

@@ -32,7 +32,7 @@ from kraken_proto import (
 )
 
 from ._driver import CoreDriver
-from ._ws import Endpoint, WebSocketClosed, parse_endpoint
+from ._ws import Endpoint, parse_endpoint
 from .http import ResponseReader, encode_request
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
 
@@ -112,16 +112,16 @@ class TrioClient:
     async def next_events(self, timeout: float | None = None) -> list[Event]:
         """Wait until the core has events or ``timeout`` seconds pass (``[]`` then).
 
-        Raises ``WebSocketClosed`` once the connection is closed and its last events were
-        returned.
+        Once the connection has ended and its last events (e.g. ``RequestLost``) were returned,
+        raises ``RemoteProtocolError`` if the server sent an invalid frame (the connection was
+        closed with code 1002), else ``WebSocketClosed``.
         """
         give_up = None if timeout is None else trio.current_time() + timeout
         while True:
             events = self._driver.events()
             if events:
                 return events
-            if not self._driver.websocket.is_open:
-                raise WebSocketClosed(None, "connection closed")
+            self._driver.check_open()
             now = trio.current_time()
             if give_up is not None and now >= give_up:
                 return []

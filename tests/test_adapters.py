@@ -22,6 +22,7 @@ from kraken_proto import (
     OpenOrders,
     Ping,
     Pong,
+    RemoteProtocolError,
     RequestCompleted,
     RequestLost,
     Subscribe,
@@ -351,3 +352,42 @@ def test_token_requests_use_the_callers_nonce_source_when_given() -> None:
     nonces = NonceSource(last=10**15)
     request = next_token_request(credentials, nonces=nonces, otp=None, now=1.0)
     assert request.body == f"nonce={10**15 + 1}".encode()
+
+
+def test_blocking_client_closes_on_an_invalid_frame_and_raises_it() -> None:
+    with run_in_thread(seed=12) as sim, BlockingClient(sim.ws_url) as client:
+        seen = client.next_events(timeout=5.0)  # systemStatus: the session now exists
+        (session,) = sim.session_ids()
+        sim.exchange.faults(session).malformed_frames = 1
+        reqid = client.send(Ping())
+        failure: list[RemoteProtocolError] = []
+
+        def read() -> list[Event]:
+            try:
+                return client.next_events(timeout=0.5)
+            except RemoteProtocolError as exc:
+                failure.append(exc)
+                raise WebSocketClosed(None, "failed") from exc
+
+        seen += _read_until_closed(read)
+        assert len(failure) == 1
+        assert [e.reqid for e in seen if isinstance(e, RequestLost)] == [reqid]
+        assert client.connection.state.name == "FAILED"
+
+
+def test_trio_client_closes_on_an_invalid_frame_and_raises_it() -> None:
+    async def main() -> None:
+        async with open_simulator(seed=13) as sim, open_trio_client(sim.ws_url) as client:
+            seen = await client.next_events(timeout=5.0)
+            (session,) = sim.session_ids()
+            sim.exchange.faults(session).malformed_frames = 1
+            await client.send(Ping())
+            with trio.fail_after(10):
+                while True:
+                    try:
+                        seen.extend(await client.next_events())
+                    except RemoteProtocolError:
+                        break
+            assert any(isinstance(e, RequestLost) for e in seen)
+
+    trio.run(main)
