@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from kraken_proto.adapters import cli
 
 
@@ -35,19 +34,26 @@ def test_subcommand_help_comes_from_its_module(capsys: pytest.CaptureFixture[str
     assert "--seed" in capsys.readouterr().out
 
 
+# Kraken's published signing example (protocol doc, section 6.3).
+SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+BODY = "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"
+SIGNATURE = (
+    "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+)
+
+
 def test_sign_does_not_load_trio() -> None:
     # Only the chosen subcommand is imported: the signing aid stays light.
+    argv = ["sign", "--path", "/0/private/AddOrder", "--nonce", "1616492376594", "--data", BODY]
     probe = (
-        "import sys, os; os.environ['KRAKEN_API_SECRET'] = "
-        "'kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==';"
+        f"import sys, os; os.environ['KRAKEN_API_SECRET'] = {SECRET!r};"
         "from kraken_proto.adapters.cli import main;"
-        "code = main(['sign', '--path', '/0/private/AddOrder', '--nonce', '1616492376594', '--data',"
-        " 'nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25']);"
+        f"code = main({argv!r});"
         "print('trio' in sys.modules, code)"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=30
     )
     lines = result.stdout.split()
-    assert lines[0] == "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+    assert lines[0] == SIGNATURE
     assert lines[1:] == ["False", "0"]
