@@ -92,6 +92,7 @@ _REPLY_CLASS: dict[str, type[Event]] = {
 }
 
 _ORDER_ENTRY = (AddOrder, EditOrder, AmendOrder)
+_REPLY_EVENTS = (StatusEvent, ErrorEvent, Pong)
 
 
 def _no_order_entry(request: Request) -> bool:
@@ -350,13 +351,15 @@ class Connection:
             raise
         self._last_frame_at = now
         self._liveness_ping_at = None
-        if isinstance(event, OwnTrades | OpenOrders):
+        # decode returns these exact classes; ``type() is`` is the cheapest test per frame (an
+        # ``A | B`` in isinstance builds a union object on every call).
+        if type(event) is OpenOrders or type(event) is OwnTrades:
             self._on_channel_data(event, now)
             return
         self._events.append(event)
         if isinstance(event, SystemStatus):
             self._system_status = event.status
-        elif isinstance(event, StatusEvent | ErrorEvent | Pong):
+        elif isinstance(event, _REPLY_EVENTS):
             self._on_reply(event, now)
 
     def handle_timeout(self, now: float) -> None:

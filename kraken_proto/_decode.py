@@ -2,7 +2,8 @@
 
 The fast path is a single typed msgspec decode of the whole frame: control events are a union
 tagged by ``"event"``, and a channel frame (``[payload, "openOrders", {"sequence": N}]``) is
-recognised by peeking at the channel name near its end and decoded in one pass into its records.
+recognised by the first letter of its first id (or else by peeking at the channel name near its
+end) and decoded in one pass into its records.
 Anything the fast path rejects goes through a slow, careful path that tolerates Kraken's known
 looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
 echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
@@ -92,7 +93,17 @@ _own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame)
 # The slow path parses numbers with a fraction or exponent as Decimal, keeping their digits.
 _untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
 
-# The channel name sits in the last few dozen characters of a channel frame
+# Routes: which decoder a frame goes to.
+_OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
+# Kraken's ids tell a channel frame's kind before its channel name does: order txids start
+# with "O", trade ids with "T", and in a compact frame (``[[{"OGTT3Y-...``) the id starts at
+# the fifth character. A one-character slice is a cached object (no allocation), so this guess
+# costs one dict lookup. It is only a guess: the decoder still checks the channel name, and a
+# frame it gets wrong takes the careful path (slower, same result). Separate tables for bytes
+# and text: mixing b"O" and "O" keys would compare bytes with str (a BytesWarning under -b).
+_ROUTE_BY_FIFTH_BYTE: dict[bytes, int] = {b"O": _OPEN_ORDERS, b"T": _OWN_TRADES}
+_ROUTE_BY_FIFTH_CHAR: dict[str, int] = {"O": _OPEN_ORDERS, "T": _OWN_TRADES}
+# Otherwise the channel name sits in the last few dozen characters of a channel frame
 # (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
 _TAIL = 64
 # Searched with ``rfind(name, -_TAIL)``: much cheaper than ``name in frame[-_TAIL:]``.
@@ -134,16 +145,17 @@ def decode(frame: str | bytes) -> Event:
     input whatsoever. Stateless: the same frame always gives an equal event.
     """
     kind = type(frame)
-    open_orders: Any
-    own_trades: Any
+    route: int | None
     if kind is bytes:
-        open_orders, own_trades = _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES
+        route = _ROUTE_BY_FIFTH_BYTE.get(frame[4:5])  # type: ignore[arg-type]
     elif kind is str:
-        open_orders, own_trades = _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES
+        route = _ROUTE_BY_FIFTH_CHAR.get(frame[4:5])  # type: ignore[arg-type]
     else:
         return _decode_carefully(frame)
     try:
-        if frame.rfind(open_orders, -_TAIL) > 0:
+        if route is None:
+            route = _route_by_channel_name(frame)
+        if route == _OPEN_ORDERS:
             orders = _open_orders_decoder.decode(frame)
             entries = orders.payload
             # Each entry is a one-key object {id: record}: popitem yields the pair directly.
@@ -159,7 +171,7 @@ def decode(frame: str | bytes) -> Event:
                 pairs = tuple(map(_popitem, entries))
                 if not any(entries):
                     return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
-        elif frame.rfind(own_trades, -_TAIL) > 0:
+        elif route == _OWN_TRADES:
             trades = _own_trades_decoder.decode(frame)
             trade_entries = trades.payload
             trade_pairs: tuple[tuple[str, Trade], ...]
@@ -177,6 +189,26 @@ def decode(frame: str | bytes) -> Event:
     except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError):
         pass
     return _decode_carefully(frame)
+
+
+def _route_by_channel_name(frame: str | bytes) -> int:
+    """The route of a frame whose head did not tell: an object is an event, else look for the
+    channel name near the end."""
+    open_orders: Any
+    own_trades: Any
+    if type(frame) is bytes:
+        if frame[:1] == b"{":
+            return _EVENT
+        open_orders, own_trades = _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES
+    else:
+        if frame[:1] == "{":
+            return _EVENT
+        open_orders, own_trades = _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES
+    if frame.rfind(open_orders, -_TAIL) > 0:
+        return _OPEN_ORDERS
+    if frame.rfind(own_trades, -_TAIL) > 0:
+        return _OWN_TRADES
+    return _EVENT
 
 
 def _decode_carefully(frame: object) -> Event:

@@ -67,7 +67,8 @@ class FillLog:
         ids = self._ids
         window = self._window
         new: list[tuple[str, Trade]] = []
-        for entry in event.trades:
+        trades = event.trades
+        for entry in trades:
             trade_id = entry[0]
             if trade_id in ids:
                 ids.move_to_end(trade_id)
@@ -76,4 +77,7 @@ class FillLog:
             new.append(entry)
             if len(ids) > window:
                 ids.popitem(last=False)
+        # Usually every trade is new: then hand back the frame's own (immutable) tuple.
+        if len(new) == len(trades) and type(trades) is tuple:
+            return trades
         return tuple(new)

@@ -15,6 +15,7 @@ from kraken_proto import (
     CancelAllStatus,
     ErrorEvent,
     Event,
+    Heartbeat,
     KrakenError,
     OpenOrders,
     OrderRecord,
@@ -304,6 +305,26 @@ def test_subscription_ack_mentioning_a_channel_near_its_end_decodes() -> None:
 
 
 # --- event helpers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected_type"),
+    [
+        # The route is guessed from the first id's letter; these ids mislead the guess.
+        ([[{"OTRADE-XXXXX-XXXXXX": {"price": "1.5", "vol": "2"}}], "ownTrades"], OwnTrades),
+        ([[{"TORDER-XXXXX-XXXXXX": {"status": "open"}}], "openOrders"], OpenOrders),
+        ({"abO": 1, "event": "heartbeat"}, Heartbeat),
+        ({"abT": 1, "event": "heartbeat"}, Heartbeat),
+    ],
+)
+def test_a_frame_that_misleads_the_route_guess_decodes_the_same(
+    payload: Any, expected_type: type[Event]
+) -> None:
+    text = json.dumps(payload, separators=(",", ":"))
+    for given in (text, text.encode()):
+        event = decode(given)
+        assert type(event) is expected_type
+        assert exact(event) == exact(_decode_carefully(given))
 
 
 def test_status_event_ok_and_error_split_the_kraken_error() -> None:

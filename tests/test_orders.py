@@ -24,6 +24,8 @@ from kraken_proto._orders import (
     TERMINAL_STATUSES,
     _sent_fields_by_repr,
     _sent_fields_by_scan,
+    _sent_items,
+    _sent_items_by_scan,
     _uses_fast_path,
 )
 
@@ -250,6 +252,49 @@ def test_both_sent_field_readers_agree(sent: dict[str, Any]) -> None:
         == _sent_fields_by_scan(record)
         == {key: getattr(record, key) for key in sent}
     )
+
+
+@given(sent_records)
+def test_both_sent_item_readers_agree(sent: dict[str, Any]) -> None:
+    record = record_from(sent)
+    expected = [(key, getattr(record, key)) for key in record.__struct_fields__ if key in sent]
+    assert list(_sent_items(record)) == list(_sent_items_by_scan(record)) == expected
+
+
+def nested_fields(order: Order) -> list[dict[str, Any] | None]:
+    return [
+        None if value is None else msgspec.structs.asdict(value)
+        for value in (order.descr, order.contingent)
+    ]
+
+
+def test_apply_never_changes_an_order_it_handed_out() -> None:
+    # The table builds each new state on a private copy of the old one: the copy must never be
+    # the old object, nor share a nested record that is then changed.
+    table = OrderTable()
+    stub_id = "OSTUB1-XXXXX-XXXXXX"
+    first = table.apply(decoded([(OID, full_record("open"))], 1))
+    stub = table.apply(decoded([(stub_id, {"vol_exec": "1.00000000"})], 2)).stubs
+    handed_out = [*first.added, *stub]
+    later: list[dict[str, Any]] = [
+        {"vol_exec": "1.00000000", "cost": "9.250000"},
+        {"descr": {"price": "9.500000"}, "contingent": {"ordertype": "limit"}},
+        {"contingent": {"price": "1.5"}},
+        {"status": "canceled"},
+    ]
+    for sequence, delta in enumerate(later, start=3):
+        handed_out += table.apply(decoded([(OID, delta), (stub_id, delta)], sequence)).updated
+    handed_out += table.apply(decoded([(OID, full_record("open"))], 1)).updated
+    snapshots = [msgspec.structs.asdict(order) for order in handed_out]
+    nested = [nested_fields(order) for order in handed_out]
+    table.apply(decoded([(OID, {"descr": {"price": "9.750000"}, "status": "open"})], 2))
+    table.apply(decoded([(OID, {"contingent": {"price": "2.5"}})], 3))
+    table.apply(decoded([], 1))
+    assert len({id(order) for order in handed_out}) == len(handed_out)
+    assert [msgspec.structs.asdict(order) for order in handed_out] == snapshots
+    assert [nested_fields(order) for order in handed_out] == nested
+    assert handed_out[-1].descr is not None
+    assert handed_out[-1].descr.price == Decimal("9.250000")
 
 
 def test_terminal_statuses_are_the_documented_ones() -> None:
