@@ -16,75 +16,22 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import kraken_proto
 import msgspec
 import orjson
 
+# Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
+# the shared frame builders sit next to this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kraken_frames import full_order, trade, txid
+
 __all__ = ["CASES", "TARGET_RATIO", "build_cases", "main", "measure"]
 
 TARGET_RATIO = 2.0
 """``decode`` should take at most this many times as long as ``orjson.loads`` on every case."""
-
-_PAIRS = ("XBT/USD", "ETH/USD", "ATOM/USD", "XBT/EUR", "DOT/USD")
-
-
-def _txid(prefix: str, number: int) -> str:
-    text = f"{number:016X}"
-    return f"{prefix}{text[:5]}-{text[5:10]}-{text[10:16]}"
-
-
-def _full_order(number: int) -> dict[str, Any]:
-    """A full order record shaped like section 4.2 (what snapshots and new orders carry)."""
-    pair = _PAIRS[number % len(_PAIRS)]
-    side = "buy" if number % 2 else "sell"
-    price = f"{9 + number % 7}.{number % 1000:06d}"
-    return {
-        "avg_price": "0.000000",
-        "cost": "0.000000",
-        "descr": {
-            "close": None,
-            "leverage": None,
-            "order": f"{side} 5.00000000 {pair} @ limit {price}",
-            "ordertype": "limit",
-            "pair": pair,
-            "price": price,
-            "price2": "0.000000",
-            "type": side,
-        },
-        "expiretm": None,
-        "fee": "0.000000",
-        "limitprice": "0.000000",
-        "misc": "",
-        "oflags": "fciq",
-        "opentm": f"17002206{number % 100:02d}.985020",
-        "refid": None,
-        "starttm": None,
-        "status": "open",
-        "stopprice": "0.000000",
-        "timeinforce": "GTC",
-        "userref": number,
-        "vol": "5.00000000",
-        "vol_exec": "0.00000000",
-    }
-
-
-def _trade(number: int) -> dict[str, Any]:
-    pair = _PAIRS[number % len(_PAIRS)]
-    return {
-        "cost": f"{1000 + number}.{number % 100000:05d}",
-        "fee": f"{number % 10}.{number % 100000:05d}",
-        "margin": "0.00000",
-        "ordertxid": _txid("O", number),
-        "ordertype": "limit",
-        "pair": pair,
-        "postxid": "TKH2SE-M7IF5-CFI7LT",
-        "price": f"{26000 + number}.{number % 100000:05d}",
-        "time": f"16999873{number % 100:02d}.892228",
-        "type": "buy" if number % 2 else "sell",
-        "vol": f"0.{number % 100000000:08d}",
-    }
 
 
 def build_cases() -> dict[str, bytes]:
@@ -108,17 +55,17 @@ def build_cases() -> dict[str, bytes]:
         {"sequence": 4},
     ]
     new_order = [
-        [{"OGTT3Y-C6I3P-XRI6HX": {**_full_order(7), "status": "pending"}}],
+        [{"OGTT3Y-C6I3P-XRI6HX": {**full_order(7), "status": "pending"}}],
         "openOrders",
         {"sequence": 2},
     ]
     trades = [
-        [{_txid("T", n): _trade(n)} for n in range(50)],
+        [{txid("T", n): trade(n)} for n in range(50)],
         "ownTrades",
         {"sequence": 1},
     ]
     orders = [
-        [{_txid("O", n): _full_order(n)} for n in range(200)],
+        [{txid("O", n): full_order(n)} for n in range(200)],
         "openOrders",
         {"sequence": 1},
     ]

@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import kraken_proto
@@ -40,12 +41,16 @@ from kraken_proto import (
     Subscribe,
 )
 
+# Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
+# the shared frame builders sit next to this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kraken_frames import full_order, trade, txid
+
 __all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
 
 TARGET_RATIO = 3.0
 """The pipeline should take at most this many times as long as ``orjson.loads``."""
 
-_PAIRS = ("XBT/USD", "ETH/USD", "ATOM/USD", "XBT/EUR", "DOT/USD")
 _TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
 _SNAPSHOT_ORDERS = 200
 
@@ -77,46 +82,6 @@ _EXPECTED_CHANGE = {
 }
 
 
-def _txid(prefix: str, number: int) -> str:
-    text = f"{number:016X}"
-    return f"{prefix}{text[:5]}-{text[5:10]}-{text[10:16]}"
-
-
-def _full_order(number: int, status: str = "open") -> dict[str, Any]:
-    """A full order record shaped like section 4.2 of the protocol doc."""
-    pair = _PAIRS[number % len(_PAIRS)]
-    side = "buy" if number % 2 else "sell"
-    price = f"{9 + number % 7}.{number % 1000:06d}"
-    return {
-        "avg_price": "0.000000",
-        "cost": "0.000000",
-        "descr": {
-            "close": None,
-            "leverage": None,
-            "order": f"{side} 5.00000000 {pair} @ limit {price}",
-            "ordertype": "limit",
-            "pair": pair,
-            "price": price,
-            "price2": "0.000000",
-            "type": side,
-        },
-        "expiretm": None,
-        "fee": "0.000000",
-        "limitprice": "0.000000",
-        "misc": "",
-        "oflags": "fciq",
-        "opentm": f"17002206{number % 100:02d}.985020",
-        "refid": None,
-        "starttm": None,
-        "status": status,
-        "stopprice": "0.000000",
-        "timeinforce": "GTC",
-        "userref": number,
-        "vol": "5.00000000",
-        "vol_exec": "0.00000000",
-    }
-
-
 def _cancel_delta(number: int) -> dict[str, Any]:
     return {
         "lastupdated": f"1700220{number % 1000:03d}.114325",
@@ -140,23 +105,6 @@ def _fill_delta(number: int) -> dict[str, Any]:
     }
 
 
-def _trade(number: int) -> dict[str, Any]:
-    return {
-        "cost": f"{1000 + number}.{number % 100000:05d}",
-        "fee": f"{number % 10}.{number % 100000:05d}",
-        "margin": "0.00000",
-        "ordertxid": _txid("O", number),
-        "ordertype": "limit",
-        "pair": _PAIRS[number % len(_PAIRS)],
-        "postxid": "TKH2SE-M7IF5-CFI7LT",
-        "price": f"{26000 + number}.{number % 100000:05d}",
-        "time": f"16999873{number % 100:02d}.892228",
-        "type": "buy" if number % 2 else "sell",
-        "vol": f"0.{number % 100000000:08d}",
-        "userref": number,
-    }
-
-
 def _channel_frame(channel: str, entries: list[dict[str, Any]], sequence: int) -> bytes:
     return orjson.dumps([entries, channel, {"sequence": sequence}])
 
@@ -171,19 +119,19 @@ class _Case:
         )
         self.seed: bytes = _channel_frame(self.channel, [], 1)
         if name == "openOrders 200-order snapshot":
-            snapshot = [{_txid("O", n): _full_order(n)} for n in range(_SNAPSHOT_ORDERS)]
+            snapshot = [{txid("O", n): full_order(n)} for n in range(_SNAPSHOT_ORDERS)]
             self.frames = [_channel_frame("openOrders", snapshot, 1)] * loops
             return
         if name in ("openOrders status delta", "openOrders fill delta"):
             # Every frame touches its own open order, known from the seed snapshot.
-            seed = [{_txid("O", n): _full_order(n)} for n in range(loops)]
+            seed = [{txid("O", n): full_order(n)} for n in range(loops)]
             self.seed = _channel_frame("openOrders", seed, 1)
             make = _cancel_delta if name == "openOrders status delta" else _fill_delta
-            entries = [{_txid("O", n): make(n)} for n in range(loops)]
+            entries = [{txid("O", n): make(n)} for n in range(loops)]
         elif name == "openOrders new order":
-            entries = [{_txid("N", n): _full_order(n, "pending")} for n in range(loops)]
+            entries = [{txid("N", n): full_order(n, "pending")} for n in range(loops)]
         else:
-            entries = [{_txid("T", n): _trade(n)} for n in range(loops)]
+            entries = [{txid("T", n): trade(n, update=True)} for n in range(loops)]
         self.frames = [
             _channel_frame(self.channel, [entry], sequence)
             for sequence, entry in enumerate(entries, start=2)
