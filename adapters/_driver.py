@@ -49,9 +49,8 @@ class CoreDriver:
             # The core is FAILED. Close with "protocol error" and end every pending request
             # as lost; the adapter raises ``failure`` once the events are delivered.
             self.failure = exc
-            output = self._flush(now) + self.websocket.close(1002, "invalid Kraken frame")
-            self.connection.connection_lost(now)
-            return output
+            closing = self.websocket.bytes_to_send() + self.websocket.close(1002, "invalid frame")
+            return closing + self._flush(now)
         return self._flush(now)
 
     def on_timeout(self, now: float) -> bytes:

@@ -391,3 +391,25 @@ def test_trio_client_closes_on_an_invalid_frame_and_raises_it() -> None:
             assert any(isinstance(e, RequestLost) for e in seen)
 
     trio.run(main)
+
+
+def test_driver_closes_with_1002_on_an_invalid_frame() -> None:
+    from kraken_proto.adapters._driver import CoreDriver
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, CloseConnection, TextMessage
+
+    driver = CoreDriver(parse_endpoint("ws://127.0.0.1:1"))
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(driver.handshake())
+    list(server.events())
+    driver.on_bytes(server.send(AcceptConnection()), now=0.0)
+    reqid, request_bytes = driver.send(Ping(), now=0.0)
+    server.receive_data(request_bytes)
+    list(server.events())
+    reply = driver.on_bytes(server.send(TextMessage(data="not json")), now=1.0)
+    server.receive_data(reply)
+    (close,) = [e for e in server.events() if isinstance(e, CloseConnection)]
+    assert close.code == 1002
+    assert [e.reqid for e in driver.events() if isinstance(e, RequestLost)] == [reqid]
+    with pytest.raises(RemoteProtocolError):
+        driver.check_open()
