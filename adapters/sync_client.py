@@ -86,6 +86,8 @@ class BlockingClient:
     ``connect()`` (or entering the ``with`` block) opens it; ``send`` queues a request and
     returns its reqid; ``next_events`` blocks until events arrive or ``timeout`` passes, serving
     the core's timers while it waits. Not thread-safe: use one client per thread.
+    ``write_timeout`` bounds each write; a failed write ends the connection (its pending
+    requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
     """
 
     def __init__(
@@ -95,12 +97,14 @@ class BlockingClient:
         config: ConnectionConfig | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout: float = 10.0,
+        write_timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._endpoint = parse_endpoint(url)
         self._driver = CoreDriver(self._endpoint, config)
         self._ssl_context = ssl_context
         self._connect_timeout = connect_timeout
+        self._write_timeout = write_timeout
         self._clock = clock
         self._sock: socket.socket | None = None
 
@@ -194,7 +198,15 @@ class BlockingClient:
         return self._sock
 
     def _write(self, data: bytes) -> None:
-        if data and self._sock is not None:
-            # On failure the read side sees the broken socket and reports connection_lost.
+        if not data or self._sock is None:
+            return
+        # Reads shorten the socket timeout to the core's next deadline; a write must not
+        # inherit that, or a slow send could stop halfway through a frame.
+        self._sock.settimeout(self._write_timeout)
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            # A frame may be half-written: the stream is unusable. Shut it down so the next
+            # read reports the loss (pending requests end as RequestLost) instead of hiding it.
             with contextlib.suppress(OSError):
-                self._sock.sendall(data)
+                self._sock.shutdown(socket.SHUT_RDWR)

@@ -413,3 +413,14 @@ def test_driver_closes_with_1002_on_an_invalid_frame() -> None:
     assert [e.reqid for e in driver.events() if isinstance(e, RequestLost)] == [reqid]
     with pytest.raises(RemoteProtocolError):
         driver.check_open()
+
+
+def test_blocking_client_reports_a_failed_write_as_lost_requests() -> None:
+    with run_in_thread(seed=14) as sim, BlockingClient(sim.ws_url) as client:
+        client.next_events(timeout=5.0)  # systemStatus
+        sock = client._sock
+        assert sock is not None
+        sock.shutdown(socket.SHUT_WR)  # the next write fails with EPIPE
+        reqid = client.send(Ping())
+        seen = _read_until_closed(lambda: client.next_events(timeout=2.0))
+        assert [e.reqid for e in seen if isinstance(e, RequestLost)] == [reqid]
