@@ -84,9 +84,12 @@ class TrioClient:
     ``next_events`` should be called from one task at a time.
     """
 
-    def __init__(self, stream: trio.abc.Stream, driver: CoreDriver) -> None:
+    def __init__(
+        self, stream: trio.abc.Stream, driver: CoreDriver, *, write_timeout: float = 10.0
+    ) -> None:
         self._stream = stream
         self._driver = driver
+        self._write_timeout = write_timeout
         self._send_lock = trio.Lock()
         self._received = trio.Event()
 
@@ -157,10 +160,20 @@ class TrioClient:
     async def _write(self, data: bytes) -> None:
         if not data:
             return
-        async with self._send_lock:
-            # On failure the reader sees the broken stream and reports connection_lost.
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-                await self._stream.send_all(data)
+        # Once the core has queued a frame it counts it as sent, so it is written whole or
+        # the stream is given up: the caller's cancellation cannot stop it (the shield covers
+        # the lock too), and a peer that stops reading cannot hold it forever (write_timeout).
+        with trio.CancelScope(shield=True):
+            async with self._send_lock:
+                written = False
+                with trio.move_on_after(self._write_timeout):
+                    with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                        await self._stream.send_all(data)
+                        written = True
+                if not written:
+                    # The reader then sees a closed stream and reports connection_lost, so
+                    # pending requests end as RequestLost instead of looking sent.
+                    await trio.aclose_forcefully(self._stream)
 
 
 @asynccontextmanager
@@ -169,8 +182,13 @@ async def open_trio_client(
     *,
     config: ConnectionConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    write_timeout: float = 10.0,
 ) -> AsyncIterator[TrioClient]:
-    """Connect, complete the WebSocket handshake, and yield a :class:`TrioClient`."""
+    """Connect, complete the WebSocket handshake, and yield a :class:`TrioClient`.
+
+    ``write_timeout`` bounds each write; a failed write ends the connection (its pending
+    requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
+    """
     endpoint = parse_endpoint(url)
     driver = CoreDriver(endpoint, config)
     stream = await _open_stream(endpoint, ssl_context)
@@ -182,7 +200,7 @@ async def open_trio_client(
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
-    client = TrioClient(stream, driver)
+    client = TrioClient(stream, driver, write_timeout=write_timeout)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(client._reader)
         try:

@@ -424,3 +424,40 @@ def test_blocking_client_reports_a_failed_write_as_lost_requests() -> None:
         reqid = client.send(Ping())
         seen = _read_until_closed(lambda: client.next_events(timeout=2.0))
         assert [e.reqid for e in seen if isinstance(e, RequestLost)] == [reqid]
+
+
+def test_trio_client_reports_a_failed_write_as_lost_requests() -> None:
+    async def main() -> None:
+        async with open_simulator(seed=15) as sim, open_trio_client(sim.ws_url) as client:
+            await client.next_events(timeout=5.0)  # systemStatus
+            stream = client._stream
+            assert isinstance(stream, trio.SocketStream)
+            await stream.send_eof()  # the next write fails
+            reqid = await client.send(Ping())
+            seen: list[Event] = []
+            with trio.fail_after(10):
+                while True:
+                    try:
+                        seen.extend(await client.next_events())
+                    except WebSocketClosed:
+                        break
+            assert [e.reqid for e in seen if isinstance(e, RequestLost)] == [reqid]
+
+    trio.run(main)
+
+
+def test_trio_client_write_survives_the_callers_cancellation() -> None:
+    async def main() -> None:
+        async with open_simulator(seed=16) as sim, open_trio_client(sim.ws_url) as client:
+            await client.next_events(timeout=5.0)
+            with trio.CancelScope() as scope:
+                scope.cancel()  # already cancelled when send starts writing
+                reqid = await client.send(Ping())
+            # The frame went out whole: the pong arrives and the request completes.
+            seen: list[Event] = []
+            with trio.fail_after(10):
+                while not any(isinstance(e, RequestCompleted) for e in seen):
+                    seen.extend(await client.next_events())
+            assert any(isinstance(e, Pong) and e.reqid == reqid for e in seen)
+
+    trio.run(main)
