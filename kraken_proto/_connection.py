@@ -638,17 +638,21 @@ class Connection:
             self._events.append(ChannelUpdate(event=event))
             return
         sequence = event.sequence
+        expected = record.next_sequence
         if record.awaiting_first_frame:
             record.awaiting_first_frame = False
             record.after_gap = False
-            record.next_sequence = None if sequence is None else sequence + 1
-            if record.expects_snapshot:
-                self._events.append(ChannelSnapshot(event=event))
-            else:
-                self._events.append(ChannelUpdate(event=event))
-            return
-        expected = record.next_sequence
-        if sequence is None or expected is None or record.after_gap or sequence == expected:
+            if sequence is None or sequence == 1 or not record.expects_snapshot:
+                record.next_sequence = None if sequence is None else sequence + 1
+                if record.expects_snapshot:
+                    self._events.append(ChannelSnapshot(event=event))
+                else:
+                    self._events.append(ChannelUpdate(event=event))
+                return
+            # Kraken numbers the snapshot 1: a later number means it was missed, and calling this
+            # delta a snapshot would make the caller's order table drop every other open order.
+            expected = 1
+        elif sequence is None or expected is None or record.after_gap or sequence == expected:
             if expected is not None and sequence == expected:
                 record.next_sequence = expected + 1
             self._events.append(ChannelUpdate(event=event, after_gap=record.after_gap))

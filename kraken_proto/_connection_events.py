@@ -128,7 +128,11 @@ class SequenceGap(Event, frozen=True, kw_only=True):
 
 class ChannelSnapshot(Event, frozen=True, kw_only=True):
     """The first data frame after a subscription was acknowledged: the channel's full state
-    (the open orders, or the latest trades). Replace local state with it."""
+    (the open orders, or the latest trades). Replace local state with it.
+
+    Only a frame numbered 1 (Kraken's snapshot number) or unnumbered is taken as the snapshot;
+    a first frame with a later number means the snapshot was missed, and comes as a
+    ``SequenceGap`` (``expected=1``) and a flagged ``ChannelUpdate``, then a resubscription."""
 
     event: OwnTrades | OpenOrders
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from decimal import InvalidOperation
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -130,6 +131,15 @@ _sent_items: Callable[[msgspec.Struct], Iterable[tuple[str, Any]]] = (
 _copy: Callable[[_StructT], _StructT] = msgspec.Struct.__copy__  # type: ignore[attr-defined]
 _set = msgspec.structs.force_setattr
 _BLANK = Order(txid="")
+
+
+def _differs(new: Order, old: Order) -> bool:
+    """``new != old``, except that a field holding a signalling NaN (Kraken text ``"sNaN"``,
+    which ``decode`` keeps as sent) counts as a change instead of raising ``InvalidOperation``."""
+    try:
+        return new != old
+    except InvalidOperation:
+        return True
 
 
 def _merge_nested(old: _NestedT | None, new: _NestedT) -> _NestedT:
@@ -260,7 +270,7 @@ class OrderTable:
                     if len(finished) > self._max_finished:
                         finished.popitem(last=False)
                     return OrderChanges(snapshot=False, updated=(new,), finished=(new,))
-                if new != old:
+                if _differs(new, old):
                     open_orders[txid] = new
                     return OrderChanges(snapshot=False, updated=(new,))
                 return OrderChanges(snapshot=False)
@@ -288,7 +298,7 @@ class OrderTable:
                     self._retire(new)
                     finished.append(new)
                     updated.append(new)
-                elif new != old:
+                elif _differs(new, old):
                     open_orders[txid] = new
                     updated.append(new)
                 continue
@@ -319,7 +329,7 @@ class OrderTable:
             # A snapshot entry is the whole record: replace, do not merge.
             new = _fresh(txid, record)
             old = previously_open.get(txid)
-            if old is not None and new == old:
+            if old is not None and not _differs(new, old):
                 self._open[txid] = old  # still open, unchanged: the usual re-snapshot entry
                 continue
             if old is None:
@@ -369,7 +379,7 @@ class OrderTable:
         txid = new.txid
         if old is None:
             (stubs if new.is_stub else added).append(new)
-        elif new != old:
+        elif _differs(new, old):
             updated.append(new)
         if new.is_open:
             self._finished.pop(txid, None)

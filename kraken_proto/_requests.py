@@ -107,7 +107,9 @@ _RFC3339 = re.compile(
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]{1,18}")
-_NO_SPACE = re.compile(r"\S+")
+# No whitespace, and no lone surrogate: one cannot be encoded as UTF-8, so encode would raise
+# UnicodeEncodeError carrying the whole string (the token, for a token).
+_NO_SPACE = re.compile(r"[^\s\ud800-\udfff]+")
 _INT32 = (-(2**31), 2**31 - 1)
 _MAX_REQID = 2**64 - 1
 _MAX_DEAD_MANS_TIMEOUT = 86399
@@ -127,11 +129,11 @@ def _check_bool(name: str, value: object) -> None:
 
 
 def _check_text(name: str, value: object) -> None:
-    """A non-empty string without whitespace (pairs, ids)."""
+    """A non-empty string without whitespace or lone surrogates (pairs, ids)."""
     if not isinstance(value, str):
         raise _fail(name, f"must be a str, not {_type_name(value)}")
     if not _NO_SPACE.fullmatch(value):
-        raise _fail(name, "must be a non-empty string without whitespace")
+        raise _fail(name, "must be a non-empty string without whitespace or lone surrogates")
 
 
 def _decimal(name: str, value: object) -> Decimal:
@@ -690,7 +692,9 @@ def check_reqid(reqid: object) -> int:
 def check_token(token: object) -> str:
     """Return ``token`` if it looks like a session token; the error never shows the token."""
     if not isinstance(token, str) or not _NO_SPACE.fullmatch(token):
-        raise LocalProtocolError("token: must be a non-empty string without whitespace")
+        raise LocalProtocolError(
+            "token: must be a non-empty string without whitespace or lone surrogates"
+        )
     return token
 
 
