@@ -14,8 +14,9 @@ every frame the fast path accepts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Literal, Union
+from typing import Any, Literal, NamedTuple, Union
 
 import msgspec
 
@@ -115,25 +116,47 @@ _COUNT = re.compile(r"[0-9]{1,20}")
 _popitem = dict.popitem
 
 
-def _non_text_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
-    """Wire names of the fields that cannot hold a string (numbers, booleans, objects)."""
+def _wire_names(
+    struct: type[msgspec.Struct], keep: Callable[[tuple[Any, ...]], bool]
+) -> frozenset[str]:
+    """Wire names of ``struct``'s fields whose type (a union's members) satisfies ``keep``."""
     info = msgspec.inspect.type_info(struct)
-    names = set()
-    for field in info.fields:  # type: ignore[attr-defined]
-        types = getattr(field.type, "types", (field.type,))
-        if not any(isinstance(t, msgspec.inspect.StrType) for t in types):
-            names.add(field.encode_name)
-    return frozenset(names)
+    return frozenset(
+        field.encode_name
+        for field in info.fields  # type: ignore[attr-defined]
+        if keep(getattr(field.type, "types", (field.type,)))
+    )
 
 
-_NON_TEXT_FIELDS: dict[str, frozenset[str]] = {
-    "ownTrades": _non_text_fields(Trade),
-    "openOrders": _non_text_fields(OrderRecord),
+class _Repairs(NamedTuple):
+    """What the careful path may mend in one kind of record (see ``_repair``)."""
+
+    non_text: frozenset[str]
+    ints: frozenset[str]
+    bools: frozenset[str]
+
+
+def _repairs(struct: type[msgspec.Struct]) -> _Repairs:
+    inspect = msgspec.inspect
+    return _Repairs(
+        non_text=_wire_names(
+            struct, lambda ts: not any(isinstance(t, inspect.StrType) for t in ts)
+        ),
+        ints=_wire_names(struct, lambda ts: any(isinstance(t, inspect.IntType) for t in ts)),
+        bools=_wire_names(struct, lambda ts: any(isinstance(t, inspect.BoolType) for t in ts)),
+    )
+
+
+_RECORD_REPAIRS: dict[str, _Repairs] = {
+    "ownTrades": _repairs(Trade),
+    "openOrders": _repairs(OrderRecord),
 }
-_NESTED_NON_TEXT_FIELDS: dict[str, frozenset[str]] = {
-    "descr": _non_text_fields(OrderDescr),
-    "contingent": _non_text_fields(Contingent),
+_NESTED_REPAIRS: dict[str, _Repairs] = {
+    "descr": _repairs(OrderDescr),
+    "contingent": _repairs(Contingent),
 }
+_INT_TEXT = re.compile(r"-?[0-9]{1,19}")
+_BOOL_TEXT = {"true": True, "false": False}
 
 
 def decode(frame: str | bytes) -> Event:
@@ -273,17 +296,17 @@ def _channel_from_array(data: list[Any]) -> Event:
     if type(payload) is not list:
         raise RemoteProtocolError(f"malformed {channel} frame: $[0] must be an array")
     record_type = _CHANNEL_RECORD[channel]
-    non_text = _NON_TEXT_FIELDS[channel]
+    repairs = _RECORD_REPAIRS[channel]
     items: list[tuple[str, Any]] = []
     for index, entry in enumerate(payload):
         if type(entry) is not dict:
             raise RemoteProtocolError(f"malformed {channel} frame: $[0][{index}] must be an object")
         for key, record in entry.items():
             if type(record) is dict:
-                _blank_to_none(record, non_text)
-                for nested, nested_non_text in _NESTED_NON_TEXT_FIELDS.items():
+                _repair(record, repairs)
+                for nested, nested_repairs in _NESTED_REPAIRS.items():
                     if type(record.get(nested)) is dict:
-                        _blank_to_none(record[nested], nested_non_text)
+                        _repair(record[nested], nested_repairs)
             try:
                 items.append((key, msgspec.convert(record, record_type)))
             except msgspec.ValidationError as exc:
@@ -295,11 +318,24 @@ def _channel_from_array(data: list[Any]) -> Event:
     return OpenOrders(orders=tuple(items), sequence=sequence)
 
 
-def _blank_to_none(record: dict[str, Any], non_text: frozenset[str]) -> None:
-    """Kraken sometimes sends ``""`` for a number it has no value for: that means absent."""
-    for name in non_text:
-        if record.get(name) == "":
+def _repair(record: dict[str, Any], repairs: _Repairs) -> None:
+    """Mend the looseness Kraken is known for, or might show, in a record's non-text fields.
+
+    ``""`` for a number means absent. An integer or boolean sent as text (``"123"``,
+    ``"true"``) is read as what it says: failing the frame would fail the connection, and the
+    reconnect's snapshot holding the same record would fail it again. Decimal fields are left
+    alone, so their digits stay exactly as sent.
+    """
+    for name in repairs.non_text:
+        value = record.get(name)
+        if type(value) is not str:
+            continue
+        if value == "":
             record[name] = None
+        elif name in repairs.ints and _INT_TEXT.fullmatch(value):
+            record[name] = int(value)
+        elif name in repairs.bools and value in _BOOL_TEXT:
+            record[name] = _BOOL_TEXT[value]
 
 
 def _at_path(error: msgspec.ValidationError, path: str) -> str:

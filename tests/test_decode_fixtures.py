@@ -237,7 +237,7 @@ def test_valid_json_that_is_not_a_known_message_is_unknown(frame: str) -> None:
             '[[{"T":{"price":"1e4950811667203285981"}}],"ownTrades"]',
             r"\$\[0\]\[0\]\['T'\]\.price",
         ),
-        ('[[{"T":{"userref":"7"}}],"ownTrades"]', r"\$\[0\]\[0\]\['T'\]\.userref"),
+        ('[[{"T":{"userref":"seven"}}],"ownTrades"]', r"\$\[0\]\[0\]\['T'\]\.userref"),
         ('[[{"O":{"descr":{"price":"x"}}}],"openOrders"]', r"\$\[0\]\[0\]\['O'\]\.descr\.price"),
         ('[[{"O":{},"P":{"vol":[]}}],"openOrders"]', r"\$\[0\]\[0\]\['P'\]\.vol"),
     ],

@@ -17,6 +17,7 @@ from kraken_proto import (
     LocalProtocolError,
     OpenOrders,
     OrderTable,
+    OwnTrades,
     SequenceGap,
     Subscribe,
     SubscriptionState,
@@ -119,3 +120,21 @@ def test_first_frame_after_ack_that_is_not_sequence_1_is_not_a_snapshot() -> Non
     assert not isinstance(update, ChannelSnapshot)
     assert [json.loads(m)["event"] for m in conn.data_to_send()] == ["unsubscribe", "subscribe"]
     assert conn.subscription_state("openOrders") is SubscriptionState.RESYNCING
+
+
+def test_record_fields_with_a_stringly_typed_number_or_bool_still_decode() -> None:
+    # Kraken documents userref as an integer and amended as a boolean. If it ever sends them
+    # as strings, failing the frame would fail the connection, and on reconnect the snapshot
+    # holding the same record would fail it again: the fills must keep flowing.
+    event = decode(
+        b'[[{"OGTT3Y-C6I3P-XRI6HX":{"userref":"123","amended":"true","vol_exec":"0.50"}}],'
+        b'"openOrders",{"sequence":2}]'
+    )
+    assert isinstance(event, OpenOrders)
+    ((_, record),) = event.orders
+    assert record.userref == 123
+    assert record.amended is True
+    assert record.vol_exec == Decimal("0.50")
+    trades = decode(b'[[{"TDLH43-DVQXD-2KHVYY":{"userref":"-5","vol":"1"}}],"ownTrades"]')
+    assert isinstance(trades, OwnTrades)
+    assert trades.trades[0][1].userref == -5
