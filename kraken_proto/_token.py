@@ -60,6 +60,15 @@ _NOT_JSON = object()
 # --- errors -------------------------------------------------------------------------------
 
 
+def _first_failure(errors: tuple[str, ...]) -> str | None:
+    """The first string in Kraken's ``error`` list that fails the call, or ``None``.
+
+    Anything that is not a ``W`` warning fails, even text without a severity prefix: guessing
+    that an unknown string was harmless could hide a real refusal.
+    """
+    return next((text for text in errors if not text.startswith("W")), None)
+
+
 class TokenRequestError(ProtocolError):
     """``GetWebSocketsToken`` did not return a token.
 
@@ -78,7 +87,7 @@ class TokenRequestError(ProtocolError):
         super().__init__(message)
         self.status = status
         self.errors = errors
-        first = next((text for text in errors if not text.startswith("W")), None)
+        first = _first_failure(errors)
         self.error: KrakenError | None = None if first is None else KrakenError.parse(first)
 
 
@@ -304,9 +313,7 @@ def parse_token_response(status: int, body: bytes) -> WebSocketToken:
     if not isinstance(raw_errors, list) or not all(isinstance(e, str) for e in raw_errors):
         raise _malformed('"error" is not a list of strings')
     errors = tuple(raw_errors)
-    # Anything that is not a ``W`` warning fails, even text without a severity prefix: guessing
-    # that an unknown string was harmless could hide a real refusal.
-    failure = next((text for text in errors if not text.startswith("W")), None)
+    failure = _first_failure(errors)
     if failure is not None:
         raise _kraken_error(failure, errors)
     result = document.get("result")
