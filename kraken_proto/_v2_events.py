@@ -334,7 +334,9 @@ class Fee(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_default
     qty: Decimal | None = None
 
 
-class ExecutionTriggers(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
+class ExecutionTriggers(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True
+):
     """The ``triggers`` of a triggered order on the executions stream."""
 
     reference: str | None = None

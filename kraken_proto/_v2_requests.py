@@ -375,7 +375,10 @@ class AddOrder(V2Request):
         if self.order_type == "iceberg":
             if self.display_qty is None:
                 raise _fail("display_qty", "is required for iceberg orders")
-            if self.order_qty is not None and self.display_qty * _ICEBERG_MIN_SHARE < self.order_qty:
+            if (
+                self.order_qty is not None
+                and self.display_qty * _ICEBERG_MIN_SHARE < self.order_qty
+            ):
                 raise _fail("display_qty", "must be at least 1/15 of order_qty")
         elif self.display_qty is not None:
             raise _fail("display_qty", "is for iceberg orders only")
@@ -402,9 +405,7 @@ class AddOrder(V2Request):
         if order_type not in TRIGGERED_TYPES and self.triggers is not None:
             raise _fail("triggers", f"is not used by {order_type} orders")
         if self.conditional is not None and not isinstance(self.conditional, Conditional):
-            raise _fail(
-                "conditional", f"must be a Conditional, not {_type_name(self.conditional)}"
-            )
+            raise _fail("conditional", f"must be a Conditional, not {_type_name(self.conditional)}")
 
     def _check_timing(self) -> None:
         _optional_choice("time_in_force", self.time_in_force, TIME_IN_FORCE)
