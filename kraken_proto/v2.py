@@ -9,8 +9,7 @@ and are ``Decimal`` on both sides, exact to the digits.
 from __future__ import annotations
 
 from ._events import Event, KrakenError, UnknownMessage
-
-# from ._v2_connection import V2Connection, V2ConnectionConfig
+from ._v2_connection import V2Connection, V2ConnectionConfig
 from ._v2_decode import decode
 from ._v2_events import (
     EXEC_TYPES,
@@ -122,8 +121,8 @@ __all__ = [
     "UnknownMessage",
     "Unsubscribe",
     "UnsubscribeReply",
-    #    "V2Connection",
-    #    "V2ConnectionConfig",
+    "V2Connection",
+    "V2ConnectionConfig",
     "V2Request",
     "Wallet",
     "decode",
