@@ -761,10 +761,9 @@ class V2Connection:
 
     def _generation_of(self, request: V2Request) -> int | None:
         """The token generation the pending ``request`` was sent with."""
-        for pending in self._pending.values():
-            if pending.request is request:
-                return pending.token_generation
-        return None
+        return next(
+            (p.token_generation for p in self._pending.values() if p.request is request), None
+        )
 
     def _queue_resync(self, record: _Subscription, now: float) -> None:
         """Unsubscribe and subscribe again with the same options, for a fresh snapshot."""
