@@ -353,7 +353,7 @@ def test_token_binding_rejection_and_expiry() -> None:
     conn.provide_token(TOKEN, 100.0)
     conn.handle_timeout(110.0)
     assert any(isinstance(e, TokenExpired) for e in conn.events_received())
-    assert conn.token_state is TokenState.NONE
+    assert token_of(conn) is TokenState.NONE
 
 
 def test_a_rejection_of_an_older_token_keeps_the_new_one() -> None:
