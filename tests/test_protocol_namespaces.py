@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import kraken_proto
+import pytest
 from kraken_proto import v1, v2
 
 
@@ -20,4 +21,7 @@ def test_v2_exports_what_it_lists_and_shares_the_base_types() -> None:
     assert issubclass(v2.V2Request, kraken_proto.Request)
     assert v2.decode('{"channel":"heartbeat"}') == v2.Heartbeat()
     # the two codecs do not mix: each refuses the other's request
-    assert v2.Ping is not kraken_proto.Ping
+    with pytest.raises(kraken_proto.LocalProtocolError):
+        v2.encode(kraken_proto.Ping())  # type: ignore[arg-type]
+    with pytest.raises(kraken_proto.LocalProtocolError):
+        kraken_proto.encode(v2.Ping())
