@@ -25,6 +25,7 @@ from ._params import LIMIT, REQID_ERROR, Reject, flag, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._sessions import Faults, Session, Subscription
 from ._trading import Desk
+from ._v2 import Listeners, V2Gateway
 from ._views import OrderView, TradeView, order_view
 
 __all__ = [
@@ -85,7 +86,9 @@ class Exchange:
         self._keys: dict[str, KeyState] = {}
         self._sessions: dict[int, Session] = {}
         self._next_session = 1
-        self._book = Book(config, rng, Channels(self._sessions))
+        self._v2 = V2Gateway(config, self._sessions, self._tokens)
+        self._book = Book(config, rng, Listeners(Channels(self._sessions), self._v2))
+        self._v2.attach(self._book)
         desk = Desk(self._book)
         self._handlers: dict[str, _Handler] = {
             "ping": self._ping,
@@ -131,12 +134,16 @@ class Exchange:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def open_session(self, now: float) -> int:
-        """Start a WebSocket session; queues the ``systemStatus`` greeting. Returns its id."""
+    def open_session(self, now: float, *, protocol: str = "v1") -> int:
+        """Start a WebSocket session; queues the ``systemStatus`` greeting. Returns its id.
+
+        ``protocol="v2"`` makes it a v2 session (``/v2``): v2 requests, replies and channels.
+        """
         session_id = self._next_session
         self._next_session += 1
         faults = Faults(**vars(self.default_faults))
         session = Session(session_id, self._rng.randrange(2**64), faults, last_frame_at=now)
+        session.protocol = protocol
         self._sessions[session_id] = session
         self._send_status(session, now)
         return session_id
@@ -161,6 +168,9 @@ class Exchange:
         """Handle one client text message; ignored for a closed session."""
         state = self._sessions.get(session)
         if state is None:
+            return
+        if state.protocol == "v2":
+            self._v2.receive(state, text, now)
             return
         self._book.run_timers(now)
         try:
@@ -212,7 +222,8 @@ class Exchange:
         for session in self._sessions.values():
             due = session.heartbeat_due(self.config.heartbeat_interval)
             if due is not None and due <= now:
-                session.push({"event": "heartbeat"}, now)
+                v2 = session.protocol == "v2"
+                session.push(self._v2.HEARTBEAT if v2 else {"event": "heartbeat"}, now)
 
     # --- control --------------------------------------------------------------------------
 
@@ -263,6 +274,9 @@ class Exchange:
     # --- ping and subscriptions ---------------------------------------------------------------
 
     def _send_status(self, session: Session, now: float) -> None:
+        if session.protocol == "v2":
+            session.push(self._v2.status_frame(session), now)
+            return
         session.push(
             {
                 "connectionID": session.connection_id,
