@@ -48,6 +48,7 @@ _V1_STATUS = {
 }
 _TERMINAL = {"closed": "filled", "canceled": "canceled", "expired": "expired"}
 _encoder = msgspec.json.Encoder()
+_NO_FUNDS = "EOrder:Insufficient funds"
 
 
 def v2_asset(asset: str) -> str:
@@ -357,8 +358,13 @@ class V2Gateway:
         shared = {key: params[key] for key in ("deadline",) if key in params}
         v1_rows = [{**self._v1_order(row, params.get("symbol")), **shared} for row in rows]
         # The whole batch is validated first: one invalid row rejects it all.
+        # Funding is a pre-match check, not validation: it fails a row later, on its own.
         for v1_row in v1_rows:
-            self.desk.add_order({**v1_row, "validate": True}, now, _Discard())
+            try:
+                self.desk.add_order({**v1_row, "validate": True}, now, _Discard())
+            except Reject as reject:
+                if reject.message != _NO_FUNDS:
+                    raise
         if params.get("validate") is True:
             results = [{"order_id": ""} for _ in rows]
         else:
