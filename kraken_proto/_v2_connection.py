@@ -173,6 +173,12 @@ def _error_of(event: MethodReply) -> KrakenError | None:
     return event.error
 
 
+def _says(error: KrakenError, words: str) -> bool:
+    """True when the error text contains ``words`` (any case): ``Already subscribed``,
+    ``Subscription Not Found``."""
+    return words in error.text.lower()
+
+
 def _unknown_error(event: UnknownMessage) -> tuple[int, KrakenError] | None:
     """``(req_id, error)`` for an error reply to a method this library does not know."""
     data = event.data
@@ -609,6 +615,8 @@ class V2Connection:
         del self._pending[req_id]
         replies = tuple(pending.replies)
         errors = [error for error in map(_reply_error, replies) if error is not None]
+        if isinstance(pending.request, Subscribe) and errors and _says(errors[0], "already"):
+            errors = []  # "Already subscribed": the server holds it, which is what was asked
         if errors:
             self._events.append(
                 RequestFailed(
@@ -619,7 +627,7 @@ class V2Connection:
             self._events.append(
                 RequestCompleted(reqid=req_id, request=pending.request, replies=replies)
             )
-        self._subscription_answered(pending, succeeded=not errors)
+        self._subscription_answered(pending, error=errors[0] if errors else None)
 
     def _end_unknown(self, req_id: int, outcome: type[RequestOutcomeUnknown]) -> None:
         pending = self._pending.pop(req_id)
@@ -679,19 +687,19 @@ class V2Connection:
             record.next_sequence = None
         record.state = new_state
 
-    def _subscription_answered(self, pending: _Pending, *, succeeded: bool) -> None:
+    def _subscription_answered(self, pending: _Pending, *, error: KrakenError | None) -> None:
         request = pending.request
         if isinstance(request, Subscribe):
-            if succeeded:
+            if error is None:
                 self._subscription_trigger(request.channel, SubscriptionTrigger.SUBSCRIBED)
                 self._bind_token(pending.token_generation)
             else:
                 self._subscription_trigger(request.channel, SubscriptionTrigger.SUBSCRIBE_FAILED)
         elif isinstance(request, Unsubscribe):
+            # "Subscription Not Found": the server does not hold it, which is what was asked.
+            gone = error is None or _says(error, "not found")
             trigger = (
-                SubscriptionTrigger.UNSUBSCRIBED
-                if succeeded
-                else SubscriptionTrigger.UNSUBSCRIBE_FAILED
+                SubscriptionTrigger.UNSUBSCRIBED if gone else SubscriptionTrigger.UNSUBSCRIBE_FAILED
             )
             self._subscription_trigger(request.channel, trigger)
 

@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import trio
 from kraken_proto import (
     ChannelSnapshot,
@@ -441,20 +440,5 @@ def test_v2_over_loopback() -> None:
                 while "filled" not in [r.exec_type for r in executions(events)]:
                     await step()
                 assert len(of(events, RequestCompleted)) == 2
-
-    trio.run(main)
-
-
-@pytest.mark.parametrize("path", ["/v3"])
-def test_other_paths_are_not_websockets(path: str) -> None:
-    async def main() -> None:
-        async with open_simulator(seed=1) as sim:
-            stream = await _connect(sim.ws_url.replace("ws://", "http://"), None)
-            async with stream:
-                ws = WSConnection(ConnectionType.CLIENT)
-                await stream.send_all(ws.send(Request(host="localhost", target=path)))
-                with trio.fail_after(5):
-                    data = bytes(await stream.receive_some(65536))
-                assert b"404" in data.split(b"\r\n", 1)[0]
 
     trio.run(main)

@@ -732,3 +732,36 @@ def test_acks_for_a_subscription_given_up_meanwhile_change_nothing() -> None:
     reply(conn, "unsubscribe", resync[0]["req_id"])
     reply(conn, "subscribe", resync[1]["req_id"])
     assert conn.subscription_state("executions") is SubscriptionState.UNSUBSCRIBED
+
+
+def test_already_subscribed_is_subscribed_and_not_found_is_unsubscribed() -> None:
+    conn = opened()
+    req_id = conn.send(Subscribe(channel="balances"), 0.0)
+    conn.receive_message(
+        json.dumps(
+            {
+                "method": "subscribe",
+                "req_id": req_id,
+                "success": False,
+                "error": "Already subscribed",
+            }
+        ),
+        0.0,
+    )
+    assert isinstance(endings(conn.events_received())[0], RequestCompleted)
+    assert conn.subscription_state("balances") is SubscriptionState.ACTIVE
+    assert conn.token_state is TokenState.BOUND
+    req_id = conn.send(Unsubscribe(channel="balances"), 0.0)
+    conn.receive_message(
+        json.dumps(
+            {
+                "method": "unsubscribe",
+                "req_id": req_id,
+                "success": False,
+                "error": "Subscription Not Found",
+            }
+        ),
+        0.0,
+    )
+    assert isinstance(endings(conn.events_received())[0], RequestFailed)
+    assert conn.subscription_state("balances") is SubscriptionState.UNSUBSCRIBED

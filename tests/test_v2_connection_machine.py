@@ -361,6 +361,10 @@ class V2ConnectionMachine(RuleBasedStateMachine):
         else:
             error = "EGeneral:Invalid arguments"
         if not ok:
+            if error == "Already subscribed":
+                # The connection takes it as subscribed and waits for a snapshot that will not
+                # come: the next update is a (correctly reported) missed snapshot.
+                self.broken_sequence_sent = True
             self._receive({**head, "success": False, "error": error})
             return
         if subscribing:
