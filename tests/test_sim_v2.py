@@ -40,6 +40,7 @@ from kraken_proto.v2 import (
     Subscribe,
     Triggers,
     UnknownMessage,
+    Unsubscribe,
     V2Connection,
     V2ConnectionConfig,
     decode,
@@ -442,3 +443,20 @@ def test_v2_over_loopback() -> None:
                 assert len(of(events, RequestCompleted)) == 2
 
     trio.run(main)
+
+
+def test_order_status_false_sends_only_the_main_transitions() -> None:
+    h = V2Harness()
+    h.pump()
+    h.subscribed(Subscribe(channel="executions", order_status=False))
+    first = ended(h.send(limit(price="20000", qty="0.1"))).replies[0].result.order_id
+    events = h.send(AmendOrder(order_id=first, order_qty=D("0.2")))
+    events += h.send(CancelOrder(order_id=(first,)))
+    events += h.send(AddOrder(order_type="market", side="buy", symbol=SYMBOL, order_qty=D("0.01")))
+    kinds = {r.exec_type for r in executions(events)}
+    assert kinds == {"new", "canceled", "trade", "filled"}
+    # subscribing again with the default sends every transition
+    h.send(Unsubscribe(channel="executions"))
+    h.subscribed(Subscribe(channel="executions"))
+    events = h.send(limit(price="20000", qty="0.1"))
+    assert "pending_new" in {r.exec_type for r in executions(events)}

@@ -46,6 +46,7 @@ _V1_STATUS = {
     "canceled": "canceled",
     "expired": "expired",
 }
+_TERSE_EXEC_TYPES = frozenset({"new", "filled", "canceled", "expired"})
 _TERMINAL = {"closed": "filled", "canceled": "canceled", "expired": "expired"}
 _encoder = msgspec.json.Encoder()
 _NO_FUNDS = "EOrder:Insufficient funds"
@@ -140,6 +141,8 @@ class V2Gateway:
         self._sessions = sessions
         self._tokens = tokens
         self._trade_ids: dict[str, int] = {}
+        # Sessions subscribed with order_status=false: only new/filled/canceled/expired events.
+        self._terse: set[int] = set()
         self.book: Book
         self.desk: Desk
 
@@ -248,6 +251,11 @@ class V2Gateway:
         token: str = params["token"]
         _Replies(session, "subscribe", req_id, now, lambda _: dict(sorted(result.items()))).ok()
         session.subscriptions[channel] = Subscription(channel, token)
+        if channel == "executions":
+            if options.get("order_status") is False:
+                self._terse.add(session.session_id)
+            else:
+                self._terse.discard(session.session_id)
         self._tokens.hold(token, session.session_id)
         if channel == "executions" and (result["snap_orders"] or result["snap_trades"]):
             records: list[dict[str, Any]] = []
@@ -522,8 +530,10 @@ class V2Gateway:
             }
         else:
             return
+        terse_skips = record["exec_type"] not in _TERSE_EXEC_TYPES
         for session in sessions:
-            self._channel(session, "executions", [record], now)
+            if not (terse_skips and session.session_id in self._terse):
+                self._channel(session, "executions", [record], now)
 
     def trade_update(self, trade: TradeView, fmt: PairFormat, *, consolidated: bool) -> None:
         """Frame one fill (v2 reports every fill) and its two ledger records."""
