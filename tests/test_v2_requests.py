@@ -258,6 +258,8 @@ def test_ints_become_exact_decimals_and_valid_edge_cases_are_accepted() -> None:
     add(order_type="settle-position")
     add(order_type="market", limit_price=None, order_qty=None, cash_order_qty=D(25))
     assert add(cl_ord_id="my-order-1").cl_ord_id == "my-order-1"
+    only_clients = json.loads(encode(BatchCancel(cl_ord_id=("a", "b")), token=TOKEN))
+    assert only_clients["params"] == {"cl_ord_id": ["a", "b"], "token": TOKEN}
     # iceberg with exactly 1/15 is fine
     add(order_type="iceberg", order_qty=D(15), display_qty=D(1))
     assert CancelOrder(order_id="O1").order_id == ("O1",)
