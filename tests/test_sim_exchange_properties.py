@@ -91,8 +91,16 @@ class Client:
             if isinstance(event, OpenOrders):
                 self.table.apply(event)
                 for txid, record in event.orders:
-                    if record.vol_exec and record.cost is not None:
-                        self.progress.setdefault(txid, []).append((record.vol_exec, record.cost))
+                    if not record.vol_exec or record.cost is None:
+                        continue
+                    seen = self.progress.setdefault(txid, [])
+                    totals = (record.vol_exec, record.cost)
+                    if record.status == "closed":
+                        # Kraken's closed delta repeats the last fill's totals: not a fill
+                        assert seen, txid
+                        assert seen[-1] == totals, (txid, seen, totals)
+                    elif record.status is None:
+                        seen.append(totals)  # a fill delta: the new running totals
             elif isinstance(event, OwnTrades):
                 for trade_id, trade in event.trades:
                     assert trade_id not in self.trades, f"trade {trade_id} delivered twice"

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import trio
 
+from ._pairs import kraken_pairs
 from .exchange import Faults, SimulatorConfig
 from .server import make_config, open_simulator
 
@@ -34,6 +35,7 @@ _FAULT_FORMS = (
     "close-after=N (drop the connection after N frames), skip-sequence=N, repeat-sequence=N, "
     "drop-replies=N, reply-delay=SECONDS, malformed=N, no-heartbeats"
 )
+_PAIR_NAMES = ", ".join(kraken_pairs())
 _FAULT_HELP = f"fault applied to every new WebSocket session (repeatable): {_FAULT_FORMS}"
 
 
@@ -61,6 +63,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reference (market) price of a pair, e.g. XBT/USD=30000.0 (repeatable)",
     )
     parser.add_argument("--status", choices=_STATUSES, default="online", help="engine status")
+    parser.add_argument(
+        "--pair",
+        action="append",
+        default=[],
+        metavar="PAIR",
+        help=f"trade only these pairs of the table (repeatable; default all: {_PAIR_NAMES})",
+    )
+    parser.add_argument(
+        "--owntrades-userref",
+        action="store_true",
+        help="put userref/cl_ord_id on ownTrades updates as Kraken's doc says (captured "
+        "traffic has neither, the default)",
+    )
 
 
 class _UsageError(Exception):
@@ -98,6 +113,15 @@ def _parse_faults(specs: list[str]) -> Faults:
     return faults
 
 
+def _select_pairs(config: SimulatorConfig, names: list[str]) -> None:
+    if not names:
+        return
+    unknown = [name for name in names if name not in config.pairs]
+    if unknown:
+        raise _UsageError(f"--pair {unknown[0]!r}: unknown pair (known: {_PAIR_NAMES})")
+    config.pairs = {name: pair for name, pair in config.pairs.items() if name in names}
+
+
 def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
     for spec in specs:
         pair, _, text = spec.partition("=")
@@ -110,6 +134,13 @@ def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
             price = Decimal(0)
         if not (price.is_finite() and price > 0):
             raise _UsageError(f"--price {spec!r}: the price must be a positive decimal")
+        places = config.pairs[pair].price_decimals
+        exponent = price.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            # Kraken's own wording for an order price with too many decimals
+            raise _UsageError(
+                f"--price {spec!r}: {pair} price can only be specified up to {places} decimals"
+            )
         config.pairs[pair].reference_price = price
 
 
@@ -143,8 +174,10 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; return 0, 2 for a bad option value, 1 if binding fails."""
     config = make_config(args.seed)
     config.system_status = args.status
+    config.owntrades_userref = args.owntrades_userref
     try:
         faults = _parse_faults(args.fault)
+        _select_pairs(config, args.pair)
         _apply_prices(config, args.price)
     except _UsageError as exc:
         print(f"kraken-proto simulator: {exc}", file=sys.stderr)
