@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import trio
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import OpenOrders, OrderTable, decode
@@ -134,10 +135,10 @@ def test_order_table_counts_each_fill_once_across_fill_and_closed_deltas() -> No
                 executed = order.vol_exec or Decimal(0)
                 counted += executed - seen.get(order.txid, Decimal(0))
                 seen[order.txid] = executed
-        (order,) = [table.get(txid) for txid in seen]
-        assert order is not None
-        assert order.status == "closed"
-        assert order.vol_exec == Decimal("1.0")  # totals replaced, never added up
+        (final,) = [table.get(txid) for txid in seen]
+        assert final is not None
+        assert final.status == "closed"
+        assert final.vol_exec == Decimal("1.0")  # totals replaced, never added up
         assert counted == Decimal("1.0")
         assert naive > Decimal("1.0")  # counting deltas would double count the last fill
 
@@ -574,7 +575,7 @@ def test_cli_refuses_prices_finer_than_the_pair_and_unknown_pairs(
 
 def test_cli_selects_pairs_and_the_owntrades_option(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[SimulatorConfig] = []
-    monkeypatch.setattr(cli.trio, "run", lambda _serve, _args, config, _faults: seen.append(config))
+    monkeypatch.setattr(trio, "run", lambda _serve, _args, config, _faults: seen.append(config))
     argv = (
         "--pair",
         "SOL/USD",
