@@ -324,6 +324,9 @@ def test_bad_config_and_controls_are_refused() -> None:
         ex.set_reference_price("DOGE/USD", Decimal(1), T0)
     with pytest.raises(ValueError, match="Decimal"):
         ex.set_reference_price("XBT/USD", FLOAT_PRICE, T0)
+    with pytest.raises(ValueError, match="XBT/USD price can only be specified up to 1 decimals"):
+        ex.set_reference_price("XBT/USD", Decimal("30000.123"), T0)
+    ex.set_reference_price("XBT/USD", Decimal("30000.10"), T0)  # trailing zeros are fine
     with pytest.raises(KeyError):
         ex.faults(42)
     ex.receive(42, "{}", T0)  # a closed session's messages are ignored

@@ -582,7 +582,7 @@ def test_cli_selects_pairs_and_the_owntrades_option(monkeypatch: pytest.MonkeyPa
         "--pair",
         "XBT/EUR",
         "--price",
-        "SOL/USD=151.25",
+        "SOL/USD=151.250",
         "--owntrades-userref",
     )
     assert cli.run(_parse(*argv)) == 0

@@ -135,7 +135,7 @@ def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
         if not (price.is_finite() and price > 0):
             raise _UsageError(f"--price {spec!r}: the price must be a positive decimal")
         places = config.pairs[pair].price_decimals
-        exponent = price.as_tuple().exponent
+        exponent = price.normalize().as_tuple().exponent  # "30000.10" is one decimal
         if isinstance(exponent, int) and -exponent > places:
             # Kraken's own wording for an order price with too many decimals
             raise _UsageError(
