@@ -22,6 +22,8 @@ from kraken_proto.adapters.simulator._config import fee_rate
 from kraken_proto.adapters.simulator._format import kraken_id
 from kraken_proto.adapters.simulator._pairs import STANDARD_FEES, STANDARD_MAKER_FEES
 
+from .test_orders import OID, full_record
+from .test_orders import decoded as frame_of
 from .test_sim_exchange import T0, Harness
 
 ID = r"[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{6}"
@@ -594,3 +596,42 @@ def test_cli_selects_pairs_and_the_owntrades_option(monkeypatch: pytest.MonkeyPa
     assert set(seen[1].pairs) == set(TABLE)
     assert seen[1].owntrades_userref is False
     Exchange(seen[0], rng=random.Random(0), now=T0)  # a selection is a working config
+
+
+def test_order_table_alone_keeps_totals_through_the_real_last_fill_sequence() -> None:
+    """Pure core check with frames built from the doc: fill, last fill, closed repeating it."""
+    table = OrderTable()
+    table.apply(frame_of([], 1))
+    table.apply(frame_of([(OID, full_record("pending"))], 2))
+    table.apply(frame_of([(OID, {"status": "open", "userref": 0})], 3))
+    first = {"vol_exec": "1.20000000", "cost": "11.100000", "fee": "0.028860"}
+    last = {"vol_exec": "5.00000000", "cost": "46.250000", "fee": "0.120250"}
+    sequence = [
+        {**first, "avg_price": "9.250000", "userref": 0},
+        {**last, "avg_price": "9.250000", "userref": 0},  # the last fill's own delta
+        {  # the closed delta repeats the totals (doc 4.3)
+            "lastupdated": "1700220700.114325",
+            "status": "closed",
+            **last,
+            "avg_price": "9.250000",
+            "userref": 0,
+        },
+    ]
+    executed = Decimal(0)
+    fills = []
+    for number, delta in enumerate(sequence, start=4):
+        changes = table.apply(frame_of([(OID, delta)], number))
+        for order in changes.updated:
+            total = order.vol_exec or Decimal(0)
+            if total > executed:
+                fills.append(total - executed)
+                executed = total
+    assert fills == [Decimal("1.20000000"), Decimal("3.80000000")]
+    order = table.get(OID)
+    assert order is not None
+    assert order.status == "closed"
+    assert (order.vol_exec, order.cost, order.fee) == (
+        Decimal("5.00000000"),
+        Decimal("46.250000"),
+        Decimal("0.120250"),
+    )
