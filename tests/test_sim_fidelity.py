@@ -627,10 +627,10 @@ def test_order_table_alone_keeps_totals_through_the_real_last_fill_sequence() ->
                 fills.append(total - executed)
                 executed = total
     assert fills == [Decimal("1.20000000"), Decimal("3.80000000")]
-    order = table.get(OID)
-    assert order is not None
-    assert order.status == "closed"
-    assert (order.vol_exec, order.cost, order.fee) == (
+    final = table.get(OID)
+    assert final is not None
+    assert final.status == "closed"
+    assert (final.vol_exec, final.cost, final.fee) == (
         Decimal("5.00000000"),
         Decimal("46.250000"),
         Decimal("0.120250"),
