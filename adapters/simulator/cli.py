@@ -16,25 +16,14 @@ from decimal import Decimal, InvalidOperation
 
 import trio
 
+from ._faultspec import FAULT_FORMS, REST_FAULTS, FaultSpecError, apply_fault, parse_fault
 from .exchange import Faults, SimulatorConfig
 from .server import make_config, open_simulator
 
 __all__ = ["configure", "run"]
 
 _STATUSES = ("online", "maintenance", "cancel_only", "post_only")
-_REST_FAULTS = ("http_500", "non_json")
-_COUNT_FAULTS = {
-    "close-after": "close_after_frames",
-    "skip-sequence": "skip_sequence",
-    "repeat-sequence": "repeat_sequence",
-    "drop-replies": "drop_replies",
-    "malformed": "malformed_frames",
-}
-_FAULT_FORMS = (
-    "close-after=N (drop the connection after N frames), skip-sequence=N, repeat-sequence=N, "
-    "drop-replies=N, reply-delay=SECONDS, malformed=N, no-heartbeats"
-)
-_FAULT_HELP = f"fault applied to every new WebSocket session (repeatable): {_FAULT_FORMS}"
+_FAULT_HELP = f"fault applied to every new WebSocket session (repeatable): {FAULT_FORMS}"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--fault", action="append", default=[], metavar="NAME[=VALUE]", help=_FAULT_HELP
     )
     parser.add_argument(
-        "--rest-fault", choices=_REST_FAULTS, help="make every token request fail this way"
+        "--rest-fault", choices=REST_FAULTS, help="make every token request fail this way"
     )
     parser.add_argument(
         "--price",
@@ -67,34 +56,16 @@ class _UsageError(Exception):
     """A bad option value; the message is printed to stderr and the exit code is 2."""
 
 
-def _non_negative_int(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise _UsageError(f"--fault {name} needs a non-negative integer, got {value!r}")
-    return number
-
-
 def _parse_faults(specs: list[str]) -> Faults:
     faults = Faults()
     for spec in specs:
-        name, has_value, value = spec.partition("=")
-        if name == "no-heartbeats" and not has_value:
-            faults.heartbeats = False
-        elif name in _COUNT_FAULTS and has_value:
-            setattr(faults, _COUNT_FAULTS[name], _non_negative_int(name, value))
-        elif name == "reply-delay" and has_value:
-            try:
-                delay = float(value)
-            except ValueError:
-                delay = -1.0
-            if not 0.0 <= delay < float("inf"):
-                raise _UsageError(f"--fault reply-delay needs seconds >= 0, got {value!r}")
-            faults.reply_delay = delay
-        else:
-            raise _UsageError(f"unknown --fault {spec!r}; expected one of: {_FAULT_FORMS}")
+        try:
+            change = parse_fault(spec)
+        except FaultSpecError as exc:
+            raise _UsageError(f"--fault {spec!r}: {exc}") from None
+        if change.rest:
+            raise _UsageError(f"--fault {spec!r}: use --rest-fault for the token call's fault")
+        apply_fault(faults, change)
     return faults
 
 
