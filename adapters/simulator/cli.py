@@ -4,6 +4,11 @@ The first line on stdout is one JSON object with ``rest_url``, ``ws_url``, ``api
 ``api_secret`` (and ``ca_file`` with ``--tls``) so a script can start the simulator and read
 where to connect. The credentials are throw-away values derived from ``--seed``; printing them
 is the point.
+
+``--replay FILE`` serves a recorded session (JSON lines, see ``_replay``) to the first client
+that subscribes. ``--max-message-size`` and ``--handshake-timeout`` set the per-connection
+bounds (``_bounds``). ``kraken-proto simulator-ctl --url REST_URL ...`` drives the running
+server (``ctl``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from decimal import Decimal, InvalidOperation
 
 import trio
 
+from ._bounds import DEFAULT_LIMITS, ServerLimits
 from ._faultspec import FAULT_FORMS, REST_FAULTS, FaultSpecError, apply_fault, parse_fault
+from ._replay import ReplayFormatError, ReplayScript, load_replay
 from .exchange import Faults, SimulatorConfig
 from .server import make_config, open_simulator
 
@@ -50,6 +57,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reference (market) price of a pair, e.g. XBT/USD=30000.0 (repeatable)",
     )
     parser.add_argument("--status", choices=_STATUSES, default="online", help="engine status")
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help='serve this recorded session (JSON lines of {"t": SECONDS, "frame": ...}) '
+        "to the first WebSocket client that subscribes",
+    )
+    parser.add_argument(
+        "--max-message-size",
+        type=int,
+        default=DEFAULT_LIMITS.max_message_size,
+        metavar="BYTES",
+        help="largest WebSocket message accepted; bigger ones are closed with code 1009 "
+        f"(default {DEFAULT_LIMITS.max_message_size})",
+    )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=DEFAULT_LIMITS.handshake_timeout,
+        metavar="SECONDS",
+        help="drop a connection that has not sent a whole HTTP request (or WebSocket upgrade) "
+        f"by then (default {DEFAULT_LIMITS.handshake_timeout:g})",
+    )
 
 
 class _UsageError(Exception):
@@ -84,7 +113,33 @@ def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
         config.pairs[pair].reference_price = price
 
 
-async def _serve(args: argparse.Namespace, config: SimulatorConfig, faults: Faults) -> None:
+def _limits(args: argparse.Namespace) -> ServerLimits:
+    try:
+        return ServerLimits(
+            max_message_size=args.max_message_size, handshake_timeout=args.handshake_timeout
+        )
+    except ValueError as exc:
+        raise _UsageError(f"--max-message-size/--handshake-timeout: {exc}") from None
+
+
+def _replay(path: str | None) -> ReplayScript | None:
+    if path is None:
+        return None
+    try:
+        return load_replay(path)
+    except OSError as exc:
+        raise _UsageError(f"--replay: cannot read {path}: {exc.strerror or exc}") from None
+    except ReplayFormatError as exc:
+        raise _UsageError(f"--replay: {exc}") from None
+
+
+async def _serve(
+    args: argparse.Namespace,
+    config: SimulatorConfig,
+    faults: Faults,
+    limits: ServerLimits,
+    replay: ReplayScript | None,
+) -> None:
     # Listen for signals before announcing the URLs, so a signal sent right after reading
     # the first line is never lost.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -96,6 +151,8 @@ async def _serve(args: argparse.Namespace, config: SimulatorConfig, faults: Faul
             seed=args.seed,
             default_faults=faults,
             rest_fault=args.rest_fault,
+            limits=limits,
+            replay=replay,
         ) as server:
             announcement: dict[str, str] = {
                 "rest_url": server.rest_url,
@@ -117,11 +174,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         faults = _parse_faults(args.fault)
         _apply_prices(config, args.price)
+        limits = _limits(args)
+        replay = _replay(args.replay)
     except _UsageError as exc:
         print(f"kraken-proto simulator: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(_serve, args, config, faults)
+        trio.run(_serve, args, config, faults, limits, replay)
     except OSError as exc:  # binding the port is the only I/O before serving starts
         print(
             f"kraken-proto simulator: cannot listen on {args.host}:{args.port}: {exc}",
