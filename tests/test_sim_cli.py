@@ -272,6 +272,7 @@ def test_a_port_in_use_exits_1_with_a_message(capsys: pytest.CaptureFixture[str]
         (["--fault", "reply-delay=inf"], "seconds >= 0"),
         (["--fault", "no-heartbeats=1"], "unknown fault"),
         (["--fault", "explode"], "unknown fault"),
+        (["--fault", "rest=http_500"], "use --rest-fault"),
         (["--price", "DOGE/USD=1"], "unknown pair 'DOGE/USD'"),
         (["--price", "XBT/USD=cheap"], "positive decimal"),
         (["--price", "XBT/USD=-5"], "positive decimal"),

@@ -15,7 +15,7 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import Pong, SubscriptionStatus, SystemStatus
-from kraken_proto.adapters.simulator import cli
+from kraken_proto.adapters.simulator import cli, server
 from kraken_proto.adapters.simulator._replay import (
     ReplayFormatError,
     ReplayFrame,
@@ -23,7 +23,7 @@ from kraken_proto.adapters.simulator._replay import (
     parse_replay,
 )
 from kraken_proto.adapters.simulator.server import open_simulator
-from wsproto.events import TextMessage
+from wsproto.events import Message, TextMessage
 
 from .test_sim_cli import Announcement, _read_announcement, _simulator_process
 from .test_sim_server import STEP, fetch_token, run, ws_connect
@@ -99,13 +99,13 @@ def _to_json(value: Any) -> str:
     )
 )
 def test_any_recording_parses_back_to_its_frames(frames: list[tuple[int, Any]]) -> None:
-    times = sorted(milliseconds / 1000 for milliseconds, _ in frames)
+    times = sorted(Decimal(milliseconds).scaleb(-3) for milliseconds, _ in frames)
     lines = [
         f'{{"t": {t}, "frame": {_to_json(frame)}}}'
         for t, (_, frame) in zip(times, frames, strict=True)
     ]
     script = parse_replay("\n".join(lines))
-    assert [frame.delay for frame in script.frames] == [t - times[0] for t in times]
+    assert [frame.delay for frame in script.frames] == [float(t - times[0]) for t in times]
     for (_, original), parsed in zip(frames, script.frames, strict=True):
         if isinstance(original, str):
             assert parsed.text == original
@@ -123,7 +123,7 @@ def test_any_recording_parses_back_to_its_frames(frames: list[tuple[int, Any]]) 
         ('{"frame": ""}', "needs both 't' and 'frame'"),
         ('{"t": "0", "frame": ""}', "'t' must be a number"),
         ('{"t": true, "frame": ""}', "'t' must be a number"),
-        ('{"t": 1e999, "frame": ""}', "'t' must be finite"),
+        ('{"t": 1e999, "frame": ""}', "'t' is out of range"),
         ('{"t": 0, "frame": "", "from": "me"}', "'from' must be"),
         ('{"t": 2, "frame": ""}\n\n{"t": 1, "frame": ""}', "replay:3: 't' goes back in time"),
     ],
@@ -132,6 +132,13 @@ def test_a_bad_file_is_refused_naming_the_line(text: str, complaint: str) -> Non
     with pytest.raises(ReplayFormatError) as refused:
         parse_replay(text)
     assert complaint in str(refused.value)
+
+
+def test_the_readme_example_file_parses() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Replay", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    script = parse_replay(block)
+    assert [frame.delay for frame in script.frames] == [0.0, 0.01, 1.65]
 
 
 def test_load_replay_reads_utf8_files(tmp_path: Path) -> None:
@@ -225,6 +232,10 @@ def test_a_client_that_leaves_mid_replay_ends_it() -> None:
         async with open_simulator(replay=script) as sim:
             async with ws_connect(sim.ws_url) as client:
                 assert isinstance(await client.receive(), SystemStatus)
+                await client.stream.send_all(client.ws.send(Message(data="not json")))
+                error = await client.receive_raw()  # the model still answers before the claim
+                assert isinstance(error, TextMessage)
+                assert "Malformed request" in error.data
                 await client.send({"event": "subscribe", "subscription": {"name": "ownTrades"}})
                 raw = await client.receive_raw()
                 assert isinstance(raw, TextMessage)
@@ -232,6 +243,26 @@ def test_a_client_that_leaves_mid_replay_ends_it() -> None:
             with trio.fail_after(STEP):
                 while sim._sessions:
                     await trio.sleep(0.01)
+
+    run(main)
+
+
+def test_a_client_that_never_answers_the_close_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server, "_CLOSE_GRACE", 0.1)
+    script = parse_replay('{"t": 0, "frame": "only"}')
+
+    async def main() -> None:
+        async with open_simulator(replay=script) as sim, ws_connect(sim.ws_url) as client:
+            assert isinstance(await client.receive(), SystemStatus)
+            await client.send({"event": "subscribe", "subscription": {"name": "ownTrades"}})
+            received = b""
+            with trio.fail_after(STEP):  # read raw bytes, never answering the close
+                while data := await client.stream.receive_some(65536):
+                    received += data
+            assert b"only" in received
+            assert b"replay finished" in received
 
     run(main)
 

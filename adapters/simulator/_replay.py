@@ -20,7 +20,6 @@ This module is pure: parsing and the schedule. The server does the sending.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 __all__ = ["ReplayFormatError", "ReplayFrame", "ReplayScript", "load_replay", "parse_replay"]
 
 _KEYS = frozenset({"t", "frame", "from"})
+_MAX_TIME = Decimal("1e15")  # unix time in seconds for the next 30 million years
 
 
 class ReplayFormatError(ValueError):
@@ -70,20 +70,21 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def _time(value: object, where: str) -> float:
+def _time(value: object, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ReplayFormatError(f"{where}: 't' must be a number of seconds")
-    seconds = float(value)
-    if not math.isfinite(seconds):
-        raise ReplayFormatError(f"{where}: 't' must be finite")
+    seconds = Decimal(value)
+    if not abs(seconds) < _MAX_TIME:
+        raise ReplayFormatError(f"{where}: 't' is out of range (|t| < 1e15)")
     return seconds
 
 
 def parse_replay(text: str, *, source: str = "replay") -> ReplayScript:
     """Parse a replay file's text; raise ``ReplayFormatError`` naming the first bad line."""
     frames: list[ReplayFrame] = []
-    first: float | None = None
-    previous = -math.inf
+    # Decimal until the subtraction, so unix-time stamps keep their sub-millisecond gaps.
+    first: Decimal | None = None
+    previous = Decimal("-Infinity")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -112,7 +113,7 @@ def parse_replay(text: str, *, source: str = "replay") -> ReplayScript:
         if first is None:
             first = seconds
         text = frame if isinstance(frame, str) else _encode(frame)
-        frames.append(ReplayFrame(seconds - first, text))
+        frames.append(ReplayFrame(float(seconds - first), text))
     return ReplayScript(tuple(frames))
 
 

@@ -421,7 +421,7 @@ class SimulatorServer:
             self._after_model_call(closed_at)
 
     def _close_due(self, session: _Session) -> bool:
-        if session.replaying:
+        if session.replaying:  # pragma: no cover - only frames queued before the claim race here
             return False  # the model no longer knows the session
         limit = self.exchange.faults(session.session_id).close_after_frames
         return limit is not None and session.frames_sent >= limit
@@ -521,8 +521,8 @@ class SimulatorServer:
         for frame in script.frames:
             await trio.sleep_until(start + frame.delay)
             async with send_lock:
-                if ws.state is not ConnectionState.OPEN:
-                    return
+                if ws.state is not ConnectionState.OPEN:  # pragma: no cover - the reader's
+                    return  # close handling ends the session first, cancelling this task
                 await stream.send_all(ws.send(Message(data=frame.text)))
         async with send_lock:
             if ws.state is ConnectionState.OPEN:
@@ -547,7 +547,7 @@ class SimulatorServer:
             CloseReason.UNSUPPORTED_DATA: "text frames only",
         }
         async with send_lock:
-            if ws.state is ConnectionState.OPEN:
+            if ws.state is ConnectionState.OPEN:  # pragma: no branch - a replay's close raced it
                 await stream.send_all(ws.send(CloseConnection(code, reasons[code])))
         with trio.move_on_after(_CLOSE_GRACE):
             while await stream.receive_some(_RECEIVE_SIZE):
