@@ -324,6 +324,9 @@ def test_bad_config_and_controls_are_refused() -> None:
         ex.set_reference_price("DOGE/USD", Decimal(1), T0)
     with pytest.raises(ValueError, match="Decimal"):
         ex.set_reference_price("XBT/USD", FLOAT_PRICE, T0)
+    with pytest.raises(ValueError, match="XBT/USD price can only be specified up to 1 decimals"):
+        ex.set_reference_price("XBT/USD", Decimal("30000.123"), T0)
+    ex.set_reference_price("XBT/USD", Decimal("30000.10"), T0)  # trailing zeros are fine
     with pytest.raises(KeyError):
         ex.faults(42)
     ex.receive(42, "{}", T0)  # a closed session's messages are ignored
@@ -382,7 +385,8 @@ def test_bad_reqid_on_a_trading_request_is_answered_with_null_and_the_pair(h: Ha
         }
     ]
     (ping,) = h.send_raw(session, {"event": "ping", "reqid": "a"})
-    assert ping["event"] == "pingStatus" and ping["reqid"] == "a"  # ping echoes it as sent
+    assert ping["event"] == "pingStatus"
+    assert ping["reqid"] == "a"
 
 
 def test_trading_errors_echo_the_pair(h: Harness) -> None:
@@ -595,7 +599,8 @@ def test_market_order_fills_in_partials_and_consolidates(h: Harness) -> None:
         fills = entries[2:-1]  # one delta per fill, the last one included
         execs = [record.vol_exec for _, record in fills]
         assert execs == sorted(execs)
-        assert execs[-1] == 1 and all(v < 1 for v in execs[:-1])
+        assert execs[-1] == 1
+        assert all(v < 1 for v in execs[:-1])
         assert entries[-1][1].vol_exec == 1  # the closed delta repeats the totals
         seen_parts.add(len(fills))
         consolidated = [t for e in of(events, OwnTrades) for t in e.trades]

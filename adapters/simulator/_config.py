@@ -5,14 +5,49 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["FeeTiers", "PairConfig", "SimulatorConfig", "fee_rate"]
+__all__ = [
+    "STANDARD_FEES",
+    "STANDARD_MAKER_FEES",
+    "FeeTiers",
+    "PairConfig",
+    "SimulatorConfig",
+    "fee_rate",
+    "fee_tiers",
+]
 
 FeeTiers = tuple[tuple[Decimal, Decimal], ...]
-"""Kraken's ``fees`` / ``fees_maker`` rows: (30-day volume from, fee in percent)."""
+"""Kraken's ``fees`` / ``fees_maker`` rows: (30-day USD volume from, fee in percent)."""
 
-# Kraken's 2024-2025 volume schedule (see ``_pairs``), repeated here for bare PairConfigs.
-_TAKER = ((Decimal(0), Decimal("0.40")), (Decimal(10_000), Decimal("0.35")))
-_MAKER = ((Decimal(0), Decimal("0.25")), (Decimal(10_000), Decimal("0.20")))
+
+def fee_tiers(*rows: tuple[int, str]) -> FeeTiers:
+    return tuple((Decimal(volume), Decimal(percent)) for volume, percent in rows)
+
+
+# Kraken's volume schedule as 2024-2025 AssetPairs answers list it (taker, then maker).
+STANDARD_FEES = fee_tiers(
+    (0, "0.40"),
+    (10_000, "0.35"),
+    (50_000, "0.24"),
+    (100_000, "0.22"),
+    (250_000, "0.20"),
+    (500_000, "0.18"),
+    (1_000_000, "0.16"),
+    (2_500_000, "0.14"),
+    (5_000_000, "0.12"),
+    (10_000_000, "0.10"),
+)
+STANDARD_MAKER_FEES = fee_tiers(
+    (0, "0.25"),
+    (10_000, "0.20"),
+    (50_000, "0.14"),
+    (100_000, "0.12"),
+    (250_000, "0.10"),
+    (500_000, "0.08"),
+    (1_000_000, "0.06"),
+    (2_500_000, "0.04"),
+    (5_000_000, "0.02"),
+    (10_000_000, "0.00"),
+)
 
 
 @dataclass
@@ -36,8 +71,8 @@ class PairConfig:
     wire_decimals: int | None = None
     altname: str | None = None
     cost_min: Decimal = Decimal(0)
-    fees: FeeTiers = _TAKER
-    fees_maker: FeeTiers = _MAKER
+    fees: FeeTiers = STANDARD_FEES
+    fees_maker: FeeTiers = STANDARD_MAKER_FEES
     leverage_buy: tuple[int, ...] = ()
     leverage_sell: tuple[int, ...] = ()
 

@@ -27,40 +27,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ._config import FeeTiers, PairConfig
+from ._config import STANDARD_FEES, STANDARD_MAKER_FEES, PairConfig, fee_tiers
 
 __all__ = ["STABLECOIN_FEES", "STANDARD_FEES", "STANDARD_MAKER_FEES", "kraken_pairs"]
 
 
-def _tiers(*rows: tuple[int, str]) -> FeeTiers:
-    return tuple((Decimal(volume), Decimal(percent)) for volume, percent in rows)
-
-
-STANDARD_FEES = _tiers(
-    (0, "0.40"),
-    (10_000, "0.35"),
-    (50_000, "0.24"),
-    (100_000, "0.22"),
-    (250_000, "0.20"),
-    (500_000, "0.18"),
-    (1_000_000, "0.16"),
-    (2_500_000, "0.14"),
-    (5_000_000, "0.12"),
-    (10_000_000, "0.10"),
-)
-STANDARD_MAKER_FEES = _tiers(
-    (0, "0.25"),
-    (10_000, "0.20"),
-    (50_000, "0.14"),
-    (100_000, "0.12"),
-    (250_000, "0.10"),
-    (500_000, "0.08"),
-    (1_000_000, "0.06"),
-    (2_500_000, "0.04"),
-    (5_000_000, "0.02"),
-    (10_000_000, "0.00"),
-)
-STABLECOIN_FEES = _tiers((0, "0.20"), (50_000, "0.16"))
+STABLECOIN_FEES = fee_tiers((0, "0.20"), (50_000, "0.16"))
 
 _TO_FIVE = (2, 3, 4, 5)
 _TO_TEN = (2, 3, 4, 5, 6, 7, 8, 9, 10)

@@ -14,6 +14,7 @@ server (``ctl``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import signal
 import sys
@@ -23,6 +24,7 @@ import trio
 
 from ._bounds import DEFAULT_LIMITS, ServerLimits
 from ._faultspec import FAULT_FORMS, REST_FAULTS, FaultSpecError, apply_fault, parse_fault
+from ._pairs import kraken_pairs
 from ._replay import ReplayFormatError, ReplayScript, load_replay
 from .exchange import Faults, SimulatorConfig
 from .server import make_config, open_simulator
@@ -30,6 +32,7 @@ from .server import make_config, open_simulator
 __all__ = ["configure", "run"]
 
 _STATUSES = ("online", "maintenance", "cancel_only", "post_only")
+_PAIR_NAMES = ", ".join(kraken_pairs())
 _FAULT_HELP = f"fault applied to every new WebSocket session (repeatable): {FAULT_FORMS}"
 
 
@@ -57,6 +60,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reference (market) price of a pair, e.g. XBT/USD=30000.0 (repeatable)",
     )
     parser.add_argument("--status", choices=_STATUSES, default="online", help="engine status")
+    parser.add_argument(
+        "--pair",
+        action="append",
+        default=[],
+        metavar="PAIR",
+        help=f"trade only these pairs of the table (repeatable; default all: {_PAIR_NAMES})",
+    )
+    parser.add_argument(
+        "--owntrades-userref",
+        action="store_true",
+        help="put userref/cl_ord_id on ownTrades updates as Kraken's doc says (captured "
+        "traffic has neither, the default)",
+    )
     parser.add_argument(
         "--replay",
         metavar="FILE",
@@ -98,6 +114,15 @@ def _parse_faults(specs: list[str]) -> Faults:
     return faults
 
 
+def _select_pairs(config: SimulatorConfig, names: list[str]) -> None:
+    if not names:
+        return
+    unknown = [name for name in names if name not in config.pairs]
+    if unknown:
+        raise _UsageError(f"--pair {unknown[0]!r}: unknown pair (known: {_PAIR_NAMES})")
+    config.pairs = {name: pair for name, pair in config.pairs.items() if name in names}
+
+
 def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
     for spec in specs:
         pair, _, text = spec.partition("=")
@@ -110,6 +135,13 @@ def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
             price = Decimal(0)
         if not (price.is_finite() and price > 0):
             raise _UsageError(f"--price {spec!r}: the price must be a positive decimal")
+        places = config.pairs[pair].price_decimals
+        exponent = price.normalize().as_tuple().exponent  # "30000.10" is one decimal
+        if isinstance(exponent, int) and -exponent > places:
+            # Kraken's own wording for an order price with too many decimals
+            raise _UsageError(
+                f"--price {spec!r}: {pair} price can only be specified up to {places} decimals"
+            )
         config.pairs[pair].reference_price = price
 
 
@@ -137,8 +169,9 @@ async def _serve(
     args: argparse.Namespace,
     config: SimulatorConfig,
     faults: Faults,
-    limits: ServerLimits,
-    replay: ReplayScript | None,
+    *,
+    limits: ServerLimits = DEFAULT_LIMITS,
+    replay: ReplayScript | None = None,
 ) -> None:
     # Listen for signals before announcing the URLs, so a signal sent right after reading
     # the first line is never lost.
@@ -171,8 +204,10 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; return 0, 2 for a bad option value, 1 if binding fails."""
     config = make_config(args.seed)
     config.system_status = args.status
+    config.owntrades_userref = args.owntrades_userref
     try:
         faults = _parse_faults(args.fault)
+        _select_pairs(config, args.pair)
         _apply_prices(config, args.price)
         limits = _limits(args)
         replay = _replay(args.replay)
@@ -180,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kraken-proto simulator: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(_serve, args, config, faults, limits, replay)
+        trio.run(functools.partial(_serve, limits=limits, replay=replay), args, config, faults)
     except OSError as exc:  # binding the port is the only I/O before serving starts
         print(
             f"kraken-proto simulator: cannot listen on {args.host}:{args.port}: {exc}",

@@ -21,7 +21,7 @@ from ._book import SYSTEM_STATUSES, Book
 from ._channels import Channels, trade_record
 from ._config import PairConfig, SimulatorConfig
 from ._format import RandomLike
-from ._params import LIMIT, REQID_ERROR, Reject, flag, reqid_valid
+from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._sessions import Faults, Session, Subscription
 from ._trading import Desk
@@ -228,13 +228,19 @@ class Exchange:
     # --- control --------------------------------------------------------------------------
 
     def set_reference_price(self, pair: str, price: Decimal, now: float) -> None:
-        """Move a pair's market price (rounded to tick); orders it reaches execute."""
+        """Move a pair's market price; orders it reaches execute.
+
+        A price with more decimals than the pair's ``pair_decimals`` is refused (ValueError
+        with Kraken's wording), as Kraken refuses such an order price.
+        """
         if pair not in self._book.reference:
             raise KeyError(f"unknown pair {pair!r}")
         if not isinstance(price, Decimal) or not price.is_finite() or not 0 < price < LIMIT:
             raise ValueError("price must be a positive Decimal below 1e9")
-        tick = Decimal(1).scaleb(-self._book.formats[pair].price_places)
-        self._book.move(pair, price.quantize(tick), now)
+        places = self._book.formats[pair].price_places
+        if places_of(price.normalize()) > places:  # "30000.10" is one decimal
+            raise ValueError(f"{pair} price can only be specified up to {places} decimals")
+        self._book.move(pair, price.quantize(Decimal(1).scaleb(-places)), now)
 
     def set_system_status(self, status: str, now: float) -> None:
         """Switch the engine status and tell every session; back online, matching resumes."""
