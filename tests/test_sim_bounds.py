@@ -10,6 +10,7 @@ import tracemalloc
 
 import pytest
 import trio
+import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import Pong, SystemStatus
@@ -18,7 +19,7 @@ from kraken_proto.adapters.simulator.cli import configure
 from kraken_proto.adapters.simulator.cli import run as run_cli
 from kraken_proto.adapters.simulator.server import SimulatorServer, open_simulator
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import CloseConnection, Message, Request
+from wsproto.events import AcceptConnection, CloseConnection, Message, Request
 
 from .test_sim_server import STEP, _connect, run, ws_connect
 
@@ -66,7 +67,12 @@ def test_a_one_piece_message_is_not_copied() -> None:
 
 @pytest.mark.parametrize(
     "limits",
-    [{"max_message_size": 0}, {"handshake_timeout": 0}, {"handshake_timeout": float("nan")}],
+    [
+        {"max_message_size": 0},
+        {"handshake_timeout": 0},
+        {"handshake_timeout": float("nan")},
+        {"max_backlog": 0},
+    ],
 )
 def test_limits_must_be_positive(limits: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be a positive"):
@@ -253,5 +259,47 @@ def test_an_open_websocket_is_not_subject_to_the_handshake_timeout() -> None:
             await trio.sleep(0.3)
             await client.send({"event": "ping", "reqid": 1})
             assert isinstance(await client.receive(), Pong)
+
+    run(main)
+
+
+# -- a client that sends and never reads ----------------------------------------------------
+
+
+def test_a_client_that_never_reads_its_replies_is_dropped_at_the_backlog_limit() -> None:
+    """Lockstep streams have no kernel buffer: the server's first write blocks until the
+    client reads, so every reply after it waits in the session's queue."""
+
+    async def main() -> None:
+        async with open_simulator(limits=ServerLimits(max_backlog=1000)) as sim:
+            client, server_side = trio.testing.lockstep_stream_pair()
+            dropped = trio.Event()
+            sent = 0
+
+            async def serve() -> None:
+                await sim._handle_connection(server_side)
+                dropped.set()
+
+            async def pings() -> None:
+                nonlocal sent
+                while True:
+                    await client.send_all(ws.send(Message(data='{"event":"ping"}')))
+                    sent += 1
+
+            ws = WSConnection(ConnectionType.CLIENT)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(serve)
+                await client.send_all(ws.send(Request(host="localhost", target="/")))
+                with trio.fail_after(STEP):
+                    accepted = False
+                    while not accepted:
+                        ws.receive_data(bytes(await client.receive_some(65536)))
+                        accepted = any(isinstance(e, AcceptConnection) for e in ws.events())
+                    nursery.start_soon(pings)  # and never read again
+                    await dropped.wait()
+                nursery.cancel_scope.cancel()
+            assert sim.session_ids() == []
+            # Each pong is 16 characters: the session went after about 1000 / 16 of them.
+            assert 1000 // 16 <= sent < 2 * 1000 // 16, sent
 
     run(main)

@@ -9,6 +9,9 @@
   a complete HTTP request (head and body; for a WebSocket, the upgrade request). A client that
   trickles bytes (slowloris) or sends nothing is disconnected when it runs out. Once the
   WebSocket is open the connection is the client's for as long as it likes, as on Kraken.
+* ``ServerLimits.max_backlog``: how many characters of frames may wait for a client that does
+  not read (say one that sends pings and never reads the pongs). Past it the session is
+  dropped without a close frame, which such a client could not read anyway.
 
 ``MessageAssembler`` is the pure part: it joins fragments and enforces the size limit.
 """
@@ -28,10 +31,13 @@ class ServerLimits:
 
     max_message_size: int = 1 << 20
     handshake_timeout: float = 10.0
+    max_backlog: int = 8 << 20
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_message_size, int) or self.max_message_size < 1:
             raise ValueError("max_message_size must be a positive number of bytes")
+        if not isinstance(self.max_backlog, int) or self.max_backlog < 1:
+            raise ValueError("max_backlog must be a positive number of characters")
         timeout = self.handshake_timeout
         # ``not timeout > 0`` also refuses NaN.
         if not isinstance(timeout, int | float) or not timeout > 0:

@@ -95,6 +95,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="drop a connection that has not sent a whole HTTP request (or WebSocket upgrade) "
         f"by then (default {DEFAULT_LIMITS.handshake_timeout:g})",
     )
+    parser.add_argument(
+        "--max-backlog",
+        type=int,
+        default=DEFAULT_LIMITS.max_backlog,
+        metavar="CHARS",
+        help="drop a WebSocket session whose unsent frames pass this size, i.e. a client that "
+        f"does not read (default {DEFAULT_LIMITS.max_backlog})",
+    )
 
 
 class _UsageError(Exception):
@@ -148,10 +156,12 @@ def _apply_prices(config: SimulatorConfig, specs: list[str]) -> None:
 def _limits(args: argparse.Namespace) -> ServerLimits:
     try:
         return ServerLimits(
-            max_message_size=args.max_message_size, handshake_timeout=args.handshake_timeout
+            max_message_size=args.max_message_size,
+            handshake_timeout=args.handshake_timeout,
+            max_backlog=args.max_backlog,
         )
     except ValueError as exc:
-        raise _UsageError(f"--max-message-size/--handshake-timeout: {exc}") from None
+        raise _UsageError(f"limits: {exc}") from None
 
 
 def _replay(path: str | None) -> ReplayScript | None:

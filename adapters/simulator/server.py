@@ -15,8 +15,9 @@ Thin by design: every exchange decision (and almost every fault) belongs to the 
   model frames the transport is dropped without a WebSocket close frame.
 * ``/_sim/...`` requests go to the control API (``_control``), loopback clients only.
 * Bounds (``_bounds``): a connection must deliver its whole HTTP request (or WebSocket upgrade
-  request) within ``handshake_timeout`` seconds, and a WebSocket message larger than
-  ``max_message_size`` bytes is refused with close code 1009.
+  request) within ``handshake_timeout`` seconds, a WebSocket message larger than
+  ``max_message_size`` bytes is refused with close code 1009, and a session whose unsent
+  frames pass ``max_backlog`` characters (a client that does not read) is dropped.
 * Replay (``_replay``): with a script, the first WebSocket client that subscribes is served
   the recorded frames instead of the model.
 
@@ -108,6 +109,8 @@ class _Session:
         self.outgoing = outgoing
         self.frames_sent = 0
         self.replaying = False  # detached from the model, serving a replay script
+        self.backlog = 0  # characters queued in ``outgoing``, not yet taken by the writer
+        self.scope: trio.CancelScope | None = None  # cancelling it ends the session
 
 
 def _is_websocket_upgrade(request: h11.Request) -> bool:
@@ -265,6 +268,11 @@ class SimulatorServer:
         for session in list(self._sessions.values()):
             for frame in self.exchange.take_outgoing(session.session_id, now):
                 session.outgoing.send_nowait(frame)
+                session.backlog += len(frame)
+            if session.backlog > self.limits.max_backlog and session.scope is not None:
+                # A client that sends requests but never reads the replies: drop it rather
+                # than hold its replies without end (it cannot read a close frame either).
+                session.scope.cancel()
         self._wakeup.set()
 
     async def _run_timers(self) -> None:
@@ -408,6 +416,7 @@ class SimulatorServer:
         try:
             self._after_model_call(now)
             async with trio.open_nursery() as nursery:
+                session.scope = nursery.cancel_scope
                 nursery.start_soon(
                     self._write_frames, stream, ws, session, frames, send_lock, nursery.cancel_scope
                 )
@@ -437,6 +446,7 @@ class SimulatorServer:
     ) -> None:
         while True:
             text = await frames.receive()
+            session.backlog -= len(text)
             if self._close_due(session):
                 break
             async with send_lock:
