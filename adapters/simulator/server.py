@@ -306,7 +306,7 @@ class SimulatorServer:
                 request = await self._read_request(stream, http, raw)
                 if isinstance(request, tuple):
                     await self._answer(stream, http, *request)
-                else:  # None: closed before a request, or answered already (413, 404)
+                else:  # a WebSocket upgrade, or None (client gone, or 404/413 sent)
                     upgrade = request
         except h11.RemoteProtocolError as exc:
             # Raised only while reading, i.e. before we answered: h11 lets us send an error.
@@ -641,10 +641,11 @@ async def open_simulator(
 class SimulatorThread:
     """A simulator served from a background thread, as yielded by ``run_in_thread``.
 
-    Same attributes as ``SimulatorServer`` (``rest_url``, ``ws_url``, ``api_key``,
-    ``api_secret``, ``ca_file``, ``exchange``). The model lives in the server thread: do not
-    call ``exchange`` methods directly; go through ``apply`` (or its helpers), which run the
-    call in that thread and return its result. Plain reads of settings are fine.
+    Same attributes and control methods as ``SimulatorServer`` (``set_reference_price``,
+    ``set_system_status``, ``set_fault``, ``invalidate_tokens``, ``orders``, ``open_orders``,
+    ``trades``, ``fills``, ``balances``, ``session_ids``); each runs in the server thread and
+    returns its result there. The model lives in that thread: do not call ``exchange``
+    methods directly; go through ``apply``. Plain reads of settings are fine.
     """
 
     def __init__(
