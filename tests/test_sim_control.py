@@ -228,6 +228,8 @@ def test_invalidate_tokens_makes_the_next_subscribe_fail() -> None:
         ("POST", "price", {"pair": "XBT/USD"}, JSON, 400, "'price' must be a JSON string"),
         ("POST", "price", {"pair": "XBT/USD", "price": "cheap"}, JSON, 400, "not a decimal"),
         ("POST", "price", {"pair": "XBT/USD", "price": "-1"}, JSON, 400, "positive"),
+        ("POST", "price", {"pair": "XBT/USD", "price": "NaN"}, JSON, 400, "positive"),
+        ("POST", "price", {"pair": "XBT/USD", "price": "29000.55"}, JSON, 400, "1 decimals"),
         ("POST", "price", {"pair": "DOGE/USD", "price": "1"}, JSON, 404, "unknown pair"),
         ("POST", "price", [1], JSON, 400, "not a JSON object"),
         ("POST", "fault", {"fault": "explode"}, JSON, 400, "unknown fault"),

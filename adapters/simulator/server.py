@@ -65,14 +65,17 @@ from wsproto.utilities import RemoteProtocolError as WebSocketProtocolError
 from ._bounds import DEFAULT_LIMITS, MessageAssembler, MessageTooBig, ServerLimits
 from ._control import handle_control, is_control_path
 from ._faultspec import FaultSpecError, apply_fault, parse_fault
-from ._replay import ReplayScript
+from ._replay import ReplayScript, load_replay
 from .exchange import Exchange, Faults, OrderView, SimulatorConfig, TradeView
 from .tls import server_ssl_context, temporary_tls_files
 
 __all__ = [
+    "FaultSpecError",
+    "ReplayScript",
     "ServerLimits",
     "SimulatorServer",
     "SimulatorThread",
+    "load_replay",
     "make_config",
     "open_simulator",
     "run_in_thread",
@@ -585,7 +588,7 @@ async def open_simulator(
     ``default_faults`` is copied into every new WebSocket session, ``rest_fault`` (``None``,
     ``"http_500"`` or ``"non_json"``) applies to every token request. ``limits`` bounds what
     one connection may cost (``ServerLimits``: message size, handshake timeout). With
-    ``replay`` (a script from ``_replay.load_replay``) the first WebSocket client to send a
+    ``replay`` (a script from ``load_replay(path)``) the first WebSocket client to send a
     subscribe gets the recorded frames instead of the model's answers. On exit every
     connection is dropped and the certificate directory removed.
     """
