@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -156,3 +159,17 @@ def test_a_server_that_is_not_a_simulator_exits_1(capsys: pytest.CaptureFixture[
         server.server_close()
     assert code == 1
     assert "without the control API's JSON" in err
+
+
+def test_a_reader_that_leaves_early_is_no_error(sim: SimulatorThread) -> None:
+    command = [sys.executable, "-m", "kraken_proto.adapters.cli", "simulator-ctl", "trades"]
+    environment = {**os.environ, URL_VARIABLE: sim.rest_url}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+    ) as process:
+        assert process.stdout is not None
+        process.stdout.close()  # like `| head -0`: nobody reads the answer
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        assert process.wait(timeout=30) == 0
+    assert errors == b""

@@ -166,5 +166,9 @@ def run(args: argparse.Namespace) -> int:
     except _Failure as failure:
         print(f"kraken-proto simulator-ctl: {failure.message}", file=sys.stderr)
         return failure.code
-    print(json.dumps(result, indent=2, sort_keys=True))
+    try:
+        print(json.dumps(result, indent=2, sort_keys=True), flush=True)
+    except BrokenPipeError:  # the reader left early (``| head``): the request was still done
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
