@@ -7,6 +7,7 @@ import json
 import struct
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import trio
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import Pong, SystemStatus
 from kraken_proto.adapters.simulator._bounds import MessageAssembler, MessageTooBig, ServerLimits
+from kraken_proto.adapters.simulator._replay import ReplayFrame, ReplayScript
 from kraken_proto.adapters.simulator.cli import configure
 from kraken_proto.adapters.simulator.cli import run as run_cli
 from kraken_proto.adapters.simulator.server import SimulatorServer, open_simulator
@@ -303,3 +305,20 @@ def test_a_client_that_never_reads_its_replies_is_dropped_at_the_backlog_limit()
             assert 1000 // 16 <= sent < 2 * 1000 // 16, sent
 
     run(main)
+
+
+def test_cli_passes_its_limits_and_replay_to_the_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(trio, "run", lambda serve, *_: seen.update(serve.keywords))
+    recording = tmp_path / "session.jsonl"
+    recording.write_text('{"t": 0, "frame": "x"}\n', encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    options = ["--max-message-size", "123", "--handshake-timeout", "2.5", "--max-backlog", "99"]
+    assert run_cli(parser.parse_args([*options, "--replay", str(recording)])) == 0
+    assert seen["limits"] == ServerLimits(
+        max_message_size=123, handshake_timeout=2.5, max_backlog=99
+    )
+    assert seen["replay"] == ReplayScript((ReplayFrame(0.0, "x"),))
