@@ -282,7 +282,8 @@ class BatchAddReply(MethodReply, frozen=True, kw_only=True, tag="batch_add"):
     ``{"orders": [...]}`` object (Nautilus); :attr:`rows` reads either.
 
     A partly placed batch can come as ``success: false`` with rows that still carry their
-    ``order_id``: check every row.
+    ``order_id``, or as ``success: true`` with refused rows: check every row either way
+    (``V2Connection`` ends the first as ``RequestFailed``, the second as ``RequestCompleted``).
     """
 
     result: tuple[BatchAddRow, ...] | BatchAddOrders | None = None

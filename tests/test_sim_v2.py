@@ -460,3 +460,41 @@ def test_order_status_false_sends_only_the_main_transitions() -> None:
     h.subscribed(Subscribe(channel="executions"))
     events = h.send(limit(price="20000", qty="0.1"))
     assert "pending_new" in {r.exec_type for r in executions(events)}
+
+
+def test_more_translations() -> None:
+    h = V2Harness()
+    h.pump()
+    h.subscribed(Subscribe(channel="executions"))
+    post = ended(h.send(limit(price="20000", qty="0.1", post_only=True)))
+    order_id = post.replies[0].result.order_id
+    close = Conditional(
+        order_type="stop-loss-limit", trigger_price=D("19000"), limit_price=D("18900")
+    )
+    assert isinstance(
+        ended(h.send(limit(price="20000", qty="0.1", conditional=close))), RequestCompleted
+    )
+    h.send(AmendOrder(order_id=order_id, order_qty=D("0.2")))
+    # a new subscriber's snapshot marks the amended order
+    h2 = V2Harness(h.h)
+    h2.pump()
+    snapshot = of(h2.send(Subscribe(channel="executions")), ChannelSnapshot)[0]
+    assert {r.order_id: r.amended for r in snapshot.event.data}[order_id] is True
+    edit = EditOrder(
+        order_id=order_id,
+        symbol=SYMBOL,
+        limit_price=D("20001"),
+        post_only=True,
+        deadline="2099-01-01T00:00:00.000Z",
+        validate=True,
+    )
+    assert isinstance(ended(h.send(edit)), RequestCompleted)
+    h.ex.set_system_status("maintenance", h.h.now)
+    h.pump()
+    # the connection refuses cancels in maintenance itself; the simulator does too
+    token = h.h.token()
+    cancel = {"order_id": [order_id], "cl_ord_id": ["x"], "token": token}
+    replies = h.raw_send(json.dumps({"method": "cancel_order", "params": cancel, "req_id": 77}))
+    assert [getattr(r, "error_message", None) for r in replies] == ["EService:Unavailable"] * 2
+    (reply,) = h.raw_send('{"method":"ping","req_id":NaN}')
+    assert isinstance(reply, MethodReply | UnknownMessage)
