@@ -1,8 +1,9 @@
 """A Hypothesis state machine: ``V2Connection`` against the simulator's v2 face (pure model),
 with random orders, price moves and fault schedules (skipped and repeated sequence numbers,
 dropped and delayed replies). Invariants: every fill the model makes reaches the client as a
-``trade`` execution, none twice in the updates; a ``SequenceGap`` is reported only after a
-sequence fault; every request ends exactly once; each gap is recovered by a fresh snapshot."""
+``trade`` execution, none twice in the updates; a ``FillLog`` and an ``OrderTable`` fed through
+``own_trades``/``open_orders`` hold exactly the model's fills (digit for digit) and open
+orders; a ``SequenceGap`` is reported only after a sequence fault; every request ends once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from kraken_proto import (
     ChannelSnapshot,
     ChannelUpdate,
     ConnectionState,
+    FillLog,
     LocalProtocolError,
+    OrderTable,
     RequestCompleted,
     RequestFailed,
     RequestLost,
@@ -32,6 +35,8 @@ from kraken_proto.v2 import (
     Subscribe,
     V2Connection,
     V2ConnectionConfig,
+    open_orders,
+    own_trades,
 )
 
 from tests.test_sim_v2 import V2Harness
@@ -52,6 +57,10 @@ class SimulatorV2Machine(RuleBasedStateMachine):
         self.sequence_fault = False
         self.open_req_ids: set[int] = set()
         self.price = D("30000")
+        # What a user keeps: the v1 FillLog and OrderTable, fed through the v2 mapping.
+        self.fill_log = FillLog()
+        self.table = OrderTable()
+        self.reported: dict[str, Any] = {}
         self._pump()
         self._subscribe()
 
@@ -74,6 +83,11 @@ class SimulatorV2Machine(RuleBasedStateMachine):
             if isinstance(event, ChannelSnapshot | ChannelUpdate) and isinstance(
                 event.event, Executions
             ):
+                for trade_id, trade in self.fill_log.apply(own_trades(event.event)):
+                    assert trade_id not in self.reported, "FillLog reported a fill twice"
+                    self.reported[trade_id] = trade
+                snapshot = isinstance(event, ChannelSnapshot)
+                self.table.apply(open_orders(event.event), snapshot=snapshot)
                 trades = [str(r.exec_id) for r in event.event.data if r.exec_type == "trade"]
                 self.seen_exec_ids.update(trades)
                 if isinstance(event, ChannelUpdate):
@@ -155,6 +169,22 @@ class SimulatorV2Machine(RuleBasedStateMachine):
         assert len(self.update_exec_ids) == len(set(self.update_exec_ids)), "a fill twice"
         if self.h.conn.subscription_state("executions") is SubscriptionState.ACTIVE:
             assert set(self.h.ex.fills()) <= self.seen_exec_ids, "a fill was lost"
+            model_fills = self.h.ex.fills()
+            assert set(self.reported) == set(model_fills)
+            for trade_id, trade in self.reported.items():
+                fill = model_fills[trade_id]
+                assert (trade.vol, trade.price, trade.cost, trade.fee, trade.time) == (
+                    fill.vol,
+                    fill.price,
+                    fill.cost,
+                    fill.fee,
+                    fill.time,
+                )
+            model_open = self.h.ex.open_orders()
+            assert set(self.table.open_orders()) == set(model_open)
+            for txid, order in self.table.open_orders().items():
+                assert order.vol == model_open[txid].vol
+                assert order.vol_exec == model_open[txid].vol_exec
 
     def teardown(self) -> None:
         self.h.conn.connection_lost(self.h.h.now)
