@@ -664,7 +664,7 @@ class V2Gateway:
                     "balance": _number(format(balances[asset], "f")),
                     "category": "trade",
                     "fee": _number(format(fee.quantize(step), "f")),
-                    "ledger_id": f"L{trade.trade_id[1:]}{asset[:1]}",
+                    "ledger_id": f"L{trade.trade_id[1:]}-{asset}",
                     "ref_id": trade.trade_id,
                     "timestamp": _time(now),
                     "type": "trade",
