@@ -1,4 +1,5 @@
-"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API.
+"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API
+(and, for sessions opened with ``protocol="v2"``, the v2 one: ``_v2``).
 
 Sans-IO: no sockets, no clock, no ``random`` import. Time comes in as ``now`` (unix seconds) and
 randomness from the ``rng`` passed to ``Exchange``, so a seeded ``random.Random`` replays a run
@@ -7,7 +8,8 @@ outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
 
 Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
 (request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames),
-``_config``/``_pairs`` (configuration and the table of real pairs).
+``_config``/``_pairs`` (configuration and the table of real pairs), ``_v2`` (the v2 requests
+and frames over the same book).
 """
 
 from __future__ import annotations
