@@ -573,9 +573,7 @@ class Connection:
             pending, succeeded=not errors, error=errors[0] if errors else None
         )
 
-    def _end_unknown(
-        self, reqid: int, outcome: type[RequestOutcomeUnknown], now: float
-    ) -> None:
+    def _end_unknown(self, reqid: int, outcome: type[RequestOutcomeUnknown], now: float) -> None:
         pending = self._pending.pop(reqid)
         self._events.append(
             outcome(reqid=reqid, request=pending.request, replies=tuple(pending.replies))

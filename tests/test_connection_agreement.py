@@ -46,7 +46,8 @@ def test_snapshot_before_its_late_ack_is_a_snapshot() -> None:
     conn.receive_message(data("openOrders", 3), 1.1)
     events = received(conn)
     kinds = [type(e) for e in events]
-    assert kinds == [ChannelSnapshot, ChannelUpdate, type(events[2]), RequestCompleted, ChannelUpdate]
+    expected = [ChannelSnapshot, ChannelUpdate, type(events[2]), RequestCompleted, ChannelUpdate]
+    assert kinds == expected
     assert [e.event.sequence for e in events if isinstance(e, ChannelUpdate)] == [2, 3]
     assert conn.subscription_state("openOrders") is SubscriptionState.ACTIVE
 
@@ -87,7 +88,8 @@ def test_already_subscribed_for_a_snapshot_channel_waits_for_a_fresh_snapshot() 
     conn.receive_message(data("openOrders", 12), 1.0)
     gap, flagged = received(conn)
     assert gap == SequenceGap(channel="openOrders", expected=1, got=12)
-    assert isinstance(flagged, ChannelUpdate) and flagged.after_gap
+    assert isinstance(flagged, ChannelUpdate)
+    assert flagged.after_gap
     assert [m["event"] for m in sent(conn)] == ["unsubscribe", "subscribe"]
 
 
@@ -171,7 +173,7 @@ def test_multi_id_cancel_wholesale_error_ends_at_once() -> None:
     conn = opened()
     reqid = conn.send(CancelOrder(txid=("OA", "OB", "OC")), 0.0)
     conn.receive_message(err("cancelOrderStatus", reqid, "EGeneral:Invalid arguments"), 0.5)
-    (reply, failed) = received(conn)
+    (_reply, failed) = received(conn)
     assert isinstance(failed, RequestFailed)
     assert failed.error.text == "EGeneral:Invalid arguments"
     assert conn.pending_requests() == {}
@@ -182,7 +184,6 @@ def test_multi_id_cancel_per_id_error_waits_for_the_rest() -> None:
     reqid = conn.send(CancelOrder(txid=("OA", "OB")), 0.0)
     conn.receive_message(err("cancelOrderStatus", reqid, "EOrder:Unknown order"), 0.5)
     assert reqid in conn.pending_requests()
-
 
 
 def test_answers_for_a_subscription_already_gone_change_nothing() -> None:
