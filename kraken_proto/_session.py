@@ -61,6 +61,7 @@ What the session guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import logging
@@ -336,10 +337,9 @@ class Session:
             SubscriptionState.UNSUBSCRIBED,
             SubscriptionState.FAILED,
         ):
-            try:
+            # Without a usable token the send raises; the next connection subscribes.
+            with contextlib.suppress(LocalProtocolError):
                 conn.send(request, now)
-            except LocalProtocolError:
-                pass  # no usable token: the next connection subscribes
             self._after_conn_call(now)
         self._settle(now)
 
@@ -381,14 +381,18 @@ class Session:
         ``RequestNotApplied(via="withdrawn")``. Returns False (and changes nothing) when the
         request was already sent or has ended. Raises ``LocalProtocolError`` for a handle
         ``submit`` never returned."""
-        if isinstance(handle, bool) or not isinstance(handle, int) or not (
-            0 < handle < self._next_handle
+        if (
+            isinstance(handle, bool)
+            or not isinstance(handle, int)
+            or not (0 < handle < self._next_handle)
         ):
             raise LocalProtocolError(f"withdraw: unknown handle {handle!r}")
         tracked = self._tracked.get(handle)
         if tracked is None or tracked.phase is not _Phase.QUEUED:
             return False
-        self._finish(tracked, RequestNotApplied(handle=handle, request=tracked.request, via="withdrawn"))
+        self._finish(
+            tracked, RequestNotApplied(handle=handle, request=tracked.request, via="withdrawn")
+        )
         return True
 
     def close(self, now: float) -> None:
@@ -483,9 +487,12 @@ class Session:
         liveness, dead man's switch re-arm, REST counter room)."""
         if self._state in _TERMINAL:
             return
-        if self._state is SessionState.WAITING and self._retry_at is not None:
-            if now >= self._retry_at:
-                self._begin_attempt(now)
+        if (
+            self._state is SessionState.WAITING
+            and self._retry_at is not None
+            and now >= self._retry_at
+        ):
+            self._begin_attempt(now)
         if self._conn is not None:
             self._conn.handle_timeout(now)
             self._after_conn_call(now)
@@ -611,9 +618,7 @@ class Session:
         self._state = SessionState.WAITING
         self._retry_at = now + delay
         self._events.append(Reconnecting(reason=reason, attempt=attempt, delay=delay))
-        logger.warning(
-            "Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay
-        )
+        logger.warning("Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
 
     def _stop(self, now: float, *, failed: RestError | None) -> None:
         """End the session: requests without an outcome end, the connection closes."""
@@ -644,9 +649,10 @@ class Session:
         if failed is not None:
             self._state = SessionState.FAILED
             self._events.append(
-                SessionFailed(reason=f"{type(failed).__name__}: {failed}", error=(
-                    None if failed.error is None else failed.error.text
-                ))
+                SessionFailed(
+                    reason=f"{type(failed).__name__}: {failed}",
+                    error=(None if failed.error is None else failed.error.text),
+                )
             )
             logger.error("Kraken session failed for good: %s", type(failed).__name__)
         elif self._closing:
@@ -752,8 +758,10 @@ class Session:
 
     def _note_fill_time(self, trade: Trade) -> None:
         time = trade.time
-        if time is not None and time.is_finite() and (
-            self._fill_cursor is None or time > self._fill_cursor
+        if (
+            time is not None
+            and time.is_finite()
+            and (self._fill_cursor is None or time > self._fill_cursor)
         ):
             self._fill_cursor = time
 
@@ -891,15 +899,19 @@ class Session:
 
     def _applied(self, tracked: _Tracked, txid: str | None, via: str) -> None:
         self._finish(
-            tracked, RequestApplied(handle=tracked.handle, request=tracked.request, txid=txid, via=via)
+            tracked,
+            RequestApplied(handle=tracked.handle, request=tracked.request, txid=txid, via=via),
         )
 
     def _not_applied(self, tracked: _Tracked, via: str) -> None:
-        self._finish(tracked, RequestNotApplied(handle=tracked.handle, request=tracked.request, via=via))
+        self._finish(
+            tracked, RequestNotApplied(handle=tracked.handle, request=tracked.request, via=via)
+        )
 
     def _unresolved(self, tracked: _Tracked, reason: str) -> None:
         self._finish(
-            tracked, RequestUnresolved(handle=tracked.handle, request=tracked.request, reason=reason)
+            tracked,
+            RequestUnresolved(handle=tracked.handle, request=tracked.request, reason=reason),
         )
 
     def _live(self, tracked: _Tracked) -> bool:
@@ -964,8 +976,7 @@ class Session:
                 lambda orders: self._decide(
                     tracked,
                     all(
-                        status not in ("open", "pending")
-                        for status in statuses_of(orders, targets)
+                        status not in ("open", "pending") for status in statuses_of(orders, targets)
                     ),
                     None,
                 ),
@@ -1000,7 +1011,9 @@ class Session:
             self._decide(tracked, False, None)
             return
         took_effect = check(order)
-        self._decide(tracked, took_effect, txid if isinstance(tracked.request, AmendOrder) else None)
+        self._decide(
+            tracked, took_effect, txid if isinstance(tracked.request, AmendOrder) else None
+        )
 
     def _query_orders(
         self,
@@ -1075,9 +1088,7 @@ class Session:
 
         def on_answer(status: int, body: bytes, now: float) -> None:
             orders = parse_query_orders_response(status, body).orders
-            records = tuple(
-                (txid, order_record(orders[txid])) for txid in batch if txid in orders
-            )
+            records = tuple((txid, order_record(orders[txid])) for txid in batch if txid in orders)
             for txid in batch:
                 self._vanished.pop(txid, None)
             self._vanished_running = False
@@ -1154,8 +1165,10 @@ class Session:
             ):
                 return
             self._synced.add(name)
-        if any(tracked.wait_for_connection or tracked.phase is _Phase.RECONCILING
-               for tracked in self._doubts.values()):
+        if any(
+            tracked.wait_for_connection or tracked.phase is _Phase.RECONCILING
+            for tracked in self._doubts.values()
+        ):
             return
         if self._vanished or self._backfill_running or self._backfill_from is not None:
             return

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from ._events import OrderRecord
+from ._events import OrderRecord, Trade
 from ._orders import TERMINAL_STATUSES
 from ._requests import AmendOrder, CancelOrder, EditOrder, Request
 from ._rest_results import RestOrder, RestTrade
-from ._events import Trade
 
 __all__ = [
     "amend_took_effect",

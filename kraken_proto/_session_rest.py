@@ -41,8 +41,16 @@ class RestJob:
 class RestQueue:
     """FIFO of ``RestJob``; at most one in flight (identified by its call number)."""
 
-    __slots__ = ("_counter", "_inflight", "_jobs", "_next_call", "_nonces", "_retry_delay",
-                 "_retry_max", "wake_at")
+    __slots__ = (
+        "_counter",
+        "_inflight",
+        "_jobs",
+        "_next_call",
+        "_nonces",
+        "_retry_delay",
+        "_retry_max",
+        "wake_at",
+    )
 
     def __init__(
         self,
@@ -129,7 +137,9 @@ class RestQueue:
         self._inflight = None
         return job
 
-    def _failed(self, job: RestJob, error: RestError | None, reason: str, now: float) -> RestError | None:
+    def _failed(
+        self, job: RestJob, error: RestError | None, reason: str, now: float
+    ) -> RestError | None:
         if error is not None and error.permanent:
             return error
         if job.on_error is not None:
