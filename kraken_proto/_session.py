@@ -65,7 +65,7 @@ import contextlib
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -93,13 +93,14 @@ from ._events import (
     Event,
     KrakenError,
     OpenOrders,
+    OrderRecord,
     OwnTrades,
     StatusEvent,
     SystemStatus,
     Trade,
 )
 from ._fills import FillLog
-from ._orders import OrderTable
+from ._orders import TERMINAL_STATUSES, OrderTable
 from ._requests import (
     AddOrder,
     AmendOrder,
@@ -1027,8 +1028,10 @@ class Session:
             return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
 
         def on_answer(status: int, body: bytes, now: float) -> None:
+            orders = dict(parse_query_orders_response(status, body).orders)
+            self._absorb(orders)
             if self._live(tracked):
-                then(dict(parse_query_orders_response(status, body).orders))
+                then(orders)
 
         self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
 
@@ -1050,9 +1053,9 @@ class Session:
             )
 
         def found(orders: dict[str, RestOrder]) -> str | None:
-            return next(
-                (txid for txid, order in orders.items() if order.cl_ord_id == cl_ord_id), None
-            )
+            mine = {txid: order for txid, order in orders.items() if order.cl_ord_id == cl_ord_id}
+            self._absorb(mine)
+            return next(iter(mine), None)
 
         def on_closed(status: int, body: bytes, now: float) -> None:
             txid = found(dict(parse_closed_orders_response(status, body).closed))
@@ -1088,16 +1091,35 @@ class Session:
 
         def on_answer(status: int, body: bytes, now: float) -> None:
             orders = parse_query_orders_response(status, body).orders
-            records = tuple((txid, order_record(orders[txid])) for txid in batch if txid in orders)
             for txid in batch:
                 self._vanished.pop(txid, None)
             self._vanished_running = False
-            if records:
-                changes = self._orders.apply(OpenOrders(orders=records), snapshot=False)
-                if changes:
-                    self._events.append(OrdersChanged(changes=changes, source="rest"))
+            self._absorb(orders, force=frozenset(batch))
 
         self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+
+    def _absorb(
+        self, orders: Mapping[str, RestOrder], *, force: frozenset[str] = frozenset()
+    ) -> None:
+        """Bring REST's view of ``orders`` into the table: orders it never saw, final states,
+        and (``force``) orders that vanished from a snapshot. A REST record of an order the
+        table knows as still open is not applied: a live update may be newer."""
+        records: list[tuple[str, OrderRecord]] = []
+        for txid, order in orders.items():
+            if order.cl_ord_id is not None:
+                self._remember_cl_ord_id(order.cl_ord_id, txid)
+            known = self._orders.get(txid)
+            if known is None:
+                records.append((txid, order_record(order, full=True)))
+            elif txid in force or (
+                order.status in TERMINAL_STATUSES
+                and (known.status != order.status or known.vol_exec != order.vol_exec)
+            ):
+                records.append((txid, order_record(order)))
+        if records:
+            changes = self._orders.apply(OpenOrders(orders=tuple(records)), snapshot=False)
+            if changes:
+                self._events.append(OrdersChanged(changes=changes, source="rest"))
 
     def _want_backfill(self) -> None:
         """Fills may have been missed from here on: backfill from the last one seen."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from ._events import OrderRecord, Trade
+from ._events import OrderDescr, OrderRecord, Trade
 from ._orders import TERMINAL_STATUSES
 from ._requests import AmendOrder, CancelOrder, EditOrder, Request
 from ._rest_results import RestOrder, RestTrade
@@ -71,9 +71,26 @@ def amend_took_effect(request: AmendOrder, order: RestOrder) -> bool | None:
     return True if compared else None
 
 
-def order_record(order: RestOrder) -> OrderRecord:
-    """The openOrders-style delta that brings a table entry to ``order``'s final state."""
+def order_record(order: RestOrder, *, full: bool = False) -> OrderRecord:
+    """The openOrders-style delta that brings a table entry to ``order``'s state; with
+    ``full``, also its ``descr`` (for an order the table never saw; ``pair`` is REST's)."""
+    descr = None
+    if full:
+        rest = order.descr
+        descr = OrderDescr(
+            pair=rest.pair,
+            type=rest.type,
+            ordertype=rest.ordertype,
+            price=rest.price,
+            price2=rest.price2,
+            leverage=rest.leverage,
+            order=rest.order,
+            close=rest.close,
+        )
     return OrderRecord(
+        descr=descr,
+        opentm=order.opentm if full else None,
+        oflags=order.oflags if full else None,
         status=order.status,
         userref=order.userref,
         cl_ord_id=order.cl_ord_id,

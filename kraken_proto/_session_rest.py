@@ -12,12 +12,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._errors import LocalProtocolError
 from ._rest_counter import RestCallCounter
 from ._rest_errors import RateLimitExceededError, RestError
 from ._rest_request import RestRequest
 from ._signing import NonceSource
 
 __all__ = ["RestJob", "RestQueue"]
+
+_ROUNDING_WAIT = 0.01
 
 
 @dataclass(slots=True, kw_only=True)
@@ -102,8 +105,13 @@ class RestQueue:
         if ready > now:
             self.wake_at = ready
             return None
+        try:
+            self._counter.spend(job.cost, now)
+        except LocalProtocolError:
+            # ready_at and spend round differently at large timestamps: ask again shortly.
+            self.wake_at = now + _ROUNDING_WAIT
+            return None
         self._jobs.popleft()
-        self._counter.spend(job.cost, now)
         request = job.build(self._nonces.next(now))
         call = self._next_call
         self._next_call += 1

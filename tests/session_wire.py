@@ -113,8 +113,8 @@ class _ModelRest:
             start = Decimal(form.get("start", "0"))
             trades = [t for t in self.exchange.trades().values() if t.time > start][::-1]
             ofs = int(form.get("ofs", "0"))
-            page = {t.trade_id: t for t in trades[ofs : ofs + PAGE]}
-            result = '{"trades":' + _object(page, _trade_json) + f',"count":{len(trades)}}}'
+            page_trades = {t.trade_id: t for t in trades[ofs : ofs + PAGE]}
+            result = '{"trades":' + _object(page_trades, _trade_json) + f',"count":{len(trades)}}}'
         else:
             return 404, b"Not Found\n"
         return 200, ('{"error":[],"result":' + result + "}").encode()
@@ -157,6 +157,7 @@ class Wire:
         self.hold_rest = False  # keep REST calls unanswered in ``held``
         self.held: list[HttpCall] = []
         self.opens = 0
+        self.attempt_times: list[float] = []
         self.rest_calls: list[str] = []
 
     # --- the adapter --------------------------------------------------------------------
@@ -184,6 +185,7 @@ class Wire:
         session, now = self.session, self.now
         if isinstance(action, OpenConnection):
             self.opens += 1
+            self.attempt_times.append(now)
             if self.fail_opens:
                 self.fail_opens -= 1
                 session.connection_failed(action.conn, "refused", now)
