@@ -167,6 +167,7 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         exchange = self.wire.exchange
         exchange.default_faults = Faults(drop_replies=1) if lost else Faults(reply_delay=delay)
         self.wire.drop()
+        self.wire.advance(0.01)  # the first retry starts at once: it gets the faults
         exchange.default_faults = Faults()
         sid = self.wire.current_sid()
         if sid is not None and not lost:
