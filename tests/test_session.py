@@ -130,7 +130,8 @@ def test_requests_wait_for_a_connection_and_may_be_withdrawn() -> None:
     assert session.pending()[dropped].cl_ord_id == "mine-1"  # type: ignore[attr-defined]
     assert session.withdraw(dropped, wire.now)
     assert not session.withdraw(dropped, wire.now)
-    assert outcome(wire if wire.events.extend(session.events()) is None else wire, dropped) == (
+    wire.events.extend(session.events())
+    assert outcome(wire, dropped) == (
         RequestNotApplied(handle=dropped, request=limit(cl_ord_id="mine-1"), via="withdrawn")
     )
     session.start(wire.now)
@@ -157,7 +158,7 @@ def test_close_ends_requests_and_closes_the_connection() -> None:
         wire._do(action)
     wire.events.extend(session.events())
     assert isinstance(outcome(wire, sent), RequestUnresolved)
-    assert session.state is SessionState.CLOSED
+    assert session.state.value == "closed"
     assert isinstance(wire.events[-1], SessionClosed)
     session.close(wire.now)
     assert session.next_deadline() is None
@@ -473,6 +474,7 @@ def test_order_placed_and_filled_while_dropping_is_found_by_rest() -> None:
     applied = outcome(wire, handle)
     assert isinstance(applied, RequestApplied)
     assert applied.via == "ClosedOrders"
+    assert applied.txid is not None
     order = wire.session.orders.get(applied.txid)
     assert order is not None
     assert order.status == "closed"

@@ -169,11 +169,12 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         self.wire.drop()
         self.wire.advance(0.01)  # the first retry starts at once: it gets the faults
         exchange.default_faults = Faults()
-        sid = self.wire.current_sid()
-        if sid is not None and not lost:
+        if not lost:
             # Only the subscribe acks are late; later replies come on time again.
             self.wire.advance(delay)
-            self.wire.exchange.faults(sid).reply_delay = 0.0
+            sid = self.wire.current_sid()
+            if sid is not None:
+                self.wire.exchange.faults(sid).reply_delay = 0.0
 
     @rule(delay=st.sampled_from([3.0, 12.0, 25.0]))
     def slow_replies(self, delay: float) -> None:
