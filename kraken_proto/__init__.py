@@ -113,6 +113,34 @@ from ._rest_results import (
     parse_trades_history_response,
 )
 from ._secret import Secret
+from ._session import Session
+from ._session_actions import (
+    CloseConnection,
+    HttpCall,
+    OpenConnection,
+    SendMessages,
+    SessionAction,
+)
+from ._session_config import SessionConfig, SessionState
+from ._session_events import (
+    Connected,
+    FillReceived,
+    FillSource,
+    OrdersChanged,
+    Reconnected,
+    Reconnecting,
+    RequestAccepted,
+    RequestApplied,
+    RequestInDoubt,
+    RequestNotApplied,
+    RequestOutcome,
+    RequestRefused,
+    RequestUnresolved,
+    SessionClosed,
+    SessionEvent,
+    SessionFailed,
+    SystemStatusChanged,
+)
 from ._signing import (
     Credentials,
     CredentialsError,
@@ -234,6 +262,32 @@ __all__ = [
     "TokenExpired",
     "TokenRejected",
     "TokenState",
+    # the session across connections (_session*.py)
+    "CloseConnection",
+    "Connected",
+    "FillReceived",
+    "FillSource",
+    "HttpCall",
+    "OpenConnection",
+    "OrdersChanged",
+    "Reconnected",
+    "Reconnecting",
+    "RequestAccepted",
+    "RequestApplied",
+    "RequestInDoubt",
+    "RequestNotApplied",
+    "RequestOutcome",
+    "RequestRefused",
+    "RequestUnresolved",
+    "SendMessages",
+    "Session",
+    "SessionAction",
+    "SessionClosed",
+    "SessionConfig",
+    "SessionEvent",
+    "SessionFailed",
+    "SessionState",
+    "SystemStatusChanged",
     # the codec
     "AddOrder",
     "AddOrderStatus",
