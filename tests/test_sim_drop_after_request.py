@@ -81,6 +81,11 @@ def test_unarmed_sessions_reply_as_before() -> None:
     assert not ex.connection_dropped(session)
 
 
+def read_until_closed(client: BlockingClient, seen: list[Event], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        seen.extend(client.next_events(timeout=1.0))
+
+
 def test_over_a_socket_the_client_never_hears_but_the_order_exists() -> None:
     with run_in_thread(seed=41, default_faults=Faults(drop_after_request=1)) as sim:
         credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
@@ -105,8 +110,7 @@ def test_over_a_socket_the_client_never_hears_but_the_order_exists() -> None:
                 )
             )
             with pytest.raises(ConnectionError):
-                while time.monotonic() < deadline:
-                    seen.extend(client.next_events(timeout=1.0))
+                read_until_closed(client, seen, deadline)
             lost = [e for e in client.connection.events_received() if isinstance(e, RequestLost)]
             seen.extend(lost)
         assert any(isinstance(e, RequestLost) and e.reqid == reqid for e in seen), seen
