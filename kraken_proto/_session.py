@@ -118,7 +118,7 @@ from ._rest_calls import (
     build_trades_history_request,
 )
 from ._rest_counter import RestCallCounter
-from ._rest_errors import RestError
+from ._rest_errors import InvalidArgumentsError, RestError, UnknownOrderError
 from ._rest_request import RestRequest
 from ._rest_results import (
     RestOrder,
@@ -1022,18 +1022,44 @@ class Session:
         txids: list[str],
         then: Callable[[dict[str, RestOrder]], None],
     ) -> None:
-        batch = tuple(dict.fromkeys(txids))[:_QUERY_BATCH]
-
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = dict(parse_query_orders_response(status, body).orders)
-            self._absorb(orders)
+        def decide(orders: dict[str, RestOrder]) -> None:
             if self._live(tracked):
                 then(orders)
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(tuple(dict.fromkeys(txids))[:_QUERY_BATCH], decide)
+
+    def _lookup_orders(
+        self, batch: tuple[str, ...], then: Callable[[dict[str, RestOrder]], None]
+    ) -> None:
+        """QueryOrders for ``batch`` (<= 50 txids), then ``then(found)``. Kraken refuses the
+        whole call when one txid is unknown (``EGeneral:Invalid arguments``): then each txid is
+        asked alone, and an unknown one is left out of ``found``."""
+        found: dict[str, RestOrder] = {}
+        outstanding = [1]
+
+        def ask(txids: tuple[str, ...]) -> None:
+            def build(nonce: int) -> RestRequest:
+                return build_query_orders_request(self._credentials, nonce=nonce, txids=txids)
+
+            def on_answer(status: int, body: bytes, now: float) -> None:
+                try:
+                    orders = dict(parse_query_orders_response(status, body).orders)
+                except (InvalidArgumentsError, UnknownOrderError):
+                    if len(txids) > 1:
+                        outstanding[0] += len(txids) - 1
+                        for txid in txids:
+                            ask((txid,))
+                        return
+                    orders = {}
+                self._absorb(orders)
+                found.update(orders)
+                outstanding[0] -= 1
+                if not outstanding[0]:
+                    then(found)
+
+            self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+
+        ask(batch)
 
     def _reconcile_add(self, tracked: _Tracked, request: AddOrder) -> None:
         cl_ord_id = request.cl_ord_id
@@ -1086,17 +1112,13 @@ class Session:
         batch = tuple(self._vanished)[:_QUERY_BATCH]
         self._vanished_running = True
 
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = parse_query_orders_response(status, body).orders
+        def resolved(orders: dict[str, RestOrder]) -> None:
             for txid in batch:
                 self._vanished.pop(txid, None)
             self._vanished_running = False
             self._absorb(orders, force=frozenset(batch))
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(batch, resolved)
 
     def _absorb(
         self, orders: Mapping[str, RestOrder], *, force: frozenset[str] = frozenset()

