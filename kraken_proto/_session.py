@@ -341,7 +341,7 @@ class Session:
             # Without a usable token the send raises; the next connection subscribes.
             with contextlib.suppress(LocalProtocolError):
                 conn.send(request, now)
-            self._after_conn_call(now)
+            self._after_conn_call(conn, now)
         self._settle(now)
 
     def submit(self, request: Request, now: float) -> int:
@@ -423,7 +423,7 @@ class Session:
             connection.send(request, now)
         if "openOrders" not in self._subscriptions:
             self._release_doubts(now)
-        self._after_conn_call(now)
+        self._after_conn_call(connection, now)
         self._settle(now)
 
     def connection_failed(self, conn: int, reason: str, now: float) -> None:
@@ -463,7 +463,7 @@ class Session:
             self._handle_conn_events(connection.events_received(), now)
             self._lose(f"invalid frame from Kraken ({error})", now, close=True)
         else:
-            self._after_conn_call(now)
+            self._after_conn_call(connection, now)
         self._settle(now)
 
     def rest_response(self, call: int, status: int, body: bytes, now: float) -> None:
@@ -494,9 +494,10 @@ class Session:
             and now >= self._retry_at
         ):
             self._begin_attempt(now)
-        if self._conn is not None:
-            self._conn.handle_timeout(now)
-            self._after_conn_call(now)
+        connection = self._conn
+        if connection is not None:
+            connection.handle_timeout(now)
+            self._after_conn_call(connection, now)
         for tracked in list(self._doubts.values()):
             if tracked.reconcile_at is not None and now >= tracked.reconcile_at:
                 tracked.reconcile_at = None
@@ -568,8 +569,6 @@ class Session:
         )
 
     def _token_ready(self, token: WebSocketToken, now: float) -> None:
-        if self._state is not SessionState.CONNECTING:
-            return
         self._token = token
         conn = self._next_conn
         self._next_conn += 1
@@ -612,8 +611,6 @@ class Session:
         self._schedule_retry(reason, now)
 
     def _schedule_retry(self, reason: str, now: float) -> None:
-        if self._state in _TERMINAL:
-            return
         delay = self._policy.next_delay(now)
         attempt = self._policy.failures
         self._state = SessionState.WAITING
@@ -669,15 +666,10 @@ class Session:
         if messages and self._conn_num is not None:
             self._actions.append(SendMessages(conn=self._conn_num, messages=tuple(messages)))
 
-    def _after_conn_call(self, now: float) -> None:
+    def _after_conn_call(self, connection: Connection, now: float) -> None:
         """Drain the connection after any call into it, and act on what it reported."""
-        connection = self._conn
-        if connection is None:
-            return
         self._flush(connection)
         reason = self._handle_conn_events(connection.events_received(), now)
-        if self._conn is not connection:
-            return
         if reason is None:
             reason = self._subscription_trouble(connection)
         if reason is not None:
@@ -726,7 +718,7 @@ class Session:
         event = item.event
         snapshot = type(item) is ChannelSnapshot
         source: FillSource = "snapshot" if snapshot else "live"
-        if type(event) is OpenOrders:
+        if isinstance(event, OpenOrders):
             changes = self._orders.apply(event, snapshot=snapshot)
             for txid, record in event.orders:
                 if record.cl_ord_id is not None:
@@ -740,7 +732,7 @@ class Session:
             if snapshot:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
-        elif type(event) is OwnTrades:
+        else:
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
@@ -991,8 +983,6 @@ class Session:
             )
 
     def _decide(self, tracked: _Tracked, took_effect: bool | None, txid: str | None) -> None:
-        if not self._live(tracked):
-            return
         if took_effect is None:
             self._unresolved(tracked, "Kraken's records cannot tell whether it took effect")
         elif took_effect:

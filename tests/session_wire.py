@@ -95,6 +95,12 @@ class Wire:
             if sid is not None:
                 for message in action.messages:
                     self.exchange.receive(sid, message, now)
+                    if self.exchange.connection_dropped(sid):
+                        # drop_after_request: the server drops the socket before replying.
+                        self.exchange.close_session(sid, now)
+                        del self.sid_of[action.conn]
+                        session.connection_lost(action.conn, now)
+                        break
         elif isinstance(action, CloseConnection):
             sid = self.sid_of.pop(action.conn, None)
             if sid is not None:

@@ -150,6 +150,20 @@ class SessionAgainstExchange(RuleBasedStateMachine):
                 wire._do(action)
         wire.drop()
 
+    @rule(count=st.integers(1, 2))
+    def drop_after_request(self, count: int) -> None:
+        """The simulator's own fault: the next trading request is processed, then the
+        connection drops before its reply."""
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).drop_after_request = count
+
+    @rule()
+    def malformed_frame(self) -> None:
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).malformed_frames = 1
+
     @rule(skip=st.booleans())
     def sequence_fault(self, skip: bool) -> None:
         sid = self.wire.current_sid()
