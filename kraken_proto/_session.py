@@ -510,20 +510,13 @@ class Session:
         """When ``handle_timeout`` should next be called, or None when nothing is timed."""
         if self._state in _TERMINAL:
             return None
-        deadlines = [
-            tracked.reconcile_at
-            for tracked in self._doubts.values()
-            if tracked.reconcile_at is not None
-        ]
-        if self._state is SessionState.WAITING and self._retry_at is not None:
+        deadlines: list[float | None] = [tracked.reconcile_at for tracked in self._doubts.values()]
+        if self._state is SessionState.WAITING:
             deadlines.append(self._retry_at)
         if self._conn is not None:
-            conn_deadline = self._conn.next_deadline()
-            if conn_deadline is not None:
-                deadlines.append(conn_deadline)
-        if self._rest.wake_at is not None:
-            deadlines.append(self._rest.wake_at)
-        return min(deadlines, default=None)
+            deadlines.append(self._conn.next_deadline())
+        deadlines.append(self._rest.wake_at)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def actions(self) -> list[SessionAction]:
         """Return and forget the actions asked for so far, in order."""

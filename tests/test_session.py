@@ -638,3 +638,156 @@ def test_sequence_gap_on_own_trades_backfills() -> None:
     fills = of(wire, FillReceived)
     assert {f.trade.ordertxid for f in fills} == {txid}
     assert sorted(f.trade_id for f in fills) == sorted(wire.exchange.trades())
+
+
+# --- corners ----------------------------------------------------------------------------------
+
+
+def test_reply_error_reads_status_and_error_events() -> None:
+    from kraken_proto import AddOrderStatus, ErrorEvent, Pong
+    from kraken_proto._session import _reply_error
+
+    assert _reply_error(AddOrderStatus(status="ok", txid="OA")) is None
+    assert _reply_error(AddOrderStatus(status="error")).text == "status error"  # type: ignore[union-attr]
+    assert _reply_error(ErrorEvent(error_message="EGeneral:Busy")).text == "EGeneral:Busy"  # type: ignore[union-attr]
+    assert _reply_error(ErrorEvent()).text == "error"  # type: ignore[union-attr]
+    assert _reply_error(Pong()) is None
+
+
+def test_without_subscriptions_only_the_token_is_timed() -> None:
+    wire = Wire()
+    wire.session.start(wire.now)
+    wire.pump()
+    assert wire.session.state is SessionState.LIVE
+    # Nothing binds the token: it expires unused (a reconnect then fetches a new one).
+    assert wire.session.next_deadline() == wire.now + 900.0
+    wire.drop()  # no ownTrades: no backfill wanted
+    wire.advance(1)
+    assert wire.session.state is SessionState.LIVE
+    assert "TradesHistory" not in wire.rest_calls
+
+
+def test_connection_lost_while_opening_is_a_failed_attempt() -> None:
+    wire = Wire()
+    session = wire.session
+    session.start(wire.now)
+    (token_call,) = session.actions()
+    assert isinstance(token_call, HttpCall)
+    wire.answer(token_call)
+    (open_action,) = session.actions()
+    assert isinstance(open_action, OpenConnection)
+    session.connection_lost(open_action.conn, wire.now)
+    assert session.state is SessionState.WAITING
+    wire.pump()
+    wire.advance(2)
+    assert session.state is SessionState.LIVE
+
+
+def test_cl_ord_id_memory_is_bounded() -> None:
+    wire = live(SessionConfig(max_finished=1))
+    for n in range(4):
+        _placed(wire, limit(cl_ord_id=f"bounded-{n}"))
+    assert len(wire.session._cl_ord_ids) <= 2
+
+
+def test_order_without_openorders_is_found_by_rest_open_orders() -> None:
+    wire = Wire()
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    wire.pump()
+    handle = _in_flight(wire, limit())
+    applied = outcome(wire, handle)
+    assert isinstance(applied, RequestApplied)
+    assert applied.via == "OpenOrders"
+
+
+def test_multi_id_cancel_with_an_unknown_txid_is_asked_per_txid() -> None:
+    wire = live()
+    first = _placed(wire)
+    handle = _in_flight(wire, CancelOrder(txid=(first, "OUNKNO-WNORD-ERXXXX")))
+    assert isinstance(outcome(wire, handle), RequestNotApplied)  # the unknown one: not canceled
+    assert wire.rest_calls.count("QueryOrders") >= 3
+    assert wire.session.orders.get(first).status == "canceled"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("stage", ["OpenOrders", "ClosedOrders", "QueryOrders"])
+def test_a_late_reply_wins_over_reconciliation_in_progress(stage: str) -> None:
+    wire = live(SLOW)
+    txid = _placed(wire)
+    wire.exchange.faults(sid(wire)).reply_delay = 21.0
+    poor = AddOrder(
+        ordertype="limit",
+        type="buy",
+        pair="XBT/USD",
+        volume=Decimal("100000"),
+        price=Decimal("29000.0"),
+    )
+    request = CancelOrder(txid=(txid,)) if stage == "QueryOrders" else poor
+    handle = wire.session.submit(request, wire.now)
+    wire.pump()
+    wire.hold_rest = True
+    wire.advance(20.5)  # timed out and the grace is over: the REST lookup is held
+    if stage == "ClosedOrders":
+        (held,) = wire.held
+        wire.held = []
+        wire.answer(held)  # OpenOrders: not there; ClosedOrders is asked next (held)
+        wire.pump()
+    wire.hold_rest = False
+    wire.advance(1)  # the late reply comes first
+    assert [call.purpose for call in wire.held] == [stage]
+    for call in wire.held:
+        wire.answer(call)
+    wire.pump()
+    assert isinstance(outcome(wire, handle), RequestAccepted | RequestRefused)
+
+
+def test_internal_corners() -> None:
+    """Paths the exchange model cannot easily reach: a late reply to a request the session
+    does not track, a doubt already being reconciled when a snapshot arrives, a REST order
+    without cl_ord_id (placed by another client)."""
+    from kraken_proto import LateReply, Pong
+    from kraken_proto._rest_results import RestOrder as Rest
+    from kraken_proto._rest_results import RestOrderDescr
+    from kraken_proto._session import _Phase, _Tracked
+
+    wire = live()
+    session = wire.session
+    session._on_late_reply(LateReply(reqid=999, request=Ping(), reply=Pong(reqid=999)))
+    busy = _Tracked(handle=99, request=limit(), phase=_Phase.RECONCILING)
+    session._doubts[99] = busy
+    session._release_doubts(wire.now)
+    assert busy.phase is _Phase.RECONCILING
+    del session._doubts[99]
+    other = Rest(
+        status="open",
+        opentm=Decimal(1),
+        descr=RestOrderDescr(pair="XBTUSD", type="buy", ordertype="limit"),
+        vol=Decimal(1),
+        vol_exec=Decimal(0),
+        cost=Decimal(0),
+        fee=Decimal(0),
+        price=Decimal(0),
+    )
+    session._absorb({"OOTHER-CLIEN-TORDER": other})
+    assert session.orders.get("OOTHER-CLIEN-TORDER") is not None
+
+
+def test_timed_out_request_then_drop_is_reconciled_after_reconnecting() -> None:
+    wire = live(SLOW)
+    wire.exchange.faults(sid(wire)).reply_delay = 40.0
+    handle = wire.session.submit(limit(), wire.now)
+    wire.pump()
+    wire.advance(11)  # timed out, waiting for a late reply
+    wire.drop()
+    wire.advance(5)
+    assert isinstance(outcome(wire, handle), RequestApplied)
+
+
+def test_backfill_keeps_the_earliest_start() -> None:
+    wire = live()
+    session = wire.session
+    session._want_backfill()
+    first = session._backfill_from
+    session._fill_cursor = Decimal("1800000000")
+    session._want_backfill()
+    assert session._backfill_from == first
