@@ -791,3 +791,24 @@ def test_backfill_keeps_the_earliest_start() -> None:
     session._fill_cursor = Decimal("1800000000")
     session._want_backfill()
     assert session._backfill_from == first
+
+
+def test_dead_mans_switch_is_armed_on_every_connection() -> None:
+    config = SessionConfig(connection=ConnectionConfig(dead_mans_switch_timeout=60))
+    wire = Wire(config=config)
+    sent: list[dict[str, Any]] = []
+    original = wire.exchange.receive
+
+    def spy(session: int, text: str, now: float) -> None:
+        sent.append(json.loads(text))
+        original(session, text, now)
+
+    wire.exchange.receive = spy  # type: ignore[method-assign]
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="openOrders"), wire.now)
+    wire.pump()
+    wire.drop()
+    wire.advance(1)
+    arms = [m for m in sent if m["event"] == "cancelAllOrdersAfter"]
+    assert [m["timeout"] for m in arms] == [60, 60]
+    assert wire.exchange._book.dead_man_at is not None
