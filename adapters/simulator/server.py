@@ -476,17 +476,6 @@ class SimulatorServer:
         while True:
             for event in ws.events():
                 if isinstance(event, TextMessage):
-<<<<<<< HEAD
-                    parts.append(event.data)
-                    if event.message_finished:
-                        text = "".join(parts)
-                        parts.clear()
-                        now = time.time()
-                        self.exchange.receive(session_id, text, now)
-                        self._after_model_call(now)
-                        if self.exchange.connection_dropped(session_id):
-                            return  # drop_after_request: the reply never leaves
-=======
                     try:
                         text = message.add(event.data, event.message_finished)
                     except MessageTooBig:
@@ -494,7 +483,8 @@ class SimulatorServer:
                         return
                     if text is not None:
                         self._on_message(stream, ws, session, send_lock, nursery, text)
->>>>>>> refs/heads/main
+                        if self.exchange.connection_dropped(session.session_id):
+                            return  # drop_after_request: the reply never leaves
                 elif isinstance(event, Ping):
                     async with send_lock:
                         await stream.send_all(ws.send(event.response()))
