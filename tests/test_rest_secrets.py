@@ -257,3 +257,25 @@ def test_rest_fuzz_harness_catches_a_leak(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(harness, "PARSERS", (leaky,))
     with pytest.raises(AssertionError, match="quoted"):
         harness.check(200, TOKEN.encode())
+
+
+def test_an_error_inside_the_hmac_shows_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import types
+
+    import kraken_proto._signing as signing
+
+    def exploding_hmac(key: bytes, algorithm: object) -> None:
+        raise KeyboardInterrupt  # e.g. Ctrl-C while signing
+
+    monkeypatch.setattr(signing, "crypto_hmac", types.SimpleNamespace(HMAC=exploding_hmac))
+    credentials = Credentials(api_key="AbCdEfGh", api_secret=SECRET)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        build_open_orders_request(credentials, nonce=1)
+    text = rendered_with_locals(caught.value)
+    assert "<API secret bytes redacted>" in text
+    assert SECRET not in text
+    assert repr(base64.b64decode(SECRET))[2:30] not in text
+    with pytest.raises(KeyboardInterrupt) as plain:
+        sign(secret=SECRET.encode(), urlpath="/0/private/X", nonce=1, postdata=b"")
+    assert SECRET not in rendered_with_locals(plain.value)
