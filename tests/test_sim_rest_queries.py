@@ -138,6 +138,8 @@ def test_book_served_with_kraken_shapes_and_ids() -> None:
         "XBTUSD",  # REST altname, not the WebSocket's XBT/USD
     )
     assert record.descr.price == Decimal("29000.0")
+    assert record.descr.order == "buy 0.50000000 XBTUSD @ limit 29000.0"  # the docs' form
+    assert record.descr.leverage == "none"
     assert record.opentm == view.opentm
     assert record.closetm is None
 
@@ -159,6 +161,7 @@ def test_book_served_with_kraken_shapes_and_ids() -> None:
     assert done.vol_exec == Decimal("0.25000000")
     assert done.price == sim.ex.orders()[filled].avg_price
     assert done.trades is not None
+    assert done.descr.order == "sell 0.25000000 XBTUSD @ market"
 
     status, body = sim.call(build_trades_history_request(sim.credentials, nonce=sim.next_nonce()))
     history = parse_trades_history_response(status, body)
@@ -510,6 +513,7 @@ def test_triggered_orders_show_their_trigger_and_the_journal_forwards() -> None:
     ).open
     assert orders[stop].trigger == "last"
     assert orders[stop].descr.ordertype == "stop-loss"
+    assert orders[stop].descr.order == "sell 0.50000000 XBTUSD @ stop loss 20000.0"
     # Anything else asked of the book's listener reaches the wrapped one.
     journal = sim.ex.rest.journal
     assert journal._sessions is journal.inner._sessions
