@@ -250,6 +250,7 @@ class Session:
         self._events: list[SessionEvent] = []
         self._subscriptions: dict[str, Subscribe] = {}
         self._tracked: dict[int, _Tracked] = {}
+        self._queued: dict[int, _Tracked] = {}  # not sent yet, in submit order
         self._doubts: dict[int, _Tracked] = {}
         self._next_handle = 1
         self._by_reqid: dict[int, int] = {}
@@ -372,7 +373,9 @@ class Session:
             request = dataclasses.replace(request, cl_ord_id=self._random.client_order_id())
         handle = self._next_handle
         self._next_handle += 1
-        self._tracked[handle] = _Tracked(handle=handle, request=request)
+        tracked = _Tracked(handle=handle, request=request)
+        self._tracked[handle] = tracked
+        self._queued[handle] = tracked
         self._send_queued(now)
         self._settle(now)
         return handle
@@ -755,11 +758,13 @@ class Session:
 
     def _send_queued(self, now: float) -> None:
         connection = self._conn
-        if connection is None or connection.token_state not in (TokenState.FRESH, TokenState.BOUND):
+        if (
+            not self._queued
+            or connection is None
+            or connection.token_state not in (TokenState.FRESH, TokenState.BOUND)
+        ):
             return
-        for tracked in list(self._tracked.values()):
-            if tracked.phase is not _Phase.QUEUED:
-                continue
+        for tracked in list(self._queued.values()):
             open_now = (
                 tuple(self._orders.open_orders()) if isinstance(tracked.request, CancelAll) else ()
             )
@@ -776,6 +781,7 @@ class Session:
                     ),
                 )
                 continue
+            del self._queued[tracked.handle]
             tracked.phase = _Phase.SENT
             tracked.reqid = reqid
             tracked.sent_at = now
@@ -785,6 +791,7 @@ class Session:
 
     def _finish(self, tracked: _Tracked, outcome: RequestOutcome) -> None:
         self._tracked.pop(tracked.handle, None)
+        self._queued.pop(tracked.handle, None)
         self._doubts.pop(tracked.handle, None)
         self._events.append(outcome)
 
