@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from kraken_proto import (
@@ -239,6 +239,14 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         assert session.pending() == {}
         exchange = wire.exchange
         events = wire.events
+
+        # What this run exercised (shown by --hypothesis-show-statistics).
+        for kind in sorted({type(e).__name__ for e in events if isinstance(e, RequestOutcome)}):
+            event(f"outcome {kind}")
+        for source in sorted({e.source for e in events if isinstance(e, FillReceived)}):
+            event(f"fills from {source}")
+        if len(exchange.trades()) > 50:
+            event("more than 50 trades")
 
         # Every trade of the account, exactly once.
         delivered = Counter(e.trade_id for e in events if isinstance(e, FillReceived))
