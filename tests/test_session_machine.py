@@ -8,6 +8,7 @@ the exchange's book; connection attempts stayed within the cap.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from decimal import Decimal
 
@@ -19,8 +20,6 @@ from kraken_proto import (
     AmendOrder,
     CancelOrder,
     FillReceived,
-    HttpCall,
-    OpenConnection,
     RequestAccepted,
     RequestApplied,
     RequestNotApplied,
@@ -302,12 +301,9 @@ class SessionAgainstExchange(RuleBasedStateMachine):
             assert sum(1 for u in starts[i:] if u < t + 600) <= 100
 
 
+# Examples come from the loaded profile (tests/conftest.py); each runs up to 25 steps
+# (SESSION_MACHINE_STEPS overrides it for longer local runs).
 SessionAgainstExchange.TestCase.settings = settings(
-    settings.get_profile(settings._current_profile or "default"),
-    stateful_step_count=25,
+    stateful_step_count=int(os.environ.get("SESSION_MACHINE_STEPS", "25"))
 )
 TestSessionAgainstExchange = SessionAgainstExchange.TestCase
-
-
-def _unused() -> tuple[object, ...]:
-    return (HttpCall, OpenConnection)
