@@ -812,3 +812,22 @@ def test_dead_mans_switch_is_armed_on_every_connection() -> None:
     arms = [m for m in sent if m["event"] == "cancelAllOrdersAfter"]
     assert [m["timeout"] for m in arms] == [60, 60]
     assert wire.exchange._book.dead_man_at is not None
+
+
+def test_no_token_or_secret_in_reprs_events_or_actions() -> None:
+    wire = live()
+    session = wire.session
+    secret = wire.exchange.config.api_secret
+    session.submit(limit(), wire.now)
+    wire.drop()
+    session.handle_timeout(wire.now)
+    actions = session.actions()
+    wire.exchange.invalidate_tokens()
+    text = " ".join(
+        [repr(vars(session)), repr(session), repr(actions), repr(wire.events)]
+        + [repr(vars(session.connection)) if session.connection else ""]
+    )
+    assert secret not in text
+    assert secret[:20] not in text
+    for token in wire.exchange._tokens._tokens:
+        assert token not in text
