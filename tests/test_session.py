@@ -823,9 +823,9 @@ def test_no_token_or_secret_in_reprs_events_or_actions() -> None:
     session.handle_timeout(wire.now)
     actions = session.actions()
     wire.exchange.invalidate_tokens()
+    connection = repr(vars(session.connection)) if session.connection else ""
     text = " ".join(
-        [repr(vars(session)), repr(session), repr(actions), repr(wire.events)]
-        + [repr(vars(session.connection)) if session.connection else ""]
+        [repr(vars(session)), repr(session), repr(actions), repr(wire.events), connection]
     )
     assert secret not in text
     assert secret[:20] not in text
