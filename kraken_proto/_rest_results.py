@@ -200,9 +200,8 @@ _MISSING = object()
 
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
-        if value.is_finite():
-            return value
-    elif isinstance(value, str):
+        return value  # a JSON number: always finite (JSON has no NaN or Infinity)
+    if isinstance(value, str):
         if _DECIMAL_TEXT.fullmatch(value):
             return Decimal(value)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -370,7 +369,7 @@ def _count(call: str, result: dict[str, Any]) -> int | MalformedRestResponseErro
     count = result.get("count")
     if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
         return count
-    kind = "a negative integer" if isinstance(count, int) else json_kind(count)
+    kind = "a negative integer" if type(count) is int else json_kind(count)
     return malformed(call, f'"result.count" should be a non-negative integer, got {kind}')
 
 

@@ -239,7 +239,9 @@ class Credentials:
         return sign(secret=self._api_secret, urlpath=urlpath, nonce=nonce, postdata=postdata)
 
     def __repr__(self) -> str:
-        shown = self._api_key[:4] + "…" if len(self._api_key) > 4 else "…"
+        # getattr: a traceback may render a half-built instance from ``__init__``'s locals.
+        key: str = getattr(self, "_api_key", "")
+        shown = key[:4] + "…" if len(key) > 4 else "…"
         return f"Credentials(api_key={shown!r}, api_secret=<redacted>)"
 
     __str__ = __repr__

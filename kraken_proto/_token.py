@@ -122,8 +122,10 @@ class WebSocketToken:
         return hash((self._secret, self.expires, self.warnings))
 
     def __repr__(self) -> str:
-        extra = f", warnings={self.warnings!r}" if self.warnings else ""
-        return f"WebSocketToken(token=<redacted>, expires={self.expires}{extra})"
+        # getattr: a traceback may render a half-built instance from ``__init__``'s locals.
+        warnings = getattr(self, "warnings", ())
+        extra = f", warnings={warnings!r}" if warnings else ""
+        return f"WebSocketToken(token=<redacted>, expires={getattr(self, 'expires', None)}{extra})"
 
     __str__ = __repr__
 
