@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import trio
 from kraken_proto import (
@@ -61,19 +61,17 @@ FAST = SessionConfig(
 )
 
 
-def market(side: str = "buy") -> AddOrder:
-    return AddOrder(
-        ordertype="market",
-        type=side,
-        pair=PAIR,
-        volume=Decimal("0.00100000"),  # type: ignore[arg-type]
-    )
+Side = Literal["buy", "sell"]
 
 
-def limit(side: str, price: str) -> AddOrder:
+def market(side: Side = "buy") -> AddOrder:
+    return AddOrder(ordertype="market", type=side, pair=PAIR, volume=Decimal("0.00100000"))
+
+
+def limit(side: Side, price: str) -> AddOrder:
     return AddOrder(
         ordertype="limit",
-        type=side,  # type: ignore[arg-type]
+        type=side,
         pair=PAIR,
         volume=Decimal("0.00100000"),
         price=Decimal(price),

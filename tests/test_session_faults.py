@@ -8,6 +8,8 @@ order call ended with its true outcome, and the ``OrderTable`` equal to the exch
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kraken_proto import (
     FillReceived,
@@ -17,10 +19,13 @@ from kraken_proto import (
     RequestApplied,
 )
 from kraken_proto.adapters.simulator.exchange import Faults
+from kraken_proto.adapters.simulator.server import SimulatorThread
 
 from .session_scenarios import (
     RUNNERS,
+    Record,
     Scenario,
+    Step,
     drop_with_fills,
     limit,
     market,
@@ -34,17 +39,23 @@ ADAPTERS = sorted(RUNNERS)
 pytestmark = [pytest.mark.parametrize("adapter", ADAPTERS), pytest.mark.timeout(60)]
 
 # A little trading around every fault: a fill at once, a resting order, a swing that fills it.
-BEFORE = [market("buy"), limit("buy", "29900.0"), limit("sell", "30100.0")]
-AFTER = [market("sell"), limit("buy", "29800.0"), price("29500.0"), price("30500.0"), market()]
+BEFORE: list[Step] = [market("buy"), limit("buy", "29900.0"), limit("sell", "30100.0")]
+AFTER: list[Step] = [
+    market("sell"),
+    limit("buy", "29800.0"),
+    price("29500.0"),
+    price("30500.0"),
+    market(),
+]
 
 
-def _run(adapter: str, *steps: object, **options: object) -> object:
-    scenario = Scenario(steps=[*BEFORE, *steps, *AFTER], **options)  # type: ignore[arg-type]
+def _run(adapter: str, *steps: Step, **options: Any) -> Record:
+    scenario = Scenario(steps=[*BEFORE, *steps, *AFTER], **options)
     return RUNNERS[adapter](scenario)
 
 
-def _reconnected(record: object) -> bool:
-    return any(isinstance(e, Reconnected) for e in record.events)  # type: ignore[attr-defined]
+def _reconnected(record: Record) -> bool:
+    return any(isinstance(e, Reconnected) for e in record.events)
 
 
 # --- one test per simulator fault --------------------------------------------------------------
@@ -57,7 +68,7 @@ def test_fault_close_after_frames(adapter: str) -> None:
 
 def test_fault_skip_sequence(adapter: str) -> None:
     record = _run(adapter, on_session(skip_sequence=1), market(), market("sell"))
-    assert record.connections >= 1  # type: ignore[attr-defined]
+    assert record.connections >= 1
 
 
 def test_fault_repeat_sequence(adapter: str) -> None:
@@ -67,7 +78,7 @@ def test_fault_repeat_sequence(adapter: str) -> None:
 def test_fault_drop_replies(adapter: str) -> None:
     # The AddOrder's reply is lost on a live connection: in doubt, then reconciled.
     record = _run(adapter, on_session(drop_replies=1), market(), pause(0.2))
-    results = record.results  # type: ignore[attr-defined]
+    results = record.results
     assert any(isinstance(r, RequestApplied) for r in results)
 
 
@@ -78,7 +89,7 @@ def test_fault_reply_delay(adapter: str) -> None:
 
 def test_fault_malformed_frames(adapter: str) -> None:
     record = _run(adapter, on_session(malformed_frames=1), market(), pause(0.3))
-    reasons = [e.reason for e in record.events if isinstance(e, Reconnecting)]  # type: ignore[attr-defined]
+    reasons = [e.reason for e in record.events if isinstance(e, Reconnecting)]
     assert any("invalid frame" in reason for reason in reasons)
 
 
@@ -91,7 +102,7 @@ def test_fault_drop_after_request(adapter: str) -> None:
     if not hasattr(Faults(), "drop_after_request"):
         pytest.fail("the simulator has no drop_after_request fault (branch rest)")
     record = _run(adapter, on_session(drop_after_request=1), market(), pause(0.3))
-    assert any(isinstance(r, RequestApplied) for r in record.results)  # type: ignore[attr-defined]
+    assert any(isinstance(r, RequestApplied) for r in record.results)
 
 
 def test_fault_rest_http_500_at_reconnect(adapter: str) -> None:
@@ -127,7 +138,7 @@ def test_why_an_order_in_flight_at_the_drop_is_not_placed_twice(adapter: str) ->
     # REST by cl_ord_id tells. The session must report it placed, with the model's txid.
     # No heartbeats, so the frame the socket drops on is the order's own reply or update.
     record = _run(adapter, on_session(heartbeats=False, close_after_frames=0), market(), pause(0.3))
-    placed = [r for r in record.results if isinstance(r, RequestApplied)]  # type: ignore[attr-defined]
+    placed = [r for r in record.results if isinstance(r, RequestApplied)]
     assert placed, "the in-flight order was not reconciled as placed"
 
 
@@ -135,7 +146,7 @@ def test_why_more_than_50_fills_while_away_all_arrive(adapter: str) -> None:
     resting = [limit("buy", f"{29000 - i}.0") for i in range(30)]
     resting += [limit("sell", f"{31000 + i}.0") for i in range(30)]
     record = _run(adapter, *resting, drop_with_fills, pause(0.5))
-    sources = {e.source for e in record.events if isinstance(e, FillReceived)}  # type: ignore[attr-defined]
+    sources = {e.source for e in record.events if isinstance(e, FillReceived)}
     assert "rest" in sources, "fills beyond the 50-trade snapshot must come from REST"
 
 
@@ -158,10 +169,10 @@ def test_why_a_late_subscribe_ack_keeps_the_snapshot_a_snapshot(adapter: str) ->
 
 
 def test_why_a_rejected_token_reconnects_with_a_fresh_one(adapter: str) -> None:
-    def invalidate(sim: object) -> object:
-        return sim.apply(lambda exchange, now: exchange.invalidate_tokens())  # type: ignore[attr-defined]
+    def invalidate(sim: SimulatorThread) -> object:
+        return sim.apply(lambda exchange, now: exchange.invalidate_tokens())
 
     # The next private request is refused for its token: TokenRejected, then a reconnect.
     record = _run(adapter, invalidate, market(), pause(0.5), market())
     assert _reconnected(record)
-    assert any(isinstance(r, RequestAccepted) for r in record.results)  # type: ignore[attr-defined]
+    assert any(isinstance(r, RequestAccepted) for r in record.results)
