@@ -348,6 +348,8 @@ class SimulatorServer:
                         now = time.time()
                         self.exchange.receive(session_id, text, now)
                         self._after_model_call(now)
+                        if self.exchange.connection_dropped(session_id):
+                            return  # drop_after_request: the reply never leaves
                 elif isinstance(event, Ping):
                     async with send_lock:
                         await stream.send_all(ws.send(event.response()))
