@@ -163,8 +163,6 @@ def arm_fault(sim: SimulatorThread, fault: str) -> str:
         except KeyError:  # it closed in the meantime
             return "none (disconnected)"
         chosen = fault
-        if fault == "drop_after_request" and not hasattr(faults, "drop_after_request"):
-            chosen = "drop"  # a simulator without that fault: a plain drop instead
         if chosen == "drop":
             faults.close_after_frames = 0
         elif chosen == "drop_with_fills":
@@ -172,7 +170,7 @@ def arm_fault(sim: SimulatorThread, fault: str) -> str:
             for price in (FAR_LOW, FAR_HIGH, MID):
                 exchange.set_reference_price(PAIR, price, now)
         elif chosen == "drop_after_request":
-            faults.drop_after_request = 1  # type: ignore[attr-defined]
+            faults.drop_after_request = 1
         elif chosen == "malformed_frame":
             faults.malformed_frames = 1
         else:

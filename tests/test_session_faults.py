@@ -99,10 +99,11 @@ def test_fault_no_heartbeats(adapter: str) -> None:
 
 
 def test_fault_drop_after_request(adapter: str) -> None:
-    if not hasattr(Faults(), "drop_after_request"):
-        pytest.fail("the simulator has no drop_after_request fault (branch rest)")
-    record = _run(adapter, on_session(drop_after_request=1), market(), pause(0.3))
-    assert any(isinstance(r, RequestApplied) for r in record.results)
+    # A resting order whose reply never comes: found open (REST OpenOrders by cl_ord_id).
+    resting = limit("buy", "29700.0")
+    record = _run(adapter, on_session(drop_after_request=1), resting, pause(0.3))
+    (applied,) = [r for r in record.results if isinstance(r, RequestApplied)]
+    assert applied.request.cl_ord_id is not None
 
 
 def test_fault_rest_http_500_at_reconnect(adapter: str) -> None:
@@ -136,8 +137,8 @@ def test_why_an_order_in_flight_at_the_drop_is_not_placed_twice(adapter: str) ->
     # The AddOrder fills at once; its reply never arrives (the socket drops on that frame).
     # The snapshot cannot show it (open orders only) and ownTrades has no cl_ord_id: only
     # REST by cl_ord_id tells. The session must report it placed, with the model's txid.
-    # No heartbeats, so the frame the socket drops on is the order's own reply or update.
-    record = _run(adapter, on_session(heartbeats=False, close_after_frames=0), market(), pause(0.3))
+    # The server drops the socket right after receiving it, before any reply.
+    record = _run(adapter, on_session(drop_after_request=1), market(), pause(0.3))
     placed = [r for r in record.results if isinstance(r, RequestApplied)]
     assert placed, "the in-flight order was not reconciled as placed"
 
