@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from kraken_proto import (
+    AddOrder,
     FillReceived,
     Reconnected,
     Reconnecting,
@@ -103,6 +104,7 @@ def test_fault_drop_after_request(adapter: str) -> None:
     resting = limit("buy", "29700.0")
     record = _run(adapter, on_session(drop_after_request=1), resting, pause(0.3))
     (applied,) = [r for r in record.results if isinstance(r, RequestApplied)]
+    assert isinstance(applied.request, AddOrder)
     assert applied.request.cl_ord_id is not None
 
 
