@@ -98,11 +98,11 @@ class TrioSession:
         *,
         endpoint: Endpoint,
         rest_url: str,
-        ssl_context: ssl.SSLContext | None,
-        connect_timeout: float,
-        http_timeout: float,
-        write_timeout: float,
-        max_message_size: int,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        http_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self.session = session
         self._nursery = nursery
@@ -368,41 +368,24 @@ async def open_trio_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
-    connect_timeout: float = 10.0,
-    http_timeout: float = 10.0,
-    write_timeout: float = 10.0,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    **options: Any,
 ) -> AsyncIterator[TrioSession]:
     """Start a ``Session`` run by background tasks; close it when the block exits.
 
-    Arguments as for the blocking ``open_session``. An exception raised in the block leaves
-    it unchanged (not wrapped in an ``ExceptionGroup``).
+    Arguments as for the blocking ``open_session`` (``options``: ``connect_timeout``,
+    ``http_timeout``, ``write_timeout``, ``max_message_size``). An exception raised in the
+    block leaves it as itself (not wrapped in an ``ExceptionGroup``).
     """
     session = Session(credentials, config=config, seed=os.urandom(16))
     async with run_trio_session(
-        session,
-        rest_url=rest_url,
-        ws_url=ws_url,
-        ssl_context=ssl_context,
-        connect_timeout=connect_timeout,
-        http_timeout=http_timeout,
-        write_timeout=write_timeout,
-        max_message_size=max_message_size,
+        session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
     ) as runner:
         yield runner
 
 
 @asynccontextmanager
 async def run_trio_session(
-    session: Session,
-    *,
-    rest_url: str,
-    ws_url: str,
-    ssl_context: ssl.SSLContext | None = None,
-    connect_timeout: float = 10.0,
-    http_timeout: float = 10.0,
-    write_timeout: float = 10.0,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    session: Session, *, rest_url: str, ws_url: str, **options: Any
 ) -> AsyncIterator[TrioSession]:
     """Like :func:`open_trio_session`, for a ``Session`` you built yourself (not started)."""
     endpoint = parse_ws_endpoint(ws_url)
@@ -410,17 +393,7 @@ async def run_trio_session(
     error: BaseException | None = None
     runner: TrioSession | None = None
     async with trio.open_nursery() as nursery:
-        runner = TrioSession(
-            session,
-            nursery,
-            endpoint=endpoint,
-            rest_url=rest_url,
-            ssl_context=ssl_context,
-            connect_timeout=connect_timeout,
-            http_timeout=http_timeout,
-            write_timeout=write_timeout,
-            max_message_size=max_message_size,
-        )
+        runner = TrioSession(session, nursery, endpoint=endpoint, rest_url=rest_url, **options)
         session.start(time.time())
         nursery.start_soon(runner.guarded, runner.drive)
         try:

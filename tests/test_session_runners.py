@@ -18,12 +18,18 @@ from typing import Any
 
 import pytest
 import trio
-from kraken_proto import Credentials, RequestAccepted, SessionClosed, SessionFailed
+from kraken_proto import (
+    Credentials,
+    LocalProtocolError,
+    RequestAccepted,
+    SessionClosed,
+    SessionFailed,
+)
 from kraken_proto.adapters import OutcomeUnknownError, RequestRefusedError
 from kraken_proto.adapters.simulator.exchange import Faults
 from kraken_proto.adapters.simulator.server import SimulatorThread, run_in_thread
-from kraken_proto.adapters.sync_session import BlockingSession, run_session
-from kraken_proto.adapters.trio_session import run_trio_session
+from kraken_proto.adapters.sync_session import BlockingSession, open_session, run_session
+from kraken_proto.adapters.trio_session import open_trio_session, run_trio_session
 
 from .fake_session import FakeSession, add_order
 
@@ -268,3 +274,40 @@ def test_trio_errors_leave_the_block_as_themselves_not_exception_groups() -> Non
 
         with pytest.raises(_Boom, match="a bug in the session"):
             trio.run(session_bug)
+
+
+# --- the real Session: a permanent error ends it, both adapters ----------------------------------
+
+
+def test_blocking_session_with_a_wrong_secret_fails_for_good() -> None:
+    with simulator(seed=41) as (sim, context, _):
+        wrong = Credentials(api_key=sim.api_key, api_secret="A" * 86 + "==")
+        with open_session(
+            wrong, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+        ) as session:
+            events = session.events(timeout=5)
+            (failed,) = [e for e in events if isinstance(e, SessionFailed)]
+            assert "signature" in failed.reason.lower()
+            assert session.state.value == "failed"
+            with pytest.raises(LocalProtocolError):
+                session.add_order(add_order(**BUY))
+            assert session.events(timeout=0.05) == []
+
+
+def test_trio_session_with_a_wrong_secret_fails_for_good() -> None:
+    with simulator(seed=42) as (sim, context, _):
+        wrong = Credentials(api_key=sim.api_key, api_secret="A" * 86 + "==")
+
+        async def main() -> list[Any]:
+            async with open_trio_session(
+                wrong, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+            ) as session:
+                with trio.fail_after(10):
+                    seen = [event async for event in session.events()]
+                with pytest.raises(LocalProtocolError):
+                    await session.add_order(add_order(**BUY))
+                return seen
+
+        seen = trio.run(main)
+        assert isinstance(seen[-1], SessionFailed)
+        assert "signature" in seen[-1].reason.lower()
