@@ -19,11 +19,13 @@ from typing import Any
 import pytest
 import trio
 from kraken_proto import (
+    CancelAll,
     Credentials,
     LocalProtocolError,
     RequestAccepted,
     SessionClosed,
     SessionFailed,
+    Subscribe,
 )
 from kraken_proto.adapters import OutcomeUnknownError, RequestRefusedError
 from kraken_proto.adapters.simulator.exchange import Faults
@@ -311,3 +313,61 @@ def test_trio_session_with_a_wrong_secret_fails_for_good() -> None:
         seen = trio.run(main)
         assert isinstance(seen[-1], SessionFailed)
         assert "signature" in seen[-1].reason.lower()
+
+
+# --- the real Session: every order call, both adapters ------------------------------------------
+
+
+def test_blocking_session_every_order_call() -> None:
+    with simulator(seed=43) as (sim, context, fake):
+        with open_session(
+            fake.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+        ) as session:
+            session.subscribe("openOrders")
+            first = session.add_order(add_order(**BUY))
+            assert first.txid is not None
+            amended = session.amend_order(txid=first.txid, limit_price=Decimal("1001.0"))
+            assert isinstance(amended, RequestAccepted)
+            edited = session.edit_order(orderid=first.txid, pair="XBT/USD", price=Decimal("1002.0"))
+            assert isinstance(edited, RequestAccepted)
+            assert edited.txid is not None
+            cancelled = session.cancel_order(txid=(edited.txid,))
+            assert isinstance(cancelled, RequestAccepted)
+            session.add_order(add_order(**BUY))
+            assert isinstance(session.cancel_all(), RequestAccepted)
+            assert isinstance(session.cancel_all_orders_after(60), RequestAccepted)
+            assert isinstance(session.cancel_all_orders_after(0), RequestAccepted)
+            with pytest.raises(TypeError, match="not both"):
+                session.add_order(add_order(**BUY), pair="XBT/USD")
+            with pytest.raises(TypeError, match="expected a AddOrder"):
+                session.add_order(CancelAll())  # type: ignore[arg-type]
+        assert session.state.value == "closed"
+
+
+def test_trio_session_every_order_call() -> None:
+    with simulator(seed=44) as (sim, context, fake):
+
+        async def main() -> None:
+            async with open_trio_session(
+                fake.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+            ) as session:
+                await session.subscribe(Subscribe(name="openOrders"))
+                with trio.fail_after(20):
+                    first = await session.add_order(add_order(**BUY))
+                    assert first.txid is not None
+                    amended = await session.amend_order(
+                        txid=first.txid, limit_price=Decimal("1001.0")
+                    )
+                    assert isinstance(amended, RequestAccepted)
+                    edited = await session.edit_order(
+                        orderid=first.txid, pair="XBT/USD", price=Decimal("1002.0")
+                    )
+                    assert edited.txid is not None
+                    await session.cancel_order(txid=(edited.txid,))
+                    assert isinstance(await session.cancel_all(), RequestAccepted)
+                    await session.cancel_all_orders_after(60)
+                    await session.cancel_all_orders_after(0)
+                assert session.orders.open_orders() == {}
+                assert len(session.fills) == 0
+
+        trio.run(main)
