@@ -115,6 +115,8 @@ class TrioSession:
         self._max_message_size = max_message_size
         self._router = EventRouter()
         self._conns: dict[int, _Conn] = {}
+        self._opening: set[int] = set()  # handshakes in progress
+        self._given_up: set[int] = set()  # of those, closed by the session meanwhile
         self._wake = trio.Event()
         self._new_events = trio.Event()
         self._resolved: dict[int, trio.Event] = {}
@@ -254,6 +256,7 @@ class TrioSession:
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
+            self._opening.add(action.conn)
             self._nursery.start_soon(self.guarded, self._connection, action.conn)
         elif isinstance(action, SendMessages):
             conn = self._conns.get(action.conn)
@@ -262,7 +265,9 @@ class TrioSession:
                 await self._write(conn, data)
         elif isinstance(action, CloseConnection):
             conn = self._conns.pop(action.conn, None)
-            if conn is not None:
+            if conn is None and action.conn in self._opening:
+                self._given_up.add(action.conn)
+            elif conn is not None:
                 conn.reported = True
                 with trio.move_on_after(1.0):
                     await self._write(conn, conn.websocket.close())
@@ -293,6 +298,12 @@ class TrioSession:
         except Exception as exc:
             self.session.connection_failed(number, reason_of(exc), time.time())
             self._kick()
+            return
+        finally:
+            self._opening.discard(number)
+        if number in self._given_up:  # the session no longer wants it
+            self._given_up.discard(number)
+            await trio.aclose_forcefully(conn.stream)
             return
         self._conns[number] = conn
         try:

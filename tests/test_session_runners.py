@@ -371,3 +371,36 @@ def test_trio_session_every_order_call() -> None:
                 assert len(session.fills) == 0
 
         trio.run(main)
+
+
+def test_closing_while_the_handshake_hangs_ends_promptly_on_both_adapters() -> None:
+    # The WebSocket server accepts TCP and never answers the upgrade.
+    listener = socket.create_server(("127.0.0.1", 0))
+    ws_url = f"ws://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with simulator(seed=45) as (sim, context, fake):
+            started = time.monotonic()
+
+            async def main() -> None:
+                async with open_trio_session(
+                    fake.credentials,
+                    rest_url=sim.rest_url,
+                    ws_url=ws_url,
+                    ssl_context=context,
+                    connect_timeout=30,
+                ):
+                    await trio.sleep(0.3)  # the handshake is under way
+
+            trio.run(main)
+            assert time.monotonic() - started < 5
+            with open_session(
+                fake.credentials,
+                rest_url=sim.rest_url,
+                ws_url=ws_url,
+                ssl_context=context,
+                connect_timeout=0.5,
+            ) as session:
+                reasons = [e.reason for e in session.events(timeout=1) if hasattr(e, "reason")]
+            assert any("HandshakeTimeout" in r or "did not complete" in r for r in reasons)
+    finally:
+        listener.close()
