@@ -22,6 +22,7 @@ def test_readme_has_its_examples() -> None:
         "codec",
         "rest",
         "simulator",
+        "session",
         "session_blocking",
         "session_trio",
     }
