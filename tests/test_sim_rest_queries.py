@@ -486,11 +486,8 @@ def test_non_consolidated_history_and_expired_orders() -> None:
     session, token = sim.trading_session()
     for _ in range(4):
         sim.add(session, token, ordertype="market", volume="0.3")
-    fills = build_private_request(
-        sim.credentials,
-        path="/0/private/TradesHistory",
-        nonce=sim.next_nonce(),
-        params=[("consolidate_taker", "false")],
+    fills = build_trades_history_request(
+        sim.credentials, nonce=sim.next_nonce(), consolidate_taker=False
     )
     history = parse_trades_history_response(*sim.call(fills))
     assert set(history.trades) == set(sim.ex.fills())
