@@ -362,7 +362,7 @@ def test_invalid_arguments(params: list[tuple[str, str]], path: str) -> None:
     status, body = sim.call(request)
     with pytest.raises(InvalidArgumentsError) as caught:
         parse_query_orders_response(status, body)
-    assert caught.value.errors[0].startswith("EGeneral:Invalid arguments:")
+    assert caught.value.errors[0].startswith("EGeneral:Invalid arguments")
 
 
 def test_unreadable_bodies() -> None:
