@@ -279,3 +279,26 @@ def test_receive_treats_empty_as_eof() -> None:
     response = done.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
     assert response is not None
     assert done.receive(b"more") is response
+
+
+@pytest.mark.parametrize("adapter", ["blocking", "trio"])
+def test_fetch_token_errors_leave_no_token_in_locals(adapter: str) -> None:
+    from kraken_proto import MalformedTokenResponseError
+    from kraken_proto.adapters.sync_client import fetch_token
+    from kraken_proto.adapters.trio_client import fetch_token_trio
+
+    body = f'{{"error":[],"result":{{"token":"{TOKEN}","expires":0}}}}'.encode()
+    reply = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    credentials = Credentials(api_key="k", api_secret="A" * 86 + "==")
+
+    def fetch(url: str) -> object:
+        if adapter == "blocking":
+            return fetch_token(credentials, rest_url=url, nonces=NonceSource(), timeout=5)
+        return trio.run(lambda: fetch_token_trio(credentials, rest_url=url, nonces=NonceSource()))
+
+    with silent_server(reply) as url, pytest.raises(MalformedTokenResponseError) as caught:
+        fetch(url)
+    text = _library_locals(caught.value)
+    assert TOKEN not in text
+    assert TOKEN[:20] not in text
+    assert "A" * 40 not in text  # nor the secret
