@@ -94,7 +94,7 @@ class RestCallCounter:
         """The earliest time (>= ``now``) at which a call of ``cost`` units fits the budget."""
         cost = self._cost(cost)
         excess = self.level(now) + cost - self._budget
-        if excess <= _EPSILON:
+        if cost == 0 or excess <= _EPSILON:  # a free call (AddOrder) never waits here
             return float(now)
         return float(now) + excess / self.decay_per_second
 
@@ -106,7 +106,7 @@ class RestCallCounter:
         """
         cost = self._cost(cost)
         level = self.level(now)
-        if level + cost > self._budget + _EPSILON:
+        if cost and level + cost > self._budget + _EPSILON:
             raise LocalProtocolError(
                 f"REST call counter: {cost} more units do not fit before "
                 f"{self.ready_at(cost, now):.3f} (counter {level:.2f}, budget {self._budget:g})"

@@ -20,10 +20,12 @@ def test_readme_has_its_examples() -> None:
         "trio",
         "core",
         "codec",
-        "simulator",
         "rest",
+        "simulator",
         "session",
         "v2",
+        "session_blocking",
+        "session_trio",
     }
 
 
