@@ -15,12 +15,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("kraken_proto.adapters.demo", "run a scripted trading session against the simulator"),
     "sign": ("kraken_proto.adapters.sign_cli", "print the API-Sign value for a request"),
     "simulator": ("kraken_proto.adapters.simulator.cli", "serve a local Kraken v1 simulator"),
+    "token": ("kraken_proto.adapters.cli_token", "fetch and print a WebSocket session token"),
+    "decode": ("kraken_proto.adapters.cli_decode", "decode captured frames into JSON lines"),
 }
 
 
 def _usage() -> str:
-    lines = ["usage: kraken-proto COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines = ["usage: kraken-proto COMMAND [options]  (or --version)", "", "commands:"]
+    lines += [f"  {name:<13} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -31,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if args else 2
     name = args[0]
+    if name == "--version":
+        from kraken_proto import __version__
+
+        print(f"kraken-proto {__version__}")
+        return 0
     if name not in COMMANDS:
         print(f"kraken-proto: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
