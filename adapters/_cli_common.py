@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime
 import enum
 import json
+import re
 import ssl
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TextIO
 from urllib.parse import urlsplit
@@ -44,13 +46,17 @@ __all__ = [
     "USAGE",
     "CliError",
     "add_network_options",
+    "cell",
     "credentials_from_env",
     "decimal_text",
     "dumps",
     "jsonable",
     "guarded",
     "print_json",
+    "print_table",
     "reaching",
+    "since_option",
+    "unix_time_text",
     "ssl_context_for",
     "url_option",
 ]
@@ -175,6 +181,82 @@ def _object(value: Any) -> dict[str, Any]:
         else:
             out[name] = jsonable(item)
     return out
+
+
+_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_TXID = re.compile(r"[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{6}")
+_UNIX = re.compile(r"\d+(?:\.\d+)?")
+
+
+def since_option(text: str, now: float) -> Decimal | str:
+    """A ``--since`` value as Kraken takes it: unix seconds (``1700000000``), an ISO 8601
+    time (``2026-12-01T19:00:00``, UTC unless it says otherwise), an age (``30m``, ``2h``,
+    ``7d``, ``1w``) or a trade/order txid (passed through). Anything else: exit 2."""
+    text = text.strip()
+    if _TXID.fullmatch(text):
+        return text
+    if _UNIX.fullmatch(text):
+        return Decimal(text)
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        seconds = Decimal(relative[1]) * _UNITS[relative[2]]
+        return max(Decimal(int(now)) - seconds, Decimal(0))
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(
+            f"--since {text!r}: expected unix seconds, an ISO time (2026-12-01T19:00:00), "
+            "an age (30m, 2h, 7d) or a txid",
+            USAGE,
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return Decimal(int(moment.timestamp()))
+
+
+def unix_time_text(value: Decimal | None) -> str:
+    """Unix seconds as ``YYYY-MM-DD HH:MM:SS`` UTC for tables (``-`` for none or zero)."""
+    if value is None or value == 0:
+        return "-"
+    moment = datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cell(value: object) -> str:
+    """A table cell: Decimals in positional notation, ``None`` as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    return str(value)
+
+
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO | None = None
+) -> None:
+    """Print ``rows`` under ``headers`` in aligned columns (text columns left, others right)."""
+    stream = sys.stdout if out is None else out
+    texts = [[cell(value) for value in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in texts:
+        widths = [max(width, len(text)) for width, text in zip(widths, row, strict=True)]
+    numeric = [
+        bool(rows) and all(isinstance(row[index], Decimal | int) for row in rows)
+        for index in range(len(headers))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    stream.write(line(headers) + "\n")
+    for row in texts:
+        stream.write(line(row) + "\n")
+    stream.flush()
 
 
 def dumps(value: Any) -> str:

@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("kraken_proto.adapters.simulator.cli", "serve a local Kraken v1 simulator"),
     "token": ("kraken_proto.adapters.cli_token", "fetch and print a WebSocket session token"),
     "decode": ("kraken_proto.adapters.cli_decode", "decode captured frames into JSON lines"),
+    "orders": ("kraken_proto.adapters.cli_orders", "list open (or --closed) orders via REST"),
+    "trades": ("kraken_proto.adapters.cli_trades", "list trades via REST"),
 }
 
 
