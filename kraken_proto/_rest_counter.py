@@ -47,15 +47,24 @@ class RestCallCounter:
     ``spend(cost, now)`` when it is sent. ``saturate(now)`` records that Kraken said the
     counter is full (``EAPI:Rate limit exceeded``). ``now`` must not go backwards (a step back
     counts as no time passing).
+
+    ``headroom`` units of the maximum are kept free (default 1: three seconds of decay on
+    Starter). Kraken measures decay between the times calls *arrive*; network jitter makes
+    that interval shorter than the one measured here, and a counter filled to the last unit
+    would then be refused. ``maximum`` is the tier's; calls fit below ``maximum - headroom``.
     """
 
-    __slots__ = ("_level", "_since", "decay_per_second", "maximum", "tier")
+    __slots__ = ("_level", "_since", "decay_per_second", "headroom", "maximum", "tier")
 
-    def __init__(self, tier: str = "starter") -> None:
+    def __init__(self, tier: str = "starter", *, headroom: float = 1.0) -> None:
         if tier not in REST_TIERS:
             raise LocalProtocolError(f"tier: must be one of {sorted(REST_TIERS)}, got {tier!r}")
         self.tier = tier
         self.maximum, self.decay_per_second = REST_TIERS[tier]
+        headroom = _finite("headroom", headroom)
+        if not 0 <= headroom < self.maximum:
+            raise LocalProtocolError(f"headroom: must be in 0..{self.maximum}, got {headroom!r}")
+        self.headroom = headroom
         self._level = 0.0
         self._since: float | None = None
 
@@ -70,16 +79,21 @@ class RestCallCounter:
     def _cost(self, cost: object) -> int:
         if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
             raise LocalProtocolError(f"cost: must be a non-negative int, got {cost!r}")
-        if cost > self.maximum:
+        if cost > self._budget:
             raise LocalProtocolError(
-                f"cost: {cost} exceeds the {self.tier} tier's maximum of {self.maximum}"
+                f"cost: {cost} exceeds the {self.tier} tier's budget of {self._budget:g} "
+                f"(maximum {self.maximum} less headroom {self.headroom:g})"
             )
         return cost
+
+    @property
+    def _budget(self) -> float:
+        return self.maximum - self.headroom
 
     def ready_at(self, cost: int, now: float) -> float:
         """The earliest time (>= ``now``) at which a call of ``cost`` units fits the budget."""
         cost = self._cost(cost)
-        excess = self.level(now) + cost - self.maximum
+        excess = self.level(now) + cost - self._budget
         if excess <= _EPSILON:
             return float(now)
         return float(now) + excess / self.decay_per_second
@@ -92,10 +106,10 @@ class RestCallCounter:
         """
         cost = self._cost(cost)
         level = self.level(now)
-        if level + cost > self.maximum + _EPSILON:
+        if level + cost > self._budget + _EPSILON:
             raise LocalProtocolError(
                 f"REST call counter: {cost} more units do not fit before "
-                f"{self.ready_at(cost, now):.3f} (counter {level:.2f} of {self.maximum})"
+                f"{self.ready_at(cost, now):.3f} (counter {level:.2f}, budget {self._budget:g})"
             )
         self._level = level + cost
         self._since = float(now)
@@ -107,4 +121,4 @@ class RestCallCounter:
         self._since = float(now)
 
     def __repr__(self) -> str:
-        return f"RestCallCounter(tier={self.tier!r})"
+        return f"RestCallCounter(tier={self.tier!r}, headroom={self.headroom:g})"
