@@ -19,6 +19,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("kraken_proto.adapters.cli_decode", "decode captured frames into JSON lines"),
     "orders": ("kraken_proto.adapters.cli_orders", "list open (or --closed) orders via REST"),
     "trades": ("kraken_proto.adapters.cli_trades", "list trades via REST"),
+    "watch": ("kraken_proto.adapters.cli_watch", "live view of orders and fills (or JSON lines)"),
+    "add-order": ("kraken_proto.adapters.cli_add_order", "place an order"),
+    "edit-order": ("kraken_proto.adapters.cli_edit_order", "replace an order (new txid)"),
+    "amend-order": ("kraken_proto.adapters.cli_amend_order", "change an order in place"),
+    "cancel-order": ("kraken_proto.adapters.cli_cancel_order", "cancel orders by id"),
+    "cancel-all": ("kraken_proto.adapters.cli_cancel_all", "cancel every open order"),
+    "dead-man": ("kraken_proto.adapters.cli_dead_man", "arm (or 0: disarm) the dead man's switch"),
 }
 
 
