@@ -26,8 +26,9 @@ HELPS = {
     "type": "side of the order",
     "pair": "e.g. XBT/USD",
     "volume": "order volume in the base asset (exact decimal)",
-    "price": "limit or trigger price; relative forms +N, -N, #N and N%% allowed",
-    "price2": "second price (limit of a stop-limit); +N or -N allowed",
+    "price": "limit or trigger price; relative forms +N, -N, #N and N%% allowed "
+    "(write a leading minus as --price=-N)",
+    "price2": "second price (limit of a stop-limit); +N or -N allowed (--price2=-N)",
     "leverage": "leverage for a margin order",
     "margin": "fund the order on margin",
     "reduce_only": "only reduce an open margin position",
