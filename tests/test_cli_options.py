@@ -55,7 +55,7 @@ def test_add_order_from_options_is_exact() -> None:
             "37500.1",
             "--price2=-1%",
             "--oflags",
-            "post, fciq",
+            "fciq, nompp",
             "--no-reduce-only",
             "--validate",
             "--starttm",
@@ -71,7 +71,7 @@ def test_add_order_from_options_is_exact() -> None:
     assert str(order.volume) == "1.25000000"
     assert order.price == Decimal("37500.1")
     assert order.price2 == "-1%"
-    assert order.oflags == frozenset({"post", "fciq"})
+    assert order.oflags == frozenset({"fciq", "nompp"})
     assert order.reduce_only is False
     assert order.validate is True
     assert order.starttm == "+60"
