@@ -70,7 +70,7 @@ def test_bad_arguments(call: object, needle: str) -> None:
 def test_unknown_tier_and_bad_headroom() -> None:
     with pytest.raises(LocalProtocolError, match="tier: must be one of"):
         RestCallCounter("gold")
-    with pytest.raises(LocalProtocolError, match="headroom: must be in 0..15"):
+    with pytest.raises(LocalProtocolError, match=r"headroom: must be in 0\.\.15"):
         RestCallCounter(headroom=15)
     with pytest.raises(LocalProtocolError, match="headroom: must be a finite number"):
         RestCallCounter(headroom=float("nan"))
