@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from kraken_proto import (
     AddOrder,
+    AmendOrder,
     CancelOrder,
     FillReceived,
     HttpCall,
@@ -46,7 +47,7 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         super().__init__()
         self.wire = Wire(config=SessionConfig())
         self.price = Decimal("30000.0")
-        self.handles: dict[int, AddOrder | CancelOrder] = {}
+        self.handles: dict[int, AddOrder | AmendOrder | CancelOrder] = {}
 
     @initialize(snapshot=st.booleans())
     def start(self, snapshot: bool) -> None:
@@ -108,14 +109,37 @@ class SessionAgainstExchange(RuleBasedStateMachine):
     def drop(self) -> None:
         self.wire.drop()
 
-    @rule(reached=st.booleans(), side=st.sampled_from(["buy", "sell"]), offset=st.integers(-20, 20))
-    def drop_with_request_in_flight(self, reached: bool, side: str, offset: int) -> None:
-        """An AddOrder is written, then the connection drops before its answer (the order may
-        even fill at once, so it is not in the next snapshot)."""
+    @rule(pick=st.integers(0, 1000), ticks=st.integers(-50, 50))
+    def amend_order(self, pick: int, ticks: int) -> None:
+        open_orders = self.wire.exchange.open_orders()
+        if not open_orders:
+            return
+        txid = list(open_orders)[pick % len(open_orders)]
+        price = open_orders[txid].price + TICK * ticks
+        request = AmendOrder(txid=txid, limit_price=price)
+        self.handles[self.wire.session.submit(request, self.wire.now)] = request
+        self.wire.pump()
+
+    @rule(
+        reached=st.booleans(),
+        cancel=st.booleans(),
+        side=st.sampled_from(["buy", "sell"]),
+        offset=st.integers(-20, 20),
+    )
+    def drop_with_request_in_flight(
+        self, reached: bool, cancel: bool, side: str, offset: int
+    ) -> None:
+        """An AddOrder (or a cancel) is written, then the connection drops before its answer
+        (the order may even fill at once, so it is not in the next snapshot)."""
         wire = self.wire
         if wire.session.state is not SessionState.LIVE:
             return
-        self._add(side, offset, 5)
+        open_orders = list(wire.exchange.open_orders())
+        if cancel and open_orders:
+            request = CancelOrder(txid=(open_orders[offset % len(open_orders)],))
+            self.handles[wire.session.submit(request, wire.now)] = request
+        else:
+            self._add(side, offset, 5)
         for action in wire.session.actions():
             if isinstance(action, SendMessages):
                 sid = wire.sid_of.get(action.conn)
@@ -149,6 +173,13 @@ class SessionAgainstExchange(RuleBasedStateMachine):
             # Only the subscribe acks are late; later replies come on time again.
             self.wire.advance(delay)
             self.wire.exchange.faults(sid).reply_delay = 0.0
+
+    @rule(delay=st.sampled_from([3.0, 12.0, 25.0]))
+    def slow_replies(self, delay: float) -> None:
+        """Replies on this connection come late: requests time out, answers arrive late."""
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).reply_delay = delay
 
     @rule()
     def invalidate_tokens(self) -> None:
@@ -207,7 +238,8 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         assert sorted(e.handle for e in outcomes) == sorted(self.handles)
         by_cl_ord_id = {o.cl_ord_id: o for o in exchange.orders().values() if o.cl_ord_id}
         orders = exchange.orders()
-        for outcome in outcomes:
+        last_amend: dict[str, AmendOrder] = {}
+        for outcome in sorted(outcomes, key=lambda e: e.handle):
             assert not isinstance(outcome, RequestUnresolved), outcome
             request = outcome.request
             if isinstance(request, AddOrder):
@@ -218,9 +250,16 @@ class SessionAgainstExchange(RuleBasedStateMachine):
                 else:
                     assert isinstance(outcome, RequestRefused | RequestNotApplied)
                     assert order is None, (outcome, order)
+            elif isinstance(request, AmendOrder):
+                if isinstance(outcome, RequestAccepted | RequestApplied):
+                    assert request.txid is not None
+                    last_amend[request.txid] = request
             elif isinstance(outcome, RequestAccepted | RequestApplied):
                 assert isinstance(request, CancelOrder)
                 assert orders[request.txid[0]].status == "canceled", outcome
+
+        for txid, amend in last_amend.items():
+            assert orders[txid].price == amend.limit_price, (txid, amend)
 
         # The order table equals the exchange's book.
         table = session.orders
