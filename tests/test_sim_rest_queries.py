@@ -100,9 +100,10 @@ class Sim:
             **fields,
         }
         events = self.send(session, order)
-        txids = [e.txid for e in events if isinstance(e, AddOrderStatus)]
+        txids = [e.txid for e in events if isinstance(e, AddOrderStatus) and e.txid]
         assert txids, events
-        txid: str = txids[0]
+        txid = txids[0]
+        assert txid is not None
         return txid
 
 
