@@ -130,16 +130,16 @@ def add_request_options(
                 )
             continue
         choices = _literal_choices(members)
-        metavar = None if choices else name.upper()
+        kind: dict[str, Any] = (
+            {"choices": choices} if choices else {"type": _converter(hint), "metavar": name.upper()}
+        )
         parser.add_argument(
             option_name(name),
             dest=dest,
             required=required,
             default=None,
-            type=None if choices else _converter(hint),
-            choices=choices,
-            metavar=metavar,
             help=text + (" (required)" if required else ""),
+            **kind,
         )
 
 
