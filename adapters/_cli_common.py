@@ -35,6 +35,7 @@ from kraken_proto import (
     OpenOrders,
     OwnTrades,
     ProtocolError,
+    SessionEvent,
 )
 
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL
@@ -139,7 +140,8 @@ def _is_record_pairs(value: object) -> bool:
 
 def jsonable(value: Any) -> Any:
     """``value`` as JSON-ready builtins: structs and dataclasses become objects (fields that
-    are ``None`` are left out; an ``Event`` gets ``"event_type"``: its class name), Decimals
+    are ``None`` are left out; an ``Event`` or ``SessionEvent`` gets ``"event_type"``: its
+    class name), Decimals
     exact strings, enums their value, frozensets sorted lists. ``OwnTrades``/``OpenOrders``
     list their entries as objects that start with ``trade_id``/``txid``."""
     if isinstance(value, Decimal):
@@ -167,7 +169,7 @@ def _fields(value: Any) -> list[tuple[str, Any]]:
 
 def _object(value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if isinstance(value, Event):
+    if isinstance(value, Event | SessionEvent):
         out["event_type"] = type(value).__name__
     request_event = getattr(type(value), "event", None)
     if isinstance(request_event, str) and not isinstance(value, Event):

@@ -26,17 +26,23 @@ from kraken_proto import (
     CancelAllOrdersAfterStatus,
     CancelAllStatus,
     CancelOrderStatus,
+    ConnectionConfig,
     EditOrderStatus,
     Event,
+    LocalProtocolError,
     Request,
     RequestAccepted,
     RequestApplied,
+    SessionConfig,
+    SessionFailed,
+    SessionState,
 )
 
 from ._cli_common import (
     OK,
     REFUSED,
     UNKNOWN,
+    USAGE,
     CliError,
     add_network_options,
     credentials_from_env,
@@ -48,7 +54,7 @@ from ._cli_common import (
 from ._session_common import OutcomeUnknownError, RequestNotAppliedError, RequestRefusedError
 from .sync_session import BlockingSession, open_session
 
-__all__ = ["add_session_options", "describe_outcome", "run_request"]
+__all__ = ["add_session_options", "check_not_failed", "describe_outcome", "run_request"]
 
 
 def add_session_options(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +66,13 @@ def add_session_options(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="longest wait for the final outcome, reconnects included (default 60)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for Kraken's reply before reconciling (default 10)",
     )
     add_network_options(parser)
 
@@ -92,8 +105,8 @@ def describe_outcome(outcome: RequestAccepted | RequestApplied) -> list[str]:
     if isinstance(outcome, RequestApplied):
         what = f": txid {outcome.txid}" if outcome.txid else ""
         return [
-            f"{outcome.request.event} took effect{what} (the reply was lost when the "
-            f"connection dropped; reconciled via {outcome.via})"
+            f"{outcome.request.event} took effect{what} (its reply was lost; reconciled via "
+            f"{outcome.via})"
         ]
     lines = [_reply_text(reply) for reply in outcome.replies]
     return lines or [f"{outcome.request.event} accepted"]
@@ -102,8 +115,16 @@ def describe_outcome(outcome: RequestAccepted | RequestApplied) -> list[str]:
 def _open(args: argparse.Namespace) -> Any:
     rest_url = url_option(args, "rest_url")
     ws_url = url_option(args, "ws_url")
+    try:
+        config = SessionConfig(connection=ConnectionConfig(request_timeout=args.request_timeout))
+    except LocalProtocolError as error:
+        raise CliError(f"--request-timeout: {error}", USAGE) from None
     return open_session(
-        credentials_from_env(), rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context_for(args)
+        credentials_from_env(),
+        rest_url=rest_url,
+        ws_url=ws_url,
+        ssl_context=ssl_context_for(args),
+        config=config,
     )
 
 
@@ -124,8 +145,9 @@ def run_request(name: str, args: argparse.Namespace, request: Request) -> int:
         _failed(name, as_json, error, message)
         return REFUSED
     except OutcomeUnknownError as error:
+        why = f"no final outcome within {args.timeout:g} s" if error.outcome is None else error
         message = (
-            f"OUTCOME UNKNOWN: {error}. It may or may not have happened: check "
+            f"OUTCOME UNKNOWN ({why}): it may or may not have happened; check "
             "`kraken-proto orders` before sending it again"
         )
         _failed(name, as_json, error, message)
@@ -138,6 +160,15 @@ def run_request(name: str, args: argparse.Namespace, request: Request) -> int:
     return OK
 
 
+def check_not_failed(session: BlockingSession) -> None:
+    """Raise ``CliError`` (exit 1) with the reason when the session failed for good (a bad
+    key, signature or permission: Kraken's message is in the reason)."""
+    if session.state is not SessionState.FAILED:
+        return
+    reasons = [e.reason for e in session.events(timeout=0) if isinstance(e, SessionFailed)]
+    raise CliError(f"the session failed: {reasons[0] if reasons else 'permanent error'}")
+
+
 def _call(session: BlockingSession, request: Request, timeout: float) -> Any:
     from kraken_proto import (
         AddOrder,
@@ -148,6 +179,7 @@ def _call(session: BlockingSession, request: Request, timeout: float) -> Any:
         EditOrder,
     )
 
+    check_not_failed(session)
     if isinstance(request, AddOrder):
         return session.add_order(request, timeout=timeout)
     if isinstance(request, EditOrder):

@@ -46,6 +46,7 @@ from ._cli_common import (
     unix_time_text,
     url_option,
 )
+from ._cli_session import check_not_failed
 from .sync_session import open_session
 
 __all__ = ["CHANNELS", "LiveView", "configure", "render_view", "run"]
@@ -214,6 +215,7 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
         reaching(ws_url),
         open_session(credentials, rest_url=rest_url, ws_url=ws_url, ssl_context=context) as session,
     ):
+        check_not_failed(session)
         for channel in channels:
             session.subscribe(channel)
         try:

@@ -18,6 +18,7 @@ from kraken_proto.adapters._cli_common import dumps, jsonable
 from kraken_proto.adapters.cli_decode import decode_lines
 from kraken_proto.adapters.simulator.server import SimulatorThread, run_in_thread
 
+from tests.exponents import has_exponent
 from tests.fixtures_v1 import INBOUND
 
 EXAMPLE_SECRET = base64.b64encode(bytes(64)).decode()
@@ -165,7 +166,7 @@ def test_decode_every_doc_frame() -> None:
     for line, (_, _, expected) in zip(lines, INBOUND, strict=True):
         document = json.loads(line)
         assert document["event_type"] == type(expected).__name__
-        assert "E-" not in line  # Decimals in positional notation
+        assert not has_exponent(line)  # Decimals in positional notation
 
 
 def test_decode_goes_on_after_a_malformed_line_and_exits_1() -> None:

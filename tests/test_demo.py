@@ -15,6 +15,8 @@ from kraken_proto import RequestCompleted
 from kraken_proto.adapters import demo
 from kraken_proto.adapters.cli import main
 
+from tests.exponents import has_exponent
+
 
 def run_trio(seed: int = 7) -> tuple[int, str]:
     out = io.StringIO()
@@ -51,7 +53,7 @@ def test_every_order_line_shows_side_type_price_and_volume() -> None:
         assert shape.fullmatch(line), line
         if " limit " in line:
             assert " @ " in line, line
-    assert "E-" not in story
+    assert not has_exponent(story)
 
 
 def test_the_amend_shows_old_and_new_price_and_events_stay_in_their_step() -> None:

@@ -21,6 +21,7 @@ from kraken_proto import (
 )
 from kraken_proto._repr import value_repr
 
+from tests.exponents import has_exponent
 from tests.test_fills import frame as trades_frame
 from tests.test_fills import trade_id
 from tests.test_orders import Model, decoded, frames, full_record, model_is_open, record_from
@@ -37,7 +38,7 @@ def test_reprs_never_show_exponent_notation() -> None:
         b'"descr":{"price":"0.0"}}}],"openOrders",{"sequence":7}]'
     )
     text = repr(event)
-    assert "E-" not in text
+    assert not has_exponent(text)
     assert "vol_exec=Decimal('0.00000000')" in text
     assert "price=Decimal('0.0')" in text
     trade = Trade(vol=Decimal("0E-8"), fee=Decimal("0.000"))
@@ -76,7 +77,7 @@ def test_order_repr_and_describe() -> None:
     assert order is not None
     assert repr(order).startswith(f"Order(txid={TXID!r}, ")
     assert "Decimal('0.00000000')" in repr(order)
-    assert "E-" not in repr(order)
+    assert not has_exponent(repr(order))
     assert order.describe() == f"{TXID} open buy limit 5.00000000 ATOM/USD @ 9.250000"
     partly = table.get("OB")
     assert partly is not None
@@ -139,7 +140,7 @@ def test_listings_match_the_dict_model(frame_list: list[tuple[bool, list[Any]]])
         assert set(table.all_orders()) == set(model.orders)
         for txid, order in table.all_orders().items():
             assert table.get(txid) == order
-        assert "E-" not in repr(table)
+        assert not has_exponent(repr(table))
 
 
 # --- trades kept by FillLog -------------------------------------------------------------------
@@ -186,3 +187,10 @@ def test_fill_log_refuses_a_bad_max_trades(bad: Any) -> None:
 def test_order_record_repr_is_exact() -> None:
     record = OrderRecord(vol=Decimal("0E-8"))
     assert repr(record) == "OrderRecord(vol=Decimal('0.00000000'))"
+
+
+def test_has_exponent() -> None:
+    assert has_exponent("vol=Decimal('0E-8')")
+    assert has_exponent('"vol":"1.5E+3"')
+    assert not has_exponent("OABC1E-23456-7890E1 0.00000000")
+    assert not has_exponent("TE12AB-CD3E4-5FGH6E")
