@@ -1,9 +1,11 @@
-"""A small blocking bot: keep the account's orders and fills, place a limit buy, cancel it.
+"""A small blocking bot on a Session: place a limit buy, watch it open, cancel it.
 
     python examples/blocking_bot.py            # against the in-process simulator
     python examples/blocking_bot.py --kraken   # against Kraken, KRAKEN_API_KEY/KRAKEN_API_SECRET
 
-Against Kraken the order is sent with ``validate=True``: Kraken checks it and places nothing.
+The session reconnects by itself, reports every fill once, and if a reply is lost it
+reconciles instead of sending the order again. Against Kraken the order is sent with
+``validate=True``: Kraken checks it and places nothing.
 """
 
 from __future__ import annotations
@@ -15,24 +17,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from kraken_proto import (
-    AddOrder,
-    CancelOrder,
-    ChannelSnapshot,
-    ChannelUpdate,
     Credentials,
-    Event,
-    FillLog,
+    FillReceived,
     MissingCredentialError,
-    OpenOrders,
-    OrderTable,
-    OwnTrades,
-    RequestCompleted,
-    RequestFailed,
-    RequestOutcomeUnknown,
-    Subscribe,
+    OrdersChanged,
+    SessionEvent,
 )
+from kraken_proto.adapters import RequestRefusedError, TradingRequestError
 from kraken_proto.adapters.simulator.server import run_in_thread
-from kraken_proto.adapters.sync_client import BlockingClient, fetch_token
+from kraken_proto.adapters.sync_session import BlockingSession, open_session
 
 KRAKEN = ("https://api.kraken.com", "wss://ws-auth.kraken.com")
 
@@ -47,76 +40,65 @@ def exchange(live: bool) -> Iterator[tuple[Credentials, str, str]]:
         yield Credentials(api_key=sim.api_key, api_secret=sim.api_secret), sim.rest_url, sim.ws_url
 
 
-class Bot:
-    def __init__(self, client: BlockingClient) -> None:
-        self.client = client
-        self.orders = OrderTable()
-        self.fills = FillLog()
-        self.outcomes: dict[int, Event] = {}
+def show(event: SessionEvent) -> None:
+    if isinstance(event, OrdersChanged):
+        for order in event.changes.added + event.changes.updated:
+            print("order", order.describe())
+    elif isinstance(event, FillReceived):
+        trade = event.trade
+        print("fill ", event.trade_id, trade.type, trade.vol, trade.pair, "@", trade.price)
 
-    def handle(self, event: Event) -> None:
-        if isinstance(event, ChannelSnapshot | ChannelUpdate):
-            data = event.event
-            if isinstance(data, OpenOrders):
-                changes = self.orders.apply(data, snapshot=isinstance(event, ChannelSnapshot))
-                for order in changes.added + changes.stubs + changes.updated:
-                    print("order", order.describe())
-            elif isinstance(data, OwnTrades):
-                for trade_id, trade in self.fills.apply(data):
-                    print("fill ", trade_id, trade.type, trade.vol, trade.pair, "@", trade.price)
-        elif isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
-            self.outcomes[event.reqid] = event
 
-    def request(self, request: AddOrder | CancelOrder | Subscribe) -> Event:
-        """Send ``request`` and handle events until its outcome arrives (one of three)."""
-        reqid = self.client.send(request)
-        while reqid not in self.outcomes:
-            for event in self.client.next_events(timeout=10.0):
-                self.handle(event)
-        return self.outcomes.pop(reqid)
+def wait_for(session: BlockingSession, txid: str, status: str) -> None:
+    """Run the session (printing its events) until order ``txid`` has ``status``."""
+    for event in session.events(timeout=0):  # what arrived during the last call
+        show(event)
+    while (order := session.orders.get(txid)) is None or order.status != status:
+        for event in session.events(timeout=10.0):
+            show(event)
 
-    def wait_for(self, txid: str, status: str) -> None:
-        while (order := self.orders.get(txid)) is None or order.status != status:
-            for event in self.client.next_events(timeout=10.0):
-                self.handle(event)
+
+def trade(credentials: Credentials, rest_url: str, ws_url: str, live: bool) -> int:
+    with open_session(credentials, rest_url=rest_url, ws_url=ws_url) as session:
+        session.subscribe("openOrders")
+        session.subscribe("ownTrades")
+        try:
+            placed = session.add_order(
+                ordertype="limit",
+                type="buy",
+                pair="XBT/USD",
+                volume=Decimal("0.01"),
+                price=Decimal("1000.0"),  # far below the market: it rests
+                validate=live,
+            )
+        except RequestRefusedError as refused:
+            print("refused:", refused.error.text)
+            return 1
+        except TradingRequestError as failed:  # not applied, or outcome unknown
+            print(failed)
+            return 1
+        print("placed", placed.txid or "(validated only)")
+        if placed.txid is not None:
+            wait_for(session, placed.txid, "open")
+            session.cancel_order(txid=(placed.txid,))
+            wait_for(session, placed.txid, "canceled")
+            final = session.orders.get(placed.txid)
+            print("final", final.describe() if final else "?")
+        print(session.orders)
+        print(session.fills)
+    return 0
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kraken", action="store_true", help="trade on Kraken (validate only)")
-    live = parser.parse_args(argv).kraken
+    live: bool = parser.parse_args(argv).kraken
     try:
         with exchange(live) as (credentials, rest_url, ws_url):
-            token = fetch_token(credentials, rest_url=rest_url)
-            with BlockingClient(ws_url) as client:
-                client.provide_token(token)
-                bot = Bot(client)
-                bot.request(Subscribe(name="openOrders"))
-                bot.request(Subscribe(name="ownTrades"))
-                order = AddOrder(
-                    ordertype="limit",
-                    type="buy",
-                    pair="XBT/USD",
-                    volume=Decimal("0.01"),
-                    price=Decimal("1000.0"),  # far below the market: it rests
-                    validate=live,
-                )
-                placed = bot.request(order)
-                if not isinstance(placed, RequestCompleted):
-                    print("not placed:", placed)
-                    return 1
-                txid = getattr(placed.replies[0], "txid", None)
-                print("placed", txid or "(validated only)", order.type, order.volume, order.pair)
-                if txid is not None:
-                    bot.wait_for(txid, "open")
-                    bot.request(CancelOrder(txid=(txid,)))
-                    bot.wait_for(txid, "canceled")
-                print(bot.orders)
-                print(bot.fills)
+            return trade(credentials, rest_url, ws_url, live)
     except MissingCredentialError as error:
         print(error, file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""A small trio bot: one task prints the account's fills while another places and cancels.
+"""A small trio bot on a Session: one task prints events while another trades.
 
     python examples/trio_bot.py            # against the in-process simulator
     python examples/trio_bot.py --kraken   # against Kraken, KRAKEN_API_KEY/KRAKEN_API_SECRET
 
-Against Kraken the order is sent with ``validate=True``: Kraken checks it and places nothing.
+The session reconnects by itself, reports every fill once, and if a reply is lost it
+reconciles instead of sending the order again. Against Kraken the order is sent with
+``validate=True``: Kraken checks it and places nothing.
 """
 
 from __future__ import annotations
@@ -15,26 +17,10 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import trio
-from kraken_proto import (
-    AddOrder,
-    CancelOrder,
-    ChannelSnapshot,
-    ChannelUpdate,
-    Credentials,
-    Event,
-    FillLog,
-    MissingCredentialError,
-    OpenOrders,
-    OrderTable,
-    OwnTrades,
-    Request,
-    RequestCompleted,
-    RequestFailed,
-    RequestOutcomeUnknown,
-    Subscribe,
-)
+from kraken_proto import Credentials, FillReceived, MissingCredentialError, OrdersChanged
+from kraken_proto.adapters import RequestRefusedError, TradingRequestError
 from kraken_proto.adapters.simulator.server import open_simulator
-from kraken_proto.adapters.trio_client import TrioClient, fetch_token_trio, open_trio_client
+from kraken_proto.adapters.trio_session import TrioSession, open_trio_session
 
 KRAKEN = ("https://api.kraken.com", "wss://ws-auth.kraken.com")
 
@@ -49,56 +35,40 @@ async def exchange(live: bool) -> AsyncIterator[tuple[Credentials, str, str]]:
         yield Credentials(api_key=sim.api_key, api_secret=sim.api_secret), sim.rest_url, sim.ws_url
 
 
-class Bot:
-    """Folds the stream into an order table and a fill log; hands request outcomes over."""
+class Watcher:
+    """The task that prints the session's events and wakes whoever waits for a change."""
 
-    def __init__(self, client: TrioClient) -> None:
-        self.client = client
-        self.orders = OrderTable()
-        self.fills = FillLog()
+    def __init__(self, session: TrioSession) -> None:
+        self.session = session
         self.changed = trio.Event()
-        self.outcomes: dict[int, Event] = {}
 
     async def run(self) -> None:
-        """The reader task: every event goes through here."""
-        while True:
-            for event in await self.client.next_events():
-                if isinstance(event, ChannelSnapshot | ChannelUpdate):
-                    data = event.event
-                    if isinstance(data, OpenOrders):
-                        snapshot = isinstance(event, ChannelSnapshot)
-                        for order in self.orders.apply(data, snapshot=snapshot).updated:
-                            print("order", order.describe())
-                    elif isinstance(data, OwnTrades):
-                        for trade_id, trade in self.fills.apply(data):
-                            print("fill ", trade_id, trade.vol, trade.pair, "@", trade.price)
-                elif isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
-                    self.outcomes[event.reqid] = event
+        async for event in self.session.events():
+            if isinstance(event, OrdersChanged):
+                for order in event.changes.added + event.changes.updated:
+                    print("order", order.describe())
+            elif isinstance(event, FillReceived):
+                print("fill ", event.trade_id, event.trade.vol, "@", event.trade.price)
             self.changed.set()
             self.changed = trio.Event()
 
-    async def request(self, request: Request) -> Event:
-        reqid = await self.client.send(request)
-        while reqid not in self.outcomes:
-            await self.changed.wait()
-        return self.outcomes.pop(reqid)
-
     async def wait_for(self, txid: str, status: str) -> None:
-        while (order := self.orders.get(txid)) is None or order.status != status:
+        while (order := self.session.orders.get(txid)) is None or order.status != status:
             await self.changed.wait()
 
 
 async def trade(live: bool) -> int:
-    async with exchange(live) as (credentials, rest_url, ws_url):
-        token = await fetch_token_trio(credentials, rest_url=rest_url)
-        async with open_trio_client(ws_url) as client, trio.open_nursery() as nursery:
-            await client.provide_token(token)
-            bot = Bot(client)
-            nursery.start_soon(bot.run)
-            with trio.fail_after(30):
-                await bot.request(Subscribe(name="openOrders"))
-                await bot.request(Subscribe(name="ownTrades"))
-                order = AddOrder(
+    async with (
+        exchange(live) as (credentials, rest_url, ws_url),
+        open_trio_session(credentials, rest_url=rest_url, ws_url=ws_url) as session,
+    ):
+        await session.subscribe("openOrders")
+        await session.subscribe("ownTrades")
+        async with trio.open_nursery() as nursery:
+            watcher = Watcher(session)
+            nursery.start_soon(watcher.run)
+            try:
+                placed = await session.add_order(
                     ordertype="limit",
                     type="sell",
                     pair="XBT/USD",
@@ -106,17 +76,21 @@ async def trade(live: bool) -> int:
                     price=Decimal("99000.0"),  # far above the market: it rests
                     validate=live,
                 )
-                placed = await bot.request(order)
-                if not isinstance(placed, RequestCompleted):
-                    print("not placed:", placed)
-                    return 1
-                txid = getattr(placed.replies[0], "txid", None)
-                print("placed", txid or "(validated only)", order.type, order.volume, order.pair)
-                if txid is not None:
-                    await bot.wait_for(txid, "open")
-                    await bot.request(CancelOrder(txid=(txid,)))
-                    await bot.wait_for(txid, "canceled")
-            print(bot.orders)
+            except RequestRefusedError as refused:
+                print("refused:", refused.error.text)
+                return 1
+            except TradingRequestError as failed:  # not applied, or outcome unknown
+                print(failed)
+                return 1
+            print("placed", placed.txid or "(validated only)")
+            if placed.txid is not None:
+                with trio.fail_after(30):
+                    await watcher.wait_for(placed.txid, "open")
+                    await session.cancel_order(txid=(placed.txid,))
+                    await watcher.wait_for(placed.txid, "canceled")
+                final = session.orders.get(placed.txid)
+                print("final", final.describe() if final else "?")
+            print(session.orders)
             nursery.cancel_scope.cancel()
     return 0
 
