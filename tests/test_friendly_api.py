@@ -194,3 +194,23 @@ def test_has_exponent() -> None:
     assert has_exponent('"vol":"1.5E+3"')
     assert not has_exponent("OABC1E-23456-7890E1 0.00000000")
     assert not has_exponent("TE12AB-CD3E4-5FGH6E")
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 60), max_size=6), max_size=12),
+    st.integers(0, 8),
+)
+def test_fill_log_keeps_exactly_the_latest_reported_trades(
+    frames_of_ids: list[list[int]], max_trades: int
+) -> None:
+    log = FillLog(max_trades=max_trades)
+    reported: list[str] = []
+    for numbers in frames_of_ids:
+        event = OwnTrades(trades=tuple((trade_id(n), Trade(vol=Decimal(n))) for n in numbers))
+        reported += [tid for tid, _ in log.apply(event)]
+    expected = reported[-max_trades:] if max_trades else []
+    assert list(log.trades()) == expected
+    for tid in expected:
+        kept = log.get(tid)
+        assert kept is not None
+        assert kept.vol == Decimal(int(tid.replace("-", "")[1:], 16))
