@@ -6,7 +6,8 @@ exactly. The server feeds it REST requests and WebSocket text messages, drains e
 outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
 
 Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
-(request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames).
+(request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames),
+``_config``/``_pairs`` (configuration and the table of real pairs).
 """
 
 from __future__ import annotations
