@@ -264,3 +264,38 @@ def test_jsonable_shapes() -> None:
     assert jsonable({"a": (1, [2.5])}) == {"a": [1, [2.5]]}
     assert jsonable(object).startswith("<class")
     assert dumps({"x": Decimal("0E-8")}) == '{"x":"0.00000000"}'
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([name, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert f"kraken-proto {name}" in text
+
+
+NETWORK_COMMANDS = [
+    "token",
+    "orders",
+    "trades",
+    "watch",
+    "add-order",
+    "edit-order",
+    "amend-order",
+    "cancel-order",
+    "cancel-all",
+    "dead-man",
+]
+
+
+@pytest.mark.parametrize("name", NETWORK_COMMANDS)
+def test_every_network_command_takes_the_urls_and_a_ca_file(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main([name, "--help"])
+    text = capsys.readouterr().out
+    for option in ("--rest-url", "--ws-url", "--ca-file"):
+        assert option in text
+    assert "--api-secret" not in text  # credentials never come from arguments
