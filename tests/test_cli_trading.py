@@ -221,3 +221,20 @@ def test_a_disconnect_before_the_reply_is_reconciled(
         assert "took effect: txid O" in out
         assert "reconciled via" in out
         assert len(sim.apply(lambda exchange, now: exchange.open_orders())) == 1  # sent once
+
+
+def test_an_order_never_sent_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import socket
+
+    monkeypatch.setenv("KRAKEN_API_KEY", "some-key")
+    monkeypatch.setenv("KRAKEN_API_SECRET", base64.b64encode(bytes(64)).decode())
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        here = ["--rest-url", f"http://127.0.0.1:{port}", "--ws-url", f"ws://127.0.0.1:{port}"]
+        args = ["add-order", *here, *ORDER, "--price", "1000", "--timeout", "1.5"]
+        assert main(args) == 1
+    assert "not sent: no connection to" in capsys.readouterr().err
