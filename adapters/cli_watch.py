@@ -123,9 +123,16 @@ def render_view(
     fills: Sequence[tuple[str, Trade]],
     fills_total: int,
     events: int,
+    session_state: str = "",
 ) -> str:
     """The live view as text (pure, so it can be tested without a terminal)."""
-    lines = [f"kraken-proto watch  {where}", f"connection: {state}", f"events: {events}", ""]
+    session = f"  (session {session_state})" if session_state else ""
+    lines = [
+        f"kraken-proto watch  {where}",
+        f"connection: {state}{session}",
+        f"events: {events}",
+        "",
+    ]
     lines.append(f"OPEN ORDERS ({len(orders)})")
     if orders:
         headers = ["TXID", "STATUS", "SIDE", "TYPE", "VOLUME", "EXECUTED", "PAIR", "PRICE"]
@@ -184,7 +191,9 @@ class LiveView:
         self.events += 1
         self.state = state_text(event, self.state)
 
-    def draw(self, orders: Mapping[str, Order], fills: Mapping[str, Trade]) -> None:
+    def draw(
+        self, orders: Mapping[str, Order], fills: Mapping[str, Trade], session_state: str = ""
+    ) -> None:
         latest = list(fills.items())[-_FILLS_SHOWN:]
         text = render_view(
             where=self.where,
@@ -193,6 +202,7 @@ class LiveView:
             fills=latest,
             fills_total=len(fills),
             events=self.events,
+            session_state=session_state,
         )
         if text != self._shown:
             self.out.write(_HOME_AND_CLEAR + text)
@@ -235,7 +245,11 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
                     if args.max_events is not None and seen >= args.max_events:
                         return OK
                 if live is not None:
-                    live.draw(session.orders.open_orders(), session.fills.trades())
+                    live.draw(
+                        session.orders.open_orders(),
+                        session.fills.trades(),
+                        session.state.value,
+                    )
                 if stop_at is not None and time.monotonic() >= stop_at:
                     return OK
         except KeyboardInterrupt:

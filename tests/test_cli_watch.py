@@ -103,6 +103,7 @@ def test_watch_on_a_terminal_redraws_a_live_view(
     assert frames
     last = frames[-1]
     assert "connection: connected" in last
+    assert "(session live)" in last
     assert "OPEN ORDERS (1)" in last
     assert "29000" in last
     assert "LATEST FILLS (2 of 2)" in last
