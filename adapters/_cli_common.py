@@ -143,7 +143,8 @@ def jsonable(value: Any) -> Any:
     are ``None`` are left out; an ``Event`` or ``SessionEvent`` gets ``"event_type"``: its
     class name), Decimals
     exact strings, enums their value, frozensets sorted lists. ``OwnTrades``/``OpenOrders``
-    list their entries as objects that start with ``trade_id``/``txid``."""
+    list their entries as objects that start with ``trade_id``/``txid``. The value of any
+    ``"token"`` key is replaced by ``"<redacted>"``."""
     if isinstance(value, Decimal):
         return decimal_text(value)
     if value is None or isinstance(value, bool | int | float | str):
@@ -153,12 +154,19 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, msgspec.Struct) or dataclasses.is_dataclass(value):
         return _object(value)
     if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        # Captured client frames (a subscribe) and REST bodies can hold a session token; it
+        # never reaches our output, which ends up in terminals and logs.
+        return {
+            str(key): _REDACTED if key == "token" else jsonable(item) for key, item in value.items()
+        }
     if isinstance(value, frozenset | set):
         return sorted(jsonable(item) for item in value)
     if isinstance(value, tuple | list):
         return [jsonable(item) for item in value]
     return str(value)
+
+
+_REDACTED = "<redacted>"
 
 
 def _fields(value: Any) -> list[tuple[str, Any]]:

@@ -299,3 +299,15 @@ def test_every_network_command_takes_the_urls_and_a_ca_file(
     for option in ("--rest-url", "--ws-url", "--ca-file"):
         assert option in text
     assert "--api-secret" not in text  # credentials never come from arguments
+
+
+def test_decode_never_prints_a_token() -> None:
+    token = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
+    frames = [
+        f'{{"event":"subscribe","subscription":{{"name":"ownTrades","token":"{token}"}}}}'.encode(),
+        f'{{"error":[],"result":{{"token":"{token}","expires":900}}}}'.encode(),
+    ]
+    out = io.StringIO()
+    assert decode_lines(frames, out) == 0
+    assert token not in out.getvalue()
+    assert out.getvalue().count('"token":"<redacted>"') == 2
