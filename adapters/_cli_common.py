@@ -282,17 +282,13 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
 
 
 @contextlib.contextmanager
-def _reaching(url: str) -> Iterator[None]:
+def reaching(url: str) -> Iterator[None]:
+    """Turn an ``OSError`` inside the block into ``CliError("cannot talk to URL: ...")``."""
     try:
         yield
     except OSError as error:  # refused, unreachable, TLS failure, closed WebSocket
         detail = error.strerror or str(error) or type(error).__name__
         raise CliError(f"cannot talk to {url}: {detail}") from None
-
-
-def reaching(url: str) -> contextlib.AbstractContextManager[None]:
-    """Turn an ``OSError`` inside the block into ``CliError("cannot talk to URL: ...")``."""
-    return _reaching(url)
 
 
 def guarded(name: str, body: Callable[[], int]) -> int:
