@@ -114,6 +114,10 @@ def test_finished_orders_are_listed_and_bounded() -> None:
     table.apply(decoded([(TXID, {"status": "canceled"})], 2))
     table.apply(decoded([("OB", {"status": "closed"})], 3))
     assert list(table.finished_orders()) == [TXID, "OB"]
+    assert repr(table).endswith(
+        f"latest finished: {TXID} canceled buy limit 5.00000000 ATOM/USD @ 9.250000, "
+        "OB closed buy limit 5.00000000 ATOM/USD @ 9.250000 (executed 1.50000000))"
+    )
     assert table.finished_count == 2
     assert table.open_orders() == {}
     assert list(table.all_orders()) == [TXID, "OB"]
