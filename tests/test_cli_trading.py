@@ -238,3 +238,20 @@ def test_an_order_never_sent_says_so(
         args = ["add-order", *here, *ORDER, "--price", "1000", "--timeout", "1.5"]
         assert main(args) == 1
     assert "not sent: no connection to" in capsys.readouterr().err
+
+
+def test_trading_and_rest_over_tls_with_ca_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with run_in_thread(seed=25, tls=True) as sim:
+        assert sim.ca_file is not None
+        monkeypatch.setenv("KRAKEN_API_KEY", sim.api_key)
+        monkeypatch.setenv("KRAKEN_API_SECRET", sim.api_secret)
+        secure = [*urls(sim), "--ca-file", sim.ca_file]
+        assert sim.ws_url.startswith("wss://")
+        assert main(["add-order", *secure, *ORDER, "--price", "29000"]) == 0
+        assert main(["orders", *secure]) == 0
+        assert "29000" in capsys.readouterr().out
+        # Without the CA the certificate is not trusted: the command says it cannot connect.
+        assert main(["orders", *urls(sim)]) == 1
+        assert "cannot talk to https://" in capsys.readouterr().err
