@@ -218,3 +218,16 @@ def test_fill_log_keeps_exactly_the_latest_reported_trades(
         kept = log.get(tid)
         assert kept is not None
         assert kept.vol == Decimal(int(tid.replace("-", "")[1:], 16))
+
+
+def test_error_messages_show_exact_digits_too() -> None:
+    from kraken_proto import AddOrder, LocalProtocolError
+
+    with pytest.raises(LocalProtocolError, match=r"got 0\.00000000$"):
+        AddOrder(
+            ordertype="limit",
+            type="buy",
+            pair="XBT/USD",
+            volume=Decimal("0.00000000"),
+            price=Decimal("1"),
+        )
