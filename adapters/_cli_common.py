@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import enum
 import json
+import os
 import re
 import ssl
 import sys
@@ -286,6 +287,8 @@ def reaching(url: str) -> Iterator[None]:
     """Turn an ``OSError`` inside the block into ``CliError("cannot talk to URL: ...")``."""
     try:
         yield
+    except BrokenPipeError:
+        raise  # our stdout's reader left (`| head`); ``guarded`` ends quietly
     except OSError as error:  # refused, unreachable, TLS failure, closed WebSocket
         detail = error.strerror or str(error) or type(error).__name__
         raise CliError(f"cannot talk to {url}: {detail}") from None
@@ -301,6 +304,12 @@ def guarded(name: str, body: Callable[[], int]) -> int:
     """
     try:
         return body()
+    except BrokenPipeError:
+        # The reader left early (`kraken-proto watch | head`): not an error. Point stdout at
+        # devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
     except CliError as error:
         code, message = error.code, str(error)
     except LocalProtocolError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import runpy
@@ -311,3 +312,27 @@ def test_decode_never_prints_a_token() -> None:
     assert decode_lines(frames, out) == 0
     assert token not in out.getvalue()
     assert out.getvalue().count('"token":"<redacted>"') == 2
+
+
+def test_a_reader_that_leaves_early_is_no_error() -> None:
+    # `kraken-proto decode big.txt | head -1`: once head exits, writes fail with EPIPE.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kraken_proto", "decode"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdin.write(b'{"event":"heartbeat"}\n')
+    process.stdin.flush()
+    assert process.stdout.readline() == b'{"event_type":"Heartbeat"}\n'
+    process.stdout.close()  # the reader leaves
+    with contextlib.suppress(BrokenPipeError):  # it may already have ended
+        process.stdin.write(b'{"event":"heartbeat"}\n' * 20000)
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == b""
+    process.stderr.close()
