@@ -23,12 +23,18 @@ import time
 from typing import Any
 
 from kraken_proto import (
+    AddOrder,
     AddOrderStatus,
+    AmendOrder,
     AmendOrderStatus,
+    CancelAll,
+    CancelAllOrdersAfter,
     CancelAllOrdersAfterStatus,
     CancelAllStatus,
+    CancelOrder,
     CancelOrderStatus,
     ConnectionConfig,
+    EditOrder,
     EditOrderStatus,
     Event,
     LocalProtocolError,
@@ -181,15 +187,6 @@ def check_not_failed(session: BlockingSession) -> None:
 
 
 def _call(session: BlockingSession, request: Request, timeout: float) -> Any:
-    from kraken_proto import (
-        AddOrder,
-        AmendOrder,
-        CancelAll,
-        CancelAllOrdersAfter,
-        CancelOrder,
-        EditOrder,
-    )
-
     check_not_failed(session)
     if isinstance(request, AddOrder):
         return session.add_order(request, timeout=timeout)
