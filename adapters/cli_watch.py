@@ -14,9 +14,11 @@ message), 2 on bad usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
 from kraken_proto import (
@@ -124,6 +126,7 @@ def render_view(
     fills_total: int,
     events: int,
     session_state: str = "",
+    note: str = "",
 ) -> str:
     """The live view as text (pure, so it can be tested without a terminal)."""
     session = f"  (session {session_state})" if session_state else ""
@@ -131,8 +134,10 @@ def render_view(
         f"kraken-proto watch  {where}",
         f"connection: {state}{session}",
         f"events: {events}",
-        "",
     ]
+    if note:
+        lines.append(f"last note: {note}")
+    lines.append("")
     lines.append(f"OPEN ORDERS ({len(orders)})")
     if orders:
         headers = ["TXID", "STATUS", "SIDE", "TYPE", "VOLUME", "EXECUTED", "PAIR", "PRICE"]
@@ -177,15 +182,35 @@ def render_view(
     return "\n".join(lines) + "\n"
 
 
-class LiveView:
-    """Redraws the view in place on a terminal, at most every ``_REFRESH`` seconds."""
+class LiveView(logging.Handler):
+    """Redraws the view in place on a terminal, at most every ``_REFRESH`` seconds.
+
+    It is also the logging handler of ``kraken_proto`` while it runs: the session's warnings
+    (a lost connection, a failed token call) show as the view's last note instead of
+    scrolling the terminal under it.
+    """
 
     def __init__(self, out: TextIO, where: str) -> None:
+        super().__init__(logging.WARNING)
         self.out = out
         self.where = where
         self.state = "connecting"
         self.events = 0
+        self.note_text = ""
         self._shown = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.note_text = record.getMessage()
+
+    @contextlib.contextmanager
+    def capturing_logs(self) -> Iterator[None]:
+        """Route the library's log records to the view for the block."""
+        library = logging.getLogger("kraken_proto")
+        library.addHandler(self)
+        try:
+            yield
+        finally:
+            library.removeHandler(self)
 
     def note(self, event: SessionEvent) -> None:
         self.events += 1
@@ -203,6 +228,7 @@ class LiveView:
             fills_total=len(fills),
             events=self.events,
             session_state=session_state,
+            note=self.note_text,
         )
         if text != self._shown:
             self.out.write(_HOME_AND_CLEAR + text)
@@ -221,7 +247,9 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
     live = None if args.json or not out.isatty() else LiveView(out, ws_url)
     stop_at = None if args.duration is None else time.monotonic() + args.duration
     seen = 0
+    logs = contextlib.nullcontext() if live is None else live.capturing_logs()
     with (
+        logs,
         reaching(ws_url),
         open_session(credentials, rest_url=rest_url, ws_url=ws_url, ssl_context=context) as session,
     ):

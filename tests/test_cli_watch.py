@@ -218,3 +218,21 @@ def test_watch_json_shows_a_reconnect_and_the_reconciled_state(
     assert kinds.index("Reconnecting") < kinds.index("Reconnected")
     assert "FillReceived" in kinds  # the fill made while it was away still arrives, once
     assert kinds.count("FillReceived") == 1
+
+
+def test_the_live_view_shows_the_sessions_warnings_as_a_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    screen = FakeTerminal()
+    view = cli_watch.LiveView(screen, "ws://x")
+    with view.capturing_logs():
+        logging.getLogger("kraken_proto.session").warning("Kraken session: connection lost")
+    logging.getLogger("kraken_proto.session").warning("after the view: not captured")
+    view.draw({}, {}, "waiting")
+    assert "last note: Kraken session: connection lost" in screen.getvalue()
+    assert "(session waiting)" in screen.getvalue()
+    assert "connection lost" not in capsys.readouterr().err
+    view.draw({}, {}, "waiting")  # nothing changed: nothing redrawn
+    assert screen.getvalue().count("\x1b[H\x1b[J") == 1
