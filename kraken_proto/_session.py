@@ -1,4 +1,4 @@
-"""``Session``: a pure Kraken v1 private session that survives disconnects.
+"""``Session``: a pure Kraken private session (v1 or v2) that survives disconnects.
 
 A ``Session`` sits above one :class:`Connection` at a time and owns, across connections: the
 subscriptions asked for (and their options), one :class:`OrderTable`, one :class:`FillLog`,
@@ -68,7 +68,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._connection import Connection
 from ._connection_events import (
     ChannelSnapshot,
     ChannelUpdate,
@@ -155,6 +154,7 @@ from ._session_events import (
     SessionFailed,
     SystemStatusChanged,
 )
+from ._session_protocol import Link, open_link
 from ._session_reconcile import (
     amend_took_effect,
     cancel_took_effect,
@@ -271,7 +271,7 @@ class Session:
         self._next_handle = 1
         self._by_reqid: dict[int, int] = {}
         self._late: dict[int, int] = {}
-        self._conn: Connection | None = None
+        self._conn: Link | None = None
         self._conn_num: int | None = None
         self._closing: set[int] = set()
         self._next_conn = 1
@@ -321,8 +321,9 @@ class Session:
         return self._attempts
 
     @property
-    def connection(self) -> Connection | None:
-        """The current connection's core, for inspection (None between connections)."""
+    def connection(self) -> Link | None:
+        """The current connection's core, for inspection (None between connections): a
+        ``Connection``, or over v2 a ``V2Link`` around its ``V2Connection``."""
         return self._conn
 
     def pending(self) -> dict[int, Request]:
@@ -429,7 +430,7 @@ class Session:
         """The WebSocket ``conn`` (from ``OpenConnection``) is open."""
         if conn != self._conn_num or self._conn is not None or self._token is None:
             return
-        connection = Connection(self._config.connection)
+        connection = open_link(self._config.protocol, self._config.connection)
         connection.connection_made(now)
         connection.provide_token(self._token.token, now)
         self._token = None
@@ -673,12 +674,12 @@ class Session:
 
     # --- the current connection -----------------------------------------------------------
 
-    def _flush(self, connection: Connection) -> None:
+    def _flush(self, connection: Link) -> None:
         messages = connection.data_to_send()
         if messages and self._conn_num is not None:
             self._actions.append(SendMessages(conn=self._conn_num, messages=tuple(messages)))
 
-    def _after_conn_call(self, connection: Connection, now: float) -> None:
+    def _after_conn_call(self, connection: Link, now: float) -> None:
         """Drain the connection after any call into it, and act on what it reported."""
         self._flush(connection)
         reason = self._handle_conn_events(connection.events_received(), now)
@@ -689,7 +690,7 @@ class Session:
             return
         self._send_queued(now)
 
-    def _subscription_trouble(self, connection: Connection) -> str | None:
+    def _subscription_trouble(self, connection: Link) -> str | None:
         for name in self._subscriptions:
             state = connection.subscription_state(name)
             if state in (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED):
@@ -744,7 +745,7 @@ class Session:
             if snapshot:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
-        else:
+        elif isinstance(event, OwnTrades):
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
@@ -1160,7 +1161,10 @@ class Session:
 
     def _backfill_page(self, start: Decimal, ofs: int) -> None:
         own_trades = self._subscriptions.get("ownTrades")
-        unconsolidated = own_trades is not None and own_trades.consolidate_taker is False
+        # v2 reports every fill (no consolidation): ask REST for the same trade ids.
+        unconsolidated = self._config.protocol == "v2" or (
+            own_trades is not None and own_trades.consolidate_taker is False
+        )
 
         def build(nonce: int) -> RestRequest:
             if unconsolidated:
