@@ -43,11 +43,11 @@ from ._connection_state import (
     TokenState,
 )
 from ._errors import LocalProtocolError
-from ._events import Event, SystemStatus
+from ._events import Event, KrakenError, SystemStatus
 from ._requests import Request, Subscribe
 from ._session_v2_requests import to_v1_reply, to_v2_request
 from ._v2_connection import V2Connection
-from ._v2_events import Executions, Heartbeat, MethodReply, Pong, Status
+from ._v2_events import Executions, Heartbeat, MethodReply, Pong, Status, StatusRecord
 from ._v2_mapping import open_orders, own_trades
 from ._v2_requests import Subscribe as V2Subscribe
 
@@ -58,6 +58,11 @@ PROTOCOLS: frozenset[str] = frozenset({"v1", "v2"})
 
 _EXECUTIONS: Literal["executions"] = "executions"
 _DROPPED = (MethodReply, Heartbeat, Pong)
+_Ended = RequestCompleted | RequestFailed | RequestOutcomeUnknown
+_LATE_CHANNEL = KrakenError.parse(
+    "ESession:the executions snapshot was sent before this channel was asked for; "
+    "subscribe to both before the snapshot (a new connection does)"
+)
 
 
 class V2Link:
@@ -74,6 +79,10 @@ class V2Link:
         self._late: set[str] = set()
         self._snapshot_seen = False
         self._subscribe_req_id: int | None = None
+        self._subscribe_end: _Ended | None = None
+        self._next_subscribe_id = -1
+        self._waiting: dict[int, Subscribe] = {}  # v1 subscribes waiting for the v2 one
+        self._ready: list[Event] = []  # their outcomes, known at send time
         self._requests: dict[int, Request] = {}
 
     def __repr__(self) -> str:
@@ -129,28 +138,36 @@ class V2Link:
         return req_id
 
     def _subscribe(self, request: Subscribe, now: float) -> int:
+        """Each v1 subscribe gets its own (negative, never a v2 req_id) id and ends with the
+        outcome of the one executions subscribe that serves both channels."""
         name = request.name
         if name in self._wanted:
             raise LocalProtocolError(f"send: {name} is already subscribed on this connection")
-        if self._subscribe_req_id is not None:
-            self._wanted[name] = request
-            if self._snapshot_seen:
-                self._late.add(name)  # its snapshot has gone by: the session reconnects
-            return self._subscribe_req_id
-        trades = request if name == "ownTrades" else None
-        orders = request if name == "openOrders" else None
-        req_id = self._conn.send(
-            V2Subscribe(
-                channel=_EXECUTIONS,
-                snap_orders=True,
-                snap_trades=not (trades is not None and trades.snapshot is False),
-                ratecounter=None if orders is None else orders.ratecounter,
-            ),
-            now,
-        )
+        if self._subscribe_req_id is None:
+            trades = request if name == "ownTrades" else None
+            orders = request if name == "openOrders" else None
+            self._subscribe_req_id = self._conn.send(
+                V2Subscribe(
+                    channel=_EXECUTIONS,
+                    snap_orders=True,
+                    snap_trades=not (trades is not None and trades.snapshot is False),
+                    ratecounter=None if orders is None else orders.ratecounter,
+                ),
+                now,
+            )
         self._wanted[name] = request
-        self._subscribe_req_id = req_id
-        return req_id
+        reqid = self._next_subscribe_id
+        self._next_subscribe_id -= 1
+        if self._snapshot_seen:
+            self._late.add(name)  # its snapshot has gone by: the session reconnects
+            self._ready.append(
+                RequestFailed(reqid=reqid, request=request, replies=(), error=_LATE_CHANNEL)
+            )
+        elif self._subscribe_end is not None:
+            self._ready.append(_ended_as(self._subscribe_end, reqid, request, ()))
+        else:
+            self._waiting[reqid] = request
+        return reqid
 
     def close(self, now: float) -> None:
         """Begin a graceful close."""
@@ -183,6 +200,8 @@ class V2Link:
         events: list[Event] = []
         for event in self._conn.events_received():
             events.extend(self._translate(event))
+        events.extend(self._ready)
+        self._ready = []
         return events
 
     # --- translation --------------------------------------------------------------------
@@ -194,7 +213,14 @@ class V2Link:
                 return self._executions(event, inner)
             return []  # balances: not a v1 channel
         if isinstance(event, Status):
-            return [SystemStatus(status=event.system or "unknown")]
+            record = event.data[-1] if event.data else StatusRecord()
+            return [
+                SystemStatus(
+                    status=record.system or "unknown",
+                    connection_id=record.connection_id,
+                    version=record.version,
+                )
+            ]
         if isinstance(event, _DROPPED):
             return []
         if isinstance(event, SequenceGap):
@@ -203,7 +229,7 @@ class V2Link:
                 for name in self._wanted
             ]
         if isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
-            return [self._ended(event)]
+            return self._ended(event)
         if isinstance(event, LateReply):
             request = self._requests.pop(event.reqid, None)
             if request is None:
@@ -215,20 +241,21 @@ class V2Link:
             ]
         return [event]
 
-    def _ended(self, event: RequestCompleted | RequestFailed | RequestOutcomeUnknown) -> Event:
+    def _ended(self, event: _Ended) -> list[Event]:
+        if event.reqid == self._subscribe_req_id:
+            self._subscribe_end = event
+            waiting, self._waiting = self._waiting, {}
+            return [
+                _ended_as(event, reqid, request, event.replies)
+                for reqid, request in waiting.items()
+            ]
         request = self._requests.get(event.reqid)
         if request is None:
-            return event  # a request of the connection's own (ping, resubscribe, switch)
+            return [event]  # a request of the connection's own (ping, resubscribe, switch)
         if not isinstance(event, RequestOutcomeUnknown):
             del self._requests[event.reqid]  # a timed-out one may still get a late reply
         replies = tuple(to_v1_reply(reply, event.reqid) for reply in event.replies)
-        if isinstance(event, RequestFailed):
-            return RequestFailed(
-                reqid=event.reqid, request=request, replies=replies, error=event.error
-            )
-        if isinstance(event, RequestCompleted):
-            return RequestCompleted(reqid=event.reqid, request=request, replies=replies)
-        return type(event)(reqid=event.reqid, request=request, replies=replies)
+        return [_ended_as(event, event.reqid, request, replies)]
 
     def _executions(
         self, wrapper: ChannelSnapshot | ChannelUpdate, push: Executions
@@ -258,8 +285,18 @@ class V2Link:
 Link = Connection | V2Link
 
 
-def open_link(protocol: str, config: ConnectionConfig) -> Link:
-    """A new connection core for ``protocol`` (``"v1"`` or ``"v2"``) with ``config``."""
+def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:
+    """``event`` (how a request ended) for another ``reqid``, ``request`` and ``replies``."""
+    if isinstance(event, RequestFailed):
+        return RequestFailed(reqid=reqid, request=request, replies=replies, error=event.error)
+    if isinstance(event, RequestCompleted):
+        return RequestCompleted(reqid=reqid, request=request, replies=replies)
+    return type(event)(reqid=reqid, request=request, replies=replies)
+
+
+def open_link(protocol: str, config: ConnectionConfig | None = None) -> Link:
+    """A new connection core for ``protocol``: a ``Connection`` for ``"v1"``, a ``V2Link``
+    (v1 requests and events over a ``V2Connection``) for ``"v2"``; ``config`` as they take."""
     if protocol == "v2":
         return V2Link(config)
     return Connection(config)

@@ -562,7 +562,10 @@ class V2Gateway:
         """Frame one fill (v2 reports every fill) and its two ledger records."""
         if consolidated:
             return
-        now = float(trade.time)
+        # trade.time is the clock rounded to the microsecond, possibly up: queued at that time
+        # the fill would leave after the later ``filled`` push, out of sequence order. A
+        # microsecond earlier is never in the future.
+        now = float(trade.time) - 1e-6
         for session in self._v2_sessions("executions"):
             self._channel(session, "executions", [self._trade_record(trade)], now)
         balances = self._v2_sessions("balances")
