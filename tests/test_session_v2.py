@@ -218,7 +218,7 @@ def test_add_order_variants() -> None:
         NOW,
     )
     assert isinstance(quote, v2.AddOrder)
-    assert (quote.symbol, quote.order_qty, quote.cash_order_qty) == ("DOGE/USD", None, 10)
+    assert (quote.symbol, quote.order_qty, quote.cash_order_qty) == ("DOGE/USD", None, Decimal(10))
     assert quote.fee_preference == "quote"
     stop = to_v2_request(
         limit(ordertype="stop-loss-limit", price=Decimal("26000"), price2=Decimal("25900")), NOW
