@@ -1,4 +1,4 @@
-"""HTTP/1.1 framing for the ``GetWebSocketsToken`` call, with h11 and no I/O.
+"""HTTP/1.1 framing for Kraken's private REST calls (any ``RestRequest``), with h11 and no I/O.
 
 The blocking and trio adapters open TLS to ``api.kraken.com:443``, write ``encode_request(...)``,
 then feed whatever they read into a ``ResponseReader`` until it returns a response (or they hit
@@ -25,11 +25,12 @@ from kraken_proto import (
     Credentials,
     LocalProtocolError,
     RemoteProtocolError,
-    TokenRequest,
+    RestRequest,
     WebSocketToken,
     build_token_request,
     parse_token_response,
 )
+from kraken_proto._rest_errors import body_fragment
 
 __all__ = [
     "KRAKEN_API_HOST",
@@ -52,15 +53,22 @@ class HttpResponseError(RemoteProtocolError):
 
 
 class HttpResponse(NamedTuple):
-    """A complete HTTP response: status code, headers (names lower-cased) and the whole body."""
+    """A complete HTTP response: status code, headers (names lower-cased) and the whole body.
+
+    The ``repr`` shows the body's length only: a token response's body holds the token, and a
+    traceback rendered with its locals must not show it.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
+    def __repr__(self) -> str:
+        return f"HttpResponse(status={self.status}, body=<{len(self.body)} bytes>)"
 
-def encode_request(request: TokenRequest, *, host: str) -> bytes:
-    """Frame ``request`` as HTTP/1.1 bytes, adding ``Host``, ``Content-Length`` and
+
+def encode_request(request: RestRequest, *, host: str) -> bytes:
+    """Frame any private REST ``request`` as HTTP/1.1 bytes, adding ``Host``, ``Content-Length`` and
     ``Connection: close`` (one request per connection).
 
     Raises ``kraken_proto.LocalProtocolError`` for an empty ``host`` or one with whitespace, and
@@ -126,6 +134,19 @@ class ResponseReader:
         """
         if self._response is None and data:
             self._connection.receive_data(data)
+            del data  # see _drain: no local holds response bytes while parsing
+            self._drain()
+        return self._response
+
+    def receive(self, data: bytes) -> HttpResponse | None:
+        """``feed(data)``, or ``feed_eof()`` when ``data`` is empty (what a read returns once
+        the peer closed). Pass the read's result directly (``reader.receive(sock.recv(n))``)
+        so no caller's local holds the bytes either."""
+        if not data:
+            return self.feed_eof()
+        if self._response is None:
+            self._connection.receive_data(data)
+            del data
             self._drain()
         return self._response
 
@@ -144,11 +165,18 @@ class ResponseReader:
         return self._response
 
     def _drain(self) -> None:
+        # No local may hold response bytes when this raises (a traceback rendered with its
+        # locals would show a token): each event is dropped before the next, h11's error
+        # (which quotes the offending line) is turned into redacted text inside ``except``.
         while True:
+            event: object = None
+            detail = None
             try:
                 event = self._connection.next_event()
             except h11.RemoteProtocolError as error:
-                raise HttpResponseError(f"HTTP response: malformed: {error}") from None
+                detail = body_fragment(str(error), 200)
+            if detail is not None:
+                raise HttpResponseError(f"HTTP response: malformed: {detail}")
             if event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
                 return
             if isinstance(event, h11.Response):
@@ -160,6 +188,7 @@ class ResponseReader:
             elif isinstance(event, h11.Data):
                 self._body += event.data
                 if len(self._body) > self._max_body_size:
+                    event = None
                     raise HttpResponseError(
                         f"HTTP response: body exceeds {self._max_body_size} bytes"
                     )

@@ -26,7 +26,8 @@ from ._config import PairConfig, SimulatorConfig
 from ._format import RandomLike
 from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
-from ._sessions import Faults, Session, Subscription
+from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
+from ._sessions import Faults, Session, Subscription, dropping_after_request
 from ._trading import Desk
 from ._v2 import Listeners, V2Gateway
 from ._views import OrderView, TradeView, order_view
@@ -110,6 +111,13 @@ class Exchange:
             "cancelAll": desk.cancel_all,
             "cancelAllOrdersAfter": desk.cancel_all_after,
         }
+        # REST queries answer from the book; the journal records what REST shows beyond it.
+        journal = RestJournal(self._book.listener)
+        self._book.listener = journal
+        self.rest = RestQueries(self._book, config, self._keys, journal)
+        self._trading = {
+            name: dropping_after_request(handler) for name, handler in self._trading.items()
+        }
         self._book.run_timers(now)
 
     # --- REST ---------------------------------------------------------------------------
@@ -117,26 +125,35 @@ class Exchange:
     def handle_rest(
         self, *, method: str, path: str, headers: Mapping[str, str], body: bytes, now: float
     ) -> RestReply:
-        """Answer one HTTP request. Only ``POST /0/private/GetWebSocketsToken`` exists.
+        """Answer one HTTP request: ``POST /0/private/GetWebSocketsToken``, ``OpenOrders``,
+        ``ClosedOrders``, ``QueryOrders``, ``TradesHistory`` and ``QueryTrades``.
 
         Kraken's API errors come back as HTTP 200 with ``{"error": [...]}``; other paths get
         404, other methods 405; ``rest_fault`` replaces the answer with a 500 or an HTML page.
+        Every private call passes the REST call counter (``self.rest.counter``).
         """
-        routed = route(method, path)
+        # Every served path is routed like the token path: 405 unless POST. Others: 404.
+        routed = route(method, TOKEN_PATH if self.rest.serves(path) else path)
         if routed is not None:
             return routed
         if self.rest_fault is not None:
             return fault_reply(self.rest_fault)
-        return handle_token_request(
+        return self.rest.handle(
+            path=path,
             headers=headers,
             body=body,
-            api_key=self.config.api_key,
-            api_secret=self.config.api_secret,
-            websocket_permission=self.config.websocket_permission,
-            keys=self._keys,
-            tokens=self._tokens,
-            rng=self._rng,
             now=now,
+            token_call=lambda: handle_token_request(
+                headers=headers,
+                body=body,
+                api_key=self.config.api_key,
+                api_secret=self.config.api_secret,
+                websocket_permission=self.config.websocket_permission,
+                keys=self._keys,
+                tokens=self._tokens,
+                rng=self._rng,
+                now=now,
+            ),
         )
 
     # --- sessions -------------------------------------------------------------------------
@@ -170,6 +187,11 @@ class Exchange:
     def faults(self, session: int) -> Faults:
         """The live fault settings of one session (mutate them to inject faults)."""
         return self._sessions[session].faults
+
+    def connection_dropped(self, session: int) -> bool:
+        """True once the ``drop_after_request`` fault wants the session's socket closed."""
+        state = self._sessions.get(session)
+        return state is not None and state.drop_connection
 
     def receive(self, session: int, text: str, now: float) -> None:
         """Handle one client text message; ignored for a closed session."""
