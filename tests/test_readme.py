@@ -23,6 +23,7 @@ def test_readme_has_its_examples() -> None:
         "simulator",
         "rest",
         "session",
+        "v2",
     }
 
 
