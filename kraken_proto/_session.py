@@ -745,7 +745,10 @@ class Session:
             if snapshot:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
-        elif isinstance(event, OwnTrades):
+        else:
+            # Only v1 channel data arrives here: a Connection carries nothing else, and a
+            # V2Link turns v2's executions into OpenOrders/OwnTrades (and drops balances).
+            assert isinstance(event, OwnTrades)
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
