@@ -24,6 +24,7 @@ def test_readme_has_its_examples() -> None:
         "simulator",
         "session_blocking",
         "session_trio",
+        "v2",
     }
 
 
