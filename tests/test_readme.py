@@ -26,7 +26,6 @@ def test_readme_has_its_examples() -> None:
         "v2",
         "session_blocking",
         "session_trio",
-        "v2",
     }
 
 
