@@ -64,7 +64,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -154,7 +154,7 @@ from ._session_events import (
     SessionFailed,
     SystemStatusChanged,
 )
-from ._session_protocol import Link, open_link
+from ._session_protocol import Link, V2Link, open_link
 from ._session_reconcile import (
     amend_took_effect,
     cancel_took_effect,
@@ -213,6 +213,7 @@ class _Tracked:
     open_at_send: tuple[str, ...] = ()
     wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
     reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
+    batch: int | None = None  # submit_batch's group: sent together as one batch_add over v2
 
 
 def _txid_of(replies: Iterable[Event]) -> str | None:
@@ -269,6 +270,7 @@ class Session:
         self._queued: dict[int, _Tracked] = {}  # not sent yet, in submit order
         self._doubts: dict[int, _Tracked] = {}
         self._next_handle = 1
+        self._next_batch = 1
         self._by_reqid: dict[int, int] = {}
         self._late: dict[int, int] = {}
         self._conn: Link | None = None
@@ -381,21 +383,61 @@ class Session:
                 f", got {type(untyped).__name__}"
             )
         self._require_running("submit")
+        (handle,) = self._queue_requests([self._with_cl_ord_id(request, "submit")], None, now)
+        return handle
+
+    def submit_batch(self, orders: Sequence[AddOrder], now: float) -> tuple[int, ...]:
+        """Queue 2 to 15 ``AddOrder`` on one pair to go out together; return their handles.
+
+        Over v2 they go out as one ``batch_add``, over v1 as one ``addOrder`` each (at the same
+        moment). Each order gets its own handle, its own ``cl_ord_id`` (as with ``submit``) and
+        its own ``RequestOutcome``, exactly as if submitted alone: a batch whose answer was lost
+        is reconciled row by row, by each row's ``cl_ord_id``. Raises ``LocalProtocolError``
+        (nothing queued) for fewer than 2 or more than 15 orders, a request that is not an
+        ``AddOrder``, orders on different pairs, and for what ``submit`` refuses.
+        """
+        self._require_running("submit_batch")
+        rows = list(orders)
+        if not 2 <= len(rows) <= 15:
+            raise LocalProtocolError(f"submit_batch: 2 to 15 orders, got {len(rows)}")
+        for row in rows:
+            untyped: object = row
+            if not isinstance(untyped, AddOrder):
+                raise LocalProtocolError(
+                    f"submit_batch: expected AddOrder rows, got {type(untyped).__name__}"
+                )
+        if len({row.pair for row in rows}) > 1:
+            raise LocalProtocolError("submit_batch: every order of a batch must be on one pair")
+        prepared = [self._with_cl_ord_id(row, "submit_batch") for row in rows]
+        batch = self._next_batch
+        self._next_batch += 1
+        return self._queue_requests(prepared, batch, now)
+
+    def _with_cl_ord_id(self, request: Request, call: str) -> Request:
+        """``request`` as it will be sent: an AddOrder gets a generated cl_ord_id."""
         if isinstance(request, AddOrder) and request.cl_ord_id is None:
             if request.userref is not None:
                 raise LocalProtocolError(
-                    "submit: an AddOrder with userref cannot carry a cl_ord_id, and the session "
+                    f"{call}: an AddOrder with userref cannot carry a cl_ord_id, and the session "
                     "needs one to find the order after a disconnect; give a cl_ord_id instead"
                 )
             request = dataclasses.replace(request, cl_ord_id=self._random.client_order_id())
-        handle = self._next_handle
-        self._next_handle += 1
-        tracked = _Tracked(handle=handle, request=request)
-        self._tracked[handle] = tracked
-        self._queued[handle] = tracked
+        return request
+
+    def _queue_requests(
+        self, requests: list[Request], batch: int | None, now: float
+    ) -> tuple[int, ...]:
+        handles: list[int] = []
+        for request in requests:
+            handle = self._next_handle
+            self._next_handle += 1
+            tracked = _Tracked(handle=handle, request=request, batch=batch)
+            self._tracked[handle] = tracked
+            self._queued[handle] = tracked
+            handles.append(handle)
         self._send_queued(now)
         self._settle(now)
-        return handle
+        return tuple(handles)
 
     def withdraw(self, handle: int, now: float) -> bool:
         """Drop a submitted request that has not been sent yet; it ends as
@@ -784,29 +826,41 @@ class Session:
             or connection.token_state not in (TokenState.FRESH, TokenState.BOUND)
         ):
             return
-        for tracked in list(self._queued.values()):
+        for first in list(self._queued.values()):
+            if first.handle not in self._queued:
+                continue  # went out with its batch
+            group = [first]
+            if first.batch is not None and isinstance(connection, V2Link):
+                group = [t for t in self._queued.values() if t.batch == first.batch]
             open_now = (
-                tuple(self._orders.open_orders()) if isinstance(tracked.request, CancelAll) else ()
+                tuple(self._orders.open_orders()) if isinstance(first.request, CancelAll) else ()
             )
             try:
-                reqid = connection.send(tracked.request, now)
+                if len(group) > 1:
+                    assert isinstance(connection, V2Link)
+                    rows = [t.request for t in group]
+                    reqids = connection.send_batch(rows, now)  # type: ignore[arg-type]
+                else:
+                    reqids = (connection.send(first.request, now),)
             except LocalProtocolError as error:
-                self._finish(
-                    tracked,
-                    RequestRefused(
-                        handle=tracked.handle,
-                        request=tracked.request,
-                        replies=(),
-                        error=KrakenError.parse(f"refused before sending: {error}"),
-                    ),
-                )
+                for tracked in group:
+                    self._finish(
+                        tracked,
+                        RequestRefused(
+                            handle=tracked.handle,
+                            request=tracked.request,
+                            replies=(),
+                            error=KrakenError.parse(f"refused before sending: {error}"),
+                        ),
+                    )
                 continue
-            del self._queued[tracked.handle]
-            tracked.phase = _Phase.SENT
-            tracked.reqid = reqid
-            tracked.sent_at = now
-            tracked.open_at_send = open_now
-            self._by_reqid[reqid] = tracked.handle
+            for tracked, reqid in zip(group, reqids, strict=True):
+                del self._queued[tracked.handle]
+                tracked.phase = _Phase.SENT
+                tracked.reqid = reqid
+                tracked.sent_at = now
+                tracked.open_at_send = open_now
+                self._by_reqid[reqid] = tracked.handle
         self._flush(connection)
 
     def _finish(self, tracked: _Tracked, outcome: RequestOutcome) -> None:

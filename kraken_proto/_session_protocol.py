@@ -24,6 +24,8 @@ same code for both protocols:
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Literal
 
 from ._connection import Connection
@@ -34,6 +36,7 @@ from ._connection_events import (
     RequestCompleted,
     RequestFailed,
     RequestOutcomeUnknown,
+    RequestTimedOut,
     SequenceGap,
 )
 from ._connection_state import (
@@ -43,12 +46,21 @@ from ._connection_state import (
     TokenState,
 )
 from ._errors import LocalProtocolError
-from ._events import Event, KrakenError, SystemStatus
-from ._requests import Request, Subscribe
-from ._session_v2_requests import to_v1_reply, to_v2_request
+from ._events import AddOrderStatus, Event, KrakenError, SystemStatus
+from ._requests import AddOrder, Request, Subscribe
+from ._session_v2_requests import to_v1_reply, to_v2_add_order, to_v2_request
 from ._v2_connection import V2Connection
-from ._v2_events import Executions, Heartbeat, MethodReply, Pong, Status, StatusRecord
+from ._v2_events import (
+    BatchAddReply,
+    Executions,
+    Heartbeat,
+    MethodReply,
+    Pong,
+    Status,
+    StatusRecord,
+)
 from ._v2_mapping import open_orders, own_trades
+from ._v2_requests import BatchAdd
 from ._v2_requests import Subscribe as V2Subscribe
 
 __all__ = ["Link", "Protocol", "V2Link", "open_link"]
@@ -84,6 +96,7 @@ class V2Link:
         self._waiting: dict[int, Subscribe] = {}  # v1 subscribes waiting for the v2 one
         self._ready: list[Event] = []  # their outcomes, known at send time
         self._requests: dict[int, Request] = {}
+        self._batches: dict[int, tuple[tuple[int, AddOrder], ...]] = {}  # req_id -> rows
 
     def __repr__(self) -> str:
         return f"<V2Link {self._conn!r} channels={sorted(self._wanted)}>"
@@ -136,6 +149,36 @@ class V2Link:
         req_id = self._conn.send(v2_request, now)
         self._requests[req_id] = request
         return req_id
+
+    def send_batch(self, orders: Sequence[AddOrder], now: float) -> tuple[int, ...]:
+        """Send 2 to 15 v1 ``AddOrder`` rows on one pair as one ``batch_add``; return one id
+        per row (negative, never a v2 req_id). Each row then ends on its own, as if sent
+        alone: ``RequestCompleted``/``RequestFailed`` from its row of the reply (a row the
+        reply leaves out ends as ``RequestTimedOut``: unknown), or ``RequestTimedOut`` /
+        ``RequestLost`` with the batch, and a late reply as one ``LateReply`` per row.
+        ``deadline`` and ``validate`` must be the same on every row (they are the batch's).
+        Raises ``LocalProtocolError``, sending nothing, for what ``v2.BatchAdd`` refuses."""
+        shared: dict[str, object] = {}
+        for name in ("deadline", "validate"):
+            values = {getattr(order, name) for order in orders}
+            if len(values) > 1:
+                raise LocalProtocolError(f"{name}: must be the same for every row of a batch")
+            shared[name] = next(iter(values), None)
+        rows = tuple(
+            dataclasses.replace(to_v2_add_order(order, now), deadline=None, validate=None)
+            for order in orders
+        )
+        deadline = shared["deadline"]
+        batch = BatchAdd(
+            orders=rows,
+            deadline=deadline if isinstance(deadline, str) else None,
+            validate=True if shared["validate"] else None,
+        )
+        req_id = self._conn.send(batch, now)
+        ids = tuple(range(self._next_subscribe_id, self._next_subscribe_id - len(orders), -1))
+        self._next_subscribe_id -= len(orders)
+        self._batches[req_id] = tuple(zip(ids, orders, strict=True))
+        return ids
 
     def _subscribe(self, request: Subscribe, now: float) -> int:
         """Each v1 subscribe gets its own (negative, never a v2 req_id) id and ends with the
@@ -231,6 +274,15 @@ class V2Link:
         if isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
             return self._ended(event)
         if isinstance(event, LateReply):
+            rows = self._batches.pop(event.reqid, None)
+            if rows is not None:
+                return [
+                    LateReply(reqid=reqid, request=order, reply=status)
+                    for (reqid, order), status in zip(
+                        rows, _row_statuses(event.reply, rows), strict=True
+                    )
+                    if status is not None
+                ]
             request = self._requests.pop(event.reqid, None)
             if request is None:
                 return [event]
@@ -249,6 +301,9 @@ class V2Link:
                 _ended_as(event, reqid, request, event.replies)
                 for reqid, request in waiting.items()
             ]
+        rows = self._batches.get(event.reqid)
+        if rows is not None:
+            return self._batch_ended(event, rows)
         request = self._requests.get(event.reqid)
         if request is None:
             return [event]  # a request of the connection's own (ping, resubscribe, switch)
@@ -256,6 +311,32 @@ class V2Link:
             del self._requests[event.reqid]  # a timed-out one may still get a late reply
         replies = tuple(to_v1_reply(reply, event.reqid) for reply in event.replies)
         return [_ended_as(event, event.reqid, request, replies)]
+
+    def _batch_ended(self, event: _Ended, rows: tuple[tuple[int, AddOrder], ...]) -> list[Event]:
+        """One ending event per row of a batch (see ``send_batch``)."""
+        if isinstance(event, RequestOutcomeUnknown):
+            if not isinstance(event, RequestTimedOut):
+                del self._batches[event.reqid]  # lost: no late reply can come
+            return [type(event)(reqid=reqid, request=order) for reqid, order in rows]
+        del self._batches[event.reqid]
+        reply = event.replies[-1] if event.replies else None
+        ended: list[Event] = []
+        for (reqid, order), status in zip(rows, _row_statuses(reply, rows), strict=True):
+            if status is None:
+                if isinstance(event, RequestFailed):
+                    # The whole batch was refused (validation): no row was placed.
+                    ended.append(
+                        RequestFailed(reqid=reqid, request=order, replies=(), error=event.error)
+                    )
+                else:
+                    ended.append(RequestTimedOut(reqid=reqid, request=order))
+            elif status.error is not None:
+                ended.append(
+                    RequestFailed(reqid=reqid, request=order, replies=(status,), error=status.error)
+                )
+            else:
+                ended.append(RequestCompleted(reqid=reqid, request=order, replies=(status,)))
+        return ended
 
     def _executions(
         self, wrapper: ChannelSnapshot | ChannelUpdate, push: Executions
@@ -283,6 +364,29 @@ class V2Link:
 
 
 Link = Connection | V2Link
+
+
+def _row_statuses(
+    reply: Event | None, rows: tuple[tuple[int, AddOrder], ...]
+) -> list[AddOrderStatus | None]:
+    """Each row's ``AddOrderStatus`` from a ``batch_add`` reply (``None`` where it has no row):
+    matched by ``cl_ord_id`` when the reply carries it, else by position."""
+    answered = reply.rows if isinstance(reply, BatchAddReply) else ()
+    by_cl_ord_id = {row.cl_ord_id: row for row in answered if row.cl_ord_id is not None}
+    statuses: list[AddOrderStatus | None] = []
+    for index, (reqid, order) in enumerate(rows):
+        row = by_cl_ord_id.get(order.cl_ord_id or "")
+        if row is None and index < len(answered) and answered[index].cl_ord_id is None:
+            row = answered[index]
+        if row is None or (row.error is None and row.order_id is None):
+            statuses.append(None)
+        elif row.error is not None:
+            statuses.append(AddOrderStatus(status="error", reqid=reqid, error_message=row.error))
+        else:
+            statuses.append(
+                AddOrderStatus(status="ok", reqid=reqid, txid=row.order_id, cl_ord_id=row.cl_ord_id)
+            )
+    return statuses
 
 
 def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:

@@ -48,7 +48,7 @@ from ._v2_events import (
     MethodReply,
 )
 
-__all__ = ["to_v1_reply", "to_v2_request", "unix_to_rfc3339", "v2_symbol"]
+__all__ = ["to_v1_reply", "to_v2_add_order", "to_v2_request", "unix_to_rfc3339", "v2_symbol"]
 
 # Order types whose v1 ``price`` is the trigger price (``price2``, if any, the limit).
 _TRIGGERED = frozenset(
@@ -112,7 +112,8 @@ def _absolute(name: str, value: Decimal | str | None) -> Decimal | None:
     )
 
 
-def _add_order(request: AddOrder, now: float) -> v2.AddOrder:
+def to_v2_add_order(request: AddOrder, now: float) -> v2.AddOrder:
+    """The v2 ``add_order`` of a v1 ``AddOrder`` (see ``to_v2_request``)."""
     if request.leverage is not None:
         raise LocalProtocolError(
             "leverage: v2 has no leverage field; use margin=True (the pair's maximum leverage)"
@@ -209,7 +210,7 @@ def to_v2_request(request: Request, now: float) -> v2.V2Request:
     relative ``+<n>`` times). Raises ``LocalProtocolError`` for what v2 cannot express and
     for requests other than the trading ones and ``Ping``."""
     if isinstance(request, AddOrder):
-        return _add_order(request, now)
+        return to_v2_add_order(request, now)
     if isinstance(request, EditOrder):
         return _edit_order(request)
     if isinstance(request, AmendOrder):

@@ -87,6 +87,27 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         self._add(side, offset, volume)
         self.wire.pump()
 
+    @rule(
+        side=st.sampled_from(["buy", "sell"]),
+        offsets=st.lists(st.integers(-20, 200), min_size=2, max_size=4),
+    )
+    def add_batch(self, side: str, offsets: list[int]) -> None:
+        """Orders sent together: one batch_add over v2, one addOrder each over v1."""
+        sign = -1 if side == "buy" else 1
+        rows = [
+            AddOrder(
+                ordertype="limit",
+                type="buy" if side == "buy" else "sell",
+                pair=PAIR,
+                volume=Decimal("0.005"),
+                price=self.price + TICK * offset * sign,
+            )
+            for offset in offsets
+        ]
+        handles = self.wire.session.submit_batch(rows, self.wire.now)
+        self.handles.update(zip(handles, rows, strict=True))
+        self.wire.pump()
+
     @rule(pick=st.integers(0, 1000))
     def cancel_order(self, pick: int) -> None:
         open_orders = list(self.wire.exchange.open_orders())

@@ -41,6 +41,8 @@ from kraken_proto import (
     RequestCompleted,
     RequestFailed,
     RequestLost,
+    RequestNotApplied,
+    RequestOutcome,
     RequestTimedOut,
     SequenceGap,
     SessionConfig,
@@ -721,3 +723,180 @@ def test_token_and_other_connection_news_pass_through() -> None:
     assert kinds == ["TokenRejected", "RequestFailed"]
     unknown = v2.decode('{"method":"something_new","req_id":3,"error":"EGeneral:Whatever"}')
     assert to_v1_reply(unknown, 3) is unknown
+
+
+# --- batch_add ------------------------------------------------------------------------------
+
+
+def two_rows(**fields: Any) -> list[AddOrder]:
+    return [
+        limit(cl_ord_id="row-a", **fields),
+        limit(cl_ord_id="row-b", price=Decimal("26400"), **fields),
+    ]
+
+
+def batch_reply(req_id: int, result: Any, **fields: Any) -> str:
+    return frame(method="batch_add", req_id=req_id, result=result, **{"success": True, **fields})
+
+
+def test_a_batch_goes_out_as_one_batch_add_and_ends_row_by_row() -> None:
+    link = open_v2_link()
+    rows = two_rows(deadline="2023-11-14T22:13:25.000Z")
+    ids = link.send_batch(rows, NOW)
+    assert len(ids) == 2
+    assert all(i < 0 for i in ids)
+    (request,) = sent(link)
+    assert request["method"] == "batch_add"
+    assert request["params"]["symbol"] == "BTC/USD"
+    assert request["params"]["deadline"] == "2023-11-14T22:13:25.000Z"
+    assert [o["cl_ord_id"] for o in request["params"]["orders"]] == ["row-a", "row-b"]
+    assert all("deadline" not in o for o in request["params"]["orders"])
+    # A partly placed batch: the second row was refused on its own (rows matched by cl_ord_id).
+    link.receive_message(
+        batch_reply(
+            request["req_id"],
+            [
+                {"cl_ord_id": "row-b", "error": "EOrder:Insufficient funds"},
+                {"cl_ord_id": "row-a", "order_id": "OAAAAA-AAAAA-AAAAAA"},
+            ],
+            success=False,
+        ),
+        NOW,
+    )
+    placed, refused = link.events_received()
+    assert isinstance(placed, RequestCompleted)
+    assert (placed.reqid, placed.request) == (ids[0], rows[0])
+    assert placed.replies == (
+        AddOrderStatus(status="ok", reqid=ids[0], txid="OAAAAA-AAAAA-AAAAAA", cl_ord_id="row-a"),
+    )
+    assert isinstance(refused, RequestFailed)
+    assert (refused.reqid, refused.request) == (ids[1], rows[1])
+    assert refused.error.text == "EOrder:Insufficient funds"
+
+
+def test_batch_rows_by_position_a_whole_refusal_and_a_row_left_out() -> None:
+    link = open_v2_link()
+    rows = [limit(), limit(price=Decimal("26400"))]
+    ids = link.send_batch(rows, NOW)
+    (request,) = sent(link)
+    link.receive_message(batch_reply(request["req_id"], [{"order_id": "O1"}]), NOW)
+    placed, unknown = link.events_received()
+    assert isinstance(placed, RequestCompleted)
+    assert placed.replies[0].txid == "O1"  # type: ignore[attr-defined]
+    assert isinstance(unknown, RequestTimedOut)  # not in the reply: reconcile it
+    assert unknown.reqid == ids[1]
+    link.send_batch(rows, NOW)
+    (request,) = sent(link)
+    link.receive_message(
+        frame(
+            method="batch_add",
+            req_id=request["req_id"],
+            success=False,
+            error="EGeneral:Invalid arguments",
+        ),
+        NOW,
+    )
+    events = link.events_received()
+    assert [type(e) for e in events] == [RequestFailed, RequestFailed]
+    assert all(e.error.text == "EGeneral:Invalid arguments" for e in events)  # type: ignore[attr-defined]
+    link.send_batch(rows, NOW)
+    (request,) = sent(link)
+    link.receive_message(batch_reply(request["req_id"], [{"success": True}, {}]), NOW)
+    assert [type(e) for e in link.events_received()] == [RequestTimedOut, RequestTimedOut]
+
+
+def test_a_batch_timed_out_then_answered_late_and_one_lost() -> None:
+    link = open_v2_link(ConnectionConfig(request_timeout=5.0))
+    rows = two_rows()
+    ids = link.send_batch(rows, NOW)
+    (request,) = sent(link)
+    link.handle_timeout(NOW + 5)
+    timed_out = [e for e in link.events_received() if isinstance(e, RequestTimedOut)]
+    assert [(e.reqid, e.request) for e in timed_out] == list(zip(ids, rows, strict=True))
+    link.receive_message(
+        batch_reply(request["req_id"], [{"cl_ord_id": "row-a", "order_id": "O1"}]), NOW + 6
+    )
+    (late,) = [e for e in link.events_received() if isinstance(e, LateReply)]
+    assert (late.reqid, late.request) == (ids[0], rows[0])
+    lost_ids = link.send_batch(rows, NOW + 6)
+    link.connection_lost(NOW + 6)
+    lost = [e for e in link.events_received() if isinstance(e, RequestLost)]
+    assert [e.reqid for e in lost] == list(lost_ids)
+
+
+def test_a_batch_needs_one_deadline_and_one_validate() -> None:
+    link = open_v2_link()
+    with pytest.raises(LocalProtocolError, match="deadline"):
+        link.send_batch([limit(deadline="2023-11-14T22:13:25.000Z"), limit()], NOW)
+    with pytest.raises(LocalProtocolError, match="validate"):
+        link.send_batch([limit(validate=True), limit()], NOW)
+    link.send_batch([limit(validate=True), limit(validate=True)], NOW)
+    (request,) = sent(link)
+    assert request["params"]["validate"] is True
+
+
+def test_submit_batch_refuses_bad_batches_before_queueing() -> None:
+    wire = Wire(config=SessionConfig(protocol="v2"))
+    session = wire.session
+    with pytest.raises(LocalProtocolError, match="2 to 15"):
+        session.submit_batch([limit()], wire.now)
+    with pytest.raises(LocalProtocolError, match="AddOrder rows"):
+        session.submit_batch([limit(), CancelAll()], wire.now)  # type: ignore[list-item]
+    with pytest.raises(LocalProtocolError, match="one pair"):
+        session.submit_batch([limit(), limit(pair="ETH/USD")], wire.now)
+    with pytest.raises(LocalProtocolError, match="userref"):
+        session.submit_batch([limit(), limit(userref=3)], wire.now)
+    assert session.pending() == {}
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_a_batch_lost_with_its_connection_is_reconciled_row_by_row(protocol: str) -> None:
+    wire = Wire(config=SessionConfig(protocol=protocol))
+    session = wire.session
+    session.start(wire.now)
+    session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    session.subscribe(Subscribe(name="openOrders"), wire.now)
+    wire.pump()
+    wire.settle(60)
+    sid = wire.current_sid()
+    assert sid is not None
+    wire.exchange.faults(sid).drop_after_request = 1
+    market = AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=Decimal("0.01"))
+    resting = AddOrder(
+        ordertype="limit", type="buy", pair="XBT/USD", volume=Decimal("0.01"), price=Decimal("1000")
+    )
+    handles = session.submit_batch([market, resting], wire.now)
+    wire.pump()
+    wire.settle(120)
+    outcomes = {e.handle: e for e in wire.events if isinstance(e, RequestOutcome)}
+    assert set(outcomes) == set(handles)
+    placed = {o.cl_ord_id: o.txid for o in wire.exchange.orders().values() if o.cl_ord_id}
+    for handle in handles:
+        outcome = outcomes[handle]
+        assert isinstance(outcome.request, AddOrder)
+        if isinstance(outcome, RequestApplied | RequestAccepted):
+            assert outcome.txid == placed[outcome.request.cl_ord_id or ""]
+        else:
+            # v1 sends the rows one by one: the drop came before the second was received.
+            assert isinstance(outcome, RequestNotApplied)
+            assert outcome.request.cl_ord_id not in placed
+    if protocol == "v2":
+        # Both rows went out in one batch_add; its reply was lost, so each row was looked up.
+        assert all(isinstance(outcomes[h], RequestApplied) for h in handles)
+        assert len(placed) == 2
+    delivered = [e.trade_id for e in wire.events if isinstance(e, FillReceived)]
+    truth = wire.exchange.fills() if protocol == "v2" else wire.exchange.trades()
+    assert sorted(delivered) == sorted(truth)
+
+
+def test_a_batch_over_v2_refused_before_sending_refuses_every_row() -> None:
+    wire = v2_wire()
+    session = wire.session
+    handles = session.submit_batch([limit(leverage=2), limit()], wire.now)
+    refused = [e for e in session.events() if type(e).__name__ == "RequestRefused"]
+    assert sorted(e.handle for e in refused) == sorted(handles)  # type: ignore[attr-defined]
+    session.withdraw(handles[0], wire.now)  # ended already: nothing to withdraw
+    rows = session.submit_batch([limit(price=Decimal("1000")), limit(price=Decimal("1001"))], 0)
+    wire.pump()
+    accepted = [e for e in wire.events if isinstance(e, RequestAccepted)]
+    assert {e.handle for e in accepted} >= set(rows)
