@@ -1,6 +1,7 @@
 """``Session``: a pure Kraken private session (v1 or v2) that survives disconnects.
 
-A ``Session`` sits above one :class:`Connection` at a time and owns, across connections: the
+A ``Session`` sits above one :class:`Connection` at a time (over v2 a ``V2Link``, which gives a
+``V2Connection`` the same interface: ``_session_protocol``) and owns, across connections: the
 subscriptions asked for (and their options), one :class:`OrderTable`, one :class:`FillLog`,
 the trading requests in flight, the token lifecycle, the reconnect policy and the REST
 reconciliation. It does no I/O, reads no clock and draws no random numbers: time is the
@@ -232,7 +233,8 @@ def _reply_error(reply: Event) -> KrakenError | None:
 
 
 class Session:
-    """A Kraken v1 private session across any number of connections, without I/O.
+    """A Kraken private session (v1, or v2 with ``SessionConfig(protocol="v2")``) across any
+    number of connections, without I/O.
 
     ``credentials`` sign the REST calls (token, reconciliation). ``seed`` (bytes, at least
     8; pass ``os.urandom(16)``) is the only source of randomness: backoff jitter and

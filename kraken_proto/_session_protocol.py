@@ -18,7 +18,9 @@ same code for both protocols:
 * Trading requests are translated to v2 (``_session_v2_requests``); their ending events
   (``RequestCompleted``, ``RequestFailed``, ``RequestTimedOut``, ``RequestLost``,
   ``LateReply``) carry the v1 request and v1 status events, so the caller sees the same
-  outcomes over both protocols. ``status`` pushes become ``SystemStatus``; ``balances``, raw
+  outcomes over both protocols. ``send_batch`` sends AddOrder rows as one ``batch_add`` and
+  ends each row on its own, so a lost batch is reconciled row by row by ``cl_ord_id``.
+  ``status`` pushes become ``SystemStatus``; ``balances``, raw
   replies, heartbeats and pongs are not passed on (the session does not use them).
 """
 
