@@ -355,9 +355,10 @@ def open_session(
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
     None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). On entry the
-    first token fetch and connection are attempted; failures are the session's to retry
-    (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). The session
+    starts on entry; the first token fetch and connection happen in the first call
+    (``subscribe``, ``events``, an order call). Failures are the session's to retry (watch
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     session = Session(credentials, config=config, seed=os.urandom(16))
     with run_session(
@@ -377,9 +378,10 @@ def run_session(
     """
     parse_endpoint(rest_url, schemes=("http", "https"))
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
+    # Started, but nothing is carried out before the first call: subscriptions made right
+    # after entering go out on the very first connection.
     session.start(runner._clock())
     try:
-        runner._run_actions()
         yield runner
     finally:
         runner.close()
