@@ -355,7 +355,7 @@ def open_session(
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
     None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). The session
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). The session
     starts on entry; the first token fetch and connection happen in the first call
     (``subscribe``, ``events``, an order call). Failures are the session's to retry (watch
     ``events()`` for ``Reconnecting`` and ``SessionFailed``).
