@@ -203,7 +203,11 @@ class BlockingSession:
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
     def events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then)."""
+        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then).
+
+        After the terminal event (``SessionClosed``/``SessionFailed``) has been returned,
+        later calls return ``[]`` (at once when ``timeout`` is None).
+        """
         until = None if timeout is None else self._clock() + timeout
         self._pump(until, lambda: bool(self._router))
         return self._router.take()
