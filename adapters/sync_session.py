@@ -204,7 +204,11 @@ class BlockingSession:
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
     def events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then)."""
+        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then).
+
+        After the terminal event (``SessionClosed``/``SessionFailed``) has been returned,
+        later calls return ``[]`` (at once when ``timeout`` is None).
+        """
         until = None if timeout is None else self._clock() + timeout
         self._pump(until, lambda: bool(self._router))
         return self._router.take()
@@ -359,9 +363,10 @@ def open_session(
     None). ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url`` ending in ``/v2``
     means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL without it.
     ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). On entry the
-    first token fetch and connection are attempted; failures are the session's to retry
-    (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). The session
+    starts on entry; the first token fetch and connection happen in the first call
+    (``subscribe``, ``events``, an order call). Failures are the session's to retry (watch
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
@@ -382,9 +387,10 @@ def run_session(
     """
     parse_endpoint(rest_url, schemes=("http", "https"))
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
+    # Started, but nothing is carried out before the first call: subscriptions made right
+    # after entering go out on the very first connection.
     session.start(runner._clock())
     try:
-        runner._run_actions()
         yield runner
     finally:
         runner.close()
