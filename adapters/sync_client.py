@@ -233,3 +233,9 @@ class BlockingClient:
             # read reports the loss (pending requests end as RequestLost) instead of hiding it.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
+
+
+# The session runner lives in its own module; it is part of this adapter's public API.
+from .sync_session import BlockingSession, open_session  # noqa: E402
+
+__all__ += ["BlockingSession", "open_session"]

@@ -216,3 +216,9 @@ async def open_trio_client(
         finally:
             await client.aclose()
             nursery.cancel_scope.cancel()
+
+
+# The session runner lives in its own module; it is part of this adapter's public API.
+from .trio_session import TrioSession, open_trio_session  # noqa: E402
+
+__all__ += ["TrioSession", "open_trio_session"]
