@@ -20,12 +20,12 @@ def test_readme_has_its_examples() -> None:
         "trio",
         "core",
         "codec",
-        "rest",
         "simulator",
+        "rest",
         "session",
-        "v2",
         "session_blocking",
         "session_trio",
+        "v2",
     }
 
 
