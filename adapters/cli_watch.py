@@ -23,6 +23,7 @@ from typing import TextIO
 
 from kraken_proto import (
     Connected,
+    LocalProtocolError,
     Order,
     Reconnected,
     Reconnecting,
@@ -262,7 +263,11 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
     ):
         check_not_failed(session)
         for channel in channels:
-            session.subscribe(channel)
+            try:
+                session.subscribe(channel)
+            except LocalProtocolError:
+                check_not_failed(session)  # it failed for good in this first call: say why
+                raise
         try:
             while True:
                 wait = _REFRESH
