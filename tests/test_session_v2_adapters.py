@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,3 +166,17 @@ def test_the_demo_tells_the_same_story_over_v2(adapter: str) -> None:
 def test_demo_command_line_over_v2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--protocol", "v2", "--seed", "5"]) == 0
     assert "over WebSocket v2" in capsys.readouterr().out
+
+
+def test_soak_smoke_over_v2(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_soak_smoke import _load
+
+    argv = ["--adapter", "trio", "--protocol", "v2", "--seconds", "3", "--drop-every", "0.6"]
+    assert _load().main([*argv, "--seed", "3"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["protocol"] == "v2"
+    assert result["lost_fills"] == result["duplicated_fills"] == 0
+    assert result["orders_placed_twice"] == result["wrong_outcomes"] == 0
+    assert result["orders"] > 10
+    assert result["fills"] > 10
+    assert sum(result["faults"].values()) >= 3
