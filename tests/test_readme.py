@@ -20,11 +20,12 @@ def test_readme_has_its_examples() -> None:
         "trio",
         "core",
         "codec",
-        "rest",
         "simulator",
+        "rest",
         "session",
         "session_blocking",
         "session_trio",
+        "v2",
     }
 
 
