@@ -363,9 +363,9 @@ def open_session(
     None). ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url`` ending in ``/v2``
     means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL without it.
     ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). The session
-    starts on entry; the first token fetch and connection happen in the first call
-    (``subscribe``, ``events``, an order call). Failures are the session's to retry (watch
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). On entry
+    the first token fetch and connection are attempted (a permanent error such as a bad key
+    leaves the session FAILED at once); later failures are the session's to retry (watch
     ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
@@ -387,10 +387,9 @@ def run_session(
     """
     parse_endpoint(rest_url, schemes=("http", "https"))
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
-    # Started, but nothing is carried out before the first call: subscriptions made right
-    # after entering go out on the very first connection.
     session.start(runner._clock())
     try:
+        runner._run_actions()  # the first token fetch and connection, so bad keys show at once
         yield runner
     finally:
         runner.close()
