@@ -27,6 +27,7 @@ same code for both protocols:
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Sequence
 from typing import Literal
 
@@ -65,10 +66,7 @@ from ._v2_mapping import open_orders, own_trades
 from ._v2_requests import BatchAdd
 from ._v2_requests import Subscribe as V2Subscribe
 
-__all__ = ["Link", "Protocol", "V2Link", "open_link"]
-
-Protocol = Literal["v1", "v2"]
-PROTOCOLS: frozenset[str] = frozenset({"v1", "v2"})
+__all__ = ["Link", "V2Link", "open_link"]
 
 _EXECUTIONS: Literal["executions"] = "executions"
 _DROPPED = (MethodReply, Heartbeat, Pong)
@@ -87,6 +85,8 @@ class V2Link:
     raises ``LocalProtocolError``, sending nothing, for one v2 cannot express.
     """
 
+    late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
+
     def __init__(self, config: ConnectionConfig | None = None) -> None:
         self._conn = V2Connection(config)
         self._wanted: dict[str, Subscribe] = {}
@@ -99,6 +99,7 @@ class V2Link:
         self._ready: list[Event] = []  # their outcomes, known at send time
         self._requests: dict[int, Request] = {}
         self._batches: dict[int, tuple[tuple[int, AddOrder], ...]] = {}  # req_id -> rows
+        self._timed_out: deque[int] = deque()
 
     def __repr__(self) -> str:
         return f"<V2Link {self._conn!r} channels={sorted(self._wanted)}>"
@@ -309,15 +310,27 @@ class V2Link:
         request = self._requests.get(event.reqid)
         if request is None:
             return [event]  # a request of the connection's own (ping, resubscribe, switch)
-        if not isinstance(event, RequestOutcomeUnknown):
-            del self._requests[event.reqid]  # a timed-out one may still get a late reply
+        if isinstance(event, RequestTimedOut):
+            self._keep_for_late_reply(event.reqid)
+        else:
+            del self._requests[event.reqid]
         replies = tuple(to_v1_reply(reply, event.reqid) for reply in event.replies)
         return [_ended_as(event, event.reqid, request, replies)]
+
+    def _keep_for_late_reply(self, req_id: int) -> None:
+        """Remember a timed-out request for its late reply, within ``late_memory``."""
+        self._timed_out.append(req_id)
+        while len(self._timed_out) > self.late_memory:
+            forgotten = self._timed_out.popleft()
+            self._requests.pop(forgotten, None)
+            self._batches.pop(forgotten, None)
 
     def _batch_ended(self, event: _Ended, rows: tuple[tuple[int, AddOrder], ...]) -> list[Event]:
         """One ending event per row of a batch (see ``send_batch``)."""
         if isinstance(event, RequestOutcomeUnknown):
-            if not isinstance(event, RequestTimedOut):
+            if isinstance(event, RequestTimedOut):
+                self._keep_for_late_reply(event.reqid)
+            else:
                 del self._batches[event.reqid]  # lost: no late reply can come
             return [type(event)(reqid=reqid, request=order) for reqid, order in rows]
         del self._batches[event.reqid]

@@ -900,3 +900,27 @@ def test_a_batch_over_v2_refused_before_sending_refuses_every_row() -> None:
     wire.pump()
     accepted = [e for e in wire.events if isinstance(e, RequestAccepted)]
     assert {e.handle for e in accepted} >= set(rows)
+
+
+def test_timed_out_requests_are_remembered_within_late_memory() -> None:
+    link = open_v2_link(ConnectionConfig(request_timeout=5.0))
+    link.late_memory = 1
+    first = link.send(CancelAll(), NOW)
+    batch = link.send_batch(two_rows(), NOW)
+    batch_req_id = sent(link)[-1]["req_id"]
+    link.handle_timeout(NOW + 5)
+    link.events_received()
+    # Both timed out; only the newest (the batch) is still remembered for a late reply.
+    link.receive_message(frame(method="cancel_all", req_id=first, success=True), NOW + 6)
+    (raw,) = [e for e in link.events_received() if isinstance(e, LateReply)]
+    assert isinstance(raw.request, v2.CancelAll)  # forgotten: passed on as the v2 request
+    link.receive_message(
+        batch_reply(batch_req_id, [{"cl_ord_id": "row-b", "order_id": "O2"}]), NOW + 6
+    )
+    (late,) = [e for e in link.events_received() if isinstance(e, LateReply)]
+    assert late.reqid == batch[1]
+    link.late_memory = 0
+    link.send_batch(two_rows(), NOW + 6)
+    link.handle_timeout(NOW + 12)
+    assert [type(e) for e in link.events_received()].count(RequestTimedOut) == 2
+    assert link._batches == {}
