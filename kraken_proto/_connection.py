@@ -17,36 +17,26 @@ Where exceptions come from:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from ._connection_core import _ConnectionCore, _is_token_error, _Pending
 from ._connection_events import (
     ChannelSnapshot,
     ChannelUpdate,
-    ConnectionStale,
     LateReply,
-    RequestCompleted,
-    RequestFailed,
-    RequestLost,
     RequestOutcomeUnknown,
     RequestTimedOut,
-    SequenceGap,
-    TokenExpired,
-    TokenRejected,
 )
 from ._connection_state import (
-    CONNECTION_TRANSITIONS,
     SUBSCRIPTION_TRANSITIONS,
-    TOKEN_TRANSITIONS,
     ConnectionConfig,
     ConnectionState,
     ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
-    TokenState,
-    TokenTrigger,
 )
 from ._decode import decode
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError
 from ._events import (
     AddOrderStatus,
     AmendOrderStatus,
@@ -73,7 +63,6 @@ from ._requests import (
     Request,
     Subscribe,
     Unsubscribe,
-    check_token,
     encode,
 )
 
@@ -126,16 +115,6 @@ _STATUS_GATES = {
     "limit_only": (_limit_only_entry, "only limit AddOrders, edits, amends and cancels"),
 }
 
-_TOKEN_ERROR_TEXTS = ("esession:invalid session", "eapi:invalid token", "token(s) not found")
-
-
-def _is_token_error(error: KrakenError) -> bool:
-    """True for an error text saying the session token is bad."""
-    text = error.text.lower()
-    if any(known in text for known in _TOKEN_ERROR_TEXTS):
-        return True
-    return "token" in text and ("invalid" in text or "expired" in text)
-
 
 def _already(error: KrakenError) -> bool:
     """True for Kraken's "Already subscribed": the server holds the subscription."""
@@ -151,26 +130,6 @@ def _error_of(event: Event) -> KrakenError | None:
     if isinstance(event, ErrorEvent):
         return event.error or KrakenError.parse("error")
     return None
-
-
-class _Secret:
-    """Holds the token so that no repr, not even of the connection's ``vars()``, shows it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<token redacted>"
-
-
-@dataclass(slots=True)
-class _Pending:
-    request: Request
-    deadline: float
-    token_generation: int | None
-    replies: list[Event] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -191,7 +150,7 @@ class _Subscription:
         return self.request.snapshot is not False
 
 
-class Connection:
+class Connection(_ConnectionCore[Request, _Subscription]):
     """One Kraken v1 private WebSocket connection, without the socket.
 
     Feed it ``connection_made``, ``provide_token``, ``receive_message``, ``handle_timeout``
@@ -204,54 +163,13 @@ class Connection:
     The connection never re-sends a trading request.
     """
 
-    def __init__(self, config: ConnectionConfig | None = None) -> None:
-        self._config = config if config is not None else ConnectionConfig()
-        self._state = ConnectionState.IDLE
-        self._token: _Secret | None = None
-        self._token_state = TokenState.NONE
-        self._token_generation = 0
-        self._token_expires_at: float | None = None
-        self._next_reqid = self._config.first_reqid
-        self._pending: dict[int, _Pending] = {}
-        self._timed_out: dict[int, Request] = {}
-        self._subscriptions: dict[str, _Subscription] = {}
-        self._outgoing: list[str] = []
-        self._events: list[Event] = []
-        self._system_status: str | None = None
-        self._last_frame_at = 0.0
-        self._liveness_ping_at: float | None = None
-        self._dead_mans_switch_due: float | None = None
-        self._dead_mans_switch_armed = False
+    _repr_name = "Connection"
 
-    def __repr__(self) -> str:
-        subscriptions = ", ".join(
-            f"{name}={record.state.name}" for name, record in sorted(self._subscriptions.items())
-        )
-        return (
-            f"<Connection state={self._state.name} token={self._token_state.name} "
-            f"pending={len(self._pending)} subscriptions={{{subscriptions}}}>"
-        )
+    def __init__(self, config: ConnectionConfig | None = None) -> None:
+        super().__init__(config if config is not None else ConnectionConfig())
+        self._next_reqid = self._config.first_reqid
 
     # --- queries ------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> ConnectionState:
-        """The connection's state."""
-        return self._state
-
-    @property
-    def should_close(self) -> bool:
-        """True once the adapter should close the socket (after ``close``, staleness or failure)."""
-        return self._state in (
-            ConnectionState.CLOSING,
-            ConnectionState.CLOSED,
-            ConnectionState.FAILED,
-        )
-
-    @property
-    def token_state(self) -> TokenState:
-        """The session token's state (never the token itself)."""
-        return self._token_state
 
     @property
     def system_status(self) -> str | None:
@@ -276,25 +194,6 @@ class Connection:
         self._last_frame_at = now
         self._arm_dead_mans_switch(now)
 
-    def provide_token(self, token: str, now: float) -> None:
-        """Hand over a session token (from ``GetWebSocketsToken``); it replaces any previous one.
-
-        The token must be used within ``token_ttl`` seconds of ``now``. Raises
-        ``LocalProtocolError`` (never showing the token) for a malformed token or once the
-        connection is lost or failed. Re-subscriptions waiting for a token are queued now.
-        """
-        self._require_not_failed("provide_token")
-        check_token(token)
-        self._token_state = self._token_transition(TokenTrigger.PROVIDE, "provide_token")
-        self._token = _Secret(token)
-        self._token_generation += 1
-        self._token_expires_at = now + self._config.token_ttl
-        if self._state is ConnectionState.OPEN:
-            for record in self._subscriptions.values():
-                if record.state is SubscriptionState.RESYNCING and not record.resync_queued:
-                    self._queue_resync(record, now)
-        self._arm_dead_mans_switch(now)
-
     def send(self, request: Request, now: float) -> int:
         """Queue ``request`` (with the token injected when it needs one); return its reqid.
 
@@ -303,20 +202,7 @@ class Connection:
         status forbids it, or it subscribes to a channel already subscribed (pending, active,
         unsubscribing or resyncing) or unsubscribes from one that is neither active nor failed.
         """
-        self._require_not_failed("send")
-        if self._state is not ConnectionState.OPEN:
-            raise LocalProtocolError(f"send: the connection is {self._state.value}, not open")
-        untyped: object = request  # callers without a type checker may pass anything
-        if not isinstance(untyped, Request):
-            raise LocalProtocolError(
-                f"send: expected a kraken_proto request, got {type(untyped).__name__}"
-            )
-        gate = _STATUS_GATES.get(self._system_status or "")
-        if gate is not None and not gate[0](request):
-            raise LocalProtocolError(
-                f"send: {request.event} refused locally: system status is "
-                f"{self._system_status!r}, which allows {gate[1]}"
-            )
+        self._check_send(request, Request, "kraken_proto request", _STATUS_GATES)
         subscription_change = self._subscription_change(request)
         reqid = self._queue(request, now)
         if subscription_change is not None:
@@ -329,39 +215,13 @@ class Connection:
                 self._subscriptions[channel].state = new_state
         return reqid
 
-    def close(self, now: float) -> None:
-        """Begin a graceful close: disarm the dead man's switch if this connection armed it
-        (queues ``CancelAllOrdersAfter(timeout=0)``), then set ``should_close``.
-
-        Drain ``data_to_send()`` before closing the socket. Does nothing once closing, closed
-        or failed.
-        """
-        if self._state is not ConnectionState.OPEN and self._state is not ConnectionState.IDLE:
-            return
-        if self._dead_mans_switch_armed and self._usable_token(now) is not None:
-            self._queue(CancelAllOrdersAfter(timeout=0), now)
-        self._dead_mans_switch_armed = False
-        self._dead_mans_switch_due = None
-        self._transition(ConnectionTrigger.CLOSE, "close")
-
     def receive_message(self, text: str | bytes, now: float) -> None:
         """Process one complete WebSocket text message from the server.
 
         Raises ``RemoteProtocolError`` for a frame that is not Kraken v1 (the connection
         moves to FAILED); ``LocalProtocolError`` unless the connection is OPEN or CLOSING.
         """
-        self._require_not_failed("receive_message")
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            raise LocalProtocolError(
-                f"receive_message: the connection is {self._state.value}, not open"
-            )
-        try:
-            event = decode(text)
-        except RemoteProtocolError:
-            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
-            raise
-        self._last_frame_at = now
-        self._liveness_ping_at = None
+        event = self._decode_frame(text, now, decode)
         # decode returns these exact classes; ``type() is`` is the cheapest test per frame (an
         # ``A | B`` in isinstance builds a union object on every call).
         if type(event) is OpenOrders or type(event) is OwnTrades:
@@ -373,155 +233,30 @@ class Connection:
         elif isinstance(event, _REPLY_EVENTS):
             self._on_reply(event, now)
 
-    def handle_timeout(self, now: float) -> None:
-        """Act on every deadline at or before ``now``: expire a fresh token, time out requests,
-        ping or give up on a silent server, re-arm the dead man's switch.
+    # --- hooks of the core --------------------------------------------------------------------
 
-        Afterwards ``next_deadline()`` is None or later than ``now``. Raises
-        ``LocalProtocolError`` once the connection failed; does nothing when IDLE or CLOSED.
-        """
-        self._require_not_failed("handle_timeout")
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            return
-        if (
-            self._token_state is TokenState.FRESH
-            and self._token_expires_at is not None
-            and now >= self._token_expires_at
-        ):
-            self._drop_token(TokenTrigger.EXPIRE)
-            self._events.append(TokenExpired())
-        for reqid, pending in list(self._pending.items()):
-            if pending.deadline <= now:
-                self._end_unknown(reqid, RequestTimedOut, now)
-        if self._state is not ConnectionState.OPEN:
-            return
-        if self._liveness_armed():
-            if self._liveness_ping_at is not None:
-                if now >= self._liveness_ping_at + self._config.liveness_timeout:
-                    self._transition(ConnectionTrigger.STALE, "handle_timeout")
-                    self._events.append(ConnectionStale(last_frame_at=self._last_frame_at))
-                    return
-            elif now >= self._last_frame_at + self._config.liveness_timeout:
-                self._queue(Ping(), now)
-                self._liveness_ping_at = now
-        due = self._dead_mans_switch_due
-        if due is not None and now >= due:
-            self._dead_mans_switch_due = None
-            self._arm_dead_mans_switch(now)
+    def _request_name(self, request: Request) -> str:
+        return request.event
 
-    def connection_lost(self, now: float) -> None:
-        """The socket is gone. Idempotent; allowed in every state.
-
-        Every pending request ends as ``RequestLost`` (outcome unknown), the token is
-        forgotten (GONE), subscriptions are cleared and unsent data is discarded.
-        """
-        for reqid in list(self._pending):
-            self._end_unknown(reqid, RequestLost, now)
-        self._timed_out.clear()
-        self._subscriptions.clear()
-        self._outgoing.clear()
-        self._token = None
-        self._token_state = TOKEN_TRANSITIONS[(self._token_state, TokenTrigger.LOSE)]
-        self._token_expires_at = None
-        self._liveness_ping_at = None
-        self._dead_mans_switch_due = None
-        self._dead_mans_switch_armed = False
-        self._transition(ConnectionTrigger.LOST, "connection_lost")
-
-    # --- outputs ------------------------------------------------------------------------------
-
-    def data_to_send(self) -> list[str]:
-        """Return and forget the JSON text messages queued for the server, in order."""
-        outgoing, self._outgoing = self._outgoing, []
-        return outgoing
-
-    def events_received(self) -> list[Event]:
-        """Return and forget the events produced so far, in order."""
-        events, self._events = self._events, []
-        return events
-
-    def next_deadline(self) -> float | None:
-        """When ``handle_timeout`` should next be called, or None when nothing is timed."""
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            return None
-        deadlines = [pending.deadline for pending in self._pending.values()]
-        if self._state is ConnectionState.OPEN:
-            if self._token_state is TokenState.FRESH and self._token_expires_at is not None:
-                deadlines.append(self._token_expires_at)
-            if self._liveness_armed():
-                since = self._last_frame_at
-                if self._liveness_ping_at is not None:
-                    since = self._liveness_ping_at
-                deadlines.append(since + self._config.liveness_timeout)
-            if self._dead_mans_switch_due is not None:
-                deadlines.append(self._dead_mans_switch_due)
-        return min(deadlines, default=None)
-
-    # --- connection and token states ----------------------------------------------------------
-
-    def _require_not_failed(self, call: str) -> None:
-        if self._state is ConnectionState.FAILED:
-            raise LocalProtocolError(
-                f"{call}: the connection failed (the server sent an invalid frame); "
-                "close it and open a new one"
-            )
-
-    def _transition(self, trigger: ConnectionTrigger, call: str) -> None:
-        new_state = CONNECTION_TRANSITIONS.get((self._state, trigger))
-        if new_state is None:
-            raise LocalProtocolError(
-                f"{call}: not allowed when the connection is {self._state.value}"
-            )
-        self._state = new_state
-
-    def _token_transition(self, trigger: TokenTrigger, call: str) -> TokenState:
-        new_state = TOKEN_TRANSITIONS.get((self._token_state, trigger))
-        if new_state is None:
-            raise LocalProtocolError(
-                f"{call}: not allowed when the token is {self._token_state.value} "
-                "(the connection was lost; open a new one)"
-            )
-        return new_state
-
-    def _usable_token(self, now: float) -> str | None:
-        if self._token is None:
-            return None
-        expires_at = self._token_expires_at
-        if self._token_state is TokenState.FRESH and expires_at is not None and now >= expires_at:
-            return None
-        return self._token.value
-
-    def _drop_token(self, trigger: TokenTrigger) -> None:
-        self._token_state = TOKEN_TRANSITIONS[(self._token_state, trigger)]
-        self._token = None
-        self._token_expires_at = None
-        self._dead_mans_switch_due = None
-
-    # --- requests -----------------------------------------------------------------------------
-
-    def _queue(self, request: Request, now: float) -> int:
-        """Encode ``request`` with a new reqid, queue it and track it. Changes nothing on error."""
-        token: str | None = None
-        if request.requires_token:
-            token = self._usable_token(now)
-            if token is None:
-                raise LocalProtocolError(
-                    f"send: {request.event} needs a session token and none is usable "
-                    f"(token state: {self._token_state.value}, or unused for too long); "
-                    "call provide_token first"
-                )
+    def _encode_new(self, request: Request, token: str | None) -> tuple[int, str]:
         reqid = self._next_reqid
         text = encode(request, token=token, reqid=reqid)
         self._next_reqid += 1
-        self._outgoing.append(text)
-        self._pending[reqid] = _Pending(
-            request=request,
-            deadline=now + self._config.request_timeout,
-            token_generation=None if token is None else self._token_generation,
-        )
-        if token is not None and self._token_state is TokenState.FRESH:
-            self._token_expires_at = now + self._config.token_ttl
-        return reqid
+        return reqid, text
+
+    def _ping(self) -> Request:
+        return Ping()
+
+    def _cancel_all_after(self, timeout: int) -> Request:
+        return CancelAllOrdersAfter(timeout=timeout)
+
+    def _reply_error(self, event: Event) -> KrakenError | None:
+        return _error_of(event)
+
+    def _already_held(self, request: Request, error: KrakenError) -> bool:
+        return isinstance(request, Subscribe) and _already(error)
+
+    # --- requests -----------------------------------------------------------------------------
 
     def _on_reply(self, event: StatusEvent | ErrorEvent | Pong, now: float) -> None:
         reqid = event.reqid if isinstance(event.reqid, int) else None
@@ -551,38 +286,11 @@ class Connection:
             token_error or type(event) is not expected_class or error.category != "Order"
         )
         if ends_at_once or len(pending.replies) >= pending.request.expected_replies:
-            self._end_answered(reqid, pending, now)
+            self._end_answered(reqid, pending)
 
-    def _end_answered(self, reqid: int, pending: _Pending, now: float) -> None:
-        del self._pending[reqid]
-        replies = tuple(pending.replies)
-        errors = [error for error in map(_error_of, replies) if error is not None]
-        if isinstance(pending.request, Subscribe) and errors and _already(errors[0]):
-            errors = []  # "Already subscribed": the server holds it, which is what was asked
-        if errors:
-            self._events.append(
-                RequestFailed(
-                    reqid=reqid, request=pending.request, replies=replies, error=errors[0]
-                )
-            )
-        else:
-            self._events.append(
-                RequestCompleted(reqid=reqid, request=pending.request, replies=replies)
-            )
-        self._subscription_answered(
-            pending, succeeded=not errors, error=errors[0] if errors else None
-        )
-
-    def _end_unknown(self, reqid: int, outcome: type[RequestOutcomeUnknown], now: float) -> None:
-        pending = self._pending.pop(reqid)
-        self._events.append(
-            outcome(reqid=reqid, request=pending.request, replies=tuple(pending.replies))
-        )
-        if outcome is RequestTimedOut and self._config.late_reply_memory:
-            if len(self._timed_out) >= self._config.late_reply_memory:
-                del self._timed_out[next(iter(self._timed_out))]
-            self._timed_out[reqid] = pending.request
-        request = pending.request
+    def _subscription_unanswered(
+        self, request: Request, outcome: type[RequestOutcomeUnknown], now: float
+    ) -> None:
         if isinstance(request, Subscribe):
             self._subscribe_unanswered(request, outcome, now)
         elif isinstance(request, Unsubscribe):
@@ -615,14 +323,6 @@ class Connection:
         record.subscribe_sent = False
         self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBE_FAILED)
 
-    def _reject_token(self, reqid: int | None, error: KrakenError, generation: int | None) -> None:
-        # A rejection of an older token must not drop the one provided since.
-        stale_reply = generation is not None and generation != self._token_generation
-        if stale_reply or self._token_state not in (TokenState.FRESH, TokenState.BOUND):
-            return
-        self._drop_token(TokenTrigger.REJECT)
-        self._events.append(TokenRejected(reqid=reqid, error=error))
-
     # --- subscriptions ------------------------------------------------------------------------
 
     def _subscription_change(self, request: Request) -> tuple[str, SubscriptionState] | None:
@@ -641,25 +341,10 @@ class Connection:
             )
         return request.name, new_state
 
-    def _subscription_trigger(self, channel: str, trigger: SubscriptionTrigger) -> None:
-        record = self._subscriptions.get(channel)
-        if record is None:
-            return
-        new_state = SUBSCRIPTION_TRANSITIONS.get((record.state, trigger))
-        if new_state is None:
-            return
-        if new_state is SubscriptionState.UNSUBSCRIBED:
-            del self._subscriptions[channel]
-            return
-        if trigger is SubscriptionTrigger.SUBSCRIBED:
-            # Data from the new subscription starts with its snapshot.
-            record.awaiting_first_frame = True
-            record.next_sequence = None
-        record.state = new_state
-
     def _subscription_answered(
-        self, pending: _Pending, *, succeeded: bool, error: KrakenError | None
+        self, pending: _Pending[Request], *, error: KrakenError | None
     ) -> None:
+        succeeded = error is None
         request = pending.request
         if isinstance(request, Subscribe):
             record = self._subscriptions.get(request.name)
@@ -667,10 +352,7 @@ class Connection:
                 record.subscribe_sent = False
             if succeeded:
                 self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBED)
-                if pending.token_generation == self._token_generation:
-                    self._token_state = TOKEN_TRANSITIONS.get(
-                        (self._token_state, TokenTrigger.BIND), self._token_state
-                    )
+                self._bind_token(pending.token_generation)
             else:
                 self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBE_FAILED)
         elif isinstance(request, Unsubscribe):
@@ -719,19 +401,7 @@ class Connection:
                 record.next_sequence = expected + 1
             self._events.append(ChannelUpdate(event=event, after_gap=record.after_gap))
             return
-        self._events.append(
-            SequenceGap(channel=event.channel_name, expected=expected, got=sequence)
-        )
-        record.after_gap = True
-        record.next_sequence = None
-        self._events.append(ChannelUpdate(event=event, after_gap=True))
-        new_state = SUBSCRIPTION_TRANSITIONS.get((record.state, SubscriptionTrigger.GAP))
-        if new_state is None:
-            return  # e.g. unsubscribing anyway: flag the frames, do not resubscribe
-        record.state = new_state
-        record.resync_queued = False
-        if self._state is ConnectionState.OPEN and self._usable_token(now) is not None:
-            self._queue_resync(record, now)
+        self._on_gap(record, event, event.channel_name, expected, sequence, now)
 
     def _queue_resync(self, record: _Subscription, now: float) -> None:
         """Unsubscribe and subscribe again with the same options, for a fresh snapshot."""
@@ -751,34 +421,4 @@ class Connection:
             None,
         )
         self._subscription_trigger(record.request.name, SubscriptionTrigger.SUBSCRIBED)
-        if generation == self._token_generation:
-            self._token_state = TOKEN_TRANSITIONS.get(
-                (self._token_state, TokenTrigger.BIND), self._token_state
-            )
-
-    def _liveness_armed(self) -> bool:
-        return any(
-            record.state
-            in (
-                SubscriptionState.ACTIVE,
-                SubscriptionState.UNSUBSCRIBING,
-                SubscriptionState.RESYNCING,
-            )
-            for record in self._subscriptions.values()
-        )
-
-    # --- dead man's switch --------------------------------------------------------------------
-
-    def _arm_dead_mans_switch(self, now: float) -> None:
-        """(Re-)arm the switch now if configured, open, not yet scheduled and a token is usable."""
-        timeout = self._config.dead_mans_switch_timeout
-        if (
-            timeout is None
-            or self._state is not ConnectionState.OPEN
-            or self._dead_mans_switch_due is not None
-            or self._usable_token(now) is None
-        ):
-            return
-        self._queue(CancelAllOrdersAfter(timeout=timeout), now)
-        self._dead_mans_switch_armed = True
-        self._dead_mans_switch_due = now + self._config.dead_mans_switch_interval
+        self._bind_token(generation)

@@ -29,38 +29,24 @@ Exceptions are as in ``Connection``: ``LocalProtocolError`` for a call the state
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ._connection import _is_token_error
+from ._connection_core import _ConnectionCore, _is_token_error, _Pending
 from ._connection_events import (
     ChannelSnapshot,
     ChannelUpdate,
-    ConnectionStale,
     LateReply,
-    RequestCompleted,
-    RequestFailed,
-    RequestLost,
     RequestOutcomeUnknown,
-    RequestTimedOut,
-    SequenceGap,
-    TokenExpired,
-    TokenRejected,
 )
 from ._connection_state import (
-    CONNECTION_TRANSITIONS,
     SUBSCRIPTION_TRANSITIONS,
-    TOKEN_TRANSITIONS,
     ConnectionConfig,
-    ConnectionState,
     ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
-    TokenState,
-    TokenTrigger,
 )
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError
 from ._events import Event, KrakenError, UnknownMessage
-from ._requests import check_token
 from ._v2_decode import decode
 from ._v2_events import (
     Balances,
@@ -198,26 +184,6 @@ def _reply_error(event: Event) -> KrakenError | None:
     return None if unknown is None else unknown[1]
 
 
-class _Secret:
-    """Holds the token so that no repr, not even of the connection's ``vars()``, shows it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<token redacted>"
-
-
-@dataclass(slots=True)
-class _Pending:
-    request: V2Request
-    deadline: float
-    token_generation: int | None
-    replies: list[Event] = field(default_factory=list)
-
-
 @dataclass(slots=True)
 class _Subscription:
     request: Subscribe
@@ -229,14 +195,9 @@ class _Subscription:
 
 
 _CHANNEL_DATA = (Executions, Balances)
-_LIVE_SUBSCRIPTION = (
-    SubscriptionState.ACTIVE,
-    SubscriptionState.UNSUBSCRIBING,
-    SubscriptionState.RESYNCING,
-)
 
 
-class V2Connection:
+class V2Connection(_ConnectionCore[V2Request, _Subscription]):
     """One Kraken WebSocket v2 private connection, without the socket.
 
     Every reply event is delivered as it arrives, and each request also ends exactly once as
@@ -247,61 +208,22 @@ class V2Connection:
     ``Executions`` or ``Balances``. The connection never re-sends a trading request.
     """
 
+    _repr_name = "V2Connection"
+
     def __init__(self, config: ConnectionConfig | None = None) -> None:
-        self._config = config if config is not None else V2ConnectionConfig()
-        self._keepalive_interval = (
-            self._config.keepalive_interval
-            if isinstance(self._config, V2ConnectionConfig)
+        config = config if config is not None else V2ConnectionConfig()
+        keepalive_interval = (
+            config.keepalive_interval
+            if isinstance(config, V2ConnectionConfig)
             else _DEFAULT_KEEPALIVE
         )
-        _check_v2_fields(self._config.first_reqid, self._keepalive_interval)
-        self._state = ConnectionState.IDLE
-        self._token: _Secret | None = None
-        self._token_state = TokenState.NONE
-        self._token_generation = 0
-        self._token_expires_at: float | None = None
-        self._next_req_id = self._config.first_reqid
-        self._pending: dict[int, _Pending] = {}
-        self._timed_out: dict[int, V2Request] = {}
-        self._subscriptions: dict[str, _Subscription] = {}
-        self._outgoing: list[str] = []
-        self._events: list[Event] = []
-        self._system_status: str | None = None
-        self._last_frame_at = 0.0
+        _check_v2_fields(config.first_reqid, keepalive_interval)
+        super().__init__(config)
+        self._keepalive_interval = keepalive_interval
+        self._next_req_id = config.first_reqid
         self._last_sent_at = 0.0
-        self._liveness_ping_at: float | None = None
-        self._dead_mans_switch_due: float | None = None
-        self._dead_mans_switch_armed = False
-
-    def __repr__(self) -> str:
-        subscriptions = ", ".join(
-            f"{name}={record.state.name}" for name, record in sorted(self._subscriptions.items())
-        )
-        return (
-            f"<V2Connection state={self._state.name} token={self._token_state.name} "
-            f"pending={len(self._pending)} subscriptions={{{subscriptions}}}>"
-        )
 
     # --- queries ------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> ConnectionState:
-        """The connection's state."""
-        return self._state
-
-    @property
-    def should_close(self) -> bool:
-        """True once the adapter should close the socket (after ``close``, staleness or failure)."""
-        return self._state in (
-            ConnectionState.CLOSING,
-            ConnectionState.CLOSED,
-            ConnectionState.FAILED,
-        )
-
-    @property
-    def token_state(self) -> TokenState:
-        """The session token's state (never the token itself)."""
-        return self._token_state
 
     @property
     def system_status(self) -> str | None:
@@ -327,25 +249,6 @@ class V2Connection:
         self._last_sent_at = now
         self._arm_dead_mans_switch(now)
 
-    def provide_token(self, token: str, now: float) -> None:
-        """Hand over a session token (from ``GetWebSocketsToken``); it replaces any previous one.
-
-        The token must be used within ``token_ttl`` seconds of ``now``. Raises
-        ``LocalProtocolError`` (never showing the token) for a malformed token or once the
-        connection is lost or failed. Re-subscriptions waiting for a token are queued now.
-        """
-        self._require_not_failed("provide_token")
-        check_token(token)
-        self._token_state = self._token_transition(TokenTrigger.PROVIDE, "provide_token")
-        self._token = _Secret(token)
-        self._token_generation += 1
-        self._token_expires_at = now + self._config.token_ttl
-        if self._state is ConnectionState.OPEN:
-            for record in self._subscriptions.values():
-                if record.state is SubscriptionState.RESYNCING and not record.resync_queued:
-                    self._queue_resync(record, now)
-        self._arm_dead_mans_switch(now)
-
     def send(self, request: V2Request, now: float) -> int:
         """Queue ``request`` (the token injected when it needs one); return its req_id.
 
@@ -355,20 +258,7 @@ class V2Connection:
         (pending, active, unsubscribing or resyncing) or unsubscribes from one that is not
         active.
         """
-        self._require_not_failed("send")
-        if self._state is not ConnectionState.OPEN:
-            raise LocalProtocolError(f"send: the connection is {self._state.value}, not open")
-        untyped: object = request  # callers without a type checker may pass anything
-        if not isinstance(untyped, V2Request):
-            raise LocalProtocolError(
-                f"send: expected a kraken_proto.v2 request, got {type(untyped).__name__}"
-            )
-        gate = _STATUS_GATES.get(self._system_status or "")
-        if gate is not None and not gate[0](request):
-            raise LocalProtocolError(
-                f"send: {request.method} refused locally: system status is "
-                f"{self._system_status!r}, which allows {gate[1]}"
-            )
+        self._check_send(request, V2Request, "kraken_proto.v2 request", _STATUS_GATES)
         subscription_change = self._subscription_change(request)
         req_id = self._queue(request, now)
         if subscription_change is not None:
@@ -379,39 +269,13 @@ class V2Connection:
                 self._subscriptions[channel].state = new_state
         return req_id
 
-    def close(self, now: float) -> None:
-        """Begin a graceful close: disarm the dead man's switch if this connection armed it
-        (queues ``CancelAllOrdersAfter(timeout=0)``), then set ``should_close``.
-
-        Drain ``data_to_send()`` before closing the socket. Does nothing once closing, closed
-        or failed.
-        """
-        if self._state is not ConnectionState.OPEN and self._state is not ConnectionState.IDLE:
-            return
-        if self._dead_mans_switch_armed and self._usable_token(now) is not None:
-            self._queue(CancelAllOrdersAfter(timeout=0), now)
-        self._dead_mans_switch_armed = False
-        self._dead_mans_switch_due = None
-        self._transition(ConnectionTrigger.CLOSE, "close")
-
     def receive_message(self, text: str | bytes, now: float) -> None:
         """Process one complete WebSocket text message from the server.
 
         Raises ``RemoteProtocolError`` for a frame that is not Kraken v2 (the connection
         moves to FAILED); ``LocalProtocolError`` unless the connection is OPEN or CLOSING.
         """
-        self._require_not_failed("receive_message")
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            raise LocalProtocolError(
-                f"receive_message: the connection is {self._state.value}, not open"
-            )
-        try:
-            event = decode(text)
-        except RemoteProtocolError:
-            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
-            raise
-        self._last_frame_at = now
-        self._liveness_ping_at = None
+        event = self._decode_frame(text, now, decode)
         if type(event) is Executions or type(event) is Balances:
             self._on_channel_data(event, now)
             return
@@ -433,125 +297,38 @@ class V2Connection:
         Afterwards ``next_deadline()`` is None or later than ``now``. Raises
         ``LocalProtocolError`` once the connection failed; does nothing when IDLE or CLOSED.
         """
-        self._require_not_failed("handle_timeout")
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            return
-        if (
-            self._token_state is TokenState.FRESH
-            and self._token_expires_at is not None
-            and now >= self._token_expires_at
-        ):
-            self._drop_token(TokenTrigger.EXPIRE)
-            self._events.append(TokenExpired())
-        for req_id, pending in list(self._pending.items()):
-            if pending.deadline <= now:
-                self._end_unknown(req_id, RequestTimedOut)
-        if self._state is not ConnectionState.OPEN:
-            return
-        if self._liveness_armed():
-            if self._liveness_ping_at is not None:
-                if now >= self._liveness_ping_at + self._config.liveness_timeout:
-                    self._transition(ConnectionTrigger.STALE, "handle_timeout")
-                    self._events.append(ConnectionStale(last_frame_at=self._last_frame_at))
-                    return
-            elif now >= self._last_frame_at + self._config.liveness_timeout:
-                self._queue(Ping(), now)
-                self._liveness_ping_at = now
+        super().handle_timeout(now)
+
+    # --- hooks of the core --------------------------------------------------------------------
+
+    def _request_name(self, request: V2Request) -> str:
+        return request.method
+
+    def _encode_new(self, request: V2Request, token: str | None) -> tuple[int, str]:
+        req_id = self._allocate_req_id()
+        return req_id, encode(request, token=token, req_id=req_id)
+
+    def _ping(self) -> V2Request:
+        return Ping()
+
+    def _cancel_all_after(self, timeout: int) -> V2Request:
+        return CancelAllOrdersAfter(timeout=timeout)
+
+    def _reply_error(self, event: Event) -> KrakenError | None:
+        return _reply_error(event)
+
+    def _already_held(self, request: V2Request, error: KrakenError) -> bool:
+        return isinstance(request, Subscribe) and _says(error, "already")
+
+    def _sent(self, now: float) -> None:
+        self._last_sent_at = now
+
+    def _keep_alive(self, now: float) -> None:
         if now >= self._last_sent_at + self._keepalive_interval:
             self._queue(Ping(), now)
-        due = self._dead_mans_switch_due
-        if due is not None and now >= due:
-            self._dead_mans_switch_due = None
-            self._arm_dead_mans_switch(now)
 
-    def connection_lost(self, now: float) -> None:
-        """The socket is gone. Idempotent; allowed in every state.
-
-        Every pending request ends as ``RequestLost`` (outcome unknown), the token is
-        forgotten (GONE), subscriptions are cleared and unsent data is discarded.
-        """
-        for req_id in list(self._pending):
-            self._end_unknown(req_id, RequestLost)
-        self._timed_out.clear()
-        self._subscriptions.clear()
-        self._outgoing.clear()
-        self._token = None
-        self._token_state = TOKEN_TRANSITIONS[(self._token_state, TokenTrigger.LOSE)]
-        self._token_expires_at = None
-        self._liveness_ping_at = None
-        self._dead_mans_switch_due = None
-        self._dead_mans_switch_armed = False
-        self._transition(ConnectionTrigger.LOST, "connection_lost")
-
-    # --- outputs ------------------------------------------------------------------------------
-
-    def data_to_send(self) -> list[str]:
-        """Return and forget the JSON text messages queued for the server, in order."""
-        outgoing, self._outgoing = self._outgoing, []
-        return outgoing
-
-    def events_received(self) -> list[Event]:
-        """Return and forget the events produced so far, in order."""
-        events, self._events = self._events, []
-        return events
-
-    def next_deadline(self) -> float | None:
-        """When ``handle_timeout`` should next be called, or None when nothing is timed."""
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
-            return None
-        deadlines = [pending.deadline for pending in self._pending.values()]
-        if self._state is ConnectionState.OPEN:
-            if self._token_state is TokenState.FRESH and self._token_expires_at is not None:
-                deadlines.append(self._token_expires_at)
-            if self._liveness_armed():
-                since = self._last_frame_at
-                if self._liveness_ping_at is not None:
-                    since = self._liveness_ping_at
-                deadlines.append(since + self._config.liveness_timeout)
-            deadlines.append(self._last_sent_at + self._keepalive_interval)
-            if self._dead_mans_switch_due is not None:
-                deadlines.append(self._dead_mans_switch_due)
-        return min(deadlines, default=None)
-
-    # --- connection and token states ----------------------------------------------------------
-
-    def _require_not_failed(self, call: str) -> None:
-        if self._state is ConnectionState.FAILED:
-            raise LocalProtocolError(
-                f"{call}: the connection failed (the server sent an invalid frame); "
-                "close it and open a new one"
-            )
-
-    def _transition(self, trigger: ConnectionTrigger, call: str) -> None:
-        new_state = CONNECTION_TRANSITIONS.get((self._state, trigger))
-        if new_state is None:
-            raise LocalProtocolError(
-                f"{call}: not allowed when the connection is {self._state.value}"
-            )
-        self._state = new_state
-
-    def _token_transition(self, trigger: TokenTrigger, call: str) -> TokenState:
-        new_state = TOKEN_TRANSITIONS.get((self._token_state, trigger))
-        if new_state is None:
-            raise LocalProtocolError(
-                f"{call}: not allowed when the token is {self._token_state.value} "
-                "(the connection was lost; open a new one)"
-            )
-        return new_state
-
-    def _usable_token(self, now: float) -> str | None:
-        if self._token is None:
-            return None
-        expires_at = self._token_expires_at
-        if self._token_state is TokenState.FRESH and expires_at is not None and now >= expires_at:
-            return None
-        return self._token.value
-
-    def _drop_token(self, trigger: TokenTrigger) -> None:
-        self._token_state = TOKEN_TRANSITIONS[(self._token_state, trigger)]
-        self._token = None
-        self._token_expires_at = None
-        self._dead_mans_switch_due = None
+    def _keepalive_deadline(self) -> float | None:
+        return self._last_sent_at + self._keepalive_interval
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -562,29 +339,6 @@ class V2Connection:
             self._next_req_id = 1 if req_id >= MAX_REQ_ID else req_id + 1
             if req_id not in self._pending and req_id not in self._timed_out:
                 return req_id
-
-    def _queue(self, request: V2Request, now: float) -> int:
-        """Encode ``request`` with a new req_id, queue it and track it. Changes nothing on error."""
-        token: str | None = None
-        if request.requires_token:
-            token = self._usable_token(now)
-            if token is None:
-                raise LocalProtocolError(
-                    f"send: {request.method} needs a session token and none is usable "
-                    f"(token state: {self._token_state.value}, or unused for too long); "
-                    "call provide_token first"
-                )
-        req_id = self._allocate_req_id()
-        self._outgoing.append(encode(request, token=token, req_id=req_id))
-        self._last_sent_at = now
-        self._pending[req_id] = _Pending(
-            request=request,
-            deadline=now + self._config.request_timeout,
-            token_generation=None if token is None else self._token_generation,
-        )
-        if token is not None and self._token_state is TokenState.FRESH:
-            self._token_expires_at = now + self._config.token_ttl
-        return req_id
 
     def _on_reply(
         self, event: Event, req_id: int | None, error: KrakenError | None, now: float
@@ -609,48 +363,15 @@ class V2Connection:
             token_error or not isinstance(pending.request, CancelOrder) or error.category != "Order"
         )
         if ends_at_once or len(pending.replies) >= pending.request.expected_replies:
-            self._end_answered(req_id, pending, now)
+            self._end_answered(req_id, pending)
 
-    def _end_answered(self, req_id: int, pending: _Pending, now: float) -> None:
-        del self._pending[req_id]
-        replies = tuple(pending.replies)
-        errors = [error for error in map(_reply_error, replies) if error is not None]
-        if isinstance(pending.request, Subscribe) and errors and _says(errors[0], "already"):
-            errors = []  # "Already subscribed": the server holds it, which is what was asked
-        if errors:
-            self._events.append(
-                RequestFailed(
-                    reqid=req_id, request=pending.request, replies=replies, error=errors[0]
-                )
-            )
-        else:
-            self._events.append(
-                RequestCompleted(reqid=req_id, request=pending.request, replies=replies)
-            )
-        self._subscription_answered(pending, error=errors[0] if errors else None)
-
-    def _end_unknown(self, req_id: int, outcome: type[RequestOutcomeUnknown]) -> None:
-        pending = self._pending.pop(req_id)
-        self._events.append(
-            outcome(reqid=req_id, request=pending.request, replies=tuple(pending.replies))
-        )
-        if outcome is RequestTimedOut and self._config.late_reply_memory:
-            if len(self._timed_out) >= self._config.late_reply_memory:
-                del self._timed_out[next(iter(self._timed_out))]
-            self._timed_out[req_id] = pending.request
-        request = pending.request
+    def _subscription_unanswered(
+        self, request: V2Request, outcome: type[RequestOutcomeUnknown], now: float
+    ) -> None:
         if isinstance(request, Subscribe):
             self._subscription_trigger(request.channel, SubscriptionTrigger.SUBSCRIBE_FAILED)
         elif isinstance(request, Unsubscribe):
             self._subscription_trigger(request.channel, SubscriptionTrigger.UNSUBSCRIBE_UNKNOWN)
-
-    def _reject_token(self, req_id: int | None, error: KrakenError, generation: int | None) -> None:
-        # A rejection of an older token must not drop the one provided since.
-        stale_reply = generation is not None and generation != self._token_generation
-        if stale_reply or self._token_state not in (TokenState.FRESH, TokenState.BOUND):
-            return
-        self._drop_token(TokenTrigger.REJECT)
-        self._events.append(TokenRejected(reqid=req_id, error=error))
 
     # --- subscriptions ------------------------------------------------------------------------
 
@@ -671,23 +392,9 @@ class V2Connection:
             )
         return request.channel, new_state
 
-    def _subscription_trigger(self, channel: str, trigger: SubscriptionTrigger) -> None:
-        record = self._subscriptions.get(channel)
-        if record is None:
-            return
-        new_state = SUBSCRIPTION_TRANSITIONS.get((record.state, trigger))
-        if new_state is None:
-            return
-        if new_state is SubscriptionState.UNSUBSCRIBED:
-            del self._subscriptions[channel]
-            return
-        if trigger is SubscriptionTrigger.SUBSCRIBED:
-            # Data from the new subscription starts with its snapshot (if it has one).
-            record.awaiting_first_frame = True
-            record.next_sequence = None
-        record.state = new_state
-
-    def _subscription_answered(self, pending: _Pending, *, error: KrakenError | None) -> None:
+    def _subscription_answered(
+        self, pending: _Pending[V2Request], *, error: KrakenError | None
+    ) -> None:
         request = pending.request
         if isinstance(request, Subscribe):
             if error is None:
@@ -702,12 +409,6 @@ class V2Connection:
                 SubscriptionTrigger.UNSUBSCRIBED if gone else SubscriptionTrigger.UNSUBSCRIBE_FAILED
             )
             self._subscription_trigger(request.channel, trigger)
-
-    def _bind_token(self, generation: int | None) -> None:
-        if generation == self._token_generation:
-            self._token_state = TOKEN_TRANSITIONS.get(
-                (self._token_state, TokenTrigger.BIND), self._token_state
-            )
 
     def _on_channel_data(self, event: Executions | Balances, now: float) -> None:
         record = self._subscriptions.get(event.channel_name)
@@ -746,19 +447,7 @@ class V2Connection:
                 record.next_sequence = sequence + 1
             self._events.append(ChannelUpdate(event=event, after_gap=record.after_gap))
             return
-        self._events.append(
-            SequenceGap(channel=event.channel_name, expected=expected, got=sequence or 0)
-        )
-        record.after_gap = True
-        record.next_sequence = None
-        self._events.append(ChannelUpdate(event=event, after_gap=True))
-        new_state = SUBSCRIPTION_TRANSITIONS.get((record.state, SubscriptionTrigger.GAP))
-        if new_state is None:
-            return  # e.g. unsubscribing anyway: flag the frames, do not resubscribe
-        record.state = new_state
-        record.resync_queued = False
-        if self._state is ConnectionState.OPEN and self._usable_token(now) is not None:
-            self._queue_resync(record, now)
+        self._on_gap(record, event, event.channel_name, expected, sequence or 0, now)
 
     @staticmethod
     def _subscribing(record: _Subscription) -> bool:
@@ -778,22 +467,3 @@ class V2Connection:
         self._queue(Unsubscribe(channel=record.request.channel), now)
         self._queue(record.request, now)
         record.resync_queued = True
-
-    def _liveness_armed(self) -> bool:
-        return any(record.state in _LIVE_SUBSCRIPTION for record in self._subscriptions.values())
-
-    # --- dead man's switch --------------------------------------------------------------------
-
-    def _arm_dead_mans_switch(self, now: float) -> None:
-        """(Re-)arm the switch now if configured, open, not yet scheduled and a token is usable."""
-        timeout = self._config.dead_mans_switch_timeout
-        if (
-            timeout is None
-            or self._state is not ConnectionState.OPEN
-            or self._dead_mans_switch_due is not None
-            or self._usable_token(now) is None
-        ):
-            return
-        self._queue(CancelAllOrdersAfter(timeout=timeout), now)
-        self._dead_mans_switch_armed = True
-        self._dead_mans_switch_due = now + self._config.dead_mans_switch_interval
