@@ -31,7 +31,6 @@ from ._connection_state import (
     SUBSCRIPTION_TRANSITIONS,
     ConnectionConfig,
     ConnectionState,
-    ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
 )
@@ -186,13 +185,6 @@ class Connection(_ConnectionCore[Request, _Subscription]):
         return {reqid: pending.request for reqid, pending in self._pending.items()}
 
     # --- inputs -------------------------------------------------------------------------------
-
-    def connection_made(self, now: float) -> None:
-        """The WebSocket is open. Raises ``LocalProtocolError`` unless the connection is IDLE."""
-        self._require_not_failed("connection_made")
-        self._transition(ConnectionTrigger.MADE, "connection_made")
-        self._last_frame_at = now
-        self._arm_dead_mans_switch(now)
 
     def send(self, request: Request, now: float) -> int:
         """Queue ``request`` (with the token injected when it needs one); return its reqid.

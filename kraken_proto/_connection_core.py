@@ -219,6 +219,14 @@ class _ConnectionCore(ABC, Generic[RequestT, RecordT]):
 
     # --- inputs -------------------------------------------------------------------------------
 
+    def connection_made(self, now: float) -> None:
+        """The WebSocket is open. Raises ``LocalProtocolError`` unless the connection is IDLE."""
+        self._require_not_failed("connection_made")
+        self._transition(ConnectionTrigger.MADE, "connection_made")
+        self._last_frame_at = now
+        self._sent(now)  # the keepalive counts from the opening
+        self._arm_dead_mans_switch(now)
+
     def provide_token(self, token: str, now: float) -> None:
         """Hand over a session token (from ``GetWebSocketsToken``); it replaces any previous one.
 

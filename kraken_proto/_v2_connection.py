@@ -41,7 +41,6 @@ from ._connection_events import (
 from ._connection_state import (
     SUBSCRIPTION_TRANSITIONS,
     ConnectionConfig,
-    ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
 )
@@ -240,14 +239,6 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         return {req_id: pending.request for req_id, pending in self._pending.items()}
 
     # --- inputs -------------------------------------------------------------------------------
-
-    def connection_made(self, now: float) -> None:
-        """The WebSocket is open. Raises ``LocalProtocolError`` unless the connection is IDLE."""
-        self._require_not_failed("connection_made")
-        self._transition(ConnectionTrigger.MADE, "connection_made")
-        self._last_frame_at = now
-        self._last_sent_at = now
-        self._arm_dead_mans_switch(now)
 
     def send(self, request: V2Request, now: float) -> int:
         """Queue ``request`` (the token injected when it needs one); return its req_id.
