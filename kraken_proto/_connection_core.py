@@ -42,7 +42,8 @@ from ._connection_state import (
 )
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._events import Event, KrakenError, OpenOrders, OwnTrades
-from ._requests import Request, check_token
+from ._request_checks import check_token
+from ._requests import Request
 from ._v2_events import Balances, Executions
 
 _TOKEN_ERROR_TEXTS = ("esession:invalid session", "eapi:invalid token", "token(s) not found")

@@ -20,7 +20,21 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from ._errors import LocalProtocolError
-from ._repr import decimal_text
+from ._request_checks import (
+    _check_bool,
+    _check_choice,
+    _check_text,
+    _cl_ord_id,
+    _dead_mans_timeout,
+    _deadline,
+    _decimal,
+    _fail,
+    _ids,
+    _int32,
+    _set,
+    _type_name,
+    check_token,
+)
 
 __all__ = [
     "CHANNELS",
@@ -102,56 +116,7 @@ _RELATIVE_PRICE = re.compile(r"([+\-#])[0-9]+(\.[0-9]+)?%?")
 _PRIMARY_PREFIXES = "+-#"
 _SECONDARY_PREFIXES = "+-"
 _SCHEDULE = re.compile(r"\+?[0-9]+")
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+\-][0-9]{2}:[0-9]{2})"
-)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]{1,18}")
-# No whitespace, and no lone surrogate: one cannot be encoded as UTF-8, so encode would raise
-# UnicodeEncodeError carrying the whole string (the token, for a token).
-_NO_SPACE = re.compile(r"[^\s\ud800-\udfff]+")
-_INT32 = (-(2**31), 2**31 - 1)
 _MAX_REQID = 2**64 - 1
-_MAX_DEAD_MANS_TIMEOUT = 86399
-
-
-def _fail(name: str, problem: str) -> LocalProtocolError:
-    return LocalProtocolError(f"{name}: {problem}")
-
-
-def _type_name(value: object) -> str:
-    return type(value).__name__
-
-
-def _check_bool(name: str, value: object) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise _fail(name, f"must be a bool, not {_type_name(value)}")
-
-
-def _check_text(name: str, value: object) -> None:
-    """A non-empty string without whitespace or lone surrogates (pairs, ids)."""
-    if not isinstance(value, str):
-        raise _fail(name, f"must be a str, not {_type_name(value)}")
-    if not _NO_SPACE.fullmatch(value):
-        raise _fail(name, "must be a non-empty string without whitespace or lone surrogates")
-
-
-def _decimal(name: str, value: object) -> Decimal:
-    """An exact, finite, positive Decimal from a Decimal or int; floats are refused."""
-    if isinstance(value, float):
-        raise _fail(
-            name,
-            "got a float; floats cannot hold prices or volumes exactly, "
-            "pass decimal.Decimal('...') instead",
-        )
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise _fail(name, f"must be a decimal.Decimal, not {_type_name(value)}")
-    number = Decimal(value)
-    if not number.is_finite() or number <= 0:
-        # Positional digits: Decimal("0.00000000") reads "0E-8" through str().
-        raise _fail(name, f"must be a finite number greater than zero, got {decimal_text(number)}")
-    return number
 
 
 def _price(name: str, value: object, *, prefixes: str) -> Price:
@@ -173,20 +138,8 @@ def _optional_price(name: str, value: object, *, prefixes: str) -> Price | None:
     return None if value is None else _price(name, value, prefixes=prefixes)
 
 
-def _check_choice(name: str, value: object, choices: frozenset[str]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise _fail(name, f"must be one of {', '.join(sorted(choices))}, got {value!r}")
-
-
 def _optional_decimal(name: str, value: object) -> Decimal | None:
     return None if value is None else _decimal(name, value)
-
-
-def _int32(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(name, f"must be an int, not {_type_name(value)}")
-    if not _INT32[0] <= value <= _INT32[1]:
-        raise _fail(name, f"must fit a signed 32-bit integer, got {value}")
 
 
 def _schedule(name: str, value: object) -> ScheduleTime | None:
@@ -198,18 +151,6 @@ def _schedule(name: str, value: object) -> ScheduleTime | None:
     if not _SCHEDULE.fullmatch(str(value)):
         raise _fail(name, f"must be 0, '+<seconds>' or a unix timestamp, got {value!r}")
     return value
-
-
-def _deadline(name: str, value: object) -> None:
-    if value is not None and not (isinstance(value, str) and _RFC3339.fullmatch(value)):
-        raise _fail(name, "must be an RFC3339 timestamp string such as 2022-12-25T09:30:59.123Z")
-
-
-def _cl_ord_id(name: str, value: object) -> None:
-    if not isinstance(value, str):
-        raise _fail(name, f"must be a str, not {_type_name(value)}")
-    if not (_UUID.fullmatch(value) or _HEX32.fullmatch(value) or _PRINTABLE_ASCII.fullmatch(value)):
-        raise _fail(name, "must be a UUID, 32 hex digits, or at most 18 printable ASCII characters")
 
 
 def _flags(name: str, value: object) -> frozenset[str]:
@@ -228,19 +169,6 @@ def _flags(name: str, value: object) -> frozenset[str]:
     if {"fcib", "fciq"} <= flags:
         raise _fail(name, "fcib and fciq are mutually exclusive")
     return flags
-
-
-def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
-    """One id or an iterable of ids, as a tuple, each passing ``check``."""
-    if isinstance(value, str | int):
-        items: tuple[Any, ...] = (value,)
-    elif isinstance(value, Iterable):
-        items = tuple(value)
-    else:
-        raise _fail(name, f"must be an id or a list of ids, not {_type_name(value)}")
-    for item in items:
-        check(name, item)
-    return items
 
 
 def _wire_number(value: Price) -> str:
@@ -285,11 +213,6 @@ class Request:
     def expected_replies(self) -> int:
         """How many response frames complete this request (``cancelOrder`` sends one per id)."""
         return 1
-
-
-def _set(obj: object, name: str, value: object) -> None:
-    # Normalise a field of a frozen dataclass during __post_init__.
-    object.__setattr__(obj, name, value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -664,10 +587,7 @@ class CancelAllOrdersAfter(Request):
     timeout: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int):
-            raise _fail("timeout", f"must be an int of seconds, not {_type_name(self.timeout)}")
-        if not 0 <= self.timeout <= _MAX_DEAD_MANS_TIMEOUT:
-            raise _fail("timeout", f"must be 0 (disarm) to {_MAX_DEAD_MANS_TIMEOUT} seconds")
+        _dead_mans_timeout("timeout", self.timeout)
 
     def _fields(self) -> dict[str, Any]:
         return {"timeout": self.timeout}
@@ -689,15 +609,6 @@ def check_reqid(reqid: object) -> int:
     if not 0 <= reqid <= _MAX_REQID:
         raise _fail("reqid", f"must be from 0 to 2**64-1, got {reqid}")
     return reqid
-
-
-def check_token(token: object) -> str:
-    """Return ``token`` if it looks like a session token; the error never shows the token."""
-    if not isinstance(token, str) or not _NO_SPACE.fullmatch(token):
-        raise LocalProtocolError(
-            "token: must be a non-empty string without whitespace or lone surrogates"
-        )
-    return token
 
 
 _encoder = msgspec.json.Encoder()

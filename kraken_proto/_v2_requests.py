@@ -20,20 +20,22 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from ._errors import LocalProtocolError
-from ._requests import (
-    Request,
+from ._request_checks import (
     _check_bool,
     _check_choice,
     _check_text,
     _cl_ord_id,
+    _dead_mans_timeout,
     _deadline,
     _decimal,
     _fail,
+    _ids,
     _int32,
     _set,
     _type_name,
     check_token,
 )
+from ._requests import Request
 
 __all__ = [
     "ORDER_TYPES",
@@ -98,7 +100,6 @@ FEE_PREFERENCES: frozenset[str] = frozenset({"base", "quote"})
 
 # Kraken support told ccxt that req_id must be an int32; a positive one is echoed back intact.
 MAX_REQ_ID = 2**31 - 1
-_MAX_DEAD_MANS_TIMEOUT = 86399
 _BATCH_ADD_SIZE = (2, 15)
 _BATCH_CANCEL_SIZE = (2, 50)
 _ICEBERG_MIN_SHARE = 15
@@ -599,19 +600,6 @@ class EditOrder(V2Request):
         return wire
 
 
-def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
-    """One id or an iterable of ids, as a tuple, each passing ``check``."""
-    if isinstance(value, str | int):
-        items: tuple[Any, ...] = (value,)
-    elif isinstance(value, Iterable):
-        items = tuple(value)
-    else:
-        raise _fail(name, f"must be an id or a list of ids, not {_type_name(value)}")
-    for item in items:
-        check(name, item)
-    return items
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelOrder(V2Request):
     """Cancel orders by ``order_id``, ``cl_ord_id`` and/or ``order_userref`` (each one or many).
@@ -662,10 +650,7 @@ class CancelAllOrdersAfter(V2Request):
     timeout: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int):
-            raise _fail("timeout", f"must be an int of seconds, not {_type_name(self.timeout)}")
-        if not 0 <= self.timeout <= _MAX_DEAD_MANS_TIMEOUT:
-            raise _fail("timeout", f"must be 0 (disarm) to {_MAX_DEAD_MANS_TIMEOUT} seconds")
+        _dead_mans_timeout("timeout", self.timeout)
 
     def _params(self) -> dict[str, Any]:
         return {"timeout": self.timeout}
