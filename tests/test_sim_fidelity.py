@@ -627,11 +627,40 @@ def test_order_table_alone_keeps_totals_through_the_real_last_fill_sequence() ->
                 fills.append(total - executed)
                 executed = total
     assert fills == [Decimal("1.20000000"), Decimal("3.80000000")]
-    order = table.get(OID)
-    assert order is not None
-    assert order.status == "closed"
-    assert (order.vol_exec, order.cost, order.fee) == (
+    final = table.get(OID)
+    assert final is not None
+    assert final.status == "closed"
+    assert (final.vol_exec, final.cost, final.fee) == (
         Decimal("5.00000000"),
         Decimal("46.250000"),
         Decimal("0.120250"),
     )
+
+
+@pytest.mark.parametrize(
+    ("pair", "price", "volume", "refused"),
+    [
+        ("USDT/USD", "0.9900", "5", True),  # 4.95 USD < costmin 5
+        ("USDT/USD", "1.0000", "5", False),
+        ("SOL/USD", "5.00", "0.06", True),  # 0.30 USD < costmin 0.5
+        ("SOL/USD", "10.00", "0.06", False),
+    ],
+)
+def test_cost_minimum_of_the_pair(pair: str, price: str, volume: str, refused: bool) -> None:
+    h = Harness()
+    session = h.session()
+    request = {"pair": pair, "type": "buy", "ordertype": "limit", "price": price}
+    (reply,) = trade(h, session, "addOrder", volume=volume, **request)
+    if refused:
+        assert reply["errorMessage"] == "EOrder:Cost minimum not met"
+    else:
+        assert reply["status"] == "ok"
+    h.move("USDT/USD", "0.9900")
+    (market,) = [
+        f
+        for f in trade(
+            h, session, "addOrder", pair="USDT/USD", type="sell", ordertype="market", volume="5"
+        )
+        if isinstance(f, dict)
+    ]
+    assert market["errorMessage"] == "EOrder:Cost minimum not met"  # valued at the market

@@ -142,6 +142,14 @@ class Desk:
                     places=places,
                     pair=pair,
                 )
+        # AssetPairs' costmin: the order's value in quote, at its price (or the market's)
+        basis = (
+            price
+            if ordertype not in ("market", "trailing-stop", "trailing-stop-limit")
+            else reference
+        )
+        if volume * basis < config.cost_min:
+            raise Reject("EOrder:Cost minimum not met")
         oflags = _oflags(data.get("oflags", ""))
         if "post" in oflags.split(",") and ordertype != "limit":
             raise invalid("oflags")
