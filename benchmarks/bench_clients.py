@@ -22,6 +22,7 @@ Targets: ``ours`` no slower than ``careful`` on every case, and at least 10x fas
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -297,10 +298,8 @@ def _sdk_setup() -> Callable[[], Callable[[bytes], object]] | None:
 
         def on_frame(frame: bytes) -> object:
             coroutine = run(frame)
-            try:
+            with contextlib.suppress(StopIteration):
                 coroutine.send(None)
-            except StopIteration:
-                pass
             received.clear()
             return None
 

@@ -14,6 +14,9 @@ connections are the same account's, so every one of them gets every update): the
 the LAST connection has the update in its user's hands, and this process's CPU per update
 delivered to one connection.
 
+Then, in a third child, ``tracemalloc`` sorts what 100 more sessions allocate by package
+(trio, wsproto/h11, the core, the adapters, the standard library): where the memory goes.
+
 Target: 1,000 concurrent sessions, at most 20 KiB each.
 
     python benchmarks/bench_concurrency.py [--quick] [--json]
@@ -30,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +66,11 @@ class _Arrivals:
     """Counts one update's arrivals; ``done`` is set when all ``expected`` have it."""
 
     def __init__(self) -> None:
+        # The readers' scopes: cancelling these (not the nursery) lets every session close
+        # normally. Cancelling the nursery would cancel the sessions' driver tasks as well,
+        # and each close would then wait out its timeout.
+        self.readers: list[trio.CancelScope] = []
+        self.plain: list[trio.CancelScope] = []
         self.kind: str | None = None
         self.expected = 0
         self.count = 0
@@ -130,8 +139,16 @@ async def _run_kind(kind: str, counts: Sequence[int], samples: int) -> dict[str,
                     }
                 )
                 previous_rss = rss
-            nursery.cancel_scope.cancel()
+            _stop(arrivals)
     return {"kind": kind, "samples": samples, "rows": rows}
+
+
+def _stop(arrivals: _Arrivals) -> None:
+    """End every reader (sessions then close normally) and every plain connection."""
+    for reader in arrivals.readers:
+        reader.cancel()
+    for scope in arrivals.plain:
+        scope.cancel()
 
 
 async def _session(
@@ -147,8 +164,10 @@ async def _session(
         await runner.subscribe("openOrders")
         await _live(runner)
         ready.set()
-        async for event in runner.events():
-            arrivals.arrived(session_update_kind(event))
+        with trio.CancelScope() as reader:
+            arrivals.readers.append(reader)
+            async for event in runner.events():
+                arrivals.arrived(session_update_kind(event))
 
 
 async def _live(runner: TrioSession) -> None:
@@ -160,11 +179,63 @@ async def _plain(sim: SimulatorProcess, token: str, arrivals: _Arrivals, ready: 
     await client.connect(token)
     ready.set()
     try:
-        while True:
-            for message in await client.receive():
-                arrivals.arrived(_plain_kind(message))
+        with trio.CancelScope() as reader:
+            arrivals.plain.append(reader)
+            while True:
+                for message in await client.receive():
+                    arrivals.arrived(_plain_kind(message))
     finally:
         await client.aclose()
+
+
+def _package_of(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    for marker, package in (
+        ("/trio/", "trio"),
+        ("/wsproto/", "wsproto+h11"),
+        ("/h11/", "wsproto+h11"),
+        ("/kraken_proto/", "core (kraken_proto)"),
+        ("/adapters/", "adapters"),
+    ):
+        if marker in path:
+            return package
+    return "stdlib and other"
+
+
+async def _breakdown(count: int) -> dict[str, Any]:
+    """Python allocations of ``count`` more LIVE sessions, by package (bytes per session)."""
+    arrivals = _Arrivals()
+    with SimulatorProcess() as sim:
+        credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+        nonces = NonceSource()
+        async with trio.open_nursery() as nursery:
+            first = trio.Event()
+            nursery.start_soon(_session, sim, credentials, nonces, arrivals, first)
+            await first.wait()  # imports and one-time caches are not counted
+            gc.collect()
+            tracemalloc.start()
+            try:
+                before = tracemalloc.take_snapshot()
+                ready = [trio.Event() for _ in range(count)]
+                for event in ready:
+                    nursery.start_soon(_session, sim, credentials, nonces, arrivals, event)
+                with trio.fail_after(120):
+                    for event in ready:
+                        await event.wait()
+                gc.collect()
+                after = tracemalloc.take_snapshot()
+            finally:
+                tracemalloc.stop()
+            _stop(arrivals)
+    by_package: dict[str, float] = {}
+    for stat in after.compare_to(before, "filename"):
+        package = _package_of(stat.traceback[0].filename)
+        by_package[package] = by_package.get(package, 0.0) + stat.size_diff / count
+    return {
+        "sessions": count,
+        "bytes_per_session": sum(by_package.values()),
+        "by_package": dict(sorted(by_package.items(), key=lambda item: -item[1])),
+    }
 
 
 def _plain_kind(message: Any) -> str | None:
@@ -177,26 +248,27 @@ def _plain_kind(message: Any) -> str | None:
     return None
 
 
-def measure(*, counts: Sequence[int] = COUNTS, samples: int = 3) -> dict[str, Any]:
-    """Both kinds, each in a child process of its own."""
+def _child(*args: str) -> Any:
+    output = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output)
+
+
+def measure(
+    *, counts: Sequence[int] = COUNTS, samples: int = 3, breakdown: int = 100
+) -> dict[str, Any]:
+    """Both kinds, then the breakdown, each in a child process of its own."""
     result: dict[str, Any] = {"counts": list(counts), "samples": samples}
     for kind in ("sessions", "plain"):
-        output = subprocess.run(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--child",
-                kind,
-                "--counts",
-                ",".join(map(str, counts)),
-                "--samples",
-                str(samples),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        result[kind] = json.loads(output)["rows"]
+        rows = _child(
+            "--child", kind, "--counts", ",".join(map(str, counts)), "--samples", str(samples)
+        )
+        result[kind] = rows["rows"]
+    result["breakdown"] = _child("--breakdown", str(breakdown))
     last = {kind: result[kind][-1] for kind in ("sessions", "plain")}
     result["sessions_kib_at_max"] = last["sessions"]["kib_per_connection"]
     result["cpu_sessions_vs_plain_at_max"] = (
@@ -212,17 +284,27 @@ def _table(result: dict[str, Any]) -> str:
         f" {'all-N max us':>12} {'CPU us/conn/update':>18}"
     )
     lines = [header, "-" * len(header)]
-    for kind in ("sessions", "plain"):
-        for row in result[kind]:
-            lines.append(
-                f"{kind:<9} {row['connections']:>5} {row['kib_per_connection']:>9.1f}"
-                f" {row['marginal_kib_per_connection']:>12.1f} {row['deliver_all_p50_us']:>12.0f}"
-                f" {row['deliver_all_max_us']:>12.0f} {row['cpu_us_per_connection_update']:>18.1f}"
-            )
+    lines += [
+        (
+            f"{kind:<9} {row['connections']:>5} {row['kib_per_connection']:>9.1f}"
+            f" {row['marginal_kib_per_connection']:>12.1f} {row['deliver_all_p50_us']:>12.0f}"
+            f" {row['deliver_all_max_us']:>12.0f} {row['cpu_us_per_connection_update']:>18.1f}"
+        )
+        for kind in ("sessions", "plain")
+        for row in result[kind]
+    ]
     lines.append(
         f"target: {result['counts'][-1]} sessions <= {TARGET_KIB:.0f} KiB each"
         f" (measured {result['sessions_kib_at_max']:.1f}); sessions/plain CPU per update at"
         f" {result['counts'][-1]}: {result['cpu_sessions_vs_plain_at_max']:.2f}x"
+    )
+    breakdown = result["breakdown"]
+    lines.append(
+        f"Python allocations of {breakdown['sessions']} more sessions (tracemalloc):"
+        f" {breakdown['bytes_per_session'] / 1024:.1f} KiB each: "
+        + ", ".join(
+            f"{package} {size / 1024:.1f}" for package, size in breakdown["by_package"].items()
+        )
     )
     return "\n".join(lines)
 
@@ -235,14 +317,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)), help="e.g. 1,10,100")
     parser.add_argument("--samples", type=int, default=3, help="updates per N (order + fill)")
     parser.add_argument("--child", choices=("sessions", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--breakdown", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     counts = [int(text) for text in args.counts.split(",")]
     if args.child:
         print(json.dumps(trio.run(_run_kind, args.child, counts, args.samples)))
         return 0
-    result = measure(counts=[1, 5], samples=1) if args.quick else measure(
-        counts=counts, samples=args.samples
-    )
+    if args.breakdown:
+        print(json.dumps(trio.run(_breakdown, args.breakdown)))
+        return 0
+    if args.quick:
+        result = measure(counts=[1, 5], samples=1, breakdown=3)
+    else:
+        result = measure(counts=counts, samples=args.samples)
     print(json.dumps(result, indent=2) if args.json else _table(result))
     return 0
 

@@ -73,7 +73,7 @@ def _floor_type(annotation: Any) -> Any:
         members = [_floor_type(member) for member in typing.get_args(annotation)]
         return typing.Union[tuple(members)]  # noqa: UP007
     if origin in (tuple, list):
-        (item, *rest) = typing.get_args(annotation)
+        item = typing.get_args(annotation)[0]
         return list[_floor_type(item)]  # type: ignore[misc]
     return annotation
 
@@ -83,8 +83,7 @@ def _floor_struct(record: type[msgspec.Struct]) -> Any:
     floor form), and none of kraken_proto's options but ``gc=False``."""
     if record not in _FLOORS:
         fields = [
-            (field.name, _floor_type(field.type), None)
-            for field in msgspec.structs.fields(record)
+            (field.name, _floor_type(field.type), None) for field in msgspec.structs.fields(record)
         ]
         _FLOORS[record] = msgspec.defstruct(
             f"Floor{record.__name__}",
@@ -264,7 +263,12 @@ def build_cases() -> dict[str, bytes]:
         "openOrders 200-order snapshot": orjson.dumps(orders),
     }
     if _v2 is not None:
-        v2_trade = {"channel": "executions", "type": "update", "data": [_v2_trade(10)], "sequence": 10}
+        v2_trade = {
+            "channel": "executions",
+            "type": "update",
+            "data": [_v2_trade(10)],
+            "sequence": 10,
+        }
         v2_orders = {
             "channel": "executions",
             "type": "snapshot",
@@ -381,7 +385,9 @@ def _table(rows: Sequence[dict[str, Any]]) -> str:
         f"target: decode/floor <= {TARGET_RATIO:.2f}x on every case (floor: msgspec typed decode"
         " into Decimal fields, no routing); medians of interleaved repeats."
     )
-    lines.append("'Decimal() us' is the time to build the event's Decimals alone with Decimal(str).")
+    lines.append(
+        "'Decimal() us' is the time to build the event's Decimals alone with Decimal(str)."
+    )
     return "\n".join(lines)
 
 
@@ -389,11 +395,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print a table (or JSON with ``--json``); returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, for smoke tests")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the inner-loop sizes (default 1.0)"
     )
     parser.add_argument("--repeats", type=int, default=41, help="timings per case; median is kept")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeats = 0.01, 2
     rows = measure(scale=args.scale, repeats=args.repeats)
     if args.json:
         print(json.dumps({"target_ratio": TARGET_RATIO, "results": rows}, indent=2))

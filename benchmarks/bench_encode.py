@@ -61,11 +61,16 @@ def _add_order_dict(reqid: int) -> dict[str, Any]:
 
 
 def _cancel_order() -> Request:
-    return CancelOrder(txid="OGTT3Y-C6I3P-XRI6HX")
+    return CancelOrder(txid=("OGTT3Y-C6I3P-XRI6HX",))
 
 
 def _cancel_order_dict(reqid: int) -> dict[str, Any]:
-    return {"event": "cancelOrder", "reqid": reqid, "token": _TOKEN, "txid": ["OGTT3Y-C6I3P-XRI6HX"]}
+    return {
+        "event": "cancelOrder",
+        "reqid": reqid,
+        "token": _TOKEN,
+        "txid": ["OGTT3Y-C6I3P-XRI6HX"],
+    }
 
 
 CASES: dict[str, tuple[Callable[[], Request], Callable[[int], dict[str, Any]]]] = {
@@ -74,7 +79,9 @@ CASES: dict[str, tuple[Callable[[], Request], Callable[[int], dict[str, Any]]]] 
 }
 
 
-def _check_same_message(build: Callable[[], Request], as_dict: Callable[[int], dict[str, Any]]) -> None:
+def _check_same_message(
+    build: Callable[[], Request], as_dict: Callable[[int], dict[str, Any]]
+) -> None:
     ours = json.loads(encode(build(), token=_TOKEN, reqid=5))
     if ours != as_dict(5):
         raise RuntimeError(f"not the same message: {ours} != {as_dict(5)}")
@@ -91,20 +98,26 @@ def _timing(function: Callable[[], object], loops: int) -> Callable[[], float]:
     return run
 
 
+def _contenders(
+    build: Callable[[], Request], as_dict: Callable[[int], dict[str, Any]], loops: int
+) -> dict[str, Callable[[], float]]:
+    built = build()
+    return {
+        "ours": _timing(lambda: encode(build(), token=_TOKEN, reqid=5), loops),
+        "construct": _timing(build, loops),
+        "encode": _timing(lambda: encode(built, token=_TOKEN, reqid=5), loops),
+        "json.dumps": _timing(lambda: json.dumps(as_dict(5)), loops),
+        "orjson.dumps": _timing(lambda: orjson.dumps(as_dict(5)).decode(), loops),
+    }
+
+
 def measure(*, loops: int = 2000, repeats: int = 31) -> list[dict[str, Any]]:
     """Time every case; microseconds per request."""
     rows = []
     with gc_paused():
         for name, (build, as_dict) in CASES.items():
             _check_same_message(build, as_dict)
-            built = build()
-            timings = {
-                "ours": _timing(lambda: encode(build(), token=_TOKEN, reqid=5), loops),
-                "construct": _timing(build, loops),
-                "encode": _timing(lambda: encode(built, token=_TOKEN, reqid=5), loops),
-                "json.dumps": _timing(lambda: json.dumps(as_dict(5)), loops),
-                "orjson.dumps": _timing(lambda: orjson.dumps(as_dict(5)).decode(), loops),
-            }
+            timings = _contenders(build, as_dict, loops)
             runs = interleaved_runs(timings, repeats)
             row: dict[str, Any] = {"case": name}
             for label, values in runs.items():
@@ -120,14 +133,15 @@ def _table(rows: Sequence[dict[str, Any]]) -> str:
         f" {'json.dumps us':>13} {'orjson us':>9} {'ours/json':>9}"
     )
     lines = [header, "-" * len(header)]
-    for row in rows:
-        lines.append(
-            f"{row['case']:<22} {row['ours_us']:>8.2f} {row['construct_us']:>12.2f}"
-            f" {row['encode_us']:>9.2f} {row['json.dumps_us']:>13.2f}"
-            f" {row['orjson.dumps_us']:>9.2f} {row['ours_vs_json']:>8.2f}x"
-        )
+    lines += [
+        f"{row['case']:<22} {row['ours_us']:>8.2f} {row['construct_us']:>12.2f}"
+        f" {row['encode_us']:>9.2f} {row['json.dumps_us']:>13.2f}"
+        f" {row['orjson.dumps_us']:>9.2f} {row['ours_vs_json']:>8.2f}x"
+        for row in rows
+    ]
     lines.append(
-        f"target: AddOrder construction + encode / json.dumps of the same dict <= {TARGET_RATIO:.2f}x"
+        "target: AddOrder construction + encode / json.dumps of the same dict"
+        f" <= {TARGET_RATIO:.2f}x"
     )
     return "\n".join(lines)
 

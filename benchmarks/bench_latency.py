@@ -138,7 +138,8 @@ class _PlainProtocol:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        assert parts.hostname is not None and parts.port is not None
+        assert parts.hostname is not None
+        assert parts.port is not None
         self.host, self.port = parts.hostname, parts.port
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
         self.accepted = False

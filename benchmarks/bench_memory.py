@@ -120,13 +120,17 @@ def measure(*, orders: int = 10_000, fills: int = 100_000) -> dict[str, Any]:
     order_frames = _order_frames(orders)
     trade_frames = _trade_frames(fills)
     table_bytes, table = _retained(_order_table(order_frames))
-    assert isinstance(table, OrderTable) and len(table) == orders
+    assert isinstance(table, OrderTable)
+    assert len(table) == orders
     careful_bytes, careful = _retained(_careful_orders(order_frames))
-    assert isinstance(careful, CarefulClient) and len(careful.orders) == orders
+    assert isinstance(careful, CarefulClient)
+    assert len(careful.orders) == orders
     log_bytes, log = _retained(_fill_log(trade_frames, window=fills))
-    assert isinstance(log, FillLog) and len(log) == fills
+    assert isinstance(log, FillLog)
+    assert len(log) == fills
     ids_bytes, ids = _retained(_id_dict(trade_frames))
-    assert isinstance(ids, dict) and len(ids) == fills
+    assert isinstance(ids, dict)
+    assert len(ids) == fills
     decimals = sum(
         sys.getsizeof(value)
         for order in table.open_orders().values()
@@ -152,14 +156,14 @@ def measure(*, orders: int = 10_000, fills: int = 100_000) -> dict[str, Any]:
 
 
 def _table(result: dict[str, Any]) -> str:
+    decimal_bytes = result["order_table_decimal_share"] * result["order_table_bytes_per_order"]
     return "\n".join(
         [
             f"{'what':<44} {'bytes each':>10}",
             "-" * 55,
             f"{'OrderTable, per open order (' + str(result['orders']) + ')':<44}"
             f" {result['order_table_bytes_per_order']:>10.0f}",
-            f"{'  of which Decimals':<44}"
-            f" {result['order_table_decimal_share'] * result['order_table_bytes_per_order']:>10.0f}",
+            f"{'  of which Decimals':<44} {decimal_bytes:>10.0f}",
             f"{'careful client dict of dicts, per order':<44}"
             f" {result['careful_bytes_per_order']:>10.0f}",
             f"{'FillLog, per fill id (' + str(result['fills']) + ')':<44}"

@@ -384,11 +384,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print a table (or JSON with ``--json``); returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, for smoke tests")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the frames per timing (default 1.0)"
     )
     parser.add_argument("--repeats", type=int, default=60, help="timings per case; best is kept")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeats = 0.01, 2
     rows = measure(scale=args.scale, repeats=args.repeats)
     if args.json:
         print(json.dumps({"target_ratio": TARGET_RATIO, "results": rows}, indent=2))

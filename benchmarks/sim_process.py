@@ -109,9 +109,8 @@ def _serve() -> None:
     """The child: serve the simulator and answer commands until told to quit."""
     import trio
     from kraken_proto import Credentials, build_token_request
-    from kraken_proto.adapters.simulator.server import make_config, open_simulator
-
     from kraken_proto.adapters.simulator._rest import KeyState
+    from kraken_proto.adapters.simulator.server import make_config, open_simulator
 
     class AnyNonceOrder(dict[str, KeyState]):
         """Nonce bookkeeping that forgets: each call sees a key that has used no nonce yet."""
@@ -170,7 +169,8 @@ def _serve() -> None:
                         "volume": "0.001",
                         "price": str(price),
                     }
-                    server.apply(lambda ex, at: ex.receive(own, json.dumps(order), at))
+                    text = json.dumps(order)
+                    server.apply(lambda ex, at, text=text: ex.receive(own, text, at))
                 else:
                     server.set_reference_price(PAIR, price)
                 exchange.take_outgoing(own, time.time())  # our own session's replies

@@ -64,7 +64,9 @@ def _floor_decimals(value: object) -> list[object]:
     if isinstance(value, Decimal):
         return [value]
     if isinstance(value, msgspec.Struct):
-        return [d for name in value.__struct_fields__ for d in _floor_decimals(getattr(value, name))]
+        return [
+            d for name in value.__struct_fields__ for d in _floor_decimals(getattr(value, name))
+        ]
     if isinstance(value, dict):
         return [d for item in value.values() for d in _floor_decimals(item)]
     if isinstance(value, list | tuple):
