@@ -235,9 +235,12 @@ def _encode_target(data: dict[str, Any]) -> list[str]:
         "" if ok else f"{row['ours_us'] - row['json.dumps_us']:.2f} us per order",
         ""
         if ok
-        else f"construction (every field validated: types, Decimal exactness, the order type's"
-        f" price rules, flags, ids) {row['construct_us']:.2f} us, encode {row['encode_us']:.2f}"
-        f" us; json.dumps of a ready dict of strings checks nothing.",
+        else f"construction {row['construct_us']:.2f} us, of which the frozen dataclass's"
+        f" generated __init__ (one object.__setattr__ per field, 23 fields)"
+        f" {row['init_us']:.2f} us and the checks (types, Decimal exactness, the order type's"
+        f" price rules, flags, ids) {row['validate_us']:.2f} us; encode"
+        f" {row['encode_us']:.2f} us (building the wire dict, then msgspec). json.dumps gets a"
+        " ready dict of strings and checks nothing.",
     ]
 
 
@@ -381,6 +384,7 @@ def _encode_table(data: dict[str, Any]) -> list[str]:
             "request",
             "ours us",
             "construct us",
+            "of which checks us",
             "encode us",
             "json.dumps us",
             "orjson us",
@@ -391,6 +395,7 @@ def _encode_table(data: dict[str, Any]) -> list[str]:
                 row["case"],
                 _f(row["ours_us"]),
                 _f(row["construct_us"]),
+                _f(row["validate_us"]),
                 _f(row["encode_us"]),
                 _f(row["json.dumps_us"]),
                 _f(row["orjson.dumps_us"]),

@@ -170,7 +170,11 @@ def _serve() -> None:
                         "price": str(price),
                     }
                     text = json.dumps(order)
-                    server.apply(lambda ex, at, text=text: ex.receive(own, text, at))
+
+                    def place(exchange: Any, at: float, text: str = text) -> None:
+                        exchange.receive(own, text, at)
+
+                    server.apply(place)
                 else:
                     server.set_reference_price(PAIR, price)
                 exchange.take_outgoing(own, time.time())  # our own session's replies

@@ -115,6 +115,10 @@ _MAX_REQID = 2**64 - 1
 _MAX_DEAD_MANS_TIMEOUT = 86399
 
 
+# Tuples, not ``A | B``: isinstance with a union builds the union object on every call.
+_DECIMAL_OR_INT = (Decimal, int)
+
+
 def _fail(name: str, problem: str) -> LocalProtocolError:
     return LocalProtocolError(f"{name}: {problem}")
 
@@ -144,9 +148,12 @@ def _decimal(name: str, value: object) -> Decimal:
             "got a float; floats cannot hold prices or volumes exactly, "
             "pass decimal.Decimal('...') instead",
         )
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+    if type(value) is Decimal:  # the usual case: already exact, nothing to convert
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, _DECIMAL_OR_INT):
         raise _fail(name, f"must be a decimal.Decimal, not {_type_name(value)}")
-    number = Decimal(value)
+    else:
+        number = Decimal(value)
     if not number.is_finite() or number <= 0:
         raise _fail(name, f"must be a finite number greater than zero, got {number}")
     return number
@@ -341,10 +348,10 @@ class Unsubscribe(Request):
 
 def _check_prices(prefix: str, ordertype: str, price: Price | None, price2: Price | None) -> None:
     price_rule, price2_rule = _PRICE_RULES[ordertype]
-    for name, value, rule in (
-        (f"{prefix}price", price, price_rule),
-        (f"{prefix}price2", price2, price2_rule),
-    ):
+    for field_name, value, rule in (("price", price, price_rule), ("price2", price2, price2_rule)):
+        if rule == "optional" or (rule == "required" and value is not None):
+            continue  # the usual outcome: no message to build
+        name = prefix + field_name
         if rule == "none" and value is not None:
             raise _fail(name, f"is not used by {ordertype} orders")
         if rule in ("required", "rel+") and value is None:
@@ -399,6 +406,11 @@ class AddOrder(Request):
         _set(self, "price", _optional_price("price", self.price, prefixes=_PRIMARY_PREFIXES))
         _set(self, "price2", _optional_price("price2", self.price2, prefixes=_SECONDARY_PREFIXES))
         _check_prices("", self.ordertype, self.price, self.price2)
+        if self._is_plain():
+            # The common order: no option set but maybe its id. Every check below would pass
+            # on these defaults and normalise nothing, so only the ids remain to check.
+            self._check_ids()
+            return
         if self.leverage is not None and (
             isinstance(self.leverage, bool)
             or not isinstance(self.leverage, int)
@@ -413,12 +425,7 @@ class AddOrder(Request):
         _set(self, "starttm", _schedule("starttm", self.starttm))
         _set(self, "expiretm", _schedule("expiretm", self.expiretm))
         _deadline("deadline", self.deadline)
-        if self.userref is not None:
-            _int32("userref", self.userref)
-        if self.cl_ord_id is not None:
-            _cl_ord_id("cl_ord_id", self.cl_ord_id)
-            if self.userref is not None:
-                raise _fail("cl_ord_id", "userref and cl_ord_id are mutually exclusive")
+        self._check_ids()
         if self.timeinforce is not None:
             _check_choice("timeinforce", self.timeinforce, TIME_IN_FORCE)
         if self.timeinforce == "GTD" and self.expiretm in (None, 0, "0"):
@@ -428,6 +435,34 @@ class AddOrder(Request):
         if self.sender_sub_id is not None:
             _check_text("sender_sub_id", self.sender_sub_id)
         self._check_close()
+
+    def _is_plain(self) -> bool:
+        """True when every option is at its default: only the order and its id (if any)."""
+        return (
+            self.leverage is None
+            and self.margin is None
+            and self.reduce_only is None
+            and self.validate is False
+            and type(self.oflags) is frozenset
+            and not self.oflags
+            and self.starttm is None
+            and self.expiretm is None
+            and self.deadline is None
+            and self.timeinforce is None
+            and self.stp_type is None
+            and self.sender_sub_id is None
+            and self.close_ordertype is None
+            and self.close_price is None
+            and self.close_price2 is None
+        )
+
+    def _check_ids(self) -> None:
+        if self.userref is not None:
+            _int32("userref", self.userref)
+        if self.cl_ord_id is not None:
+            _cl_ord_id("cl_ord_id", self.cl_ord_id)
+            if self.userref is not None:
+                raise _fail("cl_ord_id", "userref and cl_ord_id are mutually exclusive")
 
     def _check_close(self) -> None:
         _set(
@@ -456,10 +491,17 @@ class AddOrder(Request):
             "pair": self.pair,
             "volume": _wire_number(self.volume),
         }
-        for key in ("price", "price2"):
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = _wire_number(value)
+        if self.price is not None:
+            wire["price"] = _wire_number(self.price)
+        if self.price2 is not None:
+            wire["price2"] = _wire_number(self.price2)
+        if self._is_plain():
+            # The same keys in the same order as below, without the calls for absent options.
+            if self.userref is not None:
+                wire["userref"] = str(self.userref)
+            if self.cl_ord_id is not None:
+                wire["cl_ord_id"] = self.cl_ord_id
+            return wire
         _put(wire, "leverage", self.leverage)
         _put(wire, "margin", self.margin)
         _put(wire, "reduce_only", self.reduce_only)
@@ -699,6 +741,8 @@ def check_token(token: object) -> str:
 
 
 _encoder = msgspec.json.Encoder()
+# A tuple, not ``Subscribe | Unsubscribe``: that builds a union object on every call.
+_SUBSCRIPTIONS = (Subscribe, Unsubscribe)
 
 
 def encode(request: Request, *, token: str | None = None, reqid: int | None = None) -> str:
@@ -721,7 +765,7 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
     if token is None:
         raise LocalProtocolError(f"token: {request.event} needs a session token")
     check_token(token)
-    if isinstance(request, Subscribe | Unsubscribe):
+    if isinstance(request, _SUBSCRIPTIONS):
         subscription = request._subscription()
         subscription["token"] = token
         message["subscription"] = subscription

@@ -412,7 +412,7 @@ class RestQueries:
                 "price": fixed(order.price, fmt.price_places),
                 "price2": fixed(order.price2, fmt.price_places),
                 "leverage": "none",
-                "order": describe(order, altname),
+                "order": describe(order, rest=True),
                 "close": order.close_text() or "",
             },
             vol=fmt.volume(order.vol),
