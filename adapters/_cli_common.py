@@ -18,6 +18,7 @@ import dataclasses
 import datetime
 import enum
 import json
+import os
 import re
 import ssl
 import sys
@@ -143,7 +144,8 @@ def jsonable(value: Any) -> Any:
     are ``None`` are left out; an ``Event`` or ``SessionEvent`` gets ``"event_type"``: its
     class name), Decimals
     exact strings, enums their value, frozensets sorted lists. ``OwnTrades``/``OpenOrders``
-    list their entries as objects that start with ``trade_id``/``txid``."""
+    list their entries as objects that start with ``trade_id``/``txid``. The value of any
+    ``"token"`` key is replaced by ``"<redacted>"``."""
     if isinstance(value, Decimal):
         return decimal_text(value)
     if value is None or isinstance(value, bool | int | float | str):
@@ -153,12 +155,19 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, msgspec.Struct) or dataclasses.is_dataclass(value):
         return _object(value)
     if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        # Captured client frames (a subscribe) and REST bodies can hold a session token; it
+        # never reaches our output, which ends up in terminals and logs.
+        return {
+            str(key): _REDACTED if key == "token" else jsonable(item) for key, item in value.items()
+        }
     if isinstance(value, frozenset | set):
         return sorted(jsonable(item) for item in value)
     if isinstance(value, tuple | list):
         return [jsonable(item) for item in value]
     return str(value)
+
+
+_REDACTED = "<redacted>"
 
 
 def _fields(value: Any) -> list[tuple[str, Any]]:
@@ -274,17 +283,15 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
 
 
 @contextlib.contextmanager
-def _reaching(url: str) -> Iterator[None]:
+def reaching(url: str) -> Iterator[None]:
+    """Turn an ``OSError`` inside the block into ``CliError("cannot talk to URL: ...")``."""
     try:
         yield
+    except BrokenPipeError:
+        raise  # our stdout's reader left (`| head`); ``guarded`` ends quietly
     except OSError as error:  # refused, unreachable, TLS failure, closed WebSocket
         detail = error.strerror or str(error) or type(error).__name__
         raise CliError(f"cannot talk to {url}: {detail}") from None
-
-
-def reaching(url: str) -> contextlib.AbstractContextManager[None]:
-    """Turn an ``OSError`` inside the block into ``CliError("cannot talk to URL: ...")``."""
-    return _reaching(url)
 
 
 def guarded(name: str, body: Callable[[], int]) -> int:
@@ -297,6 +304,12 @@ def guarded(name: str, body: Callable[[], int]) -> int:
     """
     try:
         return body()
+    except BrokenPipeError:
+        # The reader left early (`kraken-proto watch | head`): not an error. Point stdout at
+        # devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
     except CliError as error:
         code, message = error.code, str(error)
     except LocalProtocolError as error:

@@ -10,6 +10,7 @@ outcome:
 * refused: Kraken's error message (exit 1);
 * not applied: the reply was lost, reconciliation found it did not take effect (exit 1; safe
   to send again);
+* not sent: no connection in ``--timeout`` seconds, the request was withdrawn (exit 1);
 * unknown: neither could be established in ``--timeout`` seconds (exit 3; look at
   ``kraken-proto orders`` before sending it again).
 """
@@ -18,15 +19,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from kraken_proto import (
+    AddOrder,
     AddOrderStatus,
+    AmendOrder,
     AmendOrderStatus,
+    CancelAll,
+    CancelAllOrdersAfter,
     CancelAllOrdersAfterStatus,
     CancelAllStatus,
+    CancelOrder,
     CancelOrderStatus,
     ConnectionConfig,
+    EditOrder,
     EditOrderStatus,
     Event,
     LocalProtocolError,
@@ -136,7 +144,16 @@ def run_request(name: str, args: argparse.Namespace, request: Request) -> int:
     as_json: bool = args.json
     try:
         with reaching(args.ws_url), _open(args) as session:
-            outcome = _call(session, request, args.timeout)
+            try:
+                outcome = _call(session, request, args.timeout)
+            except OutcomeUnknownError as error:
+                if error.outcome is None and session.session.withdraw(error.handle, time.time()):
+                    # Never sent: the session had no connection in time. Nothing happened.
+                    raise CliError(
+                        f"not sent: no connection to {args.ws_url} within {args.timeout:g} s "
+                        "(see the session's messages above); nothing was placed or changed"
+                    ) from None
+                raise
     except RequestRefusedError as error:
         _failed(name, as_json, error, f"refused by Kraken: {error.error.text}")
         return REFUSED
@@ -170,15 +187,6 @@ def check_not_failed(session: BlockingSession) -> None:
 
 
 def _call(session: BlockingSession, request: Request, timeout: float) -> Any:
-    from kraken_proto import (
-        AddOrder,
-        AmendOrder,
-        CancelAll,
-        CancelAllOrdersAfter,
-        CancelOrder,
-        EditOrder,
-    )
-
     check_not_failed(session)
     if isinstance(request, AddOrder):
         return session.add_order(request, timeout=timeout)

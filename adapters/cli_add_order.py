@@ -36,8 +36,9 @@ HELPS = {
     "starttm": "scheduled start: 0 (now), +SECONDS or a unix time",
     "expiretm": "expiry: 0 (never), +SECONDS or a unix time",
     "deadline": "RFC 3339 time after which the matching engine rejects the order",
-    "userref": "your signed 32-bit reference (exclusive with --cl-ord-id)",
-    "cl_ord_id": "your client order id (exclusive with --userref)",
+    "userref": "your signed 32-bit reference (exclusive with --cl-ord-id; the session "
+    "needs a cl_ord_id to find the order after a disconnect, so prefer --cl-ord-id)",
+    "cl_ord_id": "your client order id (default: one is generated)",
     "validate": "have Kraken validate the order without placing it",
     "timeinforce": "time in force",
     "stp_type": "self-trade prevention",

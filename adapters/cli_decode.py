@@ -15,7 +15,7 @@ from typing import BinaryIO, TextIO
 
 from kraken_proto import RemoteProtocolError, decode
 
-from ._cli_common import OK, REFUSED, USAGE, dumps
+from ._cli_common import OK, REFUSED, USAGE, CliError, dumps, guarded
 
 __all__ = ["configure", "decode_lines", "run"]
 
@@ -51,14 +51,17 @@ def decode_lines(lines: Iterable[bytes], out: TextIO) -> int:
     return REFUSED if failed else OK
 
 
-def run(args: argparse.Namespace) -> int:
-    """Decode FILE (or stdin) to stdout."""
+def _decode(args: argparse.Namespace) -> int:
     if args.file is None:
         return decode_lines(sys.stdin.buffer, sys.stdout)
     try:
         stream: BinaryIO = open(args.file, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
-        print(f"kraken-proto decode: cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return USAGE
+        raise CliError(f"cannot read {args.file}: {error.strerror}", USAGE) from None
     with stream:
         return decode_lines(stream, sys.stdout)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decode FILE (or stdin) to stdout."""
+    return guarded("decode", lambda: _decode(args))

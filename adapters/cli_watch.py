@@ -14,9 +14,11 @@ message), 2 on bad usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
 from kraken_proto import (
@@ -123,9 +125,19 @@ def render_view(
     fills: Sequence[tuple[str, Trade]],
     fills_total: int,
     events: int,
+    session_state: str = "",
+    note: str = "",
 ) -> str:
     """The live view as text (pure, so it can be tested without a terminal)."""
-    lines = [f"kraken-proto watch  {where}", f"connection: {state}", f"events: {events}", ""]
+    session = f"  (session {session_state})" if session_state else ""
+    lines = [
+        f"kraken-proto watch  {where}",
+        f"connection: {state}{session}",
+        f"events: {events}",
+    ]
+    if note:
+        lines.append(f"last note: {note}")
+    lines.append("")
     lines.append(f"OPEN ORDERS ({len(orders)})")
     if orders:
         headers = ["TXID", "STATUS", "SIDE", "TYPE", "VOLUME", "EXECUTED", "PAIR", "PRICE"]
@@ -170,21 +182,43 @@ def render_view(
     return "\n".join(lines) + "\n"
 
 
-class LiveView:
-    """Redraws the view in place on a terminal, at most every ``_REFRESH`` seconds."""
+class LiveView(logging.Handler):
+    """Redraws the view in place on a terminal, at most every ``_REFRESH`` seconds.
+
+    It is also the logging handler of ``kraken_proto`` while it runs: the session's warnings
+    (a lost connection, a failed token call) show as the view's last note instead of
+    scrolling the terminal under it.
+    """
 
     def __init__(self, out: TextIO, where: str) -> None:
+        super().__init__(logging.WARNING)
         self.out = out
         self.where = where
         self.state = "connecting"
         self.events = 0
+        self.note_text = ""
         self._shown = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.note_text = record.getMessage()
+
+    @contextlib.contextmanager
+    def capturing_logs(self) -> Iterator[None]:
+        """Route the library's log records to the view for the block."""
+        library = logging.getLogger("kraken_proto")
+        library.addHandler(self)
+        try:
+            yield
+        finally:
+            library.removeHandler(self)
 
     def note(self, event: SessionEvent) -> None:
         self.events += 1
         self.state = state_text(event, self.state)
 
-    def draw(self, orders: Mapping[str, Order], fills: Mapping[str, Trade]) -> None:
+    def draw(
+        self, orders: Mapping[str, Order], fills: Mapping[str, Trade], session_state: str = ""
+    ) -> None:
         latest = list(fills.items())[-_FILLS_SHOWN:]
         text = render_view(
             where=self.where,
@@ -193,6 +227,8 @@ class LiveView:
             fills=latest,
             fills_total=len(fills),
             events=self.events,
+            session_state=session_state,
+            note=self.note_text,
         )
         if text != self._shown:
             self.out.write(_HOME_AND_CLEAR + text)
@@ -211,7 +247,9 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
     live = None if args.json or not out.isatty() else LiveView(out, ws_url)
     stop_at = None if args.duration is None else time.monotonic() + args.duration
     seen = 0
+    logs = contextlib.nullcontext() if live is None else live.capturing_logs()
     with (
+        logs,
         reaching(ws_url),
         open_session(credentials, rest_url=rest_url, ws_url=ws_url, ssl_context=context) as session,
     ):
@@ -235,7 +273,11 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
                     if args.max_events is not None and seen >= args.max_events:
                         return OK
                 if live is not None:
-                    live.draw(session.orders.open_orders(), session.fills.trades())
+                    live.draw(
+                        session.orders.open_orders(),
+                        session.fills.trades(),
+                        session.state.value,
+                    )
                 if stop_at is not None and time.monotonic() >= stop_at:
                     return OK
         except KeyboardInterrupt:

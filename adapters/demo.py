@@ -290,6 +290,8 @@ def script(story: _Story, market: Decimal) -> Script:
         f"{len(story.fills.trades())} fills (each reported once), bought {_num(bought_volume)} "
         f"{PAIR.split('/')[0]} in total (exact Decimal)"
     )
+    say(f"  {story.orders!r}")
+    say(f"  {story.fills!r}")
     if bought_volume != Decimal("1.00") or len(story.orders) != 0:
         raise DemoFailed(f"expected 1.00 bought and no open order, got {bought_volume}")
 

@@ -348,26 +348,20 @@ def open_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
-    connect_timeout: float = 10.0,
-    http_timeout: float = 10.0,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    **options: Any,
 ) -> Iterator[BlockingSession]:
     """Start a ``Session`` and run it from this thread; close it when the block exits.
 
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
-    None). On entry the first token fetch and connection are attempted; failures are the
-    session's to retry (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). On entry the
+    first token fetch and connection are attempted; failures are the session's to retry
+    (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     session = Session(credentials, config=config, seed=os.urandom(16))
     with run_session(
-        session,
-        rest_url=rest_url,
-        ws_url=ws_url,
-        ssl_context=ssl_context,
-        connect_timeout=connect_timeout,
-        http_timeout=http_timeout,
-        max_message_size=max_message_size,
+        session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
     ) as runner:
         yield runner
 

@@ -98,11 +98,11 @@ class TrioSession:
         *,
         endpoint: Endpoint,
         rest_url: str,
-        ssl_context: ssl.SSLContext | None,
-        connect_timeout: float,
-        http_timeout: float,
-        write_timeout: float,
-        max_message_size: int,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        http_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self.session = session
         self._nursery = nursery
@@ -115,6 +115,8 @@ class TrioSession:
         self._max_message_size = max_message_size
         self._router = EventRouter()
         self._conns: dict[int, _Conn] = {}
+        self._opening: set[int] = set()  # handshakes in progress
+        self._given_up: set[int] = set()  # of those, closed by the session meanwhile
         self._wake = trio.Event()
         self._new_events = trio.Event()
         self._resolved: dict[int, trio.Event] = {}
@@ -254,6 +256,7 @@ class TrioSession:
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
+            self._opening.add(action.conn)
             self._nursery.start_soon(self.guarded, self._connection, action.conn)
         elif isinstance(action, SendMessages):
             conn = self._conns.get(action.conn)
@@ -262,7 +265,9 @@ class TrioSession:
                 await self._write(conn, data)
         elif isinstance(action, CloseConnection):
             conn = self._conns.pop(action.conn, None)
-            if conn is not None:
+            if conn is None and action.conn in self._opening:
+                self._given_up.add(action.conn)
+            elif conn is not None:
                 conn.reported = True
                 with trio.move_on_after(1.0):
                     await self._write(conn, conn.websocket.close())
@@ -293,6 +298,12 @@ class TrioSession:
         except Exception as exc:
             self.session.connection_failed(number, reason_of(exc), time.time())
             self._kick()
+            return
+        finally:
+            self._opening.discard(number)
+        if number in self._given_up:  # the session no longer wants it
+            self._given_up.discard(number)
+            await trio.aclose_forcefully(conn.stream)
             return
         self._conns[number] = conn
         try:
@@ -368,41 +379,24 @@ async def open_trio_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
-    connect_timeout: float = 10.0,
-    http_timeout: float = 10.0,
-    write_timeout: float = 10.0,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    **options: Any,
 ) -> AsyncIterator[TrioSession]:
     """Start a ``Session`` run by background tasks; close it when the block exits.
 
-    Arguments as for the blocking ``open_session``. An exception raised in the block leaves
-    it unchanged (not wrapped in an ``ExceptionGroup``).
+    Arguments as for the blocking ``open_session`` (``options``: ``connect_timeout``,
+    ``http_timeout``, ``write_timeout``, ``max_message_size``). An exception raised in the
+    block leaves it as itself (not wrapped in an ``ExceptionGroup``).
     """
     session = Session(credentials, config=config, seed=os.urandom(16))
     async with run_trio_session(
-        session,
-        rest_url=rest_url,
-        ws_url=ws_url,
-        ssl_context=ssl_context,
-        connect_timeout=connect_timeout,
-        http_timeout=http_timeout,
-        write_timeout=write_timeout,
-        max_message_size=max_message_size,
+        session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
     ) as runner:
         yield runner
 
 
 @asynccontextmanager
 async def run_trio_session(
-    session: Session,
-    *,
-    rest_url: str,
-    ws_url: str,
-    ssl_context: ssl.SSLContext | None = None,
-    connect_timeout: float = 10.0,
-    http_timeout: float = 10.0,
-    write_timeout: float = 10.0,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    session: Session, *, rest_url: str, ws_url: str, **options: Any
 ) -> AsyncIterator[TrioSession]:
     """Like :func:`open_trio_session`, for a ``Session`` you built yourself (not started)."""
     endpoint = parse_ws_endpoint(ws_url)
@@ -410,17 +404,7 @@ async def run_trio_session(
     error: BaseException | None = None
     runner: TrioSession | None = None
     async with trio.open_nursery() as nursery:
-        runner = TrioSession(
-            session,
-            nursery,
-            endpoint=endpoint,
-            rest_url=rest_url,
-            ssl_context=ssl_context,
-            connect_timeout=connect_timeout,
-            http_timeout=http_timeout,
-            write_timeout=write_timeout,
-            max_message_size=max_message_size,
-        )
+        runner = TrioSession(session, nursery, endpoint=endpoint, rest_url=rest_url, **options)
         session.start(time.time())
         nursery.start_soon(runner.guarded, runner.drive)
         try:

@@ -34,6 +34,8 @@ TERMINAL_STATUSES: Final = frozenset({"closed", "canceled", "expired"})
 
 _REPR_ORDERS: Final = 5
 """How many open orders ``repr(OrderTable)`` lists."""
+_REPR_FINISHED: Final = 3
+"""How many of the latest finished orders ``repr(OrderTable)`` lists."""
 
 _NestedT = TypeVar("_NestedT", OrderDescr, Contingent)
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -285,12 +287,16 @@ class OrderTable:
         return len(self._finished)
 
     def __repr__(self) -> str:
-        """Counts, then the first open orders, one ``Order.describe()`` each."""
+        """Counts, then the first open orders and the latest finished ones, one
+        ``Order.describe()`` each."""
         shown = [order.describe() for order in list(self._open.values())[:_REPR_ORDERS]]
         more = len(self._open) - len(shown)
         if more > 0:
             shown.append(f"... {more} more")
         listing = f"; open: {', '.join(shown)}" if shown else ""
+        latest = list(self._finished.values())[-_REPR_FINISHED:]
+        if latest:
+            listing += f"; latest finished: {', '.join(order.describe() for order in latest)}"
         return (
             f"OrderTable({len(self._open)} open, {len(self._finished)} finished, "
             f"max_finished={self._max_finished}{listing})"

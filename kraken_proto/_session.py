@@ -118,7 +118,7 @@ from ._rest_calls import (
     build_trades_history_request,
 )
 from ._rest_counter import RestCallCounter
-from ._rest_errors import RestError
+from ._rest_errors import InvalidArgumentsError, RestError, UnknownOrderError
 from ._rest_request import RestRequest
 from ._rest_results import (
     RestOrder,
@@ -341,7 +341,7 @@ class Session:
             # Without a usable token the send raises; the next connection subscribes.
             with contextlib.suppress(LocalProtocolError):
                 conn.send(request, now)
-            self._after_conn_call(now)
+            self._after_conn_call(conn, now)
         self._settle(now)
 
     def submit(self, request: Request, now: float) -> int:
@@ -423,7 +423,7 @@ class Session:
             connection.send(request, now)
         if "openOrders" not in self._subscriptions:
             self._release_doubts(now)
-        self._after_conn_call(now)
+        self._after_conn_call(connection, now)
         self._settle(now)
 
     def connection_failed(self, conn: int, reason: str, now: float) -> None:
@@ -463,7 +463,7 @@ class Session:
             self._handle_conn_events(connection.events_received(), now)
             self._lose(f"invalid frame from Kraken ({error})", now, close=True)
         else:
-            self._after_conn_call(now)
+            self._after_conn_call(connection, now)
         self._settle(now)
 
     def rest_response(self, call: int, status: int, body: bytes, now: float) -> None:
@@ -494,9 +494,10 @@ class Session:
             and now >= self._retry_at
         ):
             self._begin_attempt(now)
-        if self._conn is not None:
-            self._conn.handle_timeout(now)
-            self._after_conn_call(now)
+        connection = self._conn
+        if connection is not None:
+            connection.handle_timeout(now)
+            self._after_conn_call(connection, now)
         for tracked in list(self._doubts.values()):
             if tracked.reconcile_at is not None and now >= tracked.reconcile_at:
                 tracked.reconcile_at = None
@@ -509,20 +510,13 @@ class Session:
         """When ``handle_timeout`` should next be called, or None when nothing is timed."""
         if self._state in _TERMINAL:
             return None
-        deadlines = [
-            tracked.reconcile_at
-            for tracked in self._doubts.values()
-            if tracked.reconcile_at is not None
-        ]
-        if self._state is SessionState.WAITING and self._retry_at is not None:
+        deadlines: list[float | None] = [tracked.reconcile_at for tracked in self._doubts.values()]
+        if self._state is SessionState.WAITING:
             deadlines.append(self._retry_at)
         if self._conn is not None:
-            conn_deadline = self._conn.next_deadline()
-            if conn_deadline is not None:
-                deadlines.append(conn_deadline)
-        if self._rest.wake_at is not None:
-            deadlines.append(self._rest.wake_at)
-        return min(deadlines, default=None)
+            deadlines.append(self._conn.next_deadline())
+        deadlines.append(self._rest.wake_at)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def actions(self) -> list[SessionAction]:
         """Return and forget the actions asked for so far, in order."""
@@ -568,8 +562,6 @@ class Session:
         )
 
     def _token_ready(self, token: WebSocketToken, now: float) -> None:
-        if self._state is not SessionState.CONNECTING:
-            return
         self._token = token
         conn = self._next_conn
         self._next_conn += 1
@@ -612,8 +604,6 @@ class Session:
         self._schedule_retry(reason, now)
 
     def _schedule_retry(self, reason: str, now: float) -> None:
-        if self._state in _TERMINAL:
-            return
         delay = self._policy.next_delay(now)
         attempt = self._policy.failures
         self._state = SessionState.WAITING
@@ -669,15 +659,10 @@ class Session:
         if messages and self._conn_num is not None:
             self._actions.append(SendMessages(conn=self._conn_num, messages=tuple(messages)))
 
-    def _after_conn_call(self, now: float) -> None:
+    def _after_conn_call(self, connection: Connection, now: float) -> None:
         """Drain the connection after any call into it, and act on what it reported."""
-        connection = self._conn
-        if connection is None:
-            return
         self._flush(connection)
         reason = self._handle_conn_events(connection.events_received(), now)
-        if self._conn is not connection:
-            return
         if reason is None:
             reason = self._subscription_trouble(connection)
         if reason is not None:
@@ -726,7 +711,7 @@ class Session:
         event = item.event
         snapshot = type(item) is ChannelSnapshot
         source: FillSource = "snapshot" if snapshot else "live"
-        if type(event) is OpenOrders:
+        if isinstance(event, OpenOrders):
             changes = self._orders.apply(event, snapshot=snapshot)
             for txid, record in event.orders:
                 if record.cl_ord_id is not None:
@@ -740,7 +725,7 @@ class Session:
             if snapshot:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
-        elif type(event) is OwnTrades:
+        else:
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
@@ -991,8 +976,6 @@ class Session:
             )
 
     def _decide(self, tracked: _Tracked, took_effect: bool | None, txid: str | None) -> None:
-        if not self._live(tracked):
-            return
         if took_effect is None:
             self._unresolved(tracked, "Kraken's records cannot tell whether it took effect")
         elif took_effect:
@@ -1022,18 +1005,44 @@ class Session:
         txids: list[str],
         then: Callable[[dict[str, RestOrder]], None],
     ) -> None:
-        batch = tuple(dict.fromkeys(txids))[:_QUERY_BATCH]
-
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = dict(parse_query_orders_response(status, body).orders)
-            self._absorb(orders)
+        def decide(orders: dict[str, RestOrder]) -> None:
             if self._live(tracked):
                 then(orders)
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(tuple(dict.fromkeys(txids))[:_QUERY_BATCH], decide)
+
+    def _lookup_orders(
+        self, batch: tuple[str, ...], then: Callable[[dict[str, RestOrder]], None]
+    ) -> None:
+        """QueryOrders for ``batch`` (<= 50 txids), then ``then(found)``. Kraken refuses the
+        whole call when one txid is unknown (``EGeneral:Invalid arguments``): then each txid is
+        asked alone, and an unknown one is left out of ``found``."""
+        found: dict[str, RestOrder] = {}
+        outstanding = [1]
+
+        def ask(txids: tuple[str, ...]) -> None:
+            def build(nonce: int) -> RestRequest:
+                return build_query_orders_request(self._credentials, nonce=nonce, txids=txids)
+
+            def on_answer(status: int, body: bytes, now: float) -> None:
+                try:
+                    orders = dict(parse_query_orders_response(status, body).orders)
+                except (InvalidArgumentsError, UnknownOrderError):
+                    if len(txids) > 1:
+                        outstanding[0] += len(txids) - 1
+                        for txid in txids:
+                            ask((txid,))
+                        return
+                    orders = {}
+                self._absorb(orders)
+                found.update(orders)
+                outstanding[0] -= 1
+                if not outstanding[0]:
+                    then(found)
+
+            self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+
+        ask(batch)
 
     def _reconcile_add(self, tracked: _Tracked, request: AddOrder) -> None:
         cl_ord_id = request.cl_ord_id
@@ -1086,17 +1095,13 @@ class Session:
         batch = tuple(self._vanished)[:_QUERY_BATCH]
         self._vanished_running = True
 
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = parse_query_orders_response(status, body).orders
+        def resolved(orders: dict[str, RestOrder]) -> None:
             for txid in batch:
                 self._vanished.pop(txid, None)
             self._vanished_running = False
             self._absorb(orders, force=frozenset(batch))
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(batch, resolved)
 
     def _absorb(
         self, orders: Mapping[str, RestOrder], *, force: frozenset[str] = frozenset()

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from ._events import OrderDescr, OrderRecord, Trade
 from ._orders import TERMINAL_STATUSES
-from ._requests import AmendOrder, CancelOrder, EditOrder, Request
+from ._requests import AmendOrder
 from ._rest_results import RestOrder, RestTrade
 
 __all__ = [
@@ -20,22 +20,11 @@ __all__ = [
     "cancel_took_effect",
     "edit_took_effect",
     "order_record",
+    "statuses_of",
     "trade_of",
-    "txids_named",
 ]
 
 _REPLACED = "order replaced"
-
-
-def txids_named(request: Request) -> tuple[str, ...]:
-    """The order txids a cancel, edit or amend names directly (no userref, no cl_ord_id)."""
-    if isinstance(request, CancelOrder):
-        return request.txid
-    if isinstance(request, EditOrder):
-        return (request.orderid,) if isinstance(request.orderid, str) else ()
-    if isinstance(request, AmendOrder):
-        return () if request.txid is None else (request.txid,)
-    return ()
 
 
 def cancel_took_effect(statuses: Iterable[str | None]) -> bool:

@@ -2,8 +2,9 @@
 
 ``decode`` turns one frame into a typed event, ``encode`` one request into a frame; both are
 stateless. ``V2Connection`` is the v2 counterpart of ``kraken_proto.Connection``, driven the
-same way and ending requests with the same events. Prices and quantities travel as JSON numbers
-and are ``Decimal`` on both sides, exact to the digits.
+same way and ending requests with the same events. ``own_trades`` and ``open_orders`` turn an
+``Executions`` push into the v1 frames ``FillLog`` and ``OrderTable`` keep. Prices and
+quantities travel as JSON numbers and are ``Decimal`` on both sides, exact to the digits.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ._v2_events import (
     UnsubscribeReply,
     Wallet,
 )
+from ._v2_mapping import open_orders, own_trades, rfc3339_to_unix
 from ._v2_requests import (
     ORDER_TYPES,
     AddOrder,
@@ -127,4 +129,7 @@ __all__ = [
     "Wallet",
     "decode",
     "encode",
+    "open_orders",
+    "own_trades",
+    "rfc3339_to_unix",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import runpy
@@ -264,3 +265,74 @@ def test_jsonable_shapes() -> None:
     assert jsonable({"a": (1, [2.5])}) == {"a": [1, [2.5]]}
     assert jsonable(object).startswith("<class")
     assert dumps({"x": Decimal("0E-8")}) == '{"x":"0.00000000"}'
+
+
+@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
+def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([name, "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert f"kraken-proto {name}" in text
+
+
+NETWORK_COMMANDS = [
+    "token",
+    "orders",
+    "trades",
+    "watch",
+    "add-order",
+    "edit-order",
+    "amend-order",
+    "cancel-order",
+    "cancel-all",
+    "dead-man",
+]
+
+
+@pytest.mark.parametrize("name", NETWORK_COMMANDS)
+def test_every_network_command_takes_the_urls_and_a_ca_file(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main([name, "--help"])
+    text = capsys.readouterr().out
+    for option in ("--rest-url", "--ws-url", "--ca-file"):
+        assert option in text
+    assert "--api-secret" not in text  # credentials never come from arguments
+
+
+def test_decode_never_prints_a_token() -> None:
+    token = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
+    frames = [
+        f'{{"event":"subscribe","subscription":{{"name":"ownTrades","token":"{token}"}}}}'.encode(),
+        f'{{"error":[],"result":{{"token":"{token}","expires":900}}}}'.encode(),
+    ]
+    out = io.StringIO()
+    assert decode_lines(frames, out) == 0
+    assert token not in out.getvalue()
+    assert out.getvalue().count('"token":"<redacted>"') == 2
+
+
+def test_a_reader_that_leaves_early_is_no_error() -> None:
+    # `kraken-proto decode big.txt | head -1`: once head exits, writes fail with EPIPE.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kraken_proto", "decode"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdin.write(b'{"event":"heartbeat"}\n')
+    process.stdin.flush()
+    assert process.stdout.readline() == b'{"event_type":"Heartbeat"}\n'
+    process.stdout.close()  # the reader leaves
+    with contextlib.suppress(BrokenPipeError):  # it may already have ended
+        process.stdin.write(b'{"event":"heartbeat"}\n' * 20000)
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == b""
+    process.stderr.close()

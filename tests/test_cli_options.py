@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kraken_proto import (
     AddOrder,
     AmendOrder,
@@ -183,3 +186,14 @@ def test_guarded_maps_errors_to_exit_codes(capsys: pytest.CaptureFixture[str]) -
     assert "kraken-proto x: nope" in err
     assert "kraken-proto x: volume: bad" in err
     assert "ConnectionRefusedError" in err
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+def test_json_decimals_are_exact_and_positional(value: Decimal) -> None:
+    from kraken_proto.adapters._cli_common import dumps
+
+    text = json.loads(dumps({"v": value}))["v"]
+    assert Decimal(text) == value
+    assert "E" not in text.upper()
+    if value.as_tuple().exponent <= 0:  # type: ignore[operator]
+        assert text == format(value, "f")  # every digit Kraken sent, trailing zeros too

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from kraken_proto.adapters.cli import main
-from kraken_proto.adapters.simulator.exchange import Faults
+from kraken_proto.adapters.simulator.exchange import Exchange, Faults
 from kraken_proto.adapters.simulator.server import SimulatorThread, run_in_thread
 
 from tests.exponents import has_exponent
@@ -187,3 +189,69 @@ def test_an_outcome_that_stays_unknown_exits_3(
         args = ["add-order", *urls(sim), *ORDER, "--price", "29000", "--timeout", "1"]
         assert main(args) == 3
         assert "OUTCOME UNKNOWN" in capsys.readouterr().err
+
+
+def test_a_disconnect_before_the_reply_is_reconciled(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Replies are held for a second; once the order is in the book the test makes the server
+    # drop that connection before the reply goes out, as a real network failure would.
+    with run_in_thread(seed=24, default_faults=Faults(reply_delay=1.0)) as sim:
+        monkeypatch.setenv("KRAKEN_API_KEY", sim.api_key)
+        monkeypatch.setenv("KRAKEN_API_SECRET", sim.api_secret)
+        codes: list[int] = []
+        args = ["add-order", *urls(sim), *ORDER, "--price", "29000", "--timeout", "30"]
+        worker = threading.Thread(target=lambda: codes.append(main(args)))
+        worker.start()
+        deadline = time.monotonic() + 20
+        while not sim.apply(lambda exchange, now: exchange.open_orders()):
+            assert time.monotonic() < deadline, "the order never reached the book"
+            time.sleep(0.01)
+
+        live_sessions = sim.session_ids()
+
+        def cut(exchange: Exchange, now: float) -> None:
+            for session_id in live_sessions:
+                exchange.faults(session_id).close_after_frames = 0
+
+        sim.apply(cut)
+        worker.join(timeout=40)
+        assert codes == [0]
+        out = capsys.readouterr().out
+        assert "took effect: txid O" in out
+        assert "reconciled via" in out
+        assert len(sim.apply(lambda exchange, now: exchange.open_orders())) == 1  # sent once
+
+
+def test_an_order_never_sent_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import socket
+
+    monkeypatch.setenv("KRAKEN_API_KEY", "some-key")
+    monkeypatch.setenv("KRAKEN_API_SECRET", base64.b64encode(bytes(64)).decode())
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        here = ["--rest-url", f"http://127.0.0.1:{port}", "--ws-url", f"ws://127.0.0.1:{port}"]
+        args = ["add-order", *here, *ORDER, "--price", "1000", "--timeout", "1.5"]
+        assert main(args) == 1
+    assert "not sent: no connection to" in capsys.readouterr().err
+
+
+def test_trading_and_rest_over_tls_with_ca_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with run_in_thread(seed=25, tls=True) as sim:
+        assert sim.ca_file is not None
+        monkeypatch.setenv("KRAKEN_API_KEY", sim.api_key)
+        monkeypatch.setenv("KRAKEN_API_SECRET", sim.api_secret)
+        secure = [*urls(sim), "--ca-file", sim.ca_file]
+        assert sim.ws_url.startswith("wss://")
+        assert main(["add-order", *secure, *ORDER, "--price", "29000"]) == 0
+        assert main(["orders", *secure]) == 0
+        assert "29000" in capsys.readouterr().out
+        # Without the CA the certificate is not trusted: the command says it cannot connect.
+        assert main(["orders", *urls(sim)]) == 1
+        assert "cannot talk to https://" in capsys.readouterr().err

@@ -7,6 +7,8 @@ import io
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -24,6 +26,7 @@ from kraken_proto import (
 )
 from kraken_proto.adapters import cli_watch
 from kraken_proto.adapters.cli import main
+from kraken_proto.adapters.simulator.exchange import Exchange
 from kraken_proto.adapters.simulator.server import SimulatorThread, run_in_thread
 
 from tests.exponents import has_exponent
@@ -100,6 +103,7 @@ def test_watch_on_a_terminal_redraws_a_live_view(
     assert frames
     last = frames[-1]
     assert "connection: connected" in last
+    assert "(session live)" in last
     assert "OPEN ORDERS (1)" in last
     assert "29000" in last
     assert "LATEST FILLS (2 of 2)" in last
@@ -183,3 +187,52 @@ def test_render_view_shows_exact_decimals() -> None:
         where="ws://x", state="connecting", orders={}, fills=[], fills_total=0, events=0
     )
     assert empty.count("(none)") == 2
+
+
+def test_watch_json_shows_a_reconnect_and_the_reconciled_state(
+    sim: SimulatorThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codes: list[int] = []
+    out = io.StringIO()
+    args = watch_args(sim, "--json", "--duration", "8")
+    worker = threading.Thread(target=lambda: codes.append(cli_watch._watch(args, out)))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while '"event_type":"Connected"' not in out.getvalue():
+        assert time.monotonic() < deadline, out.getvalue()
+        time.sleep(0.01)
+    live_sessions = sim.session_ids()
+
+    def cut(exchange: Exchange, now: float) -> None:
+        for session_id in live_sessions:
+            exchange.faults(session_id).close_after_frames = 0
+
+    sim.apply(cut)
+    # A frame must be due for the server to act on the fault: a fill is one.
+    assert main(["add-order", *urls(sim), *ORDER, "--ordertype", "market"]) == 0
+    worker.join(timeout=20)
+    assert codes == [0]
+    kinds = [json.loads(line)["event_type"] for line in out.getvalue().splitlines()]
+    assert "Reconnecting" in kinds
+    assert "Reconnected" in kinds
+    assert kinds.index("Reconnecting") < kinds.index("Reconnected")
+    assert "FillReceived" in kinds  # the fill made while it was away still arrives, once
+    assert kinds.count("FillReceived") == 1
+
+
+def test_the_live_view_shows_the_sessions_warnings_as_a_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    screen = FakeTerminal()
+    view = cli_watch.LiveView(screen, "ws://x")
+    with view.capturing_logs():
+        logging.getLogger("kraken_proto.session").warning("Kraken session: connection lost")
+    logging.getLogger("kraken_proto.session").warning("after the view: not captured")
+    view.draw({}, {}, "waiting")
+    assert "last note: Kraken session: connection lost" in screen.getvalue()
+    assert "(session waiting)" in screen.getvalue()
+    assert "connection lost" not in capsys.readouterr().err
+    view.draw({}, {}, "waiting")  # nothing changed: nothing redrawn
+    assert screen.getvalue().count("\x1b[H\x1b[J") == 1

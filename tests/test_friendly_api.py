@@ -114,6 +114,10 @@ def test_finished_orders_are_listed_and_bounded() -> None:
     table.apply(decoded([(TXID, {"status": "canceled"})], 2))
     table.apply(decoded([("OB", {"status": "closed"})], 3))
     assert list(table.finished_orders()) == [TXID, "OB"]
+    assert repr(table).endswith(
+        f"latest finished: {TXID} canceled buy limit 5.00000000 ATOM/USD @ 9.250000, "
+        "OB closed buy limit 5.00000000 ATOM/USD @ 9.250000 (executed 1.50000000))"
+    )
     assert table.finished_count == 2
     assert table.open_orders() == {}
     assert list(table.all_orders()) == [TXID, "OB"]
@@ -194,3 +198,36 @@ def test_has_exponent() -> None:
     assert has_exponent('"vol":"1.5E+3"')
     assert not has_exponent("OABC1E-23456-7890E1 0.00000000")
     assert not has_exponent("TE12AB-CD3E4-5FGH6E")
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 60), max_size=6), max_size=12),
+    st.integers(0, 8),
+)
+def test_fill_log_keeps_exactly_the_latest_reported_trades(
+    frames_of_ids: list[list[int]], max_trades: int
+) -> None:
+    log = FillLog(max_trades=max_trades)
+    reported: list[str] = []
+    for numbers in frames_of_ids:
+        event = OwnTrades(trades=tuple((trade_id(n), Trade(vol=Decimal(n))) for n in numbers))
+        reported += [tid for tid, _ in log.apply(event)]
+    expected = reported[-max_trades:] if max_trades else []
+    assert list(log.trades()) == expected
+    for tid in expected:
+        kept = log.get(tid)
+        assert kept is not None
+        assert kept.vol == Decimal(int(tid.replace("-", "")[1:], 16))
+
+
+def test_error_messages_show_exact_digits_too() -> None:
+    from kraken_proto import AddOrder, LocalProtocolError
+
+    with pytest.raises(LocalProtocolError, match=r"got 0\.00000000$"):
+        AddOrder(
+            ordertype="limit",
+            type="buy",
+            pair="XBT/USD",
+            volume=Decimal("0.00000000"),
+            price=Decimal("1"),
+        )

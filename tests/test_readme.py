@@ -15,7 +15,17 @@ EXAMPLES = dict(EXAMPLE.findall(README.read_text(encoding="utf-8")))
 
 
 def test_readme_has_its_examples() -> None:
-    assert set(EXAMPLES) == {"blocking", "trio", "core", "codec", "simulator", "v2"}
+    assert set(EXAMPLES) == {
+        "blocking",
+        "trio",
+        "core",
+        "codec",
+        "rest",
+        "simulator",
+        "session_blocking",
+        "session_trio",
+        "v2",
+    }
 
 
 def test_quick_start_has_exactly_two_commands() -> None:

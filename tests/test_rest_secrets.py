@@ -226,3 +226,56 @@ def test_malformed_key_path_is_redacted_and_bounded() -> None:
     message = str(caught.value)
     assert TOKEN not in message
     assert "\n" not in message
+
+
+def _load_rest_fuzz_harness() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "fuzz" / "fuzz_rest.py"
+    spec = importlib.util.spec_from_file_location("fuzz_rest", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rest_fuzz_harness_holds_both_invariants(capsys: pytest.CaptureFixture[str]) -> None:
+    harness = _load_rest_fuzz_harness()
+    assert harness.run_loop(1500, seed=5) == 1500 + len(harness.SEEDS)
+    assert harness.main(["--iterations", "200", "--seed", "2"]) == 0
+    assert "ok: " in capsys.readouterr().out
+
+
+def test_rest_fuzz_harness_catches_a_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+    harness = _load_rest_fuzz_harness()
+
+    def leaky(status: int, body: bytes) -> None:
+        raise RestError(body.decode("utf-8", "replace"))
+
+    monkeypatch.setattr(harness, "PARSERS", (leaky,))
+    with pytest.raises(AssertionError, match="quoted"):
+        harness.check(200, TOKEN.encode())
+
+
+def test_an_error_inside_the_hmac_shows_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import types
+
+    import kraken_proto._signing as signing
+
+    def exploding_hmac(key: bytes, algorithm: object) -> None:
+        raise KeyboardInterrupt  # e.g. Ctrl-C while signing
+
+    monkeypatch.setattr(signing, "crypto_hmac", types.SimpleNamespace(HMAC=exploding_hmac))
+    credentials = Credentials(api_key="AbCdEfGh", api_secret=SECRET)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        build_open_orders_request(credentials, nonce=1)
+    text = rendered_with_locals(caught.value)
+    assert "<API secret bytes redacted>" in text
+    assert SECRET not in text
+    assert repr(base64.b64decode(SECRET))[2:30] not in text
+    with pytest.raises(KeyboardInterrupt) as plain:
+        sign(secret=SECRET.encode(), urlpath="/0/private/X", nonce=1, postdata=b"")
+    assert SECRET not in rendered_with_locals(plain.value)

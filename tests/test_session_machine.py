@@ -150,6 +150,20 @@ class SessionAgainstExchange(RuleBasedStateMachine):
                 wire._do(action)
         wire.drop()
 
+    @rule(count=st.integers(1, 2))
+    def drop_after_request(self, count: int) -> None:
+        """The simulator's own fault: the next trading request is processed, then the
+        connection drops before its reply."""
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).drop_after_request = count
+
+    @rule()
+    def malformed_frame(self) -> None:
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).malformed_frames = 1
+
     @rule(skip=st.booleans())
     def sequence_fault(self, skip: bool) -> None:
         sid = self.wire.current_sid()
@@ -167,12 +181,14 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         exchange = self.wire.exchange
         exchange.default_faults = Faults(drop_replies=1) if lost else Faults(reply_delay=delay)
         self.wire.drop()
+        self.wire.advance(0.01)  # the first retry starts at once: it gets the faults
         exchange.default_faults = Faults()
-        sid = self.wire.current_sid()
-        if sid is not None and not lost:
+        if not lost:
             # Only the subscribe acks are late; later replies come on time again.
             self.wire.advance(delay)
-            self.wire.exchange.faults(sid).reply_delay = 0.0
+            sid = self.wire.current_sid()
+            if sid is not None:
+                self.wire.exchange.faults(sid).reply_delay = 0.0
 
     @rule(delay=st.sampled_from([3.0, 12.0, 25.0]))
     def slow_replies(self, delay: float) -> None:

@@ -18,12 +18,20 @@ from typing import Any
 
 import pytest
 import trio
-from kraken_proto import Credentials, RequestAccepted, SessionClosed, SessionFailed
+from kraken_proto import (
+    CancelAll,
+    Credentials,
+    LocalProtocolError,
+    RequestAccepted,
+    SessionClosed,
+    SessionFailed,
+    Subscribe,
+)
 from kraken_proto.adapters import OutcomeUnknownError, RequestRefusedError
 from kraken_proto.adapters.simulator.exchange import Faults
 from kraken_proto.adapters.simulator.server import SimulatorThread, run_in_thread
-from kraken_proto.adapters.sync_session import BlockingSession, run_session
-from kraken_proto.adapters.trio_session import run_trio_session
+from kraken_proto.adapters.sync_session import BlockingSession, open_session, run_session
+from kraken_proto.adapters.trio_session import open_trio_session, run_trio_session
 
 from .fake_session import FakeSession, add_order
 
@@ -268,3 +276,131 @@ def test_trio_errors_leave_the_block_as_themselves_not_exception_groups() -> Non
 
         with pytest.raises(_Boom, match="a bug in the session"):
             trio.run(session_bug)
+
+
+# --- the real Session: a permanent error ends it, both adapters ----------------------------------
+
+
+def test_blocking_session_with_a_wrong_secret_fails_for_good() -> None:
+    with simulator(seed=41) as (sim, context, _):
+        wrong = Credentials(api_key=sim.api_key, api_secret="A" * 86 + "==")
+        with open_session(
+            wrong, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+        ) as session:
+            events = session.events(timeout=5)
+            (failed,) = [e for e in events if isinstance(e, SessionFailed)]
+            assert "signature" in failed.reason.lower()
+            assert session.state.value == "failed"
+            with pytest.raises(LocalProtocolError):
+                session.add_order(add_order(**BUY))
+            assert session.events(timeout=0.05) == []
+
+
+def test_trio_session_with_a_wrong_secret_fails_for_good() -> None:
+    with simulator(seed=42) as (sim, context, _):
+        wrong = Credentials(api_key=sim.api_key, api_secret="A" * 86 + "==")
+
+        async def main() -> list[Any]:
+            async with open_trio_session(
+                wrong, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+            ) as session:
+                with trio.fail_after(10):
+                    seen = [event async for event in session.events()]
+                with pytest.raises(LocalProtocolError):
+                    await session.add_order(add_order(**BUY))
+                return seen
+
+        seen = trio.run(main)
+        assert isinstance(seen[-1], SessionFailed)
+        assert "signature" in seen[-1].reason.lower()
+
+
+# --- the real Session: every order call, both adapters ------------------------------------------
+
+
+def test_blocking_session_every_order_call() -> None:
+    with simulator(seed=43) as (sim, context, fake):
+        with open_session(
+            fake.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+        ) as session:
+            session.subscribe("openOrders")
+            first = session.add_order(add_order(**BUY))
+            assert first.txid is not None
+            amended = session.amend_order(txid=first.txid, limit_price=Decimal("1001.0"))
+            assert isinstance(amended, RequestAccepted)
+            edited = session.edit_order(orderid=first.txid, pair="XBT/USD", price=Decimal("1002.0"))
+            assert isinstance(edited, RequestAccepted)
+            assert edited.txid is not None
+            cancelled = session.cancel_order(txid=(edited.txid,))
+            assert isinstance(cancelled, RequestAccepted)
+            session.add_order(add_order(**BUY))
+            assert isinstance(session.cancel_all(), RequestAccepted)
+            assert isinstance(session.cancel_all_orders_after(60), RequestAccepted)
+            assert isinstance(session.cancel_all_orders_after(0), RequestAccepted)
+            with pytest.raises(TypeError, match="not both"):
+                session.add_order(add_order(**BUY), pair="XBT/USD")
+            with pytest.raises(TypeError, match="expected a AddOrder"):
+                session.add_order(CancelAll())  # type: ignore[arg-type]
+        assert session.state.value == "closed"
+
+
+def test_trio_session_every_order_call() -> None:
+    with simulator(seed=44) as (sim, context, fake):
+
+        async def main() -> None:
+            async with open_trio_session(
+                fake.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url, ssl_context=context
+            ) as session:
+                await session.subscribe(Subscribe(name="openOrders"))
+                with trio.fail_after(20):
+                    first = await session.add_order(add_order(**BUY))
+                    assert first.txid is not None
+                    amended = await session.amend_order(
+                        txid=first.txid, limit_price=Decimal("1001.0")
+                    )
+                    assert isinstance(amended, RequestAccepted)
+                    edited = await session.edit_order(
+                        orderid=first.txid, pair="XBT/USD", price=Decimal("1002.0")
+                    )
+                    assert edited.txid is not None
+                    await session.cancel_order(txid=(edited.txid,))
+                    assert isinstance(await session.cancel_all(), RequestAccepted)
+                    await session.cancel_all_orders_after(60)
+                    await session.cancel_all_orders_after(0)
+                assert session.orders.open_orders() == {}
+                assert len(session.fills) == 0
+
+        trio.run(main)
+
+
+def test_closing_while_the_handshake_hangs_ends_promptly_on_both_adapters() -> None:
+    # The WebSocket server accepts TCP and never answers the upgrade.
+    listener = socket.create_server(("127.0.0.1", 0))
+    ws_url = f"ws://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with simulator(seed=45) as (sim, context, fake):
+            started = time.monotonic()
+
+            async def main() -> None:
+                async with open_trio_session(
+                    fake.credentials,
+                    rest_url=sim.rest_url,
+                    ws_url=ws_url,
+                    ssl_context=context,
+                    connect_timeout=30,
+                ):
+                    await trio.sleep(0.3)  # the handshake is under way
+
+            trio.run(main)
+            assert time.monotonic() - started < 5
+            with open_session(
+                fake.credentials,
+                rest_url=sim.rest_url,
+                ws_url=ws_url,
+                ssl_context=context,
+                connect_timeout=0.5,
+            ) as session:
+                reasons = [e.reason for e in session.events(timeout=1) if hasattr(e, "reason")]
+            assert any("HandshakeTimeout" in r or "did not complete" in r for r in reasons)
+    finally:
+        listener.close()

@@ -29,7 +29,7 @@ from kraken_proto._signing import sign
 from ._channels import POSTXID
 from ._config import SimulatorConfig
 from ._format import fixed, timestamp
-from ._orders import TRIGGERED_TYPES, Order, PairFormat, describe
+from ._orders import TRIGGERED_TYPES, Order, PairFormat
 from ._rest import TOKEN_PATH, KeyState, RestReply
 from ._views import TradeView
 
@@ -83,6 +83,34 @@ def rest_pair_id(ws_name: str, fmt: PairFormat) -> str:
 
 def _altname(fmt: PairFormat) -> str:
     return fmt.rest_name or fmt.name.replace("/", "")
+
+
+_PRICE_WORDS = {
+    "limit": "limit {0}",
+    "stop-loss": "stop loss {0}",
+    "take-profit": "take profit {0}",
+    "stop-loss-limit": "stop loss {0} -> limit {1}",
+    "take-profit-limit": "take profit {0} -> limit {1}",
+    "trailing-stop": "trailing stop +{0}",
+    "trailing-stop-limit": "trailing stop +{0} -> limit {1}",
+}
+
+
+def _order_text(order: Order, altname: str) -> str:
+    """``descr.order`` as REST writes it: ``buy 1.25000000 XBTUSD @ limit 30010.0`` (prices
+    at the pair's decimals, a market order as ``@ market``)."""
+    fmt = order.fmt
+    price = fixed(order.price, fmt.price_places)
+    price2 = fixed(order.price2, fmt.price_places)
+    words = _PRICE_WORDS.get(order.ordertype, order.ordertype.replace("-", " ") + " {0}")
+    kind = "market" if order.ordertype == "market" else words.format(price, price2)
+    return f"{order.side} {fmt.volume(order.vol)} {altname} @ {kind}"
+
+
+def _leverage(order: Order) -> str:
+    # Spot orders show "none"; margin orders (where the model has them) "N:1".
+    leverage = getattr(order, "leverage", None)
+    return "none" if leverage is None else f"{leverage}:1"
 
 
 def _reply(payload: dict[str, Any]) -> RestReply:
@@ -411,8 +439,8 @@ class RestQueries:
                 "ordertype": order.ordertype,
                 "price": fixed(order.price, fmt.price_places),
                 "price2": fixed(order.price2, fmt.price_places),
-                "leverage": "none",
-                "order": describe(order, rest=True),
+                "leverage": _leverage(order),
+                "order": _order_text(order, altname),
                 "close": order.close_text() or "",
             },
             vol=fmt.volume(order.vol),

@@ -27,6 +27,7 @@ import msgspec
 
 from ._book import Book
 from ._config import SimulatorConfig
+from ._format import timestamp
 from ._orders import Order, PairFormat
 from ._params import Reject, rfc3339_seconds
 from ._rest import TokenBook
@@ -68,9 +69,11 @@ def _number(text: str) -> msgspec.Raw:
 
 
 def _time(now: float) -> str:
-    """RFC 3339 UTC with microseconds, as v2 writes ``timestamp``/``time_in``."""
-    moment = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds, as v2 writes ``timestamp``/``time_in``: the same
+    instant, digit for digit, as the book's 6-decimal unix ``time`` of that moment."""
+    whole, _, fraction = format(timestamp(now), "f").partition(".")
+    moment = datetime.datetime.fromtimestamp(int(whole), tz=datetime.UTC)
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{fraction}Z"
 
 
 def _text(value: object) -> str | None:
@@ -661,7 +664,7 @@ class V2Gateway:
                     "balance": _number(format(balances[asset], "f")),
                     "category": "trade",
                     "fee": _number(format(fee.quantize(step), "f")),
-                    "ledger_id": f"L{trade.trade_id[1:]}{asset[:1]}",
+                    "ledger_id": f"L{trade.trade_id[1:]}-{asset}",
                     "ref_id": trade.trade_id,
                     "timestamp": _time(now),
                     "type": "trade",

@@ -1,4 +1,5 @@
-"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API.
+"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API
+(and, for sessions opened with ``protocol="v2"``, the v2 one: ``_v2``).
 
 Sans-IO: no sockets, no clock, no ``random`` import. Time comes in as ``now`` (unix seconds) and
 randomness from the ``rng`` passed to ``Exchange``, so a seeded ``random.Random`` replays a run
@@ -7,7 +8,8 @@ outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
 
 Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
 (request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames),
-``_config``/``_pairs`` (configuration and the table of real pairs).
+``_config``/``_pairs`` (configuration and the table of real pairs), ``_v2`` (the v2 requests
+and frames over the same book).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ._format import RandomLike
 from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
-from ._sessions import Faults, Session, Subscription
+from ._sessions import Faults, Session, Subscription, dropping_after_request
 from ._trading import Desk
 from ._v2 import Listeners, V2Gateway
 from ._views import OrderView, TradeView, order_view
@@ -113,6 +115,9 @@ class Exchange:
         journal = RestJournal(self._book.listener)
         self._book.listener = journal
         self.rest = RestQueries(self._book, config, self._keys, journal)
+        self._trading = {
+            name: dropping_after_request(handler) for name, handler in self._trading.items()
+        }
         self._book.run_timers(now)
 
     # --- REST ---------------------------------------------------------------------------
@@ -182,6 +187,11 @@ class Exchange:
     def faults(self, session: int) -> Faults:
         """The live fault settings of one session (mutate them to inject faults)."""
         return self._sessions[session].faults
+
+    def connection_dropped(self, session: int) -> bool:
+        """True once the ``drop_after_request`` fault wants the session's socket closed."""
+        state = self._sessions.get(session)
+        return state is not None and state.drop_connection
 
     def receive(self, session: int, text: str, now: float) -> None:
         """Handle one client text message; ignored for a closed session."""
