@@ -143,6 +143,7 @@ class _PlainProtocol:
         self.host, self.port = parts.hostname, parts.port
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
         self.accepted = False
+        self.messages = 0
         self._pieces: list[str] = []
 
     def handshake(self) -> bytes:
@@ -157,6 +158,7 @@ class _PlainProtocol:
             if isinstance(event, ws_events.TextMessage):
                 self._pieces.append(event.data)
                 if event.message_finished:
+                    self.messages += 1
                     messages.append(orjson.loads("".join(self._pieces)))
                     self._pieces.clear()
             elif isinstance(event, ws_events.AcceptConnection):
@@ -249,6 +251,7 @@ class _Sampler:
     """Asks the simulator for updates and books the latencies and the CPU spent asking."""
 
     def __init__(self, sim: SimulatorProcess, prices: Prices) -> None:
+        self.frames = 0  # messages received while sampling (the plain loops count them)
         self.sim = sim
         self.prices = prices
         self.asking_ns = 0
@@ -344,12 +347,15 @@ async def _run_plain_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int
     client = PlainTrioClient(sim.ws_url)
     try:
         await client.connect(token)
+        before = client.protocol.messages
         start = time.process_time_ns()
         for _ in range(samples):
             for kind in _KINDS:
                 sampler.ask(kind)
                 sampler.book(kind, await client.wait_for(kind))
-        return time.process_time_ns() - start
+        spent = time.process_time_ns() - start
+        sampler.frames = client.protocol.messages - before
+        return spent
     finally:
         await client.aclose()
 
@@ -373,10 +379,11 @@ def _simulator() -> Iterator[SimulatorProcess]:
         yield sim
 
 
-def measure(*, rounds: int = 4, samples: int = 40) -> dict[str, Any]:
+def measure(*, rounds: int = 8, samples: int = 50) -> dict[str, Any]:
     """``rounds`` turns of every contender, ``samples`` order+fill pairs each."""
     prices = Prices()
     cpu: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    frames_per_update: list[float] = []
     latencies: dict[str, dict[str, list[float]]] = {
         name: {kind: [] for kind in _KINDS} for name in CONTENDERS
     }
@@ -387,9 +394,16 @@ def measure(*, rounds: int = 4, samples: int = 40) -> dict[str, Any]:
                 sampler = _Sampler(sim, prices)
                 spent = _RUNNERS[name](sim, sampler, samples)
                 cpu[name].append((spent - sampler.asking_ns) / 1000 / (samples * len(_KINDS)))
+                if name == "plain-trio":
+                    frames_per_update.append(sampler.frames / (samples * len(_KINDS)))
                 for kind in _KINDS:
                     latencies[name][kind] += sampler.latencies[kind]
-    result: dict[str, Any] = {"rounds": rounds, "samples_per_round": samples, "contenders": {}}
+    result: dict[str, Any] = {
+        "rounds": rounds,
+        "samples_per_round": samples,
+        "frames_per_update": statistics.median(frames_per_update),
+        "contenders": {},
+    }
     for name in CONTENDERS:
         row: dict[str, float] = {"cpu_us_per_update": statistics.median(cpu[name])}
         for kind in _KINDS:
@@ -431,8 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument("--quick", action="store_true", help="a few samples, for smoke tests")
-    parser.add_argument("--rounds", type=int, default=4, help="turns of every contender")
-    parser.add_argument("--samples", type=int, default=40, help="order+fill pairs per turn")
+    parser.add_argument("--rounds", type=int, default=8, help="turns of every contender")
+    parser.add_argument("--samples", type=int, default=50, help="order+fill pairs per turn")
     args = parser.parse_args(argv)
     rounds, samples = (1, 3) if args.quick else (args.rounds, args.samples)
     result = measure(rounds=rounds, samples=samples)
