@@ -32,14 +32,14 @@ HERE = Path(__file__).resolve().parent
 
 # name -> (script, arguments of the full run, arguments of the quick run)
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
-    "decode": ("bench_decode.py", [], ["--quick"]),
-    "clients": ("bench_clients.py", [], ["--quick"]),
-    "pipeline": ("bench_pipeline.py", ["--repeats", "41"], ["--quick"]),
-    "encode": ("bench_encode.py", [], ["--quick"]),
+    "decode": ("bench_decode.py", ["--repeats", "81"], ["--quick"]),
+    "clients": ("bench_clients.py", ["--repeats", "41"], ["--quick"]),
+    "pipeline": ("bench_pipeline.py", ["--repeats", "81"], ["--quick"]),
+    "encode": ("bench_encode.py", ["--repeats", "61"], ["--quick"]),
     "memory": ("bench_memory.py", [], ["--quick"]),
-    "latency": ("bench_latency.py", [], ["--quick"]),
-    "concurrency": ("bench_concurrency.py", [], ["--quick"]),
-    "roundtrip": ("bench_roundtrip.py", ["--orders", "150"], ["--quick"]),
+    "latency": ("bench_latency.py", ["--rounds", "10", "--samples", "60"], ["--quick"]),
+    "concurrency": ("bench_concurrency.py", ["--samples", "5"], ["--quick"]),
+    "roundtrip": ("bench_roundtrip.py", ["--orders", "300"], ["--quick"]),
 }
 
 _LIBRARIES = ("msgspec", "orjson", "trio", "wsproto", "h11", "ccxt", "python-kraken-sdk")

@@ -111,6 +111,14 @@ _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]{1,18}")
 # No whitespace, and no lone surrogate: one cannot be encoded as UTF-8, so encode would raise
 # UnicodeEncodeError carrying the whole string (the token, for a token).
 _NO_SPACE = re.compile(r"[^\s\ud800-\udfff]+")
+
+
+def _no_space(text: str) -> bool:
+    """``_NO_SPACE.fullmatch(text)``, with a fast path for the usual printable ASCII text: every
+    printable ASCII character but the space is neither whitespace nor a surrogate."""
+    if text.isascii() and text.isprintable() and text and " " not in text:
+        return True
+    return _NO_SPACE.fullmatch(text) is not None
 _INT32 = (-(2**31), 2**31 - 1)
 _MAX_REQID = 2**64 - 1
 _MAX_DEAD_MANS_TIMEOUT = 86399
@@ -137,7 +145,7 @@ def _check_text(name: str, value: object) -> None:
     """A non-empty string without whitespace or lone surrogates (pairs, ids)."""
     if not isinstance(value, str):
         raise _fail(name, f"must be a str, not {_type_name(value)}")
-    if not _NO_SPACE.fullmatch(value):
+    if not _no_space(value):
         raise _fail(name, "must be a non-empty string without whitespace or lone surrogates")
 
 
@@ -250,9 +258,18 @@ def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
     return items
 
 
+def _decimal_text(value: Decimal) -> str:
+    """``format(value, "f")``: the digits without exponent notation, which Kraken does not
+    parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
+    (Decimal's plain notation is the same digits either way)."""
+    text = str(value)
+    if "E" in text:
+        return format(value, "f")
+    return text
+
+
 def _wire_number(value: Price) -> str:
-    # format 'f' never produces exponent notation, which Kraken does not parse.
-    return value if isinstance(value, str) else format(value, "f")
+    return value if isinstance(value, str) else _decimal_text(value)
 
 
 def _put(wire: dict[str, Any], key: str, value: object) -> None:
@@ -260,7 +277,7 @@ def _put(wire: dict[str, Any], key: str, value: object) -> None:
     if value is None:
         return
     if isinstance(value, Decimal):
-        wire[key] = format(value, "f")
+        wire[key] = _decimal_text(value)
     elif isinstance(value, bool):
         wire[key] = value
     elif isinstance(value, int):
@@ -735,7 +752,7 @@ def check_reqid(reqid: object) -> int:
 
 def check_token(token: object) -> str:
     """Return ``token`` if it looks like a session token; the error never shows the token."""
-    if not isinstance(token, str) or not _NO_SPACE.fullmatch(token):
+    if not isinstance(token, str) or not _no_space(token):
         raise LocalProtocolError(
             "token: must be a non-empty string without whitespace or lone surrogates"
         )

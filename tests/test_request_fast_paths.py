@@ -99,3 +99,28 @@ def test_a_plain_order_is_still_checked(fields: dict[str, object], field: str) -
     }
     with pytest.raises(LocalProtocolError, match=field):
         AddOrder(**arguments)  # type: ignore[arg-type]
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=True)
+    | st.builds(
+        lambda digits, exponent: Decimal(digits).scaleb(exponent),
+        st.integers(-(10**30), 10**30),
+        st.integers(-40, 40),
+    )
+)
+def test_decimal_text_is_format_f(value: Decimal) -> None:
+    from kraken_proto._requests import _decimal_text
+
+    assert _decimal_text(value) == format(value, "f")
+
+
+@given(
+    st.text()
+    | st.text(st.characters(max_codepoint=127))
+    | st.sampled_from(["", " ", "a b", "\x00", "\x1c", "ok"])
+)
+def test_the_no_space_fast_path_agrees_with_the_pattern(text: str) -> None:
+    from kraken_proto._requests import _NO_SPACE, _no_space
+
+    assert _no_space(text) == (_NO_SPACE.fullmatch(text) is not None)
