@@ -119,6 +119,8 @@ def _no_space(text: str) -> bool:
     if text.isascii() and text.isprintable() and text and " " not in text:
         return True
     return _NO_SPACE.fullmatch(text) is not None
+
+
 _INT32 = (-(2**31), 2**31 - 1)
 _MAX_REQID = 2**64 - 1
 _MAX_DEAD_MANS_TIMEOUT = 86399
@@ -261,9 +263,10 @@ def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
 def _decimal_text(value: Decimal) -> str:
     """``format(value, "f")``: the digits without exponent notation, which Kraken does not
     parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
-    (Decimal's plain notation is the same digits either way)."""
+    (Decimal's plain notation is the same digits either way). The context's ``capitals``
+    decides whether ``str`` writes the exponent as E or e."""
     text = str(value)
-    if "E" in text:
+    if "E" in text or "e" in text:
         return format(value, "f")
     return text
 

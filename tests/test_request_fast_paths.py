@@ -4,7 +4,7 @@ paths say: same wire keys in the same order, same refusals."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -113,6 +113,9 @@ def test_decimal_text_is_format_f(value: Decimal) -> None:
     from kraken_proto._requests import _decimal_text
 
     assert _decimal_text(value) == format(value, "f")
+    with localcontext() as context:
+        context.capitals = 0  # str() then writes a lowercase exponent
+        assert _decimal_text(value) == format(value, "f")
 
 
 @given(
