@@ -156,7 +156,11 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
     targets = []
     missed = [row for row in rows if row["ours_vs_careful"] > 1.0]
     measured = ", ".join(f"{row['case']} {row['ours_vs_careful']:.2f}x" for row in rows)
-    cause = ""
+    cause = (
+        "run the pipeline benchmark too (bench_pipeline.py) for the per-part breakdown"
+        if missed
+        else ""
+    )
     if missed and pipeline is not None:
         by_case = {row["case"]: row for row in pipeline["results"]}
         parts = []
