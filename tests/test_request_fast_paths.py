@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, localcontext
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -16,7 +17,7 @@ TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
 decimals = st.decimals(
     min_value=Decimal("0.00000001"), max_value=Decimal("1000000"), places=8, allow_nan=False
 )
-ids = st.one_of(
+ids: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.none().map(lambda _: {}),
     st.integers(-(2**31), 2**31 - 1).map(lambda ref: {"userref": ref}),
     st.text("abcdefXYZ0123456789-", min_size=1, max_size=18).map(lambda i: {"cl_ord_id": i}),
@@ -25,11 +26,11 @@ ids = st.one_of(
 
 @given(volume=decimals, price=decimals, ident=ids, side=st.sampled_from(["buy", "sell"]))
 def test_a_plain_limit_order_encodes_in_krakens_key_order(
-    volume: Decimal, price: Decimal, ident: dict[str, object], side: str
+    volume: Decimal, price: Decimal, ident: dict[str, Any], side: Any
 ) -> None:
     order = AddOrder(
         ordertype="limit", type=side, pair="XBT/USD", volume=volume, price=price, **ident
-    )  # type: ignore[arg-type]
+    )
     text = encode(order, token=TOKEN, reqid=3)
     expected: dict[str, object] = {
         "event": "addOrder",
@@ -50,14 +51,14 @@ def test_a_plain_limit_order_encodes_in_krakens_key_order(
 
 @given(volume=decimals, ident=ids)
 def test_a_plain_order_and_the_same_order_with_an_option_share_every_other_key(
-    volume: Decimal, ident: dict[str, object]
+    volume: Decimal, ident: dict[str, Any]
 ) -> None:
     plain = json.loads(
         encode(
             AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=volume, **ident),
             token=TOKEN,
         )
-    )  # type: ignore[arg-type]
+    )
     full = json.loads(
         encode(
             AddOrder(
@@ -69,7 +70,7 @@ def test_a_plain_order_and_the_same_order_with_an_option_share_every_other_key(
                 **ident,
             ),
             token=TOKEN,
-        )  # type: ignore[arg-type]
+        )
     )
     assert full.pop("timeinforce") == "IOC"
     assert list(full.items()) == list(plain.items())
@@ -88,8 +89,8 @@ def test_a_plain_order_and_the_same_order_with_an_option_share_every_other_key(
         ({"price2": Decimal(1)}, "price2"),
     ],
 )
-def test_a_plain_order_is_still_checked(fields: dict[str, object], field: str) -> None:
-    arguments: dict[str, object] = {
+def test_a_plain_order_is_still_checked(fields: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {
         "ordertype": "limit",
         "type": "buy",
         "pair": "XBT/USD",
@@ -98,7 +99,7 @@ def test_a_plain_order_is_still_checked(fields: dict[str, object], field: str) -
         **fields,
     }
     with pytest.raises(LocalProtocolError, match=field):
-        AddOrder(**arguments)  # type: ignore[arg-type]
+        AddOrder(**arguments)
 
 
 @given(
