@@ -64,7 +64,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -170,7 +169,23 @@ from ._token import WebSocketToken, build_token_request, parse_token_response
 
 __all__ = ["Session"]
 
-logger = logging.getLogger("kraken_proto.session")
+LOGGER_NAME = "kraken_proto.session"
+
+
+def _log(level: int, message: str, *args: object) -> None:
+    """Log through ``logging`` (which does no I/O unless the application set up handlers).
+
+    ``logging`` is imported here, not at module level: it loads ``threading``, and
+    ``import kraken_proto`` stays free of it (tests/test_purity.py). No token or secret is
+    ever part of ``message`` or ``args``.
+    """
+    import logging
+
+    logging.getLogger(LOGGER_NAME).log(level, message, *args)
+
+
+_WARNING = 30  # logging.WARNING
+_ERROR = 40  # logging.ERROR
 
 _TRADING = (AddOrder, EditOrder, AmendOrder, CancelOrder, CancelAll, CancelAllOrdersAfter)
 _QUERY_BATCH = 50
@@ -250,6 +265,7 @@ class Session:
         self._events: list[SessionEvent] = []
         self._subscriptions: dict[str, Subscribe] = {}
         self._tracked: dict[int, _Tracked] = {}
+        self._queued: dict[int, _Tracked] = {}  # not sent yet, in submit order
         self._doubts: dict[int, _Tracked] = {}
         self._next_handle = 1
         self._by_reqid: dict[int, int] = {}
@@ -372,7 +388,9 @@ class Session:
             request = dataclasses.replace(request, cl_ord_id=self._random.client_order_id())
         handle = self._next_handle
         self._next_handle += 1
-        self._tracked[handle] = _Tracked(handle=handle, request=request)
+        tracked = _Tracked(handle=handle, request=request)
+        self._tracked[handle] = tracked
+        self._queued[handle] = tracked
         self._send_queued(now)
         self._settle(now)
         return handle
@@ -609,7 +627,7 @@ class Session:
         self._state = SessionState.WAITING
         self._retry_at = now + delay
         self._events.append(Reconnecting(reason=reason, attempt=attempt, delay=delay))
-        logger.warning("Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
+        _log(_WARNING, "Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
 
     def _stop(self, now: float, *, failed: RestError | None) -> None:
         """End the session: requests without an outcome end, the connection closes."""
@@ -645,7 +663,7 @@ class Session:
                     error=(None if failed.error is None else failed.error.text),
                 )
             )
-            logger.error("Kraken session failed for good: %s", type(failed).__name__)
+            _log(_ERROR, "Kraken session failed for good: %s", type(failed).__name__)
         elif self._closing:
             self._state = SessionState.CLOSING
         else:
@@ -726,6 +744,8 @@ class Session:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
         else:
+            # A v1 Connection carries only v1 channel data, never v2's Executions/Balances.
+            assert isinstance(event, OwnTrades)
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
@@ -755,11 +775,13 @@ class Session:
 
     def _send_queued(self, now: float) -> None:
         connection = self._conn
-        if connection is None or connection.token_state not in (TokenState.FRESH, TokenState.BOUND):
+        if (
+            not self._queued
+            or connection is None
+            or connection.token_state not in (TokenState.FRESH, TokenState.BOUND)
+        ):
             return
-        for tracked in list(self._tracked.values()):
-            if tracked.phase is not _Phase.QUEUED:
-                continue
+        for tracked in list(self._queued.values()):
             open_now = (
                 tuple(self._orders.open_orders()) if isinstance(tracked.request, CancelAll) else ()
             )
@@ -776,6 +798,7 @@ class Session:
                     ),
                 )
                 continue
+            del self._queued[tracked.handle]
             tracked.phase = _Phase.SENT
             tracked.reqid = reqid
             tracked.sent_at = now
@@ -785,6 +808,7 @@ class Session:
 
     def _finish(self, tracked: _Tracked, outcome: RequestOutcome) -> None:
         self._tracked.pop(tracked.handle, None)
+        self._queued.pop(tracked.handle, None)
         self._doubts.pop(tracked.handle, None)
         self._events.append(outcome)
 
@@ -1204,7 +1228,7 @@ class Session:
         if self._ever_live:
             downtime = 0.0 if self._lost_at is None else now - self._lost_at
             self._events.append(Reconnected(downtime=downtime))
-            logger.warning("Kraken session: reconnected after %.2f s", downtime)
+            _log(_WARNING, "Kraken session: reconnected after %.2f s", downtime)
         else:
             self._events.append(Connected())
         self._ever_live = True

@@ -225,6 +225,12 @@ class Credentials:
     def __reduce__(self) -> NoReturn:
         raise TypeError("Credentials: refusing to pickle an API secret")
 
+    def __copy__(self) -> Credentials:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Credentials:
+        return self
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
         """Build credentials from ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET``.

@@ -78,8 +78,8 @@ def test_secret_redacts_everywhere() -> None:
         secret._value = "x"
     with pytest.raises(TypeError, match="refusing to pickle"):
         pickle.dumps(secret)
-    with pytest.raises(TypeError, match="refusing to pickle"):
-        copy.copy(secret)
+    assert copy.copy(secret) is secret
+    assert copy.deepcopy({"k": secret})["k"] is secret
     with pytest.raises(TypeError, match="expected str, got bytes"):
         Secret(b"raw")  # type: ignore[arg-type]
 
@@ -96,6 +96,8 @@ def test_credentials_hold_the_secret_redacted() -> None:
         credentials.api_key = "x"  # type: ignore[misc]
     with pytest.raises(TypeError, match="refusing to pickle"):
         pickle.dumps(credentials)
+    assert copy.copy(credentials) is credentials
+    assert copy.deepcopy([credentials])[0] is credentials
     assert SECRET not in repr(vars(Credentials)) or True  # slots: no instance __dict__
     assert not hasattr(credentials, "__dict__")
     assert sign(

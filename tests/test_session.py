@@ -680,7 +680,7 @@ def test_connection_lost_while_opening_is_a_failed_attempt() -> None:
     assert session.state is SessionState.WAITING
     wire.pump()
     wire.advance(2)
-    assert session.state is SessionState.LIVE
+    assert session.state.value == "live"
 
 
 def test_cl_ord_id_memory_is_bounded() -> None:
@@ -791,3 +791,43 @@ def test_backfill_keeps_the_earliest_start() -> None:
     session._fill_cursor = Decimal("1800000000")
     session._want_backfill()
     assert session._backfill_from == first
+
+
+def test_dead_mans_switch_is_armed_on_every_connection() -> None:
+    config = SessionConfig(connection=ConnectionConfig(dead_mans_switch_timeout=60))
+    wire = Wire(config=config)
+    sent: list[dict[str, Any]] = []
+    original = wire.exchange.receive
+
+    def spy(session: int, text: str, now: float) -> None:
+        sent.append(json.loads(text))
+        original(session, text, now)
+
+    wire.exchange.receive = spy  # type: ignore[method-assign]
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="openOrders"), wire.now)
+    wire.pump()
+    wire.drop()
+    wire.advance(1)
+    arms = [m for m in sent if m["event"] == "cancelAllOrdersAfter"]
+    assert [m["timeout"] for m in arms] == [60, 60]
+    assert wire.exchange._book.dead_man_at is not None
+
+
+def test_no_token_or_secret_in_reprs_events_or_actions() -> None:
+    wire = live()
+    session = wire.session
+    secret = wire.exchange.config.api_secret
+    session.submit(limit(), wire.now)
+    wire.drop()
+    session.handle_timeout(wire.now)
+    actions = session.actions()
+    wire.exchange.invalidate_tokens()
+    connection = repr(vars(session.connection)) if session.connection else ""
+    text = " ".join(
+        [repr(vars(session)), repr(session), repr(actions), repr(wire.events), connection]
+    )
+    assert secret not in text
+    assert secret[:20] not in text
+    for token in wire.exchange._tokens._tokens:
+        assert token not in text

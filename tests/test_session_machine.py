@@ -8,10 +8,11 @@ the exchange's book; connection attempts stayed within the cap.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from kraken_proto import (
@@ -19,8 +20,6 @@ from kraken_proto import (
     AmendOrder,
     CancelOrder,
     FillReceived,
-    HttpCall,
-    OpenConnection,
     RequestAccepted,
     RequestApplied,
     RequestNotApplied,
@@ -240,6 +239,14 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         exchange = wire.exchange
         events = wire.events
 
+        # What this run exercised (shown by --hypothesis-show-statistics).
+        for kind in sorted({type(e).__name__ for e in events if isinstance(e, RequestOutcome)}):
+            event(f"outcome {kind}")
+        for source in sorted({e.source for e in events if isinstance(e, FillReceived)}):
+            event(f"fills from {source}")
+        if len(exchange.trades()) > 50:
+            event("more than 50 trades")
+
         # Every trade of the account, exactly once.
         delivered = Counter(e.trade_id for e in events if isinstance(e, FillReceived))
         assert [t for t, n in delivered.items() if n > 1] == []
@@ -294,12 +301,9 @@ class SessionAgainstExchange(RuleBasedStateMachine):
             assert sum(1 for u in starts[i:] if u < t + 600) <= 100
 
 
+# Examples come from the loaded profile (tests/conftest.py); each runs up to 25 steps
+# (SESSION_MACHINE_STEPS overrides it for longer local runs).
 SessionAgainstExchange.TestCase.settings = settings(
-    settings.get_profile(settings._current_profile or "default"),
-    stateful_step_count=25,
+    stateful_step_count=int(os.environ.get("SESSION_MACHINE_STEPS", "25"))
 )
 TestSessionAgainstExchange = SessionAgainstExchange.TestCase
-
-
-def _unused() -> tuple[object, ...]:
-    return (HttpCall, OpenConnection)

@@ -32,7 +32,8 @@ _COUNT_FAULTS = {
 FAULT_FORMS = (
     "close-after=N (drop the connection after N frames), skip-sequence=N, repeat-sequence=N, "
     "drop-replies=N, reply-delay=SECONDS, malformed=N, drop-after-request=N (drop the "
-    "connection right after the next N trading requests arrive), no-heartbeats, heartbeats, "
+    "connection after each of the next N trading requests, before its reply), no-heartbeats, "
+    "heartbeats, "
     "clear (every session fault off)"
 )
 _FAULT_FIELDS = frozenset(field.name for field in fields(Faults))

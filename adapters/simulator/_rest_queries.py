@@ -122,11 +122,12 @@ def _error(message: str) -> RestReply:
 
 
 class _Invalid(Exception):
-    """A parameter Kraken would refuse with ``EGeneral:Invalid arguments[:name]``."""
+    """A parameter Kraken would refuse with ``EGeneral:Invalid arguments[:name]`` (real
+    answers name the field, ``...:ordertype``; without ``name`` the bare form)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str = "") -> None:
         super().__init__(name)
-        self.message = f"{_INVALID}:{name}"
+        self.message = f"{_INVALID}:{name}" if name else _INVALID
 
 
 # --- the call counter -------------------------------------------------------------------------
@@ -378,14 +379,15 @@ class RestQueries:
         return result
 
     def _query_orders(self, params: Mapping[str, str]) -> dict[str, Any]:
-        # Kraken's support: QueryOrders without a valid txid is "EGeneral:Invalid arguments";
-        # we answer so when any id is unknown (the whole call fails, nothing is guessed).
+        # Kraken's support: QueryOrders without a valid txid is "EGeneral:Invalid arguments"
+        # (the bare form, as a client that sent "undefined" logged it); we answer so when any
+        # id is unknown: the whole call fails, nothing is guessed.
         ids = _ids(params, _MAX_QUERY_ORDERS)
         trades = _flag(params, "trades", False)
         orders = [self.book.orders.get(txid) for txid in ids]
         known = [order for order in orders if order is not None]
         if len(known) != len(orders):
-            raise _Invalid("txid")
+            raise _Invalid()
         return {o.txid: self._order(o, trades) for o in self._filtered(known, params)}
 
     def _trade_history(self, params: Mapping[str, str]) -> dict[str, TradeView]:
@@ -412,7 +414,7 @@ class RestQueries:
         _flag(params, "trades", False)
         history = {**self.book.fills, **self.book.trades}
         if not all(txid in history for txid in ids):
-            raise _Invalid("txid")
+            raise _Invalid()
         return {txid: self._trade(history[txid]) for txid in ids}
 
     # --- records ----------------------------------------------------------------------------

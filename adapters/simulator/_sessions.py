@@ -51,8 +51,8 @@ class Session:
     last_frame_at: float
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: list[tuple[float, str]] = field(default_factory=list)
-    drop_connection: bool = False  # set by the drop_after_request fault; the server obeys
     protocol: str = "v1"  # "v2" for a session opened on /v2
+    drop_connection: bool = False  # set by the drop_after_request fault; the server obeys
 
     def push(
         self, message: dict[str, Any] | list[Any] | str, now: float, *, delay: float = 0.0
