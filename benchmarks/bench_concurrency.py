@@ -8,7 +8,8 @@ child process of its own (so one kind's freed memory cannot hide the other's):
 * ``plain``: N plain wsproto+trio connections (``bench_latency.PlainTrioClient``), the floor.
 
 At each N: the process's resident memory per connection (growth since before the first
-connection, and the step's marginal growth, after a collection), then a few samples of one new
+connection, and the step's marginal growth, after a collection; "idle" from a pass that sends
+no update, see ``measure``), then a few samples of one new
 order and its fill emitted by the simulator (its own process, ``sim_process.py``; all
 connections are the same account's, so every one of them gets every update): the time until
 the LAST connection has the update in its user's hands, and this process's CPU per update
@@ -126,18 +127,18 @@ async def _run_kind(kind: str, counts: Sequence[int], samples: int) -> dict[str,
                             await arrivals.done.wait()
                         cpu += time.process_time_ns() - started
                         delivery.append((arrivals.last - sim.reply()) / 1000)
-                rows.append(
-                    {
-                        "connections": count,
-                        "kib_per_connection": (rss - base_rss) / count / 1024,
-                        "marginal_kib_per_connection": (rss - previous_rss)
-                        / max(1, count - (rows[-1]["connections"] if rows else 0))
-                        / 1024,
-                        "deliver_all_p50_us": statistics.median(delivery),
-                        "deliver_all_max_us": max(delivery),
-                        "cpu_us_per_connection_update": cpu / 1000 / (len(delivery) * count),
-                    }
-                )
+                row: dict[str, Any] = {
+                    "connections": count,
+                    "kib_per_connection": (rss - base_rss) / count / 1024,
+                    "marginal_kib_per_connection": (rss - previous_rss)
+                    / max(1, count - (rows[-1]["connections"] if rows else 0))
+                    / 1024,
+                }
+                if delivery:
+                    row["deliver_all_p50_us"] = statistics.median(delivery)
+                    row["deliver_all_max_us"] = max(delivery)
+                    row["cpu_us_per_connection_update"] = cpu / 1000 / (len(delivery) * count)
+                rows.append(row)
                 previous_rss = rss
             _stop(arrivals)
     return {"kind": kind, "samples": samples, "rows": rows}
@@ -261,16 +262,27 @@ def _child(*args: str) -> Any:
 def measure(
     *, counts: Sequence[int] = COUNTS, samples: int = 3, breakdown: int = 100
 ) -> dict[str, Any]:
-    """Both kinds, then the breakdown, each in a child process of its own."""
+    """Both kinds, each twice (quiet, then with updates), then the breakdown, each in a child
+    process of its own.
+
+    The quiet pass opens the connections and sends no update: its memory is what a connection
+    costs. In the pass with updates every sample leaves state behind by design (each session
+    keeps the finished order in its OrderTable and the trade in its FillLog, and every later
+    session's ownTrades snapshot carries the account's recent trades), so its memory grows
+    with the samples taken, not with the connections alone.
+    """
     result: dict[str, Any] = {"counts": list(counts), "samples": samples}
+    joined = ",".join(map(str, counts))
     for kind in ("sessions", "plain"):
-        rows = _child(
-            "--child", kind, "--counts", ",".join(map(str, counts)), "--samples", str(samples)
-        )
-        result[kind] = rows["rows"]
+        quiet = _child("--child", kind, "--counts", joined, "--samples", "0")["rows"]
+        rows = _child("--child", kind, "--counts", joined, "--samples", str(samples))["rows"]
+        for row, idle in zip(rows, quiet, strict=True):
+            row["idle_kib_per_connection"] = idle["kib_per_connection"]
+            row["idle_marginal_kib_per_connection"] = idle["marginal_kib_per_connection"]
+        result[kind] = rows
     result["breakdown"] = _child("--breakdown", str(breakdown))
     last = {kind: result[kind][-1] for kind in ("sessions", "plain")}
-    result["sessions_kib_at_max"] = last["sessions"]["kib_per_connection"]
+    result["sessions_kib_at_max"] = last["sessions"]["idle_kib_per_connection"]
     result["cpu_sessions_vs_plain_at_max"] = (
         last["sessions"]["cpu_us_per_connection_update"]
         / last["plain"]["cpu_us_per_connection_update"]
@@ -280,13 +292,14 @@ def measure(
 
 def _table(result: dict[str, Any]) -> str:
     header = (
-        f"{'kind':<9} {'N':>5} {'KiB/conn':>9} {'marginal KiB':>12} {'all-N p50 us':>12}"
-        f" {'all-N max us':>12} {'CPU us/conn/update':>18}"
+        f"{'kind':<9} {'N':>5} {'KiB idle':>9} {'KiB/conn':>9} {'marginal KiB':>12}"
+        f" {'all-N p50 us':>12} {'all-N max us':>12} {'CPU us/conn/update':>18}"
     )
     lines = [header, "-" * len(header)]
     lines += [
         (
-            f"{kind:<9} {row['connections']:>5} {row['kib_per_connection']:>9.1f}"
+            f"{kind:<9} {row['connections']:>5} {row['idle_kib_per_connection']:>9.1f}"
+            f" {row['kib_per_connection']:>9.1f}"
             f" {row['marginal_kib_per_connection']:>12.1f} {row['deliver_all_p50_us']:>12.0f}"
             f" {row['deliver_all_max_us']:>12.0f} {row['cpu_us_per_connection_update']:>18.1f}"
         )
