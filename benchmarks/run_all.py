@@ -630,6 +630,9 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, seconds: float) -
         lines.append("**Quick mode: tiny samples, the numbers mean nothing.**")
     lines += [
         "",
+        "Reproduce: `pip install -e '.[dev,bench]'` then `python benchmarks/run_all.py`"
+        " (`benchmarks/README.md` says what each benchmark measures and how).",
+        "",
         "Every ratio compares contenders measured in the same child process, taking turns"
         " within each repeat; CPU-bound timings read the thread's CPU clock (time the shared"
         " cores spend on other processes is not counted) and keep the median of the repeats.",
