@@ -203,7 +203,11 @@ class BlockingSession:
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
     def events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then)."""
+        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then).
+
+        After the terminal event (``SessionClosed``/``SessionFailed``) has been returned,
+        later calls return ``[]`` (at once when ``timeout`` is None).
+        """
         until = None if timeout is None else self._clock() + timeout
         self._pump(until, lambda: bool(self._router))
         return self._router.take()
@@ -355,9 +359,10 @@ def open_session(
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
     None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). On entry the
-    first token fetch and connection are attempted; failures are the session's to retry
-    (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). On entry
+    the first token fetch and connection are attempted (a permanent error such as a bad key
+    leaves the session FAILED at once); later failures are the session's to retry (watch
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     session = Session(credentials, config=config, seed=os.urandom(16))
     with run_session(
@@ -379,7 +384,7 @@ def run_session(
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
     session.start(runner._clock())
     try:
-        runner._run_actions()
+        runner._run_actions()  # the first token fetch and connection, so bad keys show at once
         yield runner
     finally:
         runner.close()

@@ -183,7 +183,6 @@ class TrioSession:
                 yield event
                 if isinstance(event, SessionClosed | SessionFailed):
                     return
-            self._new_events = trio.Event()
             await self._new_events.wait()
 
     async def aclose(self, timeout: float = 5.0) -> None:
@@ -193,7 +192,6 @@ class TrioSession:
             self._kick()
         with trio.move_on_after(timeout):
             while self._router.ended is None:
-                self._new_events = trio.Event()
                 await self._new_events.wait()
 
     # --- the loop ---------------------------------------------------------------------------
@@ -252,7 +250,9 @@ class TrioSession:
         if events:
             for handle in self._router.route(events):
                 self._resolved[handle].set()
+            # Wake every waiter (events() consumers, aclose); later waits use a fresh Event.
             self._new_events.set()
+            self._new_events = trio.Event()
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
