@@ -61,6 +61,7 @@ from ._session_common import (
     result_of,
 )
 from ._session_common import timed_out as outcome_timed_out
+from ._session_protocol import choose_protocol
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
@@ -352,18 +353,22 @@ def open_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
+    protocol: str | None = None,
     **options: Any,
 ) -> Iterator[BlockingSession]:
     """Start a ``Session`` and run it from this thread; close it when the block exits.
 
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
-    None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
+    None). ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url`` ending in ``/v2``
+    means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL without it.
+    ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
     ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). On entry
     the first token fetch and connection are attempted (a permanent error such as a bad key
     leaves the session FAILED at once); later failures are the session's to retry (watch
     ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
+    ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
     with run_session(
         session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options

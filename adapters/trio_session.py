@@ -57,6 +57,7 @@ from kraken_proto import (
 from ._net import open_trio_stream
 from ._session_common import EventRouter, build_request, feed_websocket, reason_of, result_of
 from ._session_common import timed_out as outcome_timed_out
+from ._session_protocol import choose_protocol
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
@@ -379,14 +380,17 @@ async def open_trio_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
+    protocol: str | None = None,
     **options: Any,
 ) -> AsyncIterator[TrioSession]:
     """Start a ``Session`` run by background tasks; close it when the block exits.
 
-    Arguments as for the blocking ``open_session`` (``options``: ``connect_timeout``,
+    Arguments as for the blocking ``open_session`` (``protocol``: ``"v1"``/``"v2"``, or implied
+    by a ``ws_url`` ending in ``/v2``; ``options``: ``connect_timeout``,
     ``http_timeout``, ``write_timeout``, ``max_message_size``). An exception raised in the
     block leaves it as itself (not wrapped in an ``ExceptionGroup``).
     """
+    ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
     async with run_trio_session(
         session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
