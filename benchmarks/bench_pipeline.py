@@ -22,7 +22,6 @@ import argparse
 import gc
 import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +43,7 @@ from kraken_proto import (
 # Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
 # the shared frame builders sit next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import clock_ns
 from kraken_frames import full_order, trade, txid
 
 __all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
@@ -55,26 +55,32 @@ _TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
 _SNAPSHOT_ORDERS = 200
 
 CASES: tuple[str, ...] = (
+    "openOrders status-only delta",
     "openOrders status delta",
     "openOrders new order",
     "openOrders fill delta",
     "openOrders 200-order snapshot",
     "ownTrades fill",
+    "ownTrades 50-trade snapshot",
 )
+SNAPSHOT_CASES = frozenset({"openOrders 200-order snapshot", "ownTrades 50-trade snapshot"})
 
 # Frames per timing: each timing takes about a millisecond, short enough that some of the
 # repeats run undisturbed on a busy machine.
 _LOOPS = {
+    "openOrders status-only delta": 500,
     "openOrders status delta": 500,
     "openOrders new order": 300,
     "openOrders fill delta": 500,
     "openOrders 200-order snapshot": 4,
     "ownTrades fill": 500,
+    "ownTrades 50-trade snapshot": 20,
 }
 
 
 # What each openOrders frame must change: (OrderChanges field, number of orders).
 _EXPECTED_CHANGE = {
+    "openOrders status-only delta": ("updated", 1),
     "openOrders status delta": ("finished", 1),
     "openOrders new order": ("added", 1),
     "openOrders fill delta": ("updated", 1),
@@ -93,6 +99,11 @@ def _cancel_delta(number: int) -> dict[str, Any]:
         "userref": number,
         "cancel_reason": "User requested",
     }
+
+
+def _status_only_delta(number: int) -> dict[str, Any]:
+    """The smallest delta: a pending order became open."""
+    return {"status": "open", "userref": number}
 
 
 def _fill_delta(number: int) -> dict[str, Any]:
@@ -122,11 +133,21 @@ class _Case:
             snapshot = [{txid("O", n): full_order(n)} for n in range(_SNAPSHOT_ORDERS)]
             self.frames = [_channel_frame("openOrders", snapshot, 1)] * loops
             return
-        if name in ("openOrders status delta", "openOrders fill delta"):
-            # Every frame touches its own open order, known from the seed snapshot.
-            seed = [{txid("O", n): full_order(n)} for n in range(loops)]
+        if name == "ownTrades 50-trade snapshot":
+            trades = [{txid("T", n): trade(n)} for n in range(50)]
+            self.frames = [_channel_frame("ownTrades", trades, 1)] * loops
+            return
+        makers = {
+            "openOrders status-only delta": _status_only_delta,
+            "openOrders status delta": _cancel_delta,
+            "openOrders fill delta": _fill_delta,
+        }
+        if name in makers:
+            # Every frame touches its own open order, known from the seed snapshot (pending,
+            # so that the status-only delta's "open" is a change).
+            seed = [{txid("O", n): full_order(n, "pending")} for n in range(loops)]
             self.seed = _channel_frame("openOrders", seed, 1)
-            make = _cancel_delta if name == "openOrders status delta" else _fill_delta
+            make = makers[name]
             entries = [{txid("O", n): make(n)} for n in range(loops)]
         elif name == "openOrders new order":
             entries = [{txid("N", n): full_order(n, "pending")} for n in range(loops)]
@@ -139,12 +160,12 @@ class _Case:
 
     @property
     def is_snapshot(self) -> bool:
-        return self.name == "openOrders 200-order snapshot"
+        return self.name in SNAPSHOT_CASES
 
     def check(self, result: object) -> None:
         """Raise unless ``result`` (what one frame's pipeline returned) took the measured path."""
         if self.channel == "ownTrades":
-            good = isinstance(result, tuple) and len(result) == 1
+            good = isinstance(result, tuple) and len(result) == (50 if self.is_snapshot else 1)
         else:
             field, count = _EXPECTED_CHANGE[self.name]
             good = isinstance(result, OrderChanges) and len(getattr(result, field)) == count
@@ -205,7 +226,8 @@ def _pipeline_runner(case: _Case) -> Callable[[], Callable[[bytes], object]]:
                 sequence.check(event.sequence)
                 return fills.apply(event)
 
-            on_trades(case.seed)
+            if not case.is_snapshot:
+                on_trades(case.seed)
             return on_trades
 
         table = OrderTable()
@@ -277,15 +299,15 @@ def _ns_per_frame(case: _Case, setup: Callable[[], Callable[[bytes], object]]) -
         total = 0
         for frame in frames:
             function = setup()
-            start = time.perf_counter_ns()
+            start = clock_ns()
             function(frame)
-            total += time.perf_counter_ns() - start
+            total += clock_ns() - start
         return total / len(frames)
     function = setup()
-    start = time.perf_counter_ns()
+    start = clock_ns()
     for frame in frames:
         function(frame)
-    return (time.perf_counter_ns() - start) / len(frames)
+    return (clock_ns() - start) / len(frames)
 
 
 def _prove_the_path(case: _Case, setup: Callable[[], Callable[[bytes], object]]) -> None:
@@ -362,11 +384,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print a table (or JSON with ``--json``); returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, for smoke tests")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the frames per timing (default 1.0)"
     )
     parser.add_argument("--repeats", type=int, default=60, help="timings per case; best is kept")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeats = 0.01, 2
     rows = measure(scale=args.scale, repeats=args.repeats)
     if args.json:
         print(json.dumps({"target_ratio": TARGET_RATIO, "results": rows}, indent=2))

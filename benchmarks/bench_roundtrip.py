@@ -136,7 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300, help="round trips per adapter")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--quick", action="store_true", help="3 orders, for smoke tests")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.orders = 3
     result = measure(args.orders)
     if args.json:
         print(json.dumps(result, indent=2))

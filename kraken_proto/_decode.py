@@ -98,12 +98,17 @@ _untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=De
 _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
 # Kraken's ids tell a channel frame's kind before its channel name does: order txids start
 # with "O", trade ids with "T", and in a compact frame (``[[{"OGTT3Y-...``) the id starts at
-# the fifth character. A one-character slice is a cached object (no allocation), so this guess
-# costs one dict lookup. It is only a guess: the decoder still checks the channel name, and a
-# frame it gets wrong takes the careful path (slower, same result). Separate tables for bytes
-# and text: mixing b"O" and "O" keys would compare bytes with str (a BytesWarning under -b).
-_ROUTE_BY_FIFTH_BYTE: dict[bytes, int] = {b"O": _OPEN_ORDERS, b"T": _OWN_TRADES}
-_ROUTE_BY_FIFTH_CHAR: dict[str, int] = {"O": _OPEN_ORDERS, "T": _OWN_TRADES}
+# the fifth character. ``frame[4]`` is a small int for bytes and a cached one-character str
+# for text (no allocation either way), so this guess costs one dict lookup; int and str keys
+# never compare equal, so one table serves both (no bytes-with-str comparison, no
+# BytesWarning under -b). It is only a guess: the decoder still checks the channel name, and
+# a frame it gets wrong takes the careful path (slower, same result).
+_ROUTE_BY_FIFTH: dict[int | str, int] = {
+    ord("O"): _OPEN_ORDERS,
+    ord("T"): _OWN_TRADES,
+    "O": _OPEN_ORDERS,
+    "T": _OWN_TRADES,
+}
 # Otherwise the channel name sits in the last few dozen characters of a channel frame
 # (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
 _TAIL = 64
@@ -168,13 +173,12 @@ def decode(frame: str | bytes) -> Event:
     input whatsoever. Stateless: the same frame always gives an equal event.
     """
     kind = type(frame)
-    route: int | None
-    if kind is bytes:
-        route = _ROUTE_BY_FIFTH_BYTE.get(frame[4:5])  # type: ignore[arg-type]
-    elif kind is str:
-        route = _ROUTE_BY_FIFTH_CHAR.get(frame[4:5])  # type: ignore[arg-type]
-    else:
+    if kind is not bytes and kind is not str:
         return _decode_carefully(frame)
+    try:
+        route = _ROUTE_BY_FIFTH.get(frame[4])
+    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
+        route = None
     try:
         if route is None:
             route = _route_by_channel_name(frame)

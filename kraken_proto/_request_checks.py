@@ -23,8 +23,22 @@ _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]{1,18}")
 # No whitespace, and no lone surrogate: one cannot be encoded as UTF-8, so encode would raise
 # UnicodeEncodeError carrying the whole string (the token, for a token).
 _NO_SPACE = re.compile(r"[^\s\ud800-\udfff]+")
+
+
+def _no_space(text: str) -> bool:
+    """``_NO_SPACE.fullmatch(text)``, with a fast path for the usual printable ASCII text: every
+    printable ASCII character but the space is neither whitespace nor a surrogate."""
+    if text.isascii() and text.isprintable() and text and " " not in text:
+        return True
+    return _NO_SPACE.fullmatch(text) is not None
+
+
 _INT32 = (-(2**31), 2**31 - 1)
 _MAX_DEAD_MANS_TIMEOUT = 86399
+
+
+# Tuples, not ``A | B``: isinstance with a union builds the union object on every call.
+_DECIMAL_OR_INT = (Decimal, int)
 
 
 def _fail(name: str, problem: str) -> LocalProtocolError:
@@ -44,7 +58,7 @@ def _check_text(name: str, value: object) -> None:
     """A non-empty string without whitespace or lone surrogates (pairs, ids)."""
     if not isinstance(value, str):
         raise _fail(name, f"must be a str, not {_type_name(value)}")
-    if not _NO_SPACE.fullmatch(value):
+    if not _no_space(value):
         raise _fail(name, "must be a non-empty string without whitespace or lone surrogates")
 
 
@@ -56,9 +70,12 @@ def _decimal(name: str, value: object) -> Decimal:
             "got a float; floats cannot hold prices or volumes exactly, "
             "pass decimal.Decimal('...') instead",
         )
-    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+    if type(value) is Decimal:  # the usual case: already exact, nothing to convert
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, _DECIMAL_OR_INT):
         raise _fail(name, f"must be a decimal.Decimal, not {_type_name(value)}")
-    number = Decimal(value)
+    else:
+        number = Decimal(value)
     if not number.is_finite() or number <= 0:
         # Positional digits: Decimal("0.00000000") reads "0E-8" through str().
         raise _fail(name, f"must be a finite number greater than zero, got {decimal_text(number)}")
@@ -109,7 +126,7 @@ def _set(obj: object, name: str, value: object) -> None:
 
 def check_token(token: object) -> str:
     """Return ``token`` if it looks like a session token; the error never shows the token."""
-    if not isinstance(token, str) or not _NO_SPACE.fullmatch(token):
+    if not isinstance(token, str) or not _no_space(token):
         raise LocalProtocolError(
             "token: must be a non-empty string without whitespace or lone surrogates"
         )

@@ -171,9 +171,19 @@ def _flags(name: str, value: object) -> frozenset[str]:
     return flags
 
 
+def _decimal_text(value: Decimal) -> str:
+    """``format(value, "f")``: the digits without exponent notation, which Kraken does not
+    parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
+    (Decimal's plain notation is the same digits either way). The context's ``capitals``
+    decides whether ``str`` writes the exponent as E or e."""
+    text = str(value)
+    if "E" in text or "e" in text:
+        return format(value, "f")
+    return text
+
+
 def _wire_number(value: Price) -> str:
-    # format 'f' never produces exponent notation, which Kraken does not parse.
-    return value if isinstance(value, str) else format(value, "f")
+    return value if isinstance(value, str) else _decimal_text(value)
 
 
 def _put(wire: dict[str, Any], key: str, value: object) -> None:
@@ -181,7 +191,7 @@ def _put(wire: dict[str, Any], key: str, value: object) -> None:
     if value is None:
         return
     if isinstance(value, Decimal):
-        wire[key] = format(value, "f")
+        wire[key] = _decimal_text(value)
     elif isinstance(value, bool):
         wire[key] = value
     elif isinstance(value, int):
@@ -266,10 +276,10 @@ class Unsubscribe(Request):
 
 def _check_prices(prefix: str, ordertype: str, price: Price | None, price2: Price | None) -> None:
     price_rule, price2_rule = _PRICE_RULES[ordertype]
-    for name, value, rule in (
-        (f"{prefix}price", price, price_rule),
-        (f"{prefix}price2", price2, price2_rule),
-    ):
+    for field_name, value, rule in (("price", price, price_rule), ("price2", price2, price2_rule)):
+        if rule == "optional" or (rule == "required" and value is not None):
+            continue  # the usual outcome: no message to build
+        name = prefix + field_name
         if rule == "none" and value is not None:
             raise _fail(name, f"is not used by {ordertype} orders")
         if rule in ("required", "rel+") and value is None:
@@ -324,6 +334,11 @@ class AddOrder(Request):
         _set(self, "price", _optional_price("price", self.price, prefixes=_PRIMARY_PREFIXES))
         _set(self, "price2", _optional_price("price2", self.price2, prefixes=_SECONDARY_PREFIXES))
         _check_prices("", self.ordertype, self.price, self.price2)
+        if self._is_plain():
+            # The common order: no option set but maybe its id. Every check below would pass
+            # on these defaults and normalise nothing, so only the ids remain to check.
+            self._check_ids()
+            return
         if self.leverage is not None and (
             isinstance(self.leverage, bool)
             or not isinstance(self.leverage, int)
@@ -338,12 +353,7 @@ class AddOrder(Request):
         _set(self, "starttm", _schedule("starttm", self.starttm))
         _set(self, "expiretm", _schedule("expiretm", self.expiretm))
         _deadline("deadline", self.deadline)
-        if self.userref is not None:
-            _int32("userref", self.userref)
-        if self.cl_ord_id is not None:
-            _cl_ord_id("cl_ord_id", self.cl_ord_id)
-            if self.userref is not None:
-                raise _fail("cl_ord_id", "userref and cl_ord_id are mutually exclusive")
+        self._check_ids()
         if self.timeinforce is not None:
             _check_choice("timeinforce", self.timeinforce, TIME_IN_FORCE)
         if self.timeinforce == "GTD" and self.expiretm in (None, 0, "0"):
@@ -353,6 +363,34 @@ class AddOrder(Request):
         if self.sender_sub_id is not None:
             _check_text("sender_sub_id", self.sender_sub_id)
         self._check_close()
+
+    def _is_plain(self) -> bool:
+        """True when every option is at its default: only the order and its id (if any)."""
+        return (
+            self.leverage is None
+            and self.margin is None
+            and self.reduce_only is None
+            and self.validate is False
+            and type(self.oflags) is frozenset
+            and not self.oflags
+            and self.starttm is None
+            and self.expiretm is None
+            and self.deadline is None
+            and self.timeinforce is None
+            and self.stp_type is None
+            and self.sender_sub_id is None
+            and self.close_ordertype is None
+            and self.close_price is None
+            and self.close_price2 is None
+        )
+
+    def _check_ids(self) -> None:
+        if self.userref is not None:
+            _int32("userref", self.userref)
+        if self.cl_ord_id is not None:
+            _cl_ord_id("cl_ord_id", self.cl_ord_id)
+            if self.userref is not None:
+                raise _fail("cl_ord_id", "userref and cl_ord_id are mutually exclusive")
 
     def _check_close(self) -> None:
         _set(
@@ -381,10 +419,17 @@ class AddOrder(Request):
             "pair": self.pair,
             "volume": _wire_number(self.volume),
         }
-        for key in ("price", "price2"):
-            value = getattr(self, key)
-            if value is not None:
-                wire[key] = _wire_number(value)
+        if self.price is not None:
+            wire["price"] = _wire_number(self.price)
+        if self.price2 is not None:
+            wire["price2"] = _wire_number(self.price2)
+        if self._is_plain():
+            # The same keys in the same order as below, without the calls for absent options.
+            if self.userref is not None:
+                wire["userref"] = str(self.userref)
+            if self.cl_ord_id is not None:
+                wire["cl_ord_id"] = self.cl_ord_id
+            return wire
         _put(wire, "leverage", self.leverage)
         _put(wire, "margin", self.margin)
         _put(wire, "reduce_only", self.reduce_only)
@@ -612,6 +657,8 @@ def check_reqid(reqid: object) -> int:
 
 
 _encoder = msgspec.json.Encoder()
+# A tuple, not ``Subscribe | Unsubscribe``: that builds a union object on every call.
+_SUBSCRIPTIONS = (Subscribe, Unsubscribe)
 
 
 def encode(request: Request, *, token: str | None = None, reqid: int | None = None) -> str:
@@ -634,7 +681,7 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
     if token is None:
         raise LocalProtocolError(f"token: {request.event} needs a session token")
     check_token(token)
-    if isinstance(request, Subscribe | Unsubscribe):
+    if isinstance(request, _SUBSCRIPTIONS):
         subscription = request._subscription()
         subscription["token"] = token
         message["subscription"] = subscription

@@ -25,22 +25,53 @@ def test_benchmark_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     bench = _load_benchmark()
     assert bench.main(["--scale", "0.001", "--repeats", "1"]) == 0
     output = capsys.readouterr().out
+    assert "dec/floor" in output
     assert "dec/orjson" in output
     assert "dec/json" in output
     for case in bench.CASES:
         assert case in output
-    assert "target: decode/orjson <= 2.0x" in output
+    assert "target: decode/floor <= 1.10x" in output
 
 
 def test_benchmark_json_output_has_every_case(capsys: pytest.CaptureFixture[str]) -> None:
     bench = _load_benchmark()
     assert bench.main(["--json", "--scale", "0.001", "--repeats", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["target_ratio"] == 2.0
+    assert report["target_ratio"] == 1.10
     assert [row["case"] for row in report["results"]] == list(bench.CASES)
     for row in report["results"]:
         assert row["decode_us"] > 0
+        assert row["floor_us"] > 0
+        assert row["decode_vs_floor"] > 0
         assert row["decode_vs_orjson"] > 0
+
+
+def test_the_floor_decodes_the_same_numbers_as_decode() -> None:
+    bench = _load_benchmark()
+    for name, frame in bench.build_cases().items():
+        floor = bench.floor_decoder(frame)(frame)
+        decoded = bench.decoder_for(name)(frame)
+        assert sorted(map(str, bench._decimal_texts(decoded))) == sorted(
+            map(str, _floor_decimals(floor))
+        ), name
+
+
+def _floor_decimals(value: object) -> list[object]:
+    from decimal import Decimal
+
+    import msgspec
+
+    if isinstance(value, Decimal):
+        return [value]
+    if isinstance(value, msgspec.Struct):
+        return [
+            d for name in value.__struct_fields__ for d in _floor_decimals(getattr(value, name))
+        ]
+    if isinstance(value, dict):
+        return [d for item in value.values() for d in _floor_decimals(item)]
+    if isinstance(value, list | tuple):
+        return [d for item in value for d in _floor_decimals(item)]
+    return []
 
 
 def test_benchmark_frames_are_the_shapes_they_claim() -> None:

@@ -1,0 +1,434 @@
+"""The receive path against what a user would pick instead, per frame, in one run.
+
+Contenders, timed on the same updates, interleaved (medians of CPU time per frame):
+
+* ``ours``: ``Connection.receive_message`` + ``events_received`` (its sequence check) +
+  ``OrderTable.apply`` / ``FillLog.apply``, as in ``bench_pipeline.py``'s ``connection`` column;
+* ``careful``: a careful hand-written client: ``orjson.loads``, a shape check, ``Decimal()`` on
+  every money field, an in-place dict merge into its own table, a sequence check (and for
+  trades a seen-id check);
+* ``ccxt`` (when installed): ccxt pro's Kraken handler, ``orjson.loads`` (what its WebSocket
+  client uses when orjson is importable) + ``kraken.handle_message`` of the equivalent v2
+  ``executions`` update, the only private path ccxt has for Kraken;
+* ``kraken-sdk`` (when installed): python-kraken-sdk's per-message path: ``json.loads``, its
+  subscription bookkeeping and the user's callback. It hands over raw dicts of floats (no
+  Decimal, no order table, no sequence check), so it is shown for scale, not as a peer.
+
+Targets: ``ours`` no slower than ``careful`` on every case, and at least 10x faster than ccxt.
+
+    python benchmarks/bench_clients.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_pipeline
+from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
+from kraken_frames import PAIRS, txid
+
+__all__ = ["CARE_TARGET", "CASES", "CCXT_TARGET", "CarefulClient", "main", "measure"]
+
+CASES = bench_pipeline.CASES
+CARE_TARGET = 1.0
+"""``ours`` / ``careful`` must be at most this on every case."""
+CCXT_TARGET = 0.1
+"""``ours`` / ``ccxt`` must be at most this on every case (10x faster)."""
+
+_ORDER_MONEY = frozenset(
+    {
+        "opentm",
+        "starttm",
+        "expiretm",
+        "lastupdated",
+        "display_volume",
+        "display_volume_remain",
+        "vol",
+        "vol_exec",
+        "cost",
+        "fee",
+        "avg_price",
+        "price",
+        "stopprice",
+        "limitprice",
+        "ratecount",
+    }
+)
+_DESCR_MONEY = ("price", "price2")
+_TRADE_MONEY = frozenset({"time", "price", "cost", "fee", "vol", "margin"})
+_TERMINAL = frozenset({"closed", "canceled", "expired"})
+
+
+class CarefulClient:
+    """What a careful user writes by hand on top of orjson: correct, but nothing more."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.finished: dict[str, dict[str, Any]] = {}
+        self.trade_ids: dict[str, None] = {}
+        self.last_sequence: dict[str, int] = {}
+
+    def on_frame(self, frame: bytes) -> object:
+        """Handle one channel frame; returns what changed (raises on a bad frame or a gap)."""
+        message = orjson.loads(frame)
+        if not (
+            type(message) is list
+            and len(message) == 3
+            and type(message[0]) is list
+            and type(message[2]) is dict
+        ):
+            raise ValueError("not a channel frame")
+        channel = message[1]
+        sequence = message[2].get("sequence")
+        if type(sequence) is not int:
+            raise ValueError("no sequence")
+        snapshot = sequence == 1
+        if not snapshot and sequence != self.last_sequence.get(channel, 0) + 1:
+            raise ValueError(f"sequence gap at {sequence}")
+        self.last_sequence[channel] = sequence
+        if channel == "openOrders":
+            return self._orders(message[0], snapshot)
+        if channel == "ownTrades":
+            return self._trades(message[0])
+        raise ValueError(f"unknown channel {channel!r}")
+
+    def _orders(self, entries: list[Any], snapshot: bool) -> list[dict[str, Any]]:
+        if snapshot:
+            self.orders = {}
+        orders = self.orders
+        changed = []
+        for entry in entries:
+            if type(entry) is not dict:
+                raise ValueError("entry is not an object")
+            for order_id, record in entry.items():
+                if type(record) is not dict:
+                    raise ValueError("record is not an object")
+                for name in _ORDER_MONEY.intersection(record):
+                    value = record[name]
+                    if value is not None:
+                        record[name] = Decimal(value)
+                descr = record.get("descr")
+                if type(descr) is dict:
+                    for name in _DESCR_MONEY:
+                        value = descr.get(name)
+                        if value is not None:
+                            descr[name] = Decimal(value)
+                known = orders.get(order_id)
+                if known is None:
+                    orders[order_id] = known = record
+                else:
+                    known.update(record)
+                if known.get("status") in _TERMINAL:
+                    self.finished[order_id] = orders.pop(order_id)
+                changed.append(known)
+        return changed
+
+    def _trades(self, entries: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        seen = self.trade_ids
+        new = []
+        for entry in entries:
+            if type(entry) is not dict:
+                raise ValueError("entry is not an object")
+            for trade_id, record in entry.items():
+                if type(record) is not dict:
+                    raise ValueError("record is not an object")
+                if trade_id in seen:
+                    continue
+                for name in _TRADE_MONEY.intersection(record):
+                    record[name] = Decimal(record[name])
+                seen[trade_id] = None
+                new.append((trade_id, record))
+        return new
+
+
+# --- the equivalent v2 executions updates (for ccxt and python-kraken-sdk) --------------------
+
+
+def _v2_order(number: int, status: str) -> dict[str, Any]:
+    return {
+        "order_id": txid("O", number),
+        "order_userref": number,
+        "symbol": PAIRS[number % len(PAIRS)],
+        "order_qty": 5.0,
+        "cum_cost": 0.0,
+        "time_in_force": "GTC",
+        "exec_type": status,
+        "side": "buy" if number % 2 else "sell",
+        "order_type": "limit",
+        "limit_price_type": "static",
+        "limit_price": float(f"{9 + number % 7}.{number % 1000:06d}"),
+        "stop_price": 0.0,
+        "order_status": status,
+        "fee_usd_equiv": 0.0,
+        "fee_ccy_pref": "fciq",
+        "timestamp": "2023-11-17T11:30:00.985020Z",
+    }
+
+
+def _v2_status(number: int, status: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "timestamp": "2023-11-17T11:31:40.114325Z",
+        "order_status": status,
+        "exec_type": status,
+        "order_userref": number,
+        "order_id": txid("O", number),
+    }
+    if status == "canceled":
+        record.update(
+            cum_qty=0, cum_cost=0, fee_usd_equiv=0, avg_price=0, cancel_reason="User requested"
+        )
+    return record
+
+
+def _v2_trade(number: int) -> dict[str, Any]:
+    return {
+        "order_id": txid("O", number),
+        "order_userref": number,
+        "exec_id": txid("T", number),
+        "exec_type": "trade",
+        "trade_id": 62887576 + number,
+        "symbol": PAIRS[number % len(PAIRS)],
+        "side": "buy" if number % 2 else "sell",
+        "last_qty": 1.25,
+        "last_price": 9.25,
+        "liquidity_ind": "t",
+        "cost": 11.5625,
+        "order_type": "limit",
+        "timestamp": "2023-11-17T11:31:40.114325Z",
+        "order_status": "partially_filled",
+        "cum_qty": 1.25,
+        "cum_cost": 11.5625,
+        "avg_price": 9.25,
+        "fee_usd_equiv": 0.030062,
+        "fees": [{"asset": "USD", "qty": 0.030062}],
+    }
+
+
+def _v2_frame(kind: str, data: list[dict[str, Any]], sequence: int) -> bytes:
+    return orjson.dumps({"channel": "executions", "type": kind, "data": data, "sequence": sequence})
+
+
+def v2_frames(name: str, loops: int) -> tuple[bytes | None, list[bytes]]:
+    """The seed (or None) and the v2 executions frames equivalent to case ``name``."""
+    seed = _v2_frame("snapshot", [_v2_order(n, "pending_new") for n in range(loops)], 1)
+    if name == "openOrders 200-order snapshot":
+        snapshot = _v2_frame("snapshot", [_v2_order(n, "new") for n in range(200)], 1)
+        return None, [snapshot] * loops
+    if name == "ownTrades 50-trade snapshot":
+        return None, [_v2_frame("snapshot", [_v2_trade(n) for n in range(50)], 1)] * loops
+    make: Callable[[int], dict[str, Any]]
+    if name == "openOrders status-only delta":
+        make = lambda n: _v2_status(n, "new")  # noqa: E731
+    elif name == "openOrders status delta":
+        make = lambda n: _v2_status(n, "canceled")  # noqa: E731
+    elif name == "openOrders new order":
+        make = lambda n: _v2_order(n, "pending_new")  # noqa: E731
+        seed = _v2_frame("snapshot", [], 1)
+    else:  # both fill cases: v2 reports a fill as one trade execution
+        make = _v2_trade
+    frames = [_v2_frame("update", [make(n)], n + 2) for n in range(loops)]
+    return seed, frames
+
+
+class _CcxtClient:
+    """The two methods ccxt's handlers call on their WebSocket client."""
+
+    def resolve(self, result: object, message_hash: str) -> None:
+        pass
+
+    def reject(self, result: object, message_hash: str | None = None) -> None:
+        pass
+
+
+def _ccxt_setup() -> Callable[[], Callable[[bytes], object]] | None:
+    try:
+        import ccxt.pro  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+
+    def setup() -> Callable[[bytes], object]:
+        exchange = ccxt.pro.kraken()
+        client = _CcxtClient()
+        handle = exchange.handle_message
+        loads = orjson.loads
+
+        def on_frame(frame: bytes) -> object:
+            return handle(client, loads(frame))
+
+        return on_frame
+
+    return setup
+
+
+def _sdk_setup() -> Callable[[], Callable[[bytes], object]] | None:
+    try:
+        from kraken.spot.websocket.connectors import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            LOG,
+            ConnectSpotWebsocket,
+        )
+    except ImportError:
+        return None
+
+    def setup() -> Callable[[bytes], object]:
+        # Built without its __init__ (which wants a client and an event loop): only the
+        # per-message path runs, exactly as its receive loop calls it.
+        connection = object.__new__(ConnectSpotWebsocket)
+        connection._subscriptions = []
+        received: list[Any] = []
+
+        async def callback(message: Any) -> None:
+            received.append(message)
+
+        async def run(data: bytes) -> None:
+            message = json.loads(data)
+            LOG.debug(message)
+            connection._manage_subscriptions(message=message)
+            await callback(message)
+
+        def on_frame(frame: bytes) -> object:
+            coroutine = run(frame)
+            with contextlib.suppress(StopIteration):
+                coroutine.send(None)
+            received.clear()
+            return None
+
+        return on_frame
+
+    return setup
+
+
+def _careful_setup(case: bench_pipeline._Case) -> Callable[[], Callable[[bytes], object]]:
+    def setup() -> Callable[[bytes], object]:
+        client = CarefulClient()
+        if not case.is_snapshot:
+            client.on_frame(case.seed)
+        return client.on_frame
+
+    return setup
+
+
+def _with_seed(
+    setup: Callable[[], Callable[[bytes], object]], seed: bytes | None
+) -> Callable[[], Callable[[bytes], object]]:
+    def seeded() -> Callable[[bytes], object]:
+        function = setup()
+        if seed is not None:
+            function(seed)
+        return function
+
+    return seeded
+
+
+def _timing(
+    setup: Callable[[], Callable[[bytes], object]], frames: list[bytes], snapshot: bool
+) -> Callable[[], float]:
+    """One timing: microseconds of CPU per frame (setup untimed; a snapshot gets fresh state)."""
+
+    def run() -> float:
+        clock = clock_ns
+        if snapshot:
+            total = 0
+            for frame in frames:
+                function = setup()
+                start = clock()
+                function(frame)
+                total += clock() - start
+            return total / len(frames) / 1000
+        function = setup()
+        start = clock()
+        for frame in frames:
+            function(frame)
+        return (clock() - start) / len(frames) / 1000
+
+    return run
+
+
+def installed_peers() -> dict[str, bool]:
+    """Which optional contenders are importable here."""
+    return {"ccxt": _ccxt_setup() is not None, "kraken-sdk": _sdk_setup() is not None}
+
+
+def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
+    """Every case, every contender installed; medians of interleaved repeats."""
+    rows: list[dict[str, Any]] = []
+    ccxt_setup = _ccxt_setup()
+    sdk_setup = _sdk_setup()
+    with gc_paused():
+        for name in CASES:
+            loops = max(2, int(bench_pipeline._LOOPS[name] * scale))
+            case = bench_pipeline._Case(name, loops)
+            ours = bench_pipeline._connection_runner(case)
+            bench_pipeline._prove_the_path(case, ours)
+            timings = {
+                "ours": _timing(ours, case.frames, case.is_snapshot),
+                "careful": _timing(_careful_setup(case), case.frames, case.is_snapshot),
+            }
+            seed, v2 = v2_frames(name, loops)
+            if ccxt_setup is not None:
+                timings["ccxt"] = _timing(_with_seed(ccxt_setup, seed), v2, case.is_snapshot)
+            if sdk_setup is not None:
+                timings["kraken-sdk"] = _timing(sdk_setup, v2, case.is_snapshot)
+            for timing in timings.values():
+                timing()  # warm up (ccxt builds its caches on first use)
+            runs = interleaved_runs(timings, repeats)
+            row: dict[str, Any] = {"case": name, "bytes": len(case.frames[0])}
+            for label, values in runs.items():
+                row[f"{label}_us"] = statistics.median(values)
+            row["ours_vs_careful"] = median_ratio(runs["ours"], runs["careful"])
+            if "ccxt" in runs:
+                row["ours_vs_ccxt"] = median_ratio(runs["ours"], runs["ccxt"])
+            rows.append(row)
+    return rows
+
+
+def _table(rows: Sequence[dict[str, Any]]) -> str:
+    peers = [label for label in ("ccxt", "kraken-sdk") if f"{label}_us" in rows[0]]
+    header = f"{'case':<31} {'ours us':>8} {'careful us':>10}" + "".join(
+        f" {label + ' us':>13}" for label in peers
+    )
+    header += f" {'ours/careful':>12}" + (f" {'ours/ccxt':>9}" if "ccxt" in peers else "")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        line = f"{row['case']:<31} {row['ours_us']:>8.2f} {row['careful_us']:>10.2f}"
+        line += "".join(f" {row[label + '_us']:>13.2f}" for label in peers)
+        line += f" {row['ours_vs_careful']:>11.2f}x"
+        if "ccxt" in peers:
+            line += f" {row['ours_vs_ccxt']:>8.3f}x"
+        lines.append(line)
+    lines.append(
+        f"targets: ours/careful <= {CARE_TARGET:.2f}x and ours/ccxt <= {CCXT_TARGET:.2f}x on every"
+        " case; CPU us per frame, medians of interleaved repeats"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print a table (or JSON with ``--json``); returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for smoke tests")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the frames per timing")
+    parser.add_argument("--repeats", type=int, default=21, help="timings per case; median kept")
+    args = parser.parse_args(argv)
+    scale, repeats = (0.02, 2) if args.quick else (args.scale, args.repeats)
+    rows = measure(scale=scale, repeats=repeats)
+    if args.json:
+        print(json.dumps({"peers": installed_peers(), "results": rows}, indent=2))
+    else:
+        print(_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

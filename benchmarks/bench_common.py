@@ -1,0 +1,86 @@
+"""Timing helpers shared by the benchmarks: interleaved contenders, medians, a quick mode.
+
+The machine is shared and noisy, so every benchmark follows the same rules: the contenders of
+a case take turns inside each repeat (a burst of load slows all of them alike), the figure kept
+is the median of the repeats (not the best, which flatters whoever got a quiet moment), a ratio
+is the median of the per-repeat ratios (the two timings of one repeat ran side by side), and the
+garbage collector is paused while a timing runs.
+
+The CPU-bound benchmarks read ``clock_ns``: this thread's CPU time, not the wall clock, so the
+time the scheduler gives other processes on the shared cores is not counted.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+__all__ = [
+    "clock_ns",
+    "gc_paused",
+    "interleaved_medians",
+    "interleaved_runs",
+    "median_ratio",
+    "ns_per_call",
+    "ratio_verdict",
+]
+
+clock_ns: Callable[[], int] = time.thread_time_ns
+"""The benchmarks' clock: CPU time of the calling thread, in nanoseconds."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block (a collection would only add noise)."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def ns_per_call(function: Callable[[], object], loops: int) -> float:
+    """Nanoseconds per call of ``function()`` over ``loops`` calls."""
+    clock = clock_ns
+    start = clock()
+    for _ in range(loops):
+        function()
+    return (clock() - start) / loops
+
+
+def interleaved_runs(
+    timings: Mapping[str, Callable[[], float]], repeats: int
+) -> dict[str, list[float]]:
+    """Run each timing function ``repeats`` times, the contenders taking turns within each
+    repeat (in a rotating order, so none always runs first); return every result."""
+    results: dict[str, list[float]] = {label: [] for label in timings}
+    labels = list(timings)
+    for repeat in range(max(1, repeats)):
+        shift = repeat % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            results[label].append(timings[label]())
+    return results
+
+
+def interleaved_medians(
+    timings: Mapping[str, Callable[[], float]], repeats: int
+) -> dict[str, float]:
+    """The median of each contender's ``interleaved_runs``."""
+    runs = interleaved_runs(timings, repeats)
+    return {label: statistics.median(values) for label, values in runs.items()}
+
+
+def median_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median of the per-repeat ratios ``numerators[i] / denominators[i]``."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
+def ratio_verdict(ratio: float, limit: float) -> str:
+    """``"met"`` when ``ratio <= limit``, else ``"missed"``."""
+    return "met" if ratio <= limit else "missed"
