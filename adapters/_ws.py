@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
+from wsproto.utilities import RemoteProtocolError as WsprotoRemoteError
 from wsproto.events import (
     AcceptConnection,
     BytesMessage,
@@ -21,7 +22,19 @@ from wsproto.events import (
     TextMessage,
 )
 
-__all__ = ["Endpoint", "HandshakeError", "WebSocketClosed", "WebSocketSession", "parse_endpoint"]
+__all__ = [
+    "MAX_MESSAGE_SIZE",
+    "Endpoint",
+    "HandshakeError",
+    "WebSocketClosed",
+    "WebSocketSession",
+    "parse_endpoint",
+]
+
+MAX_MESSAGE_SIZE = 16 << 20
+"""Default cap, in characters, on one incoming text message. Kraken's largest frames (an
+openOrders snapshot of a full account) are well under 1 MiB; the cap bounds what a hostile
+server can make the client buffer."""
 
 
 class HandshakeError(ConnectionError):
@@ -69,11 +82,14 @@ class WebSocketSession:
 
     Call :meth:`handshake` and send its bytes, then feed every received chunk to
     :meth:`receive_data`, which returns the complete text messages (and queues any automatic
-    replies such as pongs, to be sent from :meth:`bytes_to_send`).
+    replies such as pongs, to be sent from :meth:`bytes_to_send`). A text message longer than
+    ``max_message_size`` characters closes the WebSocket with code 1009 (message too big).
     """
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, *, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
         self._endpoint = endpoint
+        self._max_message_size = max_message_size
+        self._text_size = 0
         self._ws = WSConnection(ConnectionType.CLIENT)
         self._open = False
         self._closed: WebSocketClosed | None = None
@@ -90,14 +106,22 @@ class WebSocketSession:
         return self._ws.send(Request(host=self._endpoint.host_header, target=self._endpoint.target))
 
     def receive_data(self, data: bytes | None) -> list[str]:
-        """Feed received bytes (``None`` at EOF); return the complete text messages they hold.
+        """Feed received bytes (``None`` at EOF; ``b""`` is ignored); return the complete text
+        messages they hold.
 
         Raises ``HandshakeError`` when the upgrade is refused. After the peer closes, later
         calls raise ``WebSocketClosed``; messages that arrived before the close are returned.
         """
         if self._closed is not None:
             raise self._closed
-        self._ws.receive_data(data)
+        if data == b"":
+            return []  # no bytes is not EOF (wsproto's handshake would read it as EOF)
+        try:
+            self._ws.receive_data(data)
+        except WsprotoRemoteError as error:
+            # wsproto raises this for an answer that is not a valid upgrade (bad HTTP, missing
+            # or wrong Upgrade/Connection/Accept headers): the handshake failed.
+            raise HandshakeError(f"WebSocket upgrade refused: {error}"[:200]) from None
         messages: list[str] = []
         for event in self._ws.events():
             if isinstance(event, AcceptConnection):
@@ -105,10 +129,19 @@ class WebSocketSession:
             elif isinstance(event, RejectConnection | RejectData):
                 raise HandshakeError(f"WebSocket upgrade refused: {event!r}"[:200])
             elif isinstance(event, TextMessage):
+                self._text_size += len(event.data)
+                if self._text_size > self._max_message_size:
+                    self._text_parts.clear()
+                    reason = f"message over {self._max_message_size} characters"
+                    self._closed = WebSocketClosed(1009, reason)
+                    if self._ws.state.name == "OPEN":
+                        self._pending += self._ws.send(CloseConnection(code=1009, reason=reason))
+                    break
                 self._text_parts.append(event.data)
                 if event.message_finished:
                     messages.append("".join(self._text_parts))
                     self._text_parts.clear()
+                    self._text_size = 0
             elif isinstance(event, Ping):
                 self._pending += self._ws.send(event.response())
             elif isinstance(event, CloseConnection):
