@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.utilities import RemoteProtocolError as WsprotoRemoteError
 from wsproto.events import (
     AcceptConnection,
     BytesMessage,
@@ -21,6 +20,7 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
+from wsproto.utilities import RemoteProtocolError as WsprotoRemoteError
 
 __all__ = [
     "MAX_MESSAGE_SIZE",

@@ -31,8 +31,9 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
-from fuzz._harness import Target, run, split_frames
 from tests.fixtures_v1 import REAL_FRAMES
+
+from fuzz._harness import Target, run, split_frames
 
 __all__ = ["SCENARIOS", "TARGET", "TOKEN", "check", "main", "seeds"]
 
@@ -375,8 +376,10 @@ def seeds() -> list[bytes]:
     for index, (_, setup) in enumerate(SCENARIOS):
         pending = sorted(set(setup().sent)) or [1, 2]
         frames = list(_frames_for(pending))
-        for start in range(0, len(frames), 8):
-            out.append(bytes([index]) + b"\n".join(frames[start : start + 8]))
+        out.extend(
+            bytes([index]) + b"\n".join(frames[start : start + 8])
+            for start in range(0, len(frames), 8)
+        )
         out.append(bytes([index | 0x80]) + b"\n".join([frames[0], b"T", frames[1]]))
     return out
 

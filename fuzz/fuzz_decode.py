@@ -16,8 +16,9 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto
-from fuzz._harness import Target, run
 from tests.fixtures_v1 import REAL_FRAMES
+
+from fuzz._harness import Target, run
 
 __all__ = ["SEEDS", "TARGET", "check", "main"]
 

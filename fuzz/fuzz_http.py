@@ -24,8 +24,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kraken_proto.adapters.http import (
+    MAX_BODY_SIZE,
+    HttpResponse,
+    HttpResponseError,
+    ResponseReader,
+)
+
 from fuzz._harness import Target, run
-from kraken_proto.adapters.http import MAX_BODY_SIZE, HttpResponse, HttpResponseError, ResponseReader
 
 __all__ = ["TARGET", "check", "main", "seeds"]
 

@@ -28,7 +28,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fuzz._harness import Target, run
 from kraken_proto.adapters._ws import (
     HandshakeError,
     WebSocketClosed,
@@ -36,6 +35,8 @@ from kraken_proto.adapters._ws import (
     parse_endpoint,
 )
 from tests.fixtures_v1 import REAL_FRAMES
+
+from fuzz._harness import Target, run
 
 __all__ = ["TARGET", "check", "frame", "main", "seeds"]
 
