@@ -68,8 +68,8 @@ def check(data: bytes) -> None:
     session = sim.exchange.open_session(sim.now)
     _frames_ok(sim, session, "open_session")
     if flags & 1:
-        for message in _SETUP:
-            _receive(sim, session, message.encode())
+        for setup_message in _SETUP:
+            _receive(sim, session, setup_message.encode())
     step = 30.0 if flags & 2 else 0.01
     for message in split_frames(data[1:]):
         sim.now += step

@@ -1,0 +1,127 @@
+"""Every input the fuzz targets (``fuzz/``) found, replayed: first through the target's own
+check, then as a plain assertion on the code that was fixed."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import kraken_proto as kp
+import pytest
+from kraken_proto.adapters._ws import (
+    HandshakeError,
+    WebSocketClosed,
+    WebSocketSession,
+    parse_endpoint,
+)
+from kraken_proto.adapters.simulator.exchange import Exchange, SimulatorConfig
+
+from fuzz import fuzz_sim_ws, fuzz_websocket
+from fuzz.fuzz_websocket import accept_response, frame
+
+ENDPOINT = parse_endpoint("ws://127.0.0.1:8080/")
+
+
+def _opened(max_message_size: int = 64) -> WebSocketSession:
+    session = WebSocketSession(ENDPOINT, max_message_size=max_message_size)
+    assert session.receive_data(accept_response(session.handshake())) == []
+    assert session.is_open
+    return session
+
+
+# --- WebSocketSession (adapters/_ws.py) -----------------------------------------------------
+
+
+def test_a_101_without_connection_upgrade_is_a_handshake_error() -> None:
+    """Found by fuzz_websocket: wsproto's own RemoteProtocolError escaped receive_data."""
+    fuzz_websocket.check(b"\x00HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+    session = WebSocketSession(ENDPOINT)
+    session.handshake()
+    with pytest.raises(HandshakeError, match="Connection: Upgrade"):
+        session.receive_data(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+
+
+def test_garbage_instead_of_an_http_answer_is_a_handshake_error() -> None:
+    session = WebSocketSession(ENDPOINT)
+    session.handshake()
+    with pytest.raises(HandshakeError, match="Bad HTTP message"):
+        session.receive_data(b"\x00garbage\r\n\r\n")
+
+
+def test_no_bytes_is_not_end_of_stream_during_the_handshake() -> None:
+    """Found by fuzz_websocket: ``receive_data(b"")`` before the answer read as EOF, so the
+    same bytes fed in pieces (with an empty piece) failed the handshake."""
+    fuzz_websocket.check(b"\x00")
+    session = WebSocketSession(ENDPOINT)
+    answer = accept_response(session.handshake())
+    assert session.receive_data(b"") == []
+    assert session.receive_data(answer) == []
+    assert session.is_open
+    assert session.receive_data(b"") == []
+    assert session.receive_data(frame(0x1, b"hi")) == ["hi"]
+
+
+def test_a_message_over_the_cap_closes_with_1009() -> None:
+    """Found by the bounded-memory check: a message of any size was buffered."""
+    session = _opened(max_message_size=64)
+    messages = session.receive_data(frame(0x1, b"ok") + frame(0x1, b"x" * 65))
+    assert messages == ["ok"]
+    assert not session.is_open
+    close = session.bytes_to_send()
+    assert close[0] == 0x88  # a (masked) close frame goes back
+    with pytest.raises(WebSocketClosed) as closed:
+        session.receive_data(frame(0x1, b"more"))
+    assert closed.value.code == 1009
+    assert session.close() == b""
+
+
+def test_a_fragmented_message_over_the_cap_closes_with_1009() -> None:
+    session = _opened(max_message_size=64)
+    assert session.receive_data(frame(0x1, b"a" * 40, fin=False)) == []
+    assert session.receive_data(frame(0x0, b"b" * 40)) == []
+    assert not session.is_open
+    assert session._text_parts == []
+    fuzz_websocket.check(
+        b"\x01" + frame(0x1, b"x" * 600, fin=False) + frame(0x0, b"y" * 600)
+    )
+
+
+def test_messages_at_the_cap_pass_and_the_count_restarts_per_message() -> None:
+    session = _opened(max_message_size=64)
+    data = frame(0x1, b"a" * 30, fin=False) + frame(0x0, b"b" * 34) + frame(0x1, b"c" * 64)
+    assert session.receive_data(data) == ["a" * 30 + "b" * 34, "c" * 64]
+    assert session.is_open
+
+
+def test_an_over_cap_message_after_the_peer_closed_sends_no_second_close() -> None:
+    # The peer's close arrives first; the session answers it, then stops reading.
+    session = _opened(max_message_size=8)
+    data = frame(0x8, b"\x03\xe8") + frame(0x1, b"z" * 20)
+    assert session.receive_data(data) == []
+    with pytest.raises(WebSocketClosed) as closed:
+        session.receive_data(b"")
+    assert closed.value.code == 1000
+
+
+def test_over_cap_whole_and_bytewise_agree_on_closing() -> None:
+    """Found by fuzz_websocket: over the cap, an invalid byte later in the same frame is seen
+    first when the frame arrives whole (1007) and after the cap when byte by byte (1009)."""
+    fuzz_websocket.check(b"\x01" + frame(0x1, b"x" * 2000 + b"\xff"))
+
+
+# --- the simulator (adapters/simulator/exchange.py) -------------------------------------------
+
+
+def test_simulator_refuses_an_out_of_range_number_as_malformed() -> None:
+    """Found by fuzz_sim_ws: ``"reqid":1e999`` was echoed as ``Infinity``, which is not JSON."""
+    fuzz_sim_ws.check(b'\x00{"event":"ping","reqid":184467440737095511e999616}')
+    exchange = Exchange(SimulatorConfig(), rng=random.Random(0), now=1.0)
+    session = exchange.open_session(1.0)
+    exchange.take_outgoing(session, 1.0)
+    exchange.receive(session, '{"event":"ping","reqid":1e999}', 2.0)
+    (reply,) = exchange.take_outgoing(session, 2.0)
+    assert json.loads(reply) == {"errorMessage": "Malformed request", "event": "error"}
+    assert isinstance(kp.decode(reply), kp.ErrorEvent)
+    exchange.receive(session, '{"event":"ping","reqid":1.5}', 3.0)
+    (reply,) = exchange.take_outgoing(session, 3.0)
+    assert json.loads(reply)["reqid"] == 1.5  # a finite float is still echoed as sent
