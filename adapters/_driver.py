@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kraken_proto import Connection, ConnectionConfig, Event, RemoteProtocolError, Request
 
-from ._ws import Endpoint, WebSocketClosed, WebSocketSession
+from ._ws import DEFAULT_MAX_MESSAGE_SIZE, Endpoint, WebSocketClosed, WebSocketSession
 
 __all__ = ["CoreDriver"]
 
@@ -21,9 +21,15 @@ class CoreDriver:
     adapter must write next (possibly ``b""``).
     """
 
-    def __init__(self, endpoint: Endpoint, config: ConnectionConfig | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        config: ConnectionConfig | None = None,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
         self.connection = Connection(config)
-        self.websocket = WebSocketSession(endpoint)
+        self.websocket = WebSocketSession(endpoint, max_message_size=max_message_size)
         self._made = False
         self.failure: RemoteProtocolError | None = None
         """The ``RemoteProtocolError`` that ended the connection, if one did."""
@@ -39,7 +45,9 @@ class CoreDriver:
         except ConnectionError:
             self.connection.connection_lost(now)
             raise
-        if self.websocket.is_open and not self._made:
+        # ``accepted``, not ``is_open``: an upgrade, a frame and a close can arrive in one read,
+        # and the frame must still reach the core before it learns the connection is gone.
+        if self.websocket.accepted and not self._made:
             self._made = True
             self.connection.connection_made(now)
         try:
@@ -79,12 +87,13 @@ class CoreDriver:
         return self.connection.events_received()
 
     def check_open(self) -> None:
-        """Raise why the connection ended (``RemoteProtocolError`` or ``WebSocketClosed``), if
-        it did; adapters call this once the pending events are delivered."""
+        """Raise why the connection ended, if it did: ``RemoteProtocolError``, or
+        ``WebSocketClosed`` with the server's close code (``MessageTooLarge`` for an oversized
+        message); adapters call this once the pending events are delivered."""
         if self.failure is not None:
             raise self.failure
         if not self.websocket.is_open:
-            raise WebSocketClosed(None, "connection closed")
+            raise self.websocket.closed or WebSocketClosed(None, "connection closed")
 
     def wait_time(self, now: float) -> float | None:
         """Seconds until the core's next deadline (0 if due), or ``None`` when it has none."""

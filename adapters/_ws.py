@@ -2,11 +2,14 @@
 
 It turns bytes from the network into complete text messages and text messages into bytes,
 answers WebSocket pings, and tracks the close handshake. Both adapters only move its bytes.
+Hostile peers get bounded memory: a message (all its fragments together) larger than
+``max_message_size`` closes the WebSocket with 1009 instead of growing a buffer forever.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
@@ -20,29 +23,52 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
-from wsproto.utilities import RemoteProtocolError as WsprotoRemoteError
+from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
+from wsproto.utilities import RemoteProtocolError as WsRemoteProtocolError
 
 __all__ = [
-    "MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "Endpoint",
     "HandshakeError",
+    "HandshakeTimeout",
+    "MessageTooLarge",
     "WebSocketClosed",
     "WebSocketSession",
     "parse_endpoint",
 ]
 
-MAX_MESSAGE_SIZE = 16 << 20
-"""Default cap, in characters, on one incoming text message. Kraken's largest frames (an
-openOrders snapshot of a full account) are well under 1 MiB; the cap bounds what a hostile
-server can make the client buffer."""
+# A 5,000-order openOrders snapshot measures 2.95 MB of compact JSON (590 bytes per full order
+# record, benchmarks/kraken_frames.py shapes). 16 MiB leaves a margin of more than 5x, i.e.
+# room for about 28,000 open orders, while keeping a hostile stream's buffer bounded.
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+
+# The status line of a refused upgrade is kept (up to this much) to name its reason phrase.
+_STATUS_LINE_LIMIT = 256
 
 
 class HandshakeError(ConnectionError):
-    """The server refused the WebSocket upgrade."""
+    """The WebSocket opening handshake failed: refused, malformed, or cut short.
+
+    For a refused upgrade ``status_code`` and ``reason`` hold the server's HTTP answer.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.reason = reason
+
+
+class HandshakeTimeout(HandshakeError, TimeoutError):
+    """The opening handshake (TCP connect, TLS and the upgrade, as a whole) took longer than
+    ``connect_timeout``."""
 
 
 class WebSocketClosed(ConnectionError):
-    """The WebSocket is closed; ``code`` and ``reason`` say how, when known."""
+    """The WebSocket is closed; ``code`` and ``reason`` say how, when known.
+
+    ``code`` is the close code the server sent (1006 when the connection was lost without a
+    close frame), or the code this side closed with.
+    """
 
     def __init__(self, code: int | None = None, reason: str = "") -> None:
         super().__init__(f"WebSocket closed (code={code}, reason={reason!r})")
@@ -50,14 +76,27 @@ class WebSocketClosed(ConnectionError):
         self.reason = reason
 
 
+class MessageTooLarge(WebSocketClosed):
+    """An incoming message exceeded ``max_message_size``; the WebSocket was closed with 1009."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(1009, "message too big")
+        self.limit = limit
+        self.args = (
+            f"incoming WebSocket message larger than max_message_size={limit} bytes; "
+            "the connection was closed with 1009 (raise max_message_size if this is expected)",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where to connect: parsed from a ``ws://``, ``wss://``, ``http://`` or ``https://`` URL."""
+    """Where to connect: parsed from a URL by :func:`parse_endpoint`."""
 
     host: str
     port: int
     secure: bool
     target: str
+    url: str = ""
 
     @property
     def host_header(self) -> str:
@@ -65,16 +104,27 @@ class Endpoint:
         return self.host if self.port == default else f"{self.host}:{self.port}"
 
 
-def parse_endpoint(url: str) -> Endpoint:
-    """Parse ``url``; raise ``ValueError`` for a scheme other than ws, wss, http or https."""
+def parse_endpoint(
+    url: str, *, schemes: tuple[str, ...] = ("ws", "wss", "http", "https")
+) -> Endpoint:
+    """Parse ``url``; raise ``ValueError`` for a scheme not in ``schemes`` or no host.
+
+    The WebSocket clients pass ``schemes=("ws", "wss")``; REST calls use http/https.
+    """
     parts = urlsplit(url)
-    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
-        raise ValueError(f"unsupported URL {url!r}: expected ws://, wss://, http:// or https://")
+    if parts.scheme not in schemes or not parts.hostname:
+        expected = ", ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f"unsupported URL {url!r}: expected {expected}")
     secure = parts.scheme in ("wss", "https")
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return Endpoint(parts.hostname, parts.port or (443 if secure else 80), secure, target)
+    return Endpoint(parts.hostname, parts.port or (443 if secure else 80), secure, target, url)
+
+
+def parse_ws_endpoint(url: str) -> Endpoint:
+    """Parse a WebSocket URL: ``ws://`` or ``wss://`` only."""
+    return parse_endpoint(url, schemes=("ws", "wss"))
 
 
 class WebSocketSession:
@@ -82,77 +132,76 @@ class WebSocketSession:
 
     Call :meth:`handshake` and send its bytes, then feed every received chunk to
     :meth:`receive_data`, which returns the complete text messages (and queues any automatic
-    replies such as pongs, to be sent from :meth:`bytes_to_send`). A text message longer than
-    ``max_message_size`` characters closes the WebSocket with code 1009 (message too big).
+    replies such as pongs or a close acknowledgement, to be sent from :meth:`bytes_to_send`).
     """
 
-    def __init__(self, endpoint: Endpoint, *, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
+    def __init__(
+        self, endpoint: Endpoint, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    ) -> None:
         self._endpoint = endpoint
         self._max_message_size = max_message_size
-        self._text_size = 0
         self._ws = WSConnection(ConnectionType.CLIENT)
-        self._open = False
+        self._accepted = False
         self._closed: WebSocketClosed | None = None
         self._pending = b""
-        self._text_parts: list[str] = []
+        self._parts: list[str] = []
+        self._part_size = 0
+        self._status_line = b""
+
+    @property
+    def accepted(self) -> bool:
+        """True once the server accepted the upgrade (even if it closed right after)."""
+        return self._accepted
 
     @property
     def is_open(self) -> bool:
         """True once the server accepted the upgrade and until the WebSocket closes."""
-        return self._open and self._closed is None
+        return self._accepted and self._closed is None
+
+    @property
+    def closed(self) -> WebSocketClosed | None:
+        """Why the WebSocket closed (with the server's code), or ``None`` while it is not."""
+        return self._closed
 
     def handshake(self) -> bytes:
         """The upgrade request bytes."""
         return self._ws.send(Request(host=self._endpoint.host_header, target=self._endpoint.target))
 
     def receive_data(self, data: bytes | None) -> list[str]:
-        """Feed received bytes (``None`` at EOF; ``b""`` is ignored); return the complete text
-        messages they hold.
+        """Feed received bytes (``None`` at EOF); return the complete text messages they hold.
 
-        Raises ``HandshakeError`` when the upgrade is refused. After the peer closes, later
-        calls raise ``WebSocketClosed``; messages that arrived before the close are returned.
+        Raises ``HandshakeError`` when the upgrade is refused, malformed (e.g. a 101 without
+        ``Sec-WebSocket-Accept``) or cut short by EOF. After the WebSocket closes (the peer's
+        close, EOF, or a message over ``max_message_size``), :attr:`closed` says why and later
+        calls raise it; messages that arrived before the close are returned.
         """
         if self._closed is not None:
             raise self._closed
-        if data == b"":
-            return []  # no bytes is not EOF (wsproto's handshake would read it as EOF)
+        if data is None and not self._accepted:
+            raise HandshakeError(f"{self._name}: connection closed during the WebSocket handshake")
+        if not self._accepted and data and len(self._status_line) < _STATUS_LINE_LIMIT:
+            self._status_line += data[: _STATUS_LINE_LIMIT - len(self._status_line)]
+        messages: list[str] = []
         try:
             self._ws.receive_data(data)
-        except WsprotoRemoteError as error:
-            # wsproto raises this for an answer that is not a valid upgrade (bad HTTP, missing
-            # or wrong Upgrade/Connection/Accept headers): the handshake failed.
-            raise HandshakeError(f"WebSocket upgrade refused: {error}"[:200]) from None
-        messages: list[str] = []
-        for event in self._ws.events():
-            if isinstance(event, AcceptConnection):
-                self._open = True
-            elif isinstance(event, RejectConnection | RejectData):
-                raise HandshakeError(f"WebSocket upgrade refused: {event!r}"[:200])
-            elif isinstance(event, TextMessage):
-                self._text_size += len(event.data)
-                if self._text_size > self._max_message_size:
-                    self._text_parts.clear()
-                    reason = f"message over {self._max_message_size} characters"
-                    self._closed = WebSocketClosed(1009, reason)
-                    if self._ws.state.name == "OPEN":
-                        self._pending += self._ws.send(CloseConnection(code=1009, reason=reason))
-                    break
-                self._text_parts.append(event.data)
-                if event.message_finished:
-                    messages.append("".join(self._text_parts))
-                    self._text_parts.clear()
-                    self._text_size = 0
-            elif isinstance(event, Ping):
-                self._pending += self._ws.send(event.response())
-            elif isinstance(event, CloseConnection):
-                self._closed = WebSocketClosed(event.code, event.reason or "")
-                if self._ws.state.name == "REMOTE_CLOSING":
+            for event in self._ws.events():
+                if isinstance(event, AcceptConnection):
+                    self._accepted = True
+                elif isinstance(event, RejectConnection | RejectData):
+                    raise self._refused(event)
+                elif isinstance(event, TextMessage | BytesMessage):
+                    if not self._on_message_part(event, messages):
+                        return messages  # closed: over the size limit
+                elif isinstance(event, Ping):
                     self._pending += self._ws.send(event.response())
-            elif isinstance(event, BytesMessage):  # pragma: no branch - nothing else is expected
-                # Kraken sends text only; a binary frame is ignored rather than guessed at.
-                continue
-        if data is None and self._closed is None:
-            self._closed = WebSocketClosed(None, "connection lost")
+                elif isinstance(event, CloseConnection):  # pragma: no branch - nothing else
+                    self._on_close(event)
+        except (WsRemoteProtocolError, WsLocalProtocolError) as exc:
+            if self._accepted:  # pragma: no cover - wsproto reports frame errors as a close
+                raise
+            raise HandshakeError(
+                f"{self._name}: invalid WebSocket upgrade response: {exc}"
+            ) from None
         return messages
 
     def send_text(self, text: str) -> bytes:
@@ -163,13 +212,61 @@ class WebSocketSession:
 
     def close(self, code: int = 1000, reason: str = "") -> bytes:
         """The bytes of a close frame (empty if the WebSocket is already closed)."""
-        if self._closed is not None or not self._open:
+        if self._closed is not None or not self._accepted:
             self._closed = self._closed or WebSocketClosed(code, reason)
             return b""
         self._closed = WebSocketClosed(code, reason)
         return self._ws.send(CloseConnection(code=code, reason=reason))
 
     def bytes_to_send(self) -> bytes:
-        """Automatic replies (pongs, close acknowledgements) waiting to be written."""
+        """Automatic replies (pongs, close frames) waiting to be written."""
         pending, self._pending = self._pending, b""
         return pending
+
+    @property
+    def _name(self) -> str:
+        return self._endpoint.url or f"{self._endpoint.host}:{self._endpoint.port}"
+
+    def _on_message_part(self, event: TextMessage | BytesMessage, messages: list[str]) -> bool:
+        """Add one part; False when it took the message over the limit (now closed)."""
+        self._part_size += len(event.data)
+        if self._part_size > self._max_message_size:
+            self._parts.clear()
+            self._closed = MessageTooLarge(self._max_message_size)
+            self._pending += self._ws.send(CloseConnection(code=1009, reason="message too big"))
+            return False
+        if isinstance(event, TextMessage):
+            self._parts.append(event.data)
+        # Kraken sends text only; a binary message is counted against the limit, then ignored.
+        if event.message_finished:
+            if isinstance(event, TextMessage):
+                messages.append("".join(self._parts))
+            self._parts.clear()
+            self._part_size = 0
+        return True
+
+    def _on_close(self, event: CloseConnection) -> None:
+        if event.code == 1006 and not event.reason:
+            self._closed = WebSocketClosed(1006, "connection lost")
+        else:
+            self._closed = WebSocketClosed(event.code, event.reason or "")
+        if self._ws.state.name == "REMOTE_CLOSING":
+            self._pending += self._ws.send(event.response())
+
+    def _refused(self, event: RejectConnection | RejectData) -> HandshakeError:
+        status = event.status_code if isinstance(event, RejectConnection) else None
+        line = self._status_line.split(b"\r\n", 1)[0].decode("latin-1")
+        pieces = line.split(" ", 2)
+        reason = pieces[2] if len(pieces) == 3 and pieces[1].isdigit() else ""
+        if not reason and status is not None:
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:
+                reason = ""
+        # Printable ASCII only, bounded: the reason phrase comes from the server.
+        reason = "".join(ch for ch in reason if " " <= ch <= "~")[:80]
+        return HandshakeError(
+            f"{self._name}: WebSocket upgrade refused: HTTP {status} {reason}".rstrip(),
+            status_code=status,
+            reason=reason,
+        )

@@ -1,4 +1,4 @@
-"""HTTP/1.1 framing for the ``GetWebSocketsToken`` call, with h11 and no I/O.
+"""HTTP/1.1 framing for Kraken's private REST calls (any ``RestRequest``), with h11 and no I/O.
 
 The blocking and trio adapters open TLS to ``api.kraken.com:443``, write ``encode_request(...)``,
 then feed whatever they read into a ``ResponseReader`` until it returns a response (or they hit
@@ -25,7 +25,7 @@ from kraken_proto import (
     Credentials,
     LocalProtocolError,
     RemoteProtocolError,
-    TokenRequest,
+    RestRequest,
     WebSocketToken,
     build_token_request,
     parse_token_response,
@@ -52,15 +52,22 @@ class HttpResponseError(RemoteProtocolError):
 
 
 class HttpResponse(NamedTuple):
-    """A complete HTTP response: status code, headers (names lower-cased) and the whole body."""
+    """A complete HTTP response: status code, headers (names lower-cased) and the whole body.
+
+    The ``repr`` shows the body's length only: a token response's body holds the token, and a
+    traceback rendered with its locals must not show it.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
+    def __repr__(self) -> str:
+        return f"HttpResponse(status={self.status}, body=<{len(self.body)} bytes>)"
 
-def encode_request(request: TokenRequest, *, host: str) -> bytes:
-    """Frame ``request`` as HTTP/1.1 bytes, adding ``Host``, ``Content-Length`` and
+
+def encode_request(request: RestRequest, *, host: str) -> bytes:
+    """Frame any private REST ``request`` as HTTP/1.1 bytes, adding ``Host``, ``Content-Length`` and
     ``Connection: close`` (one request per connection).
 
     Raises ``kraken_proto.LocalProtocolError`` for an empty ``host`` or one with whitespace, and

@@ -31,27 +31,20 @@ from kraken_proto import (
 )
 
 from ._driver import CoreDriver
-from ._ws import Endpoint, WebSocketClosed, parse_endpoint
+from ._net import naming_url, open_socket, timed_out
+from ._ws import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    HandshakeError,
+    WebSocketClosed,
+    parse_endpoint,
+    parse_ws_endpoint,
+)
 from .http import ResponseReader, encode_request
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
 
 __all__ = ["BlockingClient", "fetch_token"]
 
 _READ_SIZE = 65536
-
-
-def _open_stream(
-    endpoint: Endpoint, ssl_context: ssl.SSLContext | None, timeout: float
-) -> socket.socket:
-    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
-    if not endpoint.secure:
-        return sock
-    context = ssl_context or ssl.create_default_context()
-    try:
-        return context.wrap_socket(sock, server_hostname=endpoint.host)
-    except BaseException:
-        sock.close()
-        raise
 
 
 def fetch_token(
@@ -70,7 +63,7 @@ def fetch_token(
     """
     endpoint = parse_endpoint(rest_url)
     request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
-    with _open_stream(endpoint, ssl_context, timeout) as sock:
+    with open_socket(endpoint, ssl_context, timeout) as sock:
         sock.sendall(encode_request(request, host=endpoint.host_header))
         reader = ResponseReader()
         response = None
@@ -86,8 +79,11 @@ class BlockingClient:
     ``connect()`` (or entering the ``with`` block) opens it; ``send`` queues a request and
     returns its reqid; ``next_events`` blocks until events arrive or ``timeout`` passes, serving
     the core's timers while it waits. Not thread-safe: use one client per thread.
+    ``connect_timeout`` bounds the whole opening handshake (TCP, TLS, upgrade) as one deadline.
     ``write_timeout`` bounds each write; a failed write ends the connection (its pending
     requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
+    ``max_message_size`` caps one incoming message (``MessageTooLarge`` beyond it).
+    Only ``ws://`` and ``wss://`` URLs are accepted (``ValueError`` otherwise).
     """
 
     def __init__(
@@ -99,9 +95,10 @@ class BlockingClient:
         connect_timeout: float = 10.0,
         write_timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        self._endpoint = parse_endpoint(url)
-        self._driver = CoreDriver(self._endpoint, config)
+        self._endpoint = parse_ws_endpoint(url)
+        self._driver = CoreDriver(self._endpoint, config, max_message_size=max_message_size)
         self._ssl_context = ssl_context
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
@@ -118,12 +115,38 @@ class BlockingClient:
         return self._driver.connection
 
     def connect(self) -> None:
-        """Open the socket and complete the WebSocket handshake."""
-        self._sock = _open_stream(self._endpoint, self._ssl_context, self._connect_timeout)
-        self._sock.sendall(self._driver.handshake())
-        self._sock.settimeout(self._connect_timeout)
-        while not self._driver.websocket.is_open:
-            self._write(self._driver.on_bytes(self._sock.recv(_READ_SIZE) or None, self._clock()))
+        """Open the socket and complete the WebSocket handshake, all within ``connect_timeout``.
+
+        Raises ``HandshakeTimeout`` when the deadline passes, ``HandshakeError`` when the
+        upgrade is refused or malformed, and ``OSError`` (naming the URL) when the connection
+        cannot be made.
+        """
+        timeout = self._connect_timeout
+        deadline = time.monotonic() + timeout
+        sock = open_socket(self._endpoint, self._ssl_context, timeout)
+        try:
+            self._sock = sock
+            sock.settimeout(max(deadline - time.monotonic(), 1e-3))
+            sock.sendall(self._driver.handshake())
+            while not self._driver.websocket.accepted:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise timed_out(self._endpoint.url, timeout)
+                sock.settimeout(remaining)
+                data = sock.recv(_READ_SIZE)
+                self._write(self._driver.on_bytes(data or None, self._clock()))
+        except TimeoutError:
+            self._abandon()
+            raise timed_out(self._endpoint.url, timeout) from None
+        except HandshakeError:
+            self._abandon()
+            raise
+        except OSError as exc:
+            self._abandon()
+            raise naming_url(exc, self._endpoint.url) from exc
+        except BaseException:
+            self._abandon()
+            raise
 
     def provide_token(self, token: str | WebSocketToken) -> None:
         """Give the core the session token it injects into private requests."""
@@ -191,6 +214,11 @@ class BlockingClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _abandon(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
     def _require_socket(self) -> socket.socket:
         if self._sock is None:

@@ -32,27 +32,19 @@ from kraken_proto import (
 )
 
 from ._driver import CoreDriver
-from ._ws import Endpoint, parse_endpoint
+from ._net import open_trio_stream, timed_out
+from ._ws import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    Endpoint,
+    parse_endpoint,
+    parse_ws_endpoint,
+)
 from .http import ResponseReader, encode_request
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
 
 __all__ = ["TrioClient", "fetch_token_trio", "open_trio_client"]
 
 _READ_SIZE = 65536
-
-
-async def _open_stream(endpoint: Endpoint, ssl_context: ssl.SSLContext | None) -> trio.abc.Stream:
-    stream: trio.abc.Stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
-    if endpoint.secure:
-        context = ssl_context or ssl.create_default_context()
-        tls = trio.SSLStream(stream, context, server_hostname=endpoint.host, https_compatible=True)
-        try:
-            await tls.do_handshake()
-        except BaseException:
-            await trio.aclose_forcefully(stream)
-            raise
-        stream = tls
-    return stream
 
 
 async def fetch_token_trio(
@@ -66,7 +58,7 @@ async def fetch_token_trio(
     """Call ``GetWebSocketsToken`` and return the token (errors as in the blocking version)."""
     endpoint = parse_endpoint(rest_url)
     request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
-    stream = await _open_stream(endpoint, ssl_context)
+    stream = await open_trio_stream(endpoint, ssl_context)
     async with stream:
         await stream.send_all(encode_request(request, host=endpoint.host_header))
         reader = ResponseReader()
@@ -176,30 +168,53 @@ class TrioClient:
                     await trio.aclose_forcefully(self._stream)
 
 
+async def _handshake(
+    endpoint: Endpoint, driver: CoreDriver, ssl_context: ssl.SSLContext | None
+) -> trio.abc.Stream:
+    stream = await open_trio_stream(endpoint, ssl_context)
+    try:
+        await stream.send_all(driver.handshake())
+        while not driver.websocket.accepted:
+            data = bytes(await stream.receive_some(_READ_SIZE))
+            await stream.send_all(driver.on_bytes(data or None, trio.current_time()))
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    return stream
+
+
 @asynccontextmanager
 async def open_trio_client(
     url: str = KRAKEN_WS_URL,
     *,
     config: ConnectionConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    connect_timeout: float = 10.0,
     write_timeout: float = 10.0,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
 ) -> AsyncIterator[TrioClient]:
     """Connect, complete the WebSocket handshake, and yield a :class:`TrioClient`.
 
+    ``connect_timeout`` bounds the whole opening handshake (TCP, TLS, upgrade) as one
+    deadline: ``HandshakeTimeout`` after it; ``HandshakeError`` when the upgrade is refused or
+    malformed; ``OSError`` naming the URL when the connection cannot be made.
     ``write_timeout`` bounds each write; a failed write ends the connection (its pending
     requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
+    ``max_message_size`` caps one incoming message (``MessageTooLarge`` beyond it).
+    Only ``ws://`` and ``wss://`` URLs are accepted (``ValueError`` otherwise).
     """
-    endpoint = parse_endpoint(url)
-    driver = CoreDriver(endpoint, config)
-    stream = await _open_stream(endpoint, ssl_context)
-    try:
-        await stream.send_all(driver.handshake())
-        while not driver.websocket.is_open:
-            data = bytes(await stream.receive_some(_READ_SIZE))
-            await stream.send_all(driver.on_bytes(data or None, trio.current_time()))
-    except BaseException:
-        await trio.aclose_forcefully(stream)
-        raise
+    endpoint = parse_ws_endpoint(url)
+    driver = CoreDriver(endpoint, config, max_message_size=max_message_size)
+    stream: trio.abc.Stream | None = None
+    with trio.move_on_after(connect_timeout):
+        try:
+            stream = await _handshake(endpoint, driver, ssl_context)
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise ConnectionError(
+                f"connection lost during the handshake (connecting to {url})"
+            ) from exc
+    if stream is None:
+        raise timed_out(url, connect_timeout)
     client = TrioClient(stream, driver, write_timeout=write_timeout)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(client._reader)

@@ -137,6 +137,11 @@ def _is_token_error(error: KrakenError) -> bool:
     return "token" in text and ("invalid" in text or "expired" in text)
 
 
+def _already(error: KrakenError) -> bool:
+    """True for Kraken's "Already subscribed": the server holds the subscription."""
+    return "already subscribed" in error.text.lower()
+
+
 def _error_of(event: Event) -> KrakenError | None:
     """The error a reply carries, or None for a success."""
     if isinstance(event, StatusEvent):
@@ -176,6 +181,10 @@ class _Subscription:
     next_sequence: int | None = None
     after_gap: bool = False
     resync_queued: bool = False
+    # The subscribe in flight (PENDING, or RESYNCING after its resubscribe was queued) and
+    # whether it is already the second try after a timeout.
+    subscribe_sent: bool = False
+    confirming: bool = False
 
     @property
     def expects_snapshot(self) -> bool:
@@ -313,7 +322,9 @@ class Connection:
         if subscription_change is not None:
             channel, new_state = subscription_change
             if isinstance(request, Subscribe):
-                self._subscriptions[channel] = _Subscription(request=request, state=new_state)
+                self._subscriptions[channel] = _Subscription(
+                    request=request, state=new_state, subscribe_sent=True
+                )
             else:
                 self._subscriptions[channel].state = new_state
         return reqid
@@ -381,7 +392,7 @@ class Connection:
             self._events.append(TokenExpired())
         for reqid, pending in list(self._pending.items()):
             if pending.deadline <= now:
-                self._end_unknown(reqid, RequestTimedOut)
+                self._end_unknown(reqid, RequestTimedOut, now)
         if self._state is not ConnectionState.OPEN:
             return
         if self._liveness_armed():
@@ -405,7 +416,7 @@ class Connection:
         forgotten (GONE), subscriptions are cleared and unsent data is discarded.
         """
         for reqid in list(self._pending):
-            self._end_unknown(reqid, RequestLost)
+            self._end_unknown(reqid, RequestLost, now)
         self._timed_out.clear()
         self._subscriptions.clear()
         self._outgoing.clear()
@@ -524,6 +535,9 @@ class Connection:
             request = None if reqid is None else self._timed_out.get(reqid)
             if reqid is not None and request is not None:
                 self._events.append(LateReply(reqid=reqid, request=request, reply=event))
+                if isinstance(request, Subscribe) and (error is None or _already(error)):
+                    # A late "subscribed": the server holds the subscription after all.
+                    self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBED)
             elif isinstance(event, SubscriptionStatus) and event.status == "unsubscribed":
                 self._on_server_unsubscribed(event)
             return
@@ -531,8 +545,11 @@ class Connection:
         if error is None and type(event) is not expected_class:
             return  # not a reply this request can get; delivered raw only
         pending.replies.append(event)
-        # A generic or token error ends the request at once; a per-id cancel error does not.
-        ends_at_once = error is not None and (token_error or type(event) is not expected_class)
+        # A generic or token error ends the request at once; a per-id cancel error (an
+        # ``EOrder:`` one, such as Unknown order) does not: the other ids get their own replies.
+        ends_at_once = error is not None and (
+            token_error or type(event) is not expected_class or error.category != "Order"
+        )
         if ends_at_once or len(pending.replies) >= pending.request.expected_replies:
             self._end_answered(reqid, pending, now)
 
@@ -540,6 +557,8 @@ class Connection:
         del self._pending[reqid]
         replies = tuple(pending.replies)
         errors = [error for error in map(_error_of, replies) if error is not None]
+        if isinstance(pending.request, Subscribe) and errors and _already(errors[0]):
+            errors = []  # "Already subscribed": the server holds it, which is what was asked
         if errors:
             self._events.append(
                 RequestFailed(
@@ -550,9 +569,11 @@ class Connection:
             self._events.append(
                 RequestCompleted(reqid=reqid, request=pending.request, replies=replies)
             )
-        self._subscription_answered(pending, succeeded=not errors, now=now)
+        self._subscription_answered(
+            pending, succeeded=not errors, error=errors[0] if errors else None
+        )
 
-    def _end_unknown(self, reqid: int, outcome: type[RequestOutcomeUnknown]) -> None:
+    def _end_unknown(self, reqid: int, outcome: type[RequestOutcomeUnknown], now: float) -> None:
         pending = self._pending.pop(reqid)
         self._events.append(
             outcome(reqid=reqid, request=pending.request, replies=tuple(pending.replies))
@@ -563,9 +584,36 @@ class Connection:
             self._timed_out[reqid] = pending.request
         request = pending.request
         if isinstance(request, Subscribe):
-            self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBE_FAILED)
+            self._subscribe_unanswered(request, outcome, now)
         elif isinstance(request, Unsubscribe):
             self._subscription_trigger(request.name, SubscriptionTrigger.UNSUBSCRIBE_UNKNOWN)
+
+    def _subscribe_unanswered(
+        self, request: Subscribe, outcome: type[RequestOutcomeUnknown], now: float
+    ) -> None:
+        """A subscribe ended without an answer: ask once more, then give up (FAILED)."""
+        record = self._subscriptions.get(request.name)
+        if record is None or record.state not in (
+            SubscriptionState.PENDING,
+            SubscriptionState.RESYNCING,
+        ):
+            return  # already settled (a data frame counted as the acknowledgement)
+        can_ask = (
+            outcome is RequestTimedOut
+            and not record.confirming
+            and self._state is ConnectionState.OPEN
+        )
+        if can_ask:
+            try:
+                self._queue(record.request, now)
+            except LocalProtocolError:
+                can_ask = False
+        if can_ask:
+            record.confirming = True
+            self._subscription_trigger(request.name, SubscriptionTrigger.CONFIRM)
+            return
+        record.subscribe_sent = False
+        self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBE_FAILED)
 
     def _reject_token(self, reqid: int | None, error: KrakenError, generation: int | None) -> None:
         # A rejection of an older token must not drop the one provided since.
@@ -609,9 +657,14 @@ class Connection:
             record.next_sequence = None
         record.state = new_state
 
-    def _subscription_answered(self, pending: _Pending, *, succeeded: bool, now: float) -> None:
+    def _subscription_answered(
+        self, pending: _Pending, *, succeeded: bool, error: KrakenError | None
+    ) -> None:
         request = pending.request
         if isinstance(request, Subscribe):
+            record = self._subscriptions.get(request.name)
+            if record is not None:
+                record.subscribe_sent = False
             if succeeded:
                 self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBED)
                 if pending.token_generation == self._token_generation:
@@ -621,9 +674,11 @@ class Connection:
             else:
                 self._subscription_trigger(request.name, SubscriptionTrigger.SUBSCRIBE_FAILED)
         elif isinstance(request, Unsubscribe):
+            # "Subscription Not Found": the server does not hold it, which is what was asked.
+            not_found = error is not None and "not found" in error.text.lower()
             trigger = (
                 SubscriptionTrigger.UNSUBSCRIBED
-                if succeeded
+                if succeeded or not_found
                 else SubscriptionTrigger.UNSUBSCRIBE_FAILED
             )
             self._subscription_trigger(request.name, trigger)
@@ -638,6 +693,13 @@ class Connection:
             self._events.append(ChannelUpdate(event=event))
             return
         sequence = event.sequence
+        if record.state is SubscriptionState.PENDING or (
+            record.state is SubscriptionState.RESYNCING and record.subscribe_sent and sequence == 1
+        ):
+            # The new subscription's first frame came before its ack (late or lost): the
+            # server subscribed, and this frame starts it (Kraken numbers a subscription's
+            # frames from 1).
+            self._acknowledged_by_data(record)
         expected = record.next_sequence
         if record.awaiting_first_frame:
             record.awaiting_first_frame = False
@@ -676,6 +738,23 @@ class Connection:
         self._queue(Unsubscribe(name=record.request.name), now)
         self._queue(record.request, now)
         record.resync_queued = True
+        record.subscribe_sent = True
+        record.confirming = False
+
+    def _acknowledged_by_data(self, record: _Subscription) -> None:
+        generation = next(
+            (
+                pending.token_generation
+                for pending in self._pending.values()
+                if pending.request is record.request
+            ),
+            None,
+        )
+        self._subscription_trigger(record.request.name, SubscriptionTrigger.SUBSCRIBED)
+        if generation == self._token_generation:
+            self._token_state = TOKEN_TRANSITIONS.get(
+                (self._token_state, TokenTrigger.BIND), self._token_state
+            )
 
     def _liveness_armed(self) -> bool:
         return any(

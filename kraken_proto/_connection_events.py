@@ -48,7 +48,8 @@ class RequestCompleted(Event, frozen=True, kw_only=True):
     """Every reply ``request`` expects has arrived and none is an error.
 
     ``replies`` are the reply events (also delivered on their own as they arrived), in order:
-    one for most requests, one per id for ``CancelOrder``.
+    one for most requests, one per id for ``CancelOrder``. A ``Subscribe`` answered
+    "Already subscribed" completes too: the server holds the subscription, as asked.
     """
 
     reqid: int

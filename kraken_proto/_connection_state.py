@@ -205,8 +205,12 @@ class SubscriptionState(enum.Enum):
     sent, no ack yet. ACTIVE: acknowledged; data frames are sequence-checked.
     UNSUBSCRIBING: unsubscribe sent. RESYNCING: a sequence gap was seen; the connection
     re-subscribes (as soon as it holds a usable token) for a fresh snapshot. FAILED: the
-    subscribe was refused, timed out or lost, or an unsubscribe's outcome is unknown; the
-    caller may subscribe again.
+    subscribe was refused or timed out twice (the connection sends a timed-out subscribe once
+    more to learn the server's view), or an unsubscribe's outcome is unknown; the caller may
+    subscribe (an "Already subscribed" answer counts as subscribed) or unsubscribe again.
+
+    A data frame on a PENDING channel means the server subscribed: it counts as the
+    acknowledgement (the ack may be late or lost), and the frame is the snapshot.
     """
 
     UNSUBSCRIBED = "unsubscribed"
@@ -224,6 +228,7 @@ class SubscriptionTrigger(enum.Enum):
     SEND_UNSUBSCRIBE = "send_unsubscribe"
     SUBSCRIBED = "subscribe_acknowledged"
     SUBSCRIBE_FAILED = "subscribe_refused_timed_out_or_lost"
+    CONFIRM = "subscribe_timed_out_confirming"
     UNSUBSCRIBED = "unsubscribe_acknowledged"
     UNSUBSCRIBE_FAILED = "unsubscribe_refused"
     UNSUBSCRIBE_UNKNOWN = "unsubscribe_timed_out_or_lost"
@@ -238,8 +243,16 @@ SUBSCRIPTION_TRANSITIONS: Mapping[
     {
         (_S.UNSUBSCRIBED, _ST.SEND_SUBSCRIBE): _S.PENDING,
         (_S.FAILED, _ST.SEND_SUBSCRIBE): _S.PENDING,
+        # The server may hold a subscription the client gave up on: unsubscribing is allowed,
+        # and a late acknowledgement means it is active after all.
+        (_S.FAILED, _ST.SEND_UNSUBSCRIBE): _S.UNSUBSCRIBING,
+        (_S.FAILED, _ST.SUBSCRIBED): _S.ACTIVE,
         (_S.PENDING, _ST.SUBSCRIBED): _S.ACTIVE,
         (_S.PENDING, _ST.SUBSCRIBE_FAILED): _S.FAILED,
+        # A subscribe that timed out is sent once more: "subscribed" or "Already subscribed"
+        # settles it either way; a second timeout fails it.
+        (_S.PENDING, _ST.CONFIRM): _S.PENDING,
+        (_S.RESYNCING, _ST.CONFIRM): _S.RESYNCING,
         (_S.ACTIVE, _ST.SEND_UNSUBSCRIBE): _S.UNSUBSCRIBING,
         (_S.ACTIVE, _ST.SERVER_UNSUBSCRIBED): _S.UNSUBSCRIBED,
         (_S.ACTIVE, _ST.GAP): _S.RESYNCING,

@@ -16,12 +16,13 @@ import binascii
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 from ._errors import LocalProtocolError
+from ._secret import Secret
 
 __all__ = [
     "API_KEY_ENV",
@@ -64,19 +65,29 @@ class MissingCredentialError(CredentialsError):
         super().__init__(f"{names} {verb} not set (or empty); export the Kraken API credentials")
 
 
-def _decode_secret(secret: str | bytes) -> bytes:
-    """Decode a base64 API secret, raising ``InvalidSecretError`` that never echoes it."""
-    if not isinstance(secret, str | bytes):
+def _decode_secret(secret: str | bytes | Secret) -> bytes:
+    """Decode a base64 API secret, raising ``InvalidSecretError`` that never echoes it.
+
+    Raised errors leave no local variable holding the secret (or its bytes) behind, so a
+    traceback rendered with its locals cannot show it.
+    """
+    if isinstance(secret, Secret):
+        decoded = _b64decode_or_none(secret.reveal().strip())
+    elif isinstance(secret, str | bytes):
+        decoded = _b64decode_or_none(secret.strip())
+    else:
         raise InvalidSecretError(f"API secret must be str or bytes, got {type(secret).__name__}")
-    decoded = _b64decode_or_none(secret.strip())
+    del secret
     if decoded is None:
         raise InvalidSecretError(
             "API secret is not valid base64 (expected the 88-character secret Kraken shows once "
             "when the key is created)"
         )
-    if len(decoded) != SECRET_LENGTH:
+    length = len(decoded)
+    if length != SECRET_LENGTH:
+        del decoded
         raise InvalidSecretError(
-            f"API secret decodes to {len(decoded)} bytes, expected {SECRET_LENGTH} (88 base64 "
+            f"API secret decodes to {length} bytes, expected {SECRET_LENGTH} (88 base64 "
             "characters); was the API key passed as the secret?"
         )
     return decoded
@@ -109,18 +120,23 @@ def _nonce_text(nonce: int | str) -> str:
     return nonce if isinstance(nonce, str) else str(nonce)
 
 
-def sign(*, secret: str | bytes, urlpath: str, nonce: int | str, postdata: str | bytes) -> str:
+def sign(
+    *, secret: str | bytes | Secret, urlpath: str, nonce: int | str, postdata: str | bytes
+) -> str:
     """Return the ``API-Sign`` header value for one private REST request.
 
-    ``secret`` is the base64 API secret (surrounding whitespace is ignored); ``urlpath`` the path
-    starting at ``/0/private`` (no host, no query); ``nonce`` the same nonce that appears in
-    ``postdata``; ``postdata`` the exact body bytes sent (``str`` is encoded as UTF-8).
+    ``secret`` is the base64 API secret (surrounding whitespace is ignored), plain or in a
+    ``Secret``; ``urlpath`` the path starting at ``/0/private`` (no host, no query); ``nonce``
+    the same nonce that appears in ``postdata``; ``postdata`` the exact body bytes sent (``str``
+    is encoded as UTF-8).
 
     Raises ``InvalidSecretError`` (a ``ValueError``) for a secret that is not base64 or does not
     decode to 64 bytes, and ``LocalProtocolError`` for a nonce that is not an unsigned 64-bit
     integer or a path that does not start with ``/``.
     """
-    key = _decode_secret(secret)
+    if not isinstance(secret, Secret) and isinstance(secret, str):
+        # Rebinding the parameter keeps the plain text out of this frame's locals.
+        secret = Secret(secret)
     if not isinstance(urlpath, str) or not urlpath.startswith("/"):
         raise LocalProtocolError(
             f"urlpath: must be the URL path starting with '/', e.g. /0/private/GetWebSocketsToken;"
@@ -131,38 +147,73 @@ def sign(*, secret: str | bytes, urlpath: str, nonce: int | str, postdata: str |
     body = postdata.encode() if isinstance(postdata, str) else postdata
     inner = hashes.Hash(hashes.SHA256())
     inner.update(_nonce_text(nonce).encode() + body)
+    return _hmac_b64(secret, urlpath.encode() + inner.finalize())
+
+
+def _hmac_b64(secret: str | bytes | Secret, message: bytes) -> str:
+    # The decoded key lives only in this frame, which raises nothing once it holds the key.
+    key = _decode_secret(secret)
     mac = crypto_hmac.HMAC(key, hashes.SHA512())
-    mac.update(urlpath.encode() + inner.finalize())
+    mac.update(message)
     return base64.b64encode(mac.finalize()).decode("ascii")
 
 
-@dataclass(frozen=True, kw_only=True, repr=False)
 class Credentials:
     """A Kraken API key and its secret, validated at construction.
 
-    Keyword-only so key and secret cannot be swapped silently. ``repr``/``str`` show the first
-    four characters of the key and never the secret:
-    ``Credentials(api_key='AbCd…', api_secret=<redacted>)``.
+    Keyword-only so key and secret cannot be swapped silently. ``api_secret`` may be given as
+    ``str`` or ``Secret`` and is held as a ``Secret``: ``repr``/``str``, logs, exceptions and
+    tracebacks with captured locals never show it (``credentials.api_secret.reveal()`` does).
+    ``repr`` shows the first four characters of the key:
+    ``Credentials(api_key='AbCd…', api_secret=<redacted>)``. Immutable, hashable, compared by
+    value.
 
     Raises ``CredentialsError`` for an empty key or one with whitespace or non-ASCII characters
     (a trailing newline from a file is the usual cause), and ``InvalidSecretError`` for a bad
     secret.
     """
 
-    api_key: str
-    api_secret: str
+    __slots__ = ("_api_key", "_api_secret")
+    _api_key: str
+    _api_secret: Secret
 
-    def __post_init__(self) -> None:
-        key = self.api_key
+    def __init__(self, *, api_key: str, api_secret: str | Secret) -> None:
+        if not isinstance(api_secret, str | Secret):
+            raise InvalidSecretError(f"api_secret: must be str, got {type(api_secret).__name__}")
+        # From here on the plain text is out of this frame's locals.
+        api_secret = Secret(api_secret)
+        key = api_key
         if not isinstance(key, str) or not key or not all("!" <= c <= "~" for c in key):
             raise CredentialsError(
                 "api_key: must be a non-empty string of printable ASCII without whitespace"
             )
-        if not isinstance(self.api_secret, str):
-            raise InvalidSecretError(
-                f"api_secret: must be str, got {type(self.api_secret).__name__}"
-            )
-        _decode_secret(self.api_secret)
+        _decode_secret(api_secret)
+        object.__setattr__(self, "_api_key", key)
+        object.__setattr__(self, "_api_secret", api_secret)
+
+    @property
+    def api_key(self) -> str:
+        """The public API key (sent as the ``API-Key`` header)."""
+        return self._api_key
+
+    @property
+    def api_secret(self) -> Secret:
+        """The base64 API secret, redacted; ``.reveal()`` gives the text."""
+        return self._api_secret
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Credentials are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self._api_key == other._api_key and self._api_secret == other._api_secret
+
+    def __hash__(self) -> int:
+        return hash((Credentials, self._api_key))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Credentials: refusing to pickle an API secret")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
@@ -172,18 +223,25 @@ class Credentials:
         ``MissingCredentialError`` naming every unset or empty variable.
         """
         env = os.environ if environ is None else environ
-        values = {name: env.get(name, "").strip() for name in (API_KEY_ENV, API_SECRET_ENV)}
-        missing = tuple(name for name, value in values.items() if not value)
+        key = env.get(API_KEY_ENV, "").strip()
+        secret = Secret(env.get(API_SECRET_ENV, "").strip())
+        # The mapping's repr would show every variable, the secret's included.
+        del env, environ
+        missing = tuple(
+            name for name, value in ((API_KEY_ENV, key), (API_SECRET_ENV, secret)) if not value
+        )
         if missing:
             raise MissingCredentialError(missing)
-        return cls(api_key=values[API_KEY_ENV], api_secret=values[API_SECRET_ENV])
+        return cls(api_key=key, api_secret=secret)
 
     def sign(self, *, urlpath: str, nonce: int | str, postdata: str | bytes) -> str:
         """``sign(secret=self.api_secret, ...)``: the ``API-Sign`` value for one request."""
-        return sign(secret=self.api_secret, urlpath=urlpath, nonce=nonce, postdata=postdata)
+        return sign(secret=self._api_secret, urlpath=urlpath, nonce=nonce, postdata=postdata)
 
     def __repr__(self) -> str:
-        shown = self.api_key[:4] + "…" if len(self.api_key) > 4 else "…"
+        # getattr: a traceback may render a half-built instance from ``__init__``'s locals.
+        key: str = getattr(self, "_api_key", "")
+        shown = key[:4] + "…" if len(key) > 4 else "…"
         return f"Credentials(api_key={shown!r}, api_secret=<redacted>)"
 
     __str__ = __repr__

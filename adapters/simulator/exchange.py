@@ -24,6 +24,7 @@ from ._config import PairConfig, SimulatorConfig
 from ._format import RandomLike
 from ._params import LIMIT, REQID_ERROR, Reject, flag, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
+from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
 from ._sessions import Faults, Session, Subscription
 from ._trading import Desk
 from ._views import OrderView, TradeView, order_view
@@ -101,6 +102,10 @@ class Exchange:
             "cancelAll": desk.cancel_all,
             "cancelAllOrdersAfter": desk.cancel_all_after,
         }
+        # REST queries answer from the book; the journal records what REST shows beyond it.
+        journal = RestJournal(self._book.listener)
+        self._book.listener = journal
+        self.rest = RestQueries(self._book, config, self._keys, journal)
         self._book.run_timers(now)
 
     # --- REST ---------------------------------------------------------------------------
@@ -108,26 +113,35 @@ class Exchange:
     def handle_rest(
         self, *, method: str, path: str, headers: Mapping[str, str], body: bytes, now: float
     ) -> RestReply:
-        """Answer one HTTP request. Only ``POST /0/private/GetWebSocketsToken`` exists.
+        """Answer one HTTP request: ``POST /0/private/GetWebSocketsToken``, ``OpenOrders``,
+        ``ClosedOrders``, ``QueryOrders``, ``TradesHistory`` and ``QueryTrades``.
 
         Kraken's API errors come back as HTTP 200 with ``{"error": [...]}``; other paths get
         404, other methods 405; ``rest_fault`` replaces the answer with a 500 or an HTML page.
+        Every private call passes the REST call counter (``self.rest.counter``).
         """
-        routed = route(method, path)
+        # Every served path is routed like the token path: 405 unless POST. Others: 404.
+        routed = route(method, TOKEN_PATH if self.rest.serves(path) else path)
         if routed is not None:
             return routed
         if self.rest_fault is not None:
             return fault_reply(self.rest_fault)
-        return handle_token_request(
+        return self.rest.handle(
+            path=path,
             headers=headers,
             body=body,
-            api_key=self.config.api_key,
-            api_secret=self.config.api_secret,
-            websocket_permission=self.config.websocket_permission,
-            keys=self._keys,
-            tokens=self._tokens,
-            rng=self._rng,
             now=now,
+            token_call=lambda: handle_token_request(
+                headers=headers,
+                body=body,
+                api_key=self.config.api_key,
+                api_secret=self.config.api_secret,
+                websocket_permission=self.config.websocket_permission,
+                keys=self._keys,
+                tokens=self._tokens,
+                rng=self._rng,
+                now=now,
+            ),
         )
 
     # --- sessions -------------------------------------------------------------------------
