@@ -87,7 +87,7 @@ def _feed(chunks: Sequence[bytes | None], flags: int) -> Outcome:
         finally:
             fed += len(chunk or b"")
             replies += len(session.bytes_to_send())
-            held = sum(map(len, session._text_parts))  # the partial message it keeps
+            held = sum(map(len, session._parts))  # the partial message it keeps
             if held > MAX_MESSAGE:
                 raise AssertionError(f"session holds {held} chars of a partial message")
         if ending == "open" and not session.is_open and session._closed is not None:

@@ -80,7 +80,7 @@ def test_a_fragmented_message_over_the_cap_closes_with_1009() -> None:
     assert session.receive_data(frame(0x1, b"a" * 40, fin=False)) == []
     assert session.receive_data(frame(0x0, b"b" * 40)) == []
     assert not session.is_open
-    assert session._text_parts == []
+    assert session._parts == []
     fuzz_websocket.check(
         b"\x01" + frame(0x1, b"x" * 600, fin=False) + frame(0x0, b"y" * 600)
     )
