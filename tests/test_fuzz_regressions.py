@@ -8,6 +8,8 @@ import random
 
 import kraken_proto as kp
 import pytest
+from fuzz import fuzz_sim_ws, fuzz_websocket
+from fuzz.fuzz_websocket import accept_response, frame
 from kraken_proto.adapters._ws import (
     HandshakeError,
     WebSocketClosed,
@@ -15,9 +17,6 @@ from kraken_proto.adapters._ws import (
     parse_endpoint,
 )
 from kraken_proto.adapters.simulator.exchange import Exchange, SimulatorConfig
-
-from fuzz import fuzz_sim_ws, fuzz_websocket
-from fuzz.fuzz_websocket import accept_response, frame
 
 ENDPOINT = parse_endpoint("ws://127.0.0.1:8080/")
 
@@ -81,9 +80,7 @@ def test_a_fragmented_message_over_the_cap_closes_with_1009() -> None:
     assert session.receive_data(frame(0x0, b"b" * 40)) == []
     assert not session.is_open
     assert session._parts == []
-    fuzz_websocket.check(
-        b"\x01" + frame(0x1, b"x" * 600, fin=False) + frame(0x0, b"y" * 600)
-    )
+    fuzz_websocket.check(b"\x01" + frame(0x1, b"x" * 600, fin=False) + frame(0x0, b"y" * 600))
 
 
 def test_messages_at_the_cap_pass_and_the_count_restarts_per_message() -> None:
