@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import kraken_proto as kp
 from kraken_proto.adapters.simulator.exchange import Exchange, SimulatorConfig
 
-__all__ = ["START", "SimRun", "new_exchange", "signed_headers"]
+__all__ = ["SETUP_MESSAGES", "START", "SimRun", "new_exchange", "signed_headers", "trade"]
 
 START = 1_700_000_000.0
 
@@ -54,3 +54,27 @@ def new_exchange() -> SimRun:
     )
     token = json.loads(reply.body)["result"]["token"]
     return SimRun(exchange, config, token, START, nonce)
+
+
+# Subscribe both channels, then place orders that end up resting, filled and canceled.
+SETUP_MESSAGES = (
+    '{"event":"subscribe","reqid":1,"subscription":{"name":"openOrders","token":"$T"}}',
+    '{"event":"subscribe","reqid":2,"subscription":{"name":"ownTrades","token":"$T"}}',
+    '{"event":"addOrder","ordertype":"limit","pair":"XBT/USD","price":"20000.0","reqid":3,'
+    '"token":"$T","type":"buy","volume":"0.5","userref":"7"}',
+    '{"event":"addOrder","ordertype":"market","pair":"XBT/USD","reqid":4,"token":"$T",'
+    '"type":"sell","volume":"0.25"}',
+    '{"event":"addOrder","ordertype":"limit","pair":"ETH/USD","price":"1000.00","reqid":5,'
+    '"token":"$T","type":"buy","volume":"1.5","cl_ord_id":"fuzz-1"}',
+    '{"event":"cancelOrder","reqid":6,"token":"$T","cl_ord_id":["fuzz-1"]}',
+)
+
+
+def trade(sim: SimRun, session: int) -> list[str]:
+    """Send ``SETUP_MESSAGES`` on ``session``; return every frame that came back."""
+    frames: list[str] = []
+    for message in SETUP_MESSAGES:
+        sim.now += 0.01
+        sim.exchange.receive(session, message.replace("$T", sim.token), sim.now)
+        frames += sim.exchange.take_outgoing(session, sim.now)
+    return frames

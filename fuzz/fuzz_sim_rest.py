@@ -1,10 +1,11 @@
 """Fuzz the simulator's REST request handling (``Exchange.handle_rest``) with client requests.
 
 Input layout: byte 0 holds flags: bits 0-2 pick the path (``PATHS``; 7 takes the first line of
-the rest as the path), bit 3 sends GET instead of POST, bits 4-5 the signing: 0 the headers are
-the next lines of the input (``Name: value``), 1 a valid API-Key and API-Sign over the body
-(whatever its nonce), 2 the same with a fresh nonce prepended to the body, 3 a valid key and
-a wrong signature. The body follows the first blank line.
+the rest as the path), bit 3 sends GET instead of POST, bit 6 trades first (a resting, a
+filled and a canceled order, so the queries have something to find), bits 4-5 the signing:
+0 the headers are the next lines of the input (``Name: value``), 1 a valid API-Key and
+API-Sign over the body (whatever its nonce), 2 the same with a fresh nonce prepended to the
+body, 3 a valid key and a wrong signature. The body follows the first blank line.
 
 Invariants:
 
@@ -29,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
 import kraken_proto as kp
 
 from fuzz._harness import Target, run
-from fuzz._sim import SimRun, new_exchange, signed_headers
+from fuzz._sim import SimRun, new_exchange, signed_headers, trade
 
 __all__ = ["PATHS", "TARGET", "check", "main", "seeds"]
 
@@ -89,6 +90,8 @@ def check(data: bytes) -> None:
     if not data:
         return
     sim = new_exchange()
+    if data[0] & 0x40:
+        trade(sim, sim.exchange.open_session(sim.now))
     method, path, headers, body = _request(sim, data)
     reply = sim.exchange.handle_rest(
         method=method, path=path, headers=headers, body=body, now=sim.now + 1
@@ -120,9 +123,27 @@ def check(data: bytes) -> None:
         pass  # Kraken said no, in a shape the parser knows
 
 
+def _traded_ids() -> tuple[bytes, bytes]:
+    """The order and trade ids the setup trades make (the exchange's rng is seeded)."""
+    sim = new_exchange()
+    orders: list[str] = []
+    trades: list[str] = []
+    for text in trade(sim, sim.exchange.open_session(sim.now)):
+        message = json.loads(text)
+        if isinstance(message, dict) and message.get("event") == "addOrderStatus":
+            orders.append(message["txid"])
+        elif isinstance(message, list) and message[1] == "ownTrades":
+            trades.extend(trade_id for entry in message[0] for trade_id in entry)
+    return ",".join(orders).encode(), ",".join(trades).encode()
+
+
 def seeds() -> list[bytes]:
-    """Each path signed with a fresh nonce (plus typical parameters), unsigned, badly signed."""
+    """Each path signed with a fresh nonce (plus typical parameters, and the ids the setup
+    trades make), unsigned, badly signed."""
+    order_ids, trade_ids = _traded_ids()
     params = [
+        b"txid=" + order_ids,
+        b"txid=" + trade_ids + b"&trades=true",
         b"",
         b"trades=true",
         b"trades=true&userref=7",
@@ -134,7 +155,7 @@ def seeds() -> list[bytes]:
     ]
     out = []
     for index in range(len(PATHS)):
-        out += [bytes([index | 0x20]) + b"\n\n" + param for param in params]
+        out += [bytes([index | 0x20 | traded]) + b"\n\n" + p for p in params for traded in (0, 64)]
         out.append(bytes([index]) + b"API-Key: kraken-proto-simulator-key\nAPI-Sign: x\n\nnonce=5")
         out.append(bytes([index | 0x30]) + b"\n\nnonce=9")
         out.append(bytes([index | 0x10]) + b"\n\nnonce=1")  # replayed nonce

@@ -1,9 +1,10 @@
 """Fuzz the simulator's WebSocket request handling (``Exchange.receive``) with client messages.
 
-Input layout: byte 0 holds flags: bit 0 first subscribes both channels and places two orders
-(one resting, one filled), so requests meet a live book; bit 1 advances the clock 30 s between
-messages (expiry, the dead man's switch, heartbeats). The rest is split on ``\\n`` into client
-text messages; ``$T`` in a message is replaced by a valid session token.
+Input layout: byte 0 holds flags: bit 0 first subscribes both channels and places orders
+(resting, filled, canceled: ``fuzz._sim.SETUP_MESSAGES``), so requests meet a live book;
+bit 1 advances the clock 30 s between messages (expiry, the dead man's switch, heartbeats).
+The rest is split on ``\\n`` into client text messages; ``$T`` in a message is replaced by a
+valid session token.
 
 Invariants:
 
@@ -26,19 +27,11 @@ import kraken_proto as kp
 from tests.fixtures_v1 import OUTBOUND
 
 from fuzz._harness import Target, run, split_frames
-from fuzz._sim import SimRun, new_exchange
+from fuzz._sim import SETUP_MESSAGES, SimRun, new_exchange
 
 __all__ = ["TARGET", "check", "main", "seeds"]
 
 _TOKEN_MARK = b"$T"
-_SETUP = (
-    '{"event":"subscribe","reqid":1,"subscription":{"name":"openOrders","token":"$T"}}',
-    '{"event":"subscribe","reqid":2,"subscription":{"name":"ownTrades","token":"$T"}}',
-    '{"event":"addOrder","ordertype":"limit","pair":"XBT/USD","price":"20000.0","reqid":3,'
-    '"token":"$T","type":"buy","volume":"0.5","userref":"7"}',
-    '{"event":"addOrder","ordertype":"market","pair":"XBT/USD","reqid":4,"token":"$T",'
-    '"type":"sell","volume":"0.25"}',
-)
 
 
 def _frames_ok(sim: SimRun, session: int, what: str) -> int:
@@ -68,7 +61,7 @@ def check(data: bytes) -> None:
     session = sim.exchange.open_session(sim.now)
     _frames_ok(sim, session, "open_session")
     if flags & 1:
-        for setup_message in _SETUP:
+        for setup_message in SETUP_MESSAGES:
             _receive(sim, session, setup_message.encode())
     step = 30.0 if flags & 2 else 0.01
     for message in split_frames(data[1:]):
