@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._token import TokenRequest
+from ._rest_request import RestRequest
 
 __all__ = ["CloseConnection", "HttpCall", "OpenConnection", "SendMessages", "SessionAction"]
 
@@ -80,5 +80,5 @@ class HttpCall(SessionAction):
     """
 
     call: int
-    request: TokenRequest
+    request: RestRequest
     purpose: str
