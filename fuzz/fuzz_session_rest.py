@@ -14,7 +14,7 @@ answer lets the simulator answer that call.
 Invariants:
 
 * no call into the session raises, whatever the answers;
-* the session ends: after ten simulated minutes and ``close``, it is CLOSED or FAILED, and
+* the session ends: after two simulated minutes and ``close``, it is CLOSED or FAILED, and
   every submitted request has exactly one final outcome;
 * each trade id is reported once (``FillReceived``);
 * no token (from any answer) and not the API secret appears in any event's repr or log line.
@@ -205,7 +205,7 @@ def check(data: bytes) -> None:
     wire = FuzzWire(data[1:].split(SEPARATOR, 15))
     _LOG.lines.clear()
     scenario(wire)
-    wire.advance(600.0)
+    wire.advance(120.0)
     wire.session.close(wire.now)
     wire.pump()
     wire.advance(60.0)
@@ -267,7 +267,7 @@ def _recorded(index: int) -> list[bytes]:
     wire = FuzzWire([])
     SCENARIOS[index][1](wire)
     wire.simulated.clear()
-    wire.advance(600.0)
+    wire.advance(120.0)
     return [
         bytes([_STATUSES.index(status) if status in _STATUSES else 0]) + body
         for status, body in wire.simulated
