@@ -251,6 +251,18 @@ def _subscribe_failed() -> Run:
     return r
 
 
+def _subscribe_asked_again() -> Run:
+    r = _subscribing()
+    r.timeout(11.0)  # no answer: each subscribe is asked once more
+    return r
+
+
+def _subscribe_given_up() -> Run:
+    r = _subscribe_asked_again()
+    r.timeout(11.0)  # still no answer: FAILED; late acks may still come
+    return r
+
+
 def _timed_out() -> Run:
     r = _orders_pending()
     r.timeout(11.0)  # every request times out; replies now arrive late
@@ -330,6 +342,8 @@ SCENARIOS: tuple[tuple[str, Callable[[], Run]], ...] = (
     ("maintenance", _maintenance),
     ("token rejected", _token_rejected),
     ("subscription failed", _subscribe_failed),
+    ("subscribe unanswered, asked again", _subscribe_asked_again),
+    ("subscribe unanswered twice", _subscribe_given_up),
     ("closed", _closed),
     ("idle (never opened)", _idle),
 )
