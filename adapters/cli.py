@@ -15,6 +15,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("kraken_proto.adapters.demo", "run a scripted trading session against the simulator"),
     "sign": ("kraken_proto.adapters.sign_cli", "print the API-Sign value for a request"),
     "simulator": ("kraken_proto.adapters.simulator.cli", "serve a local Kraken v1 simulator"),
+    "simulator-ctl": (
+        "kraken_proto.adapters.simulator.ctl",
+        "drive a running simulator: price, status, fault, invalidate-tokens, book, trades",
+    ),
 }
 
 

@@ -43,9 +43,10 @@ PAIR = "XBT/USD"
 # The simulator enforces Kraken's per-pair rate counter; a benchmark hammering one pair would
 # hit it after ~125 orders, so it runs with a limit no run can reach.
 UNLIMITED = 10**9
-# Far below the market so that every order rests and the book grows by one order each time.
+# Far below the market so that every order rests and the book grows by one order each time;
+# worth 1 USD, above XBT/USD's costmin (0.5), which the simulator enforces like Kraken.
 RESTING_BUY = AddOrder(
-    ordertype="limit", type="buy", pair=PAIR, volume=Decimal("0.0001"), price=Decimal("1000.0")
+    ordertype="limit", type="buy", pair=PAIR, volume=Decimal("0.0001"), price=Decimal("10000.0")
 )
 
 

@@ -113,6 +113,13 @@ class Harness:
     def drain(self, session: int) -> list[Event]:
         return decoded(self.ex.take_outgoing(session, self.now))
 
+    def send_raw(self, session: int, message: dict[str, Any]) -> list[Any]:
+        """The frames a message is answered with, as parsed JSON (to pin exact shapes)."""
+        self.ex.receive(session, json.dumps(message), self.now)
+        frames = self.ex.take_outgoing(session, self.now)
+        decoded(frames)
+        return [json.loads(frame) for frame in frames]
+
     def move(self, pair: str, price: str) -> None:
         self.ex.set_reference_price(pair, Decimal(price), self.now)
 
@@ -243,13 +250,17 @@ def test_unused_token_expires_after_ttl(h: Harness) -> None:
     session = h.ex.open_session(T0)
     h.drain(session)
     h.at(T0 + 901)
-    events = h.send(
+    frames = h.send_raw(
         session, {"event": "subscribe", "subscription": {"name": "ownTrades", "token": token}}
     )
-    assert events == [
-        SubscriptionStatus(
-            status="error", error_message="ESession:Invalid session", channel_name="ownTrades"
-        )
+    # Real refusals carry no channelName and echo the subscription (the token left out).
+    assert frames == [
+        {
+            "errorMessage": "ESession:Invalid session",
+            "event": "subscriptionStatus",
+            "status": "error",
+            "subscription": {"name": "ownTrades"},
+        }
     ]
 
 
@@ -313,6 +324,9 @@ def test_bad_config_and_controls_are_refused() -> None:
         ex.set_reference_price("DOGE/USD", Decimal(1), T0)
     with pytest.raises(ValueError, match="Decimal"):
         ex.set_reference_price("XBT/USD", FLOAT_PRICE, T0)
+    with pytest.raises(ValueError, match="XBT/USD price can only be specified up to 1 decimals"):
+        ex.set_reference_price("XBT/USD", Decimal("30000.123"), T0)
+    ex.set_reference_price("XBT/USD", Decimal("30000.10"), T0)  # trailing zeros are fine
     with pytest.raises(KeyError):
         ex.faults(42)
     ex.receive(42, "{}", T0)  # a closed session's messages are ignored
@@ -356,15 +370,44 @@ def test_request_level_errors(h: Harness, text: str, expected: Event) -> None:
     assert h.send(session, text) == [expected]
 
 
-def test_bad_reqid_on_a_trading_request_is_echoed(h: Harness) -> None:
+def test_bad_reqid_on_a_trading_request_is_answered_with_null_and_the_pair(h: Harness) -> None:
     session = h.session()
-    frames = []
-    h.ex.receive(session, json.dumps({"event": "addOrder", "reqid": "x"}), h.now)
-    frames = h.ex.take_outgoing(session, h.now)
-    assert json.loads(frames[0])["reqid"] == "x"
-    (event,) = decoded(frames)
-    assert isinstance(event, AddOrderStatus)
-    assert event.status == "error"
+    frames = h.send_raw(session, {"event": "addOrder", "pair": "USDT/USD", "reqid": "x"})
+    # the capture: {"errorMessage":"Reqid field must be ...","event":"addOrderStatus",
+    #               "pair":"USDC/USD","reqid":null,"status":"error"}
+    assert frames == [
+        {
+            "errorMessage": "Reqid field must be a positive integer less than 18446744073709551616",
+            "event": "addOrderStatus",
+            "pair": "USDT/USD",
+            "reqid": None,
+            "status": "error",
+        }
+    ]
+    (ping,) = h.send_raw(session, {"event": "ping", "reqid": "a"})
+    assert ping["event"] == "pingStatus"
+    assert ping["reqid"] == "a"
+
+
+def test_trading_errors_echo_the_pair(h: Harness) -> None:
+    session = h.session()
+    (reply,) = h.send_raw(
+        session,
+        {"event": "addOrder", "token": h.tok, "reqid": 4, **limit(volume="0.00001")},
+    )
+    assert reply == {
+        "errorMessage": "EOrder:Order minimum not met",
+        "event": "addOrderStatus",
+        "pair": "XBT/USD",
+        "reqid": 4,
+        "status": "error",
+    }
+    (ok,) = [
+        f
+        for f in h.send_raw(session, {"event": "addOrder", "token": h.tok, **limit()})
+        if isinstance(f, dict)
+    ]
+    assert "pair" not in ok  # successes do not repeat it
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -391,36 +434,43 @@ def test_subscribe_acks_and_empty_snapshots(h: Harness) -> None:
 
 def test_subscription_errors(h: Harness) -> None:
     session = h.session("ownTrades")
-    cases: list[tuple[dict[str, Any], str, str | None]] = [
+    own, orders = {"name": "ownTrades"}, {"name": "openOrders"}
+    cases: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = [
         ({"subscription": "x"}, "Subscription field must be an object", None),
-        ({"subscription": {"name": "book", "token": h.tok}}, "Subscription name invalid", None),
+        (
+            {"subscription": {"name": "book", "token": h.tok}},
+            "Subscription name invalid",
+            {"name": "book"},
+        ),
         (
             {"pair": ["XBT/USD"], "subscription": {"name": "ownTrades", "token": h.tok}},
             "Pair field unsupported for this subscription type",
-            "ownTrades",
+            own,
         ),
-        ({"subscription": {"name": "openOrders"}}, "ESession:Invalid session", "openOrders"),
+        ({"subscription": {"name": "openOrders"}}, "ESession:Invalid session", orders),
         (
-            {"subscription": {"name": "openOrders", "token": "nope"}},
+            {"subscription": {"name": "openOrders", "token": "nope", "snapshot": False}},
             "ESession:Invalid session",
-            "openOrders",
+            orders,
         ),
-        (
-            {"subscription": {"name": "ownTrades", "token": h.tok}},
-            "Already subscribed",
-            "ownTrades",
-        ),
+        ({"subscription": {"name": "ownTrades", "token": h.tok}}, "Already subscribed", own),
         (
             {"subscription": {"name": "openOrders", "token": h.tok, "ratecounter": 3}},
             "EGeneral:Invalid arguments:ratecounter",
-            "openOrders",
+            orders,
         ),
     ]
-    for fields, message, channel in cases:
-        (reply,) = h.send(session, {"event": "subscribe", "reqid": 9, **fields})
-        assert reply == SubscriptionStatus(
-            status="error", reqid=9, error_message=message, channel_name=channel
-        )
+    for fields, message, echo in cases:
+        (reply,) = h.send_raw(session, {"event": "subscribe", "reqid": 9, **fields})
+        expected: dict[str, Any] = {
+            "errorMessage": message,
+            "event": "subscriptionStatus",
+            "reqid": 9,
+            "status": "error",
+        }
+        if echo is not None:
+            expected["subscription"] = echo
+        assert reply == expected  # never a channelName; the token never echoed
 
 
 def test_unsubscribe(h: Harness) -> None:
@@ -431,10 +481,13 @@ def test_unsubscribe(h: Harness) -> None:
     assert ack.status == "unsubscribed"
     assert ack.reqid == 3
     assert ack.channel_name == "ownTrades"
-    (again,) = h.send(session, {"event": "unsubscribe", "subscription": sub})
-    assert again == SubscriptionStatus(
-        status="error", error_message="Subscription Not Found", channel_name="ownTrades"
-    )
+    (again,) = h.send_raw(session, {"event": "unsubscribe", "subscription": sub})
+    assert again == {
+        "errorMessage": "Subscription Not Found",
+        "event": "subscriptionStatus",
+        "status": "error",
+        "subscription": {"name": "ownTrades"},
+    }
     (ack,) = h.send(
         session, {"event": "unsubscribe", "subscription": {"name": "openOrders", "token": h.tok}}
     )
@@ -470,9 +523,9 @@ def test_limit_order_rests_then_fills_as_maker_when_the_price_moves(h: Harness) 
     reply = of(events, AddOrderStatus)[0]
     assert reply.ok
     assert reply.reqid == 5
-    assert reply.descr == "buy 0.50000000 XBTUSD @ limit 29000.00000"
+    assert reply.descr == "buy 0.50000000 XBTUSD @ limit 29000.0"  # the pair's 1 decimal
     assert reply.txid is not None
-    assert re.fullmatch(r"O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}", reply.txid)
+    assert re.fullmatch(r"O[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{6}", reply.txid)
     (new, live) = order_entries(events)
     assert new[1].status == "pending"
     assert new[1].descr.price == Decimal("29000.00000")
@@ -491,26 +544,35 @@ def test_limit_order_rests_then_fills_as_maker_when_the_price_moves(h: Harness) 
     assert final.status == "closed"
     assert final.vol_exec == Decimal("0.5")
     assert final.cost == Decimal("14500.00000")
-    assert final.fee == Decimal("23.20000")
+    assert final.fee == Decimal("36.25000")  # maker 0.25 % (tier 0)
     assert final.avg_price == Decimal("29000.00000")
     assert final.lastupdated is not None
-    for _, partial in entries[:-1]:
+    fills = entries[:-1]
+    for _, partial in fills:
         assert partial.status is None
         assert partial.userref == 17
-        assert partial.vol_exec < 0.5
+    # the last fill is a delta of its own, and the closed delta repeats its totals
+    last_fill = fills[-1][1]
+    assert last_fill.vol_exec == Decimal("0.5")
+    assert (last_fill.cost, last_fill.fee, last_fill.avg_price) == (
+        final.cost,
+        final.fee,
+        final.avg_price,
+    )
+    assert all(p.vol_exec < 0.5 for _, p in fills[:-1])
     trades = [trade for event in of(events, OwnTrades) for _, trade in event.trades]
     assert sum(t.vol for t in trades) == Decimal("0.5")
     assert all(t.price == Decimal("29000") and t.postxid == "TKH2SE-M7IF5-CFI7LT" for t in trades)
-    assert all(t.userref == 17 for t in trades)
+    assert all(t.userref is None for t in trades)  # as captured: no userref on updates
     for event in of(events, OwnTrades):
         for trade_id, trade in event.trades:
-            assert re.fullmatch(r"T[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}", trade_id)
+            assert re.fullmatch(r"T[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{6}", trade_id)
             assert trade.time == Decimal(f"{T0 + 1:.6f}")
     assert reply.txid not in h.ex.open_orders()
     assert set(h.ex.trades()) == {tid for e in of(events, OwnTrades) for tid, _ in e.trades}
     balances = h.ex.balances()
     assert balances["XBT"] == Decimal("1000.5")
-    assert balances["USD"] == Decimal("10000000") - Decimal("14500") - Decimal("23.2")
+    assert balances["USD"] == Decimal("10000000") - Decimal("14500") - Decimal("36.25")
 
 
 def test_market_order_fills_in_partials_and_consolidates(h: Harness) -> None:
@@ -534,18 +596,20 @@ def test_market_order_fills_in_partials_and_consolidates(h: Harness) -> None:
         statuses = [record.status for _, record in entries]
         assert statuses[:2] == ["pending", "open"]
         assert statuses[-1] == "closed"
-        partials = entries[2:-1]
-        execs = [record.vol_exec for _, record in partials]
+        fills = entries[2:-1]  # one delta per fill, the last one included
+        execs = [record.vol_exec for _, record in fills]
         assert execs == sorted(execs)
-        assert all(v < 1 for v in execs)
-        seen_parts.add(len(partials) + 1)
+        assert execs[-1] == 1
+        assert all(v < 1 for v in execs[:-1])
+        assert entries[-1][1].vol_exec == 1  # the closed delta repeats the totals
+        seen_parts.add(len(fills))
         consolidated = [t for e in of(events, OwnTrades) for t in e.trades]
         assert len(consolidated) == 1
         assert consolidated[0][1].vol == Decimal("1")
         assert consolidated[0][1].price == Decimal("30000")
-        assert consolidated[0][1].fee == Decimal("78.00000")
+        assert consolidated[0][1].fee == Decimal("120.00000")  # taker 0.40 %
         individual = [t for e in of(h.drain(other), OwnTrades) for t in e.trades]
-        assert len(individual) == len(partials) + 1
+        assert len(individual) == len(fills)
         assert sum(t.vol for _, t in individual) == Decimal("1")
         assert set(h.ex.trades()) == {consolidated[0][0]}
         assert {tid for tid, _ in individual} == set(h.ex.fills())
@@ -558,7 +622,7 @@ def test_crossing_limit_fills_as_taker_at_the_reference(h: Harness) -> None:
     closed = order_entries(events)[-1][1]
     assert closed.status == "closed"
     assert closed.avg_price == Decimal("30000")
-    assert closed.fee == Decimal("0.00780")  # 0.26% of 3.00000
+    assert closed.fee == Decimal("0.01200")  # 0.40 % of 3.00000 (taker, tier 0)
 
 
 def test_post_only_rejected_when_it_would_take(h: Harness) -> None:
@@ -573,9 +637,9 @@ def test_post_only_rejected_when_it_would_take(h: Harness) -> None:
 def test_validate_only(h: Harness) -> None:
     session = h.session("openOrders")
     (reply,) = h.trade(session, "addOrder", validate="true", **limit())
-    assert reply == AddOrderStatus(status="ok", descr="buy 0.50000000 XBTUSD @ limit 29000.00000")
+    assert reply == AddOrderStatus(status="ok", descr="buy 0.50000000 XBTUSD @ limit 29000.0")
     (reply,) = h.trade(session, "addOrder", validate=True, cl_ord_id="abc", **limit())
-    assert reply == AddOrderStatus(status="ok", descr="buy 0.50000000 XBTUSD @ limit 29000.00000")
+    assert reply == AddOrderStatus(status="ok", descr="buy 0.50000000 XBTUSD @ limit 29000.0")
     assert h.ex.open_orders() == {}
 
 
@@ -595,7 +659,7 @@ def test_cl_ord_id_echoed_and_used_for_cancel(h: Harness) -> None:
     assert canceled.lastupdated
 
 
-def test_cancel_by_txid_and_userref_one_reply_per_id(h: Harness) -> None:
+def test_cancel_by_txid_and_userref_one_reply_per_order(h: Harness) -> None:
     session = h.session("openOrders")
     first = of(h.trade(session, "addOrder", userref="5", **limit()), AddOrderStatus)[0].txid
     h.trade(session, "addOrder", userref="5", **limit(price="28000.0"))
@@ -603,9 +667,10 @@ def test_cancel_by_txid_and_userref_one_reply_per_id(h: Harness) -> None:
     h.at(T0 + 400)  # old enough to cost nothing on the rate counter
     events = h.trade(session, "cancelOrder", reqid=4, txid=["5", third, "OAAAAA-BBBBB-CCCCCC", "9"])
     replies = of(events, CancelOrderStatus)
-    assert [r.status for r in replies] == ["ok", "ok", "error", "error"]
-    assert replies[2].error_message == "EOrder:Unknown order"
-    assert replies[2].reqid == 4
+    # userref 5 names two orders: one reply for each, then the third, then the unknowns
+    assert [r.status for r in replies] == ["ok", "ok", "ok", "error", "error"]
+    assert replies[3].error_message == "EOrder:Unknown order"
+    assert all(r.reqid == 4 for r in replies)
     assert {txid for txid, _ in order_entries(events)} >= {first, third}
     assert h.ex.open_orders() == {}
     events = h.trade(session, "cancelOrder", txid=[third])
@@ -659,7 +724,8 @@ def test_edit_order_replaces_with_a_new_txid(h: Harness) -> None:
     assert reply.originaltxid == original
     assert reply.reqid == 3
     assert reply.txid != original
-    assert reply.descr == "order edited price = 29100.00000 volume = 0.70000000"
+    # 2023 traffic repeats the order description, the price as sent
+    assert reply.descr == "buy 0.70000000 XBTUSD @ limit 29100.0"
     entries = order_entries(events)
     assert entries[0] == (original, entries[0][1])
     assert entries[0][1].status == "canceled"
@@ -669,10 +735,8 @@ def test_edit_order_replaces_with_a_new_txid(h: Harness) -> None:
     assert entries[1][1].descr.price == Decimal("29100")
     assert set(h.ex.open_orders()) == {reply.txid}
     # by userref, validate only
-    (valid,) = h.trade(
-        session, "editOrder", orderid="4", pair="XBT/USD", validate=True, price="1.0"
-    )
-    assert valid == EditOrderStatus(status="ok", descr="order edited price = 1.00000")
+    (valid,) = h.trade(session, "editOrder", orderid="4", pair="XBT/USD", validate=True, price="1")
+    assert valid == EditOrderStatus(status="ok", descr="buy 0.70000000 XBTUSD @ limit 1")
 
 
 @pytest.mark.parametrize(

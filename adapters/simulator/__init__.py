@@ -1,7 +1,9 @@
 """A local, faithful Kraken v1 private endpoint: a pure exchange model plus a server.
 
 ``exchange`` holds the sans-IO model (no sockets, no clock, randomness passed in);
-the server module wraps it in HTTP and WebSocket I/O.
+the server module wraps it in HTTP and WebSocket I/O, with a control API under ``/_sim/``
+(``_control``) that ``kraken-proto simulator-ctl`` (``ctl``) drives, bounds per connection
+(``_bounds``) and a replay mode (``_replay``).
 """
 
 from __future__ import annotations

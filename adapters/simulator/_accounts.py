@@ -46,3 +46,7 @@ class Account:
         else:
             self.balances[base] = self.balances.get(base, zero) - vol
             self.balances[quote] = self.balances.get(quote, zero) + cost - fee
+
+    def pay_fee(self, asset: str, fee: Decimal) -> None:
+        """Book a margin fill's fee: the position itself moves no balance."""
+        self.balances[asset] = self.balances.get(asset, Decimal(0)) - fee

@@ -14,7 +14,7 @@ from decimal import ROUND_UP, Decimal
 from typing import Any, Protocol
 
 from ._accounts import Account
-from ._config import SimulatorConfig
+from ._config import SimulatorConfig, fee_rate
 from ._format import RandomLike, fixed, kraken_id, timestamp
 from ._matching import crosses, split_volume, trigger_fires, update_trailing
 from ._orders import LIMIT_AFTER_TRIGGER, TRIGGERED_TYPES, Order, PairFormat
@@ -22,11 +22,9 @@ from ._params import Reject, userref_arg
 from ._ratelimit import RateCounters
 from ._views import TradeView
 
-__all__ = ["MAKER_FEE", "SYSTEM_STATUSES", "TAKER_FEE", "Book", "BookListener"]
+__all__ = ["SYSTEM_STATUSES", "Book", "BookListener"]
 
 SYSTEM_STATUSES = ("online", "maintenance", "cancel_only", "post_only")
-TAKER_FEE = Decimal("0.0026")
-MAKER_FEE = Decimal("0.0016")
 _ZERO = Decimal(0)
 
 
@@ -50,7 +48,9 @@ class Book:
         self.status = config.system_status
         self.reference = {name: pair.reference_price for name, pair in config.pairs.items()}
         self.formats = {
-            name: PairFormat(name, pair.price_decimals, pair.volume_decimals)
+            name: PairFormat(
+                name, pair.price_decimals, pair.volume_decimals, pair.wire_places, pair.rest_name
+            )
             for name, pair in config.pairs.items()
         }
         self.live: dict[str, Order] = {}  # pending and open orders, in placement order
@@ -89,10 +89,18 @@ class Book:
         if order.post_only and limit is not None and crosses(order.side, limit, reference):
             raise Reject("EOrder:Post only order")
 
+    def fee(self, pair: str, *, maker: bool) -> Decimal:
+        """The account's fee rate on ``pair`` (its tier by the configured 30-day volume)."""
+        config = self.config.pairs[pair]
+        return fee_rate(config.fees_maker if maker else config.fees, self.config.fee_volume)
+
     def required(self, order: Order) -> tuple[str, Decimal]:
-        """What an order may spend: quote (with the taker fee) for a buy, base for a sell."""
+        """What an order may spend: quote (with the taker fee) for a buy, base for a sell.
+
+        A margin order holds only its initial margin (cost / leverage) plus the fee, in quote.
+        """
         config = self.config.pairs[order.pair]
-        if order.side == "sell":
+        if order.side == "sell" and order.leverage is None:
             return config.base, order.remaining
         reference = self.reference[order.pair]
         if order.ordertype in ("trailing-stop", "trailing-stop-limit"):
@@ -101,7 +109,15 @@ class Book:
             basis = max(
                 order.price, order.price2, reference if order.ordertype == "market" else _ZERO
             )
-        amount = order.remaining * basis * (1 + TAKER_FEE)
+        if order.side == "sell":  # a margin sell: valued at the best price it could get
+            basis = max(basis, reference)
+        taker = self.fee(order.pair, maker=False)
+        amount = order.remaining * basis
+        amount = (
+            amount * (1 / Decimal(order.leverage) + taker)
+            if order.leverage
+            else amount * (1 + taker)
+        )
         return config.quote, amount.quantize(Decimal(1).scaleb(-order.fmt.quote_places), ROUND_UP)
 
     def check_funds(self, order: Order, *, replacing: str | None = None) -> None:
@@ -184,19 +200,27 @@ class Book:
         fmt = order.fmt
         config = self.config.pairs[order.pair]
         quant = Decimal(1).scaleb(-fmt.quote_places)
-        rate = MAKER_FEE if maker else TAKER_FEE
+        rate = self.fee(order.pair, maker=maker)
         parts = split_volume(order.remaining, fmt.volume_places, self.rng)
         when = timestamp(now)
         fills: list[TradeView] = []
-        for index, vol in enumerate(parts):
+        for vol in parts:
             cost = (price * vol).quantize(quant)
             fee = (cost * rate).quantize(quant)
             order.vol_exec += vol
             order.cost += cost
             order.fee += fee
-            self.account.settle(
-                side=order.side, base=config.base, quote=config.quote, vol=vol, cost=cost, fee=fee
-            )
+            if order.leverage is None:
+                self.account.settle(
+                    side=order.side,
+                    base=config.base,
+                    quote=config.quote,
+                    vol=vol,
+                    cost=cost,
+                    fee=fee,
+                )
+            else:  # a margin fill opens a position: only the fee leaves the account
+                self.account.pay_fee(config.quote, fee)
             fill = TradeView(
                 trade_id=kraken_id(self.rng, "T"),
                 ordertxid=order.txid,
@@ -211,12 +235,15 @@ class Book:
                 userref=order.userref,
                 cl_ord_id=order.cl_ord_id,
                 maker=maker,
+                margin=_margin(cost, order.leverage, quant),
             )
             fills.append(fill)
             self.fills[fill.trade_id] = fill
             self.listener.trade_update(fill, order.fmt, consolidated=False)
-            if index < len(parts) - 1:
-                self.announce(order, {**order.totals(), "userref": order.userref}, now)
+            # Every fill, the last one too, is a delta of cumulative totals; the closed delta
+            # below repeats those totals (as captured from the live service). A client must
+            # treat them as totals, never add them up.
+            self.announce(order, {**order.totals(), "userref": order.userref}, now)
         if len(fills) == 1 or maker:
             for fill in fills:
                 self.trades[fill.trade_id] = fill
@@ -236,6 +263,7 @@ class Book:
                 userref=order.userref,
                 cl_ord_id=order.cl_ord_id,
                 maker=False,
+                margin=sum((fill.margin for fill in fills), _ZERO),
             )
             self.trades[merged.trade_id] = merged
             self.listener.trade_update(merged, order.fmt, consolidated=True)
@@ -261,6 +289,7 @@ class Book:
             timeinforce="GTC",
             starttm=None,
             expiretm=None,
+            leverage=primary.leverage,
         )
         self.place(close, now)
 
@@ -329,3 +358,10 @@ class Book:
                 self.activate(order, when)
             else:
                 self.finish(order, "expired", when)
+
+
+def _margin(cost: Decimal, leverage: int | None, quant: Decimal) -> Decimal:
+    """A fill's initial margin: cost / leverage for a margin order, zero for spot."""
+    if leverage is None:
+        return _ZERO
+    return (cost / leverage).quantize(quant)

@@ -15,12 +15,19 @@ __all__ = ["POSTXID", "Channels", "trade_record"]
 POSTXID = "TKH2SE-M7IF5-CFI7LT"  # Kraken's constant placeholder for spot trades
 
 
-def trade_record(trade: TradeView, fmt: PairFormat, *, update: bool) -> dict[str, Any]:
-    """One ownTrades entry; ``userref``/``cl_ord_id`` appear in updates only, as on Kraken."""
+def trade_record(
+    trade: TradeView, fmt: PairFormat, *, update: bool, with_userref: bool = False
+) -> dict[str, Any]:
+    """One ownTrades entry.
+
+    Kraken's doc says updates carry ``userref``/``cl_ord_id``; no captured real update
+    (2020-2023) has either, so they appear only when ``with_userref`` asks for the doc's
+    behaviour, and then in updates only (never in snapshots).
+    """
     record: dict[str, Any] = {
         "cost": fmt.price(trade.cost),
         "fee": fmt.price(trade.fee),
-        "margin": fmt.price(Decimal(0)),
+        "margin": fmt.price(trade.margin),
         "ordertxid": trade.ordertxid,
         "ordertype": trade.ordertype,
         "pair": trade.pair,
@@ -30,7 +37,7 @@ def trade_record(trade: TradeView, fmt: PairFormat, *, update: bool) -> dict[str
         "type": trade.side,
         "vol": fmt.volume(trade.vol),
     }
-    if update:
+    if update and with_userref:
         record["userref"] = trade.userref
         if trade.cl_ord_id is not None:
             record["cl_ord_id"] = trade.cl_ord_id
@@ -40,8 +47,9 @@ def trade_record(trade: TradeView, fmt: PairFormat, *, update: bool) -> dict[str
 class Channels:
     """Broadcasts book changes to the sessions subscribed to each channel."""
 
-    def __init__(self, sessions: dict[int, Session]) -> None:
+    def __init__(self, sessions: dict[int, Session], *, owntrades_userref: bool = False) -> None:
         self._sessions = sessions
+        self._owntrades_userref = owntrades_userref
 
     def order_update(
         self, order: Order, delta: dict[str, Any], now: float, ratecount: Decimal
@@ -62,5 +70,7 @@ class Channels:
         for session in self._sessions.values():
             subscription = session.subscriptions.get("ownTrades")
             if subscription is not None and subscription.consolidate_taker == consolidated:
-                record = record or trade_record(trade, fmt, update=True)
+                record = record or trade_record(
+                    trade, fmt, update=True, with_userref=self._owntrades_userref
+                )
                 session.channel("ownTrades", [{trade.trade_id: record}], float(trade.time))

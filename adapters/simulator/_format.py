@@ -18,7 +18,8 @@ __all__ = [
     "timestamp",
 ]
 
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Real order and trade ids use base32 letters only: A-Z and 2-7 (never 0, 1, 8, 9).
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
@@ -35,7 +36,7 @@ def _draw(rng: RandomLike, alphabet: str, count: int) -> str:
 
 
 def kraken_id(rng: RandomLike, prefix: str) -> str:
-    """An id shaped like Kraken's: ``prefix`` + 5, ``-``, 5, ``-``, 6 uppercase alphanumerics."""
+    """An id shaped like Kraken's: ``prefix`` + 5, ``-``, 5, ``-``, 6 of ``A-Z2-7``."""
     return f"{prefix}{_draw(rng, _ID_ALPHABET, 5)}-{_draw(rng, _ID_ALPHABET, 5)}-" + _draw(
         rng, _ID_ALPHABET, 6
     )

@@ -46,24 +46,26 @@ _ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class PairFormat:
-    """Decimal places for one pair: prices/quote amounts and base volumes."""
+    """How one pair's numbers are written: order prices, feed amounts and volumes."""
 
     name: str
-    price_places: int  # tick size of the pair
-    volume_places: int
+    price_places: int  # pair_decimals: the tick of an order price
+    volume_places: int  # lot_decimals
+    wire_places: int = 5  # prices, costs and fees on the openOrders/ownTrades feeds
+    rest_name: str = ""  # REST-style name for addOrderStatus.descr (``XBTUSD``)
 
     @property
     def quote_places(self) -> int:
-        """Places for prices and quote amounts on the wire (Kraken writes at least 5)."""
-        return max(5, self.price_places)
-
-    @property
-    def rest_name(self) -> str:
-        """The REST-style pair name used in ``descr`` replies (``XBT/USD`` -> ``XBTUSD``)."""
-        return self.name.replace("/", "")
+        """Places for prices and quote amounts on the feeds."""
+        return self.wire_places
 
     def price(self, value: Decimal) -> str:
-        return fixed(value, self.quote_places)
+        """A price or quote amount as the feeds write it (``"30000.00000"``)."""
+        return fixed(value, self.wire_places)
+
+    def pair_price(self, value: Decimal) -> str:
+        """A price at the pair's own decimals, as ``addOrderStatus.descr`` writes it."""
+        return fixed(value, self.price_places)
 
     def volume(self, value: Decimal) -> str:
         return fixed(value, self.volume_places)
@@ -101,6 +103,7 @@ class Order:
     close_type: str | None = None  # conditional close (OTO)
     close_price: Decimal = _ZERO
     close_price2: Decimal = _ZERO
+    leverage: int | None = None  # a margin order's N of "N:1"
 
     @property
     def pair(self) -> str:
@@ -151,16 +154,20 @@ class Order:
         }
 
     def descr(self) -> dict[str, Any]:
-        return {
+        descr: dict[str, Any] = {
             "pair": self.pair,
             "type": self.side,
             "ordertype": self.ordertype,
             "price": self.fmt.price(self.price),
             "price2": self.fmt.price(self.price2),
-            "leverage": None,
-            "order": describe(self, self.pair),
+            # real spot orders carry null; a margin order "N:1" and the margin flag
+            "leverage": None if self.leverage is None else f"{self.leverage}:1",
+            "order": describe(self, rest=False),
             "close": self.close_text(),
         }
+        if self.leverage is not None:
+            descr["margin"] = True
+        return descr
 
     def close_text(self) -> str | None:
         if self.close_type is None:
@@ -210,14 +217,24 @@ def _plain(value: Decimal) -> str:
     return str(value.to_integral_value())
 
 
-def describe(order: Order, pair_name: str) -> str:
-    """Human summary: ``buy 0.01770000 XBTUSD @ limit 4000.00000``."""
-    price = order.fmt.price(order.price)
-    price2 = order.fmt.price(order.price2)
-    kind = order.ordertype
+def describe(order: Order, *, rest: bool, price_text: str | None = None) -> str:
+    """Kraken's one-line summary of an order, in one of its two real forms.
+
+    ``rest=True`` is the ``addOrderStatus``/``editOrderStatus`` form: REST pair name, prices at
+    the pair's decimals, a market order as ``@ market`` (``buy 0.90000000 XBTUSD @ limit
+    70000.0``). ``rest=False`` is ``descr.order`` on the openOrders feed: ws pair name, prices
+    at the feed's decimals and a market order with its zero price (``buy 5.00000000 ATOM/USD
+    @ limit 9.250000``, ``... @ market 0.00000``). ``price_text`` replaces the primary price
+    (editOrder echoes the price as the client sent it). A margin order ends ``with N:1
+    leverage``.
+    """
+    fmt = order.fmt
+    render = fmt.pair_price if rest else fmt.price
+    price = render(order.price) if price_text is None else price_text
+    price2 = render(order.price2)
     texts = {
         "limit": f"limit {price}",
-        "market": "market",
+        "market": "market" if rest else f"market {price}",
         "stop-loss": f"stop loss {price}",
         "take-profit": f"take profit {price}",
         "stop-loss-limit": f"stop loss {price} -> limit {price2}",
@@ -229,4 +246,8 @@ def describe(order: Order, pair_name: str) -> str:
         "stop-loss-and-limit": f"stop loss {price} and limit {price2}",
         "settle-position": "settle position",
     }
-    return f"{order.side} {order.fmt.volume(order.vol)} {pair_name} @ {texts[kind]}"
+    name = fmt.rest_name if rest else fmt.name
+    text = f"{order.side} {fmt.volume(order.vol)} {name} @ {texts[order.ordertype]}"
+    if order.leverage is not None:
+        text += f" with {order.leverage}:1 leverage"
+    return text

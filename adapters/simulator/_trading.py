@@ -9,10 +9,12 @@ before changing anything, or replies and then acts, so a reply precedes its chan
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ._book import Book
+from ._config import PairConfig
 from ._format import fixed, kraken_id, rfc3339, timestamp
 from ._matching import crosses, update_trailing
 from ._orders import LIMIT_AFTER_TRIGGER, ORDER_TYPES, TRIGGERED_TYPES, Order, describe
@@ -23,6 +25,7 @@ from ._params import (
     invalid,
     offset,
     places_of,
+    relative,
     resolve_price,
     rfc3339_seconds,
     time_arg,
@@ -80,8 +83,7 @@ class Desk:
         if not validate and not self.book.rates.allows(order.pair, 1, now):
             raise Reject("EOrder:Rate limit exceeded")
         self.book.check_funds(order)
-        fmt = self.book.formats[order.pair]
-        descr = describe(order, fmt.rest_name)
+        descr = describe(order, rest=True)
         if validate:
             reply.ok(descr=descr)
             return
@@ -110,7 +112,8 @@ class Desk:
         if volume < config.order_min:
             raise Reject("EOrder:Order minimum not met")
         if ordertype == "settle-position":
-            raise Reject("EOrder:Unknown position")  # a spot account has no positions
+            raise Reject("EOrder:Unknown position")  # the model keeps no positions
+        leverage = _leverage(data, config, side)
         price = price2 = _ZERO
         limit_offset = _ZERO
         places = config.price_decimals
@@ -139,6 +142,14 @@ class Desk:
                     places=places,
                     pair=pair,
                 )
+        # AssetPairs' costmin: the order's value in quote, at its price (or the market's)
+        basis = (
+            price
+            if ordertype not in ("market", "trailing-stop", "trailing-stop-limit")
+            else reference
+        )
+        if volume * basis < config.cost_min:
+            raise Reject("EOrder:Cost minimum not met")
         oflags = _oflags(data.get("oflags", ""))
         if "post" in oflags.split(",") and ordertype != "limit":
             raise invalid("oflags")
@@ -179,6 +190,7 @@ class Desk:
             starttm=starttm,
             expiretm=expiretm,
             limit_offset=limit_offset,
+            leverage=leverage,
         )
         self._read_close(order, data)
         return order
@@ -282,6 +294,7 @@ class Desk:
             starttm=original.starttm if original.scheduled else None,
             expiretm=original.expiretm,
             limit_offset=original.limit_offset,
+            leverage=original.leverage,
         )
         if self.book.status == "post_only" and not (
             replacement.ordertype == "limit" and replacement.post_only
@@ -293,12 +306,12 @@ class Desk:
         if not validate and not self.book.rates.allows(pair, cost, now):
             raise Reject("EOrder:Rate limit exceeded")
         self.book.check_funds(replacement, replacing=original.txid)
-        parts = ["order edited"]
-        if "price" in data:
-            parts.append(f"price = {original.fmt.price(price)}")
-        if "volume" in data:
-            parts.append(f"volume = {original.fmt.volume(volume)}")
-        descr = " ".join(parts)
+        # 2023 traffic answers with the replacement's description, the price as the client
+        # wrote it ("buy 20.00000000 USDCUSD @ limit 0.9"); the doc-era "order edited price =
+        # ..." wording is not what the service sends.
+        sent = data.get("price")
+        as_sent = sent if isinstance(sent, str) and relative(sent, "price") is None else None
+        descr = describe(replacement, rest=True, price_text=as_sent)
         if validate:
             reply.ok(descr=descr)
             return
@@ -439,13 +452,14 @@ class Desk:
             if not orders:
                 reply.error("EOrder:Unknown order")
                 continue
-            cost = sum(cancel_cost(now - float(order.opentm)) for order in orders)
-            if not self.book.rates.allows(orders[0].pair, cost, now):
-                reply.error("EOrder:Rate limit exceeded")
-                continue
-            reply.ok()
+            # One reply per order cancelled: a userref naming three orders gets three.
             for order in orders:
-                self.book.rates.charge(order.pair, cancel_cost(now - float(order.opentm)), now)
+                cost = cancel_cost(now - float(order.opentm))
+                if not self.book.rates.allows(order.pair, cost, now):
+                    reply.error("EOrder:Rate limit exceeded")
+                    continue
+                reply.ok()
+                self.book.rates.charge(order.pair, cost, now)
                 self.book.finish(order, "canceled", now, reason="User requested")
 
     def cancel_all(self, data: dict[str, Any], now: float, reply: Replies) -> None:
@@ -473,6 +487,32 @@ class Desk:
             currentTime=current,
             triggerTime=trigger,
         )
+
+
+def _leverage(data: dict[str, Any], config: PairConfig, side: str) -> int | None:
+    """The margin level of an order: None for spot (no ``leverage``, or ``"none"``).
+
+    ``margin: true`` asks for the pair's highest level. A level the pair does not offer for
+    that side is refused; Kraken's exact string for it was not captured, so the simulator
+    names the field like its other argument errors.
+    """
+    levels = config.leverage_buy if side == "buy" else config.leverage_sell
+    value = data.get("leverage")
+    if value is None or value == "none":
+        if "margin" in data and flag(data, "margin", False):
+            if not levels:
+                raise invalid("margin")
+            return max(levels)
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}(:1)?", value):
+        level = int(value.partition(":")[0])
+    elif type(value) is int:
+        level = value
+    else:
+        raise invalid("leverage")
+    if level not in levels:
+        raise invalid("leverage")
+    return level
 
 
 def _oflags(value: object) -> str:

@@ -33,6 +33,7 @@ class OrderView:
     starttm: Decimal | None
     expiretm: Decimal | None
     amended: bool
+    leverage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class TradeView:
     userref: int
     cl_ord_id: str | None
     maker: bool
+    margin: Decimal = Decimal(0)  # initial margin of a margin order's fill, 0 for spot
 
 
 def order_view(order: Order) -> OrderView:
@@ -75,4 +77,5 @@ def order_view(order: Order) -> OrderView:
         starttm=order.starttm,
         expiretm=order.expiretm,
         amended=order.amended,
+        leverage=order.leverage,
     )

@@ -6,7 +6,8 @@ exactly. The server feeds it REST requests and WebSocket text messages, drains e
 outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
 
 Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
-(request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames).
+(request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames),
+``_config``/``_pairs`` (configuration and the table of real pairs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ from ._book import SYSTEM_STATUSES, Book
 from ._channels import Channels, trade_record
 from ._config import PairConfig, SimulatorConfig
 from ._format import RandomLike
-from ._params import LIMIT, REQID_ERROR, Reject, flag, reqid_valid
+from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
 from ._sessions import Faults, Session, Subscription
@@ -55,12 +56,15 @@ class _SessionReplies:
     event: str
     reqid: int | None
     now: float
+    # request fields a real error repeats: a trading request's ``pair``, ``reqid: null``
+    error_echo: dict[str, Any] = field(default_factory=dict)
 
     def ok(self, **fields: Any) -> None:
         self.send({"event": self.event, "status": "ok", **fields})
 
     def error(self, message: str, **fields: Any) -> None:
-        self.send({"errorMessage": message, "event": self.event, "status": "error", **fields})
+        reply = {**self.error_echo, **fields}
+        self.send({"errorMessage": message, "event": self.event, "status": "error", **reply})
 
     def send(self, reply: dict[str, Any]) -> None:
         if self.reqid is not None:
@@ -87,7 +91,8 @@ class Exchange:
         self._keys: dict[str, KeyState] = {}
         self._sessions: dict[int, Session] = {}
         self._next_session = 1
-        self._book = Book(config, rng, Channels(self._sessions))
+        channels = Channels(self._sessions, owntrades_userref=config.owntrades_userref)
+        self._book = Book(config, rng, channels)
         desk = Desk(self._book)
         self._handlers: dict[str, _Handler] = {
             "ping": self._ping,
@@ -192,8 +197,15 @@ class Exchange:
             _SessionReplies(state, "subscriptionStatus", reqid, now).error(message)
             return
         replies = _SessionReplies(state, _status_event(event), reqid, now)
+        if event in self._trading and "pair" in data:
+            # real trading errors repeat the request's pair (kraken-async-rs capture)
+            replies.error_echo["pair"] = data["pair"]
         if "reqid" in data and not reqid_valid(reqid):
-            replies.event = "pingStatus" if event == "ping" else replies.event
+            if event == "ping":  # echoed as sent: {"reqid":"a"} (1.9.0 capture)
+                replies.event = "pingStatus"
+            elif event in self._trading:  # answered with "reqid":null (capture)
+                replies.reqid = None
+                replies.error_echo["reqid"] = None
             replies.error(REQID_ERROR)
             return
         try:
@@ -232,13 +244,19 @@ class Exchange:
     # --- control --------------------------------------------------------------------------
 
     def set_reference_price(self, pair: str, price: Decimal, now: float) -> None:
-        """Move a pair's market price (rounded to tick); orders it reaches execute."""
+        """Move a pair's market price; orders it reaches execute.
+
+        A price with more decimals than the pair's ``pair_decimals`` is refused (ValueError
+        with Kraken's wording), as Kraken refuses such an order price.
+        """
         if pair not in self._book.reference:
             raise KeyError(f"unknown pair {pair!r}")
         if not isinstance(price, Decimal) or not price.is_finite() or not 0 < price < LIMIT:
             raise ValueError("price must be a positive Decimal below 1e9")
-        tick = Decimal(1).scaleb(-self._book.formats[pair].price_places)
-        self._book.move(pair, price.quantize(tick), now)
+        places = self._book.formats[pair].price_places
+        if places_of(price.normalize()) > places:  # "30000.10" is one decimal
+            raise ValueError(f"{pair} price can only be specified up to {places} decimals")
+        self._book.move(pair, price.quantize(Decimal(1).scaleb(-places)), now)
 
     def set_system_status(self, status: str, now: float) -> None:
         """Switch the engine status and tell every session; back online, matching resumes."""
@@ -295,17 +313,24 @@ class Exchange:
         session.reply(reply, now)
 
     def _channel_of(self, data: dict[str, Any], now: float) -> tuple[dict[str, Any], str]:
-        """The subscription options and channel name, after the token check."""
+        """The subscription options and channel name, after the token check.
+
+        Real subscription errors carry no ``channelName`` and echo the request's
+        ``subscription`` object. The echo here holds the channel name only: never the token
+        (a secret is not repeated; the acks never show it either) and no option the client
+        may have sent with a wrong type.
+        """
         subscription = data.get("subscription")
         if not isinstance(subscription, dict):
             raise Reject("Subscription field must be an object")
         name = subscription.get("name")
+        echo = {"name": name} if isinstance(name, str) else {}
         if name not in CHANNELS:
-            raise Reject("Subscription name invalid")
+            raise Reject("Subscription name invalid", subscription=echo)
         if "pair" in data:
-            raise Reject("Pair field unsupported for this subscription type", channelName=name)
+            raise Reject("Pair field unsupported for this subscription type", subscription=echo)
         if not self._tokens.use(subscription.get("token"), now):
-            raise Reject("ESession:Invalid session", channelName=name)
+            raise Reject("ESession:Invalid session", subscription=echo)
         return subscription, name
 
     def _subscription_reply(
@@ -328,14 +353,15 @@ class Exchange:
         self, session: Session, data: dict[str, Any], reqid: int | None, now: float
     ) -> None:
         options, name = self._channel_of(data, now)
+        echo = {"name": name}
         if name in session.subscriptions:
-            raise Reject("Already subscribed", channelName=name)
+            raise Reject("Already subscribed", subscription=echo)
         try:
             snapshot = flag(options, "snapshot", True)
             consolidate = flag(options, "consolidate_taker", True)
             ratecounter = flag(options, "ratecounter", False)
         except Reject as reject:
-            raise Reject(reject.message, channelName=name) from None
+            raise Reject(reject.message, subscription=echo) from None
         token: str = options["token"]
         self._subscription_reply(session, "subscribed", name, reqid, now)
         session.subscriptions[name] = Subscription(name, token, consolidate, ratecounter)
@@ -358,7 +384,7 @@ class Exchange:
         _, name = self._channel_of(data, now)
         subscription = session.subscriptions.pop(name, None)
         if subscription is None:
-            raise Reject("Subscription Not Found", channelName=name)
+            raise Reject("Subscription Not Found", subscription={"name": name})
         if all(other.token != subscription.token for other in session.subscriptions.values()):
             self._tokens.release(subscription.token, session.session_id, now)
         self._subscription_reply(session, "unsubscribed", name, reqid, now)

@@ -13,6 +13,13 @@ Thin by design: every exchange decision (and almost every fault) belongs to the 
   sleeps until ``Exchange.next_deadline()`` and then calls ``Exchange.advance(now)``.
 * ``Faults.close_after_frames`` is enforced here: after the session has been sent that many
   model frames the transport is dropped without a WebSocket close frame.
+* ``/_sim/...`` requests go to the control API (``_control``), loopback clients only.
+* Bounds (``_bounds``): a connection must deliver its whole HTTP request (or WebSocket upgrade
+  request) within ``handshake_timeout`` seconds, a WebSocket message larger than
+  ``max_message_size`` bytes is refused with close code 1009, and a session whose unsent
+  frames pass ``max_backlog`` characters (a client that does not read) is dropped.
+* Replay (``_replay``): with a script, the first WebSocket client that subscribes is served
+  the recorded frames instead of the model.
 
 A network failure ends only its own connection. An exception raised by the model is a bug in
 the model and is not swallowed: it stops the server and ``open_simulator`` (or, on exit,
@@ -25,6 +32,8 @@ Entry points: ``open_simulator`` (async context manager, for trio code and tests
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import math
 import queue
 import random
@@ -53,12 +62,20 @@ from wsproto.events import (
 from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import RemoteProtocolError as WebSocketProtocolError
 
-from .exchange import Exchange, Faults, SimulatorConfig
+from ._bounds import DEFAULT_LIMITS, MessageAssembler, MessageTooBig, ServerLimits
+from ._control import handle_control, is_control_path
+from ._faultspec import FaultSpecError, apply_fault, parse_fault
+from ._replay import ReplayScript, load_replay
+from .exchange import Exchange, Faults, OrderView, SimulatorConfig, TradeView
 from .tls import server_ssl_context, temporary_tls_files
 
 __all__ = [
+    "FaultSpecError",
+    "ReplayScript",
+    "ServerLimits",
     "SimulatorServer",
     "SimulatorThread",
+    "load_replay",
     "make_config",
     "open_simulator",
     "run_in_thread",
@@ -70,6 +87,8 @@ _RECEIVE_SIZE = 65536
 # The token call's body is a nonce and maybe an otp; anything near this is not a real client.
 _MAX_REST_BODY = 65536
 _WEBSOCKET_PATH = b"/"
+# After the replay's close frame, how long the client gets to answer it before the drop.
+_CLOSE_GRACE = 2.0
 
 
 def make_config(seed: int = 0) -> SimulatorConfig:
@@ -92,6 +111,9 @@ class _Session:
         self.session_id = session_id
         self.outgoing = outgoing
         self.frames_sent = 0
+        self.replaying = False  # detached from the model, serving a replay script
+        self.backlog = 0  # characters queued in ``outgoing``, not yet taken by the writer
+        self.scope: trio.CancelScope | None = None  # cancelling it ends the session
 
 
 def _is_websocket_upgrade(request: h11.Request) -> bool:
@@ -109,6 +131,27 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _peer_host(stream: trio.abc.Stream) -> str | None:
+    """The client's address literal, or None when the stream is not a TCP socket."""
+    while isinstance(stream, trio.SSLStream):
+        stream = stream.transport_stream
+    if not isinstance(stream, trio.SocketStream):
+        return None
+    try:
+        name = stream.socket.getpeername()
+    except OSError:  # pragma: no cover - the peer vanished between accept and here
+        return None
+    return str(name[0]) if isinstance(name, tuple) else None
+
+
+def _is_subscribe(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("event") == "subscribe"
+
+
 class SimulatorServer:
     """A running simulator, as yielded by ``open_simulator``. Use it from the trio thread only.
 
@@ -117,9 +160,10 @@ class SimulatorServer:
     it has no path), ``api_key``, ``api_secret``, ``ca_file`` (path of the CA to verify against
     in TLS mode, else ``None``) and ``exchange`` (the pure model).
 
-    Changing the model directly (``server.exchange.set_reference_price(...)``) queues frames but
-    does not send them; use ``apply`` (or the helpers built on it), which flushes afterwards.
-    Mutating ``exchange.faults(session)`` or ``exchange.default_faults`` needs no flush.
+    Drive it with its methods (``set_reference_price``, ``set_system_status``, ``set_fault``,
+    ``invalidate_tokens``; read ``orders``, ``open_orders``, ``trades``, ``fills``,
+    ``balances``, ``session_ids``). They take no ``now`` and send the frames they cause. The
+    model's own methods need ``now`` and only queue frames: call them through ``apply``.
     """
 
     def __init__(
@@ -131,8 +175,12 @@ class SimulatorServer:
         api_key: str,
         api_secret: str,
         ca_file: str | None,
+        limits: ServerLimits = DEFAULT_LIMITS,
+        replay: ReplayScript | None = None,
     ) -> None:
         self.exchange = exchange
+        self.limits = limits
+        self._replay = replay
         self.rest_url = rest_url
         self.ws_url = ws_url
         self.api_key = api_key
@@ -161,9 +209,59 @@ class SimulatorServer:
         """Change the engine status and broadcast ``systemStatus`` to every session."""
         self.apply(lambda exchange, now: exchange.set_system_status(status, now))
 
+    def set_fault(self, spec: str, *, session: int | None = None) -> None:
+        """Inject one fault, written as for ``--fault`` (``"skip-sequence=1"``, ``"no-heartbeats"``,
+        ``"clear"``, ``"rest=http_500"``...); raises ``FaultSpecError`` for a bad spec.
+
+        With ``session``, only that open session changes (``KeyError`` if there is none);
+        without, every open session and every later one. ``close-after=N`` on an open session
+        counts the N frames from now.
+        """
+        change = parse_fault(spec)
+        if change.rest:
+            if session is not None:
+                raise FaultSpecError("the rest fault applies to every token request, not a session")
+            self.exchange.rest_fault = change.rest_fault
+            return
+        if session is not None and session not in self.session_ids():
+            raise KeyError(session)
+        if session is None:
+            apply_fault(self.exchange.default_faults, change)
+        for session_id in self.session_ids() if session is None else [session]:
+            faults = self.exchange.faults(session_id)
+            apply_fault(faults, change)
+            counted = "close_after_frames" in change.session_fields
+            if counted and faults.close_after_frames is not None:
+                faults.close_after_frames += self._sessions[session_id].frames_sent
+        self._after_model_call(time.time())  # the heartbeat fault moves the next deadline
+
+    def invalidate_tokens(self) -> None:
+        """Make every issued token invalid, as after a Kraken service upgrade."""
+        self.exchange.invalidate_tokens()
+
+    def orders(self) -> dict[str, OrderView]:
+        """Every order placed so far, finished ones included, txid -> order."""
+        return self.exchange.orders()
+
+    def open_orders(self) -> dict[str, OrderView]:
+        """The pending and open orders, txid -> order."""
+        return self.exchange.open_orders()
+
+    def trades(self) -> dict[str, TradeView]:
+        """Every trade so far (taker fills consolidated), trade id -> trade."""
+        return self.exchange.trades()
+
+    def fills(self) -> dict[str, TradeView]:
+        """Every individual fill, trade id -> fill."""
+        return self.exchange.fills()
+
+    def balances(self) -> dict[str, Decimal]:
+        """Total balance per asset."""
+        return self.exchange.balances()
+
     def session_ids(self) -> list[int]:
         """The model's session ids of the currently open WebSockets, oldest first."""
-        return list(self._sessions)
+        return [key for key, session in self._sessions.items() if not session.replaying]
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -173,6 +271,11 @@ class SimulatorServer:
         for session in list(self._sessions.values()):
             for frame in self.exchange.take_outgoing(session.session_id, now):
                 session.outgoing.send_nowait(frame)
+                session.backlog += len(frame)
+            if session.backlog > self.limits.max_backlog and session.scope is not None:
+                # A client that sends requests but never reads the replies: drop it rather
+                # than hold its replies without end (it cannot read a close frame either).
+                session.scope.cancel()
         self._wakeup.set()
 
     async def _run_timers(self) -> None:
@@ -198,46 +301,69 @@ class SimulatorServer:
     async def _serve_connection(self, stream: trio.abc.Stream) -> None:
         http = h11.Connection(h11.SERVER)
         raw = bytearray()  # the exact bytes read, replayed into wsproto on an upgrade
+        upgrade: h11.Request | None = None
         try:
-            request = await self._next_http_event(stream, http, raw)
-            if not isinstance(request, h11.Request):
-                return  # the client closed before sending a request
-            if _is_websocket_upgrade(request):
-                if request.target == _WEBSOCKET_PATH:
-                    await self._serve_websocket(stream, bytes(raw))
-                else:
-                    await self._send_http(stream, http, 404, "text/plain", b"Not Found\n")
-                return
-            body = bytearray()
-            event: h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED] = request
-            while not isinstance(event, h11.EndOfMessage):
-                event = await self._next_http_event(stream, http, raw)
-                # h11 yields only Data and EndOfMessage here; an early EOF raises instead.
-                if isinstance(event, h11.Data):
-                    body += event.data
-                    if len(body) > _MAX_REST_BODY:
-                        await self._send_http(stream, http, 413, "text/plain", b"Too Large\n")
-                        return
-            request_now = time.time()
-            headers = {
-                name.decode("latin-1"): value.decode("latin-1") for name, value in request.headers
-            }
-            reply = self.exchange.handle_rest(
-                method=request.method.decode("ascii"),
-                path=request.target.decode("ascii"),
-                headers=headers,
-                body=bytes(body),
-                now=request_now,
-            )
-            self._after_model_call(request_now)
-            body_allowed = request.method != b"HEAD"
-            await self._send_http(
-                stream, http, reply.status, reply.content_type, reply.body if body_allowed else b""
-            )
+            # The whole request must arrive within the timeout; a client that sends nothing or
+            # trickles bytes is dropped without an answer (it is not reading one anyway).
+            with trio.move_on_after(self.limits.handshake_timeout):
+                request = await self._read_request(stream, http, raw)
+                if isinstance(request, tuple):
+                    await self._answer(stream, http, *request)
+                else:  # a WebSocket upgrade, or None (client gone, or 404/413 sent)
+                    upgrade = request
         except h11.RemoteProtocolError as exc:
             # Raised only while reading, i.e. before we answered: h11 lets us send an error.
             code = exc.error_status_hint
             await self._send_http(stream, http, code, "text/plain", b"Bad Request\n")
+        if upgrade is not None:
+            await self._serve_websocket(stream, bytes(raw))
+
+    async def _read_request(
+        self, stream: trio.abc.Stream, http: h11.Connection, raw: bytearray
+    ) -> h11.Request | tuple[h11.Request, bytes] | None:
+        """A WebSocket upgrade request (bare), a whole REST request (head, body), or None."""
+        request = await self._next_http_event(stream, http, raw)
+        if not isinstance(request, h11.Request):
+            return None  # the client closed before sending a request
+        if _is_websocket_upgrade(request):
+            if request.target == _WEBSOCKET_PATH:
+                return request
+            await self._send_http(stream, http, 404, "text/plain", b"Not Found\n")
+            return None
+        body = bytearray()
+        event: h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED] = request
+        while not isinstance(event, h11.EndOfMessage):
+            event = await self._next_http_event(stream, http, raw)
+            # h11 yields only Data and EndOfMessage here; an early EOF raises instead.
+            if isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > _MAX_REST_BODY:
+                    await self._send_http(stream, http, 413, "text/plain", b"Too Large\n")
+                    return None
+        return request, bytes(body)
+
+    async def _answer(
+        self, stream: trio.abc.Stream, http: h11.Connection, request: h11.Request, body: bytes
+    ) -> None:
+        request_now = time.time()
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in request.headers
+        }
+        method = request.method.decode("ascii")
+        path = request.target.decode("ascii")
+        if is_control_path(path):
+            reply = handle_control(
+                self, method=method, path=path, headers=headers, body=body, peer=_peer_host(stream)
+            )
+        else:
+            reply = self.exchange.handle_rest(
+                method=method, path=path, headers=headers, body=body, now=request_now
+            )
+            self._after_model_call(request_now)
+        body_allowed = request.method != b"HEAD"
+        await self._send_http(
+            stream, http, reply.status, reply.content_type, reply.body if body_allowed else b""
+        )
 
     async def _next_http_event(
         self, stream: trio.abc.Stream, http: h11.Connection, raw: bytearray
@@ -293,10 +419,11 @@ class SimulatorServer:
         try:
             self._after_model_call(now)
             async with trio.open_nursery() as nursery:
+                session.scope = nursery.cancel_scope
                 nursery.start_soon(
                     self._write_frames, stream, ws, session, frames, send_lock, nursery.cancel_scope
                 )
-                await self._read_frames(stream, ws, session_id, send_lock)
+                await self._read_frames(stream, ws, session, send_lock, nursery)
                 nursery.cancel_scope.cancel()
         finally:
             del self._sessions[session_id]
@@ -306,6 +433,8 @@ class SimulatorServer:
             self._after_model_call(closed_at)
 
     def _close_due(self, session: _Session) -> bool:
+        if session.replaying:  # pragma: no cover - only frames queued before the claim race here
+            return False  # the model no longer knows the session
         limit = self.exchange.faults(session.session_id).close_after_frames
         return limit is not None and session.frames_sent >= limit
 
@@ -320,6 +449,7 @@ class SimulatorServer:
     ) -> None:
         while True:
             text = await frames.receive()
+            session.backlog -= len(text)
             if self._close_due(session):
                 break
             async with send_lock:
@@ -335,19 +465,24 @@ class SimulatorServer:
         cancel_scope.cancel()
 
     async def _read_frames(
-        self, stream: trio.abc.Stream, ws: WSConnection, session_id: int, send_lock: trio.Lock
+        self,
+        stream: trio.abc.Stream,
+        ws: WSConnection,
+        session: _Session,
+        send_lock: trio.Lock,
+        nursery: trio.Nursery,
     ) -> None:
-        parts: list[str] = []
+        message = MessageAssembler(self.limits.max_message_size)
         while True:
             for event in ws.events():
                 if isinstance(event, TextMessage):
-                    parts.append(event.data)
-                    if event.message_finished:
-                        text = "".join(parts)
-                        parts.clear()
-                        now = time.time()
-                        self.exchange.receive(session_id, text, now)
-                        self._after_model_call(now)
+                    try:
+                        text = message.add(event.data, event.message_finished)
+                    except MessageTooBig:
+                        await self._refuse(stream, ws, send_lock, CloseReason.MESSAGE_TOO_BIG)
+                        return
+                    if text is not None:
+                        self._on_message(stream, ws, session, send_lock, nursery, text)
                 elif isinstance(event, Ping):
                     async with send_lock:
                         await stream.send_all(ws.send(event.response()))
@@ -360,15 +495,76 @@ class SimulatorServer:
                     return
                 elif isinstance(event, BytesMessage):
                     # Kraken speaks JSON text only; refuse binary like a strict server would.
-                    async with send_lock:
-                        reason = "text frames only"
-                        await stream.send_all(
-                            ws.send(CloseConnection(CloseReason.UNSUPPORTED_DATA, reason))
-                        )
+                    await self._refuse(stream, ws, send_lock, CloseReason.UNSUPPORTED_DATA)
                     return
                 # Unsolicited Pong frames are allowed by RFC 6455 and need no answer.
             data = bytes(await stream.receive_some(_RECEIVE_SIZE))
             ws.receive_data(data or None)
+
+    def _on_message(
+        self,
+        stream: trio.abc.Stream,
+        ws: WSConnection,
+        session: _Session,
+        send_lock: trio.Lock,
+        nursery: trio.Nursery,
+        text: str,
+    ) -> None:
+        now = time.time()
+        if self._replay is not None and _is_subscribe(text):
+            # This client gets the recording: the model forgets the session (no heartbeats,
+            # no fills) and never sees this or any later message of it.
+            script, self._replay = self._replay, None
+            session.replaying = True
+            self.exchange.close_session(session.session_id, now)
+            nursery.start_soon(self._play, script, stream, ws, send_lock, nursery.cancel_scope)
+        elif not session.replaying:
+            self.exchange.receive(session.session_id, text, now)
+        self._after_model_call(now)
+
+    async def _play(
+        self,
+        script: ReplayScript,
+        stream: trio.abc.Stream,
+        ws: WSConnection,
+        send_lock: trio.Lock,
+        cancel_scope: trio.CancelScope,
+    ) -> None:
+        start = trio.current_time()
+        for frame in script.frames:
+            await trio.sleep_until(start + frame.delay)
+            async with send_lock:
+                if ws.state is not ConnectionState.OPEN:  # pragma: no cover - the reader's
+                    return  # close handling ends the session first, cancelling this task
+                await stream.send_all(ws.send(Message(data=frame.text)))
+        async with send_lock:
+            if ws.state is ConnectionState.OPEN:
+                await stream.send_all(
+                    ws.send(CloseConnection(CloseReason.NORMAL_CLOSURE, "replay finished"))
+                )
+        # The reader ends the session when the client answers the close; do not wait forever.
+        await trio.sleep(_CLOSE_GRACE)
+        cancel_scope.cancel()
+
+    async def _refuse(
+        self, stream: trio.abc.Stream, ws: WSConnection, send_lock: trio.Lock, code: CloseReason
+    ) -> None:
+        """Close with ``code``, then discard what the client still sends for a moment.
+
+        Dropping the socket while the client's bytes sit unread would make the kernel send a
+        reset, which can destroy our close frame before the client reads it.
+        """
+        size = self.limits.max_message_size
+        reasons = {
+            CloseReason.MESSAGE_TOO_BIG: f"message larger than {size} bytes",
+            CloseReason.UNSUPPORTED_DATA: "text frames only",
+        }
+        async with send_lock:
+            if ws.state is ConnectionState.OPEN:  # pragma: no branch - a replay's close raced it
+                await stream.send_all(ws.send(CloseConnection(code, reasons[code])))
+        with trio.move_on_after(_CLOSE_GRACE):
+            while await stream.receive_some(_RECEIVE_SIZE):
+                pass
 
 
 @asynccontextmanager
@@ -381,6 +577,8 @@ async def open_simulator(
     seed: int = 0,
     default_faults: Faults | None = None,
     rest_fault: str | None = None,
+    limits: ServerLimits = DEFAULT_LIMITS,
+    replay: ReplayScript | None = None,
 ) -> AsyncIterator[SimulatorServer]:
     """Serve a simulator on ``host:port`` (0 = any free port) until the block exits.
 
@@ -388,8 +586,11 @@ async def open_simulator(
     (token and order ids, connection ids). With ``tls=True`` a throw-away CA and ``localhost``
     certificate are generated and the URLs use ``https``/``wss``; ``ca_file`` names the CA.
     ``default_faults`` is copied into every new WebSocket session, ``rest_fault`` (``None``,
-    ``"http_500"`` or ``"non_json"``) applies to every token request. On exit every connection
-    is dropped and the certificate directory removed.
+    ``"http_500"`` or ``"non_json"``) applies to every token request. ``limits`` bounds what
+    one connection may cost (``ServerLimits``: message size, handshake timeout). With
+    ``replay`` (a script from ``load_replay(path)``) the first WebSocket client to send a
+    subscribe gets the recorded frames instead of the model's answers. On exit every
+    connection is dropped and the certificate directory removed.
     """
     if config is None:
         config = make_config(seed)
@@ -428,6 +629,8 @@ async def open_simulator(
             api_key=config.api_key,
             api_secret=config.api_secret,
             ca_file=ca_file,
+            limits=limits,
+            replay=replay,
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(trio.serve_listeners, server._handle_connection, listeners)
@@ -441,10 +644,11 @@ async def open_simulator(
 class SimulatorThread:
     """A simulator served from a background thread, as yielded by ``run_in_thread``.
 
-    Same attributes as ``SimulatorServer`` (``rest_url``, ``ws_url``, ``api_key``,
-    ``api_secret``, ``ca_file``, ``exchange``). The model lives in the server thread: do not
-    call ``exchange`` methods directly; go through ``apply`` (or its helpers), which run the
-    call in that thread and return its result. Plain reads of settings are fine.
+    Same attributes and control methods as ``SimulatorServer`` (``set_reference_price``,
+    ``set_system_status``, ``set_fault``, ``invalidate_tokens``, ``orders``, ``open_orders``,
+    ``trades``, ``fills``, ``balances``, ``session_ids``); each runs in the server thread and
+    returns its result there. The model lives in that thread: do not call ``exchange``
+    methods directly; go through ``apply``. Plain reads of settings are fine.
     """
 
     def __init__(
@@ -471,19 +675,50 @@ class SimulatorThread:
         result: T = trio.from_thread.run_sync(self._server.apply, action, trio_token=self._token)
         return result
 
+    def _call(self, method: Callable[..., T], *args: object, **kwargs: object) -> T:
+        call = functools.partial(method, *args, **kwargs)
+        result: T = trio.from_thread.run_sync(call, trio_token=self._token)
+        return result
+
     def set_reference_price(self, pair: str, price: Decimal) -> None:
         """Move ``pair``'s market price (may fill resting orders) and send the resulting frames."""
-        trio.from_thread.run_sync(
-            self._server.set_reference_price, pair, price, trio_token=self._token
-        )
+        self._call(self._server.set_reference_price, pair, price)
 
     def set_system_status(self, status: str) -> None:
         """Change the engine status and broadcast ``systemStatus`` to every session."""
-        trio.from_thread.run_sync(self._server.set_system_status, status, trio_token=self._token)
+        self._call(self._server.set_system_status, status)
+
+    def set_fault(self, spec: str, *, session: int | None = None) -> None:
+        """``SimulatorServer.set_fault``: inject a ``--fault``-style fault."""
+        self._call(self._server.set_fault, spec, session=session)
+
+    def invalidate_tokens(self) -> None:
+        """Make every issued token invalid, as after a Kraken service upgrade."""
+        self._call(self._server.invalidate_tokens)
+
+    def orders(self) -> dict[str, OrderView]:
+        """Every order placed so far, finished ones included, txid -> order."""
+        return self._call(self._server.orders)
+
+    def open_orders(self) -> dict[str, OrderView]:
+        """The pending and open orders, txid -> order."""
+        return self._call(self._server.open_orders)
+
+    def trades(self) -> dict[str, TradeView]:
+        """Every trade so far (taker fills consolidated), trade id -> trade."""
+        return self._call(self._server.trades)
+
+    def fills(self) -> dict[str, TradeView]:
+        """Every individual fill, trade id -> fill."""
+        return self._call(self._server.fills)
+
+    def balances(self) -> dict[str, Decimal]:
+        """Total balance per asset."""
+        return self._call(self._server.balances)
 
     def session_ids(self) -> list[int]:
         """The model's session ids of the currently open WebSockets, oldest first."""
-        return trio.from_thread.run_sync(self._server.session_ids, trio_token=self._token)
+        return self._call(self._server.session_ids)
 
 
 @contextmanager
@@ -496,6 +731,8 @@ def run_in_thread(
     seed: int = 0,
     default_faults: Faults | None = None,
     rest_fault: str | None = None,
+    limits: ServerLimits = DEFAULT_LIMITS,
+    replay: ReplayScript | None = None,
     startup_timeout: float = 10.0,
 ) -> Iterator[SimulatorThread]:
     """Blocking twin of ``open_simulator``: serve from a daemon thread until the block exits.
@@ -516,6 +753,8 @@ def run_in_thread(
             seed=seed,
             default_faults=default_faults,
             rest_fault=rest_fault,
+            limits=limits,
+            replay=replay,
         ) as server:
             stopped = trio.Event()
             handoff.put(SimulatorThread(server, trio.lowlevel.current_trio_token(), stopped.set))
