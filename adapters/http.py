@@ -30,6 +30,7 @@ from kraken_proto import (
     build_token_request,
     parse_token_response,
 )
+from kraken_proto._rest_errors import body_fragment
 
 __all__ = [
     "KRAKEN_API_HOST",
@@ -155,7 +156,9 @@ class ResponseReader:
             try:
                 event = self._connection.next_event()
             except h11.RemoteProtocolError as error:
-                raise HttpResponseError(f"HTTP response: malformed: {error}") from None
+                # h11 quotes the offending line: redact it like any other response text.
+                detail = body_fragment(str(error), 200)
+                raise HttpResponseError(f"HTTP response: malformed: {detail}") from None
             if event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
                 return
             if isinstance(event, h11.Response):

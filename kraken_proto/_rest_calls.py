@@ -215,11 +215,14 @@ def build_trades_history_request(
     end: TimeOrTxid | None = None,
     ofs: int | None = None,
     trades: bool = False,
+    consolidate_taker: bool = True,
 ) -> RestRequest:
     """Sign ``TradesHistory`` (cost 2): one page (50, newest first) of the account's trades.
 
     ``start`` (exclusive) / ``end`` (inclusive) are unix seconds or trade txids; ``ofs`` pages
-    back into older trades; ``trades`` asks for position-related trade ids. Raises
+    back into older trades; ``trades`` asks for position-related trade ids.
+    ``consolidate_taker`` must match the ownTrades subscription's option: the two views of a
+    taker order split into several fills carry different trade ids. Raises
     ``LocalProtocolError`` for bad arguments, floats included.
     """
     params: list[tuple[str, str]] = []
@@ -231,6 +234,8 @@ def build_trades_history_request(
         params.append(("ofs", _ofs_text(ofs)))
     if _bool_field("trades", trades):
         params.append(("trades", "true"))
+    if not _bool_field("consolidate_taker", consolidate_taker):
+        params.append(("consolidate_taker", "false"))
     return build_private_request(credentials, path=TRADES_HISTORY_PATH, nonce=nonce, params=params)
 
 

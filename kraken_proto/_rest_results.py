@@ -349,13 +349,13 @@ def _records(
         return malformed(call, f"{where} should be an object, got {json_kind(raw)}")
     records: dict[str, Any] = {}
     for key, record in raw.items():
-        path = f"{where}[{body_fragment(key, 40)!r}]"
         if not isinstance(record, dict):
-            return malformed(call, f"{path} should be an object, got {json_kind(record)}")
+            problem = f" should be an object, got {json_kind(record)}"
+            return malformed(call, f"{where}[{body_fragment(key, 40)!r}]{problem}")
         try:
             records[key] = _build(cls, fields, record)
         except _Bad as bad:
-            return malformed(call, f"{path}{bad.problem}")
+            return malformed(call, f"{where}[{body_fragment(key, 40)!r}]{bad.problem}")
     return MappingProxyType(records)
 
 

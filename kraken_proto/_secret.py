@@ -23,8 +23,8 @@ class Secret:
     ``Secret(value)`` takes a ``str`` (or another ``Secret``, taking its value). ``reveal()``
     returns the value. ``repr``, ``str`` and ``format`` give ``Secret('…')``. Two secrets are
     equal when their values are (compared in constant time); a secret never equals a plain
-    ``str``, so a comparison cannot be used to probe it. It cannot be pickled or copied into
-    a ``__dict__`` (it has none).
+    ``str``, so a comparison cannot be used to probe it. It cannot be pickled; ``copy`` gives
+    the same object; it has no ``__dict__``.
     """
 
     __slots__ = ("_value",)
@@ -66,6 +66,13 @@ class Secret:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("Secret: refusing to pickle a secret value")
+
+    # Immutable: a copy is the same object (so copying a structure that holds one works).
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
 
     def __setattr__(self, name: str, value: Any) -> None:
         if hasattr(self, "_value"):

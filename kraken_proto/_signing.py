@@ -65,16 +65,15 @@ class MissingCredentialError(CredentialsError):
         super().__init__(f"{names} {verb} not set (or empty); export the Kraken API credentials")
 
 
-def _decode_secret(secret: str | bytes | Secret) -> bytes:
+def _decode_secret(secret: object) -> bytes:
     """Decode a base64 API secret, raising ``InvalidSecretError`` that never echoes it.
 
     Raised errors leave no local variable holding the secret (or its bytes) behind, so a
     traceback rendered with its locals cannot show it.
     """
+    # Callers hand plain text over in a ``Secret`` (``sign`` and ``Credentials`` wrap it).
     if isinstance(secret, Secret):
         decoded = _b64decode_or_none(secret.reveal().strip())
-    elif isinstance(secret, str | bytes):
-        decoded = _b64decode_or_none(secret.strip())
     else:
         raise InvalidSecretError(f"API secret must be str or bytes, got {type(secret).__name__}")
     del secret
@@ -134,8 +133,11 @@ def sign(
     decode to 64 bytes, and ``LocalProtocolError`` for a nonce that is not an unsigned 64-bit
     integer or a path that does not start with ``/``.
     """
-    if not isinstance(secret, Secret) and isinstance(secret, str):
-        # Rebinding the parameter keeps the plain text out of this frame's locals.
+    # Rebinding the parameter keeps the plain text out of this frame's locals. Bytes that are
+    # not ASCII cannot be base64, so replacing them keeps the outcome (InvalidSecretError).
+    if isinstance(secret, bytes):
+        secret = Secret(secret.decode("ascii", "replace"))
+    elif isinstance(secret, str):
         secret = Secret(secret)
     if not isinstance(urlpath, str) or not urlpath.startswith("/"):
         raise LocalProtocolError(
@@ -150,9 +152,17 @@ def sign(
     return _hmac_b64(secret, urlpath.encode() + inner.finalize())
 
 
-def _hmac_b64(secret: str | bytes | Secret, message: bytes) -> str:
-    # The decoded key lives only in this frame, which raises nothing once it holds the key.
-    key = _decode_secret(secret)
+class _KeyBytes(bytes):
+    """The decoded key: bytes whose ``repr`` (e.g. in a traceback's locals) hides them."""
+
+    def __repr__(self) -> str:
+        return "<API secret bytes redacted>"
+
+
+def _hmac_b64(secret: object, message: bytes) -> str:
+    # The decoded key lives only in this frame, which raises nothing once it holds the key
+    # (and shows as redacted should an interrupt land here).
+    key = _KeyBytes(_decode_secret(secret))
     mac = crypto_hmac.HMAC(key, hashes.SHA512())
     mac.update(message)
     return base64.b64encode(mac.finalize()).decode("ascii")
@@ -214,6 +224,12 @@ class Credentials:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("Credentials: refusing to pickle an API secret")
+
+    def __copy__(self) -> Credentials:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Credentials:
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:

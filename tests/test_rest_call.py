@@ -208,3 +208,26 @@ def test_only_http_urls() -> None:
     request = build_open_orders_request(credentials, nonce=1)
     with pytest.raises(ValueError, match="unsupported URL"):
         call_rest_blocking(request, rest_url="ws://127.0.0.1:9")
+
+
+TOKEN = "1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"HTTP/1.1 200 OK\r\nX-Token {TOKEN}\r\n\r\n".encode(),
+        f"HTTP/1.1 200{TOKEN} OK\r\n\r\n".encode(),
+        f"{TOKEN}\r\n\r\n".encode(),
+        f"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz{TOKEN}\r\n".encode(),
+    ],
+)
+def test_malformed_http_errors_never_quote_a_token(raw: bytes) -> None:
+    from kraken_proto.adapters.http import ResponseReader
+
+    reader = ResponseReader()
+    with pytest.raises(HttpResponseError) as caught:
+        reader.feed(raw) or reader.feed_eof()
+    assert "malformed" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    assert TOKEN[:20] not in str(caught.value)

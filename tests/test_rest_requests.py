@@ -194,6 +194,8 @@ def test_trades_history_every_parameter() -> None:
         ("trades", "true"),
     ]
     assert build_trades_history_request(CREDENTIALS, nonce=1).body == b"nonce=1"
+    split = build_trades_history_request(CREDENTIALS, nonce=1, consolidate_taker=False)
+    assert split.body == b"nonce=1&consolidate_taker=false"
 
 
 def test_query_orders_and_trades() -> None:
@@ -237,6 +239,7 @@ def test_query_orders_and_trades() -> None:
         (build_closed_orders_request, {"closetime": "never"}, "closetime: must be one of"),
         (build_trades_history_request, {"end": 2.0}, "end: floats are refused"),
         (build_trades_history_request, {"trades": "yes"}, "trades: must be a bool"),
+        (build_trades_history_request, {"consolidate_taker": 0}, "consolidate_taker: must be"),
         (build_query_orders_request, {"txids": TXID}, "txids: must be a sequence"),
         (build_query_orders_request, {"txids": {TXID}}, "txids: must be a sequence"),
         (build_query_orders_request, {"txids": []}, "txids: must hold 1..50 txids, got 0"),

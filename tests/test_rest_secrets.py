@@ -78,8 +78,8 @@ def test_secret_redacts_everywhere() -> None:
         secret._value = "x"
     with pytest.raises(TypeError, match="refusing to pickle"):
         pickle.dumps(secret)
-    with pytest.raises(TypeError, match="refusing to pickle"):
-        copy.copy(secret)
+    assert copy.copy(secret) is secret
+    assert copy.deepcopy({"k": secret})["k"] is secret
     with pytest.raises(TypeError, match="expected str, got bytes"):
         Secret(b"raw")  # type: ignore[arg-type]
 
@@ -96,6 +96,8 @@ def test_credentials_hold_the_secret_redacted() -> None:
         credentials.api_key = "x"  # type: ignore[misc]
     with pytest.raises(TypeError, match="refusing to pickle"):
         pickle.dumps(credentials)
+    assert copy.copy(credentials) is credentials
+    assert copy.deepcopy([credentials])[0] is credentials
     assert SECRET not in repr(vars(Credentials)) or True  # slots: no instance __dict__
     assert not hasattr(credentials, "__dict__")
     assert sign(
@@ -226,3 +228,43 @@ def test_malformed_key_path_is_redacted_and_bounded() -> None:
     message = str(caught.value)
     assert TOKEN not in message
     assert "\n" not in message
+
+
+def test_rest_fuzz_harness_holds_both_invariants() -> None:
+    from fuzz import _harness, fuzz_rest
+
+    ran = _harness.run_loop(fuzz_rest.TARGET, iterations=1500, seed=5)
+    assert ran == 1500 + len(_harness.corpus_inputs(fuzz_rest.TARGET))
+
+
+def test_rest_fuzz_harness_catches_a_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuzz import fuzz_rest
+
+    def leaky(status: int, body: bytes) -> None:
+        raise RestError(body.decode("utf-8", "replace"))
+
+    monkeypatch.setattr(fuzz_rest, "PARSERS", (("leaky", leaky),))
+    with pytest.raises(AssertionError, match="quoted"):
+        fuzz_rest.check(b"\x00\x00" + TOKEN.encode())
+
+
+def test_an_error_inside_the_hmac_shows_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import types
+
+    import kraken_proto._signing as signing
+
+    def exploding_hmac(key: bytes, algorithm: object) -> None:
+        raise KeyboardInterrupt  # e.g. Ctrl-C while signing
+
+    monkeypatch.setattr(signing, "crypto_hmac", types.SimpleNamespace(HMAC=exploding_hmac))
+    credentials = Credentials(api_key="AbCdEfGh", api_secret=SECRET)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        build_open_orders_request(credentials, nonce=1)
+    text = rendered_with_locals(caught.value)
+    assert "<API secret bytes redacted>" in text
+    assert SECRET not in text
+    assert repr(base64.b64decode(SECRET))[2:30] not in text
+    with pytest.raises(KeyboardInterrupt) as plain:
+        sign(secret=SECRET.encode(), urlpath="/0/private/X", nonce=1, postdata=b"")
+    assert SECRET not in rendered_with_locals(plain.value)

@@ -29,7 +29,7 @@ from kraken_proto._signing import sign
 from ._channels import POSTXID
 from ._config import SimulatorConfig
 from ._format import fixed, timestamp
-from ._orders import TRIGGERED_TYPES, Order, PairFormat, describe
+from ._orders import TRIGGERED_TYPES, Order, PairFormat
 from ._rest import TOKEN_PATH, KeyState, RestReply
 from ._views import TradeView
 
@@ -85,6 +85,34 @@ def _altname(fmt: PairFormat) -> str:
     return fmt.rest_name or fmt.name.replace("/", "")
 
 
+_PRICE_WORDS = {
+    "limit": "limit {0}",
+    "stop-loss": "stop loss {0}",
+    "take-profit": "take profit {0}",
+    "stop-loss-limit": "stop loss {0} -> limit {1}",
+    "take-profit-limit": "take profit {0} -> limit {1}",
+    "trailing-stop": "trailing stop +{0}",
+    "trailing-stop-limit": "trailing stop +{0} -> limit {1}",
+}
+
+
+def _order_text(order: Order, altname: str) -> str:
+    """``descr.order`` as REST writes it: ``buy 1.25000000 XBTUSD @ limit 30010.0`` (prices
+    at the pair's decimals, a market order as ``@ market``)."""
+    fmt = order.fmt
+    price = fixed(order.price, fmt.price_places)
+    price2 = fixed(order.price2, fmt.price_places)
+    words = _PRICE_WORDS.get(order.ordertype, order.ordertype.replace("-", " ") + " {0}")
+    kind = "market" if order.ordertype == "market" else words.format(price, price2)
+    return f"{order.side} {fmt.volume(order.vol)} {altname} @ {kind}"
+
+
+def _leverage(order: Order) -> str:
+    # Spot orders show "none"; margin orders (where the model has them) "N:1".
+    leverage = getattr(order, "leverage", None)
+    return "none" if leverage is None else f"{leverage}:1"
+
+
 def _reply(payload: dict[str, Any]) -> RestReply:
     return RestReply(200, "application/json", _JSON.encode(payload))
 
@@ -94,11 +122,12 @@ def _error(message: str) -> RestReply:
 
 
 class _Invalid(Exception):
-    """A parameter Kraken would refuse with ``EGeneral:Invalid arguments[:name]``."""
+    """A parameter Kraken would refuse with ``EGeneral:Invalid arguments[:name]`` (real
+    answers name the field, ``...:ordertype``; without ``name`` the bare form)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str = "") -> None:
         super().__init__(name)
-        self.message = f"{_INVALID}:{name}"
+        self.message = f"{_INVALID}:{name}" if name else _INVALID
 
 
 # --- the call counter -------------------------------------------------------------------------
@@ -350,14 +379,15 @@ class RestQueries:
         return result
 
     def _query_orders(self, params: Mapping[str, str]) -> dict[str, Any]:
-        # Kraken's support: QueryOrders without a valid txid is "EGeneral:Invalid arguments";
-        # we answer so when any id is unknown (the whole call fails, nothing is guessed).
+        # Kraken's support: QueryOrders without a valid txid is "EGeneral:Invalid arguments"
+        # (the bare form, as a client that sent "undefined" logged it); we answer so when any
+        # id is unknown: the whole call fails, nothing is guessed.
         ids = _ids(params, _MAX_QUERY_ORDERS)
         trades = _flag(params, "trades", False)
         orders = [self.book.orders.get(txid) for txid in ids]
         known = [order for order in orders if order is not None]
         if len(known) != len(orders):
-            raise _Invalid("txid")
+            raise _Invalid()
         return {o.txid: self._order(o, trades) for o in self._filtered(known, params)}
 
     def _trade_history(self, params: Mapping[str, str]) -> dict[str, TradeView]:
@@ -384,7 +414,7 @@ class RestQueries:
         _flag(params, "trades", False)
         history = {**self.book.fills, **self.book.trades}
         if not all(txid in history for txid in ids):
-            raise _Invalid("txid")
+            raise _Invalid()
         return {txid: self._trade(history[txid]) for txid in ids}
 
     # --- records ----------------------------------------------------------------------------
@@ -411,8 +441,8 @@ class RestQueries:
                 "ordertype": order.ordertype,
                 "price": fixed(order.price, fmt.price_places),
                 "price2": fixed(order.price2, fmt.price_places),
-                "leverage": "none",
-                "order": describe(order, altname),
+                "leverage": _leverage(order),
+                "order": _order_text(order, altname),
                 "close": order.close_text() or "",
             },
             vol=fmt.volume(order.vol),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ._format import dumps
+from ._params import Reject
 
-__all__ = ["Faults", "Session", "Subscription"]
+__all__ = ["Faults", "Session", "Subscription", "dropping_after_request"]
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Faults:
     reply_delay: float = 0.0  # hold every reply this many seconds
     malformed_frames: int = 0  # replace the next N outgoing frames with invalid JSON
     heartbeats: bool = True  # False: never send heartbeats
+    # Close the connection right after each of the next N trading requests is processed,
+    # before its reply (or any frame it caused on this session) is sent: the order may exist
+    # while the client never hears. The model drops the frames and flags the session; the
+    # server closes the socket (no close frame, as when the network fails).
+    drop_after_request: int = 0
 
 
 @dataclass
@@ -44,6 +51,7 @@ class Session:
     last_frame_at: float
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: list[tuple[float, str]] = field(default_factory=list)
+    drop_connection: bool = False  # set by the drop_after_request fault; the server obeys
 
     def push(self, message: dict[str, Any] | list[Any], now: float, *, delay: float = 0.0) -> None:
         """Queue one frame, replacing it with broken JSON while that fault is armed."""
@@ -82,3 +90,36 @@ class Session:
         if not self.subscriptions or not self.faults.heartbeats:
             return None
         return self.last_frame_at + interval
+
+
+class _Replies(Protocol):
+    session: Session
+
+    def error(self, message: str, **fields: Any) -> None: ...
+
+
+_Trading = Callable[[dict[str, Any], float, Any], None]
+
+
+def dropping_after_request(handler: _Trading) -> _Trading:
+    """Wrap a trading handler with the ``drop_after_request`` fault.
+
+    While the fault is armed, the request is processed in full (a refusal is answered here,
+    so it is taken back too), then everything it queued on the requesting session is removed
+    and the session is flagged for the server to drop.
+    """
+
+    def handle(data: dict[str, Any], now: float, replies: _Replies) -> None:
+        session = replies.session
+        armed = session.faults.drop_after_request > 0
+        mark = len(session.queue)
+        try:
+            handler(data, now, replies)
+        except Reject as refusal:
+            replies.error(refusal.message, **refusal.extra)
+        if armed:
+            session.faults.drop_after_request -= 1
+            del session.queue[mark:]
+            session.drop_connection = True
+
+    return handle

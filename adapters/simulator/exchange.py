@@ -26,7 +26,7 @@ from ._format import RandomLike
 from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
-from ._sessions import Faults, Session, Subscription
+from ._sessions import Faults, Session, Subscription, dropping_after_request
 from ._trading import Desk
 from ._views import OrderView, TradeView, order_view
 
@@ -111,6 +111,9 @@ class Exchange:
         journal = RestJournal(self._book.listener)
         self._book.listener = journal
         self.rest = RestQueries(self._book, config, self._keys, journal)
+        self._trading = {
+            name: dropping_after_request(handler) for name, handler in self._trading.items()
+        }
         self._book.run_timers(now)
 
     # --- REST ---------------------------------------------------------------------------
@@ -176,6 +179,11 @@ class Exchange:
     def faults(self, session: int) -> Faults:
         """The live fault settings of one session (mutate them to inject faults)."""
         return self._sessions[session].faults
+
+    def connection_dropped(self, session: int) -> bool:
+        """True once the ``drop_after_request`` fault wants the session's socket closed."""
+        state = self._sessions.get(session)
+        return state is not None and state.drop_connection
 
     def receive(self, session: int, text: str, now: float) -> None:
         """Handle one client text message; ignored for a closed session."""

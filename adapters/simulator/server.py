@@ -483,6 +483,8 @@ class SimulatorServer:
                         return
                     if text is not None:
                         self._on_message(stream, ws, session, send_lock, nursery, text)
+                        if self.exchange.connection_dropped(session.session_id):
+                            return  # drop_after_request: the reply never leaves
                 elif isinstance(event, Ping):
                     async with send_lock:
                         await stream.send_all(ws.send(event.response()))
