@@ -301,7 +301,7 @@ class Connection:
         Raises ``LocalProtocolError``, queueing nothing and changing nothing, when the
         connection is not OPEN, the request needs a token and none is usable, the system
         status forbids it, or it subscribes to a channel already subscribed (pending, active,
-        unsubscribing or resyncing) or unsubscribes from one that is not active.
+        unsubscribing or resyncing) or unsubscribes from one that is neither active nor failed.
         """
         self._require_not_failed("send")
         if self._state is not ConnectionState.OPEN:

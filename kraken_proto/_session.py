@@ -64,7 +64,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,7 +117,7 @@ from ._rest_calls import (
     build_trades_history_request,
 )
 from ._rest_counter import RestCallCounter
-from ._rest_errors import RestError
+from ._rest_errors import InvalidArgumentsError, RestError, UnknownOrderError
 from ._rest_request import RestRequest
 from ._rest_results import (
     RestOrder,
@@ -170,7 +169,23 @@ from ._token import WebSocketToken, build_token_request, parse_token_response
 
 __all__ = ["Session"]
 
-logger = logging.getLogger("kraken_proto.session")
+LOGGER_NAME = "kraken_proto.session"
+
+
+def _log(level: int, message: str, *args: object) -> None:
+    """Log through ``logging`` (which does no I/O unless the application set up handlers).
+
+    ``logging`` is imported here, not at module level: it loads ``threading``, and
+    ``import kraken_proto`` stays free of it (tests/test_purity.py). No token or secret is
+    ever part of ``message`` or ``args``.
+    """
+    import logging
+
+    logging.getLogger(LOGGER_NAME).log(level, message, *args)
+
+
+_WARNING = 30  # logging.WARNING
+_ERROR = 40  # logging.ERROR
 
 _TRADING = (AddOrder, EditOrder, AmendOrder, CancelOrder, CancelAll, CancelAllOrdersAfter)
 _QUERY_BATCH = 50
@@ -250,6 +265,7 @@ class Session:
         self._events: list[SessionEvent] = []
         self._subscriptions: dict[str, Subscribe] = {}
         self._tracked: dict[int, _Tracked] = {}
+        self._queued: dict[int, _Tracked] = {}  # not sent yet, in submit order
         self._doubts: dict[int, _Tracked] = {}
         self._next_handle = 1
         self._by_reqid: dict[int, int] = {}
@@ -341,7 +357,7 @@ class Session:
             # Without a usable token the send raises; the next connection subscribes.
             with contextlib.suppress(LocalProtocolError):
                 conn.send(request, now)
-            self._after_conn_call(now)
+            self._after_conn_call(conn, now)
         self._settle(now)
 
     def submit(self, request: Request, now: float) -> int:
@@ -372,7 +388,9 @@ class Session:
             request = dataclasses.replace(request, cl_ord_id=self._random.client_order_id())
         handle = self._next_handle
         self._next_handle += 1
-        self._tracked[handle] = _Tracked(handle=handle, request=request)
+        tracked = _Tracked(handle=handle, request=request)
+        self._tracked[handle] = tracked
+        self._queued[handle] = tracked
         self._send_queued(now)
         self._settle(now)
         return handle
@@ -423,7 +441,7 @@ class Session:
             connection.send(request, now)
         if "openOrders" not in self._subscriptions:
             self._release_doubts(now)
-        self._after_conn_call(now)
+        self._after_conn_call(connection, now)
         self._settle(now)
 
     def connection_failed(self, conn: int, reason: str, now: float) -> None:
@@ -463,7 +481,7 @@ class Session:
             self._handle_conn_events(connection.events_received(), now)
             self._lose(f"invalid frame from Kraken ({error})", now, close=True)
         else:
-            self._after_conn_call(now)
+            self._after_conn_call(connection, now)
         self._settle(now)
 
     def rest_response(self, call: int, status: int, body: bytes, now: float) -> None:
@@ -494,9 +512,10 @@ class Session:
             and now >= self._retry_at
         ):
             self._begin_attempt(now)
-        if self._conn is not None:
-            self._conn.handle_timeout(now)
-            self._after_conn_call(now)
+        connection = self._conn
+        if connection is not None:
+            connection.handle_timeout(now)
+            self._after_conn_call(connection, now)
         for tracked in list(self._doubts.values()):
             if tracked.reconcile_at is not None and now >= tracked.reconcile_at:
                 tracked.reconcile_at = None
@@ -509,20 +528,13 @@ class Session:
         """When ``handle_timeout`` should next be called, or None when nothing is timed."""
         if self._state in _TERMINAL:
             return None
-        deadlines = [
-            tracked.reconcile_at
-            for tracked in self._doubts.values()
-            if tracked.reconcile_at is not None
-        ]
-        if self._state is SessionState.WAITING and self._retry_at is not None:
+        deadlines: list[float | None] = [tracked.reconcile_at for tracked in self._doubts.values()]
+        if self._state is SessionState.WAITING:
             deadlines.append(self._retry_at)
         if self._conn is not None:
-            conn_deadline = self._conn.next_deadline()
-            if conn_deadline is not None:
-                deadlines.append(conn_deadline)
-        if self._rest.wake_at is not None:
-            deadlines.append(self._rest.wake_at)
-        return min(deadlines, default=None)
+            deadlines.append(self._conn.next_deadline())
+        deadlines.append(self._rest.wake_at)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def actions(self) -> list[SessionAction]:
         """Return and forget the actions asked for so far, in order."""
@@ -568,8 +580,6 @@ class Session:
         )
 
     def _token_ready(self, token: WebSocketToken, now: float) -> None:
-        if self._state is not SessionState.CONNECTING:
-            return
         self._token = token
         conn = self._next_conn
         self._next_conn += 1
@@ -612,14 +622,12 @@ class Session:
         self._schedule_retry(reason, now)
 
     def _schedule_retry(self, reason: str, now: float) -> None:
-        if self._state in _TERMINAL:
-            return
         delay = self._policy.next_delay(now)
         attempt = self._policy.failures
         self._state = SessionState.WAITING
         self._retry_at = now + delay
         self._events.append(Reconnecting(reason=reason, attempt=attempt, delay=delay))
-        logger.warning("Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
+        _log(_WARNING, "Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
 
     def _stop(self, now: float, *, failed: RestError | None) -> None:
         """End the session: requests without an outcome end, the connection closes."""
@@ -655,7 +663,7 @@ class Session:
                     error=(None if failed.error is None else failed.error.text),
                 )
             )
-            logger.error("Kraken session failed for good: %s", type(failed).__name__)
+            _log(_ERROR, "Kraken session failed for good: %s", type(failed).__name__)
         elif self._closing:
             self._state = SessionState.CLOSING
         else:
@@ -669,15 +677,10 @@ class Session:
         if messages and self._conn_num is not None:
             self._actions.append(SendMessages(conn=self._conn_num, messages=tuple(messages)))
 
-    def _after_conn_call(self, now: float) -> None:
+    def _after_conn_call(self, connection: Connection, now: float) -> None:
         """Drain the connection after any call into it, and act on what it reported."""
-        connection = self._conn
-        if connection is None:
-            return
         self._flush(connection)
         reason = self._handle_conn_events(connection.events_received(), now)
-        if self._conn is not connection:
-            return
         if reason is None:
             reason = self._subscription_trouble(connection)
         if reason is not None:
@@ -726,7 +729,7 @@ class Session:
         event = item.event
         snapshot = type(item) is ChannelSnapshot
         source: FillSource = "snapshot" if snapshot else "live"
-        if type(event) is OpenOrders:
+        if isinstance(event, OpenOrders):
             changes = self._orders.apply(event, snapshot=snapshot)
             for txid, record in event.orders:
                 if record.cl_ord_id is not None:
@@ -740,7 +743,7 @@ class Session:
             if snapshot:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
-        elif type(event) is OwnTrades:
+        else:
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")
@@ -770,11 +773,13 @@ class Session:
 
     def _send_queued(self, now: float) -> None:
         connection = self._conn
-        if connection is None or connection.token_state not in (TokenState.FRESH, TokenState.BOUND):
+        if (
+            not self._queued
+            or connection is None
+            or connection.token_state not in (TokenState.FRESH, TokenState.BOUND)
+        ):
             return
-        for tracked in list(self._tracked.values()):
-            if tracked.phase is not _Phase.QUEUED:
-                continue
+        for tracked in list(self._queued.values()):
             open_now = (
                 tuple(self._orders.open_orders()) if isinstance(tracked.request, CancelAll) else ()
             )
@@ -791,6 +796,7 @@ class Session:
                     ),
                 )
                 continue
+            del self._queued[tracked.handle]
             tracked.phase = _Phase.SENT
             tracked.reqid = reqid
             tracked.sent_at = now
@@ -800,6 +806,7 @@ class Session:
 
     def _finish(self, tracked: _Tracked, outcome: RequestOutcome) -> None:
         self._tracked.pop(tracked.handle, None)
+        self._queued.pop(tracked.handle, None)
         self._doubts.pop(tracked.handle, None)
         self._events.append(outcome)
 
@@ -991,8 +998,6 @@ class Session:
             )
 
     def _decide(self, tracked: _Tracked, took_effect: bool | None, txid: str | None) -> None:
-        if not self._live(tracked):
-            return
         if took_effect is None:
             self._unresolved(tracked, "Kraken's records cannot tell whether it took effect")
         elif took_effect:
@@ -1022,18 +1027,44 @@ class Session:
         txids: list[str],
         then: Callable[[dict[str, RestOrder]], None],
     ) -> None:
-        batch = tuple(dict.fromkeys(txids))[:_QUERY_BATCH]
-
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = dict(parse_query_orders_response(status, body).orders)
-            self._absorb(orders)
+        def decide(orders: dict[str, RestOrder]) -> None:
             if self._live(tracked):
                 then(orders)
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(tuple(dict.fromkeys(txids))[:_QUERY_BATCH], decide)
+
+    def _lookup_orders(
+        self, batch: tuple[str, ...], then: Callable[[dict[str, RestOrder]], None]
+    ) -> None:
+        """QueryOrders for ``batch`` (<= 50 txids), then ``then(found)``. Kraken refuses the
+        whole call when one txid is unknown (``EGeneral:Invalid arguments``): then each txid is
+        asked alone, and an unknown one is left out of ``found``."""
+        found: dict[str, RestOrder] = {}
+        outstanding = [1]
+
+        def ask(txids: tuple[str, ...]) -> None:
+            def build(nonce: int) -> RestRequest:
+                return build_query_orders_request(self._credentials, nonce=nonce, txids=txids)
+
+            def on_answer(status: int, body: bytes, now: float) -> None:
+                try:
+                    orders = dict(parse_query_orders_response(status, body).orders)
+                except (InvalidArgumentsError, UnknownOrderError):
+                    if len(txids) > 1:
+                        outstanding[0] += len(txids) - 1
+                        for txid in txids:
+                            ask((txid,))
+                        return
+                    orders = {}
+                self._absorb(orders)
+                found.update(orders)
+                outstanding[0] -= 1
+                if not outstanding[0]:
+                    then(found)
+
+            self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+
+        ask(batch)
 
     def _reconcile_add(self, tracked: _Tracked, request: AddOrder) -> None:
         cl_ord_id = request.cl_ord_id
@@ -1086,17 +1117,13 @@ class Session:
         batch = tuple(self._vanished)[:_QUERY_BATCH]
         self._vanished_running = True
 
-        def build(nonce: int) -> RestRequest:
-            return build_query_orders_request(self._credentials, nonce=nonce, txids=batch)
-
-        def on_answer(status: int, body: bytes, now: float) -> None:
-            orders = parse_query_orders_response(status, body).orders
+        def resolved(orders: dict[str, RestOrder]) -> None:
             for txid in batch:
                 self._vanished.pop(txid, None)
             self._vanished_running = False
             self._absorb(orders, force=frozenset(batch))
 
-        self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+        self._lookup_orders(batch, resolved)
 
     def _absorb(
         self, orders: Mapping[str, RestOrder], *, force: frozenset[str] = frozenset()
@@ -1199,7 +1226,7 @@ class Session:
         if self._ever_live:
             downtime = 0.0 if self._lost_at is None else now - self._lost_at
             self._events.append(Reconnected(downtime=downtime))
-            logger.warning("Kraken session: reconnected after %.2f s", downtime)
+            _log(_WARNING, "Kraken session: reconnected after %.2f s", downtime)
         else:
             self._events.append(Connected())
         self._ever_live = True

@@ -3,9 +3,9 @@
 Pure bookkeeping over the times attempts started, fed by the session:
 
 * the first retry after a working connection was lost starts at once;
-* the n-th consecutive failed attempt then waits ``backoff_initial * 2**(n-1)`` seconds, at
-  most ``backoff_max``, at least ``backoff_floor`` from the third attempt on, stretched by a
-  jitter fraction in ``[0, backoff_jitter)`` drawn from the seed;
+* retry n >= 2 waits ``backoff_initial * 2**(n-2)`` seconds, at most ``backoff_max``, at
+  least ``backoff_floor`` from retry 3 on, stretched by a jitter fraction in
+  ``[0, backoff_jitter)`` drawn from the seed;
 * never more than ``max_attempts`` attempts start within any ``attempt_window`` seconds: an
   attempt that would exceed it waits until the oldest one leaves the window.
 """

@@ -40,13 +40,13 @@ class SessionConfig:
 
     ``connection``: the per-connection knobs (request timeout, liveness, dead man's switch:
     set ``dead_mans_switch_timeout`` there and every connection arms and keeps re-arming it).
-    Reconnect policy: the first retry after a working connection is lost is immediate; after
-    that the n-th consecutive failed attempt waits ``backoff_initial * 2**(n-1)`` seconds
-    (at most ``backoff_max``), never less than ``backoff_floor`` from the third attempt on,
-    each delay stretched by up to ``backoff_jitter`` (a fraction, drawn from the seed). A
-    connection counts as working once it was live ``healthy_after`` seconds. At most
-    ``max_attempts`` connection attempts start in any ``attempt_window`` seconds (Kraken bans
-    at about 150 per 10 minutes).
+    Reconnect policy, counting retries since the last working connection (one that stayed
+    LIVE ``healthy_after`` seconds): retry 1 starts at once; retry n >= 2 waits
+    ``backoff_initial * 2**(n-2)`` seconds, at least ``backoff_floor`` from retry 3 on and at
+    most ``backoff_max``, stretched by a fraction up to ``backoff_jitter`` drawn from the seed
+    (defaults: 0, 1-1.25, then 5-6.25, 5, 8, 16, 32, 60 s). At most ``max_attempts``
+    connection attempts start in any ``attempt_window`` seconds (Kraken bans at about 150
+    per 10 minutes); an attempt over the cap waits until the oldest leaves the window.
     ``rest_tier``: the account's REST counter tier (``starter``, ``intermediate``, ``pro``).
     ``rest_retry_delay``: wait before retrying a REST call that failed transiently (5xx,
     no answer, ``EService:Unavailable``, rate limit).

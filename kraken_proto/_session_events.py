@@ -154,9 +154,12 @@ class RequestRefused(RequestOutcome, frozen=True, kw_only=True):
 class RequestApplied(RequestOutcome, frozen=True, kw_only=True):
     """The answer was lost, and reconciliation found that the request took effect.
 
-    ``txid``: the order placed (AddOrder, found by its ``cl_ord_id``), the new order of an
-    EditOrder when known, the amended order; ``None`` for cancels. ``via`` names the
-    evidence (``"OpenOrders"``, ``"ClosedOrders"``, ``"QueryOrders"``, ``"snapshot"``).
+    ``txid``: the order placed (AddOrder, found by its ``cl_ord_id``) or the amended order;
+    ``None`` for cancels and edits (an edit is known to have taken effect when the original
+    order ended canceled as replaced; look for its replacement in ``Session.orders``).
+    ``via`` names the evidence: ``"openOrders"`` (an order carrying the cl_ord_id appeared on
+    the channel), ``"OpenOrders"``, ``"ClosedOrders"``, ``"QueryOrders"`` (REST) or
+    ``"snapshot"`` (a CancelAll sent when no order was open).
     """
 
     txid: str | None

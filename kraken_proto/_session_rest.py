@@ -154,6 +154,7 @@ class RestQueue:
             job.on_error(error, reason, now)
             return None
         job.retries += 1
-        job.not_before = now + min(self._retry_max, self._retry_delay * 2.0 ** (job.retries - 1))
+        exponent = min(job.retries - 1, 30)  # keeps 2**n finite
+        job.not_before = now + min(self._retry_max, self._retry_delay * 2.0**exponent)
         self._jobs.appendleft(job)
         return None

@@ -5,18 +5,13 @@ time. Used by the session's unit tests and its Hypothesis state machine.
 exchange model, delivers the exchange's frames, and moves virtual time to the next deadline
 of either side. Faults are injected by the tests (drops, exchange faults, REST faults).
 
-REST calls go to ``Exchange.handle_rest``. For the reconciliation calls the simulator does not
-serve yet (404), a small stand-in answers from the model's own book (``_ModelRest``) in
-Kraken's JSON shape.
+REST calls (token, OpenOrders, ClosedOrders, QueryOrders, TradesHistory) go to
+``Exchange.handle_rest``, which answers from the same book its WebSocket reports.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
-from urllib.parse import parse_qs
 
 from kraken_proto import (
     CloseConnection,
@@ -29,105 +24,9 @@ from kraken_proto import (
     SessionConfig,
     SessionEvent,
 )
-from kraken_proto.adapters.simulator.exchange import Exchange, OrderView, SimulatorConfig, TradeView
+from kraken_proto.adapters.simulator.exchange import Exchange, SimulatorConfig
 
 START = 1_700_000_000.0
-PAGE = 50
-
-
-def _num(value: Decimal) -> str:
-    return format(value, "f")
-
-
-def _order_json(order: OrderView) -> str:
-    fields = [
-        '"refid":null',
-        f'"userref":{order.userref}',
-        f'"status":"{order.status}"',
-        f'"opentm":{_num(order.opentm)}',
-        '"starttm":0',
-        '"expiretm":0',
-        (
-            f'"descr":{{"pair":"{order.pair.replace("/", "")}","type":"{order.side}",'
-            f'"ordertype":"{order.ordertype}","price":"{_num(order.price)}",'
-            f'"price2":"{_num(order.price2)}","leverage":"none","order":"","close":""}}'
-        ),
-        f'"vol":"{_num(order.vol)}"',
-        f'"vol_exec":"{_num(order.vol_exec)}"',
-        f'"cost":"{_num(order.cost)}"',
-        f'"fee":"{_num(order.fee)}"',
-        f'"price":"{_num(order.avg_price)}"',
-        '"stopprice":"0","limitprice":"0","misc":""',
-        f'"oflags":"{order.oflags}"',
-    ]
-    if order.cl_ord_id is not None:
-        fields.append(f'"cl_ord_id":"{order.cl_ord_id}"')
-    if order.status in ("closed", "canceled", "expired"):
-        fields.append(f'"closetm":{_num(order.opentm)}')
-    return "{" + ",".join(fields) + "}"
-
-
-def _trade_json(trade: TradeView) -> str:
-    return (
-        f'{{"ordertxid":"{trade.ordertxid}","postxid":"TKH2SE-M7IF5-CFI7LT",'
-        f'"pair":"{trade.pair}","time":{_num(trade.time)},"type":"{trade.side}",'
-        f'"ordertype":"{trade.ordertype}","price":"{_num(trade.price)}",'
-        f'"cost":"{_num(trade.cost)}","fee":"{_num(trade.fee)}","vol":"{_num(trade.vol)}",'
-        f'"margin":"0","misc":"","maker":{"true" if trade.maker else "false"}}}'
-    )
-
-
-class _ModelRest:
-    """Answers OpenOrders/ClosedOrders/QueryOrders/TradesHistory from the model's book."""
-
-    def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange
-
-    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
-        form = {key: values[-1] for key, values in parse_qs(body.decode()).items()}
-        name = path.rsplit("/", 1)[-1]
-        orders = self.exchange.orders()
-        if name == "OpenOrders":
-            chosen = {
-                txid: order
-                for txid, order in orders.items()
-                if order.status in ("pending", "open") and _matches(order, form)
-            }
-            result = '{"open":' + _object(chosen, _order_json) + "}"
-        elif name == "ClosedOrders":
-            start = Decimal(form.get("start", "0"))
-            closed = [
-                (txid, order)
-                for txid, order in orders.items()
-                if order.status not in ("pending", "open")
-                and _matches(order, form)
-                and order.opentm > start
-            ][::-1]
-            ofs = int(form.get("ofs", "0"))
-            page = dict(closed[ofs : ofs + PAGE])
-            result = '{"closed":' + _object(page, _order_json) + f',"count":{len(closed)}}}'
-        elif name == "QueryOrders":
-            txids = [txid.strip() for txid in form["txid"].split(",")]
-            result = _object({t: orders[t] for t in txids if t in orders}, _order_json)
-        elif name == "TradesHistory":
-            start = Decimal(form.get("start", "0"))
-            trades = [t for t in self.exchange.trades().values() if t.time > start][::-1]
-            ofs = int(form.get("ofs", "0"))
-            page_trades = {t.trade_id: t for t in trades[ofs : ofs + PAGE]}
-            result = '{"trades":' + _object(page_trades, _trade_json) + f',"count":{len(trades)}}}'
-        else:
-            return 404, b"Not Found\n"
-        return 200, ('{"error":[],"result":' + result + "}").encode()
-
-
-def _matches(order: OrderView, form: dict[str, str]) -> bool:
-    if "cl_ord_id" in form and order.cl_ord_id != form["cl_ord_id"]:
-        return False
-    return not ("userref" in form and str(order.userref) != form["userref"])
-
-
-def _object(items: dict[str, Any], render: Callable[[Any], str]) -> str:
-    return "{" + ",".join(f'"{key}":{render(value)}' for key, value in items.items()) + "}"
 
 
 class Wire:
@@ -144,7 +43,6 @@ class Wire:
         self.now = now
         sim = SimulatorConfig()
         self.exchange = Exchange(sim, rng=random.Random(exchange_seed), now=now)
-        self.model_rest = _ModelRest(self.exchange)
         credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
         self.session = Session(
             credentials, config=config, seed=seed, nonces=NonceSource(last=int(now * 1e6))
@@ -197,6 +95,12 @@ class Wire:
             if sid is not None:
                 for message in action.messages:
                     self.exchange.receive(sid, message, now)
+                    if self.exchange.connection_dropped(sid):
+                        # drop_after_request: the server drops the socket before replying.
+                        self.exchange.close_session(sid, now)
+                        del self.sid_of[action.conn]
+                        session.connection_lost(action.conn, now)
+                        break
         elif isinstance(action, CloseConnection):
             sid = self.sid_of.pop(action.conn, None)
             if sid is not None:
@@ -229,10 +133,7 @@ class Wire:
             body=request.body,
             now=now,
         )
-        status, body = reply.status, reply.body
-        if status == 404:
-            status, body = self.model_rest.answer(request.path, request.body)
-        session.rest_response(call.call, status, body, now)
+        session.rest_response(call.call, reply.status, reply.body, now)
 
     # --- time and faults ------------------------------------------------------------------
 

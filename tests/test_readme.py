@@ -15,7 +15,15 @@ EXAMPLES = dict(EXAMPLE.findall(README.read_text(encoding="utf-8")))
 
 
 def test_readme_has_its_examples() -> None:
-    assert set(EXAMPLES) == {"blocking", "trio", "core", "codec", "rest", "simulator"}
+    assert set(EXAMPLES) == {
+        "blocking",
+        "trio",
+        "core",
+        "codec",
+        "simulator",
+        "rest",
+        "session",
+    }
 
 
 def test_quick_start_has_exactly_two_commands() -> None:

@@ -8,10 +8,11 @@ the exchange's book; connection attempts stayed within the cap.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from kraken_proto import (
@@ -19,8 +20,6 @@ from kraken_proto import (
     AmendOrder,
     CancelOrder,
     FillReceived,
-    HttpCall,
-    OpenConnection,
     RequestAccepted,
     RequestApplied,
     RequestNotApplied,
@@ -150,6 +149,20 @@ class SessionAgainstExchange(RuleBasedStateMachine):
                 wire._do(action)
         wire.drop()
 
+    @rule(count=st.integers(1, 2))
+    def drop_after_request(self, count: int) -> None:
+        """The simulator's own fault: the next trading request is processed, then the
+        connection drops before its reply."""
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).drop_after_request = count
+
+    @rule()
+    def malformed_frame(self) -> None:
+        sid = self.wire.current_sid()
+        if sid is not None:
+            self.wire.exchange.faults(sid).malformed_frames = 1
+
     @rule(skip=st.booleans())
     def sequence_fault(self, skip: bool) -> None:
         sid = self.wire.current_sid()
@@ -167,12 +180,14 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         exchange = self.wire.exchange
         exchange.default_faults = Faults(drop_replies=1) if lost else Faults(reply_delay=delay)
         self.wire.drop()
+        self.wire.advance(0.01)  # the first retry starts at once: it gets the faults
         exchange.default_faults = Faults()
-        sid = self.wire.current_sid()
-        if sid is not None and not lost:
+        if not lost:
             # Only the subscribe acks are late; later replies come on time again.
             self.wire.advance(delay)
-            self.wire.exchange.faults(sid).reply_delay = 0.0
+            sid = self.wire.current_sid()
+            if sid is not None:
+                self.wire.exchange.faults(sid).reply_delay = 0.0
 
     @rule(delay=st.sampled_from([3.0, 12.0, 25.0]))
     def slow_replies(self, delay: float) -> None:
@@ -223,6 +238,14 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         assert session.pending() == {}
         exchange = wire.exchange
         events = wire.events
+
+        # What this run exercised (shown by --hypothesis-show-statistics).
+        for kind in sorted({type(e).__name__ for e in events if isinstance(e, RequestOutcome)}):
+            event(f"outcome {kind}")
+        for source in sorted({e.source for e in events if isinstance(e, FillReceived)}):
+            event(f"fills from {source}")
+        if len(exchange.trades()) > 50:
+            event("more than 50 trades")
 
         # Every trade of the account, exactly once.
         delivered = Counter(e.trade_id for e in events if isinstance(e, FillReceived))
@@ -278,12 +301,9 @@ class SessionAgainstExchange(RuleBasedStateMachine):
             assert sum(1 for u in starts[i:] if u < t + 600) <= 100
 
 
+# Examples come from the loaded profile (tests/conftest.py); each runs up to 25 steps
+# (SESSION_MACHINE_STEPS overrides it for longer local runs).
 SessionAgainstExchange.TestCase.settings = settings(
-    settings.get_profile(settings._current_profile or "default"),
-    stateful_step_count=25,
+    stateful_step_count=int(os.environ.get("SESSION_MACHINE_STEPS", "25"))
 )
 TestSessionAgainstExchange = SessionAgainstExchange.TestCase
-
-
-def _unused() -> tuple[object, ...]:
-    return (HttpCall, OpenConnection)
