@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 
 import kraken_proto as kp
 import pytest
-from fuzz import fuzz_sim_ws, fuzz_websocket
+from fuzz import fuzz_rest, fuzz_sim_ws, fuzz_websocket
 from fuzz.fuzz_websocket import accept_response, frame
 from kraken_proto.adapters._ws import (
     HandshakeError,
@@ -122,3 +123,28 @@ def test_simulator_refuses_an_out_of_range_number_as_malformed() -> None:
     exchange.receive(session, '{"event":"ping","reqid":1.5}', 3.0)
     (reply,) = exchange.take_outgoing(session, 3.0)
     assert json.loads(reply)["reqid"] == 1.5  # a finite float is still echoed as sent
+
+
+# --- the REST parsers (kraken_proto/_rest_envelope.py) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        kp.parse_open_orders_response,
+        kp.parse_closed_orders_response,
+        kp.parse_query_orders_response,
+        kp.parse_trades_history_response,
+        kp.parse_query_trades_response,
+        kp.parse_token_response,
+    ],
+)
+def test_a_number_past_decimals_exponent_limit_is_a_malformed_response(
+    parse: Callable[[int, bytes], object],
+) -> None:
+    """Found by fuzz_rest: ``1e999999999999999999999`` made the envelope's ``Decimal`` float hook
+    raise ``decimal.InvalidOperation`` out of every parser."""
+    body = b'{"error":[],"result":{"count":1e999999999999999999999}}'
+    with pytest.raises(kp.MalformedRestResponseError, match="out of Decimal's range"):
+        parse(200, body)
+    fuzz_rest.check(b"\x18\x00" + b"46666666661e9996666666666666666666666666i")
