@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import kraken_proto as kp
 import pytest
-from fuzz import fuzz_rest, fuzz_sim_ws, fuzz_websocket
+from fuzz import fuzz_rest, fuzz_sim_rest, fuzz_sim_ws, fuzz_websocket
+from fuzz._sim import new_exchange, signed_headers
 from fuzz.fuzz_websocket import accept_response, frame
 from kraken_proto.adapters._ws import (
     HandshakeError,
@@ -148,3 +149,39 @@ def test_a_number_past_decimals_exponent_limit_is_a_malformed_response(
     with pytest.raises(kp.MalformedRestResponseError, match="out of Decimal's range"):
         parse(200, body)
     fuzz_rest.check(b"\x18\x00" + b"46666666661e9996666666666666666666666666i")
+
+
+# --- the simulator's REST (adapters/simulator/_rest.py, _rest_queries.py) --------------------
+
+
+def _signed_call(path: str, body: bytes) -> dict[str, object]:
+    sim = new_exchange()
+    reply = sim.exchange.handle_rest(
+        method="POST",
+        path=path,
+        headers=signed_headers(sim.config, path, "2", body),
+        body=body,
+        now=sim.now + 1,
+    )
+    assert reply.status == 200
+    document: dict[str, object] = json.loads(reply.body)
+    return document
+
+
+def test_simulator_refuses_a_doubled_minus_sign_as_invalid_arguments() -> None:
+    """Found by fuzz_sim_rest: ``ofs=--11`` passed ``lstrip("-").isdigit()``, then ``int()``
+    raised ``ValueError`` out of ``handle_rest``."""
+    fuzz_sim_rest.check(b'"\n\nofs=--11')
+    for path in ("/0/private/ClosedOrders", "/0/private/TradesHistory"):
+        document = _signed_call(path, b"nonce=2&ofs=--11")
+        assert document["error"] == ["EGeneral:Invalid arguments:ofs"]
+    assert _signed_call("/0/private/ClosedOrders", b"nonce=2&ofs=-1")["error"] == [
+        "EGeneral:Invalid arguments:ofs"
+    ]
+
+
+@pytest.mark.parametrize("path", ["/0/private/GetWebSocketsToken", "/0/private/OpenOrders"])
+def test_simulator_refuses_a_nonce_too_long_for_int(path: str) -> None:
+    # int() refuses more than 4300 digits with ValueError; the simulator must answer instead.
+    document = _signed_call(path, b"nonce=" + b"7" * 5000)
+    assert document["error"] == ["EAPI:Invalid nonce"]
