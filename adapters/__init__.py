@@ -4,6 +4,12 @@ Installed as ``kraken_proto.adapters``. Adapters only move bytes and read the cl
 policy lives in the pure core. The errors the adapters raise are importable from here.
 """
 
+from ._session_common import (
+    OutcomeUnknownError,
+    RequestNotAppliedError,
+    RequestRefusedError,
+    TradingRequestError,
+)
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     HandshakeError,
@@ -19,5 +25,9 @@ __all__ = [
     "HandshakeTimeout",
     "HttpResponseError",
     "MessageTooLarge",
+    "OutcomeUnknownError",
+    "RequestNotAppliedError",
+    "RequestRefusedError",
+    "TradingRequestError",
     "WebSocketClosed",
 ]

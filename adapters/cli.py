@@ -19,12 +19,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kraken_proto.adapters.simulator.ctl",
         "drive a running simulator: price, status, fault, invalidate-tokens, book, trades",
     ),
+    "token": ("kraken_proto.adapters.cli_token", "fetch and print a WebSocket session token"),
+    "decode": ("kraken_proto.adapters.cli_decode", "decode captured frames into JSON lines"),
+    "orders": ("kraken_proto.adapters.cli_orders", "list open (or --closed) orders via REST"),
+    "trades": ("kraken_proto.adapters.cli_trades", "list trades via REST"),
+    "watch": ("kraken_proto.adapters.cli_watch", "live view of orders and fills (or JSON lines)"),
+    "add-order": ("kraken_proto.adapters.cli_add_order", "place an order"),
+    "edit-order": ("kraken_proto.adapters.cli_edit_order", "replace an order (new txid)"),
+    "amend-order": ("kraken_proto.adapters.cli_amend_order", "change an order in place"),
+    "cancel-order": ("kraken_proto.adapters.cli_cancel_order", "cancel orders by id"),
+    "cancel-all": ("kraken_proto.adapters.cli_cancel_all", "cancel every open order"),
+    "dead-man": ("kraken_proto.adapters.cli_dead_man", "arm (or 0: disarm) the dead man's switch"),
 }
 
 
 def _usage() -> str:
-    lines = ["usage: kraken-proto COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines = ["usage: kraken-proto COMMAND [options]  (or --version)", "", "commands:"]
+    lines += [f"  {name:<13} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -35,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if args else 2
     name = args[0]
+    if name == "--version":
+        from kraken_proto import __version__
+
+        print(f"kraken-proto {__version__}")
+        return 0
     if name not in COMMANDS:
         print(f"kraken-proto: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2

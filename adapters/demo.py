@@ -1,10 +1,21 @@
 """``kraken-proto demo``: a scripted trading session against the built-in simulator.
 
 Everything runs locally (no internet, no real keys): it starts the simulator, fetches a
-session token with a signed REST call, connects with the trio adapter, subscribes to
-``openOrders`` and ``ownTrades``, places, fills, amends and cancels orders, and keeps an
-``OrderTable`` and a ``FillLog`` from the stream. It exits 0 when every step reached the state
-it expected, 1 otherwise.
+session token with a signed REST call, connects with the trio (default) or the blocking
+adapter, subscribes to ``openOrders`` and ``ownTrades``, then places, amends, fills and
+cancels orders while it keeps an ``OrderTable`` and a ``FillLog`` from the stream.
+
+Each step waits for its own events before the next one starts: first for the state the step
+must reach (an order open, closed, amended...), then for the reply to a ``ping``, which the
+exchange sends after everything the step caused. So every line is printed under the step
+that caused it. Kraken orders frames within a channel (sequence numbers) but not across
+channels and replies, so a step prints its lines grouped: replies, then order updates, then
+fills, each group in arrival order. With the same ``--seed`` the output is the same on every
+run and with either adapter. It exits 0 when every step reached the state it expected, 1
+otherwise.
+
+The script itself does no I/O: it is a generator that yields commands (send a request, wait
+for events, move the market) which a small driver per adapter carries out.
 """
 
 from __future__ import annotations
@@ -12,9 +23,10 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, Literal, TextIO, TypeAlias
 
 import trio
 from kraken_proto import (
@@ -27,164 +39,167 @@ from kraken_proto import (
     Event,
     FillLog,
     OpenOrders,
+    Order,
     OrderTable,
     OwnTrades,
+    Ping,
     Request,
     RequestCompleted,
     RequestFailed,
     RequestOutcomeUnknown,
+    StatusEvent,
     Subscribe,
     SystemStatus,
 )
 
-from .simulator.server import SimulatorServer, open_simulator
-from .trio_client import TrioClient, fetch_token_trio, open_trio_client
+from .simulator.server import make_config, open_simulator, run_in_thread
+from .sync_client import BlockingClient, fetch_token
+from .trio_client import fetch_token_trio, open_trio_client
 
-__all__ = ["configure", "run", "run_demo"]
+__all__ = ["ADAPTERS", "configure", "run", "run_demo", "run_demo_blocking"]
 
 PAIR = "XBT/USD"
 STEP_TIMEOUT = 10.0
+"""Seconds a step may take to reach its state before the demo fails."""
+POLL = 0.5
+"""Longest single wait for events (the script checks its step deadline in between)."""
+ADAPTERS = ("trio", "blocking")
+_GROUPS = ("system", "reply", "order", "fill")
 
 
 class DemoFailed(Exception):
     """A step of the scripted session did not reach the state it expected."""
 
 
-class _Session:
-    """The demo's client-side state: the stream folded into an order table and a fill log."""
+# --- the commands the script yields, and what the driver sends back -------------------------
 
-    def __init__(self, client: TrioClient, out: TextIO) -> None:
-        self.client = client
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``request``; the driver answers with its reqid."""
+
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """Wait up to ``timeout`` seconds for events; the driver answers ``(events, now)``."""
+
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrice:
+    """Move the simulator's reference (market) price; the driver answers ``None``."""
+
+    pair: str
+    price: Decimal
+
+
+Command: TypeAlias = Send | Poll | SetPrice
+Script: TypeAlias = Generator[Command, Any, None]
+Step: TypeAlias = Generator[Command, Any, Any]
+
+
+class _Story:
+    """The demo's client-side state (the stream folded into a table and a log) and its lines."""
+
+    def __init__(self, out: TextIO) -> None:
         self.out = out
         self.orders = OrderTable()
         self.fills = FillLog()
         self.outcomes: dict[int, Event] = {}
+        # The current step's lines by group, printed in _GROUPS order when the step settles.
+        self.lines: dict[str, list[str]] = {group: [] for group in _GROUPS}
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def note(self, group: str, text: str) -> None:
+        self.lines[group].append(text)
+
+    def flush(self) -> None:
+        for group in _GROUPS:
+            for text in self.lines[group]:
+                self.say(text)
+            self.lines[group].clear()
+
     def handle(self, event: Event) -> None:
         if isinstance(event, ChannelSnapshot | ChannelUpdate):
-            snapshot = isinstance(event, ChannelSnapshot)
             data = event.event
             if isinstance(data, OpenOrders):
-                changes = self.orders.apply(data, snapshot=snapshot)
+                changes = self.orders.apply(data, snapshot=isinstance(event, ChannelSnapshot))
                 for order in changes.added + changes.stubs + changes.updated:
-                    self.say(
-                        f"  order  {order.txid}  {order.status or '?':<8} "
-                        f"vol={_num(order.vol)} vol_exec={_num(order.vol_exec)}"
-                    )
+                    self.note("order", f"  order  {order.describe()}")
             elif isinstance(data, OwnTrades):  # pragma: no branch - the only other channel
                 for trade_id, trade in self.fills.apply(data):
-                    self.say(
+                    self.note(
+                        "fill",
                         f"  fill   {trade_id}  {trade.type} {_num(trade.vol)} {trade.pair} "
-                        f"@ {_num(trade.price)} (fee {_num(trade.fee)})"
+                        f"@ {_num(trade.price)} (fee {_num(trade.fee)}) for {trade.ordertxid}",
                     )
         elif isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
             self.outcomes[event.reqid] = event
         elif isinstance(event, SystemStatus):
-            self.say(f"  system {event.status} (engine {event.version})")
+            self.note("system", f"  system {event.status} (engine {event.version})")
 
-    async def until(self, what: str, condition: Callable[[], bool]) -> None:
-        """Process events until ``condition()`` holds; fail after ``STEP_TIMEOUT`` seconds."""
-        with trio.move_on_after(STEP_TIMEOUT):
-            while not condition():
-                for event in await self.client.next_events(timeout=1.0):
-                    self.handle(event)
-            return
-        raise DemoFailed(f"timed out waiting for {what}")
+    def until(self, what: str, condition: Callable[[], bool]) -> Step:
+        """Handle events until ``condition()`` holds; fail after ``STEP_TIMEOUT`` seconds."""
+        deadline: float | None = None
+        while not condition():
+            events, now = yield Poll(POLL)
+            deadline = now + STEP_TIMEOUT if deadline is None else deadline
+            for event in events:
+                self.handle(event)
+            if not condition() and now >= deadline:
+                raise DemoFailed(f"timed out waiting for {what}")
 
-    async def request(self, request: Request) -> RequestCompleted:
+    def request(self, request: Request, *, quiet: bool = False) -> Step:
         """Send ``request`` and wait for its outcome; fail unless it completed."""
-        reqid = await self.client.send(request)
-        await self.until(f"the reply to {request.event}", lambda: reqid in self.outcomes)
-        outcome = self.outcomes[reqid]
+        reqid = yield Send(request)
+        yield from self.until(f"the reply to {request.event}", lambda: reqid in self.outcomes)
+        outcome = self.outcomes.pop(reqid)
         if not isinstance(outcome, RequestCompleted):
             raise DemoFailed(f"{request.event} did not complete: {outcome!r}")
+        if not quiet:
+            for reply in outcome.replies:
+                self.note("reply", f"  reply  {_reply_text(reply)}")
         return outcome
+
+    def settle(self, what: str, condition: Callable[[], bool]) -> Step:
+        """End a step: wait for ``condition``, then for a pong, so that every frame the step
+        caused has arrived before the next step starts."""
+        yield from self.until(what, condition)
+        yield from self.request(Ping(), quiet=True)
+        self.flush()
+
+    def order(self, txid: str) -> Order:
+        order = self.orders.get(txid)
+        if order is None:
+            raise DemoFailed(f"order {txid} is not in the table")
+        return order
 
     def status_of(self, txid: str) -> str | None:
         order = self.orders.get(txid)
         return None if order is None else order.status
 
-
-async def _script(sim: SimulatorServer, out: TextIO) -> None:
-    def say(text: str) -> None:
-        print(text, file=out, flush=True)
-
-    say(f"simulator: REST {sim.rest_url}  WebSocket {sim.ws_url}")
-    credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
-    token = await fetch_token_trio(credentials, rest_url=sim.rest_url)
-    say(f"signed GetWebSocketsToken -> {token!r}")
-    market = sim.exchange.config.pairs[PAIR].reference_price
-
-    async with open_trio_client(sim.ws_url) as client:
-        session = _Session(client, out)
-        await client.provide_token(token)
-        say("subscribing to openOrders and ownTrades")
-        await session.request(Subscribe(name="openOrders"))
-        await session.request(Subscribe(name="ownTrades"))
-
-        bid = market - 500
-        say(f"\n1. resting limit buy 0.5 {PAIR} @ {bid} (market {market})")
-        placed = await session.request(
-            AddOrder(ordertype="limit", type="buy", pair=PAIR, volume=Decimal("0.5"), price=bid)
-        )
-        resting = _txid(placed)
-        await session.until("the order to open", lambda: session.status_of(resting) == "open")
-
-        say(f"\n2. amend it in place to 0.75 @ {bid - 100}")
-        await session.request(
-            AmendOrder(txid=resting, volume=Decimal("0.75"), limit_price=bid - 100)
-        )
-
-        say("\n3. market buy 0.25 (fills against the reference price)")
-        bought = _txid(
-            await session.request(
-                AddOrder(ordertype="market", type="buy", pair=PAIR, volume=Decimal("0.25"))
-            )
-        )
-        await session.until(
-            "the market order to close", lambda: session.status_of(bought) == "closed"
-        )
-
-        say(f"\n4. the market falls to {bid - 200}: the resting buy fills")
-        sim.set_reference_price(PAIR, bid - 200)
-        await session.until(
-            "the limit order to close", lambda: session.status_of(resting) == "closed"
-        )
-
-        ask = market + 1000
-        say(f"\n5. limit sell 0.1 @ {ask}, then cancel it")
-        offered = _txid(
-            await session.request(
-                AddOrder(
-                    ordertype="limit", type="sell", pair=PAIR, volume=Decimal("0.1"), price=ask
-                )
-            )
-        )
-        await session.request(CancelOrder(txid=(offered,)))
-        await session.until("the cancel", lambda: session.status_of(offered) == "canceled")
-
-        bought_volume = sum(
-            (
-                order.vol_exec or Decimal(0)
-                for txid in (resting, bought)
-                if (order := session.orders.get(txid)) is not None
-            ),
+    def filled(self, txid: str) -> Decimal:
+        """The volume of ``txid``'s fills reported so far."""
+        return sum(
+            (trade.vol or Decimal(0) for trade in self.fills.trades_for(txid).values()),
             Decimal(0),
         )
-        say(
-            f"\nsummary: {len(session.orders.open_orders())} open orders, "
-            f"bought {_num(bought_volume)} XBT in total (exact Decimal), fills reported once each."
-        )
-        if bought_volume != Decimal("1.00"):
-            raise DemoFailed(f"expected to have bought 1.00 XBT, got {bought_volume}")
 
 
 def _num(value: Decimal | None) -> str:
     # Exact digits without exponent notation: Decimal("0.00000000") prints as 0E-8 by default.
     return "-" if value is None else format(value, "f")
+
+
+def _reply_text(reply: Event) -> str:
+    fields = [f"{name}={value}" for name, value in reply.__rich_repr__() if name != "status"]
+    status = reply.status if isinstance(reply, StatusEvent) else "?"
+    return f"{type(reply).__name__} {status} " + " ".join(fields)
 
 
 def _txid(outcome: RequestCompleted) -> str:
@@ -194,23 +209,220 @@ def _txid(outcome: RequestCompleted) -> str:
     return txid
 
 
-async def run_demo(out: TextIO, *, seed: int = 7) -> int:
-    """Run the scripted session, writing progress to ``out``; return the exit code."""
-    async with open_simulator(seed=seed) as sim:
+def script(story: _Story, market: Decimal) -> Script:
+    """The scripted session, as commands for a driver (see ``Send``, ``Poll``, ``SetPrice``)."""
+    say = story.say
+    say("subscribing to openOrders and ownTrades")
+    yield from story.request(Subscribe(name="openOrders"), quiet=True)
+    yield from story.request(Subscribe(name="ownTrades"), quiet=True)
+    yield from story.settle("the subscriptions", lambda: True)
+
+    bid = market - 500
+    say(f"\n1. place a resting limit buy 0.5 {PAIR} @ {bid} (market {market})")
+    resting = _txid(
+        (
+            yield from story.request(
+                AddOrder(ordertype="limit", type="buy", pair=PAIR, volume=Decimal("0.5"), price=bid)
+            )
+        )
+    )
+    yield from story.settle("the order to open", lambda: story.status_of(resting) == "open")
+
+    new_price, new_volume = bid - 100, Decimal("0.75")
+    say(f"\n2. amend it in place to 0.75 @ {new_price} (keeps its txid and queue priority)")
+    before = story.order(resting)
+    yield from story.request(AmendOrder(txid=resting, volume=new_volume, limit_price=new_price))
+
+    def amended() -> bool:
+        order = story.order(resting)
+        return (
+            order.vol == new_volume and order.descr is not None and order.descr.price == new_price
+        )
+
+    yield from story.settle("the amended order", amended)
+    after = story.order(resting)
+    old_price = before.descr.price if before.descr else None
+    new_shown = after.descr.price if after.descr else None
+    say(
+        f"  amended {resting}: price {_num(old_price)} -> {_num(new_shown)}, "
+        f"volume {_num(before.vol)} -> {_num(after.vol)}"
+    )
+
+    say(f"\n3. market buy 0.25 {PAIR} (fills at the market price {market})")
+    bought = _txid(
+        (
+            yield from story.request(
+                AddOrder(ordertype="market", type="buy", pair=PAIR, volume=Decimal("0.25"))
+            )
+        )
+    )
+    yield from story.settle(
+        "the market order to close and fill",
+        lambda: story.status_of(bought) == "closed" and story.filled(bought) == Decimal("0.25"),
+    )
+
+    low = new_price - 100
+    say(f"\n4. the market falls to {low}: the resting buy fills")
+    yield SetPrice(PAIR, low)
+    yield from story.settle(
+        "the limit order to close and fill",
+        lambda: story.status_of(resting) == "closed" and story.filled(resting) == new_volume,
+    )
+
+    ask = market + 1000
+    say(f"\n5. place a limit sell 0.1 {PAIR} @ {ask}, then cancel it")
+    offered = _txid(
+        (
+            yield from story.request(
+                AddOrder(
+                    ordertype="limit", type="sell", pair=PAIR, volume=Decimal("0.1"), price=ask
+                )
+            )
+        )
+    )
+    yield from story.settle("the sell order to open", lambda: story.status_of(offered) == "open")
+    yield from story.request(CancelOrder(txid=(offered,)))
+    yield from story.settle("the cancel", lambda: story.status_of(offered) == "canceled")
+
+    bought_volume = story.filled(resting) + story.filled(bought)
+    say(
+        f"\nsummary: {len(story.orders)} open orders, {story.orders.finished_count} finished, "
+        f"{len(story.fills.trades())} fills (each reported once), bought {_num(bought_volume)} "
+        f"{PAIR.split('/')[0]} in total (exact Decimal)"
+    )
+    say(f"  {story.orders!r}")
+    say(f"  {story.fills!r}")
+    if bought_volume != Decimal("1.00") or len(story.orders) != 0:
+        raise DemoFailed(f"expected 1.00 bought and no open order, got {bought_volume}")
+
+
+# --- drivers: carry out the script's commands with one adapter ---------------------------------
+
+
+async def _drive_trio(
+    steps: Script, client: Any, set_price: Callable[[str, Decimal], None]
+) -> None:
+    answer: Any = None
+    while True:
         try:
-            await _script(sim, out)
-        except DemoFailed as exc:
-            print(f"demo FAILED: {exc}", file=out, flush=True)
-            return 1
+            command = steps.send(answer)
+        except StopIteration:
+            return
+        if isinstance(command, Send):
+            answer = await client.send(command.request)
+        elif isinstance(command, Poll):
+            answer = (await client.next_events(timeout=command.timeout), trio.current_time())
+        else:
+            set_price(command.pair, command.price)
+            answer = None
+
+
+def _drive_blocking(
+    steps: Script,
+    client: BlockingClient,
+    set_price: Callable[[str, Decimal], None],
+    clock: Callable[[], float],
+) -> None:
+    answer: Any = None
+    while True:
+        try:
+            command = steps.send(answer)
+        except StopIteration:
+            return
+        if isinstance(command, Send):
+            answer = client.send(command.request)
+        elif isinstance(command, Poll):
+            answer = (client.next_events(timeout=command.timeout), clock())
+        else:
+            set_price(command.pair, command.price)
+            answer = None
+
+
+def _intro(story: _Story, adapter: str, token: object) -> None:
+    story.say(f"simulator started on 127.0.0.1 (a free port); adapter: {adapter}")
+    story.say(f"signed GetWebSocketsToken -> {token!r}")
+
+
+def _finish(out: TextIO, failure: DemoFailed | None) -> int:
+    if failure is not None:
+        print(f"demo FAILED: {failure}", file=out, flush=True)
+        return 1
     print("demo OK", file=out, flush=True)
+    _try_next(out)
     return 0
+
+
+def _try_next(out: TextIO) -> None:
+    seed, port = 1, 8080
+    config = make_config(seed)
+    url = f"127.0.0.1:{port}"
+    lines = [
+        "",
+        "Try next (a simulator that keeps running, and the command line against it):",
+        f"  kraken-proto simulator --port {port} --seed {seed} &",
+        f"  export KRAKEN_API_KEY='{config.api_key}'",
+        f"  export KRAKEN_API_SECRET='{config.api_secret}'   # its throw-away keys (--seed {seed})",
+        f"  kraken-proto watch --rest-url http://{url} --ws-url ws://{url}",
+        f"  kraken-proto simulator-ctl --url http://{url} price {PAIR} 29000   # move the market",
+        f"  kraken-proto add-order --rest-url http://{url} --ws-url ws://{url} "
+        f"--pair {PAIR} --type buy --ordertype limit --volume 0.1 --price 29000",
+    ]
+    print("\n".join(lines), file=out, flush=True)
+
+
+async def run_demo(out: TextIO, *, seed: int = 7) -> int:
+    """Run the scripted session with the trio adapter, writing to ``out``; return the exit code."""
+    story = _Story(out)
+    failure: DemoFailed | None = None
+    async with open_simulator(seed=seed) as sim:
+        credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+        token = await fetch_token_trio(credentials, rest_url=sim.rest_url)
+        _intro(story, "trio", token)
+        market = sim.exchange.config.pairs[PAIR].reference_price
+        async with open_trio_client(sim.ws_url) as client:
+            await client.provide_token(token)
+            try:
+                await _drive_trio(script(story, market), client, sim.set_reference_price)
+            except DemoFailed as exc:
+                failure = exc
+    return _finish(out, failure)
+
+
+def run_demo_blocking(out: TextIO, *, seed: int = 7) -> int:
+    """Run the scripted session with the blocking adapter; return the exit code."""
+    import time
+
+    story = _Story(out)
+    failure: DemoFailed | None = None
+    with run_in_thread(seed=seed) as sim:
+        credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+        token = fetch_token(credentials, rest_url=sim.rest_url)
+        _intro(story, "blocking", token)
+        market = sim.apply(lambda exchange, _now: exchange.config.pairs[PAIR].reference_price)
+        with BlockingClient(sim.ws_url) as client:
+            client.provide_token(token)
+            try:
+                _drive_blocking(
+                    script(story, market), client, sim.set_reference_price, time.monotonic
+                )
+            except DemoFailed as exc:
+                failure = exc
+    return _finish(out, failure)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options to ``parser``."""
-    parser.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
+    parser.add_argument(
+        "--seed", type=int, default=7, help="simulator seed: same seed, same output (default 7)"
+    )
+    parser.add_argument(
+        "--adapter", choices=ADAPTERS, default="trio", help="transport adapter (default trio)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo (``kraken-proto demo``); returns the exit code."""
+    adapter: Literal["trio", "blocking"] = args.adapter
+    if adapter == "blocking":
+        return run_demo_blocking(sys.stdout, seed=args.seed)
     return trio.run(functools.partial(run_demo, sys.stdout, seed=args.seed))

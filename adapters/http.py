@@ -134,6 +134,19 @@ class ResponseReader:
         """
         if self._response is None and data:
             self._connection.receive_data(data)
+            del data  # see _drain: no local holds response bytes while parsing
+            self._drain()
+        return self._response
+
+    def receive(self, data: bytes) -> HttpResponse | None:
+        """``feed(data)``, or ``feed_eof()`` when ``data`` is empty (what a read returns once
+        the peer closed). Pass the read's result directly (``reader.receive(sock.recv(n))``)
+        so no caller's local holds the bytes either."""
+        if not data:
+            return self.feed_eof()
+        if self._response is None:
+            self._connection.receive_data(data)
+            del data
             self._drain()
         return self._response
 
@@ -152,13 +165,18 @@ class ResponseReader:
         return self._response
 
     def _drain(self) -> None:
+        # No local may hold response bytes when this raises (a traceback rendered with its
+        # locals would show a token): each event is dropped before the next, h11's error
+        # (which quotes the offending line) is turned into redacted text inside ``except``.
         while True:
+            event: object = None
+            detail = None
             try:
                 event = self._connection.next_event()
             except h11.RemoteProtocolError as error:
-                # h11 quotes the offending line: redact it like any other response text.
                 detail = body_fragment(str(error), 200)
-                raise HttpResponseError(f"HTTP response: malformed: {detail}") from None
+            if detail is not None:
+                raise HttpResponseError(f"HTTP response: malformed: {detail}")
             if event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
                 return
             if isinstance(event, h11.Response):
@@ -170,6 +188,7 @@ class ResponseReader:
             elif isinstance(event, h11.Data):
                 self._body += event.data
                 if len(self._body) > self._max_body_size:
+                    event = None
                     raise HttpResponseError(
                         f"HTTP response: body exceeds {self._max_body_size} bytes"
                     )

@@ -43,6 +43,13 @@ def _endpoint(rest_url: str, timeout: float) -> Endpoint:
     return parse_endpoint(rest_url, schemes=("http", "https"))
 
 
+class _Wire(bytes):
+    """The request's bytes (``API-Sign``, perhaps a 2FA code): redacted in any ``repr``."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} request bytes>"
+
+
 def _timed_out(endpoint: Endpoint, timeout: float) -> TimeoutError:
     return TimeoutError(f"{endpoint.url}: REST call did not complete within {timeout:g} s")
 
@@ -54,8 +61,7 @@ def _exchange_blocking(
     sock.sendall(payload)
     while True:
         sock.settimeout(max(deadline - time.monotonic(), 1e-3))
-        data = sock.recv(_READ_SIZE)
-        response = reader.feed(data) if data else reader.feed_eof()
+        response = reader.receive(sock.recv(_READ_SIZE))  # no local keeps the bytes
         if response is not None:
             return response
 
@@ -72,7 +78,7 @@ def call_rest_blocking(
     ``http://127.0.0.1:PORT``) and return the complete response; the whole call, connect
     included, must finish within ``timeout`` seconds."""
     endpoint = _endpoint(rest_url, timeout)
-    payload = encode_request(request, host=endpoint.host_header)
+    payload = _Wire(encode_request(request, host=endpoint.host_header))
     deadline = time.monotonic() + timeout
     reader = ResponseReader(method=request.method, max_body_size=max_body_size)
     try:
@@ -87,8 +93,7 @@ async def _exchange_trio(
 ) -> HttpResponse:
     await stream.send_all(payload)
     while True:
-        data = bytes(await stream.receive_some(_READ_SIZE))
-        response = reader.feed(data) if data else reader.feed_eof()
+        response = reader.receive(bytes(await stream.receive_some(_READ_SIZE)))
         if response is not None:
             return response
 
@@ -104,7 +109,7 @@ async def call_rest_trio(
     """``call_rest_blocking`` for trio: the same arguments, result and errors (a timeout is
     ``TimeoutError`` here too, not ``trio.TooSlowError``)."""
     endpoint = _endpoint(rest_url, timeout)
-    payload = encode_request(request, host=endpoint.host_header)
+    payload = _Wire(encode_request(request, host=endpoint.host_header))
     reader = ResponseReader(method=request.method, max_body_size=max_body_size)
     with trio.move_on_after(timeout) as scope:
         stream = await open_trio_stream(endpoint, ssl_context)

@@ -36,10 +36,9 @@ from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     HandshakeError,
     WebSocketClosed,
-    parse_endpoint,
     parse_ws_endpoint,
 )
-from .http import ResponseReader, encode_request
+from .rest_call import call_rest_blocking
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
 
 __all__ = ["BlockingClient", "fetch_token"]
@@ -61,15 +60,11 @@ def fetch_token(
     Raises the ``TokenRequestError`` family for Kraken's answers, ``HttpResponseError`` for a
     broken HTTP response and ``OSError`` for network failures.
     """
-    endpoint = parse_endpoint(rest_url)
     request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
-    with open_socket(endpoint, ssl_context, timeout) as sock:
-        sock.sendall(encode_request(request, host=endpoint.host_header))
-        reader = ResponseReader()
-        response = None
-        while response is None:
-            data = sock.recv(_READ_SIZE)
-            response = reader.feed(data) if data else reader.feed_eof()
+    # One transport for every private call; it keeps the token out of its frames' locals.
+    response = call_rest_blocking(
+        request, rest_url=rest_url, ssl_context=ssl_context, timeout=timeout
+    )
     return parse_token_response(response.status, response.body)
 
 
@@ -238,3 +233,9 @@ class BlockingClient:
             # read reports the loss (pending requests end as RequestLost) instead of hiding it.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
+
+
+# The session runner lives in its own module; it is part of this adapter's public API.
+from .sync_session import BlockingSession, open_session  # noqa: E402
+
+__all__ += ["BlockingSession", "open_session"]

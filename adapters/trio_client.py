@@ -36,10 +36,9 @@ from ._net import open_trio_stream, timed_out
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
-    parse_endpoint,
     parse_ws_endpoint,
 )
-from .http import ResponseReader, encode_request
+from .rest_call import call_rest_trio
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL, next_token_request
 
 __all__ = ["TrioClient", "fetch_token_trio", "open_trio_client"]
@@ -56,16 +55,10 @@ async def fetch_token_trio(
     ssl_context: ssl.SSLContext | None = None,
 ) -> WebSocketToken:
     """Call ``GetWebSocketsToken`` and return the token (errors as in the blocking version)."""
-    endpoint = parse_endpoint(rest_url)
     request = next_token_request(credentials, nonces=nonces, otp=otp, now=time.time())
-    stream = await open_trio_stream(endpoint, ssl_context)
-    async with stream:
-        await stream.send_all(encode_request(request, host=endpoint.host_header))
-        reader = ResponseReader()
-        response = None
-        while response is None:
-            data = bytes(await stream.receive_some(_READ_SIZE))
-            response = reader.feed(data) if data else reader.feed_eof()
+    # One transport for every private call (10 s for the whole call); it keeps the token out
+    # of its frames' locals.
+    response = await call_rest_trio(request, rest_url=rest_url, ssl_context=ssl_context)
     return parse_token_response(response.status, response.body)
 
 
@@ -223,3 +216,9 @@ async def open_trio_client(
         finally:
             await client.aclose()
             nursery.cancel_scope.cancel()
+
+
+# The session runner lives in its own module; it is part of this adapter's public API.
+from .trio_session import TrioSession, open_trio_session  # noqa: E402
+
+__all__ += ["TrioSession", "open_trio_session"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._events import Event, KrakenError, OpenOrders, OwnTrades
 from ._requests import Request
+from ._v2_events import Balances, Executions
 
 __all__ = [
     "ChannelSnapshot",
@@ -135,11 +136,11 @@ class ChannelSnapshot(Event, frozen=True, kw_only=True):
     a first frame with a later number means the snapshot was missed, and comes as a
     ``SequenceGap`` (``expected=1``) and a flagged ``ChannelUpdate``, then a resubscription."""
 
-    event: OwnTrades | OpenOrders
+    event: OwnTrades | OpenOrders | Executions | Balances
 
     @property
     def channel(self) -> str:
-        """``"ownTrades"`` or ``"openOrders"``."""
+        """``"ownTrades"`` or ``"openOrders"`` (v2: ``"executions"`` or ``"balances"``)."""
         return self.event.channel_name
 
 
@@ -152,12 +153,12 @@ class ChannelUpdate(Event, frozen=True, kw_only=True):
     subscription with ``snapshot=False``) also come as ``ChannelUpdate``.
     """
 
-    event: OwnTrades | OpenOrders
+    event: OwnTrades | OpenOrders | Executions | Balances
     after_gap: bool = False
 
     @property
     def channel(self) -> str:
-        """``"ownTrades"`` or ``"openOrders"``."""
+        """``"ownTrades"`` or ``"openOrders"`` (v2: ``"executions"`` or ``"balances"``)."""
         return self.event.channel_name
 
 

@@ -2,8 +2,8 @@
 
 ``LocalProtocolError``: the caller asked for something the protocol or the current state
 forbids; raised before anything is queued, leaving all state untouched.
-``RemoteProtocolError``: the peer sent something that is not valid Kraken v1; the message
-names the JSON path that was wrong.
+``RemoteProtocolError``: the peer sent something that is not valid Kraken (v1, or v2 for the
+``kraken_proto.v2`` codec); the message names the JSON path that was wrong.
 """
 
 from __future__ import annotations
@@ -20,4 +20,4 @@ class LocalProtocolError(ProtocolError):
 
 
 class RemoteProtocolError(ProtocolError):
-    """The remote side sent a frame that is not valid Kraken v1."""
+    """The remote side sent a frame that is not valid Kraken v1 (or v2, for ``kraken_proto.v2``)."""

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from ._repr import struct_repr
+
 __all__ = [
     "AddOrderStatus",
     "AmendOrderStatus",
@@ -70,6 +72,8 @@ class KrakenError(msgspec.Struct, frozen=True, kw_only=True):
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
     """Base class of every event ``decode`` returns."""
+
+    __repr__ = struct_repr  # exact Decimal digits: Decimal('0.00000000'), never Decimal('0E-8')
 
 
 # --- control events (tagged by their "event" field) -------------------------------------
@@ -208,6 +212,8 @@ class PingStatus(ErrorEvent, frozen=True, kw_only=True, tag="pingStatus"):
 class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
     """One execution on the ownTrades channel, keyed by its trade id in the event."""
 
+    __repr__ = struct_repr
+
     ordertxid: str | None = None
     postxid: str | None = None
     pair: str | None = None
@@ -228,6 +234,8 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defau
 class OrderDescr(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
     """The ``descr`` object of an order record."""
 
+    __repr__ = struct_repr
+
     pair: str | None = None
     position: str | None = None
     type: str | None = None
@@ -243,6 +251,8 @@ class OrderDescr(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
 class Contingent(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
     """A conditional close attached to an order."""
 
+    __repr__ = struct_repr
+
     ordertype: str | None = None
     price: Decimal | None = None
     price2: Decimal | None = None
@@ -255,6 +265,8 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit
     In a delta only the fields Kraken sent are set; the rest are ``None``. ``vol_exec``,
     ``cost``, ``fee`` and ``avg_price`` are cumulative totals, never increments.
     """
+
+    __repr__ = struct_repr
 
     refid: str | None = None
     userref: int | None = None

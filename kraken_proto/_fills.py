@@ -3,17 +3,22 @@
 Every ownTrades subscription starts with a snapshot of the account's last 50 trades, so each
 resubscription (after a reconnect or a sequence gap) repeats trades the client has already
 handled. ``FillLog`` remembers a bounded window of recently seen trade ids and passes on only
-the ones outside it.
+the ones outside it. It also keeps the most recent trades it reported (a smaller bound), so a
+bot can look a fill up without storing trades itself.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Final
 
 from ._events import OwnTrades, Trade
+from ._repr import decimal_text
 
 __all__ = ["MIN_FILL_WINDOW", "FillLog"]
+
+_REPR_TRADES: Final = 3
+"""How many of the latest trades ``repr(FillLog)`` shows."""
 
 MIN_FILL_WINDOW: Final = 50
 """The smallest allowed window: Kraken's ownTrades snapshot holds up to 50 trades."""
@@ -29,20 +34,31 @@ class FillLog:
 
     With the default window (100,000 ids) and snapshots of 50, a repeat is suppressed unless
     100,000 newer executions arrived between the two sightings.
+
+    The log also keeps the last ``max_trades`` trades it reported (``trades``, ``get``,
+    ``trades_for``), each as received; the oldest is forgotten first. Memory: at most
+    ``window`` ids and ``max_trades`` trades.
     """
 
-    __slots__ = ("_ids", "_window")
+    __slots__ = ("_ids", "_max_trades", "_trades", "_window")
 
-    def __init__(self, *, window: int = 100_000) -> None:
-        """Create an empty log. ``window`` must be an int of at least ``MIN_FILL_WINDOW``."""
+    def __init__(self, *, window: int = 100_000, max_trades: int = 1_000) -> None:
+        """Create an empty log. ``window`` must be an int of at least ``MIN_FILL_WINDOW``;
+        ``max_trades`` a non-negative int (0 keeps no trades, ids only)."""
         if type(window) is not int or window < MIN_FILL_WINDOW:
             raise ValueError(
                 f"window must be an int of at least {MIN_FILL_WINDOW} "
                 f"(the ownTrades snapshot size), got {window!r}"
             )
+        if type(max_trades) is not int or max_trades < 0:
+            raise ValueError(f"max_trades must be a non-negative int, got {max_trades!r}")
         self._window = window
+        self._max_trades = max_trades
         # Keys only, oldest sighting first: an ordered set with O(1) renew and evict.
         self._ids: OrderedDict[str, None] = OrderedDict()
+        # The reported (trade_id, Trade) entries, oldest report first; the deque's maxlen
+        # evicts in C, so keeping them costs ``apply`` one ``extend`` per frame.
+        self._trades: deque[tuple[str, Trade]] = deque(maxlen=max_trades)
 
     @property
     def window(self) -> int:
@@ -53,9 +69,39 @@ class FillLog:
         """How many trade ids the log remembers now (at most ``window``)."""
         return len(self._ids)
 
+    @property
+    def max_trades(self) -> int:
+        """How many of the latest reported trades the log keeps."""
+        return self._max_trades
+
     def seen(self, trade_id: str) -> bool:
         """True when ``trade_id`` is in the window (``apply`` would not report it again)."""
         return trade_id in self._ids
+
+    def get(self, trade_id: str) -> Trade | None:
+        """The trade as reported, while it is among the last ``max_trades`` reported; else None."""
+        for kept_id, trade in reversed(self._trades):  # a scan of at most max_trades
+            if kept_id == trade_id:
+                return trade
+        return None
+
+    def trades(self) -> dict[str, Trade]:
+        """A new dict of the kept trades by trade id, in the order they were reported."""
+        return dict(self._trades)
+
+    def trades_for(self, ordertxid: str) -> dict[str, Trade]:
+        """The kept trades of order ``ordertxid``, in the order they were reported."""
+        return {tid: trade for tid, trade in self._trades if trade.ordertxid == ordertxid}
+
+    def __repr__(self) -> str:
+        """Counts and the latest few trades, with exact Decimal digits."""
+        latest = list(self._trades)[-_REPR_TRADES:]
+        shown = ", ".join(_describe(trade_id, trade) for trade_id, trade in latest)
+        listing = f"; latest: {shown}" if shown else ""
+        return (
+            f"FillLog({len(self._trades)} trades kept (max_trades={self._max_trades}), "
+            f"{len(self._ids)} ids remembered (window={self._window}){listing})"
+        )
 
     def apply(self, event: OwnTrades) -> tuple[tuple[str, Trade], ...]:
         """Record the frame's trades; return the ``(trade_id, Trade)`` pairs not seen before.
@@ -79,5 +125,16 @@ class FillLog:
                 ids.popitem(last=False)
         # Usually every trade is new: then hand back the frame's own (immutable) tuple.
         if len(new) == len(trades) and type(trades) is tuple:
+            self._trades.extend(trades)
             return trades
+        self._trades.extend(new)
         return tuple(new)
+
+
+def _describe(trade_id: str, trade: Trade) -> str:
+    def text(value: object) -> str:
+        return "?" if value is None else str(value)
+
+    price = "?" if trade.price is None else decimal_text(trade.price)
+    vol = "?" if trade.vol is None else decimal_text(trade.vol)
+    return f"{trade_id} {text(trade.type)} {vol} {text(trade.pair)} @ {price}"

@@ -19,17 +19,23 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 
 import msgspec
 
 from ._events import Contingent, OpenOrders, OrderDescr, OrderRecord
+from ._repr import decimal_text, value_repr
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]
 
 TERMINAL_STATUSES: Final = frozenset({"closed", "canceled", "expired"})
 """Statuses after which Kraken sends no more changes for an order."""
+
+_REPR_ORDERS: Final = 5
+"""How many open orders ``repr(OrderTable)`` lists."""
+_REPR_FINISHED: Final = 3
+"""How many of the latest finished orders ``repr(OrderTable)`` lists."""
 
 _NestedT = TypeVar("_NestedT", OrderDescr, Contingent)
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -61,6 +67,38 @@ class Order(OrderRecord, frozen=True, kw_only=True, gc=False):
     def is_open(self) -> bool:
         """True while the order is in the table's open set (neither terminal nor vanished)."""
         return not self.vanished and self.status not in TERMINAL_STATUSES
+
+    def __repr__(self) -> str:
+        """``Order(txid=..., <the fields known>)`` with exact Decimal digits."""
+        fields = "".join(
+            f", {name}={value_repr(value)}"
+            for name, value in self.__rich_repr__()
+            if name != "txid"
+        )
+        return f"Order(txid={self.txid!r}{fields})"
+
+    def describe(self) -> str:
+        """One line for people: ``txid status side ordertype volume pair @ price``, plus what
+        has executed, e.g. ``OABC-... open buy limit 0.50000000 XBT/USD @ 25000.0 (executed
+        0.10000000)``. Unknown parts show as ``?``; Decimals keep their exact digits."""
+        descr = self.descr or _NO_DESCR
+        status = self.status or "?"
+        if self.vanished:
+            status += " (vanished: final state unknown)"
+        parts = [
+            self.txid,
+            status,
+            descr.type or "?",
+            descr.ordertype or "?",
+            _text(self.vol),
+            descr.pair or "?",
+        ]
+        if descr.price is not None and (descr.ordertype or "") != "market":
+            parts += ["@", decimal_text(descr.price)]
+        text = " ".join(parts)
+        if self.vol_exec is not None and self.vol_exec != 0:
+            text += f" (executed {decimal_text(self.vol_exec)})"
+        return text
 
 
 class OrderChanges(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -131,6 +169,11 @@ _sent_items: Callable[[msgspec.Struct], Iterable[tuple[str, Any]]] = (
 _copy: Callable[[_StructT], _StructT] = msgspec.Struct.__copy__  # type: ignore[attr-defined]
 _set = msgspec.structs.force_setattr
 _BLANK = Order(txid="")
+_NO_DESCR = OrderDescr()
+
+
+def _text(value: Decimal | None) -> str:
+    return "?" if value is None else decimal_text(value)
 
 
 def _differs(new: Order, old: Order) -> bool:
@@ -225,6 +268,39 @@ class OrderTable:
     def open_orders(self) -> dict[str, Order]:
         """A new dict of the open orders by txid, in the order the table first saw them."""
         return dict(self._open)
+
+    def finished_orders(self) -> dict[str, Order]:
+        """A new dict of the orders that left the open set (terminal or vanished) and are still
+        in the bounded cache, by txid, oldest first (the next to be forgotten comes first)."""
+        return dict(self._finished)
+
+    def all_orders(self) -> dict[str, Order]:
+        """A new dict of every order the table knows: the finished ones (oldest first), then
+        the open ones."""
+        orders = dict(self._finished)
+        orders.update(self._open)
+        return orders
+
+    @property
+    def finished_count(self) -> int:
+        """How many finished orders the cache holds now (at most ``max_finished``)."""
+        return len(self._finished)
+
+    def __repr__(self) -> str:
+        """Counts, then the first open orders and the latest finished ones, one
+        ``Order.describe()`` each."""
+        shown = [order.describe() for order in list(self._open.values())[:_REPR_ORDERS]]
+        more = len(self._open) - len(shown)
+        if more > 0:
+            shown.append(f"... {more} more")
+        listing = f"; open: {', '.join(shown)}" if shown else ""
+        latest = list(self._finished.values())[-_REPR_FINISHED:]
+        if latest:
+            listing += f"; latest finished: {', '.join(order.describe() for order in latest)}"
+        return (
+            f"OrderTable({len(self._open)} open, {len(self._finished)} finished, "
+            f"max_finished={self._max_finished}{listing})"
+        )
 
     def __len__(self) -> int:
         """The number of open orders."""

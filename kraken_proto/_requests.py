@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from ._errors import LocalProtocolError
+from ._repr import decimal_text
 
 __all__ = [
     "CHANNELS",
@@ -148,7 +149,8 @@ def _decimal(name: str, value: object) -> Decimal:
         raise _fail(name, f"must be a decimal.Decimal, not {_type_name(value)}")
     number = Decimal(value)
     if not number.is_finite() or number <= 0:
-        raise _fail(name, f"must be a finite number greater than zero, got {number}")
+        # Positional digits: Decimal("0.00000000") reads "0E-8" through str().
+        raise _fail(name, f"must be a finite number greater than zero, got {decimal_text(number)}")
     return number
 
 

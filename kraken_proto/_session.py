@@ -744,6 +744,8 @@ class Session:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
         else:
+            # A v1 Connection carries only v1 channel data, never v2's Executions/Balances.
+            assert isinstance(event, OwnTrades)
             self._deliver_fills(event, source)
             if snapshot:
                 self._synced.add("ownTrades")

@@ -23,6 +23,9 @@ def test_readme_has_its_examples() -> None:
         "simulator",
         "rest",
         "session",
+        "session_blocking",
+        "session_trio",
+        "v2",
     }
 
 

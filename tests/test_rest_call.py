@@ -231,3 +231,74 @@ def test_malformed_http_errors_never_quote_a_token(raw: bytes) -> None:
     assert "malformed" in str(caught.value)
     assert TOKEN not in str(caught.value)
     assert TOKEN[:20] not in str(caught.value)
+
+
+def _library_locals(error: BaseException) -> str:
+    import traceback
+
+    exception = traceback.TracebackException.from_exception(error, capture_locals=True)
+    frames = [
+        f for f in exception.stack if "/adapters/" in f.filename or "/kraken_proto/" in f.filename
+    ]
+    assert frames
+    exception.stack = traceback.StackSummary.from_list(frames)
+    return "".join(exception.format())
+
+
+def test_a_broken_response_after_the_token_leaves_no_token_in_locals() -> None:
+    body = f'{{"error":[],"result":{{"token":"{TOKEN}","expires":900}}}}'.encode()
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked += f"{len(body):x}\r\n".encode() + body + b"\r\nzz\r\n"
+    credentials = Credentials(api_key="k", api_secret="A" * 86 + "==")
+    request = build_token_request(credentials, nonce=1, otp="424242")
+    with silent_server(chunked) as url, pytest.raises(HttpResponseError) as caught:
+        call_rest_blocking(request, rest_url=url, timeout=5)
+    text = _library_locals(caught.value)
+    assert "payload = <" in text  # the request bytes (2FA code included) show redacted
+    assert "424242" not in text
+    assert TOKEN not in text
+    assert TOKEN[:20] not in text
+
+
+def test_an_oversized_body_leaves_no_bytes_in_locals() -> None:
+    from kraken_proto.adapters.http import ResponseReader
+
+    reader = ResponseReader(max_body_size=10)
+    with pytest.raises(HttpResponseError) as caught:
+        reader.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n" + TOKEN.encode())
+    assert TOKEN[:20] not in _library_locals(caught.value)
+
+
+def test_receive_treats_empty_as_eof() -> None:
+    from kraken_proto.adapters.http import ResponseReader
+
+    reader = ResponseReader()
+    with pytest.raises(HttpResponseError, match="no status line"):
+        reader.receive(b"")
+    done = ResponseReader()
+    response = done.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    assert response is not None
+    assert done.receive(b"more") is response
+
+
+@pytest.mark.parametrize("adapter", ["blocking", "trio"])
+def test_fetch_token_errors_leave_no_token_in_locals(adapter: str) -> None:
+    from kraken_proto import MalformedTokenResponseError
+    from kraken_proto.adapters.sync_client import fetch_token
+    from kraken_proto.adapters.trio_client import fetch_token_trio
+
+    body = f'{{"error":[],"result":{{"token":"{TOKEN}","expires":0}}}}'.encode()
+    reply = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    credentials = Credentials(api_key="k", api_secret="A" * 86 + "==")
+
+    def fetch(url: str) -> object:
+        if adapter == "blocking":
+            return fetch_token(credentials, rest_url=url, nonces=NonceSource(), timeout=5)
+        return trio.run(lambda: fetch_token_trio(credentials, rest_url=url, nonces=NonceSource()))
+
+    with silent_server(reply) as url, pytest.raises(MalformedTokenResponseError) as caught:
+        fetch(url)
+    text = _library_locals(caught.value)
+    assert TOKEN not in text
+    assert TOKEN[:20] not in text
+    assert "A" * 40 not in text  # nor the secret

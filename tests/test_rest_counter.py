@@ -47,6 +47,8 @@ def test_pro_decays_faster_and_time_going_back_counts_as_none() -> None:
 def test_saturate_after_rate_limit_exceeded() -> None:
     counter = RestCallCounter("intermediate")
     counter.saturate(50.0)
+    assert counter.ready_at(0, 50.0) == 50.0  # free calls are on another limiter
+    counter.spend(0, 50.0)
     assert counter.level(50.0) == 20.0
     assert counter.ready_at(1, 50.0) == pytest.approx(54.0)  # down to 18: 19 less 1 to fit
 

@@ -123,3 +123,10 @@ def test_over_a_socket_the_client_never_hears_but_the_order_exists() -> None:
         )
         found = parse_open_orders_response(response.status, response.body).open
         assert [order.cl_ord_id for order in found.values()] == ["dropped-1"]
+
+
+def test_the_fault_language_names_it() -> None:
+    from kraken_proto.adapters.simulator._faultspec import FAULT_FORMS, parse_fault
+
+    assert parse_fault("drop-after-request=2").session_fields == {"drop_after_request": 2}
+    assert "drop-after-request=N" in FAULT_FORMS

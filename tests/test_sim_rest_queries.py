@@ -513,7 +513,8 @@ def test_triggered_orders_show_their_trigger_and_the_journal_forwards() -> None:
     assert orders[stop].descr.order == "sell 0.50000000 XBTUSD @ stop loss 20000.0"
     # Anything else asked of the book's listener reaches the wrapped one.
     journal = sim.ex.rest.journal
-    assert journal._sessions is journal.inner._sessions
+    name, value = next(iter(vars(journal.inner).items()))
+    assert getattr(journal, name) is value
 
 
 # --- property: REST always agrees with the model ----------------------------------------------
@@ -608,3 +609,32 @@ def test_rest_views_equal_the_book(ops: list[tuple[str, Any, int]], seed: int) -
             )
         ).orders
         assert list(queried) == chunk
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    tier=st.sampled_from(["starter", "intermediate", "pro"]),
+    calls=st.lists(
+        st.tuples(st.booleans(), st.floats(0, 5, allow_nan=False, allow_infinity=False)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_calls_paced_by_the_core_counter_are_never_refused(
+    tier: str, calls: list[tuple[bool, float]]
+) -> None:
+    """The core's RestCallCounter (default headroom) and the simulator's counter agree: a
+    call sent when the core says it fits is never ``EAPI:Rate limit exceeded``."""
+    from kraken_proto import RestCallCounter
+
+    sim = Sim(tier=tier)
+    counter = RestCallCounter(tier)
+    for history, pause in calls:
+        sim.now += pause
+        build = build_trades_history_request if history else build_open_orders_request
+        request = build(sim.credentials, nonce=sim.next_nonce())
+        sim.now = counter.ready_at(request.cost, sim.now)
+        counter.spend(request.cost, sim.now)
+        status, body = sim.call(request)
+        parse = parse_trades_history_response if history else parse_open_orders_response
+        parse(status, body)  # raises RateLimitExceededError if the two disagreed

@@ -348,11 +348,11 @@ def test_other_paths_get_404() -> None:
             status, _, reply = await http_request(sim.rest_url, "HEAD", "/elsewhere")
             assert status == 404
             assert reply == b""
-            # A WebSocket upgrade anywhere but "/" is refused before any handshake.
+            # A WebSocket upgrade anywhere but "/" (v1) and "/v2" is refused before any handshake.
             stream = await _connect(sim.ws_url, None)
             async with stream:
                 ws = WSConnection(ConnectionType.CLIENT)
-                await stream.send_all(ws.send(Request(host="localhost", target="/v2")))
+                await stream.send_all(ws.send(Request(host="localhost", target="/v3")))
                 with trio.fail_after(STEP):
                     rejections: list[RejectConnection] = []
                     while not rejections:

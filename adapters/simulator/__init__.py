@@ -1,4 +1,5 @@
-"""A local, faithful Kraken v1 private endpoint: a pure exchange model plus a server.
+"""A local, faithful Kraken private endpoint (v1 on ``/``, v2 on ``/v2``): a pure exchange
+model plus a server.
 
 ``exchange`` holds the sans-IO model (no sockets, no clock, randomness passed in);
 the server module wraps it in HTTP and WebSocket I/O, with a control API under ``/_sim/``

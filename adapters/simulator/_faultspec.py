@@ -27,10 +27,13 @@ _COUNT_FAULTS = {
     "repeat-sequence": "repeat_sequence",
     "drop-replies": "drop_replies",
     "malformed": "malformed_frames",
+    "drop-after-request": "drop_after_request",
 }
 FAULT_FORMS = (
     "close-after=N (drop the connection after N frames), skip-sequence=N, repeat-sequence=N, "
-    "drop-replies=N, reply-delay=SECONDS, malformed=N, no-heartbeats, heartbeats, "
+    "drop-replies=N, reply-delay=SECONDS, malformed=N, drop-after-request=N (drop the "
+    "connection after each of the next N trading requests, before its reply), no-heartbeats, "
+    "heartbeats, "
     "clear (every session fault off)"
 )
 _FAULT_FIELDS = frozenset(field.name for field in fields(Faults))

@@ -51,18 +51,22 @@ class Session:
     last_frame_at: float
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: list[tuple[float, str]] = field(default_factory=list)
+    protocol: str = "v1"  # "v2" for a session opened on /v2
     drop_connection: bool = False  # set by the drop_after_request fault; the server obeys
 
-    def push(self, message: dict[str, Any] | list[Any], now: float, *, delay: float = 0.0) -> None:
-        """Queue one frame, replacing it with broken JSON while that fault is armed."""
-        text = dumps(message)
+    def push(
+        self, message: dict[str, Any] | list[Any] | str, now: float, *, delay: float = 0.0
+    ) -> None:
+        """Queue one frame (a message, or its encoded text), replacing it with broken JSON
+        while that fault is armed."""
+        text = message if isinstance(message, str) else dumps(message)
         if self.faults.malformed_frames > 0:
             self.faults.malformed_frames -= 1
             text = text[: max(1, len(text) // 2)] + "\x00}"
         self.queue.append((now + delay, text))
         self.last_frame_at = max(self.last_frame_at, now + delay)
 
-    def reply(self, message: dict[str, Any], now: float) -> None:
+    def reply(self, message: dict[str, Any] | str, now: float) -> None:
         """Queue a reply to a request, subject to the drop and delay faults."""
         if self.faults.drop_replies > 0:
             self.faults.drop_replies -= 1

@@ -1,4 +1,5 @@
-"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API.
+"""The simulator's pure exchange model: one Kraken spot account behind the v1 private API
+(and, for sessions opened with ``protocol="v2"``, the v2 one: ``_v2``).
 
 Sans-IO: no sockets, no clock, no ``random`` import. Time comes in as ``now`` (unix seconds) and
 randomness from the ``rng`` passed to ``Exchange``, so a seeded ``random.Random`` replays a run
@@ -7,7 +8,8 @@ outgoing frames with ``take_outgoing`` and sleeps until ``next_deadline``.
 
 Layout: ``_rest`` (token call), ``_sessions`` (per-connection queue and faults), ``_trading``
 (request validation), ``_book`` (orders, matching, balances, timers), ``_channels`` (frames),
-``_config``/``_pairs`` (configuration and the table of real pairs).
+``_config``/``_pairs`` (configuration and the table of real pairs), ``_v2`` (the v2 requests
+and frames over the same book).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_req
 from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
 from ._sessions import Faults, Session, Subscription, dropping_after_request
 from ._trading import Desk
+from ._v2 import Listeners, V2Gateway
 from ._views import OrderView, TradeView, order_view
 
 __all__ = [
@@ -92,7 +95,9 @@ class Exchange:
         self._sessions: dict[int, Session] = {}
         self._next_session = 1
         channels = Channels(self._sessions, owntrades_userref=config.owntrades_userref)
-        self._book = Book(config, rng, channels)
+        self._v2 = V2Gateway(config, self._sessions, self._tokens)
+        self._book = Book(config, rng, Listeners(channels, self._v2))
+        self._v2.attach(self._book)
         desk = Desk(self._book)
         self._handlers: dict[str, _Handler] = {
             "ping": self._ping,
@@ -154,12 +159,16 @@ class Exchange:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def open_session(self, now: float) -> int:
-        """Start a WebSocket session; queues the ``systemStatus`` greeting. Returns its id."""
+    def open_session(self, now: float, *, protocol: str = "v1") -> int:
+        """Start a WebSocket session; queues the ``systemStatus`` greeting. Returns its id.
+
+        ``protocol="v2"`` makes it a v2 session (``/v2``): v2 requests, replies and channels.
+        """
         session_id = self._next_session
         self._next_session += 1
         faults = Faults(**vars(self.default_faults))
         session = Session(session_id, self._rng.randrange(2**64), faults, last_frame_at=now)
+        session.protocol = protocol
         self._sessions[session_id] = session
         self._send_status(session, now)
         return session_id
@@ -189,6 +198,9 @@ class Exchange:
         """Handle one client text message; ignored for a closed session."""
         state = self._sessions.get(session)
         if state is None:
+            return
+        if state.protocol == "v2":
+            self._v2.receive(state, text, now)
             return
         self._book.run_timers(now)
         try:
@@ -247,7 +259,8 @@ class Exchange:
         for session in self._sessions.values():
             due = session.heartbeat_due(self.config.heartbeat_interval)
             if due is not None and due <= now:
-                session.push({"event": "heartbeat"}, now)
+                v2 = session.protocol == "v2"
+                session.push(self._v2.HEARTBEAT if v2 else {"event": "heartbeat"}, now)
 
     # --- control --------------------------------------------------------------------------
 
@@ -304,6 +317,9 @@ class Exchange:
     # --- ping and subscriptions ---------------------------------------------------------------
 
     def _send_status(self, session: Session, now: float) -> None:
+        if session.protocol == "v2":
+            session.push(self._v2.status_frame(session), now)
+            return
         session.push(
             {
                 "connectionID": session.connection_id,

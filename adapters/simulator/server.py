@@ -87,6 +87,7 @@ _RECEIVE_SIZE = 65536
 # The token call's body is a nonce and maybe an otp; anything near this is not a real client.
 _MAX_REST_BODY = 65536
 _WEBSOCKET_PATH = b"/"
+_WEBSOCKET_PROTOCOLS = {_WEBSOCKET_PATH: "v1", b"/v2": "v2"}  # path -> protocol spoken there
 # After the replay's close frame, how long the client gets to answer it before the drop.
 _CLOSE_GRACE = 2.0
 
@@ -316,7 +317,8 @@ class SimulatorServer:
             code = exc.error_status_hint
             await self._send_http(stream, http, code, "text/plain", b"Bad Request\n")
         if upgrade is not None:
-            await self._serve_websocket(stream, bytes(raw))
+            protocol = _WEBSOCKET_PROTOCOLS[upgrade.target]
+            await self._serve_websocket(stream, bytes(raw), protocol)
 
     async def _read_request(
         self, stream: trio.abc.Stream, http: h11.Connection, raw: bytearray
@@ -326,7 +328,7 @@ class SimulatorServer:
         if not isinstance(request, h11.Request):
             return None  # the client closed before sending a request
         if _is_websocket_upgrade(request):
-            if request.target == _WEBSOCKET_PATH:
+            if request.target in _WEBSOCKET_PROTOCOLS:
                 return request
             await self._send_http(stream, http, 404, "text/plain", b"Not Found\n")
             return None
@@ -397,7 +399,9 @@ class SimulatorServer:
         data += http.send(h11.EndOfMessage()) or b""
         await stream.send_all(data)
 
-    async def _serve_websocket(self, stream: trio.abc.Stream, handshake: bytes) -> None:
+    async def _serve_websocket(
+        self, stream: trio.abc.Stream, handshake: bytes, protocol: str = "v1"
+    ) -> None:
         ws = WSConnection(ConnectionType.SERVER)
         try:
             ws.receive_data(handshake)
@@ -411,7 +415,7 @@ class SimulatorServer:
         await stream.send_all(ws.send(AcceptConnection()))
 
         now = time.time()
-        session_id = self.exchange.open_session(now)
+        session_id = self.exchange.open_session(now, protocol=protocol)
         outgoing, frames = trio.open_memory_channel[str](math.inf)
         session = _Session(session_id, outgoing)
         self._sessions[session_id] = session
