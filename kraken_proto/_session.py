@@ -111,6 +111,7 @@ from ._requests import (
     Subscribe,
 )
 from ._rest_calls import (
+    TRADES_HISTORY_PATH,
     build_closed_orders_request,
     build_open_orders_request,
     build_query_orders_request,
@@ -118,7 +119,7 @@ from ._rest_calls import (
 )
 from ._rest_counter import RestCallCounter
 from ._rest_errors import InvalidArgumentsError, RestError, UnknownOrderError
-from ._rest_request import RestRequest
+from ._rest_request import RestRequest, build_private_request
 from ._rest_results import (
     RestOrder,
     parse_closed_orders_response,
@@ -1160,7 +1161,19 @@ class Session:
             self._backfill_from = start
 
     def _backfill_page(self, start: Decimal, ofs: int) -> None:
+        own_trades = self._subscriptions.get("ownTrades")
+        unconsolidated = own_trades is not None and own_trades.consolidate_taker is False
+
         def build(nonce: int) -> RestRequest:
+            if unconsolidated:
+                # The same trade ids as the subscription: one per fill, not per taker order.
+                params = [("start", format(start, "f"))]
+                if ofs:
+                    params.append(("ofs", str(ofs)))
+                params.append(("consolidate_taker", "false"))
+                return build_private_request(
+                    self._credentials, path=TRADES_HISTORY_PATH, nonce=nonce, params=params
+                )
             return build_trades_history_request(
                 self._credentials, nonce=nonce, start=start, ofs=ofs or None
             )

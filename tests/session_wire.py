@@ -57,6 +57,7 @@ class Wire:
         self.opens = 0
         self.attempt_times: list[float] = []
         self.rest_calls: list[str] = []
+        self.rest_bodies: list[tuple[str, bytes]] = []
 
     # --- the adapter --------------------------------------------------------------------
 
@@ -108,6 +109,7 @@ class Wire:
             session.connection_lost(action.conn, now)
         elif isinstance(action, HttpCall):
             self.rest_calls.append(action.purpose)
+            self.rest_bodies.append((action.purpose, action.request.body))
             if self.hold_rest:
                 self.held.append(action)
                 return

@@ -831,3 +831,23 @@ def test_no_token_or_secret_in_reprs_events_or_actions() -> None:
     assert secret[:20] not in text
     for token in wire.exchange._tokens._tokens:
         assert token not in text
+
+
+def test_unconsolidated_own_trades_backfill_the_same_trade_ids() -> None:
+    wire = Wire()
+    wire.session.start(wire.now)
+    own_trades = Subscribe(name="ownTrades", consolidate_taker=False)
+    wire.session.subscribe(own_trades, wire.now)
+    wire.pump()
+    for offset in range(55):
+        wire.session.submit(limit(price=PRICE - Decimal("0.1") * (offset + 1)), wire.now)
+    wire.pump()
+    wire.fail_opens = 1
+    wire.drop()
+    wire.exchange.set_reference_price("XBT/USD", PRICE - 100, wire.now)
+    wire.advance(20)
+    history = [body for purpose, body in wire.rest_bodies if purpose == "TradesHistory"]
+    assert history
+    assert all(b"consolidate_taker=false" in body for body in history)
+    fills = sorted(e.trade_id for e in of(wire, FillReceived))
+    assert fills == sorted(wire.exchange.fills())

@@ -47,12 +47,17 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         self.wire = Wire(config=SessionConfig())
         self.price = Decimal("30000.0")
         self.handles: dict[int, AddOrder | AmendOrder | CancelOrder] = {}
+        self.consolidate = True
 
-    @initialize(snapshot=st.booleans())
-    def start(self, snapshot: bool) -> None:
+    @initialize(snapshot=st.booleans(), consolidate=st.booleans())
+    def start(self, snapshot: bool, consolidate: bool) -> None:
         wire = self.wire
+        self.consolidate = consolidate
         wire.session.start(wire.now)
-        wire.session.subscribe(Subscribe(name="ownTrades", snapshot=snapshot), wire.now)
+        own_trades = Subscribe(
+            name="ownTrades", snapshot=snapshot, consolidate_taker=None if consolidate else False
+        )
+        wire.session.subscribe(own_trades, wire.now)
         wire.session.subscribe(Subscribe(name="openOrders"), wire.now)
         wire.pump()
 
@@ -250,7 +255,8 @@ class SessionAgainstExchange(RuleBasedStateMachine):
         # Every trade of the account, exactly once.
         delivered = Counter(e.trade_id for e in events if isinstance(e, FillReceived))
         assert [t for t, n in delivered.items() if n > 1] == []
-        assert set(delivered) == set(exchange.trades())
+        trades = exchange.trades() if self.consolidate else exchange.fills()
+        assert set(delivered) == set(trades)
 
         # No cl_ord_id placed twice.
         placed = Counter(o.cl_ord_id for o in exchange.orders().values() if o.cl_ord_id)
