@@ -14,7 +14,17 @@ NAMES = run_all.target_names()
 
 
 def test_every_target_is_found() -> None:
-    assert set(NAMES) >= {"decode", "connection", "websocket", "http", "rest", "sim_rest", "sim_ws"}
+    assert set(NAMES) >= {
+        "decode",
+        "decode_v2",
+        "connection",
+        "websocket",
+        "http",
+        "rest",
+        "session_rest",
+        "sim_rest",
+        "sim_ws",
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
