@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,8 +46,18 @@ _ENDS = (kp.RequestCompleted, kp.RequestFailed, kp.RequestOutcomeUnknown)
 class Run:
     """One connection under test plus the bookkeeping the invariants need."""
 
-    def __init__(self, config: kp.ConnectionConfig | None = None) -> None:
-        self.conn = kp.Connection(config)
+    def __init__(
+        self,
+        config: kp.ConnectionConfig | None = None,
+        *,
+        connection: Any = None,
+        reqid_key: str = "reqid",
+        ping: Callable[[], Any] = kp.Ping,
+    ) -> None:
+        # ``connection``/``reqid_key``/``ping``: the v2 target drives a ``V2Connection``.
+        self.conn = connection if connection is not None else kp.Connection(config)
+        self.reqid_key = reqid_key
+        self.ping = ping
         self.now = 1_000.0
         self.sent: list[int] = []  # reqid of every request that went out, in order
         self.ended: dict[int, type[kp.Event]] = {}
@@ -81,7 +92,7 @@ class Run:
         for text in self.conn.data_to_send():
             if not isinstance(text, str):
                 raise AssertionError(f"data_to_send gave {type(text).__name__}")
-            reqid = json.loads(text).get("reqid")
+            reqid = json.loads(text).get(self.reqid_key)
             if reqid is not None:
                 self.sent.append(reqid)
         for event in self.conn.events_received():
@@ -131,7 +142,7 @@ class Run:
     def stays_failed(self) -> None:
         calls: list[tuple[str, Callable[[], object]]] = [
             ("receive_message", lambda: self.conn.receive_message('{"event":"pong"}', self.now)),
-            ("send", lambda: self.conn.send(kp.Ping(), self.now)),
+            ("send", lambda: self.conn.send(self.ping(), self.now)),
             ("handle_timeout", lambda: self.conn.handle_timeout(self.now)),
             ("provide_token", lambda: self.conn.provide_token(TOKEN, self.now)),
             ("connection_made", lambda: self.conn.connection_made(self.now)),

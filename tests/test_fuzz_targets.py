@@ -18,6 +18,7 @@ def test_every_target_is_found() -> None:
         "decode",
         "decode_v2",
         "connection",
+        "connection_v2",
         "websocket",
         "http",
         "rest",
