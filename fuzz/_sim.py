@@ -24,6 +24,7 @@ class SimRun:
     token: str
     now: float
     nonce: int
+    protocol: str = "v1"
 
 
 def signed_headers(config: SimulatorConfig, path: str, nonce: str, body: bytes) -> dict[str, str]:

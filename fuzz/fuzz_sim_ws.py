@@ -2,7 +2,9 @@
 
 Input layout: byte 0 holds flags: bit 0 first subscribes both channels and places orders
 (resting, filled, canceled: ``fuzz._sim.SETUP_MESSAGES``), so requests meet a live book;
-bit 1 advances the clock 30 s between messages (expiry, the dead man's switch, heartbeats).
+bit 1 advances the clock 30 s between messages (expiry, the dead man's switch, heartbeats);
+bit 2 opens a WebSocket v2 session instead (``/v2``: v2 requests, frames checked with
+``kraken_proto.v2.decode``).
 The rest is split on ``\\n`` into client text messages; ``$T`` in a message is replaced by a
 valid session token.
 
@@ -10,8 +12,8 @@ Invariants:
 
 * ``receive`` never raises;
 * every message gets at least one frame back (a reply, an error reply, or a snapshot);
-* every frame the simulator sends is one our own ``decode`` accepts: the simulator speaks
-  Kraken v1 even to a client speaking nonsense.
+* every frame the simulator sends is one our own ``decode`` (v1 or v2) accepts: the simulator
+  speaks Kraken's protocol even to a client speaking nonsense.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
+from kraken_proto import v2
 from tests.fixtures_v1 import OUTBOUND
+from tests.fixtures_v2 import OUTBOUND as OUTBOUND_V2
 
 from fuzz._harness import Target, run, split_frames
 from fuzz._sim import SETUP_MESSAGES, SimRun, new_exchange
@@ -34,12 +38,24 @@ __all__ = ["TARGET", "check", "main", "seeds"]
 _TOKEN_MARK = b"$T"
 
 
+_SETUP_V2 = (
+    '{"method":"subscribe","params":{"channel":"executions","token":"$T","snap_orders":true,'
+    '"snap_trades":true},"req_id":1}',
+    '{"method":"subscribe","params":{"channel":"balances","token":"$T"},"req_id":2}',
+    '{"method":"add_order","params":{"order_type":"limit","side":"buy","limit_price":20000.0,'
+    '"order_qty":0.5,"symbol":"BTC/USD","token":"$T"},"req_id":3}',
+    '{"method":"add_order","params":{"order_type":"market","side":"sell","order_qty":0.25,'
+    '"symbol":"BTC/USD","token":"$T"},"req_id":4}',
+)
+
+
 def _frames_ok(sim: SimRun, session: int, what: str) -> int:
     """Decode every frame due; return how many there were."""
     frames = sim.exchange.take_outgoing(session, sim.now)
+    decode = v2.decode if sim.protocol == "v2" else kp.decode
     for text in frames:
         try:
-            kp.decode(text)
+            decode(text)
         except kp.RemoteProtocolError as error:
             raise AssertionError(f"after {what}: the simulator sent {text!r}: {error}") from None
     return len(frames)
@@ -58,10 +74,11 @@ def check(data: bytes) -> None:
         return
     flags = data[0]
     sim = new_exchange()
-    session = sim.exchange.open_session(sim.now)
+    sim.protocol = "v2" if flags & 4 else "v1"
+    session = sim.exchange.open_session(sim.now, protocol=sim.protocol)
     _frames_ok(sim, session, "open_session")
     if flags & 1:
-        for setup_message in SETUP_MESSAGES:
+        for setup_message in _SETUP_V2 if flags & 4 else SETUP_MESSAGES:
             _receive(sim, session, setup_message.encode())
     step = 30.0 if flags & 2 else 0.01
     for message in split_frames(data[1:]):
@@ -103,6 +120,13 @@ def seeds() -> list[bytes]:
     out += [b"\x00" + message for message in bad]
     out.append(b"\x03" + b"\n".join(documented))
     out.append(b"\x01" + b"\n".join(bad))
+    documented_v2 = []
+    for text, _, _request, kwargs in OUTBOUND_V2:
+        token = kwargs.get("token")
+        documented_v2.append(text.replace(token, "$T").encode() if token else text.encode())
+    out += [bytes([flags]) + message for message in documented_v2 for flags in (4, 5)]
+    out.append(b"\x07" + b"\n".join(documented_v2))
+    out += [b"\x04" + message for message in bad]
     return out
 
 
