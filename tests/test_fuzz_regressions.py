@@ -6,12 +6,22 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from decimal import Decimal
 
 import kraken_proto as kp
 import pytest
-from fuzz import fuzz_rest, fuzz_sim_rest, fuzz_sim_ws, fuzz_websocket
+from fuzz import (
+    fuzz_connection,
+    fuzz_connection_v2,
+    fuzz_rest,
+    fuzz_sim_rest,
+    fuzz_sim_ws,
+    fuzz_websocket,
+)
 from fuzz._sim import new_exchange, signed_headers
 from fuzz.fuzz_websocket import accept_response, frame
+from kraken_proto import v2
+from kraken_proto._repr import decimal_text
 from kraken_proto.adapters._ws import (
     HandshakeError,
     WebSocketClosed,
@@ -185,3 +195,31 @@ def test_simulator_refuses_a_nonce_too_long_for_int(path: str) -> None:
     # int() refuses more than 4300 digits with ValueError; the simulator must answer instead.
     document = _signed_call(path, b"nonce=" + b"7" * 5000)
     assert document["error"] == ["EAPI:Invalid nonce"]
+
+
+# --- exact-digit reprs (kraken_proto/_repr.py) -------------------------------------------------
+
+
+def test_a_huge_exponent_in_a_frame_has_a_short_repr() -> None:
+    """Found by fuzz_connection_v2: the frame ``8e995674407370955189`` decodes to an
+    ``UnknownMessage`` holding that Decimal, and its repr wrote it out in positional notation
+    (exabytes: MemoryError). Past 100 characters the repr is scientific, still exact."""
+    frame = "8e995674407370955189"
+    fuzz_connection_v2.check(b"\xf9" + frame.encode() + b'\n\n\n:"e"}')
+    fuzz_connection.check(b"\x00" + frame.encode())
+    for decode in (kp.decode, v2.decode):
+        event = decode(frame)
+        assert repr(event) == "UnknownMessage(data=Decimal('8E+995674407370955189'))"
+    assert decimal_text(Decimal("8e995674407370955189")) == "8E+995674407370955189"
+    assert decimal_text(Decimal("-1E-200")) == "-1E-200"
+    assert decimal_text(Decimal("0E-8")) == "0.00000000"
+    assert decimal_text(Decimal("1E+99")) == "1" + "0" * 99
+    assert decimal_text(Decimal("NaN")) == "NaN"
+
+
+def test_a_request_with_a_huge_exponent_fails_with_a_short_message() -> None:
+    with pytest.raises(kp.LocalProtocolError, match=r"got -1E\+999999999999") as raised:
+        kp.AddOrder(
+            ordertype="market", type="buy", pair="XBT/USD", volume=Decimal("-1e999999999999")
+        )
+    assert len(str(raised.value)) < 200
