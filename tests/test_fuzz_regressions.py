@@ -14,6 +14,7 @@ from fuzz import (
     fuzz_connection,
     fuzz_connection_v2,
     fuzz_rest,
+    fuzz_session_rest,
     fuzz_sim_rest,
     fuzz_sim_ws,
     fuzz_websocket,
@@ -223,3 +224,17 @@ def test_a_request_with_a_huge_exponent_fails_with_a_short_message() -> None:
             ordertype="market", type="buy", pair="XBT/USD", volume=Decimal("-1e999999999999")
         )
     assert len(str(raised.value)) < 200
+
+
+# --- the token answer (kraken_proto/_token.py) -------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [" 1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw", "a b"])
+def test_a_token_the_connection_would_refuse_is_a_malformed_answer(token: str) -> None:
+    """Found by fuzz_session_rest: a token answer whose token held whitespace parsed, then
+    ``Session.connection_made`` raised ``LocalProtocolError`` from ``provide_token``."""
+    body = b'{"error":[],"result":{"token":"%s","expires":900}}' % token.encode()
+    with pytest.raises(kp.MalformedTokenResponseError, match="whitespace") as raised:
+        kp.parse_token_response(200, body)
+    assert token not in str(raised.value)
+    fuzz_session_rest.check(b"\x01\x00" + body)
