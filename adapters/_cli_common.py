@@ -39,6 +39,7 @@ from kraken_proto import (
     SessionEvent,
 )
 
+from ._session_protocol import choose_protocol
 from .tokens import KRAKEN_REST_URL, KRAKEN_WS_URL
 
 __all__ = [
@@ -91,6 +92,13 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
         help=f"private WebSocket URL (default {KRAKEN_WS_URL})",
     )
     group.add_argument(
+        "--protocol",
+        choices=("v1", "v2"),
+        default=None,
+        help="WebSocket API version (default: v2 when --ws-url ends in /v2, else v1; "
+        "v2 appends /v2 to a --ws-url without it)",
+    )
+    group.add_argument(
         "--ca-file",
         default=None,
         metavar="PATH",
@@ -109,6 +117,16 @@ def url_option(args: argparse.Namespace, name: str) -> str:
         expected = " or ".join(f"{scheme}://" for scheme in schemes)
         raise CliError(f"{option} {url!r}: expected a {expected} URL", USAGE)
     return url
+
+
+def protocol_option(args: argparse.Namespace) -> str | None:
+    """``--protocol`` (None: implied by ``--ws-url``), checked against ``--ws-url`` (exit 2)."""
+    protocol: str | None = getattr(args, "protocol", None)
+    try:
+        choose_protocol(args.ws_url, None, protocol)
+    except LocalProtocolError as error:
+        raise CliError(f"--protocol: {error}", USAGE) from None
+    return protocol
 
 
 def ssl_context_for(args: argparse.Namespace) -> ssl.SSLContext | None:

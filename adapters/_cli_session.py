@@ -55,6 +55,7 @@ from ._cli_common import (
     add_network_options,
     credentials_from_env,
     print_json,
+    protocol_option,
     reaching,
     ssl_context_for,
     url_option,
@@ -133,6 +134,7 @@ def _open(args: argparse.Namespace) -> Any:
         ws_url=ws_url,
         ssl_context=ssl_context_for(args),
         config=config,
+        protocol=protocol_option(args),
     )
 
 

@@ -7,7 +7,7 @@ bytes, writes bytes and sleeps until :meth:`CoreDriver.wait_time`. All protocol 
 
 from __future__ import annotations
 
-from kraken_proto import Connection, ConnectionConfig, Event, RemoteProtocolError, Request
+from kraken_proto import ConnectionConfig, Event, RemoteProtocolError, Request, open_link
 
 from ._ws import DEFAULT_MAX_MESSAGE_SIZE, Endpoint, WebSocketClosed, WebSocketSession
 
@@ -27,8 +27,10 @@ class CoreDriver:
         config: ConnectionConfig | None = None,
         *,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        protocol: str = "v1",
     ) -> None:
-        self.connection = Connection(config)
+        # v2: a ``V2Link``, the same v1 requests and events over the v2 protocol.
+        self.connection = open_link(protocol, config)
         self.websocket = WebSocketSession(endpoint, max_message_size=max_message_size)
         self._made = False
         self.failure: RemoteProtocolError | None = None

@@ -39,7 +39,9 @@ __all__ = [
 
 # A 5,000-order openOrders snapshot measures 2.95 MB of compact JSON (590 bytes per full order
 # record, benchmarks/kraken_frames.py shapes). 16 MiB leaves a margin of more than 5x, i.e.
-# room for about 28,000 open orders, while keeping a hostile stream's buffer bounded.
+# room for about 28,000 open orders, while keeping a hostile stream's buffer bounded. The cap
+# counts the decoded characters of a message (text and binary alike; for Kraken's ASCII JSON a
+# character is a byte), over all its fragments.
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 
 # The status line of a refused upgrade is kept (up to this much) to name its reason phrase.
@@ -83,7 +85,7 @@ class MessageTooLarge(WebSocketClosed):
         super().__init__(1009, "message too big")
         self.limit = limit
         self.args = (
-            f"incoming WebSocket message larger than max_message_size={limit} bytes; "
+            f"incoming WebSocket message larger than max_message_size={limit} characters; "
             "the connection was closed with 1009 (raise max_message_size if this is expected)",
         )
 

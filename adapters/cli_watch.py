@@ -23,6 +23,7 @@ from typing import TextIO
 
 from kraken_proto import (
     Connected,
+    LocalProtocolError,
     Order,
     Reconnected,
     Reconnecting,
@@ -43,6 +44,7 @@ from ._cli_common import (
     credentials_from_env,
     guarded,
     print_json,
+    protocol_option,
     reaching,
     ssl_context_for,
     unix_time_text,
@@ -251,11 +253,21 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
     with (
         logs,
         reaching(ws_url),
-        open_session(credentials, rest_url=rest_url, ws_url=ws_url, ssl_context=context) as session,
+        open_session(
+            credentials,
+            rest_url=rest_url,
+            ws_url=ws_url,
+            ssl_context=context,
+            protocol=protocol_option(args),
+        ) as session,
     ):
         check_not_failed(session)
         for channel in channels:
-            session.subscribe(channel)
+            try:
+                session.subscribe(channel)
+            except LocalProtocolError:
+                check_not_failed(session)  # it failed for good in this first call: say why
+                raise
         try:
             while True:
                 wait = _REFRESH

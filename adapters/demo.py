@@ -213,8 +213,16 @@ def script(story: _Story, market: Decimal) -> Script:
     """The scripted session, as commands for a driver (see ``Send``, ``Poll``, ``SetPrice``)."""
     say = story.say
     say("subscribing to openOrders and ownTrades")
-    yield from story.request(Subscribe(name="openOrders"), quiet=True)
-    yield from story.request(Subscribe(name="ownTrades"), quiet=True)
+    # Both before either answer: over v2 one executions subscription serves the two.
+    orders_id = yield Send(Subscribe(name="openOrders"))
+    trades_id = yield Send(Subscribe(name="ownTrades"))
+    yield from story.until(
+        "the subscriptions", lambda: orders_id in story.outcomes and trades_id in story.outcomes
+    )
+    for reqid in (orders_id, trades_id):
+        outcome = story.outcomes.pop(reqid)
+        if not isinstance(outcome, RequestCompleted):
+            raise DemoFailed(f"subscribe did not complete: {outcome!r}")
     yield from story.settle("the subscriptions", lambda: True)
 
     bid = market - 500
@@ -338,8 +346,9 @@ def _drive_blocking(
             answer = None
 
 
-def _intro(story: _Story, adapter: str, token: object) -> None:
-    story.say(f"simulator started on 127.0.0.1 (a free port); adapter: {adapter}")
+def _intro(story: _Story, adapter: str, token: object, protocol: str = "v1") -> None:
+    over = "" if protocol == "v1" else f" over WebSocket {protocol} (/v2)"
+    story.say(f"simulator started on 127.0.0.1 (a free port); adapter: {adapter}{over}")
     story.say(f"signed GetWebSocketsToken -> {token!r}")
 
 
@@ -370,16 +379,21 @@ def _try_next(out: TextIO) -> None:
     print("\n".join(lines), file=out, flush=True)
 
 
-async def run_demo(out: TextIO, *, seed: int = 7) -> int:
-    """Run the scripted session with the trio adapter, writing to ``out``; return the exit code."""
+def _ws_url(base: str, protocol: str) -> str:
+    return base + "/v2" if protocol == "v2" else base
+
+
+async def run_demo(out: TextIO, *, seed: int = 7, protocol: str = "v1") -> int:
+    """Run the scripted session with the trio adapter, writing to ``out``; return the exit code.
+    ``protocol="v2"`` tells the same story over v2 (same requests and events, ``V2Link``)."""
     story = _Story(out)
     failure: DemoFailed | None = None
     async with open_simulator(seed=seed) as sim:
         credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
         token = await fetch_token_trio(credentials, rest_url=sim.rest_url)
-        _intro(story, "trio", token)
+        _intro(story, "trio", token, protocol)
         market = sim.exchange.config.pairs[PAIR].reference_price
-        async with open_trio_client(sim.ws_url) as client:
+        async with open_trio_client(_ws_url(sim.ws_url, protocol), protocol=protocol) as client:
             await client.provide_token(token)
             try:
                 await _drive_trio(script(story, market), client, sim.set_reference_price)
@@ -388,7 +402,7 @@ async def run_demo(out: TextIO, *, seed: int = 7) -> int:
     return _finish(out, failure)
 
 
-def run_demo_blocking(out: TextIO, *, seed: int = 7) -> int:
+def run_demo_blocking(out: TextIO, *, seed: int = 7, protocol: str = "v1") -> int:
     """Run the scripted session with the blocking adapter; return the exit code."""
     import time
 
@@ -397,9 +411,9 @@ def run_demo_blocking(out: TextIO, *, seed: int = 7) -> int:
     with run_in_thread(seed=seed) as sim:
         credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
         token = fetch_token(credentials, rest_url=sim.rest_url)
-        _intro(story, "blocking", token)
+        _intro(story, "blocking", token, protocol)
         market = sim.apply(lambda exchange, _now: exchange.config.pairs[PAIR].reference_price)
-        with BlockingClient(sim.ws_url) as client:
+        with BlockingClient(_ws_url(sim.ws_url, protocol), protocol=protocol) as client:
             client.provide_token(token)
             try:
                 _drive_blocking(
@@ -418,11 +432,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--adapter", choices=ADAPTERS, default="trio", help="transport adapter (default trio)"
     )
+    parser.add_argument(
+        "--protocol",
+        choices=("v1", "v2"),
+        default="v1",
+        help="WebSocket API version: the same story over v1 or v2 (default v1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo (``kraken-proto demo``); returns the exit code."""
     adapter: Literal["trio", "blocking"] = args.adapter
+    protocol: str = args.protocol
     if adapter == "blocking":
-        return run_demo_blocking(sys.stdout, seed=args.seed)
-    return trio.run(functools.partial(run_demo, sys.stdout, seed=args.seed))
+        return run_demo_blocking(sys.stdout, seed=args.seed, protocol=protocol)
+    return trio.run(functools.partial(run_demo, sys.stdout, seed=args.seed, protocol=protocol))

@@ -26,6 +26,7 @@ from kraken_proto import (
     Event,
     NonceSource,
     Request,
+    V2Link,
     WebSocketToken,
     parse_token_response,
 )
@@ -79,6 +80,8 @@ class BlockingClient:
     requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
     ``max_message_size`` caps one incoming message (``MessageTooLarge`` beyond it).
     Only ``ws://`` and ``wss://`` URLs are accepted (``ValueError`` otherwise).
+    ``protocol="v2"`` speaks v2 to a ``/v2`` URL with the same v1 requests and events
+    (through a ``V2Link``).
     """
 
     def __init__(
@@ -91,9 +94,12 @@ class BlockingClient:
         write_timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        protocol: str = "v1",
     ) -> None:
         self._endpoint = parse_ws_endpoint(url)
-        self._driver = CoreDriver(self._endpoint, config, max_message_size=max_message_size)
+        self._driver = CoreDriver(
+            self._endpoint, config, max_message_size=max_message_size, protocol=protocol
+        )
         self._ssl_context = ssl_context
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
@@ -105,8 +111,9 @@ class BlockingClient:
         return f"<BlockingClient {self._endpoint.host}:{self._endpoint.port} {state}>"
 
     @property
-    def connection(self) -> Connection:
-        """The core ``Connection`` (read its state; drive it only through this client)."""
+    def connection(self) -> Connection | V2Link:
+        """The core ``Connection`` (``V2Link`` with ``protocol="v2"``; read its state, drive it
+        only through this client)."""
         return self._driver.connection
 
     def connect(self) -> None:

@@ -61,6 +61,7 @@ from ._session_common import (
     result_of,
 )
 from ._session_common import timed_out as outcome_timed_out
+from ._session_protocol import choose_protocol
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
@@ -203,7 +204,11 @@ class BlockingSession:
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
     def events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then)."""
+        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then).
+
+        After the terminal event (``SessionClosed``/``SessionFailed``) has been returned,
+        later calls return ``[]`` (at once when ``timeout`` is None).
+        """
         until = None if timeout is None else self._clock() + timeout
         self._pump(until, lambda: bool(self._router))
         return self._router.take()
@@ -348,17 +353,22 @@ def open_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
+    protocol: str | None = None,
     **options: Any,
 ) -> Iterator[BlockingSession]:
     """Start a ``Session`` and run it from this thread; close it when the block exits.
 
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
     (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
-    None). ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; bytes). On entry the
-    first token fetch and connection are attempted; failures are the session's to retry
-    (watch ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    None). ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url`` ending in ``/v2``
+    means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL without it.
+    ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
+    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). On entry
+    the first token fetch and connection are attempted (a permanent error such as a bad key
+    leaves the session FAILED at once); later failures are the session's to retry (watch
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
+    ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
     with run_session(
         session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
@@ -379,7 +389,7 @@ def run_session(
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
     session.start(runner._clock())
     try:
-        runner._run_actions()
+        runner._run_actions()  # the first token fetch and connection, so bad keys show at once
         yield runner
     finally:
         runner.close()

@@ -27,6 +27,7 @@ from kraken_proto import (
     Event,
     NonceSource,
     Request,
+    V2Link,
     WebSocketToken,
     parse_token_response,
 )
@@ -82,7 +83,7 @@ class TrioClient:
         return f"<TrioClient open={self._driver.websocket.is_open}>"
 
     @property
-    def connection(self) -> Connection:
+    def connection(self) -> Connection | V2Link:
         """The core ``Connection`` (read its state; drive it only through this client)."""
         return self._driver.connection
 
@@ -185,6 +186,7 @@ async def open_trio_client(
     connect_timeout: float = 10.0,
     write_timeout: float = 10.0,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    protocol: str = "v1",
 ) -> AsyncIterator[TrioClient]:
     """Connect, complete the WebSocket handshake, and yield a :class:`TrioClient`.
 
@@ -195,9 +197,10 @@ async def open_trio_client(
     requests come back as ``RequestLost``) rather than leaving half a frame on the wire.
     ``max_message_size`` caps one incoming message (``MessageTooLarge`` beyond it).
     Only ``ws://`` and ``wss://`` URLs are accepted (``ValueError`` otherwise).
+    ``protocol="v2"``: v2 to a ``/v2`` URL, with the same v1 requests and events (``V2Link``).
     """
     endpoint = parse_ws_endpoint(url)
-    driver = CoreDriver(endpoint, config, max_message_size=max_message_size)
+    driver = CoreDriver(endpoint, config, max_message_size=max_message_size, protocol=protocol)
     stream: trio.abc.Stream | None = None
     with trio.move_on_after(connect_timeout):
         try:

@@ -57,6 +57,7 @@ from kraken_proto import (
 from ._net import open_trio_stream
 from ._session_common import EventRouter, build_request, feed_websocket, reason_of, result_of
 from ._session_common import timed_out as outcome_timed_out
+from ._session_protocol import choose_protocol
 from ._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
@@ -183,7 +184,6 @@ class TrioSession:
                 yield event
                 if isinstance(event, SessionClosed | SessionFailed):
                     return
-            self._new_events = trio.Event()
             await self._new_events.wait()
 
     async def aclose(self, timeout: float = 5.0) -> None:
@@ -193,7 +193,6 @@ class TrioSession:
             self._kick()
         with trio.move_on_after(timeout):
             while self._router.ended is None:
-                self._new_events = trio.Event()
                 await self._new_events.wait()
 
     # --- the loop ---------------------------------------------------------------------------
@@ -252,7 +251,9 @@ class TrioSession:
         if events:
             for handle in self._router.route(events):
                 self._resolved[handle].set()
+            # Wake every waiter (events() consumers, aclose); later waits use a fresh Event.
             self._new_events.set()
+            self._new_events = trio.Event()
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
@@ -379,14 +380,17 @@ async def open_trio_session(
     ws_url: str,
     ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
+    protocol: str | None = None,
     **options: Any,
 ) -> AsyncIterator[TrioSession]:
     """Start a ``Session`` run by background tasks; close it when the block exits.
 
-    Arguments as for the blocking ``open_session`` (``options``: ``connect_timeout``,
+    Arguments as for the blocking ``open_session`` (``protocol``: ``"v1"``/``"v2"``, or implied
+    by a ``ws_url`` ending in ``/v2``; ``options``: ``connect_timeout``,
     ``http_timeout``, ``write_timeout``, ``max_message_size``). An exception raised in the
     block leaves it as itself (not wrapped in an ``ExceptionGroup``).
     """
+    ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
     async with run_trio_session(
         session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options

@@ -1,6 +1,7 @@
 """Soak: a session trading through the simulator while its connection keeps dropping.
 
     python benchmarks/soak.py --adapter blocking|trio --seconds 60 [--drop-every 3] [--rate 10]
+        [--protocol v1|v2]
 
 A bot places ``--rate`` orders a second: market orders (each fills at once) and resting limit
 orders (they fill when the price swings), while the price swings every half second and the
@@ -13,7 +14,9 @@ is down, so fills must come back from the snapshot or from REST.
 At the end the session is given time to settle, then checked against the simulator's own
 model (ground truth): every trade delivered exactly once, no ``cl_ord_id`` placed twice, and
 every order call ended with its true outcome. The last line printed is one JSON object; the
-exit status is 1 on any loss, duplicate, double placement or wrong outcome.
+exit status is 1 on any loss, duplicate, double placement or wrong outcome. With
+``--protocol v2`` the same bot runs over the simulator's v2 face (``/v2``); v2 reports every
+fill, so the ground truth is the model's unconsolidated fills.
 """
 
 from __future__ import annotations
@@ -180,23 +183,30 @@ def arm_fault(sim: SimulatorThread, fault: str) -> str:
     return sim.apply(arm)
 
 
-def ground_truth(sim: SimulatorThread) -> tuple[set[str], dict[str, list[str]]]:
-    """The account's trade ids, and every order's txids by cl_ord_id, from the model."""
+def ground_truth(
+    sim: SimulatorThread, protocol: str = "v1"
+) -> tuple[set[str], dict[str, list[str]]]:
+    """The account's trade ids (each fill over v2), and every order's txids by cl_ord_id."""
 
     def read(exchange: Exchange, now: float) -> tuple[set[str], dict[str, list[str]]]:
         by_cl: dict[str, list[str]] = {}
         for txid, order in exchange.orders().items():
             if order.cl_ord_id is not None:
                 by_cl.setdefault(order.cl_ord_id, []).append(txid)
-        return set(exchange.trades()), by_cl
+        return set(exchange.fills() if protocol == "v2" else exchange.trades()), by_cl
 
     return sim.apply(read)
 
 
 def verdict(
-    adapter: str, seconds: float, tally: Tally, sim: SimulatorThread, connections: int
+    adapter: str,
+    seconds: float,
+    tally: Tally,
+    sim: SimulatorThread,
+    connections: int,
+    protocol: str = "v1",
 ) -> dict[str, Any]:
-    trades, placed = ground_truth(sim)
+    trades, placed = ground_truth(sim, protocol)
     delivered = Counter(tally.fills)
     wrong = 0
     for cl_ord_id, kind in tally.outcomes.items():
@@ -207,6 +217,7 @@ def verdict(
             wrong += exists
     return {
         "adapter": adapter,
+        "protocol": protocol,
         "seconds": round(seconds, 1),
         "connections": connections,
         "orders": len(tally.outcomes),
@@ -225,8 +236,8 @@ def verdict(
     }
 
 
-def settled(tally: Tally, sim: SimulatorThread, pending: int) -> bool:
-    trades, _ = ground_truth(sim)
+def settled(tally: Tally, sim: SimulatorThread, pending: int, protocol: str = "v1") -> bool:
+    trades, _ = ground_truth(sim, protocol)
     return pending == 0 and trades <= set(tally.fills)
 
 
@@ -243,7 +254,9 @@ def _config() -> SessionConfig:
     return SessionConfig(backoff_initial=0.05, backoff_floor=0.2, backoff_max=1.0, rest_tier="pro")
 
 
-def run_blocking(seconds: float, drop_every: float, rate: float, seed: int) -> dict[str, Any]:
+def run_blocking(
+    seconds: float, drop_every: float, rate: float, seed: int, protocol: str = "v1"
+) -> dict[str, Any]:
     tally = Tally()
     plan = Plan(seed, drop_every, rate)
     with run_in_thread(_sim_config(seed), tls=True, seed=seed) as sim:
@@ -256,6 +269,7 @@ def run_blocking(seconds: float, drop_every: float, rate: float, seed: int) -> d
             ws_url=sim.ws_url,
             ssl_context=context,
             config=_config(),
+            protocol=protocol,
         ) as session:
             session.subscribe("ownTrades")
             session.subscribe("openOrders")
@@ -275,14 +289,16 @@ def run_blocking(seconds: float, drop_every: float, rate: float, seed: int) -> d
             give_up = time.monotonic() + 30
             while time.monotonic() < give_up:
                 tally.saw(session.events(timeout=0.5))
-                if settled(tally, sim, len(session.session.pending())):
+                if settled(tally, sim, len(session.session.pending()), protocol):
                     break
             tally.saw(session.events(timeout=0.2))
             connections = session.session.connection_attempts
-        return verdict("blocking", seconds, tally, sim, connections)
+        return verdict("blocking", seconds, tally, sim, connections, protocol)
 
 
-def run_trio(seconds: float, drop_every: float, rate: float, seed: int) -> dict[str, Any]:
+def run_trio(
+    seconds: float, drop_every: float, rate: float, seed: int, protocol: str = "v1"
+) -> dict[str, Any]:
     tally = Tally()
     plan = Plan(seed, drop_every, rate)
     with run_in_thread(_sim_config(seed), tls=True, seed=seed) as sim:
@@ -299,6 +315,7 @@ def run_trio(seconds: float, drop_every: float, rate: float, seed: int) -> dict[
                 ws_url=sim.ws_url,
                 ssl_context=context,
                 config=_config(),
+                protocol=protocol,
             ) as session:
 
                 async def watch() -> None:
@@ -323,14 +340,14 @@ def run_trio(seconds: float, drop_every: float, rate: float, seed: int) -> dict[
                     while time.monotonic() < give_up:
                         await trio.sleep(0.5)
                         pending = len(session.session.pending())
-                        if await trio.to_thread.run_sync(settled, tally, sim, pending):
+                        if await trio.to_thread.run_sync(settled, tally, sim, pending, protocol):
                             break
                     await trio.sleep(0.2)
                     connections = session.session.connection_attempts
                     nursery.cancel_scope.cancel()
 
         trio.run(main)
-        return verdict("trio", seconds, tally, sim, connections)
+        return verdict("trio", seconds, tally, sim, connections, protocol)
 
 
 def _act(plan: Plan, sim: SimulatorThread, tally: Tally) -> None:
@@ -347,7 +364,7 @@ def _sim_config(seed: int) -> Any:
     return dataclasses.replace(make_config(seed), maxratecount=10**9)
 
 
-RUNNERS: dict[str, Callable[[float, float, float, int], dict[str, Any]]] = {
+RUNNERS: dict[str, Callable[[float, float, float, int, str], dict[str, Any]]] = {
     "blocking": run_blocking,
     "trio": run_trio,
 }
@@ -365,8 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--drop-every", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=10.0, help="orders per second")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--protocol", choices=("v1", "v2"), default="v1")
     args = parser.parse_args(argv)
-    result = RUNNERS[args.adapter](args.seconds, args.drop_every, args.rate, args.seed)
+    result = RUNNERS[args.adapter](
+        args.seconds, args.drop_every, args.rate, args.seed, args.protocol
+    )
     print(json.dumps(result, sort_keys=False))
     return 1 if failed(result) else 0
 

@@ -141,6 +141,7 @@ from ._session_events import (
     SessionFailed,
     SystemStatusChanged,
 )
+from ._session_protocol import V2Link, open_link
 from ._signing import (
     Credentials,
     CredentialsError,
@@ -288,6 +289,8 @@ __all__ = [
     "SessionFailed",
     "SessionState",
     "SystemStatusChanged",
+    "V2Link",
+    "open_link",
     # the codec
     "AddOrder",
     "AddOrderStatus",

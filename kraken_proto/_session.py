@@ -1,6 +1,7 @@
-"""``Session``: a pure Kraken v1 private session that survives disconnects.
+"""``Session``: a pure Kraken private session (v1 or v2) that survives disconnects.
 
-A ``Session`` sits above one :class:`Connection` at a time and owns, across connections: the
+A ``Session`` sits above one :class:`Connection` at a time (over v2 a ``V2Link``, which gives a
+``V2Connection`` the same interface: ``_session_protocol``) and owns, across connections: the
 subscriptions asked for (and their options), one :class:`OrderTable`, one :class:`FillLog`,
 the trading requests in flight, the token lifecycle, the reconnect policy and the REST
 reconciliation. It does no I/O, reads no clock and draws no random numbers: time is the
@@ -64,11 +65,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._connection import Connection
 from ._connection_events import (
     ChannelSnapshot,
     ChannelUpdate,
@@ -155,6 +155,7 @@ from ._session_events import (
     SessionFailed,
     SystemStatusChanged,
 )
+from ._session_protocol import Link, V2Link, open_link
 from ._session_reconcile import (
     amend_took_effect,
     cancel_took_effect,
@@ -213,6 +214,7 @@ class _Tracked:
     open_at_send: tuple[str, ...] = ()
     wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
     reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
+    batch: int | None = None  # submit_batch's group: sent together as one batch_add over v2
 
 
 def _txid_of(replies: Iterable[Event]) -> str | None:
@@ -231,7 +233,8 @@ def _reply_error(reply: Event) -> KrakenError | None:
 
 
 class Session:
-    """A Kraken v1 private session across any number of connections, without I/O.
+    """A Kraken private session (v1, or v2 with ``SessionConfig(protocol="v2")``) across any
+    number of connections, without I/O.
 
     ``credentials`` sign the REST calls (token, reconciliation). ``seed`` (bytes, at least
     8; pass ``os.urandom(16)``) is the only source of randomness: backoff jitter and
@@ -269,9 +272,10 @@ class Session:
         self._queued: dict[int, _Tracked] = {}  # not sent yet, in submit order
         self._doubts: dict[int, _Tracked] = {}
         self._next_handle = 1
+        self._next_batch = 1
         self._by_reqid: dict[int, int] = {}
         self._late: dict[int, int] = {}
-        self._conn: Connection | None = None
+        self._conn: Link | None = None
         self._conn_num: int | None = None
         self._closing: set[int] = set()
         self._next_conn = 1
@@ -321,8 +325,9 @@ class Session:
         return self._attempts
 
     @property
-    def connection(self) -> Connection | None:
-        """The current connection's core, for inspection (None between connections)."""
+    def connection(self) -> Link | None:
+        """The current connection's core, for inspection (None between connections): a
+        ``Connection``, or over v2 a ``V2Link`` around its ``V2Connection``."""
         return self._conn
 
     def pending(self) -> dict[int, Request]:
@@ -380,21 +385,61 @@ class Session:
                 f", got {type(untyped).__name__}"
             )
         self._require_running("submit")
+        (handle,) = self._queue_requests([self._with_cl_ord_id(request, "submit")], None, now)
+        return handle
+
+    def submit_batch(self, orders: Sequence[AddOrder], now: float) -> tuple[int, ...]:
+        """Queue 2 to 15 ``AddOrder`` on one pair to go out together; return their handles.
+
+        Over v2 they go out as one ``batch_add``, over v1 as one ``addOrder`` each (at the same
+        moment). Each order gets its own handle, its own ``cl_ord_id`` (as with ``submit``) and
+        its own ``RequestOutcome``, exactly as if submitted alone: a batch whose answer was lost
+        is reconciled row by row, by each row's ``cl_ord_id``. Raises ``LocalProtocolError``
+        (nothing queued) for fewer than 2 or more than 15 orders, a request that is not an
+        ``AddOrder``, orders on different pairs, and for what ``submit`` refuses.
+        """
+        self._require_running("submit_batch")
+        rows = list(orders)
+        if not 2 <= len(rows) <= 15:
+            raise LocalProtocolError(f"submit_batch: 2 to 15 orders, got {len(rows)}")
+        for row in rows:
+            untyped: object = row
+            if not isinstance(untyped, AddOrder):
+                raise LocalProtocolError(
+                    f"submit_batch: expected AddOrder rows, got {type(untyped).__name__}"
+                )
+        if len({row.pair for row in rows}) > 1:
+            raise LocalProtocolError("submit_batch: every order of a batch must be on one pair")
+        prepared = [self._with_cl_ord_id(row, "submit_batch") for row in rows]
+        batch = self._next_batch
+        self._next_batch += 1
+        return self._queue_requests(prepared, batch, now)
+
+    def _with_cl_ord_id(self, request: Request, call: str) -> Request:
+        """``request`` as it will be sent: an AddOrder gets a generated cl_ord_id."""
         if isinstance(request, AddOrder) and request.cl_ord_id is None:
             if request.userref is not None:
                 raise LocalProtocolError(
-                    "submit: an AddOrder with userref cannot carry a cl_ord_id, and the session "
+                    f"{call}: an AddOrder with userref cannot carry a cl_ord_id, and the session "
                     "needs one to find the order after a disconnect; give a cl_ord_id instead"
                 )
             request = dataclasses.replace(request, cl_ord_id=self._random.client_order_id())
-        handle = self._next_handle
-        self._next_handle += 1
-        tracked = _Tracked(handle=handle, request=request)
-        self._tracked[handle] = tracked
-        self._queued[handle] = tracked
+        return request
+
+    def _queue_requests(
+        self, requests: list[Request], batch: int | None, now: float
+    ) -> tuple[int, ...]:
+        handles: list[int] = []
+        for request in requests:
+            handle = self._next_handle
+            self._next_handle += 1
+            tracked = _Tracked(handle=handle, request=request, batch=batch)
+            self._tracked[handle] = tracked
+            self._queued[handle] = tracked
+            handles.append(handle)
         self._send_queued(now)
         self._settle(now)
-        return handle
+        return tuple(handles)
 
     def withdraw(self, handle: int, now: float) -> bool:
         """Drop a submitted request that has not been sent yet; it ends as
@@ -429,7 +474,7 @@ class Session:
         """The WebSocket ``conn`` (from ``OpenConnection``) is open."""
         if conn != self._conn_num or self._conn is not None or self._token is None:
             return
-        connection = Connection(self._config.connection)
+        connection = open_link(self._config.protocol, self._config.connection)
         connection.connection_made(now)
         connection.provide_token(self._token.token, now)
         self._token = None
@@ -673,12 +718,12 @@ class Session:
 
     # --- the current connection -----------------------------------------------------------
 
-    def _flush(self, connection: Connection) -> None:
+    def _flush(self, connection: Link) -> None:
         messages = connection.data_to_send()
         if messages and self._conn_num is not None:
             self._actions.append(SendMessages(conn=self._conn_num, messages=tuple(messages)))
 
-    def _after_conn_call(self, connection: Connection, now: float) -> None:
+    def _after_conn_call(self, connection: Link, now: float) -> None:
         """Drain the connection after any call into it, and act on what it reported."""
         self._flush(connection)
         reason = self._handle_conn_events(connection.events_received(), now)
@@ -689,7 +734,7 @@ class Session:
             return
         self._send_queued(now)
 
-    def _subscription_trouble(self, connection: Connection) -> str | None:
+    def _subscription_trouble(self, connection: Link) -> str | None:
         for name in self._subscriptions:
             state = connection.subscription_state(name)
             if state in (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED):
@@ -745,7 +790,8 @@ class Session:
                 self._synced.add("openOrders")
                 self._release_doubts(now)
         else:
-            # A v1 Connection carries only v1 channel data, never v2's Executions/Balances.
+            # Only v1 channel data arrives here: a Connection carries nothing else, and a
+            # V2Link turns v2's executions into OpenOrders/OwnTrades (and drops balances).
             assert isinstance(event, OwnTrades)
             self._deliver_fills(event, source)
             if snapshot:
@@ -782,29 +828,41 @@ class Session:
             or connection.token_state not in (TokenState.FRESH, TokenState.BOUND)
         ):
             return
-        for tracked in list(self._queued.values()):
+        for first in list(self._queued.values()):
+            if first.handle not in self._queued:
+                continue  # went out with its batch
+            group = [first]
+            if first.batch is not None and isinstance(connection, V2Link):
+                group = [t for t in self._queued.values() if t.batch == first.batch]
             open_now = (
-                tuple(self._orders.open_orders()) if isinstance(tracked.request, CancelAll) else ()
+                tuple(self._orders.open_orders()) if isinstance(first.request, CancelAll) else ()
             )
             try:
-                reqid = connection.send(tracked.request, now)
+                if len(group) > 1:
+                    assert isinstance(connection, V2Link)
+                    rows = [t.request for t in group]
+                    reqids = connection.send_batch(rows, now)  # type: ignore[arg-type]
+                else:
+                    reqids = (connection.send(first.request, now),)
             except LocalProtocolError as error:
-                self._finish(
-                    tracked,
-                    RequestRefused(
-                        handle=tracked.handle,
-                        request=tracked.request,
-                        replies=(),
-                        error=KrakenError.parse(f"refused before sending: {error}"),
-                    ),
-                )
+                for tracked in group:
+                    self._finish(
+                        tracked,
+                        RequestRefused(
+                            handle=tracked.handle,
+                            request=tracked.request,
+                            replies=(),
+                            error=KrakenError.parse(f"refused before sending: {error}"),
+                        ),
+                    )
                 continue
-            del self._queued[tracked.handle]
-            tracked.phase = _Phase.SENT
-            tracked.reqid = reqid
-            tracked.sent_at = now
-            tracked.open_at_send = open_now
-            self._by_reqid[reqid] = tracked.handle
+            for tracked, reqid in zip(group, reqids, strict=True):
+                del self._queued[tracked.handle]
+                tracked.phase = _Phase.SENT
+                tracked.reqid = reqid
+                tracked.sent_at = now
+                tracked.open_at_send = open_now
+                self._by_reqid[reqid] = tracked.handle
         self._flush(connection)
 
     def _finish(self, tracked: _Tracked, outcome: RequestOutcome) -> None:
@@ -1162,7 +1220,10 @@ class Session:
 
     def _backfill_page(self, start: Decimal, ofs: int) -> None:
         own_trades = self._subscriptions.get("ownTrades")
-        unconsolidated = own_trades is not None and own_trades.consolidate_taker is False
+        # v2 reports every fill (no consolidation): ask REST for the same trade ids.
+        unconsolidated = self._config.protocol == "v2" or (
+            own_trades is not None and own_trades.consolidate_taker is False
+        )
 
         def build(nonce: int) -> RestRequest:
             if unconsolidated:

@@ -52,6 +52,8 @@ class SessionConfig:
     no answer, ``EService:Unavailable``, rate limit).
     ``backfill_margin``: TradesHistory starts this many seconds before the last fill seen.
     ``fill_window``/``max_finished``: sizes of the ``FillLog`` and ``OrderTable`` memories.
+    ``protocol``: ``"v1"`` (``wss://ws-auth.kraken.com``) or ``"v2"`` (``.../v2``); the
+    session's calls, events, objects and guarantees are the same for both.
     """
 
     connection: ConnectionConfig = field(default_factory=ConnectionConfig)
@@ -67,6 +69,7 @@ class SessionConfig:
     backfill_margin: float = 2.0
     fill_window: int = 100_000
     max_finished: int = 10_000
+    protocol: str = "v1"
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, ConnectionConfig):
@@ -93,6 +96,8 @@ class SessionConfig:
                 raise LocalProtocolError(f"{name}: must be an int >= 1")
         if self.fill_window < 50:
             raise LocalProtocolError("fill_window: must be at least 50 (the ownTrades snapshot)")
+        if self.protocol not in ("v1", "v2"):
+            raise LocalProtocolError(f"protocol: must be 'v1' or 'v2', got {self.protocol!r}")
         if self.rest_tier not in _TIERS:
             raise LocalProtocolError(f"rest_tier: must be one of {', '.join(_TIERS)}")
 

@@ -47,6 +47,8 @@ class Wire:
         self.session = Session(
             credentials, config=config, seed=seed, nonces=NonceSource(last=int(now * 1e6))
         )
+        # The exchange face the session's connections open: /v2 when the config says v2.
+        self.protocol = "v1" if config is None else config.protocol
         self.sid_of: dict[int, int] = {}
         self.events: list[SessionEvent] = []
         self.fail_opens = 0  # the next N OpenConnection fail
@@ -89,7 +91,7 @@ class Wire:
                 self.fail_opens -= 1
                 session.connection_failed(action.conn, "refused", now)
                 return
-            self.sid_of[action.conn] = self.exchange.open_session(now)
+            self.sid_of[action.conn] = self.exchange.open_session(now, protocol=self.protocol)
             session.connection_made(action.conn, now)
         elif isinstance(action, SendMessages):
             sid = self.sid_of.get(action.conn)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import trio
@@ -237,8 +238,14 @@ def _library_locals(error: BaseException) -> str:
     import traceback
 
     exception = traceback.TracebackException.from_exception(error, capture_locals=True)
+    # Library frames only, by their path inside the checkout (whose own directory may be
+    # called "adapters", as a worktree is).
+    root = Path(__file__).resolve().parent.parent
+    library = (root / "adapters", root / "kraken_proto")
     frames = [
-        f for f in exception.stack if "/adapters/" in f.filename or "/kraken_proto/" in f.filename
+        f
+        for f in exception.stack
+        if any(Path(f.filename).resolve().is_relative_to(d) for d in library)
     ]
     assert frames
     exception.stack = traceback.StackSummary.from_list(frames)

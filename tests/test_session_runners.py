@@ -404,3 +404,34 @@ def test_closing_while_the_handshake_hangs_ends_promptly_on_both_adapters() -> N
             assert any("HandshakeTimeout" in r or "did not complete" in r for r in reasons)
     finally:
         listener.close()
+
+
+def test_trio_events_consumer_and_close_both_wake() -> None:
+    # A consumer task outside the session block waits on events() while the block closes the
+    # session: the close must not wait out its timeout, and the consumer sees SessionClosed.
+    with simulator(seed=46) as (sim, context, fake):
+        seen: list[Any] = []
+
+        async def main() -> float:
+            async with trio.open_nursery() as nursery:
+                async with run_trio_session(
+                    fake,  # type: ignore[arg-type]
+                    rest_url=sim.rest_url,
+                    ws_url=sim.ws_url,
+                    ssl_context=context,
+                ) as session:
+
+                    async def consume() -> None:
+                        async for event in session.events():
+                            seen.append(event)  # noqa: PERF401 - as they come
+
+                    nursery.start_soon(consume)
+                    with trio.fail_after(10):
+                        await session.add_order(add_order(**BUY))
+                    started = time.monotonic()
+                return time.monotonic() - started
+
+        elapsed = trio.run(main)
+        assert elapsed < 2
+        assert isinstance(seen[-1], SessionClosed)
+        assert any(isinstance(e, RequestAccepted) for e in seen)

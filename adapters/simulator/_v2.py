@@ -51,6 +51,18 @@ _TERSE_EXEC_TYPES = frozenset({"new", "filled", "canceled", "expired"})
 _TERMINAL = {"closed": "filled", "canceled": "canceled", "expired": "expired"}
 _encoder = msgspec.json.Encoder()
 _NO_FUNDS = "EOrder:Insufficient funds"
+_TRADING_METHODS = frozenset(
+    {
+        "add_order",
+        "batch_add",
+        "amend_order",
+        "edit_order",
+        "cancel_order",
+        "batch_cancel",
+        "cancel_all",
+        "cancel_all_orders_after",
+    }
+)
 
 
 def v2_asset(asset: str) -> str:
@@ -190,12 +202,20 @@ class V2Gateway:
         if handler is None or not isinstance(params, dict):
             _Replies(session, method, req_id, now).error("EGeneral:Invalid arguments")
             return
+        # The drop_after_request fault, as on v1: process the request, then take back what it
+        # queued and have the server drop the socket before any reply leaves.
+        armed = method in _TRADING_METHODS and session.faults.drop_after_request > 0
+        mark = len(session.queue)
         try:
             if method != "ping" and not self._tokens.use(params.get("token"), now):
                 raise Reject("EAPI:Invalid token")
             handler(session, params, req_id, now)
         except Reject as reject:
             _Replies(session, method, req_id, now).error(reject.message)
+        if armed:
+            session.faults.drop_after_request -= 1
+            del session.queue[mark:]
+            session.drop_connection = True
 
     def _handlers(self) -> dict[str, _Handler]:
         return {
@@ -542,7 +562,10 @@ class V2Gateway:
         """Frame one fill (v2 reports every fill) and its two ledger records."""
         if consolidated:
             return
-        now = float(trade.time)
+        # trade.time is the clock rounded to the microsecond, possibly up: queued at that time
+        # the fill would leave after the later ``filled`` push, out of sequence order. A
+        # microsecond earlier is never in the future.
+        now = float(trade.time) - 1e-6
         for session in self._v2_sessions("executions"):
             self._channel(session, "executions", [self._trade_record(trade)], now)
         balances = self._v2_sessions("balances")
