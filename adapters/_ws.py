@@ -170,7 +170,8 @@ class WebSocketSession:
         return self._ws.send(Request(host=self._endpoint.host_header, target=self._endpoint.target))
 
     def receive_data(self, data: bytes | None) -> list[str]:
-        """Feed received bytes (``None`` at EOF); return the complete text messages they hold.
+        """Feed received bytes (``None`` at EOF; ``b""`` is ignored); return the complete text
+        messages they hold.
 
         Raises ``HandshakeError`` when the upgrade is refused, malformed (e.g. a 101 without
         ``Sec-WebSocket-Accept``) or cut short by EOF. After the WebSocket closes (the peer's
@@ -179,6 +180,8 @@ class WebSocketSession:
         """
         if self._closed is not None:
             raise self._closed
+        if data == b"":
+            return []  # no bytes is not EOF (wsproto's handshake would read it as EOF)
         if data is None and not self._accepted:
             raise HandshakeError(f"{self._name}: connection closed during the WebSocket handshake")
         if not self._accepted and data and len(self._status_line) < _STATUS_LINE_LIMIT:

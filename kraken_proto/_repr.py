@@ -15,8 +15,17 @@ import msgspec
 __all__ = ["decimal_text", "struct_repr", "value_repr"]
 
 
+# Past this many characters positional notation stays exact but stops being readable, and a
+# hostile exponent (``8e995674407370955189`` in a frame) would need exabytes to write out.
+_MAX_POSITIONAL = 100
+
+
 def decimal_text(value: Decimal) -> str:
-    """``value``'s digits in positional notation: ``Decimal("0E-8")`` -> ``"0.00000000"``."""
+    """``value``'s digits in positional notation: ``Decimal("0E-8")`` -> ``"0.00000000"``;
+    scientific (``"8E+995674407370955189"``, still exact) when that would exceed 100 characters."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and abs(exponent) + len(value.as_tuple().digits) > _MAX_POSITIONAL:
+        return str(value)
     return format(value, "f")
 
 

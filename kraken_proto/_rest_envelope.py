@@ -9,7 +9,7 @@ never raises itself, so the public parsers can drop the body from their frame be
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
@@ -71,6 +71,8 @@ def open_envelope(call: str, status: int, body: bytes) -> Envelope | RestError:
             status=200,
             call=call,
         )
+    except InvalidOperation:  # from float_hook: an exponent past Decimal's limits
+        return malformed(call, "a number's exponent is out of Decimal's range")
     if not isinstance(document, dict):
         return malformed(call, f"expected a JSON object, got {json_kind(document)}")
     raw_errors = document.get("error", [])

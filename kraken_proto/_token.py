@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import LocalProtocolError
+from ._requests import _NO_SPACE as _TOKEN_TEXT
 from ._rest_envelope import Envelope, json_kind, malformed, open_envelope, unwrap
 from ._rest_errors import (
     InvalidKeyError,
@@ -140,6 +141,8 @@ def _token_of(envelope: Envelope) -> WebSocketToken | RestError:
         return malformed(
             _CALL, f'"result.token" should be a non-empty string, got {json_kind(token)}'
         )
+    if not _TOKEN_TEXT.fullmatch(token):  # Connection.provide_token would refuse it
+        return malformed(_CALL, '"result.token" holds whitespace or lone surrogates')
     expires = result.get("expires")
     if isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0:
         kind = "a non-positive integer" if type(expires) is int else json_kind(expires)

@@ -263,9 +263,8 @@ def _load_fuzz_harness() -> Any:
 
 def test_fuzz_harness_loop_holds_the_invariant(capsys: pytest.CaptureFixture[str]) -> None:
     harness = _load_fuzz_harness()
-    assert harness.run_loop(3000, seed=7) == 3000 + len(harness.SEEDS)
     assert harness.main(["--iterations", "500", "--seed", "3"]) == 0
-    assert "ok: " in capsys.readouterr().out
+    assert "ok: decode" in capsys.readouterr().out
 
 
 def test_fuzz_harness_check_reports_a_broken_invariant(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -131,7 +131,10 @@ def handle_token_request(
     nonce_text = _form_nonce(body, lowered.get("content-type", ""))
     if nonce_text is None or nonce_text == "":
         return _error("EGeneral:Invalid arguments")
-    if not (nonce_text.isascii() and nonce_text.isdigit()) or int(nonce_text) >= 2**64:
+    # The length test first: int() refuses strings of more than 4300 digits with ValueError.
+    if not (nonce_text.isascii() and nonce_text.isdigit()) or len(nonce_text) > 20:
+        return _error("EAPI:Invalid nonce")
+    if int(nonce_text) >= 2**64:
         return _error("EAPI:Invalid nonce")
     expected = sign(secret=api_secret, urlpath=TOKEN_PATH, nonce=nonce_text, postdata=body)
     given = lowered.get("api-sign", "")

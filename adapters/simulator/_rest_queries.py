@@ -228,7 +228,10 @@ def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | Non
     value = params.get(name)
     if value is None:
         return None
-    if not value.lstrip("-").isdigit() or not value.isascii() or not low <= int(value) <= high:
+    digits = value.removeprefix("-")  # one sign at most: "--1" is not a number
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+        raise _Invalid(name)
+    if not low <= int(value) <= high:
         raise _Invalid(name)
     return int(value)
 
@@ -310,7 +313,7 @@ class RestQueries:
         nonce = None if params is None else params.get("nonce")
         if params is None or not nonce:
             return _error(_INVALID)
-        if not (nonce.isascii() and nonce.isdigit()) or int(nonce) >= 2**64:
+        if not (nonce.isascii() and nonce.isdigit()) or len(nonce) > 20 or int(nonce) >= 2**64:
             return _error("EAPI:Invalid nonce")
         expected = sign(secret=self.config.api_secret, urlpath=path, nonce=nonce, postdata=body)
         if not hmac.compare_digest(lowered.get("api-sign", "").encode(), expected.encode()):

@@ -15,6 +15,7 @@ and frames over the same book).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -203,7 +204,7 @@ class Exchange:
             return
         self._book.run_timers(now)
         try:
-            data = json.loads(text, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except (ValueError, RecursionError):
             data = None
         if not isinstance(data, dict):
@@ -415,6 +416,14 @@ class Exchange:
 
 def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 would parse to inf, and an echoed inf (say, as the reqid) is not JSON either.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def _status_event(event: str) -> str:

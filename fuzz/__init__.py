@@ -1,0 +1,1 @@
+"""Fuzz targets: one module per target, sharing ``fuzz._harness``; see ``fuzz/README.md``."""
