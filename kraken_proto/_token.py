@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import LocalProtocolError
-from ._requests import _NO_SPACE as _TOKEN_TEXT
+from ._request_checks import _NO_SPACE as _TOKEN_TEXT
 from ._rest_envelope import Envelope, json_kind, malformed, open_envelope, unwrap
 from ._rest_errors import (
     InvalidKeyError,

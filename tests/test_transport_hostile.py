@@ -287,6 +287,11 @@ def _endless_fragments(received: list[bytes]) -> Behaviour:
                 data = conn.recv(4096)
             except BlockingIOError:
                 continue
+            except ConnectionResetError:
+                # The client closes with our fragments still unread, so its kernel answers with
+                # a reset, which can overtake its close frame here on a loaded machine.
+                received.append(b"<reset>")
+                return
             received.append(data)
             if not data or data[:1] == b"\x88":
                 return
@@ -312,8 +317,9 @@ def test_blocking_endless_fragment_stream_is_capped() -> None:
             _read_forever(client.next_events)
         assert raised.value.code == 1009
         client.close()
-    # The server got a close frame (masked, so check the opcode byte only).
-    assert any(chunk[:1] == b"\x88" for chunk in received)
+    # The server got a close frame (masked, so check the opcode byte only), unless the client's
+    # reset overtook it (the client's own close code is checked above).
+    assert any(chunk[:1] == b"\x88" or chunk == b"<reset>" for chunk in received)
 
 
 def test_trio_endless_fragment_stream_is_capped() -> None:
