@@ -392,7 +392,10 @@ class V2ConnectionMachine(RuleBasedStateMachine):
         if shape != "next" or (expects and not snapshot_sent and last):
             self.broken_sequence_sent = True
         kind = "snapshot" if expects and not snapshot_sent and shape == "next" else "update"
-        state[0], state[2] = max(last, sequence), snapshot_sent or kind == "snapshot"
+        # Kraken sends the snapshot only as a subscription's first push: once any frame went out
+        # on it, its snapshot is past (sent or skipped). A snapshot after that would be a new
+        # subscription's, which the core rightly takes as the resubscribe's answer.
+        state[0], state[2] = max(last, sequence), True
         if expects and not snapshot_sent and kind == "update":
             self.broken_sequence_sent = True  # the snapshot was skipped
         record = {"order_id": "O1", "exec_type": "new"} if channel == "executions" else {}
