@@ -137,6 +137,20 @@ def test_simulator_refuses_an_out_of_range_number_as_malformed() -> None:
     assert json.loads(reply)["reqid"] == 1.5  # a finite float is still echoed as sent
 
 
+def test_simulator_v2_refuses_a_number_past_decimal_limits_as_invalid_arguments() -> None:
+    """Found by fuzz_sim_ws in CI: a v2 ``req_id`` of ``11e999...`` made ``Decimal`` raise
+    ``InvalidOperation`` out of the simulator's v2 request parser."""
+    fuzz_sim_ws.check(b'\x05{"method":"ping","req_id":11e9992322222222222222222222222222222222222}')
+    exchange = Exchange(SimulatorConfig(), rng=random.Random(0), now=1.0)
+    session = exchange.open_session(1.0, protocol="v2")
+    exchange.take_outgoing(session, 1.0)
+    exchange.receive(session, '{"method":"ping","req_id":1.5e9999999999999999999}', 2.0)
+    replies = [json.loads(text) for text in exchange.take_outgoing(session, 2.0)]
+    assert replies, "the simulator answers a malformed v2 request"
+    assert all(reply.get("success") is False for reply in replies)
+    assert all(isinstance(v2.decode(json.dumps(reply)), kp.Event) for reply in replies)
+
+
 # --- the REST parsers (kraken_proto/_rest_envelope.py) ---------------------------------------
 
 

@@ -187,7 +187,7 @@ class V2Gateway:
         self.book.run_timers(now)
         try:
             data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
+        except (ValueError, ArithmeticError, RecursionError):  # 1e999999...: InvalidOperation
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("method"), str):
             _Replies(session, "unknown", None, now).error("EGeneral:Invalid arguments")
