@@ -33,17 +33,22 @@ from kraken_proto import (
     AddOrder,
     AmendOrder,
     CancelOrder,
-    ChannelSnapshot,
-    ChannelUpdate,
     Credentials,
     Event,
     FillLog,
-    OpenOrders,
     Order,
     OrderTable,
+    Request,
+)
+from kraken_proto.adapters.clients.blocking_client import BlockingClient, fetch_token
+from kraken_proto.adapters.clients.trio_client import fetch_token_trio, open_trio_client
+from kraken_proto.adapters.simulator.server import make_config, open_simulator, run_in_thread
+from kraken_proto.v1 import (
+    ChannelSnapshot,
+    ChannelUpdate,
+    OpenOrders,
     OwnTrades,
     Ping,
-    Request,
     RequestCompleted,
     RequestFailed,
     RequestOutcomeUnknown,
@@ -51,10 +56,6 @@ from kraken_proto import (
     Subscribe,
     SystemStatus,
 )
-
-from .simulator.server import make_config, open_simulator, run_in_thread
-from .sync_client import BlockingClient, fetch_token
-from .trio_client import fetch_token_trio, open_trio_client
 
 __all__ = ["ADAPTERS", "configure", "run", "run_demo", "run_demo_blocking"]
 

@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from kraken_proto import Credentials, NonceSource, Session
-from kraken_proto.adapters.trio_client import fetch_token_trio
-from kraken_proto.adapters.trio_session import TrioSession, run_trio_session
+from kraken_proto import Credentials, Session
+from kraken_proto.adapters.clients.trio_client import fetch_token_trio
+from kraken_proto.adapters.runners.trio_runner import TrioSession, run_trio_session
+from kraken_proto.rest import NonceSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_latency import PlainTrioClient, Prices, session_update_kind, wait_live_trio

@@ -95,7 +95,8 @@ def _floor_struct(record: type[msgspec.Struct]) -> Any:
 
 
 def _floor_types() -> dict[str, Any]:
-    from kraken_proto import OrderRecord, Trade
+    from kraken_proto import Trade
+    from kraken_proto.v1 import OrderRecord
 
     meta = msgspec.defstruct("FloorMeta", [("sequence", int | None, None)], gc=False)
     floors: dict[str, Any] = {
@@ -108,7 +109,7 @@ def _floor_types() -> dict[str, Any]:
         for channel, record in (("openOrders", OrderRecord), ("ownTrades", Trade))
     }
     if _v2 is not None:
-        from kraken_proto._v2_events import Execution
+        from kraken_proto.v2._events import Execution
 
         floors["executions"] = msgspec.defstruct(
             "FloorExecutions",

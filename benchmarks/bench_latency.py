@@ -40,17 +40,11 @@ import orjson
 import trio
 import wsproto
 import wsproto.events as ws_events
-from kraken_proto import (
-    Credentials,
-    FillReceived,
-    OrdersChanged,
-    SessionEvent,
-    SessionState,
-)
-from kraken_proto.adapters.sync_client import fetch_token
-from kraken_proto.adapters.sync_session import BlockingSession, open_session
-from kraken_proto.adapters.trio_client import fetch_token_trio
-from kraken_proto.adapters.trio_session import TrioSession, open_trio_session
+from kraken_proto import Credentials, FillReceived, OrdersChanged, SessionEvent, SessionState
+from kraken_proto.adapters.clients.blocking_client import fetch_token
+from kraken_proto.adapters.clients.trio_client import fetch_token_trio
+from kraken_proto.adapters.runners.blocking import BlockingSession, open_session
+from kraken_proto.adapters.runners.trio_runner import TrioSession, open_trio_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import median_ratio

@@ -27,7 +27,8 @@ from typing import Any
 
 import kraken_proto
 import orjson
-from kraken_proto import FillLog, OpenOrders, OrderTable, OwnTrades
+from kraken_proto import FillLog, OrderTable
+from kraken_proto.v1 import OpenOrders, OwnTrades
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_clients import CarefulClient

@@ -28,14 +28,12 @@ from typing import Any, Literal
 
 import kraken_proto
 import orjson
-from kraken_proto import (
+from kraken_proto import FillLog, OrderChanges, OrderTable
+from kraken_proto.v1 import (
     ChannelSnapshot,
     ChannelUpdate,
     Connection,
-    FillLog,
     OpenOrders,
-    OrderChanges,
-    OrderTable,
     OwnTrades,
     Subscribe,
 )

@@ -24,20 +24,12 @@ from decimal import Decimal
 from typing import Any
 
 import trio
-from kraken_proto import (
-    AddOrder,
-    CancelAll,
-    Credentials,
-    Event,
-    RequestCompleted,
-    RequestFailed,
-    RequestOutcomeUnknown,
-    Subscribe,
-)
-from kraken_proto.adapters.simulator.exchange import SimulatorConfig
+from kraken_proto import AddOrder, CancelAll, Credentials, Event
+from kraken_proto.adapters.clients.blocking_client import BlockingClient, fetch_token
+from kraken_proto.adapters.clients.trio_client import fetch_token_trio, open_trio_client
+from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
 from kraken_proto.adapters.simulator.server import make_config, open_simulator, run_in_thread
-from kraken_proto.adapters.sync_client import BlockingClient, fetch_token
-from kraken_proto.adapters.trio_client import fetch_token_trio, open_trio_client
+from kraken_proto.v1 import RequestCompleted, RequestFailed, RequestOutcomeUnknown, Subscribe
 
 PAIR = "XBT/USD"
 # The simulator enforces Kraken's per-pair rate counter; a benchmark hammering one pair would

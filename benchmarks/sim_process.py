@@ -108,9 +108,10 @@ class SimulatorProcess:
 def _serve() -> None:
     """The child: serve the simulator and answer commands until told to quit."""
     import trio
-    from kraken_proto import Credentials, build_token_request
-    from kraken_proto.adapters.simulator._rest import KeyState
+    from kraken_proto import Credentials
+    from kraken_proto.adapters.simulator.model._rest import KeyState
     from kraken_proto.adapters.simulator.server import make_config, open_simulator
+    from kraken_proto.rest import build_token_request
 
     class AnyNonceOrder(dict[str, KeyState]):
         """Nonce bookkeeping that forgets: each call sees a key that has used no nonce yet."""

@@ -49,11 +49,11 @@ from kraken_proto.adapters import (
     RequestNotAppliedError,
     RequestRefusedError,
     TradingRequestError,
+    open_session,
+    open_trio_session,
 )
-from kraken_proto.adapters.simulator.exchange import Exchange
+from kraken_proto.adapters.simulator.model.exchange import Exchange
 from kraken_proto.adapters.simulator.server import SimulatorThread, make_config, run_in_thread
-from kraken_proto.adapters.sync_client import open_session
-from kraken_proto.adapters.trio_client import open_trio_session
 
 PAIR = "XBT/USD"
 MID = Decimal("30000.0")

@@ -24,8 +24,8 @@ from kraken_proto import (
     SessionEvent,
 )
 from kraken_proto.adapters import RequestRefusedError, TradingRequestError
+from kraken_proto.adapters.runners.blocking import BlockingSession, open_session
 from kraken_proto.adapters.simulator.server import run_in_thread
-from kraken_proto.adapters.sync_session import BlockingSession, open_session
 
 KRAKEN = ("https://api.kraken.com", "wss://ws-auth.kraken.com")
 

@@ -15,9 +15,10 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from kraken_proto import ChannelSnapshot, Connection, Credentials, MissingCredentialError, Subscribe
+from kraken_proto import Credentials, MissingCredentialError
+from kraken_proto.adapters.clients.blocking_client import fetch_token
 from kraken_proto.adapters.simulator.server import run_in_thread
-from kraken_proto.adapters.sync_client import fetch_token
+from kraken_proto.v1 import ChannelSnapshot, Connection, Subscribe
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Message, Ping, Request, TextMessage
 

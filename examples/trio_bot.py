@@ -19,8 +19,8 @@ from decimal import Decimal
 import trio
 from kraken_proto import Credentials, FillReceived, MissingCredentialError, OrdersChanged
 from kraken_proto.adapters import RequestRefusedError, TradingRequestError
+from kraken_proto.adapters.runners.trio_runner import TrioSession, open_trio_session
 from kraken_proto.adapters.simulator.server import open_simulator
-from kraken_proto.adapters.trio_session import TrioSession, open_trio_session
 
 KRAKEN = ("https://api.kraken.com", "wss://ws-auth.kraken.com")
 

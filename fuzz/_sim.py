@@ -9,8 +9,8 @@ import json
 import random
 from dataclasses import dataclass
 
-import kraken_proto as kp
-from kraken_proto.adapters.simulator.exchange import Exchange, SimulatorConfig
+import kraken_proto.rest as kp_rest
+from kraken_proto.adapters.simulator.model.exchange import Exchange, SimulatorConfig
 
 __all__ = ["SETUP_MESSAGES", "START", "SimRun", "new_exchange", "signed_headers", "trade"]
 
@@ -29,7 +29,7 @@ class SimRun:
 
 def signed_headers(config: SimulatorConfig, path: str, nonce: str, body: bytes) -> dict[str, str]:
     """API-Key and a valid API-Sign for ``body`` (whose nonce field is ``nonce``), computed
-    here rather than with ``kp.sign``, which refuses the nonces the fuzzer makes up."""
+    here rather than with ``kp_rest.sign``, which refuses the nonces the fuzzer makes up."""
     digest = hashlib.sha256(nonce.encode("utf-8", "surrogateescape") + body).digest()
     mac = hmac.new(base64.b64decode(config.api_secret), path.encode() + digest, hashlib.sha512)
     signature = base64.b64encode(mac.digest()).decode()
@@ -48,8 +48,8 @@ def new_exchange() -> SimRun:
     body = b"nonce=%d" % nonce
     reply = exchange.handle_rest(
         method="POST",
-        path=kp.TOKEN_PATH,
-        headers=signed_headers(config, kp.TOKEN_PATH, str(nonce), body),
+        path=kp_rest.TOKEN_PATH,
+        headers=signed_headers(config, kp_rest.TOKEN_PATH, str(nonce), body),
         body=body,
         now=START,
     )

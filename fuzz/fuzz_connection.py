@@ -32,15 +32,16 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
-from tests.fixtures_v1 import REAL_FRAMES
+import kraken_proto.v1 as kp_v1
+from tests.v1.fixtures_v1 import REAL_FRAMES
 
 from fuzz._harness import Target, run, split_frames
 
 __all__ = ["SCENARIOS", "TARGET", "TOKEN", "check", "main", "seeds"]
 
 TOKEN = "FuzzSessionTokenQ7zV3kLm9xW2pR8tY4uB6nC1dE5"
-_OPEN_STATES = (kp.ConnectionState.OPEN, kp.ConnectionState.CLOSING)
-_ENDS = (kp.RequestCompleted, kp.RequestFailed, kp.RequestOutcomeUnknown)
+_OPEN_STATES = (kp_v1.ConnectionState.OPEN, kp_v1.ConnectionState.CLOSING)
+_ENDS = (kp_v1.RequestCompleted, kp_v1.RequestFailed, kp_v1.RequestOutcomeUnknown)
 
 
 class Run:
@@ -48,14 +49,14 @@ class Run:
 
     def __init__(
         self,
-        config: kp.ConnectionConfig | None = None,
+        config: kp_v1.ConnectionConfig | None = None,
         *,
         connection: Any = None,
         reqid_key: str = "reqid",
-        ping: Callable[[], Any] = kp.Ping,
+        ping: Callable[[], Any] = kp_v1.Ping,
     ) -> None:
         # ``connection``/``reqid_key``/``ping``: the v2 target drives a ``V2Connection``.
-        self.conn = connection if connection is not None else kp.Connection(config)
+        self.conn = connection if connection is not None else kp_v1.Connection(config)
         self.reqid_key = reqid_key
         self.ping = ping
         self.now = 1_000.0
@@ -120,7 +121,7 @@ class Run:
             _no_token(f"{error} {error!r}", "a RemoteProtocolError")
             if before not in _OPEN_STATES:
                 raise AssertionError(f"RemoteProtocolError in state {before}") from error
-            if self.conn.state is not kp.ConnectionState.FAILED:
+            if self.conn.state is not kp_v1.ConnectionState.FAILED:
                 raise AssertionError(f"after RemoteProtocolError: {self.conn.state}") from None
             self.drain()
             self.stays_failed()
@@ -154,10 +155,10 @@ class Run:
                 _no_token(str(error), "a LocalProtocolError")
             else:
                 raise AssertionError(f"{name} did not raise on a failed connection")
-            if self.conn.state is not kp.ConnectionState.FAILED:
+            if self.conn.state is not kp_v1.ConnectionState.FAILED:
                 raise AssertionError(f"{name} moved a failed connection to {self.conn.state}")
         self.conn.close(self.now)
-        if self.conn.state is not kp.ConnectionState.FAILED or self.conn.next_deadline():
+        if self.conn.state is not kp_v1.ConnectionState.FAILED or self.conn.next_deadline():
             raise AssertionError("close() revived a failed connection")
         self.drain()
 
@@ -189,7 +190,7 @@ _ACK = (
 _EMPTY_SNAPSHOT = '[[],"{name}",{{"sequence":1}}]'
 
 
-def _open(config: kp.ConnectionConfig | None = None, *, token: bool = True) -> Run:
+def _open(config: kp_v1.ConnectionConfig | None = None, *, token: bool = True) -> Run:
     r = Run(config)
     r.conn.connection_made(r.now)
     r.feed(
@@ -202,21 +203,21 @@ def _open(config: kp.ConnectionConfig | None = None, *, token: bool = True) -> R
     return r
 
 
-def _subscribing(config: kp.ConnectionConfig | None = None) -> Run:
+def _subscribing(config: kp_v1.ConnectionConfig | None = None) -> Run:
     r = _open(config)
     for name in ("openOrders", "ownTrades"):
-        r.subscribe_reqids[name] = r.send(kp.Subscribe(name=name))
+        r.subscribe_reqids[name] = r.send(kp_v1.Subscribe(name=name))
     return r
 
 
-def _subscribed(config: kp.ConnectionConfig | None = None) -> Run:
+def _subscribed(config: kp_v1.ConnectionConfig | None = None) -> Run:
     r = _subscribing(config)
     for name, reqid in r.subscribe_reqids.items():
         r.feed(_ACK.format(name=name, reqid=reqid))
     return r
 
 
-def _streaming(config: kp.ConnectionConfig | None = None) -> Run:
+def _streaming(config: kp_v1.ConnectionConfig | None = None) -> Run:
     r = _subscribed(config)
     for name in ("openOrders", "ownTrades"):
         r.feed(_EMPTY_SNAPSHOT.format(name=name))
@@ -236,7 +237,7 @@ def _orders_pending(r: Run | None = None) -> Run:
     r.send(kp.CancelOrder(txid=("OGTT3Y-C6I3P-XRI6HX", "OGTT3Y-C6I3P-X2I6HX")))
     r.send(kp.CancelAll())
     r.send(kp.CancelAllOrdersAfter(timeout=60))
-    r.send(kp.Ping())
+    r.send(kp_v1.Ping())
     return r
 
 
@@ -295,7 +296,7 @@ def _resync_waiting_for_token() -> Run:
 
 def _unsubscribing() -> Run:
     r = _streaming()
-    r.send(kp.Unsubscribe(name="openOrders"))
+    r.send(kp_v1.Unsubscribe(name="openOrders"))
     return r
 
 
@@ -314,7 +315,7 @@ def _stale() -> Run:
 
 
 def _dead_mans_switch() -> Run:
-    config = kp.ConnectionConfig(dead_mans_switch_timeout=60, dead_mans_switch_interval=20.0)
+    config = kp_v1.ConnectionConfig(dead_mans_switch_timeout=60, dead_mans_switch_interval=20.0)
     r = _streaming(config)
     r.timeout(20.0)  # re-armed once
     return r
@@ -369,11 +370,11 @@ def check(data: bytes) -> None:
     r = setup()
     for frame in split_frames(data[1:]):
         if frame == b"T":
-            if r.conn.state is not kp.ConnectionState.FAILED:
+            if r.conn.state is not kp_v1.ConnectionState.FAILED:
                 r.timeout(11.0)
             continue
         if frame == b"t":
-            if r.conn.state is not kp.ConnectionState.FAILED:
+            if r.conn.state is not kp_v1.ConnectionState.FAILED:
                 r.timeout(1.0)
             continue
         r.receive(frame.decode("utf-8", "surrogateescape") if as_text else frame)

@@ -20,9 +20,9 @@ from typing import Literal
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import kraken_proto as kp
+import kraken_proto.v1 as kp_v1
 from kraken_proto import v2
-from tests.fixtures_v2 import REAL_FRAMES
+from tests.v2.fixtures_v2 import REAL_FRAMES
 
 from fuzz._harness import Target, run, split_frames
 from fuzz.fuzz_connection import TOKEN, Run
@@ -142,7 +142,7 @@ def check(data: bytes) -> None:
     r = setup()
     for frame in split_frames(data[1:]):
         if frame in (b"T", b"t"):
-            if r.conn.state is not kp.ConnectionState.FAILED:
+            if r.conn.state is not kp_v1.ConnectionState.FAILED:
                 r.timeout(11.0 if frame == b"T" else 1.0)
             continue
         r.receive(frame.decode("utf-8", "surrogateescape") if as_text else frame)

@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto
-from tests.fixtures_v1 import REAL_FRAMES
+from tests.v1.fixtures_v1 import REAL_FRAMES
 
 from fuzz._harness import Target, run
 

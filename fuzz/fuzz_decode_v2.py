@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
 
 import kraken_proto
 from kraken_proto import v2
-from tests.fixtures_v2 import REAL_FRAMES
+from tests.v2.fixtures_v2 import REAL_FRAMES
 
 from fuzz._harness import Target, run
 

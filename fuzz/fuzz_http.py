@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kraken_proto.adapters.http import (
+from kraken_proto.adapters.transport.http import (
     MAX_BODY_SIZE,
     HttpResponse,
     HttpResponseError,

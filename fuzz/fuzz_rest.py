@@ -16,7 +16,7 @@ Invariants:
   verbatim in ``.errors`` only;
 * a token (a ``"token"`` string in the body) appears in no result's repr.
 
-(The token-shaped rule, its seeds and ``tests/test_rest_secrets.py``'s check of this harness
+(The token-shaped rule, its seeds and ``tests/rest/test_rest_secrets.py``'s check of this harness
 come from the REST branch's own ``fuzz_rest.py``, folded in here.)
 """
 
@@ -36,6 +36,7 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
+import kraken_proto.rest as kp_rest
 
 from fuzz._harness import Target, run
 
@@ -43,14 +44,14 @@ __all__ = ["PARSERS", "TARGET", "check", "main", "seeds"]
 
 Parser = Callable[[int, bytes], object]
 PARSERS: tuple[tuple[str, Parser], ...] = tuple(
-    (name, getattr(kp, name))
-    for name in sorted(dir(kp))
+    (name, getattr(kp_rest, name))
+    for name in sorted(dir(kp_rest))
     if name.startswith("parse_") and name.endswith("_response")
 )
 _STATUSES = (200, 200, 200, 200, 200, 404, 500, 520)
 _TOKEN_SHAPED = re.compile(rb"[A-Za-z0-9+/=_-]{20,}")
 _TOKEN_PAIR = re.compile(r'"token"\s*:\s*"[^"]*"?')
-_REST_ERROR: type[Exception] = getattr(kp, "RestError", kp.TokenRequestError)
+_REST_ERROR: type[Exception] = kp.RestError
 
 
 def _values(node: Any) -> Iterator[object]:

@@ -35,8 +35,9 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
-from kraken_proto.adapters.simulator.exchange import SimulatorConfig
-from tests.session_wire import Wire
+import kraken_proto.v1 as kp_v1
+from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
+from tests.session.session_wire import Wire
 
 from fuzz._harness import Target, run
 
@@ -126,8 +127,8 @@ def _order(price: str = "20000.0", **extra: Any) -> kp.AddOrder:
 
 
 def _subscribed(wire: FuzzWire) -> None:
-    wire.session.subscribe(kp.Subscribe(name="openOrders"), wire.now)
-    wire.session.subscribe(kp.Subscribe(name="ownTrades"), wire.now)
+    wire.session.subscribe(kp_v1.Subscribe(name="openOrders"), wire.now)
+    wire.session.subscribe(kp_v1.Subscribe(name="ownTrades"), wire.now)
 
 
 def _start(wire: FuzzWire) -> None:

@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kraken_proto as kp
+import kraken_proto.rest as kp_rest
 
 from fuzz._harness import Target, run
 from fuzz._sim import SimRun, new_exchange, signed_headers, trade
@@ -45,7 +46,7 @@ PATHS = (
 )
 _ERROR_TEXT = re.compile(r"[EW][A-Za-z]+:.+")
 _MALFORMED: type[Exception] = getattr(
-    kp, "MalformedRestResponseError", kp.MalformedTokenResponseError
+    kp, "MalformedRestResponseError", kp_rest.MalformedTokenResponseError
 )
 
 

@@ -27,8 +27,8 @@ if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` im
 
 import kraken_proto as kp
 from kraken_proto import v2
-from tests.fixtures_v1 import OUTBOUND
-from tests.fixtures_v2 import OUTBOUND as OUTBOUND_V2
+from tests.v1.fixtures_v1 import OUTBOUND
+from tests.v2.fixtures_v2 import OUTBOUND as OUTBOUND_V2
 
 from fuzz._harness import Target, run, split_frames
 from fuzz._sim import SETUP_MESSAGES, SimRun, new_exchange

@@ -1,5 +1,5 @@
-"""Fuzz the adapters' WebSocket layer (``adapters/_ws.py``'s ``WebSocketSession``) with raw
-server bytes, fed whole and then one byte at a time.
+"""Fuzz the adapters' WebSocket layer (``WebSocketSession`` in ``adapters/transport/_ws.py``)
+with raw server bytes, fed whole and then one byte at a time.
 
 Input layout: the first byte holds flags: bit 0 prepends a valid ``101 Switching Protocols``
 answer to the session's own handshake (so the rest reaches the frame parser), bit 1 reports EOF
@@ -28,13 +28,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kraken_proto.adapters._ws import (
+from kraken_proto.adapters.transport._ws import (
     HandshakeError,
     WebSocketClosed,
     WebSocketSession,
     parse_endpoint,
 )
-from tests.fixtures_v1 import REAL_FRAMES
+from tests.v1.fixtures_v1 import REAL_FRAMES
 
 from fuzz._harness import Target, run
 

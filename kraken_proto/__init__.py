@@ -1,128 +1,44 @@
-"""kraken_proto: a sans-IO client core for Kraken's private WebSocket API v1.
+"""kraken_proto: a sans-IO client for Kraken's private WebSocket API (v1 and v2).
+
+This front door holds what a session user needs: the :class:`Session` (the pure machine that
+keeps the promise: every fill delivered once, no order placed twice), its config, credentials,
+the order requests, the outcome and session events, the tables it keeps, the errors, and the
+v1 ``decode``/``encode``. The runners that drive a session over real sockets are in
+``kraken_proto.adapters`` (``open_session``, ``open_trio_session``).
+
+Lower level, each with its own ``__all__``: ``kraken_proto.v1`` and ``kraken_proto.v2`` (one
+WebSocket connection each, codec and state machine), ``kraken_proto.rest`` (signing, the token
+call and the private REST calls) and ``kraken_proto.session`` (the session's parts).
 
 The core does no I/O: it never opens sockets, reads the clock or draws random numbers.
 Bytes and time come in as arguments; output is queued for the caller to drain.
-See ``kraken_proto.adapters`` for the blocking and trio transports.
 """
 
 from __future__ import annotations
 
-from ._connection import Connection
-from ._connection_events import (
-    ChannelSnapshot,
-    ChannelUpdate,
-    ConnectionStale,
-    LateReply,
-    RequestCompleted,
-    RequestFailed,
-    RequestLost,
-    RequestOutcomeUnknown,
-    RequestTimedOut,
-    SequenceGap,
-    TokenExpired,
-    TokenRejected,
-)
-from ._connection_state import ConnectionConfig, ConnectionState, SubscriptionState, TokenState
-from ._decode import decode
-from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._events import (
-    AddOrderStatus,
-    AmendOrderStatus,
-    CancelAllOrdersAfterStatus,
-    CancelAllStatus,
-    CancelOrderStatus,
-    Contingent,
-    EditOrderStatus,
-    ErrorEvent,
-    Event,
-    Heartbeat,
-    KrakenError,
-    OpenOrders,
-    OrderDescr,
-    OrderRecord,
-    OwnTrades,
-    PingStatus,
-    Pong,
-    StatusEvent,
-    SubscriptionInfo,
-    SubscriptionStatus,
-    SystemStatus,
-    Trade,
-    UnknownMessage,
-)
-from ._fills import FillLog
-from ._orders import Order, OrderChanges, OrderTable
-from ._requests import (
-    AddOrder,
-    AmendOrder,
-    CancelAll,
-    CancelAllOrdersAfter,
-    CancelOrder,
-    EditOrder,
-    Ping,
-    Request,
-    Subscribe,
-    Unsubscribe,
-    encode,
-)
-from ._rest_calls import (
-    CLOSED_ORDERS_PATH,
-    MAX_QUERY_ORDERS,
-    MAX_QUERY_TRADES,
-    OPEN_ORDERS_PATH,
-    PAGE_SIZE,
-    QUERY_ORDERS_PATH,
-    QUERY_TRADES_PATH,
-    TRADES_HISTORY_PATH,
-    build_closed_orders_request,
-    build_open_orders_request,
-    build_query_orders_request,
-    build_query_trades_request,
-    build_trades_history_request,
-)
-from ._rest_counter import REST_TIERS, RestCallCounter, RestTier
-from ._rest_errors import (
-    CancelOnlyModeError,
-    DeadlineElapsedError,
-    InternalError,
-    InvalidArgumentsError,
-    MalformedRestResponseError,
-    MarketModeError,
-    OrderRateLimitExceededError,
-    PostOnlyModeError,
+from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._request_base import Request
+from kraken_proto.rest._errors import (
     RestError,
-    RestHTTPError,
-    ServiceBusyError,
-    ThrottledError,
-    UnknownOrderError,
 )
-from ._rest_request import RestRequest, build_private_request, call_cost
-from ._rest_results import (
-    ClosedOrdersResult,
-    OpenOrdersResult,
-    QueryOrdersResult,
-    QueryTradesResult,
-    RestOrder,
-    RestOrderDescr,
-    RestTrade,
-    TradesHistoryResult,
-    parse_closed_orders_response,
-    parse_open_orders_response,
-    parse_query_orders_response,
-    parse_query_trades_response,
-    parse_trades_history_response,
+from kraken_proto.rest._signing import (
+    Credentials,
+    CredentialsError,
+    InvalidSecretError,
+    MissingCredentialError,
 )
-from ._secret import Secret
-from ._session import Session
-from ._session_actions import (
+from kraken_proto.session._actions import (
     CloseConnection,
     HttpCall,
     OpenConnection,
     SendMessages,
     SessionAction,
 )
-from ._session_config import SessionConfig, SessionState
-from ._session_events import (
+from kraken_proto.session._config import (
+    SessionConfig,
+    SessionState,
+)
+from kraken_proto.session._events import (
     Connected,
     FillReceived,
     FillSource,
@@ -141,138 +57,73 @@ from ._session_events import (
     SessionFailed,
     SystemStatusChanged,
 )
-from ._session_protocol import V2Link, open_link
-from ._signing import (
-    Credentials,
-    CredentialsError,
-    InvalidSecretError,
-    MissingCredentialError,
-    NonceSource,
-    sign,
+from kraken_proto.session._session import (
+    Session,
 )
-from ._token import (
-    TOKEN_PATH,
-    InvalidKeyError,
-    InvalidNonceError,
-    InvalidSignatureError,
-    MalformedTokenResponseError,
-    PermissionDeniedError,
-    RateLimitExceededError,
-    ServiceUnavailableError,
-    TemporaryLockoutError,
-    TokenHTTPError,
-    TokenRequest,
-    TokenRequestError,
-    WebSocketToken,
-    build_token_request,
-    parse_token_response,
+from kraken_proto.v1._decode import (
+    decode,
+)
+from kraken_proto.v1._events import Trade
+from kraken_proto.v1._requests import (
+    AddOrder,
+    AmendOrder,
+    CancelAll,
+    CancelAllOrdersAfter,
+    CancelOrder,
+    EditOrder,
+    Subscribe,
+    encode,
+)
+
+from ._errors import (
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+)
+from ._fills import (
+    FillLog,
+)
+from ._orders import (
+    Order,
+    OrderChanges,
+    OrderTable,
+)
+from ._secret import (
+    Secret,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    # signing and the GetWebSocketsToken call (_signing.py, _token.py)
-    "TOKEN_PATH",
-    "Credentials",
-    "CredentialsError",
-    "InvalidKeyError",
-    "InvalidNonceError",
-    "InvalidSecretError",
-    "InvalidSignatureError",
-    "MalformedTokenResponseError",
-    "MissingCredentialError",
-    "NonceSource",
-    "PermissionDeniedError",
-    "RateLimitExceededError",
-    "ServiceUnavailableError",
-    "TemporaryLockoutError",
-    "TokenHTTPError",
-    "TokenRequest",
-    "TokenRequestError",
-    "WebSocketToken",
-    "build_token_request",
-    "parse_token_response",
-    "sign",
-    # the private REST calls (_rest*.py) and the redacting Secret (_secret.py)
-    "CLOSED_ORDERS_PATH",
-    "MAX_QUERY_ORDERS",
-    "MAX_QUERY_TRADES",
-    "OPEN_ORDERS_PATH",
-    "PAGE_SIZE",
-    "QUERY_ORDERS_PATH",
-    "QUERY_TRADES_PATH",
-    "REST_TIERS",
-    "TRADES_HISTORY_PATH",
-    "CancelOnlyModeError",
-    "ClosedOrdersResult",
-    "DeadlineElapsedError",
-    "InternalError",
-    "InvalidArgumentsError",
-    "MalformedRestResponseError",
-    "MarketModeError",
-    "OpenOrdersResult",
-    "OrderRateLimitExceededError",
-    "PostOnlyModeError",
-    "QueryOrdersResult",
-    "QueryTradesResult",
-    "RestCallCounter",
-    "RestError",
-    "RestHTTPError",
-    "RestOrder",
-    "RestOrderDescr",
-    "RestRequest",
-    "RestTier",
-    "RestTrade",
-    "Secret",
-    "ServiceBusyError",
-    "ThrottledError",
-    "TradesHistoryResult",
-    "UnknownOrderError",
-    "build_closed_orders_request",
-    "build_open_orders_request",
-    "build_private_request",
-    "build_query_orders_request",
-    "build_query_trades_request",
-    "build_trades_history_request",
-    "call_cost",
-    "parse_closed_orders_response",
-    "parse_open_orders_response",
-    "parse_query_orders_response",
-    "parse_query_trades_response",
-    "parse_trades_history_response",
-    # the order table and the fill log (_orders.py, _fills.py)
-    "FillLog",
-    "Order",
-    "OrderChanges",
-    "OrderTable",
-    # the stateful connection (_connection*.py)
-    "ChannelSnapshot",
-    "ChannelUpdate",
-    "Connection",
-    "ConnectionConfig",
-    "ConnectionStale",
-    "ConnectionState",
-    "LateReply",
-    "RequestCompleted",
-    "RequestFailed",
-    "RequestLost",
-    "RequestOutcomeUnknown",
-    "RequestTimedOut",
-    "SequenceGap",
-    "SubscriptionState",
-    "TokenExpired",
-    "TokenRejected",
-    "TokenState",
-    # the session across connections (_session*.py)
+    "AddOrder",
+    "AmendOrder",
+    "CancelAll",
+    "CancelAllOrdersAfter",
+    "CancelOrder",
     "CloseConnection",
     "Connected",
+    "Credentials",
+    "CredentialsError",
+    "EditOrder",
+    "Event",
+    "FillLog",
     "FillReceived",
     "FillSource",
     "HttpCall",
+    "InvalidSecretError",
+    "KrakenError",
+    "LocalProtocolError",
+    "MissingCredentialError",
     "OpenConnection",
+    "Order",
+    "OrderChanges",
+    "OrderTable",
     "OrdersChanged",
+    "ProtocolError",
     "Reconnected",
     "Reconnecting",
+    "RemoteProtocolError",
+    "Request",
     "RequestAccepted",
     "RequestApplied",
     "RequestInDoubt",
@@ -280,6 +131,8 @@ __all__ = [
     "RequestOutcome",
     "RequestRefused",
     "RequestUnresolved",
+    "RestError",
+    "Secret",
     "SendMessages",
     "Session",
     "SessionAction",
@@ -288,46 +141,9 @@ __all__ = [
     "SessionEvent",
     "SessionFailed",
     "SessionState",
-    "SystemStatusChanged",
-    "V2Link",
-    "open_link",
-    # the codec
-    "AddOrder",
-    "AddOrderStatus",
-    "AmendOrder",
-    "AmendOrderStatus",
-    "CancelAll",
-    "CancelAllOrdersAfter",
-    "CancelAllOrdersAfterStatus",
-    "CancelAllStatus",
-    "CancelOrder",
-    "CancelOrderStatus",
-    "Contingent",
-    "EditOrder",
-    "EditOrderStatus",
-    "ErrorEvent",
-    "Event",
-    "Heartbeat",
-    "KrakenError",
-    "LocalProtocolError",
-    "OpenOrders",
-    "OrderDescr",
-    "OrderRecord",
-    "OwnTrades",
-    "Ping",
-    "PingStatus",
-    "Pong",
-    "ProtocolError",
-    "RemoteProtocolError",
-    "Request",
-    "StatusEvent",
     "Subscribe",
-    "SubscriptionInfo",
-    "SubscriptionStatus",
-    "SystemStatus",
+    "SystemStatusChanged",
     "Trade",
-    "UnknownMessage",
-    "Unsubscribe",
     "__version__",
     "decode",
     "encode",

@@ -14,7 +14,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+
+from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._request_base import Request
 
 from ._connection_events import (
     ChannelUpdate,
@@ -41,10 +44,11 @@ from ._connection_state import (
     TokenTrigger,
 )
 from ._errors import LocalProtocolError, RemoteProtocolError
-from ._events import Event, KrakenError, OpenOrders, OwnTrades
 from ._request_checks import check_token
-from ._requests import Request
-from ._v2_events import Balances, Executions
+
+if TYPE_CHECKING:  # the channel payloads of both protocols; no import cycle at run time
+    from kraken_proto.v1._events import OpenOrders, OwnTrades
+    from kraken_proto.v2._events import Balances, Executions
 
 _TOKEN_ERROR_TEXTS = ("esession:invalid session", "eapi:invalid token", "token(s) not found")
 

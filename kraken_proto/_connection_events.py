@@ -7,9 +7,14 @@ some hold a ``Request``. None of them holds the session token.
 
 from __future__ import annotations
 
-from ._events import Event, KrakenError, OpenOrders, OwnTrades
-from ._requests import Request
-from ._v2_events import Balances, Executions
+from typing import TYPE_CHECKING
+
+from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._request_base import Request
+
+if TYPE_CHECKING:  # the channel payloads of both protocols; no import cycle at run time
+    from kraken_proto.v1._events import OpenOrders, OwnTrades
+    from kraken_proto.v2._events import Balances, Executions
 
 __all__ = [
     "ChannelSnapshot",

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Final
 
-from ._events import OwnTrades, Trade
+from kraken_proto.v1._events import OwnTrades, Trade
+
 from ._repr import decimal_text
 
 __all__ = ["MIN_FILL_WINDOW", "FillLog"]

@@ -24,7 +24,8 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 
-from ._events import Contingent, OpenOrders, OrderDescr, OrderRecord
+from kraken_proto.v1._events import Contingent, OpenOrders, OrderDescr, OrderRecord
+
 from ._repr import decimal_text, value_repr
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]

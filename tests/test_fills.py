@@ -10,8 +10,9 @@ import kraken_proto
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import FillLog, OwnTrades, Trade
+from kraken_proto import FillLog, Trade
 from kraken_proto._fills import MIN_FILL_WINDOW
+from kraken_proto.v1 import OwnTrades
 
 
 def trade_id(number: int) -> str:

@@ -9,17 +9,9 @@ import kraken_proto
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import (
-    FillLog,
-    OpenOrders,
-    Order,
-    OrderDescr,
-    OrderRecord,
-    OrderTable,
-    OwnTrades,
-    Trade,
-)
+from kraken_proto import FillLog, Order, OrderTable, Trade
 from kraken_proto._repr import value_repr
+from kraken_proto.v1 import OpenOrders, OrderDescr, OrderRecord, OwnTrades
 
 from tests.exponents import has_exponent
 from tests.test_fills import frame as trades_frame

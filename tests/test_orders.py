@@ -11,15 +11,7 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import (
-    Contingent,
-    OpenOrders,
-    Order,
-    OrderChanges,
-    OrderDescr,
-    OrderRecord,
-    OrderTable,
-)
+from kraken_proto import Order, OrderChanges, OrderTable
 from kraken_proto._orders import (
     TERMINAL_STATUSES,
     _sent_fields_by_repr,
@@ -28,6 +20,7 @@ from kraken_proto._orders import (
     _sent_items_by_scan,
     _uses_fast_path,
 )
+from kraken_proto.v1 import Contingent, OpenOrders, OrderDescr, OrderRecord
 
 # --- helpers ---------------------------------------------------------------------------------
 

@@ -8,21 +8,16 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import (
-    AddOrder,
-    CancelOrder,
+from kraken_proto import AddOrder, CancelOrder, LocalProtocolError, OrderTable, decode, encode
+from kraken_proto.v1 import (
     ChannelSnapshot,
     ChannelUpdate,
     Connection,
-    LocalProtocolError,
     OpenOrders,
-    OrderTable,
     OwnTrades,
     SequenceGap,
     Subscribe,
     SubscriptionState,
-    decode,
-    encode,
 )
 
 TOKEN = "tok3nSECRETvalue0123456789"

@@ -9,7 +9,7 @@ the server module wraps it in HTTP and WebSocket I/O, with a control API under `
 
 from __future__ import annotations
 
-from .exchange import (
+from kraken_proto.adapters.simulator.model.exchange import (
     Exchange,
     Faults,
     OrderView,

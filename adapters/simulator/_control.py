@@ -32,9 +32,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from kraken_proto.adapters.simulator.model._rest import RestReply
+from kraken_proto.adapters.simulator.model._views import OrderView, TradeView
+
 from ._faultspec import FaultSpecError
-from ._rest import RestReply
-from ._views import OrderView, TradeView
 
 __all__ = ["CONTROL_PREFIX", "ControlTarget", "handle_control", "is_control_path", "is_loopback"]
 

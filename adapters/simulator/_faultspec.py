@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ._sessions import Faults
+from kraken_proto.adapters.simulator.model._sessions import Faults
 
 __all__ = [
     "FAULT_FORMS",

@@ -21,12 +21,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 import trio
+from kraken_proto.adapters.simulator.model._pairs import kraken_pairs
+from kraken_proto.adapters.simulator.model.exchange import Faults, SimulatorConfig
 
 from ._bounds import DEFAULT_LIMITS, ServerLimits
 from ._faultspec import FAULT_FORMS, REST_FAULTS, FaultSpecError, apply_fault, parse_fault
-from ._pairs import kraken_pairs
 from ._replay import ReplayFormatError, ReplayScript, load_replay
-from .exchange import Faults, SimulatorConfig
 from .server import make_config, open_simulator
 
 __all__ = ["configure", "run"]

@@ -47,6 +47,13 @@ from typing import TypeVar
 
 import h11
 import trio
+from kraken_proto.adapters.simulator.model.exchange import (
+    Exchange,
+    Faults,
+    OrderView,
+    SimulatorConfig,
+    TradeView,
+)
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import (
@@ -66,7 +73,6 @@ from ._bounds import DEFAULT_LIMITS, MessageAssembler, MessageTooBig, ServerLimi
 from ._control import handle_control, is_control_path
 from ._faultspec import FaultSpecError, apply_fault, parse_fault
 from ._replay import ReplayScript, load_replay
-from .exchange import Exchange, Faults, OrderView, SimulatorConfig, TradeView
 from .tls import server_ssl_context, temporary_tls_files
 
 __all__ = [

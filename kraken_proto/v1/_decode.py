@@ -1,0 +1,298 @@
+"""``decode``: one Kraken v1 frame in, one typed event out. Stateless; the hot path.
+
+The fast path is a single typed msgspec decode of the whole frame: control events are a union
+tagged by ``"event"``, and a channel frame (``[payload, "openOrders", {"sequence": N}]``) is
+recognised by the first letter of its first id (or else by peeking at the channel name near its
+end) and decoded in one pass into its records.
+Anything the fast path rejects goes through a slow, careful path that tolerates Kraken's known
+looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
+echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
+otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events for
+every frame the fast path accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Literal, Union
+
+import msgspec
+
+from kraken_proto._errors import RemoteProtocolError
+from kraken_proto._repairs import _repair, _Repairs, _repairs
+
+from ._events import (
+    AddOrderStatus,
+    AmendOrderStatus,
+    CancelAllOrdersAfterStatus,
+    CancelAllStatus,
+    CancelOrderStatus,
+    Contingent,
+    EditOrderStatus,
+    ErrorEvent,
+    Event,
+    Heartbeat,
+    OpenOrders,
+    OrderDescr,
+    OrderRecord,
+    OwnTrades,
+    PingStatus,
+    Pong,
+    SubscriptionStatus,
+    SystemStatus,
+    Trade,
+    UnknownMessage,
+)
+
+__all__ = ["decode"]
+
+_TAGGED_EVENTS: tuple[type[Event], ...] = (
+    SystemStatus,
+    Heartbeat,
+    Pong,
+    SubscriptionStatus,
+    AddOrderStatus,
+    EditOrderStatus,
+    AmendOrderStatus,
+    CancelOrderStatus,
+    CancelAllStatus,
+    CancelAllOrdersAfterStatus,
+    ErrorEvent,
+    PingStatus,
+)
+_EVENT_BY_NAME: dict[str, type[Event]] = {
+    msgspec.inspect.type_info(cls).tag: cls  # type: ignore[attr-defined]
+    for cls in _TAGGED_EVENTS
+}
+
+
+class _Sequence(msgspec.Struct, frozen=True, gc=False):
+    sequence: int | None = None
+
+
+_NO_SEQUENCE = _Sequence()
+
+
+class _OpenOrdersFrame(msgspec.Struct, array_like=True, gc=False):
+    payload: list[dict[str, OrderRecord]]
+    channel: Literal["openOrders"]
+    # Absent in frames from very old service versions: ``[[...], "openOrders"]``.
+    meta: _Sequence = _NO_SEQUENCE
+
+
+class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
+    payload: list[dict[str, Trade]]
+    channel: Literal["ownTrades"]
+    meta: _Sequence = _NO_SEQUENCE
+
+
+_event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_TAGGED_EVENTS]  # noqa: UP007
+)
+_open_orders_decoder = msgspec.json.Decoder(_OpenOrdersFrame)
+_own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame)
+# The slow path parses numbers with a fraction or exponent as Decimal, keeping their digits.
+_untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+
+# Routes: which decoder a frame goes to.
+_OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
+# Kraken's ids tell a channel frame's kind before its channel name does: order txids start
+# with "O", trade ids with "T", and in a compact frame (``[[{"OGTT3Y-...``) the id starts at
+# the fifth character. ``frame[4]`` is a small int for bytes and a cached one-character str
+# for text (no allocation either way), so this guess costs one dict lookup; int and str keys
+# never compare equal, so one table serves both (no bytes-with-str comparison, no
+# BytesWarning under -b). It is only a guess: the decoder still checks the channel name, and
+# a frame it gets wrong takes the careful path (slower, same result).
+_ROUTE_BY_FIFTH: dict[int | str, int] = {
+    ord("O"): _OPEN_ORDERS,
+    ord("T"): _OWN_TRADES,
+    "O": _OPEN_ORDERS,
+    "T": _OWN_TRADES,
+}
+# Otherwise the channel name sits in the last few dozen characters of a channel frame
+# (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
+_TAIL = 64
+# Searched with ``rfind(name, -_TAIL)``: much cheaper than ``name in frame[-_TAIL:]``.
+_BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES = b'"openOrders"', b'"ownTrades"'
+_TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES = '"openOrders"', '"ownTrades"'
+
+_CHANNEL_RECORD: dict[str, type[msgspec.Struct]] = {"ownTrades": Trade, "openOrders": OrderRecord}
+_COUNT = re.compile(r"[0-9]{1,20}")
+_popitem = dict.popitem
+
+
+_RECORD_REPAIRS: dict[str, _Repairs] = {
+    "ownTrades": _repairs(Trade),
+    "openOrders": _repairs(OrderRecord),
+}
+_NESTED_REPAIRS: dict[str, _Repairs] = {
+    "descr": _repairs(OrderDescr),
+    "contingent": _repairs(Contingent),
+}
+
+
+def decode(frame: str | bytes) -> Event:
+    """Decode one complete WebSocket text message from Kraken into a typed event.
+
+    ``frame`` is the message as ``str`` or UTF-8 ``bytes``. Returns an ``Event``:
+    ``UnknownMessage`` for valid JSON that is not a Kraken v1 private message this library
+    knows. Raises ``RemoteProtocolError`` naming what was wrong, and nothing else, for any
+    input whatsoever. Stateless: the same frame always gives an equal event.
+    """
+    kind = type(frame)
+    if kind is not bytes and kind is not str:
+        return _decode_carefully(frame)
+    try:
+        route = _ROUTE_BY_FIFTH.get(frame[4])
+    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
+        route = None
+    try:
+        if route is None:
+            route = _route_by_channel_name(frame)
+        if route == _OPEN_ORDERS:
+            orders = _open_orders_decoder.decode(frame)
+            entries = orders.payload
+            # Each entry is a one-key object {id: record}: popitem yields the pair directly.
+            # An empty entry raises KeyError, and one with several keys is left non-empty;
+            # both rare shapes take the careful path, which keeps every pair in order.
+            pairs: tuple[tuple[str, OrderRecord], ...]
+            if len(entries) == 1:  # most updates: skip the map/any machinery
+                entry = entries[0]
+                pairs = (entry.popitem(),)
+                if not entry:
+                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+            else:
+                pairs = tuple(map(_popitem, entries))
+                if not any(entries):
+                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+        elif route == _OWN_TRADES:
+            trades = _own_trades_decoder.decode(frame)
+            trade_entries = trades.payload
+            trade_pairs: tuple[tuple[str, Trade], ...]
+            if len(trade_entries) == 1:
+                trade_entry = trade_entries[0]
+                trade_pairs = (trade_entry.popitem(),)
+                if not trade_entry:
+                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+            else:
+                trade_pairs = tuple(map(_popitem, trade_entries))
+                if not any(trade_entries):
+                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+        else:
+            return _event_decoder.decode(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError):
+        pass
+    return _decode_carefully(frame)
+
+
+def _route_by_channel_name(frame: str | bytes) -> int:
+    """The route of a frame whose head did not tell: an object is an event, else look for the
+    channel name near the end."""
+    open_orders: Any
+    own_trades: Any
+    if type(frame) is bytes:
+        if frame[:1] == b"{":
+            return _EVENT
+        open_orders, own_trades = _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES
+    else:
+        if frame[:1] == "{":
+            return _EVENT
+        open_orders, own_trades = _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES
+    if frame.rfind(open_orders, -_TAIL) > 0:
+        return _OPEN_ORDERS
+    if frame.rfind(own_trades, -_TAIL) > 0:
+        return _OWN_TRADES
+    return _EVENT
+
+
+def _decode_carefully(frame: object) -> Event:
+    """The slow path: lenient repairs, UnknownMessage, or a RemoteProtocolError with a path."""
+    if not isinstance(frame, str | bytes | bytearray | memoryview):
+        raise RemoteProtocolError(f"frame must be str or bytes, got {type(frame).__name__}")
+    try:
+        data = _untyped_decoder.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise RemoteProtocolError(f"frame is not JSON this decoder accepts: {exc}") from None
+    except UnicodeError:
+        raise RemoteProtocolError("frame is not valid UTF-8 text") from None
+    except RecursionError:
+        raise RemoteProtocolError("frame is nested too deeply") from None
+    except ArithmeticError:  # decimal.InvalidOperation from float_hook: exponent beyond limits
+        raise RemoteProtocolError("frame holds a number too large to represent") from None
+    if type(data) is dict:
+        return _event_from_object(data)
+    if (
+        type(data) is list
+        and len(data) >= 2
+        and type(data[1]) is str
+        and data[1] in _CHANNEL_RECORD
+    ):
+        return _channel_from_array(data)
+    return UnknownMessage(data=data)
+
+
+def _event_from_object(data: dict[str, Any]) -> Event:
+    name = data.get("event")
+    cls = _EVENT_BY_NAME.get(name) if type(name) is str else None
+    if cls is None:
+        return UnknownMessage(data=data)
+    reqid = data.get("reqid")
+    # A reqid the server could not parse is echoed back as sent; it cannot be one of ours.
+    # Error events keep a string one (it names the bad request); anything else is dropped.
+    if not (reqid is None or type(reqid) is int) and (
+        cls not in (ErrorEvent, PingStatus) or type(reqid) is not str
+    ):
+        data["reqid"] = None
+    count = data.get("count")
+    if cls is CancelAllStatus and type(count) is str and _COUNT.fullmatch(count):
+        data["count"] = int(count)
+    try:
+        return msgspec.convert(data, cls)
+    except msgspec.ValidationError as exc:
+        raise RemoteProtocolError(f"malformed {name} message: {exc}") from None
+
+
+def _channel_from_array(data: list[Any]) -> Event:
+    channel: str = data[1]
+    sequence: int | None = None
+    # Elements after the third are ignored like unknown fields (as the fast path does).
+    if len(data) >= 3:
+        try:
+            sequence = msgspec.convert(data[2], _Sequence).sequence
+        except msgspec.ValidationError as exc:
+            raise RemoteProtocolError(
+                f"malformed {channel} frame: {_at_path(exc, '$[2]')}"
+            ) from None
+    payload = data[0]
+    if type(payload) is not list:
+        raise RemoteProtocolError(f"malformed {channel} frame: $[0] must be an array")
+    record_type = _CHANNEL_RECORD[channel]
+    repairs = _RECORD_REPAIRS[channel]
+    items: list[tuple[str, Any]] = []
+    for index, entry in enumerate(payload):
+        if type(entry) is not dict:
+            raise RemoteProtocolError(f"malformed {channel} frame: $[0][{index}] must be an object")
+        for key, record in entry.items():
+            if type(record) is dict:
+                _repair(record, repairs)
+                for nested, nested_repairs in _NESTED_REPAIRS.items():
+                    if type(record.get(nested)) is dict:
+                        _repair(record[nested], nested_repairs)
+            try:
+                items.append((key, msgspec.convert(record, record_type)))
+            except msgspec.ValidationError as exc:
+                raise RemoteProtocolError(
+                    f"malformed {channel} frame: {_at_path(exc, f'$[0][{index}][{key!r}]')}"
+                ) from None
+    if channel == "ownTrades":
+        return OwnTrades(trades=tuple(items), sequence=sequence)
+    return OpenOrders(orders=tuple(items), sequence=sequence)
+
+
+def _at_path(error: msgspec.ValidationError, path: str) -> str:
+    """Rewrite msgspec's error so its JSON path starts at ``path`` in the whole frame."""
+    message = str(error)
+    if "`$" in message:
+        return message.replace("`$", f"`{path}", 1)
+    return f"{message} - at `{path}`"

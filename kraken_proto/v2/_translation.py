@@ -1,0 +1,178 @@
+"""v2 ``executions`` in the v1 shapes that ``FillLog`` and ``OrderTable`` already keep.
+
+A v2 connection reports fills and order changes on one channel; the rest of the library
+(``FillLog``, ``OrderTable``, and what is built on them) works on v1's ``OwnTrades`` and
+``OpenOrders``. :func:`own_trades` and :func:`open_orders` translate one ``Executions`` push
+into those, so the same deduplication and order bookkeeping serve both protocols.
+
+Rules, where v2 and v1 differ:
+
+* An order's status comes from ``exec_type`` alone (``pending_new`` -> pending, ``new`` -> open,
+  ``filled`` -> closed, ``canceled``, ``expired``), never from ``order_status``: a ``trade`` can
+  say ``partially_filled`` on the fill that completes the order, and ``exec_type: filled``
+  follows. Other exec types (``trade``, ``amended``, ``restated``, ``status``,
+  ``iceberg_refill``, unknown ones) change fields, not the status. In a snapshot, where every
+  entry is an open order, ``order_status`` says whether it is pending or open.
+* Times: v2's RFC 3339 ``timestamp`` becomes v1's unix-seconds ``Decimal``, exact to the digits
+  (nanoseconds kept).
+* Names: ``symbol`` (``BTC/USD``) fills v1's ``pair`` as is; the trade id is ``exec_id``.
+* A fill's ``fee`` is the sum of its ``fees`` when they are all in one asset (``None`` if
+  not). An order's cumulative fee is not in v2's stream (only ``fee_usd_equiv``), so order
+  records leave ``fee`` unset: ``OrderTable`` keeps what it had.
+
+Pure and total: any ``Executions`` value maps without raising (a malformed timestamp maps to
+``None``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from kraken_proto.v1._events import OpenOrders, OrderDescr, OrderRecord, OwnTrades, Trade
+
+from ._events import Execution, Executions
+
+__all__ = ["open_orders", "own_trades", "rfc3339_to_unix"]
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,12})?"
+    r"(?:[Zz]|([+\-])([0-9]{2}):([0-9]{2}))"
+)
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_STATUS_BY_EXEC_TYPE = {
+    "pending_new": "pending",
+    "new": "open",
+    "filled": "closed",
+    "canceled": "canceled",
+    "expired": "expired",
+}
+_SNAPSHOT_STATUS = {"pending_new": "pending", "new": "open", "partially_filled": "open"}
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def rfc3339_to_unix(text: str | None) -> Decimal | None:
+    """Unix seconds of an RFC 3339 time as an exact ``Decimal`` (its fraction digits kept), or
+    ``None`` for ``None`` or text that is not a valid RFC 3339 date-time."""
+    match = None if text is None else _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
+    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 59:
+        return None
+    days_in_month = _DAYS_IN_MONTH[month - 1] + (month == 2 and _leap(year))
+    if not 1 <= day <= days_in_month:
+        return None
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    if match[8] is not None:
+        offset = int(match[9]) * 3600 + int(match[10]) * 60
+        seconds -= offset if match[8] == "+" else -offset
+    whole = Decimal(seconds)
+    return whole if match[7] is None else whole + Decimal(match[7])
+
+
+def _fee(record: Execution) -> Decimal | None:
+    fees = record.fees
+    if not fees or len({fee.asset for fee in fees}) != 1 or any(f.qty is None for f in fees):
+        return None
+    return sum((fee.qty for fee in fees if fee.qty is not None), Decimal(0))
+
+
+def own_trades(event: Executions) -> OwnTrades:
+    """The push's fills (``exec_type: trade`` with an ``exec_id``) as an ``OwnTrades`` frame
+    with the same ``sequence``: ``(exec_id, Trade)`` pairs in wire order."""
+    trades: list[tuple[str, Trade]] = []
+    for record in event.data:
+        if record.exec_type != "trade" or record.exec_id is None:
+            continue
+        trade = Trade(
+            ordertxid=record.order_id,
+            pair=record.symbol,
+            time=rfc3339_to_unix(record.timestamp),
+            type=record.side,
+            ordertype=record.order_type,
+            price=record.last_price,
+            cost=record.cost,
+            fee=_fee(record),
+            vol=record.last_qty,
+            margin_borrow=record.margin_borrow,
+            userref=record.order_userref,
+            cl_ord_id=record.cl_ord_id,
+            ext_exec_id=record.ext_exec_id,
+        )
+        trades.append((record.exec_id, trade))
+    return OwnTrades(trades=tuple(trades), sequence=event.sequence)
+
+
+def _descr(record: Execution) -> OrderDescr | None:
+    fields = (record.symbol, record.side, record.order_type, record.limit_price)
+    if all(value is None for value in fields):
+        return None
+    return OrderDescr(
+        pair=record.symbol,
+        type=record.side,
+        ordertype=record.order_type,
+        price=record.limit_price,
+    )
+
+
+def open_orders(event: Executions) -> OpenOrders:
+    """The push's order changes as an ``OpenOrders`` frame with the same ``sequence``.
+
+    A snapshot maps to a snapshot of the open orders it lists (its fills, from
+    ``snap_trades``, are left to :func:`own_trades`); an update maps each record with an
+    ``order_id`` to a partial record holding only what the event said. Apply with
+    ``OrderTable.apply(..., snapshot=event.is_snapshot)``.
+    """
+    orders: list[tuple[str, OrderRecord]] = []
+    for record in event.data:
+        if record.order_id is None or (event.is_snapshot and record.exec_type == "trade"):
+            continue
+        status: str | None
+        if event.is_snapshot:
+            status = _SNAPSHOT_STATUS.get(record.order_status or "", "open")
+        else:
+            status = _STATUS_BY_EXEC_TYPE.get(record.exec_type or "")
+        when = rfc3339_to_unix(record.timestamp)
+        reason = record.reason if record.reason is not None else record.cancel_reason
+        orders.append(
+            (
+                record.order_id,
+                OrderRecord(
+                    status=status,
+                    userref=record.order_userref,
+                    cl_ord_id=record.cl_ord_id,
+                    ext_ord_id=record.ext_ord_id,
+                    opentm=when if status == "pending" or event.is_snapshot else None,
+                    lastupdated=when,
+                    starttm=rfc3339_to_unix(record.effective_time),
+                    expiretm=rfc3339_to_unix(record.expire_time),
+                    descr=_descr(record),
+                    vol=record.order_qty,
+                    vol_exec=record.cum_qty,
+                    cost=record.cum_cost,
+                    avg_price=record.avg_price,
+                    limitprice=record.limit_price,
+                    display_volume=record.display_qty,
+                    display_volume_remain=record.display_qty_remain,
+                    timeinforce=record.time_in_force,
+                    sender_sub_id=record.sender_sub_id,
+                    cancel_reason=reason if status == "canceled" else None,
+                    amended=record.amended,
+                ),
+            )
+        )
+    return OpenOrders(orders=tuple(orders), sequence=event.sequence)

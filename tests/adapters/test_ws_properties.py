@@ -1,0 +1,102 @@
+"""Hypothesis properties of the sans-IO ``WebSocketSession``: reassembly and the size cap.
+
+Whatever way a server fragments its messages into frames, and whatever way TCP cuts the bytes
+into reads (the upgrade included), the session returns exactly the messages sent, in order;
+a message over ``max_message_size`` closes the WebSocket with 1009 instead, and only messages
+before it are returned.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kraken_proto.adapters import MessageTooLarge
+from kraken_proto.adapters.transport._ws import WebSocketSession, parse_ws_endpoint
+from wsproto.utilities import generate_accept_token
+
+
+def _frame(opcode: int, payload: bytes, *, fin: bool) -> bytes:
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if len(payload) < 126:
+        return head + bytes([len(payload)]) + payload
+    if len(payload) < 65536:
+        return head + bytes([126]) + struct.pack("!H", len(payload)) + payload
+    return head + bytes([127]) + struct.pack("!Q", len(payload)) + payload
+
+
+def _upgrade(request: bytes) -> bytes:
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + generate_accept_token(key) + b"\r\n\r\n"
+    )
+
+
+def _frames(message: str, cuts: list[int]) -> bytes:
+    """``message`` as a text frame plus continuation frames, cut at ``cuts`` (UTF-8 bytes)."""
+    data = message.encode()
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    pieces = [data[a:b] for a, b in itertools.pairwise(points)] or [b""]
+    out = b""
+    for index, piece in enumerate(pieces):
+        out += _frame(0x1 if index == 0 else 0x0, piece, fin=index == len(pieces) - 1)
+    return out
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+messages = st.lists(st.text(max_size=60), max_size=6)
+cut_lists = st.lists(st.integers(min_value=0, max_value=10_000), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(messages, st.lists(cut_lists, min_size=6, max_size=6), cut_lists)
+def test_any_fragmentation_and_any_reads_give_back_the_messages(
+    sent: list[str], fragment_cuts: list[list[int]], read_cuts: list[int]
+) -> None:
+    session = WebSocketSession(parse_ws_endpoint("ws://127.0.0.1:1"))
+    stream = _upgrade(session.handshake())
+    stream += b"".join(_frames(m, cuts) for m, cuts in zip(sent, fragment_cuts, strict=False))
+    received: list[str] = []
+    for chunk in _chunks(stream, read_cuts):
+        received += session.receive_data(chunk)
+    assert received == sent
+    assert session.is_open
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab\u00e9", max_size=40), min_size=1, max_size=6),
+    st.integers(min_value=1, max_value=60),
+    st.lists(cut_lists, min_size=6, max_size=6),
+)
+def test_the_cap_passes_what_fits_and_closes_on_the_first_message_over_it(
+    sent: list[str], limit: int, fragment_cuts: list[list[int]]
+) -> None:
+    session = WebSocketSession(parse_ws_endpoint("ws://127.0.0.1:1"), max_message_size=limit)
+    stream = _upgrade(session.handshake())
+    stream += b"".join(_frames(m, cuts) for m, cuts in zip(sent, fragment_cuts, strict=False))
+    received = session.receive_data(stream)
+    # The cap counts decoded characters (Kraken's JSON is ASCII, where that is bytes).
+    fitting = []
+    for message in sent:
+        if len(message) > limit:
+            break
+        fitting.append(message)
+    assert received == fitting
+    if len(fitting) < len(sent):
+        assert isinstance(session.closed, MessageTooLarge)
+        assert session.closed.code == 1009
+        assert session.bytes_to_send()[:1] == b"\x88"  # our close frame
+    else:
+        assert session.is_open

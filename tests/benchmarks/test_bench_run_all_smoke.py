@@ -1,0 +1,64 @@
+"""``benchmarks/run_all.py --quick`` runs every benchmark and writes its report.
+
+Nothing here checks a timing: the quick run's numbers mean nothing. It checks that every
+benchmark ran (none failed), that every section and every target verdict is in the report, and
+that the run leaves the committed ``benchmarks/RESULTS.md`` alone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(180)
+def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
+    output = tmp_path / "RESULTS.md"
+    committed = ROOT / "benchmarks" / "RESULTS.md"
+    before = committed.read_bytes() if committed.exists() else None
+    process = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run_all.py"),
+            "--quick",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=170,
+    )
+    assert process.returncode == 0, process.stderr
+    text = output.read_text()
+    assert "Quick mode" in text
+    assert "## Machine" in text
+    for library in ("msgspec", "orjson", "trio", "wsproto", "ccxt", "python-kraken-sdk"):
+        assert f"| {library} |" in text
+    for heading in (
+        "## Targets",
+        "## Decode",
+        "## Receive path",
+        "## Pipeline breakdown",
+        "## Requests",
+        "## Memory per open order",
+        "## End to end",
+        "## N concurrent trio sessions",
+        "## AddOrder round trip",
+    ):
+        assert heading in text, heading
+    assert "failed" not in text.lower().split("## machine")[1]
+    targets = text.split("## Targets")[1].split("\n## ")[0]
+    rows = [
+        line for line in targets.splitlines() if line.startswith("| ") and "verdict" not in line
+    ]
+    assert len(rows) == 6
+    for row in rows:
+        assert "**met**" in row or "**missed**" in row or "not measured" in row
+    after = committed.read_bytes() if committed.exists() else None
+    assert after == before

@@ -1,0 +1,130 @@
+"""The plain-order fast paths of ``AddOrder`` (checks and ``encode``) say exactly what the full
+paths say: same wire keys in the same order, same refusals."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, localcontext
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kraken_proto import AddOrder, LocalProtocolError, encode
+
+TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
+
+decimals = st.decimals(
+    min_value=Decimal("0.00000001"), max_value=Decimal("1000000"), places=8, allow_nan=False
+)
+ids: st.SearchStrategy[dict[str, Any]] = st.one_of(
+    st.none().map(lambda _: {}),
+    st.integers(-(2**31), 2**31 - 1).map(lambda ref: {"userref": ref}),
+    st.text("abcdefXYZ0123456789-", min_size=1, max_size=18).map(lambda i: {"cl_ord_id": i}),
+)
+
+
+@given(volume=decimals, price=decimals, ident=ids, side=st.sampled_from(["buy", "sell"]))
+def test_a_plain_limit_order_encodes_in_krakens_key_order(
+    volume: Decimal, price: Decimal, ident: dict[str, Any], side: Any
+) -> None:
+    order = AddOrder(
+        ordertype="limit", type=side, pair="XBT/USD", volume=volume, price=price, **ident
+    )
+    text = encode(order, token=TOKEN, reqid=3)
+    expected: dict[str, object] = {
+        "event": "addOrder",
+        "reqid": 3,
+        "token": TOKEN,
+        "ordertype": "limit",
+        "type": side,
+        "pair": "XBT/USD",
+        "volume": format(volume, "f"),
+        "price": format(price, "f"),
+    }
+    if "userref" in ident:
+        expected["userref"] = str(ident["userref"])
+    if "cl_ord_id" in ident:
+        expected["cl_ord_id"] = ident["cl_ord_id"]
+    assert list(json.loads(text).items()) == list(expected.items())
+
+
+@given(volume=decimals, ident=ids)
+def test_a_plain_order_and_the_same_order_with_an_option_share_every_other_key(
+    volume: Decimal, ident: dict[str, Any]
+) -> None:
+    plain = json.loads(
+        encode(
+            AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=volume, **ident),
+            token=TOKEN,
+        )
+    )
+    full = json.loads(
+        encode(
+            AddOrder(
+                ordertype="market",
+                type="buy",
+                pair="XBT/USD",
+                volume=volume,
+                timeinforce="IOC",
+                **ident,
+            ),
+            token=TOKEN,
+        )
+    )
+    assert full.pop("timeinforce") == "IOC"
+    assert list(full.items()) == list(plain.items())
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"userref": 2**31}, "userref"),
+        ({"userref": True}, "userref"),
+        ({"cl_ord_id": "x" * 19}, "cl_ord_id"),
+        ({"userref": 1, "cl_ord_id": "abc"}, "cl_ord_id"),
+        ({"volume": 1.5}, "volume"),
+        ({"volume": Decimal("NaN")}, "volume"),
+        ({"price": None}, "price"),
+        ({"price2": Decimal(1)}, "price2"),
+    ],
+)
+def test_a_plain_order_is_still_checked(fields: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {
+        "ordertype": "limit",
+        "type": "buy",
+        "pair": "XBT/USD",
+        "volume": Decimal("1"),
+        "price": Decimal("100"),
+        **fields,
+    }
+    with pytest.raises(LocalProtocolError, match=field):
+        AddOrder(**arguments)
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=True)
+    | st.builds(
+        lambda digits, exponent: Decimal(digits).scaleb(exponent),
+        st.integers(-(10**30), 10**30),
+        st.integers(-40, 40),
+    )
+)
+def test_decimal_text_is_format_f(value: Decimal) -> None:
+    from kraken_proto.v1._requests import _decimal_text
+
+    assert _decimal_text(value) == format(value, "f")
+    with localcontext() as context:
+        context.capitals = 0  # str() then writes a lowercase exponent
+        assert _decimal_text(value) == format(value, "f")
+
+
+@given(
+    st.text()
+    | st.text(st.characters(max_codepoint=127))
+    | st.sampled_from(["", " ", "a b", "\x00", "\x1c", "ok"])
+)
+def test_the_no_space_fast_path_agrees_with_the_pattern(text: str) -> None:
+    from kraken_proto._request_checks import _NO_SPACE, _no_space
+
+    assert _no_space(text) == (_NO_SPACE.fullmatch(text) is not None)
