@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# One table of costs for both sides: the session paces by it and the simulator refuses by it
+# (issue 19: "the simulator enforces the same table").
+from kraken_proto.session._pacing import AMEND_PENALTIES as _AMEND
+from kraken_proto.session._pacing import CANCEL_PENALTIES as _CANCEL
+from kraken_proto.session._pacing import EDIT_PENALTIES as _EDIT
+
 __all__ = ["RateCounters", "amend_cost", "cancel_cost", "edit_cost"]
 
-# (age limit in seconds, penalty) - the first row whose limit exceeds the order's age applies.
-_CANCEL = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
-_EDIT = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
-_AMEND = ((5, 3), (10, 2), (15, 1))
 
-
-def _penalty(table: tuple[tuple[int, int], ...], age: float) -> int:
+def _penalty(table: tuple[tuple[float, int], ...], age: float) -> int:
     for limit, penalty in table:
         if age < limit:
             return penalty
