@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -46,6 +47,22 @@ def test_every_table_is_discovered_once_under_its_home_module() -> None:
     } <= found
     names = [name for _, name in found]
     assert len(names) == len(set(names))
+
+
+def test_the_core_is_walked_into_its_subpackages() -> None:
+    modules = draw.core_modules()
+    assert "kraken_proto._connection_state" in modules
+    for package in ("v1", "v2", "rest", "session"):
+        assert any(name.startswith(f"kraken_proto.{package}._") for name in modules), package
+    assert not [name for name in modules if ".adapters" in name or name.endswith("__main__")]
+
+
+def test_a_table_in_a_subpackage_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = MappingProxyType({(Light.OFF, Switch.FLIP): Light.ON})
+    module = importlib.import_module("kraken_proto.rest._counter")
+    monkeypatch.setattr(module, "LIGHT_TRANSITIONS", table, raising=False)
+    found = {(table.module, table.name) for table in draw.discover()}
+    assert ("kraken_proto.rest._counter", "LIGHT_TRANSITIONS") in found
 
 
 def test_every_transition_is_drawn() -> None:

@@ -16,16 +16,16 @@ EXAMPLES = dict(EXAMPLE.findall(README.read_text(encoding="utf-8")))
 
 def test_readme_has_its_examples() -> None:
     assert set(EXAMPLES) == {
-        "blocking",
-        "trio",
-        "core",
-        "codec",
-        "simulator",
-        "rest",
-        "session",
         "session_blocking",
         "session_trio",
-        "v2",
+        "session_pure",
+        "simulator",
+        "rest",
+        "client_blocking",
+        "client_trio",
+        "v1_core",
+        "v1_codec",
+        "v2_codec",
     }
 
 
