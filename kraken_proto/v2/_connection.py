@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kraken_proto._connection_core import _ConnectionCore, _is_token_error, _Pending
+from kraken_proto._connection_base import _is_token_error, _Pending
+from kraken_proto._connection_core import _ConnectionCore
 from kraken_proto._connection_events import (
     ChannelSnapshot,
     ChannelUpdate,
