@@ -18,213 +18,21 @@ changes, fills, cancels and expiries (protocol doc sections 4.3-4.5). The table 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
-from typing import Any, Final, TypeVar
+from typing import Final
 
 import msgspec
 
-from kraken_proto.v1._events import Contingent, OpenOrders, OrderDescr, OrderRecord
+from kraken_proto.v1._events import OpenOrders, OrderRecord
 
-from ._repr import decimal_text, value_repr
+from ._order import TERMINAL_STATUSES, Order, OrderChanges
+from ._order_merge import _differs, _fresh, _merged
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]
-
-TERMINAL_STATUSES: Final = frozenset({"closed", "canceled", "expired"})
-"""Statuses after which Kraken sends no more changes for an order."""
 
 _REPR_ORDERS: Final = 5
 """How many open orders ``repr(OrderTable)`` lists."""
 _REPR_FINISHED: Final = 3
 """How many of the latest finished orders ``repr(OrderTable)`` lists."""
-
-_NestedT = TypeVar("_NestedT", OrderDescr, Contingent)
-_StructT = TypeVar("_StructT", bound=msgspec.Struct)
-
-
-class Order(OrderRecord, frozen=True, kw_only=True, gc=False):
-    """One order as the table knows it: every field merged so far, plus its ``txid``.
-
-    The ``OrderRecord`` fields keep Kraken's names and exact ``Decimal`` values; a field is
-    ``None`` when Kraken has never sent it for this order. ``status`` is the last status seen
-    (``None`` for a stub that has had no status yet).
-
-    ``is_stub`` is True while the table has never received a record with ``descr`` for this
-    order: it learnt of the order from a delta only (for example a fill for an order placed
-    before the snapshot it missed), so most fields are unknown. A later entry carrying
-    ``descr`` clears it.
-
-    ``vanished`` is True when a snapshot left out this order while the table had it open: the
-    order finished while the client was not listening and its final state is unknown (its
-    fields are the last ones seen; ask REST ``QueryOrders``). A later entry carrying a
-    ``status`` clears it.
-    """
-
-    txid: str
-    is_stub: bool = False
-    vanished: bool = False
-
-    @property
-    def is_open(self) -> bool:
-        """True while the order is in the table's open set (neither terminal nor vanished)."""
-        return not self.vanished and self.status not in TERMINAL_STATUSES
-
-    def __repr__(self) -> str:
-        """``Order(txid=..., <the fields known>)`` with exact Decimal digits."""
-        fields = "".join(
-            f", {name}={value_repr(value)}"
-            for name, value in self.__rich_repr__()
-            if name != "txid"
-        )
-        return f"Order(txid={self.txid!r}{fields})"
-
-    def describe(self) -> str:
-        """One line for people: ``txid status side ordertype volume pair @ price``, plus what
-        has executed, e.g. ``OABC-... open buy limit 0.50000000 XBT/USD @ 25000.0 (executed
-        0.10000000)``. Unknown parts show as ``?``; Decimals keep their exact digits."""
-        descr = self.descr or _NO_DESCR
-        status = self.status or "?"
-        if self.vanished:
-            status += " (vanished: final state unknown)"
-        parts = [
-            self.txid,
-            status,
-            descr.type or "?",
-            descr.ordertype or "?",
-            _text(self.vol),
-            descr.pair or "?",
-        ]
-        if descr.price is not None and (descr.ordertype or "") != "market":
-            parts += ["@", decimal_text(descr.price)]
-        text = " ".join(parts)
-        if self.vol_exec is not None and self.vol_exec != 0:
-            text += f" (executed {decimal_text(self.vol_exec)})"
-        return text
-
-
-class OrderChanges(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """What one ``OrderTable.apply`` call changed; every tuple is in the order it happened.
-
-    Each entry is the ``Order`` as it stood right after that change.
-
-    * ``added``: orders the table did not know, received with a ``descr`` (new orders and
-      snapshot entries).
-    * ``stubs``: orders the table did not know, received without a ``descr`` (``is_stub``).
-    * ``updated``: known orders whose merged state changed (an entry that changes nothing is
-      not reported).
-    * ``finished``: orders whose status became terminal in this call. Each also appears in
-      ``added``, ``stubs`` or ``updated`` of the same call.
-    * ``vanished``: orders the table had open that this snapshot left out. They finished while
-      the client was not listening; their final state is unknown (``Order.vanished``).
-
-    ``snapshot`` says whether the frame was applied as a snapshot.
-    """
-
-    snapshot: bool
-    added: tuple[Order, ...] = ()
-    stubs: tuple[Order, ...] = ()
-    updated: tuple[Order, ...] = ()
-    finished: tuple[Order, ...] = ()
-    vanished: tuple[Order, ...] = ()
-
-    def __bool__(self) -> bool:
-        """True when anything changed."""
-        return bool(self.added or self.stubs or self.updated or self.finished or self.vanished)
-
-
-def _sent_fields_by_repr(record: msgspec.Struct) -> dict[str, Any]:
-    # With repr_omit_defaults (every default is None) __rich_repr__ yields exactly the fields
-    # Kraken sent, in C and about four times faster than scanning all the fields in Python.
-    return dict(record.__rich_repr__())
-
-
-def _sent_fields_by_scan(record: msgspec.Struct) -> dict[str, Any]:
-    return {
-        name: value
-        for name, value in zip(
-            record.__struct_fields__, msgspec.structs.astuple(record), strict=True
-        )
-        if value is not None
-    }
-
-
-def _sent_items_by_scan(record: msgspec.Struct) -> Iterable[tuple[str, Any]]:
-    return _sent_fields_by_scan(record).items()
-
-
-def _uses_fast_path(cls: type[msgspec.Struct]) -> bool:
-    config = cls.__struct_config__
-    return config.repr_omit_defaults and all(default is None for default in cls.__struct_defaults__)
-
-
-_FAST_PATH = all(_uses_fast_path(cls) for cls in (OrderRecord, OrderDescr, Contingent))
-# The merges iterate the sent (name, value) pairs without building a dict: on the fast path the
-# unbound C method is called directly (what ``_sent_fields_by_repr`` wraps in a dict), with no
-# Python frame in between.
-_sent_items: Callable[[msgspec.Struct], Iterable[tuple[str, Any]]] = (
-    msgspec.Struct.__rich_repr__ if _FAST_PATH else _sent_items_by_scan
-)
-# Building an Order as a copy of another one and then setting the changed fields (on the copy,
-# before anyone else can see it) is two to three times cheaper than ``msgspec.structs.replace``
-# with keyword arguments or ``Order(**fields)``; the result is an ordinary frozen Order.
-_copy: Callable[[_StructT], _StructT] = msgspec.Struct.__copy__  # type: ignore[attr-defined]
-_set = msgspec.structs.force_setattr
-_BLANK = Order(txid="")
-_NO_DESCR = OrderDescr()
-
-
-def _text(value: Decimal | None) -> str:
-    return "?" if value is None else decimal_text(value)
-
-
-def _differs(new: Order, old: Order) -> bool:
-    """``new != old``, except that a field holding a signalling NaN (Kraken text ``"sNaN"``,
-    which ``decode`` keeps as sent) counts as a change instead of raising ``InvalidOperation``."""
-    try:
-        return new != old
-    except InvalidOperation:
-        return True
-
-
-def _merge_nested(old: _NestedT | None, new: _NestedT) -> _NestedT:
-    if old is None:
-        return new
-    merged = _copy(old)
-    set_field = _set
-    for name, value in _sent_items(new):
-        set_field(merged, name, value)
-    return merged
-
-
-def _fresh(txid: str, record: OrderRecord) -> Order:
-    """A new ``Order`` built from ``record`` alone (a snapshot entry or an unknown id)."""
-    new = _copy(_BLANK)
-    set_field = _set
-    for name, value in _sent_items(record):
-        set_field(new, name, value)
-    _set(new, "txid", txid)
-    if record.descr is None:
-        _set(new, "is_stub", True)
-    return new
-
-
-def _merged(old: Order, record: OrderRecord) -> Order:
-    """``old`` with ``record`` shallow-merged over it."""
-    new = _copy(old)
-    set_field = _set
-    for name, value in _sent_items(record):
-        set_field(new, name, value)
-    descr = record.descr
-    if descr is not None:
-        _set(new, "descr", _merge_nested(old.descr, descr))
-        if old.is_stub:
-            _set(new, "is_stub", False)
-    contingent = record.contingent
-    if contingent is not None:
-        _set(new, "contingent", _merge_nested(old.contingent, contingent))
-    if old.vanished and record.status is not None:
-        _set(new, "vanished", False)
-    return new
 
 
 class OrderTable:

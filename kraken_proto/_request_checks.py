@@ -1,4 +1,4 @@
-"""Field validators shared by the v1 (``_requests``) and v2 (``_v2_requests``) requests.
+"""Field validators shared by the v1 and v2 requests (``v1/_request_fields`` and its v2 twin).
 
 Each raises ``LocalProtocolError`` naming the bad field (``name``) and what was wrong; the
 ones that return a value return it normalised (``_decimal``: an exact ``Decimal``).

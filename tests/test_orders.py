@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import Order, OrderChanges, OrderTable
-from kraken_proto._orders import (
-    TERMINAL_STATUSES,
+from kraken_proto._order_merge import (
     _sent_fields_by_repr,
     _sent_fields_by_scan,
     _sent_items,
     _sent_items_by_scan,
     _uses_fast_path,
 )
+from kraken_proto._orders import TERMINAL_STATUSES
 from kraken_proto.v1 import Contingent, OpenOrders, OrderDescr, OrderRecord
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ Rules, where v2 and v1 differ:
 * Times: v2's RFC 3339 ``timestamp`` becomes v1's unix-seconds ``Decimal``, exact to the digits
   (nanoseconds kept).
 * Names: ``symbol`` (``BTC/USD``) fills v1's ``pair`` as is; the trade id is ``exec_id``.
+* The field names that differ are in three tables below (v2 field, v1 field, converter):
+  ``_TRADE_FIELDS``, ``_ORDER_FIELDS`` and ``_DESCR_FIELDS``. Each is compiled once, at import,
+  into one plain constructor call, so a table costs nothing per record.
 * A fill's ``fee`` is the sum of its ``fees`` when they are all in one asset (``None`` if
   not). An order's cumulative fee is not in v2's stream (only ``fee_usd_equiv``), so order
   records leave ``fee`` unset: ``OrderTable`` keeps what it had.
@@ -27,11 +30,13 @@ Pure and total: any ``Executions`` value maps without raising (a malformed times
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 
 from kraken_proto.v1._events import OpenOrders, OrderDescr, OrderRecord, OwnTrades, Trade
 
-from ._events import Execution, Executions
+from ._events import Execution, Executions, Fee
 
 __all__ = ["open_orders", "own_trades", "rfc3339_to_unix"]
 
@@ -84,11 +89,122 @@ def rfc3339_to_unix(text: str | None) -> Decimal | None:
     return whole if match[7] is None else whole + Decimal(match[7])
 
 
-def _fee(record: Execution) -> Decimal | None:
-    fees = record.fees
+def _fee(fees: tuple[Fee, ...] | None) -> Decimal | None:
+    """The sum of a fill's ``fees`` when they are all in one asset, else ``None``."""
     if not fees or len({fee.asset for fee in fees}) != 1 or any(f.qty is None for f in fees):
         return None
     return sum((fee.qty for fee in fees if fee.qty is not None), Decimal(0))
+
+
+# --- the field tables -------------------------------------------------------------------------
+
+_Row = tuple[str, str, Callable[[Any], Any] | None]
+"""(v2 ``Execution`` field, v1 field, converter applied to the value or ``None``)."""
+
+# A fill (``exec_type: trade``) as a v1 ``Trade``.
+_TRADE_FIELDS: tuple[_Row, ...] = (
+    ("order_id", "ordertxid", None),
+    ("symbol", "pair", None),
+    ("timestamp", "time", rfc3339_to_unix),
+    ("side", "type", None),
+    ("order_type", "ordertype", None),
+    ("last_price", "price", None),
+    ("cost", "cost", None),
+    ("fees", "fee", _fee),
+    ("last_qty", "vol", None),
+    ("margin_borrow", "margin_borrow", None),
+    ("order_userref", "userref", None),
+    ("cl_ord_id", "cl_ord_id", None),
+    ("ext_exec_id", "ext_exec_id", None),
+)
+
+# An order change as a v1 ``OrderRecord``. ``_ORDER_COMPUTED`` are the fields that depend on
+# more than one v2 field or on the push (snapshot or update): ``open_orders`` works them out.
+_ORDER_FIELDS: tuple[_Row, ...] = (
+    ("order_userref", "userref", None),
+    ("cl_ord_id", "cl_ord_id", None),
+    ("ext_ord_id", "ext_ord_id", None),
+    ("effective_time", "starttm", rfc3339_to_unix),
+    ("expire_time", "expiretm", rfc3339_to_unix),
+    ("order_qty", "vol", None),
+    ("cum_qty", "vol_exec", None),
+    ("cum_cost", "cost", None),
+    ("avg_price", "avg_price", None),
+    ("limit_price", "limitprice", None),
+    ("display_qty", "display_volume", None),
+    ("display_qty_remain", "display_volume_remain", None),
+    ("time_in_force", "timeinforce", None),
+    ("sender_sub_id", "sender_sub_id", None),
+    ("amended", "amended", None),
+)
+_ORDER_COMPUTED = ("status", "opentm", "lastupdated", "descr", "cancel_reason")
+
+# An order's ``descr``; ``None`` when none of its v2 fields is set.
+_DESCR_FIELDS: tuple[_Row, ...] = (
+    ("symbol", "pair", None),
+    ("side", "type", None),
+    ("order_type", "ordertype", None),
+    ("limit_price", "price", None),
+)
+
+T = TypeVar("T")
+
+
+def _compile(
+    name: str,
+    target: type[T],
+    rows: tuple[_Row, ...],
+    computed: tuple[str, ...] = (),
+    *,
+    optional: bool = False,
+) -> Callable[..., T | None]:
+    """Compile a field table into ``name(record, *, <computed>)``, which builds ``target`` in
+    one constructor call: each row's v1 field from the record's v2 field (through its
+    converter), and each ``computed`` field from the keyword argument of that name. With
+    ``optional`` it returns ``None`` instead when every v2 field of the table is ``None``.
+
+    The function is the code one would write by hand for the table (keyword arguments read
+    straight off the record), so a table costs nothing per record over that code. Raises
+    ``ValueError`` for a field that ``Execution`` or ``target`` lacks, so a typo in a table
+    fails at import.
+    """
+    v2_fields = set(Execution.__struct_fields__)
+    v1_fields = set(getattr(target, "__struct_fields__", ()))
+    if not set(computed) <= v1_fields:
+        raise ValueError(f"{name}: {target.__name__} lacks one of {computed}")
+    namespace: dict[str, Any] = {"_target": target}
+    arguments = [f"{field}={field}" for field in computed]
+    for index, (source, field, convert) in enumerate(rows):
+        if source not in v2_fields or field not in v1_fields:
+            raise ValueError(f"{name}: no field {source!r} -> {field!r}")
+        value = f"record.{source}"
+        if convert is not None:
+            namespace[f"_convert{index}"] = convert
+            value = f"_convert{index}({value})"
+        arguments.append(f"{field}={value}")
+    parameters = ", ".join(("record", *(("*", *computed) if computed else ())))
+    lines = [f"def {name}({parameters}):"]
+    if optional:
+        unset = " and ".join(f"record.{source} is None" for source, _, _ in rows)
+        lines.append(f"    if {unset}:\n        return None")
+    lines.append(f"    return _target({', '.join(arguments)})\n")
+    exec(compile("\n".join(lines), f"<{__name__}.{name}>", "exec"), namespace)
+    built: Callable[..., T | None] = namespace[name]
+    return built
+
+
+_trade = cast(Callable[[Execution], Trade], _compile("_trade", Trade, _TRADE_FIELDS))
+_order_record = cast(
+    Callable[..., OrderRecord],
+    _compile("_order_record", OrderRecord, _ORDER_FIELDS, _ORDER_COMPUTED),
+)
+_descr = cast(
+    Callable[[Execution], OrderDescr | None],
+    _compile("_descr", OrderDescr, _DESCR_FIELDS, optional=True),
+)
+
+
+# --- the translations -------------------------------------------------------------------------
 
 
 def own_trades(event: Executions) -> OwnTrades:
@@ -98,35 +214,8 @@ def own_trades(event: Executions) -> OwnTrades:
     for record in event.data:
         if record.exec_type != "trade" or record.exec_id is None:
             continue
-        trade = Trade(
-            ordertxid=record.order_id,
-            pair=record.symbol,
-            time=rfc3339_to_unix(record.timestamp),
-            type=record.side,
-            ordertype=record.order_type,
-            price=record.last_price,
-            cost=record.cost,
-            fee=_fee(record),
-            vol=record.last_qty,
-            margin_borrow=record.margin_borrow,
-            userref=record.order_userref,
-            cl_ord_id=record.cl_ord_id,
-            ext_exec_id=record.ext_exec_id,
-        )
-        trades.append((record.exec_id, trade))
+        trades.append((record.exec_id, _trade(record)))
     return OwnTrades(trades=tuple(trades), sequence=event.sequence)
-
-
-def _descr(record: Execution) -> OrderDescr | None:
-    fields = (record.symbol, record.side, record.order_type, record.limit_price)
-    if all(value is None for value in fields):
-        return None
-    return OrderDescr(
-        pair=record.symbol,
-        type=record.side,
-        ordertype=record.order_type,
-        price=record.limit_price,
-    )
 
 
 def open_orders(event: Executions) -> OpenOrders:
@@ -151,27 +240,13 @@ def open_orders(event: Executions) -> OpenOrders:
         orders.append(
             (
                 record.order_id,
-                OrderRecord(
+                _order_record(
+                    record,
                     status=status,
-                    userref=record.order_userref,
-                    cl_ord_id=record.cl_ord_id,
-                    ext_ord_id=record.ext_ord_id,
                     opentm=when if status == "pending" or event.is_snapshot else None,
                     lastupdated=when,
-                    starttm=rfc3339_to_unix(record.effective_time),
-                    expiretm=rfc3339_to_unix(record.expire_time),
                     descr=_descr(record),
-                    vol=record.order_qty,
-                    vol_exec=record.cum_qty,
-                    cost=record.cum_cost,
-                    avg_price=record.avg_price,
-                    limitprice=record.limit_price,
-                    display_volume=record.display_qty,
-                    display_volume_remain=record.display_qty_remain,
-                    timeinforce=record.time_in_force,
-                    sender_sub_id=record.sender_sub_id,
                     cancel_reason=reason if status == "canceled" else None,
-                    amended=record.amended,
                 ),
             )
         )

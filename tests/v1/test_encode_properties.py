@@ -21,7 +21,12 @@ from kraken_proto import (
     encode,
 )
 from kraken_proto.v1 import Ping, Subscribe, Unsubscribe
-from kraken_proto.v1._requests import _PRICE_RULES, CLOSE_ORDER_TYPES, ORDER_FLAGS, ORDER_TYPES
+from kraken_proto.v1._request_fields import (
+    _PRICE_RULES,
+    CLOSE_ORDER_TYPES,
+    ORDER_FLAGS,
+    ORDER_TYPES,
+)
 
 money = st.decimals(
     min_value=Decimal("1e-12"), max_value=Decimal("1e12"), allow_nan=False, allow_infinity=False

@@ -111,7 +111,7 @@ def test_a_plain_order_is_still_checked(fields: dict[str, Any], field: str) -> N
     )
 )
 def test_decimal_text_is_format_f(value: Decimal) -> None:
-    from kraken_proto.v1._requests import _decimal_text
+    from kraken_proto.v1._request_fields import _decimal_text
 
     assert _decimal_text(value) == format(value, "f")
     with localcontext() as context:

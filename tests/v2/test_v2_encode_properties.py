@@ -29,7 +29,12 @@ from kraken_proto.v2 import (
     V2Request,
     encode,
 )
-from kraken_proto.v2._requests import LIMIT_TYPES, NO_LIMIT_TYPES, ORDER_TYPES, TRIGGERED_TYPES
+from kraken_proto.v2._request_fields import (
+    LIMIT_TYPES,
+    NO_LIMIT_TYPES,
+    ORDER_TYPES,
+    TRIGGERED_TYPES,
+)
 
 money = st.decimals(
     min_value=Decimal("1e-12"), max_value=Decimal("1e12"), allow_nan=False, allow_infinity=False

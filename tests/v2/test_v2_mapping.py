@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import FillLog, OrderTable
+from kraken_proto.v1 import Trade
 from kraken_proto.v2 import (
     Execution,
     Executions,
@@ -18,6 +20,7 @@ from kraken_proto.v2 import (
     own_trades,
     rfc3339_to_unix,
 )
+from kraken_proto.v2._translation import _compile
 
 from tests.v2.fixtures_v2 import INBOUND
 
@@ -165,3 +168,22 @@ def test_rfc3339_to_unix_refuses_what_is_not_a_date_time() -> None:
     assert rfc3339_to_unix("2000-02-29T00:00:00Z") == D(951782400)
     assert rfc3339_to_unix("1900-02-28T00:00:00Z") == D(-2203977600)
     assert rfc3339_to_unix("1900-02-29T00:00:00Z") is None
+
+
+def test_a_field_table_naming_a_missing_field_fails_when_compiled() -> None:
+    with pytest.raises(ValueError, match="no field 'no_such' -> 'pair'"):
+        _compile("_bad", Trade, (("no_such", "pair", None),))
+    with pytest.raises(ValueError, match="no field 'symbol' -> 'no_such'"):
+        _compile("_bad", Trade, (("symbol", "no_such", None),))
+    with pytest.raises(ValueError, match="Trade lacks one of"):
+        _compile("_bad", Trade, (("symbol", "pair", None),), ("no_such",))
+
+
+def test_a_compiled_table_reads_renames_converts_and_takes_computed_fields() -> None:
+    rows = (("symbol", "pair", None), ("timestamp", "time", rfc3339_to_unix))
+    build = _compile("_build", Trade, rows, ("vol",), optional=True)
+    record = Execution(symbol="BTC/USD", timestamp="1970-01-01T00:00:01.5Z")
+    assert build(record, vol=D(2)) == Trade(pair="BTC/USD", time=D("1.5"), vol=D(2))
+    assert build(Execution(), vol=D(2)) is None  # optional: no field of the table set
+    with pytest.raises(TypeError):
+        build(record, D(2))  # computed fields are keyword-only
