@@ -1,10 +1,11 @@
 """Draw the core's state machines from their own transition tables, into docs/architecture.md.
 
 Every table is found by its name: a module-level mapping called ``*_TRANSITIONS`` in any
-``kraken_proto`` module, whose keys are ``(state, trigger)`` pairs of enums and whose values
-are states. A table that does not follow the naming convention is added with one line in
-``EXTRA_TABLES``. Each is drawn as a Mermaid ``stateDiagram-v2`` (GitHub renders it; it reads
-as text too). The initial state is the first member of the state enum.
+``kraken_proto`` module (subpackages included, the adapters not), whose keys are
+``(state, trigger)`` pairs of enums and whose values are states. A table that does not follow
+the naming convention is added with one line in ``EXTRA_TABLES``. Each is drawn as a Mermaid
+``stateDiagram-v2`` (GitHub renders it; it reads as text too). The initial state is the first
+member of the state enum.
 
     python docs/draw_state_machines.py          # rewrite the drawing in docs/architecture.md
     python docs/draw_state_machines.py --check  # exit 1 when the drawing is stale (CI)
@@ -32,7 +33,8 @@ END = "<!-- state-machines:end -->"
 EXTRA_TABLES: tuple[str, ...] = ()
 """``"module:NAME"`` of tables whose name does not end in ``_TRANSITIONS``."""
 
-_SKIP_MODULES = frozenset({"__main__"})  # running it would start the CLI
+# ``__main__`` would start the CLI when imported; the adapters are not the core.
+_SKIP_MODULES = frozenset({"__main__", "adapters"})
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,9 @@ def discover() -> list[Table]:
     A table imported into other modules is listed once, under the module that exports it in
     its ``__all__`` (its home), else under the first module that has it.
     """
-    modules = sorted(
-        info.name
-        for info in pkgutil.iter_modules(kraken_proto.__path__)
-        if info.name not in _SKIP_MODULES and not info.ispkg
-    )
     candidates: list[tuple[str, str, object, bool]] = []
-    for short in modules:
-        module = importlib.import_module(f"kraken_proto.{short}")
+    for name in _core_modules():
+        module = importlib.import_module(name)
         exported = set(getattr(module, "__all__", ()))
         for name, value in vars(module).items():
             if name.endswith("_TRANSITIONS"):
@@ -101,6 +98,24 @@ def discover() -> list[Table]:
             assert isinstance(value, Mapping)
             tables.append(Table(module_name, name, value))
     return tables
+
+
+def _core_modules() -> list[str]:
+    """Every module of ``kraken_proto`` and of its subpackages, sorted by full name; not the
+    adapters (they import I/O libraries, and hold no core state machine)."""
+    names: list[str] = []
+    pending = [("kraken_proto", list(kraken_proto.__path__))]
+    while pending:
+        package, path = pending.pop()
+        for info in pkgutil.iter_modules(path):
+            if info.name in _SKIP_MODULES:
+                continue
+            full = f"{package}.{info.name}"
+            if info.ispkg:
+                pending.append((full, list(importlib.import_module(full).__path__)))
+            else:
+                names.append(full)
+    return sorted(names)
 
 
 def _title(table: Table) -> str:
