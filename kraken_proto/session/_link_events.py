@@ -37,9 +37,10 @@ from ._order_sync import OrderSync
 from ._reconciler import Reconciler
 from ._requests import RequestTracker
 
-__all__ = ["LinkEventRouter"]
+__all__ = ["NOT_HELD", "LinkEventRouter"]
 
-_GONE = (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED)
+# The subscription states in which a link does not hold a channel (it may be subscribed again).
+NOT_HELD = (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED)
 
 
 class LinkEventRouter:
@@ -101,7 +102,7 @@ class LinkEventRouter:
         (client and server would disagree about it), else None."""
         for name in self._subscriptions:
             state = link.subscription_state(name)
-            if state in _GONE:
+            if state in NOT_HELD:
                 return (
                     f"the {name} subscription is {state.value}; reconnecting so client and "
                     "server agree"

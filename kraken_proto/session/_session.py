@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Sequence
 from decimal import Decimal
 
-from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
 from kraken_proto._fills import FillLog
 from kraken_proto._orders import OrderTable
@@ -29,7 +28,7 @@ from ._events import SessionEvent
 from ._fill_feed import FillFeed
 from ._lifecycle import Lifecycle, SessionTrigger
 from ._link import Link
-from ._link_events import LinkEventRouter
+from ._link_events import NOT_HELD, LinkEventRouter
 from ._order_sync import OrderSync
 from ._reconciler import Reconciler
 from ._requests import RequestTracker
@@ -42,8 +41,6 @@ __all__ = ["Session"]
 # A module-level alias: on CPython 3.11 loading an enum member costs ~75 ns, and ``_settle``
 # reads this one on every frame.
 _SYNCING = SessionState.SYNCING
-# A channel the link holds in one of these states may be subscribed to again.
-_GONE = (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED)
 
 
 class Session:
@@ -156,7 +153,7 @@ class Session:
         self._life.require_running("subscribe")
         self._subscriptions[request.name] = request
         link = self._life.link
-        if link is not None and link.subscription_state(request.name) in _GONE:
+        if link is not None and link.subscription_state(request.name) in NOT_HELD:
             # Without a usable token the send raises; the next connection subscribes.
             with contextlib.suppress(LocalProtocolError):
                 link.send(request, now)
