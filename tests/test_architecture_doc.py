@@ -76,6 +76,17 @@ def test_every_transition_is_drawn() -> None:
             assert f"    {state.name} --> {target.name}: {trigger.value}\n" in section
 
 
+def test_tables_in_subpackages_are_found_and_drawn() -> None:
+    from kraken_proto.session import _lifecycle
+
+    found = {(table.module, table.name) for table in draw.discover()}
+    assert ("kraken_proto.session._lifecycle", "SESSION_TRANSITIONS") in found
+    assert not any(module.startswith("kraken_proto.adapters") for module, _ in found)
+    section = draw.render()
+    for (state, trigger), target in _lifecycle.SESSION_TRANSITIONS.items():
+        assert f"    {state.name} --> {target.name}: {trigger.value}\n" in section
+
+
 def test_check_fails_on_a_stale_drawing_and_a_run_fixes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,8 @@ the request as refused before sending, and nothing goes out): ``leverage`` (v2 h
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -41,6 +43,7 @@ from kraken_proto.v2 import _requests as v2
 from kraken_proto.v2._events import (
     AddOrderReply,
     AmendOrderReply,
+    BatchAddReply,
     CancelAllOrdersAfterReply,
     CancelAllReply,
     CancelOrderReply,
@@ -48,7 +51,15 @@ from kraken_proto.v2._events import (
     MethodReply,
 )
 
-__all__ = ["to_v1_reply", "to_v2_add_order", "to_v2_request", "unix_to_rfc3339", "v2_symbol"]
+__all__ = [
+    "to_v1_batch_statuses",
+    "to_v1_reply",
+    "to_v2_add_order",
+    "to_v2_batch_add",
+    "to_v2_request",
+    "unix_to_rfc3339",
+    "v2_symbol",
+]
 
 # Order types whose v1 ``price`` is the trigger price (``price2``, if any, the limit).
 _TRIGGERED = frozenset(
@@ -226,6 +237,52 @@ def to_v2_request(request: Request, now: float) -> v2.V2Request:
     if isinstance(request, Ping):
         return v2.Ping()
     raise LocalProtocolError(f"send: {type(request).__name__} has no v2 translation")
+
+
+def to_v2_batch_add(orders: Sequence[AddOrder], now: float) -> v2.BatchAdd:
+    """One ``batch_add`` of v1 ``AddOrder`` rows. ``deadline`` and ``validate`` belong to the
+    batch, so they must be the same on every row; raises ``LocalProtocolError`` naming the field
+    that differs, and for whatever ``to_v2_add_order`` or ``v2.BatchAdd`` refuses."""
+    shared: dict[str, object] = {}
+    for name in ("deadline", "validate"):
+        values = {getattr(order, name) for order in orders}
+        if len(values) > 1:
+            raise LocalProtocolError(f"{name}: must be the same for every row of a batch")
+        shared[name] = next(iter(values), None)
+    rows = tuple(
+        dataclasses.replace(to_v2_add_order(order, now), deadline=None, validate=None)
+        for order in orders
+    )
+    deadline = shared["deadline"]
+    return v2.BatchAdd(
+        orders=rows,
+        deadline=deadline if isinstance(deadline, str) else None,
+        validate=True if shared["validate"] else None,
+    )
+
+
+def to_v1_batch_statuses(
+    reply: Event | None, rows: tuple[tuple[int, AddOrder], ...]
+) -> list[AddOrderStatus | None]:
+    """Each row's ``AddOrderStatus`` from a ``batch_add`` reply, ``rows`` being each row's
+    (reqid, request); ``None`` for a row the reply does not answer. Rows are matched by
+    ``cl_ord_id`` when the reply carries it, else by position."""
+    answered = reply.rows if isinstance(reply, BatchAddReply) else ()
+    by_cl_ord_id = {row.cl_ord_id: row for row in answered if row.cl_ord_id is not None}
+    statuses: list[AddOrderStatus | None] = []
+    for index, (reqid, order) in enumerate(rows):
+        row = by_cl_ord_id.get(order.cl_ord_id or "")
+        if row is None and index < len(answered) and answered[index].cl_ord_id is None:
+            row = answered[index]
+        if row is None or (row.error is None and row.order_id is None):
+            statuses.append(None)
+        elif row.error is not None:
+            statuses.append(AddOrderStatus(status="error", reqid=reqid, error_message=row.error))
+        else:
+            statuses.append(
+                AddOrderStatus(status="ok", reqid=reqid, txid=row.order_id, cl_ord_id=row.cl_ord_id)
+            )
+    return statuses
 
 
 def to_v1_reply(reply: Event, reqid: int) -> Event:

@@ -642,7 +642,7 @@ def test_sequence_gap_on_own_trades_backfills() -> None:
 
 
 def test_reply_error_reads_status_and_error_events() -> None:
-    from kraken_proto.session._session import _reply_error
+    from kraken_proto.session._requests import _reply_error
     from kraken_proto.v1 import AddOrderStatus, ErrorEvent, Pong
 
     assert _reply_error(AddOrderStatus(status="ok", txid="OA")) is None
@@ -685,7 +685,7 @@ def test_cl_ord_id_memory_is_bounded() -> None:
     wire = live(SessionConfig(max_finished=1))
     for n in range(4):
         _placed(wire, limit(cl_ord_id=f"bounded-{n}"))
-    assert len(wire.session._cl_ord_ids) <= 2
+    assert len(wire.session._orders.cl_ord_ids) <= 2
 
 
 def test_order_without_openorders_is_found_by_rest_open_orders() -> None:
@@ -745,17 +745,18 @@ def test_internal_corners() -> None:
     without cl_ord_id (placed by another client)."""
     from kraken_proto.rest._results import RestOrder as Rest
     from kraken_proto.rest._results import RestOrderDescr
-    from kraken_proto.session._session import _Phase, _Tracked
+    from kraken_proto.session._requests import Phase as _Phase
+    from kraken_proto.session._requests import Tracked as _Tracked
     from kraken_proto.v1 import LateReply, Pong
 
     wire = live()
     session = wire.session
-    session._on_late_reply(LateReply(reqid=999, request=Ping(), reply=Pong(reqid=999)))
+    session._requests.late_reply(LateReply(reqid=999, request=Ping(), reply=Pong(reqid=999)))
     busy = _Tracked(handle=99, request=limit(), phase=_Phase.RECONCILING)
-    session._doubts[99] = busy
-    session._release_doubts(wire.now)
+    session._requests.doubts[99] = busy
+    session._reconciler.release_doubts()
     assert busy.phase is _Phase.RECONCILING
-    del session._doubts[99]
+    del session._requests.doubts[99]
     other = Rest(
         status="open",
         opentm=Decimal(1),
@@ -766,7 +767,7 @@ def test_internal_corners() -> None:
         fee=Decimal(0),
         price=Decimal(0),
     )
-    session._absorb({"OOTHER-CLIEN-TORDER": other})
+    session._orders.absorb({"OOTHER-CLIEN-TORDER": other})
     assert session.orders.get("OOTHER-CLIEN-TORDER") is not None
 
 
@@ -784,11 +785,11 @@ def test_timed_out_request_then_drop_is_reconciled_after_reconnecting() -> None:
 def test_backfill_keeps_the_earliest_start() -> None:
     wire = live()
     session = wire.session
-    session._want_backfill()
-    first = session._backfill_from
-    session._fill_cursor = Decimal("1800000000")
-    session._want_backfill()
-    assert session._backfill_from == first
+    session._fills.want_backfill()
+    first = session._fills.backfill_from
+    session._fills.cursor = Decimal("1800000000")
+    session._fills.want_backfill()
+    assert session._fills.backfill_from == first
 
 
 def test_dead_mans_switch_is_armed_on_every_connection() -> None:

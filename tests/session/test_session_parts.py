@@ -20,7 +20,7 @@ from kraken_proto.rest import (
 from kraken_proto.rest._errors import RestError
 from kraken_proto.rest._results import RestOrder, RestOrderDescr
 from kraken_proto.session._backoff import ReconnectPolicy
-from kraken_proto.session._reconcile import (
+from kraken_proto.session._reconcile_checks import (
     amend_took_effect,
     cancel_took_effect,
     edit_took_effect,

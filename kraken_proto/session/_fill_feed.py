@@ -1,0 +1,102 @@
+"""Fills exactly once: ownTrades frames and REST ``TradesHistory`` pages through one
+``FillLog``, and the backfill that pages through ``TradesHistory`` after every gap.
+
+Fills may be missed while no link is up and across an ownTrades sequence gap; then the
+backfill asks ``TradesHistory`` from the last fill seen minus ``backfill_margin`` seconds (or
+from the session's start) and pages through every result. A trade id already reported is
+never reported again, whichever source repeats it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kraken_proto._fills import FillLog
+from kraken_proto.rest._calls import TRADES_HISTORY_PATH, build_trades_history_request
+from kraken_proto.rest._request import RestRequest, build_private_request
+from kraken_proto.rest._results import parse_trades_history_response
+from kraken_proto.v1._events import OwnTrades
+
+from ._context import SessionContext
+from ._events import FillReceived, FillSource
+from ._reconcile_checks import trade_of
+from ._rest import RestJob
+
+__all__ = ["FillFeed"]
+
+
+class FillFeed:
+    """The session's ``FillLog`` (``log``): reports each new fill as ``FillReceived``, and
+    runs the backfill. ``backfill_from`` is where the next backfill starts (None: none wanted);
+    ``backfilling`` is True while one pages through ``TradesHistory``."""
+
+    def __init__(self, context: SessionContext) -> None:
+        config = context.config
+        self.log = FillLog(window=config.fill_window)
+        self._credentials = context.credentials
+        self._rest = context.rest
+        self._events = context.events
+        self._margin = Decimal(repr(config.backfill_margin))
+        self.cursor: Decimal | None = None  # the time of the latest fill seen
+        self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
+        self.backfill_from: Decimal | None = None
+        self.backfilling = False
+
+    def deliver(self, event: OwnTrades, source: FillSource) -> None:
+        """Report the fills of ``event`` not reported before, and move the cursor."""
+        cursor = self.cursor
+        events = self._events
+        for trade_id, trade in self.log.apply(event):
+            time = trade.time
+            if time is not None and time.is_finite() and (cursor is None or time > cursor):
+                cursor = time
+            events.append(FillReceived(trade_id=trade_id, trade=trade, source=source))
+        self.cursor = cursor
+
+    def want_backfill(self) -> None:
+        """Fills may have been missed from here on: backfill from the last one seen."""
+        cursor = self.cursor
+        if cursor is None:
+            cursor = self.started_at
+        start = cursor - self._margin
+        if self.backfill_from is None or start < self.backfill_from:
+            self.backfill_from = start
+
+    def backfill(self, *, unconsolidated: bool) -> None:
+        """Start the wanted backfill, asking for the trade ids the link reports: one per fill
+        with ``unconsolidated``, else one per taker order (Kraken's default)."""
+        start = self.backfill_from
+        assert start is not None  # the session starts one only when wanted
+        self.backfill_from = None
+        self.backfilling = True
+        self._page(start, 0, unconsolidated)
+
+    def _page(self, start: Decimal, ofs: int, unconsolidated: bool) -> None:
+        def build(nonce: int) -> RestRequest:
+            if unconsolidated:
+                params = [("start", format(start, "f"))]
+                if ofs:
+                    params.append(("ofs", str(ofs)))
+                params.append(("consolidate_taker", "false"))
+                return build_private_request(
+                    self._credentials, path=TRADES_HISTORY_PATH, nonce=nonce, params=params
+                )
+            return build_trades_history_request(
+                self._credentials, nonce=nonce, start=start, ofs=ofs or None
+            )
+
+        def on_answer(status: int, body: bytes, now: float) -> None:
+            result = parse_trades_history_response(status, body)
+            page = sorted(result.trades.items(), key=lambda item: item[1].time)
+            self.deliver(
+                OwnTrades(trades=tuple((tid, trade_of(trade)) for tid, trade in page)), "rest"
+            )
+            next_ofs = ofs + len(page)
+            if page and next_ofs < result.count:
+                self._page(start, next_ofs, unconsolidated)
+            else:
+                self.backfilling = False
+
+        self._rest.add(
+            RestJob(purpose="TradesHistory", cost=2, build=build, on_answer=on_answer), first=True
+        )

@@ -1,0 +1,336 @@
+"""The session's life across connections: its states as a transition table, and the work
+of each step (fetch a token, open a connection, lose it, wait out the backoff, stop).
+
+``SESSION_TRANSITIONS`` is ``{(state, trigger): next_state}``, like the connection's tables in
+``kraken_proto._connection_state``; a pair missing from it is a bug in the session, and
+``Lifecycle.fire`` raises ``LocalProtocolError`` for it rather than move anywhere unplanned.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from kraken_proto._connection_state import SubscriptionState
+from kraken_proto._errors import LocalProtocolError
+from kraken_proto.rest._errors import RestError
+from kraken_proto.rest._request import RestRequest
+from kraken_proto.rest._token import WebSocketToken, build_token_request, parse_token_response
+from kraken_proto.v1._requests import Subscribe
+
+from ._actions import CloseConnection, OpenConnection, SendMessages
+from ._backoff import ReconnectPolicy
+from ._config import SessionState
+from ._context import SessionContext
+from ._events import (
+    Connected,
+    Reconnected,
+    Reconnecting,
+    SessionClosed,
+    SessionFailed,
+)
+from ._link import Link, open_link
+from ._rest import RestJob
+from ._seed import SeededStream
+
+__all__ = ["LOGGER_NAME", "SESSION_TRANSITIONS", "Lifecycle", "SessionTrigger"]
+
+LOGGER_NAME = "kraken_proto.session"
+_WARNING = 30  # logging.WARNING
+_ERROR = 40  # logging.ERROR
+
+
+def _log(level: int, message: str, *args: object) -> None:
+    """Log through ``logging`` (which does no I/O unless the application set up handlers).
+
+    ``logging`` is imported here, not at module level: it loads ``threading``, and
+    ``import kraken_proto`` stays free of it (tests/test_purity.py). No token or secret is
+    ever part of ``message`` or ``args``.
+    """
+    import logging
+
+    logging.getLogger(LOGGER_NAME).log(level, message, *args)
+
+
+class SessionTrigger(enum.Enum):
+    """What moves a session between states."""
+
+    START = "start"
+    CONNECTED = "connection_made"
+    SYNCED = "subscribed_and_reconciled"
+    LOST = "attempt_failed_or_connection_lost"
+    RETRY = "backoff_over"
+    CLOSE = "close"
+    SOCKETS_CLOSED = "every_socket_closed"
+    FAIL = "permanent_rest_error"
+
+
+_S, _T = SessionState, SessionTrigger
+SESSION_TRANSITIONS: Mapping[tuple[SessionState, SessionTrigger], SessionState] = MappingProxyType(
+    {
+        (_S.IDLE, _T.START): _S.CONNECTING,
+        (_S.IDLE, _T.CLOSE): _S.CLOSING,
+        (_S.CONNECTING, _T.CONNECTED): _S.SYNCING,
+        (_S.CONNECTING, _T.LOST): _S.WAITING,
+        (_S.CONNECTING, _T.CLOSE): _S.CLOSING,
+        (_S.CONNECTING, _T.FAIL): _S.FAILED,
+        (_S.SYNCING, _T.SYNCED): _S.LIVE,
+        (_S.SYNCING, _T.LOST): _S.WAITING,
+        (_S.SYNCING, _T.CLOSE): _S.CLOSING,
+        (_S.SYNCING, _T.FAIL): _S.FAILED,
+        (_S.LIVE, _T.LOST): _S.WAITING,
+        (_S.LIVE, _T.CLOSE): _S.CLOSING,
+        (_S.LIVE, _T.FAIL): _S.FAILED,
+        (_S.WAITING, _T.RETRY): _S.CONNECTING,
+        (_S.WAITING, _T.CLOSE): _S.CLOSING,
+        (_S.WAITING, _T.FAIL): _S.FAILED,
+        # A close waits for the sockets still open (CloseConnection -> connection_lost).
+        (_S.CLOSING, _T.SOCKETS_CLOSED): _S.CLOSED,
+    }
+)
+_STOPPED = frozenset({_S.CLOSING, _S.CLOSED, _S.FAILED})
+
+
+class Lifecycle:
+    """The session's state, its current link and everything about getting one.
+
+    Owns the connection numbers (the adapter's ``conn``), the token between fetching and
+    handing it over, the sockets still closing, the reconnect policy and the timing of
+    reconnects. ``random`` draws the backoff jitter.
+    """
+
+    def __init__(self, context: SessionContext, random: SeededStream) -> None:
+        self._config = context.config
+        self._credentials = context.credentials
+        self._rest = context.rest
+        self._actions = context.actions
+        self._events = context.events
+        self._policy = ReconnectPolicy(context.config, random)
+        self.state = SessionState.IDLE
+        self.stopped = False  # CLOSING, CLOSED or FAILED; read per frame, so a plain bool
+        self.link: Link | None = None
+        self.conn_num: int | None = None
+        self.synced: set[str] = set()  # channels whose first data arrived on this link
+        self.attempts = 0
+        self._next_conn = 1
+        self._closing: set[int] = set()
+        self._token: WebSocketToken | None = None
+        self._attempt_pending = False  # an attempt waits for the closing sockets to go
+        self.retry_at: float | None = None
+        self._lost_at: float | None = None
+        self._live_since: float | None = None
+        self._ever_live = False
+
+    def fire(self, trigger: SessionTrigger) -> None:
+        """Move along ``SESSION_TRANSITIONS``; raises ``LocalProtocolError`` for a pair it
+        does not hold (the state is then unchanged)."""
+        state = SESSION_TRANSITIONS.get((self.state, trigger))
+        if state is None:
+            raise LocalProtocolError(
+                f"session: {trigger.value} is not allowed when the session is {self.state.value}"
+            )
+        self.state = state
+        self.stopped = state in _STOPPED
+
+    def require_running(self, call: str) -> None:
+        """Raise ``LocalProtocolError`` naming ``call`` once the session is stopping or stopped."""
+        if self.stopped:
+            raise LocalProtocolError(f"{call}: the session is {self.state.value}")
+
+    def next_deadline(self) -> float | None:
+        """When the backoff ends (while waiting) or the link next needs ``handle_timeout``."""
+        if self.state is SessionState.WAITING:
+            return self.retry_at
+        return None if self.link is None else self.link.next_deadline()
+
+    # --- connecting -----------------------------------------------------------------------
+
+    def retry_if_due(self, now: float) -> None:
+        """Start the next attempt once the backoff is over at ``now``."""
+        if (
+            self.state is SessionState.WAITING
+            and self.retry_at is not None
+            and now >= self.retry_at
+        ):
+            self.begin_attempt(SessionTrigger.RETRY)
+
+    def begin_attempt(self, trigger: SessionTrigger) -> None:
+        """Start a connection attempt (``START`` from IDLE, ``RETRY`` after the backoff):
+        fetch a token, unless a closing socket must be gone first."""
+        self.fire(trigger)
+        self.retry_at = None
+        if self._closing:
+            self._attempt_pending = True
+            return
+        self._fetch_token()
+
+    def _fetch_token(self) -> None:
+        def build(nonce: int) -> RestRequest:
+            return build_token_request(self._credentials, nonce=nonce)
+
+        def on_answer(status: int, body: bytes, now: float) -> None:
+            self._token_ready(parse_token_response(status, body), now)
+
+        def on_error(error: RestError | None, reason: str, now: float) -> None:
+            self.wait_to_retry(f"token request failed: {reason}", now)
+
+        self._rest.add(
+            RestJob(
+                purpose="GetWebSocketsToken",
+                cost=1,
+                build=build,
+                on_answer=on_answer,
+                on_error=on_error,
+            ),
+            first=True,
+        )
+
+    def _token_ready(self, token: WebSocketToken, now: float) -> None:
+        self._token = token
+        conn = self._next_conn
+        self._next_conn += 1
+        self.conn_num = conn
+        self.attempts += 1
+        self._policy.attempt_started(now)
+        self._actions.append(OpenConnection(conn=conn))
+
+    def connection_made(
+        self, conn: int, now: float, subscriptions: Iterable[Subscribe]
+    ) -> Link | None:
+        """The socket ``conn`` opened: return the new link, connected, holding the token and
+        subscribing to ``subscriptions`` (None, changing nothing, when ``conn`` is not the one
+        being opened)."""
+        if conn != self.conn_num or self.link is not None or self._token is None:
+            return None
+        link = open_link(self._config.protocol, self._config.connection)
+        link.connection_made(now)
+        link.provide_token(self._token.token, now)
+        self._token = None
+        self.link = link
+        self.fire(SessionTrigger.CONNECTED)
+        self.synced = set()
+        for request in subscriptions:
+            link.send(request, now)
+        return link
+
+    def connection_failed(self, conn: int, reason: str, now: float) -> None:
+        """Opening ``conn`` failed: wait, then try again (ignored for any other ``conn``)."""
+        if conn != self.conn_num or self.link is not None:
+            return
+        self.conn_num = None
+        self._token = None
+        self.wait_to_retry(f"connection failed: {reason}", now)
+
+    def socket_closed(self, conn: int) -> bool:
+        """``conn`` is gone; True when it was a socket the session had asked to close (then a
+        close may be complete, or a waiting attempt may go on)."""
+        if conn not in self._closing:
+            return False
+        self._closing.discard(conn)
+        if self.state is SessionState.CLOSING and not self._closing:
+            self.fire(SessionTrigger.SOCKETS_CLOSED)
+            self._events.append(SessionClosed())
+        elif self._attempt_pending and not self._closing:
+            self._attempt_pending = False
+            self._fetch_token()
+        return True
+
+    def all_synced(self, subscriptions: Mapping[str, Subscribe]) -> bool:
+        """True once every subscribed channel has its first data; an ownTrades subscribed
+        without a snapshot counts once it is active."""
+        link = self.link
+        for name, request in subscriptions.items():
+            if name in self.synced:
+                continue
+            if not (
+                name == "ownTrades"
+                and request.snapshot is False
+                and link is not None
+                and link.subscription_state(name) is SubscriptionState.ACTIVE
+            ):
+                return False
+            self.synced.add(name)
+        return True
+
+    def went_live(self, now: float) -> None:
+        """Subscribed and reconciled: LIVE, reported as ``Connected`` the first time and as
+        ``Reconnected`` (with the downtime) after that."""
+        self.fire(SessionTrigger.SYNCED)
+        self._live_since = now
+        if self._ever_live:
+            downtime = 0.0 if self._lost_at is None else now - self._lost_at
+            self._events.append(Reconnected(downtime=downtime))
+            _log(_WARNING, "Kraken session: reconnected after %.2f s", downtime)
+        else:
+            self._events.append(Connected())
+        self._ever_live = True
+        self._lost_at = None
+
+    def flush(self, link: Link) -> None:
+        """Ask for ``link``'s outgoing messages to be sent on the current socket."""
+        messages = link.data_to_send()
+        if messages and self.conn_num is not None:
+            self._actions.append(SendMessages(conn=self.conn_num, messages=tuple(messages)))
+
+    # --- losing and stopping ----------------------------------------------------------------
+
+    def drop_link(self, now: float, *, close: bool) -> Link | None:
+        """The current link is unusable: forget it and its socket (asking for the socket to be
+        closed with ``close``), note when and how long it worked; return the link, for its last
+        events. ``wait_to_retry`` follows."""
+        if (
+            self.state is SessionState.LIVE
+            and self._live_since is not None
+            and now - self._live_since >= self._config.healthy_after
+        ):
+            self._policy.connection_worked()
+        if self._lost_at is None:
+            self._lost_at = now
+        self._live_since = None
+        self.synced = set()
+        return self._forget_link(close=close)
+
+    def _forget_link(self, *, close: bool) -> Link | None:
+        link, conn_num = self.link, self.conn_num
+        self.link = None
+        self.conn_num = None
+        self._token = None
+        if close and conn_num is not None:
+            self._closing.add(conn_num)
+            self._actions.append(CloseConnection(conn=conn_num))
+        return link
+
+    def wait_to_retry(self, reason: str, now: float) -> None:
+        """The attempt failed or the link was lost: wait as the reconnect policy says."""
+        delay = self._policy.next_delay(now)
+        attempt = self._policy.failures
+        self.fire(SessionTrigger.LOST)
+        self.retry_at = now + delay
+        self._events.append(Reconnecting(reason=reason, attempt=attempt, delay=delay))
+        _log(_WARNING, "Kraken session: %s; reconnect attempt %d in %.2f s", reason, attempt, delay)
+
+    def stop(self, now: float, *, failed: RestError | None) -> None:
+        """End for good: close the link (which disarms the dead man's switch if it armed it)
+        unless ``failed``, close the socket, then CLOSING/CLOSED or FAILED."""
+        link = self.link
+        if link is not None and failed is None:
+            link.close(now)
+            self.flush(link)
+        self._forget_link(close=True)
+        self.retry_at = None
+        self._attempt_pending = False  # nothing may start once stopped
+        if failed is not None:
+            self.fire(SessionTrigger.FAIL)
+            self._events.append(
+                SessionFailed(
+                    reason=f"{type(failed).__name__}: {failed}",
+                    error=(None if failed.error is None else failed.error.text),
+                )
+            )
+            _log(_ERROR, "Kraken session failed for good: %s", type(failed).__name__)
+            return
+        self.fire(SessionTrigger.CLOSE)
+        if not self._closing:
+            self.fire(SessionTrigger.SOCKETS_CLOSED)
+            self._events.append(SessionClosed())

@@ -1,0 +1,128 @@
+"""What the session does with each event its link reports.
+
+Channel data goes to the order table (``_order_sync``) and the fill feed (``_fill_feed``);
+request endings to the request tracker (``_requests``); a changed system status becomes
+``SystemStatusChanged``; a stale link, a rejected or expired token, and a subscription the
+link no longer holds become a reason to reconnect. This runs for every frame, so it tests
+exact types first and reads no enum member it can avoid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kraken_proto._connection_events import (
+    ChannelSnapshot,
+    ChannelUpdate,
+    ConnectionStale,
+    LateReply,
+    RequestCompleted,
+    RequestFailed,
+    RequestOutcomeUnknown,
+    SequenceGap,
+    TokenExpired,
+    TokenRejected,
+)
+from kraken_proto._connection_state import SubscriptionState
+from kraken_proto._event_base import Event
+from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
+from kraken_proto.v1._requests import Subscribe
+
+from ._context import SessionContext
+from ._events import SystemStatusChanged
+from ._fill_feed import FillFeed
+from ._lifecycle import Lifecycle
+from ._link import Link
+from ._order_sync import OrderSync
+from ._reconciler import Reconciler
+from ._requests import RequestTracker
+
+__all__ = ["NOT_HELD", "LinkEventRouter"]
+
+# The subscription states in which a link does not hold a channel (it may be subscribed again).
+NOT_HELD = (SubscriptionState.FAILED, SubscriptionState.UNSUBSCRIBED)
+
+
+class LinkEventRouter:
+    """Hands each link event to the part of the session that owns it.
+
+    ``subscriptions`` is the session's own dict of the channels asked for (read, never
+    changed here). ``system_status`` is the last status reported.
+    """
+
+    def __init__(
+        self,
+        context: SessionContext,
+        *,
+        life: Lifecycle,
+        requests: RequestTracker,
+        orders: OrderSync,
+        reconciler: Reconciler,
+        fills: FillFeed,
+        subscriptions: Mapping[str, Subscribe],
+    ) -> None:
+        self._life = life
+        self._requests = requests
+        self._orders = orders
+        self._reconciler = reconciler
+        self._fills = fills
+        self._subscriptions = subscriptions
+        self._events = context.events
+        self.system_status: str | None = None
+
+    def route(self, events: list[Event], now: float) -> str | None:
+        """Act on a link's ``events``, in order; return a reason to reconnect, if any."""
+        reason: str | None = None
+        for event in events:
+            if type(event) is ChannelUpdate or type(event) is ChannelSnapshot:
+                self._on_channel(event)
+            elif isinstance(event, RequestCompleted | RequestFailed):
+                self._requests.answered(event)
+            elif isinstance(event, RequestOutcomeUnknown):
+                self._requests.unknown(event, now)
+            elif isinstance(event, LateReply):
+                self._requests.late_reply(event)
+            elif isinstance(event, SequenceGap):
+                if event.channel == "ownTrades":
+                    self._fills.want_backfill()
+            elif isinstance(event, SystemStatus):
+                if event.status != self.system_status:
+                    self.system_status = event.status
+                    self._events.append(SystemStatusChanged(status=event.status))
+            elif isinstance(event, ConnectionStale):
+                reason = reason or "the connection went silent (no frames, no pong)"
+            elif isinstance(event, TokenRejected):
+                reason = reason or f"Kraken rejected the session token ({event.error.text})"
+            elif isinstance(event, TokenExpired):
+                reason = reason or "the session token expired before use"
+        return reason
+
+    def trouble(self, link: Link) -> str | None:
+        """A reason to reconnect when ``link`` lost or failed a channel the session wants
+        (client and server would disagree about it), else None."""
+        for name in self._subscriptions:
+            state = link.subscription_state(name)
+            if state in NOT_HELD:
+                return (
+                    f"the {name} subscription is {state.value}; reconnecting so client and "
+                    "server agree"
+                )
+        return None
+
+    def _on_channel(self, item: ChannelSnapshot | ChannelUpdate) -> None:
+        event = item.event
+        snapshot = type(item) is ChannelSnapshot
+        if isinstance(event, OpenOrders):
+            self._orders.apply(event, snapshot=snapshot)
+            if self._requests.doubts:
+                self._reconciler.resolve_seen_orders()
+            if snapshot:
+                self._life.synced.add("openOrders")
+                self._reconciler.release_doubts()
+        else:
+            # Only ownTrades data gets here: every link reports channel data as v1's
+            # OpenOrders/OwnTrades (a V2Link drops balances).
+            assert isinstance(event, OwnTrades)
+            self._fills.deliver(event, "snapshot" if snapshot else "live")
+            if snapshot:
+                self._life.synced.add("ownTrades")

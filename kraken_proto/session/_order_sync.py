@@ -1,0 +1,133 @@
+"""The session's order table kept equal to Kraken's book: openOrders frames, REST lookups of
+orders a snapshot left out (vanished), and the cl_ord_id -> txid memory reconciliation uses.
+
+Each openOrders snapshot is authoritative; an order it leaves out has ended somehow, and
+``QueryOrders`` says how (final status and totals). REST never overrides an order the table
+knows as open: a live update may be newer than the REST record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from kraken_proto._orders import TERMINAL_STATUSES, OrderTable
+from kraken_proto.rest._calls import build_query_orders_request
+from kraken_proto.rest._errors import InvalidArgumentsError, UnknownOrderError
+from kraken_proto.rest._request import RestRequest
+from kraken_proto.rest._results import RestOrder, parse_query_orders_response
+from kraken_proto.v1._events import OpenOrders, OrderRecord
+
+from ._context import SessionContext
+from ._events import FillSource, OrdersChanged
+from ._reconcile_checks import order_record
+from ._rest import RestJob
+
+__all__ = ["QUERY_BATCH", "OrderSync"]
+
+QUERY_BATCH = 50  # txids per QueryOrders call (Kraken's limit)
+
+
+class OrderSync:
+    """The session's ``OrderTable`` (``table``), kept from openOrders frames and REST records.
+
+    ``vanished`` holds the txids a snapshot dropped, still to be looked up (in order).
+    """
+
+    def __init__(self, context: SessionContext) -> None:
+        self._max_finished = context.config.max_finished
+        self.table = OrderTable(max_finished=self._max_finished)
+        self._credentials = context.credentials
+        self._rest = context.rest
+        self._events = context.events
+        self.cl_ord_ids: dict[str, str] = {}  # most recently seen last
+        self.vanished: dict[str, None] = {}
+        self.looking_up = False  # a QueryOrders of vanished orders is under way
+
+    def apply(self, event: OpenOrders, *, snapshot: bool) -> None:
+        """Apply one openOrders frame (``snapshot``: the link's first, authoritative)."""
+        changes = self.table.apply(event, snapshot=snapshot)
+        for txid, record in event.orders:
+            if record.cl_ord_id is not None:
+                self.remember(record.cl_ord_id, txid)
+        if changes:
+            source: FillSource = "snapshot" if snapshot else "live"
+            self._events.append(OrdersChanged(changes=changes, source=source))
+        for order in changes.vanished:
+            self.vanished[order.txid] = None
+
+    def remember(self, cl_ord_id: str, txid: str) -> None:
+        """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``)."""
+        known = self.cl_ord_ids
+        known.pop(cl_ord_id, None)
+        known[cl_ord_id] = txid
+        if len(known) > 2 * self._max_finished:
+            del known[next(iter(known))]
+
+    def look_up_vanished(self) -> None:
+        """Ask QueryOrders about the first vanished orders; their REST records then go into
+        the table (even over an open entry: the snapshot said it is gone)."""
+        batch = tuple(self.vanished)[:QUERY_BATCH]
+        self.looking_up = True
+
+        def resolved(orders: dict[str, RestOrder]) -> None:
+            for txid in batch:
+                self.vanished.pop(txid, None)
+            self.looking_up = False
+            self.absorb(orders, force=frozenset(batch))
+
+        self.lookup(batch, resolved)
+
+    def lookup(self, batch: tuple[str, ...], then: Callable[[dict[str, RestOrder]], None]) -> None:
+        """QueryOrders for ``batch`` (<= 50 txids), then ``then(found)``. Kraken refuses the
+        whole call when one txid is unknown (``EGeneral:Invalid arguments``): then each txid is
+        asked alone, and an unknown one is left out of ``found``. Every record found is
+        absorbed into the table first."""
+        found: dict[str, RestOrder] = {}
+        outstanding = [1]
+
+        def ask(txids: tuple[str, ...]) -> None:
+            def build(nonce: int) -> RestRequest:
+                return build_query_orders_request(self._credentials, nonce=nonce, txids=txids)
+
+            def on_answer(status: int, body: bytes, now: float) -> None:
+                try:
+                    orders = dict(parse_query_orders_response(status, body).orders)
+                except (InvalidArgumentsError, UnknownOrderError):
+                    if len(txids) > 1:
+                        outstanding[0] += len(txids) - 1
+                        for txid in txids:
+                            ask((txid,))
+                        return
+                    orders = {}
+                self.absorb(orders)
+                found.update(orders)
+                outstanding[0] -= 1
+                if not outstanding[0]:
+                    then(found)
+
+            self._rest.add(RestJob(purpose="QueryOrders", cost=1, build=build, on_answer=on_answer))
+
+        ask(batch)
+
+    def absorb(
+        self, orders: Mapping[str, RestOrder], *, force: frozenset[str] = frozenset()
+    ) -> None:
+        """Bring REST's view of ``orders`` into the table: orders it never saw, final states,
+        and (``force``) orders that vanished from a snapshot. A REST record of an order the
+        table knows as still open is not applied: a live update may be newer."""
+        records: list[tuple[str, OrderRecord]] = []
+        for txid, order in orders.items():
+            if order.cl_ord_id is not None:
+                self.remember(order.cl_ord_id, txid)
+            known = self.table.get(txid)
+            if known is None:
+                records.append((txid, order_record(order, full=True)))
+            elif txid in force or (
+                order.status in TERMINAL_STATUSES
+                and (known.status != order.status or known.vol_exec != order.vol_exec)
+            ):
+                records.append((txid, order_record(order)))
+        if records:
+            changes = self.table.apply(OpenOrders(orders=tuple(records)), snapshot=False)
+            if changes:
+                self._events.append(OrdersChanged(changes=changes, source="rest"))

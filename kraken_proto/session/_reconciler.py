@@ -1,0 +1,228 @@
+"""Deciding the outcome of a request whose answer was lost, from Kraken's records.
+
+An ``AddOrder`` is looked for by its ``cl_ord_id``: in the openOrders frames seen since, then
+REST ``OpenOrders``, then ``ClosedOrders`` (found: applied; not found: not applied). Cancels,
+edits and amends are decided from ``QueryOrders`` of the orders they touched
+(``_reconcile_checks``). A late reply arriving meanwhile wins: every REST answer is dropped
+once its request has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from kraken_proto.rest._calls import build_closed_orders_request, build_open_orders_request
+from kraken_proto.rest._request import RestRequest
+from kraken_proto.rest._results import (
+    RestOrder,
+    parse_closed_orders_response,
+    parse_open_orders_response,
+)
+from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
+
+from ._context import SessionContext
+from ._order_sync import QUERY_BATCH, OrderSync
+from ._reconcile_checks import (
+    amend_took_effect,
+    cancel_took_effect,
+    edit_took_effect,
+    statuses_of,
+)
+from ._requests import Phase, RequestTracker, Tracked
+from ._rest import RestJob
+
+__all__ = ["Reconciler"]
+
+# A ClosedOrders lookup by cl_ord_id looks back this far before the request was sent, so a
+# cl_ord_id the caller reused long ago cannot match (generated ids are never reused).
+_CLOSED_LOOKBACK = 300.0
+
+
+class Reconciler:
+    """Ends the tracker's doubts with ``RequestApplied``, ``RequestNotApplied`` or (when the
+    records cannot tell) ``RequestUnresolved``."""
+
+    def __init__(
+        self, context: SessionContext, requests: RequestTracker, orders: OrderSync
+    ) -> None:
+        self._requests = requests
+        self._orders = orders
+        self._credentials = context.credentials
+        self._rest = context.rest
+
+    def release_doubts(self) -> None:
+        """A new link is synced with the orders: reconcile what the last one's loss left."""
+        for tracked in self._requests.waiting_for_link():
+            self.reconcile(tracked)
+
+    def resolve_seen_orders(self) -> None:
+        """An order carrying an in-doubt AddOrder's cl_ord_id appeared: it was placed."""
+        requests = self._requests
+        for tracked in list(requests.doubts.values()):
+            request = tracked.request
+            if isinstance(request, AddOrder) and request.cl_ord_id is not None:
+                txid = self._orders.cl_ord_ids.get(request.cl_ord_id)
+                if txid is not None:
+                    requests.applied(tracked, txid, "openOrders")
+
+    def reconcile(self, tracked: Tracked) -> None:
+        """Start deciding ``tracked`` (a doubt) from Kraken's records."""
+        tracked.phase = Phase.RECONCILING
+        request = tracked.request
+        requests = self._requests
+        cl_ord_ids = self._orders.cl_ord_ids
+        if isinstance(request, AddOrder):
+            self._reconcile_add(tracked, request)
+        elif isinstance(request, CancelOrder):
+            txids = list(request.txid)
+            for cl_ord_id in request.cl_ord_id:
+                txid = cl_ord_ids.get(cl_ord_id)
+                if txid is None:
+                    requests.unresolved(tracked, f"no order with cl_ord_id {cl_ord_id} is known")
+                    return
+                txids.append(txid)
+            if request.userref:
+                requests.unresolved(tracked, "a cancel by userref cannot be matched to orders")
+                return
+            self._query(
+                tracked,
+                txids,
+                lambda orders: self._decide(
+                    tracked, cancel_took_effect(statuses_of(orders, txids)), None
+                ),
+            )
+        elif isinstance(request, EditOrder):
+            if not isinstance(request.orderid, str):
+                requests.unresolved(tracked, "an edit by userref cannot be matched to an order")
+                return
+            original = request.orderid
+            self._query(
+                tracked,
+                [original],
+                lambda orders: self._decide_one(tracked, orders, original, edit_took_effect),
+            )
+        elif isinstance(request, AmendOrder):
+            txid = request.txid
+            if txid is None:
+                txid = cl_ord_ids.get(request.cl_ord_id or "")
+            if txid is None:
+                requests.unresolved(tracked, "the amended order's txid is not known")
+                return
+            amended = txid
+            self._query(
+                tracked,
+                [amended],
+                lambda orders: self._decide_one(
+                    tracked, orders, amended, lambda order: amend_took_effect(request, order)
+                ),
+            )
+        elif isinstance(request, CancelAll):
+            targets = list(tracked.open_at_send[:QUERY_BATCH])
+            if not targets:
+                requests.applied(tracked, None, "snapshot")
+                return
+            self._query(
+                tracked,
+                targets,
+                lambda orders: self._decide(
+                    tracked,
+                    all(
+                        status not in ("open", "pending") for status in statuses_of(orders, targets)
+                    ),
+                    None,
+                ),
+            )
+        else:
+            requests.unresolved(
+                tracked,
+                "Kraken keeps no record of cancelAllOrdersAfter; the switch may or may not "
+                "be armed (set SessionConfig.connection.dead_mans_switch_timeout to keep it "
+                "armed on every connection)",
+            )
+
+    def _decide(self, tracked: Tracked, took_effect: bool | None, txid: str | None) -> None:
+        if took_effect is None:
+            self._requests.unresolved(
+                tracked, "Kraken's records cannot tell whether it took effect"
+            )
+        elif took_effect:
+            self._requests.applied(tracked, txid, "QueryOrders")
+        else:
+            self._requests.not_applied(tracked, "QueryOrders")
+
+    def _decide_one(
+        self,
+        tracked: Tracked,
+        orders: dict[str, RestOrder],
+        txid: str,
+        check: Callable[[RestOrder], bool | None],
+    ) -> None:
+        order = orders.get(txid)
+        if order is None:
+            self._decide(tracked, False, None)
+            return
+        took_effect = check(order)
+        self._decide(
+            tracked, took_effect, txid if isinstance(tracked.request, AmendOrder) else None
+        )
+
+    def _query(
+        self,
+        tracked: Tracked,
+        txids: list[str],
+        then: Callable[[dict[str, RestOrder]], None],
+    ) -> None:
+        """QueryOrders of ``txids``, then ``then(found)`` unless a late reply ended it."""
+
+        def decide(orders: dict[str, RestOrder]) -> None:
+            if self._requests.in_doubt(tracked):
+                then(orders)
+
+        self._orders.lookup(tuple(dict.fromkeys(txids))[:QUERY_BATCH], decide)
+
+    def _reconcile_add(self, tracked: Tracked, request: AddOrder) -> None:
+        cl_ord_id = request.cl_ord_id
+        assert cl_ord_id is not None  # submit gives every AddOrder one
+        requests = self._requests
+        txid = self._orders.cl_ord_ids.get(cl_ord_id)
+        if txid is not None:
+            requests.applied(tracked, txid, "openOrders")
+            return
+        start = Decimal(repr(tracked.sent_at - _CLOSED_LOOKBACK)).quantize(Decimal(1))
+
+        def build_open(nonce: int) -> RestRequest:
+            return build_open_orders_request(self._credentials, nonce=nonce, cl_ord_id=cl_ord_id)
+
+        def build_closed(nonce: int) -> RestRequest:
+            return build_closed_orders_request(
+                self._credentials, nonce=nonce, cl_ord_id=cl_ord_id, start=start
+            )
+
+        def found(orders: dict[str, RestOrder]) -> str | None:
+            mine = {txid: order for txid, order in orders.items() if order.cl_ord_id == cl_ord_id}
+            self._orders.absorb(mine)
+            return next(iter(mine), None)
+
+        def on_closed(status: int, body: bytes, now: float) -> None:
+            txid = found(dict(parse_closed_orders_response(status, body).closed))
+            if not requests.in_doubt(tracked):
+                return
+            if txid is None:
+                requests.not_applied(tracked, "ClosedOrders")
+            else:
+                requests.applied(tracked, txid, "ClosedOrders")
+
+        def on_open(status: int, body: bytes, now: float) -> None:
+            txid = found(dict(parse_open_orders_response(status, body).open))
+            if not requests.in_doubt(tracked):
+                return
+            if txid is not None:
+                requests.applied(tracked, txid, "OpenOrders")
+                return
+            self._rest.add(
+                RestJob(purpose="ClosedOrders", cost=2, build=build_closed, on_answer=on_closed),
+                first=True,
+            )
+
+        self._rest.add(RestJob(purpose="OpenOrders", cost=1, build=build_open, on_answer=on_open))

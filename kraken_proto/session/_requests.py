@@ -1,0 +1,353 @@
+"""The trading requests a session was given, from ``submit`` to their one final outcome.
+
+Each request moves through phases: QUEUED (not sent), SENT (on a link, awaiting its answer),
+DOUBT (the answer was lost or late), RECONCILING (REST lookups decide it). An answer ends it
+as accepted or refused; a lost answer makes it in doubt until the reconciler (``_reconciler``)
+decides; a late reply still wins while that is undecided. Every request ends exactly once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kraken_proto._connection_events import (
+    LateReply,
+    RequestCompleted,
+    RequestFailed,
+    RequestLost,
+    RequestOutcomeUnknown,
+)
+from kraken_proto._connection_state import TokenState
+from kraken_proto._errors import LocalProtocolError
+from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._orders import OrderTable
+from kraken_proto._request_base import Request
+from kraken_proto.v1._events import (
+    AddOrderStatus,
+    AmendOrderStatus,
+    EditOrderStatus,
+    ErrorEvent,
+    StatusEvent,
+)
+from kraken_proto.v1._requests import (
+    CancelAll,
+)
+
+from ._context import SessionContext
+from ._events import (
+    RequestAccepted,
+    RequestApplied,
+    RequestInDoubt,
+    RequestNotApplied,
+    RequestOutcome,
+    RequestRefused,
+    RequestUnresolved,
+)
+from ._link import Link
+
+__all__ = ["Phase", "RequestTracker", "Tracked"]
+
+_USABLE_TOKEN = (TokenState.FRESH, TokenState.BOUND)
+
+
+class Phase(enum.Enum):
+    """Where a submitted request is on its way to an outcome."""
+
+    QUEUED = "queued"  # not sent yet
+    SENT = "sent"  # on a connection, awaiting its answer
+    DOUBT = "doubt"  # the answer was lost; waiting to reconcile
+    RECONCILING = "reconciling"  # REST lookups in progress
+
+
+@dataclass(slots=True)
+class Tracked:
+    """One submitted request and what is known of it."""
+
+    handle: int
+    request: Request
+    phase: Phase = Phase.QUEUED
+    reqid: int | None = None
+    sent_at: float = 0.0
+    open_at_send: tuple[str, ...] = ()
+    wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
+    reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
+    batch: int | None = None  # submit_batch's group: offered to the link together
+
+
+def _txid_of(replies: Iterable[Event]) -> str | None:
+    for reply in replies:
+        if isinstance(reply, AddOrderStatus | EditOrderStatus | AmendOrderStatus):
+            return reply.txid
+    return None
+
+
+def _reply_error(reply: Event) -> KrakenError | None:
+    if isinstance(reply, StatusEvent) and not reply.ok:
+        return reply.error or KrakenError.parse(f"status {reply.status}")
+    if isinstance(reply, ErrorEvent):
+        return reply.error or KrakenError.parse("error")
+    return None
+
+
+class RequestTracker:
+    """Every request without an outcome, by handle, and the links' ids for them.
+
+    ``tracked`` holds them all; ``queued`` those not sent (in submit order); ``doubts`` those
+    whose answer was lost.
+    """
+
+    def __init__(self, context: SessionContext, orders: OrderTable) -> None:
+        self._events = context.events
+        self._orders = orders  # read: what a CancelAll may cancel
+        self._request_timeout = context.config.connection.request_timeout
+        self.tracked: dict[int, Tracked] = {}
+        self.queued: dict[int, Tracked] = {}
+        self.doubts: dict[int, Tracked] = {}
+        self._next_handle = 1
+        self._next_batch = 1
+        self._by_reqid: dict[int, int] = {}  # the current link's reqid -> handle
+        self._late: dict[int, int] = {}  # timed out on the current link: reqid -> handle
+
+    # --- submitting -------------------------------------------------------------------------
+
+    def queue(self, requests: Sequence[Request], *, batch: bool) -> tuple[int, ...]:
+        """Queue ``requests`` (as one batch with ``batch``); return their new handles."""
+        group = None
+        if batch:
+            group = self._next_batch
+            self._next_batch += 1
+        handles: list[int] = []
+        for request in requests:
+            handle = self._next_handle
+            self._next_handle += 1
+            tracked = Tracked(handle=handle, request=request, batch=group)
+            self.tracked[handle] = tracked
+            self.queued[handle] = tracked
+            handles.append(handle)
+        return tuple(handles)
+
+    def withdraw(self, handle: int) -> bool:
+        """End a request not sent yet as ``RequestNotApplied(via="withdrawn")``; False when it
+        was sent or has ended. Raises ``LocalProtocolError`` for a handle never given out."""
+        if (
+            isinstance(handle, bool)
+            or not isinstance(handle, int)
+            or not (0 < handle < self._next_handle)
+        ):
+            raise LocalProtocolError(f"withdraw: unknown handle {handle!r}")
+        tracked = self.tracked.get(handle)
+        if tracked is None or tracked.phase is not Phase.QUEUED:
+            return False
+        self.finish(
+            tracked, RequestNotApplied(handle=handle, request=tracked.request, via="withdrawn")
+        )
+        return True
+
+    def send_queued(self, link: Link, now: float) -> bool:
+        """Send what is queued on ``link``, in submit order, the rows of a batch together; a
+        request the link refuses to send ends as ``RequestRefused``. Returns False (sending
+        nothing) while the link has no usable token."""
+        if link.token_state not in _USABLE_TOKEN:
+            return False
+        for first in list(self.queued.values()):
+            if first.handle not in self.queued:
+                continue  # went out with its batch
+            group = [first]
+            if first.batch is not None:
+                group = [t for t in self.queued.values() if t.batch == first.batch]
+            open_now = (
+                tuple(self._orders.open_orders()) if isinstance(first.request, CancelAll) else ()
+            )
+            sent: Sequence[int | LocalProtocolError]
+            try:
+                if len(group) > 1:
+                    rows = [t.request for t in group]
+                    sent = link.send_batch(rows, now)  # type: ignore[arg-type]
+                else:
+                    sent = (link.send(first.request, now),)
+            except LocalProtocolError as error:
+                sent = (error,) * len(group)
+            for tracked, reqid in zip(group, sent, strict=True):
+                if isinstance(reqid, LocalProtocolError):
+                    error_text = f"refused before sending: {reqid}"
+                    self.finish(
+                        tracked,
+                        RequestRefused(
+                            handle=tracked.handle,
+                            request=tracked.request,
+                            replies=(),
+                            error=KrakenError.parse(error_text),
+                        ),
+                    )
+                    continue
+                del self.queued[tracked.handle]
+                tracked.phase = Phase.SENT
+                tracked.reqid = reqid
+                tracked.sent_at = now
+                tracked.open_at_send = open_now
+                self._by_reqid[reqid] = tracked.handle
+        return True
+
+    # --- outcomes ---------------------------------------------------------------------------
+
+    def finish(self, tracked: Tracked, outcome: RequestOutcome) -> None:
+        """End ``tracked`` with ``outcome`` (its one final event)."""
+        self.tracked.pop(tracked.handle, None)
+        self.queued.pop(tracked.handle, None)
+        self.doubts.pop(tracked.handle, None)
+        self._events.append(outcome)
+
+    def applied(self, tracked: Tracked, txid: str | None, via: str) -> None:
+        """End ``tracked`` as ``RequestApplied``: Kraken's records (``via``) show it took effect."""
+        self.finish(
+            tracked,
+            RequestApplied(handle=tracked.handle, request=tracked.request, txid=txid, via=via),
+        )
+
+    def not_applied(self, tracked: Tracked, via: str) -> None:
+        """End ``tracked`` as ``RequestNotApplied``: Kraken's records show it did not."""
+        self.finish(
+            tracked, RequestNotApplied(handle=tracked.handle, request=tracked.request, via=via)
+        )
+
+    def unresolved(self, tracked: Tracked, reason: str) -> None:
+        """End ``tracked`` as ``RequestUnresolved``: its outcome cannot be known."""
+        self.finish(
+            tracked,
+            RequestUnresolved(handle=tracked.handle, request=tracked.request, reason=reason),
+        )
+
+    def in_doubt(self, tracked: Tracked) -> bool:
+        """True while ``tracked`` is still an undecided doubt (no late reply ended it)."""
+        return self.doubts.get(tracked.handle) is tracked
+
+    def stop_all(self) -> None:
+        """The session stops: what was never sent is not applied, the rest unresolved."""
+        for tracked in list(self.tracked.values()):
+            if tracked.phase is Phase.QUEUED:
+                outcome: RequestOutcome = RequestNotApplied(
+                    handle=tracked.handle, request=tracked.request, via="never sent"
+                )
+            else:
+                outcome = RequestUnresolved(
+                    handle=tracked.handle,
+                    request=tracked.request,
+                    reason="the session stopped before the outcome was known",
+                )
+            self.finish(tracked, outcome)
+
+    # --- what the link reported -------------------------------------------------------------
+
+    def _sent(self, reqid: int) -> Tracked | None:
+        handle = self._by_reqid.pop(reqid, None)
+        tracked = None if handle is None else self.tracked.get(handle)
+        if tracked is None or tracked.phase is not Phase.SENT:
+            return None
+        return tracked
+
+    def answered(self, event: RequestCompleted | RequestFailed) -> None:
+        """The link has the answer to a request: accepted or refused."""
+        tracked = self._sent(event.reqid)
+        if tracked is None:
+            return
+        if isinstance(event, RequestCompleted):
+            outcome: RequestOutcome = RequestAccepted(
+                handle=tracked.handle,
+                request=tracked.request,
+                replies=event.replies,
+                txid=_txid_of(event.replies),
+            )
+        else:
+            outcome = RequestRefused(
+                handle=tracked.handle,
+                request=tracked.request,
+                replies=event.replies,
+                error=event.error,
+            )
+        self.finish(tracked, outcome)
+
+    def unknown(self, event: RequestOutcomeUnknown, now: float) -> None:
+        """A request's answer was lost (with the link) or is late: it is in doubt."""
+        tracked = self._sent(event.reqid)
+        if tracked is None:
+            return
+        tracked.phase = Phase.DOUBT
+        self.doubts[tracked.handle] = tracked
+        if isinstance(event, RequestLost):
+            tracked.wait_for_connection = True
+            reason = "the connection was lost before the answer came"
+        else:
+            # A late answer may still come; reconcile if it does not.
+            self._late[event.reqid] = tracked.handle
+            tracked.reconcile_at = now + self._request_timeout
+            reason = "no answer within the request timeout"
+        self._events.append(
+            RequestInDoubt(handle=tracked.handle, request=tracked.request, reason=reason)
+        )
+
+    def late_reply(self, event: LateReply) -> None:
+        """A timed-out request's reply came after all: it wins over any reconciling."""
+        handle = self._late.pop(event.reqid, None)
+        tracked = None if handle is None else self.doubts.get(handle)
+        if tracked is None:
+            return
+        error = _reply_error(event.reply)
+        if error is None:
+            outcome: RequestOutcome = RequestAccepted(
+                handle=tracked.handle,
+                request=tracked.request,
+                replies=(event.reply,),
+                txid=_txid_of((event.reply,)),
+            )
+        else:
+            outcome = RequestRefused(
+                handle=tracked.handle, request=tracked.request, replies=(event.reply,), error=error
+            )
+        self.finish(tracked, outcome)
+
+    # --- across links -----------------------------------------------------------------------
+
+    def forget_link(self) -> None:
+        """A link ended or a new one began: its request ids mean nothing any more."""
+        self._by_reqid = {}
+        self._late = {}
+
+    def link_lost(self) -> None:
+        """The link is gone: no late reply can come, so timed-out requests wait for the next
+        link to be reconciled."""
+        for tracked in self.doubts.values():
+            if tracked.reconcile_at is not None:
+                tracked.reconcile_at = None
+                tracked.wait_for_connection = True
+        self.forget_link()
+
+    def due(self, now: float) -> list[Tracked]:
+        """The timed-out requests whose grace for a late reply is over at ``now``."""
+        due = []
+        for tracked in self.doubts.values():
+            if tracked.reconcile_at is not None and now >= tracked.reconcile_at:
+                tracked.reconcile_at = None
+                due.append(tracked)
+        return due
+
+    def waiting_for_link(self) -> list[Tracked]:
+        """The doubts left by a lost link, now to be reconciled (each returned once)."""
+        ready = []
+        for tracked in self.doubts.values():
+            if tracked.wait_for_connection and tracked.phase is Phase.DOUBT:
+                tracked.wait_for_connection = False
+                ready.append(tracked)
+        return ready
+
+    def unsettled(self) -> bool:
+        """True while a doubt waits for a link or is being reconciled (not LIVE yet)."""
+        return any(
+            tracked.wait_for_connection or tracked.phase is Phase.RECONCILING
+            for tracked in self.doubts.values()
+        )
+
+    def deadlines(self) -> list[float | None]:
+        """When timed-out requests are due to be reconciled."""
+        return [tracked.reconcile_at for tracked in self.doubts.values()]

@@ -1,0 +1,43 @@
+"""``V1Link``: a v1 ``Connection`` as the session's protocol-neutral ``Link`` (``_link``).
+
+v1 speaks the session's own language (v1 requests, v1 events), so the link is the
+``Connection`` itself plus the two answers the session asks of every link: v1 has no batch
+(the rows of one go out as one ``addOrder`` each), and ownTrades reports every fill only when
+subscribed with ``consolidate_taker=false``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kraken_proto._errors import LocalProtocolError
+from kraken_proto.v1._connection import Connection
+from kraken_proto.v1._requests import AddOrder
+
+__all__ = ["V1Link"]
+
+
+class V1Link(Connection):
+    """A v1 ``Connection`` that is also a session ``Link``; everything else is the
+    ``Connection``'s own, unchanged (the per-frame path costs nothing more)."""
+
+    @property
+    def reports_unconsolidated_fills(self) -> bool:
+        """True when this connection subscribed to ownTrades with ``consolidate_taker=false``
+        (then each fill is its own trade); False otherwise, as Kraken consolidates by default."""
+        record = self._subscriptions.get("ownTrades")
+        return record is not None and record.request.consolidate_taker is False
+
+    def send_batch(
+        self, orders: Sequence[AddOrder], now: float
+    ) -> tuple[int | LocalProtocolError, ...]:
+        """Send each row as its own ``addOrder``, in order, at ``now``; never raises. Returns
+        per row its reqid, or the ``LocalProtocolError`` that kept that row from going out
+        (the system status may allow some rows and not others)."""
+        sent: list[int | LocalProtocolError] = []
+        for order in orders:
+            try:
+                sent.append(self.send(order, now))
+            except LocalProtocolError as error:
+                sent.append(error)
+        return tuple(sent)

@@ -1,0 +1,380 @@
+"""``V2Link``: a ``V2Connection`` behind the session's protocol-neutral ``Link`` (``_link``).
+
+The session speaks v1 requests and hears v1-shaped events, whichever protocol the link talks;
+this link does the v2 side, so the session's policy (reconnect, reconciliation, exactly-once
+fills, never placing an order twice) is the same code for both protocols:
+
+* ``ownTrades`` and ``openOrders`` are both served by v2's one ``executions`` channel: the
+  first of them subscribes to it (``snap_orders``, and ``snap_trades`` unless ownTrades asked
+  for no snapshot); a channel asked for after the executions snapshot arrived reports
+  ``FAILED`` (its snapshot is gone), and the session reconnects to subscribe both together.
+* Each ``executions`` push becomes the ``OpenOrders`` and ``OwnTrades`` frames of the channels
+  asked for (:func:`kraken_proto.v2.open_orders` / :func:`~kraken_proto.v2.own_trades`): an
+  order's status comes from ``exec_type`` only, never from the intermediate
+  ``order_status``. v2 reports every fill unconsolidated (``reports_unconsolidated_fills``).
+  A sequence gap on ``executions`` is reported for both v1 channels (the ``V2Connection``
+  already resubscribes for a fresh snapshot).
+* Trading requests are translated to v2 (``_v2_translation``); their ending events
+  (``RequestCompleted``, ``RequestFailed``, ``RequestTimedOut``, ``RequestLost``,
+  ``LateReply``) carry the v1 request and v1 status events, so the caller sees the same
+  outcomes over both protocols. ``send_batch`` sends AddOrder rows as one ``batch_add`` and
+  ends each row on its own, so a lost batch is reconciled row by row by ``cl_ord_id``.
+  ``status`` pushes become ``SystemStatus``; ``balances``, raw
+  replies, heartbeats and pongs are not passed on (the session does not use them).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Literal
+
+from kraken_proto._connection_events import (
+    ChannelSnapshot,
+    ChannelUpdate,
+    LateReply,
+    RequestCompleted,
+    RequestFailed,
+    RequestOutcomeUnknown,
+    RequestTimedOut,
+    SequenceGap,
+)
+from kraken_proto._connection_state import (
+    ConnectionConfig,
+    ConnectionState,
+    SubscriptionState,
+    TokenState,
+)
+from kraken_proto._errors import LocalProtocolError
+from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._request_base import Request
+from kraken_proto.v1._events import SystemStatus
+from kraken_proto.v1._requests import AddOrder, Subscribe
+from kraken_proto.v2._connection import V2Connection
+from kraken_proto.v2._events import (
+    Executions,
+    Heartbeat,
+    MethodReply,
+    Pong,
+    Status,
+    StatusRecord,
+)
+from kraken_proto.v2._requests import Subscribe as V2Subscribe
+from kraken_proto.v2._translation import open_orders, own_trades
+
+from ._v2_translation import (
+    to_v1_batch_statuses,
+    to_v1_reply,
+    to_v2_batch_add,
+    to_v2_request,
+)
+
+__all__ = ["V2Link"]
+
+_EXECUTIONS: Literal["executions"] = "executions"
+_DROPPED = (MethodReply, Heartbeat, Pong)
+_Ended = RequestCompleted | RequestFailed | RequestOutcomeUnknown
+_LATE_CHANNEL = KrakenError.parse(
+    "ESession:the executions snapshot was sent before this channel was asked for; "
+    "subscribe to both before the snapshot (a new connection does)"
+)
+
+
+class V2Link:
+    """A ``V2Connection`` as a session ``Link`` (see the module docstring).
+
+    Every method has the contract of the ``Connection`` method of the same name (and of
+    ``Link``); ``send`` takes v1 requests (``Subscribe`` to ownTrades/openOrders and the trading
+    requests) and raises ``LocalProtocolError``, sending nothing, for one v2 cannot express.
+    """
+
+    late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
+
+    def __init__(self, config: ConnectionConfig | None = None) -> None:
+        self._conn = V2Connection(config)
+        self._wanted: dict[str, Subscribe] = {}
+        self._late: set[str] = set()
+        self._snapshot_seen = False
+        self._subscribe_req_id: int | None = None
+        self._subscribe_end: _Ended | None = None
+        self._next_subscribe_id = -1
+        self._waiting: dict[int, Subscribe] = {}  # v1 subscribes waiting for the v2 one
+        self._ready: list[Event] = []  # their outcomes, known at send time
+        self._requests: dict[int, Request] = {}
+        self._batches: dict[int, tuple[tuple[int, AddOrder], ...]] = {}  # req_id -> rows
+        self._timed_out: deque[int] = deque()
+
+    def __repr__(self) -> str:
+        return f"<V2Link {self._conn!r} channels={sorted(self._wanted)}>"
+
+    # --- queries ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """The v2 connection's state."""
+        return self._conn.state
+
+    @property
+    def should_close(self) -> bool:
+        """True once the socket should be closed."""
+        return self._conn.should_close
+
+    @property
+    def token_state(self) -> TokenState:
+        """The session token's state."""
+        return self._conn.token_state
+
+    @property
+    def system_status(self) -> str | None:
+        """The last ``status`` channel ``system``, or None."""
+        return self._conn.system_status
+
+    @property
+    def reports_unconsolidated_fills(self) -> bool:
+        """Always True: v2 reports every fill, never one per taker order."""
+        return True
+
+    def subscription_state(self, channel: str) -> SubscriptionState:
+        """The state of the v1 channel ``channel`` (that of ``executions`` once asked for)."""
+        if channel not in self._wanted:
+            return SubscriptionState.UNSUBSCRIBED
+        if channel in self._late:
+            return SubscriptionState.FAILED
+        return self._conn.subscription_state(_EXECUTIONS)
+
+    # --- inputs -------------------------------------------------------------------------
+
+    def connection_made(self, now: float) -> None:
+        """The WebSocket is open."""
+        self._conn.connection_made(now)
+
+    def provide_token(self, token: str, now: float) -> None:
+        """Hand over a session token."""
+        self._conn.provide_token(token, now)
+
+    def send(self, request: Request, now: float) -> int:
+        """Send the v2 form of the v1 ``request``; return its req_id."""
+        if isinstance(request, Subscribe):
+            return self._subscribe(request, now)
+        v2_request = to_v2_request(request, now)
+        req_id = self._conn.send(v2_request, now)
+        self._requests[req_id] = request
+        return req_id
+
+    def send_batch(self, orders: Sequence[AddOrder], now: float) -> tuple[int, ...]:
+        """Send 2 to 15 v1 ``AddOrder`` rows on one pair as one ``batch_add``; return one id
+        per row (negative, never a v2 req_id). Each row then ends on its own, as if sent
+        alone: ``RequestCompleted``/``RequestFailed`` from its row of the reply (a row the
+        reply leaves out ends as ``RequestTimedOut``: unknown), or ``RequestTimedOut`` /
+        ``RequestLost`` with the batch, and a late reply as one ``LateReply`` per row.
+        ``deadline`` and ``validate`` must be the same on every row (they are the batch's).
+        Raises ``LocalProtocolError``, sending nothing, for what ``v2.BatchAdd`` refuses."""
+        batch = to_v2_batch_add(orders, now)
+        req_id = self._conn.send(batch, now)
+        ids = tuple(range(self._next_subscribe_id, self._next_subscribe_id - len(orders), -1))
+        self._next_subscribe_id -= len(orders)
+        self._batches[req_id] = tuple(zip(ids, orders, strict=True))
+        return ids
+
+    def _subscribe(self, request: Subscribe, now: float) -> int:
+        """Each v1 subscribe gets its own (negative, never a v2 req_id) id and ends with the
+        outcome of the one executions subscribe that serves both channels."""
+        name = request.name
+        if name in self._wanted:
+            raise LocalProtocolError(f"send: {name} is already subscribed on this connection")
+        if self._subscribe_req_id is None:
+            trades = request if name == "ownTrades" else None
+            orders = request if name == "openOrders" else None
+            self._subscribe_req_id = self._conn.send(
+                V2Subscribe(
+                    channel=_EXECUTIONS,
+                    snap_orders=True,
+                    snap_trades=not (trades is not None and trades.snapshot is False),
+                    ratecounter=None if orders is None else orders.ratecounter,
+                ),
+                now,
+            )
+        self._wanted[name] = request
+        reqid = self._next_subscribe_id
+        self._next_subscribe_id -= 1
+        if self._snapshot_seen:
+            self._late.add(name)  # its snapshot has gone by: the session reconnects
+            self._ready.append(
+                RequestFailed(reqid=reqid, request=request, replies=(), error=_LATE_CHANNEL)
+            )
+        elif self._subscribe_end is not None:
+            self._ready.append(_ended_as(self._subscribe_end, reqid, request, ()))
+        else:
+            self._waiting[reqid] = request
+        return reqid
+
+    def close(self, now: float) -> None:
+        """Begin a graceful close."""
+        self._conn.close(now)
+
+    def receive_message(self, text: str | bytes, now: float) -> None:
+        """Process one message (``RemoteProtocolError`` for an invalid frame)."""
+        self._conn.receive_message(text, now)
+
+    def handle_timeout(self, now: float) -> None:
+        """Act on every deadline at or before ``now``."""
+        self._conn.handle_timeout(now)
+
+    def connection_lost(self, now: float) -> None:
+        """The socket is gone."""
+        self._conn.connection_lost(now)
+
+    # --- outputs ------------------------------------------------------------------------
+
+    def data_to_send(self) -> list[str]:
+        """The v2 text messages to write, in order."""
+        return self._conn.data_to_send()
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timeout`` should next be called."""
+        return self._conn.next_deadline()
+
+    def events_received(self) -> list[Event]:
+        """The events so far, in v1 shapes, in order."""
+        events: list[Event] = []
+        for event in self._conn.events_received():
+            events.extend(self._translate(event))
+        events.extend(self._ready)
+        self._ready = []
+        return events
+
+    # --- translation --------------------------------------------------------------------
+
+    def _translate(self, event: Event) -> list[Event]:
+        if isinstance(event, ChannelSnapshot | ChannelUpdate):
+            inner = event.event
+            if isinstance(inner, Executions):
+                return self._executions(event, inner)
+            return []  # balances: not a v1 channel
+        if isinstance(event, Status):
+            record = event.data[-1] if event.data else StatusRecord()
+            return [
+                SystemStatus(
+                    status=record.system or "unknown",
+                    connection_id=record.connection_id,
+                    version=record.version,
+                )
+            ]
+        if isinstance(event, _DROPPED):
+            return []
+        if isinstance(event, SequenceGap):
+            return [
+                SequenceGap(channel=name, expected=event.expected, got=event.got)
+                for name in self._wanted
+            ]
+        if isinstance(event, RequestCompleted | RequestFailed | RequestOutcomeUnknown):
+            return self._ended(event)
+        if isinstance(event, LateReply):
+            rows = self._batches.pop(event.reqid, None)
+            if rows is not None:
+                return [
+                    LateReply(reqid=reqid, request=order, reply=status)
+                    for (reqid, order), status in zip(
+                        rows, to_v1_batch_statuses(event.reply, rows), strict=True
+                    )
+                    if status is not None
+                ]
+            request = self._requests.pop(event.reqid, None)
+            if request is None:
+                return [event]
+            return [
+                LateReply(
+                    reqid=event.reqid, request=request, reply=to_v1_reply(event.reply, event.reqid)
+                )
+            ]
+        return [event]
+
+    def _ended(self, event: _Ended) -> list[Event]:
+        if event.reqid == self._subscribe_req_id:
+            self._subscribe_end = event
+            waiting, self._waiting = self._waiting, {}
+            return [
+                _ended_as(event, reqid, request, event.replies)
+                for reqid, request in waiting.items()
+            ]
+        rows = self._batches.get(event.reqid)
+        if rows is not None:
+            return self._batch_ended(event, rows)
+        request = self._requests.get(event.reqid)
+        if request is None:
+            return [event]  # a request of the connection's own (ping, resubscribe, switch)
+        if isinstance(event, RequestTimedOut):
+            self._keep_for_late_reply(event.reqid)
+        else:
+            del self._requests[event.reqid]
+        replies = tuple(to_v1_reply(reply, event.reqid) for reply in event.replies)
+        return [_ended_as(event, event.reqid, request, replies)]
+
+    def _keep_for_late_reply(self, req_id: int) -> None:
+        """Remember a timed-out request for its late reply, within ``late_memory``."""
+        self._timed_out.append(req_id)
+        while len(self._timed_out) > self.late_memory:
+            forgotten = self._timed_out.popleft()
+            self._requests.pop(forgotten, None)
+            self._batches.pop(forgotten, None)
+
+    def _batch_ended(self, event: _Ended, rows: tuple[tuple[int, AddOrder], ...]) -> list[Event]:
+        """One ending event per row of a batch (see ``send_batch``)."""
+        if isinstance(event, RequestOutcomeUnknown):
+            if isinstance(event, RequestTimedOut):
+                self._keep_for_late_reply(event.reqid)
+            else:
+                del self._batches[event.reqid]  # lost: no late reply can come
+            return [type(event)(reqid=reqid, request=order) for reqid, order in rows]
+        del self._batches[event.reqid]
+        reply = event.replies[-1] if event.replies else None
+        ended: list[Event] = []
+        for (reqid, order), status in zip(rows, to_v1_batch_statuses(reply, rows), strict=True):
+            if status is None:
+                if isinstance(event, RequestFailed):
+                    # The whole batch was refused (validation): no row was placed.
+                    ended.append(
+                        RequestFailed(reqid=reqid, request=order, replies=(), error=event.error)
+                    )
+                else:
+                    ended.append(RequestTimedOut(reqid=reqid, request=order))
+            elif status.error is not None:
+                ended.append(
+                    RequestFailed(reqid=reqid, request=order, replies=(status,), error=status.error)
+                )
+            else:
+                ended.append(RequestCompleted(reqid=reqid, request=order, replies=(status,)))
+        return ended
+
+    def _executions(
+        self, wrapper: ChannelSnapshot | ChannelUpdate, push: Executions
+    ) -> list[Event]:
+        snapshot = isinstance(wrapper, ChannelSnapshot)
+        after_gap = isinstance(wrapper, ChannelUpdate) and wrapper.after_gap
+        if snapshot:
+            self._snapshot_seen = True
+        out: list[Event] = []
+        if "openOrders" in self._wanted and "openOrders" not in self._late:
+            orders = open_orders(push)
+            if snapshot:
+                out.append(ChannelSnapshot(event=orders))
+            elif orders.orders:
+                out.append(ChannelUpdate(event=orders, after_gap=after_gap))
+        trades_request = self._wanted.get("ownTrades")
+        if trades_request is not None and "ownTrades" not in self._late:
+            trades = own_trades(push)
+            if snapshot:
+                if trades_request.snapshot is not False:
+                    out.append(ChannelSnapshot(event=trades))
+            elif trades.trades:
+                out.append(ChannelUpdate(event=trades, after_gap=after_gap))
+        return out
+
+
+def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:
+    """``event`` (how a request ended) for another ``reqid``, ``request`` and ``replies``."""
+    if isinstance(event, RequestFailed):
+        return RequestFailed(reqid=reqid, request=request, replies=replies, error=event.error)
+    if isinstance(event, RequestCompleted):
+        return RequestCompleted(reqid=reqid, request=request, replies=replies)
+    return type(event)(reqid=reqid, request=request, replies=replies)
