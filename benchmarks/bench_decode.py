@@ -34,6 +34,7 @@ from typing import Any
 import kraken_proto
 import msgspec
 import orjson
+from kraken_proto._numbers import KrakenNumber
 
 # Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
 # the shared frame builders sit next to this file.
@@ -65,7 +66,10 @@ _FLOORS: dict[type[msgspec.Struct], Any] = {}
 
 
 def _floor_type(annotation: Any) -> Any:
-    """``annotation`` with every kraken_proto Struct in it replaced by its floor Struct."""
+    """``annotation`` with every kraken_proto Struct in it replaced by its floor Struct, and
+    every number field (``KrakenNumber``, read through a text check) by plain ``Decimal``."""
+    if annotation is KrakenNumber:
+        return Decimal
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         return _floor_struct(annotation)
     origin = typing.get_origin(annotation)

@@ -5,15 +5,25 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import AddOrder, CancelOrder, LocalProtocolError, OrderTable, decode, encode
+from kraken_proto import (
+    AddOrder,
+    CancelOrder,
+    LocalProtocolError,
+    OrderTable,
+    RemoteProtocolError,
+    decode,
+    encode,
+)
 from kraken_proto.v1 import (
     ChannelSnapshot,
     ChannelUpdate,
     Connection,
     OpenOrders,
+    OrderRecord,
     OwnTrades,
     SequenceGap,
     Subscribe,
@@ -74,24 +84,38 @@ def _orders(frame: str) -> OpenOrders:
     return event
 
 
+def _unchecked_orders(frame: str) -> OpenOrders:
+    """``frame``'s openOrders event with its number text read by ``Decimal()`` unchecked, as
+    a program building events itself could (``decode`` refuses ``NaN``/``sNaN`` text)."""
+    payload, _, meta = json.loads(frame)
+    orders = tuple(
+        (key, msgspec.convert(record, OrderRecord, dec_hook=lambda kind, text: Decimal(text)))
+        for entry in payload
+        for key, record in entry.items()
+    )
+    return OpenOrders(orders=orders, sequence=meta["sequence"])
+
+
 @pytest.mark.parametrize("sent", ["sNaN", "-snan", "NaN"])
 def test_order_table_never_raises_on_a_nan_decimal(sent: str) -> None:
-    # decode keeps Kraken's text as a Decimal, so "sNaN" becomes a signalling NaN, and
-    # comparing two of them raised decimal.InvalidOperation out of OrderTable.apply.
+    # Decimal("sNaN") is a signalling NaN, and comparing two of them raised
+    # decimal.InvalidOperation out of OrderTable.apply. (decode no longer lets one through.)
     table = OrderTable()
     full = {"status": "open", "price": sent, "descr": {"pair": "XBT/USD", "price": sent}}
-    table.apply(_orders(_orders_frame(1, **full)))
-    again = table.apply(_orders(_orders_frame(1, **full)))  # a re-snapshot of the same order
+    table.apply(_unchecked_orders(_orders_frame(1, **full)))
+    again = table.apply(_unchecked_orders(_orders_frame(1, **full)))  # a re-snapshot of it
     assert "OA" in table
     assert again.vanished == ()
-    table.apply(_orders(_orders_frame(2, vol="1")))  # a delta on top of it
-    table.apply(_orders(_orders_frame(3, price=sent)))
-    delta = table.apply(_orders(_orders_frame(4, vol="1", status="canceled")))
+    table.apply(_unchecked_orders(_orders_frame(2, vol="1")))  # a delta on top of it
+    table.apply(_unchecked_orders(_orders_frame(3, price=sent)))
+    delta = table.apply(_unchecked_orders(_orders_frame(4, vol="1", status="canceled")))
     assert [order.txid for order in delta.finished] == ["OA"]
     several = json.dumps([[{"OB": full}, {"OB": full}], "openOrders", {"sequence": 5}])
-    table.apply(_orders(several))
-    table.apply(_orders(several), snapshot=True)
+    table.apply(_unchecked_orders(several))
+    table.apply(_unchecked_orders(several), snapshot=True)
     assert table.get("OB") is not None
+    with pytest.raises(RemoteProtocolError, match=r"\.price`"):
+        decode(_orders_frame(1, **full))
 
 
 # --- the first frame after a subscribe ack is a snapshot only if it is sequence 1 -------------

@@ -2,17 +2,21 @@
 
 ``{"error": [...], "result": {...}}`` with HTTP 200; any other status means the request did
 not reach Kraken's API. ``open_envelope`` returns the decoded ``result`` (numbers with a
-fraction or exponent as exact ``Decimal``) and the warnings, or the typed error to raise; it
-never raises itself, so the public parsers can drop the body from their frame before raising
-(a traceback rendered with locals then cannot show a token the body held).
+fraction or exponent as exact ``Decimal``, read by ``kraken_proto._numbers.load_json``) and the
+warnings, or the typed error to raise; it never raises itself, so the public parsers can drop
+the body from their frame before raising (a traceback rendered with locals then cannot show a
+token the body held). A number past what ``Decimal`` holds stands as ``OUT_OF_RANGE``: harmless
+in a field no parser reads, an error (``json_kind`` names it) in one they do.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
+
+from kraken_proto._numbers import OUT_OF_RANGE, load_json
 
 from ._errors import (
     MalformedRestResponseError,
@@ -23,8 +27,6 @@ from ._errors import (
 )
 
 __all__ = ["Envelope", "json_kind", "malformed", "open_envelope", "unwrap"]
-
-_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
 
 T = TypeVar("T")
 
@@ -44,6 +46,8 @@ def json_kind(value: object) -> str:
         return "a boolean"
     if value == "":
         return "an empty string"
+    if value is OUT_OF_RANGE:
+        return "a number out of Decimal's range"
     names = {str: "a string", int: "an integer", Decimal: "a number", list: "an array"}
     return names.get(type(value), "an object")
 
@@ -64,15 +68,13 @@ def open_envelope(call: str, status: int, body: bytes) -> Envelope | RestError:
             call=call,
         )
     try:
-        document = _decoder.decode(body)
+        document, _ = load_json(body)
     except (msgspec.DecodeError, RecursionError):
         return MalformedRestResponseError(
             f"{call} response: body is not JSON; it starts {body_excerpt(body)}",
             status=200,
             call=call,
         )
-    except InvalidOperation:  # from float_hook: an exponent past Decimal's limits
-        return malformed(call, "a number's exponent is out of Decimal's range")
     if not isinstance(document, dict):
         return malformed(call, f"expected a JSON object, got {json_kind(document)}")
     raw_errors = document.get("error", [])

@@ -8,7 +8,10 @@ Anything the fast path rejects goes through a slow, careful path that tolerates 
 looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
 echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
 otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events for
-every frame the fast path accepts.
+every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as UTF-8
+``bytes``. Number fields take only Kraken's number text or a JSON number (``_numbers``); a
+number past what this decoder can hold is ignored in an unknown field, like anything there,
+and is a ``RemoteProtocolError`` in a known field or in a message this decoder does not know.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Literal, Union
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
+from kraken_proto._numbers import load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -90,10 +94,14 @@ class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
 _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_TAGGED_EVENTS]  # noqa: UP007
 )
-_open_orders_decoder = msgspec.json.Decoder(_OpenOrdersFrame)
-_own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame)
-# The slow path parses numbers with a fraction or exponent as Decimal, keeping their digits.
-_untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+# Number fields go through number_hook (text checked, then Decimal); a JSON number there
+# reaches it as an exact Decimal through float_hook.
+_open_orders_decoder = msgspec.json.Decoder(
+    _OpenOrdersFrame, dec_hook=number_hook, float_hook=Decimal
+)
+_own_trades_decoder = msgspec.json.Decoder(
+    _OwnTradesFrame, dec_hook=number_hook, float_hook=Decimal
+)
 
 # Routes: which decoder a frame goes to.
 _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
@@ -141,7 +149,15 @@ def decode(frame: str | bytes) -> Event:
     input whatsoever. Stateless: the same frame always gives an equal event.
     """
     kind = type(frame)
-    if kind is not bytes and kind is not str:
+    if kind is str:
+        if not frame.isascii():
+            # Route on the UTF-8 bytes, so the fifth-byte and tail-window guesses below are
+            # the same for text and bytes (they count characters in one, bytes in the other).
+            try:
+                frame = frame.encode()  # type: ignore[union-attr]
+            except UnicodeEncodeError:
+                return _decode_carefully(frame)
+    elif kind is not bytes:
         return _decode_carefully(frame)
     try:
         route = _ROUTE_BY_FIFTH.get(frame[4])
@@ -181,8 +197,8 @@ def decode(frame: str | bytes) -> Event:
                     return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
         else:
             return _event_decoder.decode(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError):
-        pass
+    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
+        pass  # ArithmeticError: float_hook met an exponent past Decimal's range
     return _decode_carefully(frame)
 
 
@@ -211,15 +227,30 @@ def _decode_carefully(frame: object) -> Event:
     if not isinstance(frame, str | bytes | bytearray | memoryview):
         raise RemoteProtocolError(f"frame must be str or bytes, got {type(frame).__name__}")
     try:
-        data = _untyped_decoder.decode(frame)
+        data, out_of_range = load_json(frame)
     except msgspec.DecodeError as exc:
         raise RemoteProtocolError(f"frame is not JSON this decoder accepts: {exc}") from None
     except UnicodeError:
         raise RemoteProtocolError("frame is not valid UTF-8 text") from None
     except RecursionError:
         raise RemoteProtocolError("frame is nested too deeply") from None
-    except ArithmeticError:  # decimal.InvalidOperation from float_hook: exponent beyond limits
-        raise RemoteProtocolError("frame holds a number too large to represent") from None
+    if not out_of_range:
+        return _event_from_data(data)
+    # A number past Decimal's range is fine in a field no event has (the fast path skips
+    # those unread); anywhere else it is an error.
+    try:
+        event = _event_from_data(data)
+    except RemoteProtocolError as error:
+        raise RemoteProtocolError(f"{error} (the frame holds {_TOO_LARGE})") from None
+    if type(event) is UnknownMessage:
+        raise RemoteProtocolError(f"frame holds {_TOO_LARGE}")
+    return event
+
+
+_TOO_LARGE = "a number too large to represent"
+
+
+def _event_from_data(data: Any) -> Event:
     if type(data) is dict:
         return _event_from_object(data)
     if (
@@ -280,7 +311,7 @@ def _channel_from_array(data: list[Any]) -> Event:
                     if type(record.get(nested)) is dict:
                         _repair(record[nested], nested_repairs)
             try:
-                items.append((key, msgspec.convert(record, record_type)))
+                items.append((key, msgspec.convert(record, record_type, dec_hook=number_hook)))
             except msgspec.ValidationError as exc:
                 raise RemoteProtocolError(
                     f"malformed {channel} frame: {_at_path(exc, f'$[0][{index}][{key!r}]')}"

@@ -4,19 +4,21 @@ Record fields (trades, orders, ``descr``) carry Kraken's wire names. Envelope fi
 Python names mapped from the wire (``connectionID`` -> ``connection_id``,
 ``errorMessage`` -> ``error_message``, ``channelName`` -> ``channel_name``).
 Every money, volume and timestamp field is a ``Decimal`` holding exactly the digits Kraken
-sent. Fields that Kraken sometimes leaves out or sends as ``null`` are ``None``; so is a
-number, boolean or object field sent as ``""`` (a text field sent as ``""`` stays ``""``).
+sent; it is declared ``KrakenNumber`` so that ``decode`` accepts only Kraken's number text
+there (``kraken_proto._numbers``). Fields that Kraken sometimes leaves out or sends as ``null``
+are ``None``; so is a number, boolean or object field sent as ``""`` (a text field sent as
+``""`` stays ``""``).
 Unknown extra fields are ignored, so new Kraken fields never break decoding.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
 
 from kraken_proto._event_base import Event, KrakenError, UnknownMessage
+from kraken_proto._numbers import KrakenNumber
 from kraken_proto._repr import struct_repr
 
 __all__ = [
@@ -186,14 +188,14 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defau
     ordertxid: str | None = None
     postxid: str | None = None
     pair: str | None = None
-    time: Decimal | None = None
+    time: KrakenNumber | None = None
     type: str | None = None
     ordertype: str | None = None
-    price: Decimal | None = None
-    cost: Decimal | None = None
-    fee: Decimal | None = None
-    vol: Decimal | None = None
-    margin: Decimal | None = None
+    price: KrakenNumber | None = None
+    cost: KrakenNumber | None = None
+    fee: KrakenNumber | None = None
+    vol: KrakenNumber | None = None
+    margin: KrakenNumber | None = None
     margin_borrow: bool | None = None
     userref: int | None = None
     cl_ord_id: str | None = None
@@ -209,8 +211,8 @@ class OrderDescr(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
     position: str | None = None
     type: str | None = None
     ordertype: str | None = None
-    price: Decimal | None = None
-    price2: Decimal | None = None
+    price: KrakenNumber | None = None
+    price2: KrakenNumber | None = None
     leverage: str | None = None
     margin: bool | None = None
     order: str | None = None
@@ -223,8 +225,8 @@ class Contingent(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
     __repr__ = struct_repr
 
     ordertype: str | None = None
-    price: Decimal | None = None
-    price2: Decimal | None = None
+    price: KrakenNumber | None = None
+    price2: KrakenNumber | None = None
     oflags: str | None = None
 
 
@@ -242,22 +244,22 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit
     cl_ord_id: str | None = None
     ext_ord_id: str | None = None
     status: str | None = None
-    opentm: Decimal | None = None
-    starttm: Decimal | None = None
-    expiretm: Decimal | None = None
-    lastupdated: Decimal | None = None
-    display_volume: Decimal | None = None
-    display_volume_remain: Decimal | None = None
+    opentm: KrakenNumber | None = None
+    starttm: KrakenNumber | None = None
+    expiretm: KrakenNumber | None = None
+    lastupdated: KrakenNumber | None = None
+    display_volume: KrakenNumber | None = None
+    display_volume_remain: KrakenNumber | None = None
     contingent: Contingent | None = None
     descr: OrderDescr | None = None
-    vol: Decimal | None = None
-    vol_exec: Decimal | None = None
-    cost: Decimal | None = None
-    fee: Decimal | None = None
-    avg_price: Decimal | None = None
-    price: Decimal | None = None
-    stopprice: Decimal | None = None
-    limitprice: Decimal | None = None
+    vol: KrakenNumber | None = None
+    vol_exec: KrakenNumber | None = None
+    cost: KrakenNumber | None = None
+    fee: KrakenNumber | None = None
+    avg_price: KrakenNumber | None = None
+    price: KrakenNumber | None = None
+    stopprice: KrakenNumber | None = None
+    limitprice: KrakenNumber | None = None
     misc: str | None = None
     oflags: str | None = None
     timeinforce: str | None = None
@@ -265,7 +267,7 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit
     cancel_reason: str | None = None
     amend_reason: str | None = None
     amended: bool | None = None
-    ratecount: Decimal | None = None
+    ratecount: KrakenNumber | None = None
 
 
 # --- channel events ---------------------------------------------------------------------------

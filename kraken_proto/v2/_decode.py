@@ -7,7 +7,10 @@ never through a float. Anything the fast path rejects goes through a careful pat
 mends Kraken's known looseness (``""`` for an absent number, an int or bool sent as text, a
 ``req_id`` echoed as a string), returns ``UnknownMessage`` for valid JSON it does not know,
 and otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events
-for every frame the fast path accepts.
+for every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as
+UTF-8 ``bytes``. A number sent as text must be Kraken's number text (``_numbers``); a number
+past what this decoder can hold is ignored in an unknown field, like anything there, and is a
+``RemoteProtocolError`` in a known field or in a message this decoder does not know.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._event_base import Event, UnknownMessage
+from kraken_proto._numbers import load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -68,10 +72,18 @@ _PUSHES: tuple[type[ChannelPush], ...] = (Executions, Balances, Status, Heartbea
 _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls in _REPLIES}
 _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls in _PUSHES}
 
-_reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Union[_REPLIES])  # noqa: UP007
-_push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Union[_PUSHES])  # noqa: UP007
-# The careful path reads numbers with a fraction or exponent as Decimal, keeping their digits.
-_untyped_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+# Number fields go through number_hook: a JSON number arrives as an exact Decimal (float_hook)
+# or an int, text is checked before it becomes a Decimal.
+_reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_REPLIES],  # noqa: UP007
+    dec_hook=number_hook,
+    float_hook=Decimal,
+)
+_push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_PUSHES],  # noqa: UP007
+    dec_hook=number_hook,
+    float_hook=Decimal,
+)
 
 _PUSH_HEAD_BYTES = b'{"channel"'
 _PUSH_HEAD_TEXT = '{"channel"'
@@ -109,8 +121,8 @@ def decode(frame: str | bytes) -> Event:
         if push:
             return _push_decoder.decode(frame)  # type: ignore[no-any-return]
         return _reply_decoder.decode(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError):
-        pass
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
+        pass  # ArithmeticError: float_hook met an exponent past Decimal's range
     return _decode_carefully(frame)
 
 
@@ -126,15 +138,30 @@ def _decode_carefully(frame: object) -> Event:
     if not isinstance(frame, str | bytes | bytearray | memoryview):
         raise RemoteProtocolError(f"frame must be str or bytes, got {type(frame).__name__}")
     try:
-        data = _untyped_decoder.decode(frame)
+        data, out_of_range = load_json(frame)
     except msgspec.DecodeError as exc:
         raise RemoteProtocolError(f"frame is not JSON this decoder accepts: {exc}") from None
     except UnicodeError:
         raise RemoteProtocolError("frame is not valid UTF-8 text") from None
     except RecursionError:
         raise RemoteProtocolError("frame is nested too deeply") from None
-    except ArithmeticError:  # decimal.InvalidOperation from float_hook: exponent beyond limits
-        raise RemoteProtocolError("frame holds a number too large to represent") from None
+    if not out_of_range:
+        return _event_from_data(frame, data)
+    # A number past Decimal's range is fine in a field no event has (the fast path skips
+    # those unread); anywhere else it is an error.
+    try:
+        event = _event_from_data(frame, data)
+    except RemoteProtocolError as error:
+        raise RemoteProtocolError(f"{error} (the frame holds {_TOO_LARGE})") from None
+    if type(event) is UnknownMessage:
+        raise RemoteProtocolError(f"frame holds {_TOO_LARGE}")
+    return event
+
+
+_TOO_LARGE = "a number too large to represent"
+
+
+def _event_from_data(frame: str | bytes | bytearray | memoryview, data: Any) -> Event:
     if type(data) is not dict:
         return UnknownMessage(data=data)
     channel, method = data.get("channel"), data.get("method")
@@ -185,7 +212,7 @@ def _repair_record(record: dict[str, Any], repairs: _Repairs) -> None:
 
 def _convert(data: dict[str, Any], cls: type[Event]) -> Event:
     try:
-        return msgspec.convert(data, cls)
+        return msgspec.convert(data, cls, dec_hook=number_hook)
     except msgspec.ValidationError as exc:
         name = data.get("method") if issubclass(cls, MethodReply) else data.get("channel")
         raise RemoteProtocolError(f"malformed {name} message: {exc}") from None

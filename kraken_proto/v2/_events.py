@@ -16,12 +16,12 @@ Kraken adds later decodes too. Absent fields are ``None``; unknown fields are ig
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
 
 from kraken_proto._event_base import Event, UnknownMessage
+from kraken_proto._numbers import KrakenNumber as Decimal  # Decimal; decode checks the text
 
 from ._replies import (
     AddOrderReply,

@@ -183,8 +183,7 @@ def test_decode_goes_on_after_a_malformed_line_and_exits_1() -> None:
 
 def test_decode_keeps_exact_decimals() -> None:
     frame = (
-        b'[[{"T1":{"vol":"0.00000000","price":"1E+3","fee":"0.0001000"}}],'
-        b'"ownTrades",{"sequence":2}]'
+        b'[[{"T1":{"vol":"0.00000000","price":1E+3,"fee":"0.0001000"}}],"ownTrades",{"sequence":2}]'
     )
     out = io.StringIO()
     assert decode_lines([frame], out) == 0

@@ -349,6 +349,11 @@ def test_signature_nonce_and_key_checks() -> None:
         ([("closetime", "never")], "/0/private/ClosedOrders"),
         ([("start", "soon")], "/0/private/ClosedOrders"),
         ([("end", "NaN")], "/0/private/TradesHistory"),
+        # numbers only in Kraken's text: Decimal() would take each of these
+        *(
+            ([("start", text)], "/0/private/ClosedOrders")
+            for text in (" 1", "1_000", "+1", "1e3", "\u0661\u0662", "\uff11", "5.", ".5", "inf")
+        ),
         ([("consolidate_taker", "2")], "/0/private/TradesHistory"),
     ],
 )

@@ -12,6 +12,7 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import RemoteProtocolError
+from kraken_proto._numbers import KrakenNumber
 from kraken_proto.v2 import Balances, Event, Execution, Executions, decode
 from kraken_proto.v2._decode import _decode_carefully
 
@@ -156,7 +157,7 @@ special_numbers = st.sampled_from(
 EXECUTION_DECIMALS = sorted(
     field.encode_name
     for field in msgspec.inspect.type_info(Execution).fields  # type: ignore[attr-defined]
-    if any(isinstance(t, msgspec.inspect.DecimalType) for t in field.type.types)
+    if any(getattr(t, "cls", None) is KrakenNumber for t in field.type.types)
 )
 
 

@@ -31,8 +31,10 @@ REQID_ERROR = "Reqid field must be a positive integer less than 1844674407370955
 # Prices and volumes stay below 1e9 with at most 18 decimals: far beyond any real order, and
 # small enough that cost and reservation arithmetic stays exact in the default context.
 LIMIT = Decimal(10) ** 9
-_DECIMAL_TEXT = re.compile(r"(\d{1,9}(\.\d{0,18})?|\.\d{1,18})")
-_RELATIVE = re.compile(r"([+\-#])(\d{1,9}(?:\.\d{0,18})?|\.\d{1,18})(%?)")
+# ASCII digits only: ``\d`` would also take Arabic-Indic or fullwidth digits, which Decimal()
+# reads but Kraken refuses. (The bare "5." and ".5" stay accepted, as this model always has.)
+_DECIMAL_TEXT = re.compile(r"([0-9]{1,9}(\.[0-9]{0,18})?|\.[0-9]{1,18})")
+_RELATIVE = re.compile(r"([+\-#])([0-9]{1,9}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})(%?)")
 
 
 class Reject(Exception):
@@ -133,7 +135,7 @@ def time_arg(data: dict[str, Any], field: str, now: float) -> Decimal | None:
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"\+?\d{1,12}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"\+?[0-9]{1,12}", value):
         raise invalid(field)
     if value.startswith("+"):
         return Decimal(int(now)) + int(value[1:])
@@ -143,7 +145,7 @@ def time_arg(data: dict[str, Any], field: str, now: float) -> Decimal | None:
 
 def userref_arg(value: object, field: str) -> int:
     """A userref: signed 32-bit, sent as a numeric string (or an integer)."""
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,10}", value):
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,10}", value):
         value = int(value)
     if type(value) is not int or not -(2**31) <= value < 2**31:
         raise invalid(field)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -74,6 +75,7 @@ _LEGACY_PAIR_IDS = {
     "USDT/USD": "USDTZUSD",
 }
 _INVALID = "EGeneral:Invalid arguments"
+_TIME_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def rest_pair_id(ws_name: str, fmt: PairFormat) -> str:
@@ -244,13 +246,11 @@ def _bound(params: Mapping[str, str], name: str, time_of: Callable[[str], Decima
     by_id = time_of(value)
     if by_id is not None:
         return by_id
-    try:
-        bound = Decimal(value)
-    except InvalidOperation:
-        raise _Invalid(name) from None
-    if not bound.is_finite():
+    # Unix seconds as Kraken writes numbers; Decimal() alone would also take " 1", "1_000",
+    # "+1", "1e3", NaN or non-ASCII digits.
+    if not _TIME_TEXT.fullmatch(value):
         raise _Invalid(name)
-    return bound
+    return Decimal(value)
 
 
 def _ids(params: Mapping[str, str], limit: int) -> list[str]:

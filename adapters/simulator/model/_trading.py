@@ -504,7 +504,7 @@ def _leverage(data: dict[str, Any], config: PairConfig, side: str) -> int | None
                 raise invalid("margin")
             return max(levels)
         return None
-    if isinstance(value, str) and re.fullmatch(r"\d{1,2}(:1)?", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}(:1)?", value):
         level = int(value.partition(":")[0])
     elif type(value) is int:
         level = value

@@ -1,0 +1,158 @@
+"""Kraken's numbers: the text a money, quantity or time field may hold, and where numbers the
+peer sent become ``Decimal`` (pure).
+
+Kraken writes a number either as text (every v1 field, REST amounts: ``"34.50000"``) or as a
+JSON number (v2, REST times: ``34.5``). Text must be Kraken's form, ``NUMBER_TEXT``: an optional
+leading ``-``, ASCII digits, and an optional ``.`` followed by at least one digit. ``Decimal()``
+takes far more (``NaN``, ``sNaN``, ``Infinity``, ``inf``, ``" 1"``, ``"1_000"``, ``"+1"``,
+``".5"``, ``"5."``, ``"1e5"``, Arabic-Indic or fullwidth digits), so peer text reaches it only
+through ``NUMBER_TEXT``. A JSON number has already passed JSON's grammar (which adds an
+exponent) when msgspec hands it over; it becomes a ``Decimal`` with exactly its digits.
+
+A leading ``-`` is allowed in every field: fees, ledger amounts, REST ``net`` and v2 trigger
+offsets can be negative, and ``-`` is valid JSON and Kraken text alike.
+
+Event fields that hold numbers are declared ``KrakenNumber``: ``decimal.Decimal`` to a type
+checker, and at runtime a marker type for which msgspec calls ``number_hook`` on each value,
+so the typed fast path checks the text exactly where it becomes a ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+import msgspec
+
+__all__ = [
+    "NUMBER_TEXT",
+    "OUT_OF_RANGE",
+    "KrakenNumber",
+    "NumberOutOfRange",
+    "load_json",
+    "number_hook",
+]
+
+NUMBER_TEXT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""Kraken's number text (use ``fullmatch``)."""
+
+_NOT_TEXT = "expected Kraken's number text (ASCII digits, an optional leading '-' and '.digits')"
+
+
+class _DecimalCheck(type):
+    # isinstance(x, KrakenNumber) is isinstance(x, Decimal). msgspec checks every value the hook
+    # returns against the field's type; a bound C method answers without a Python frame.
+    __instancecheck__ = Decimal.__instancecheck__
+
+
+if TYPE_CHECKING:
+    KrakenNumber: TypeAlias = Decimal
+else:
+
+    class KrakenNumber(metaclass=_DecimalCheck):
+        """A number field of an event: holds a ``decimal.Decimal`` (never an instance of this
+        class). Decoders read it with ``dec_hook=number_hook`` and ``float_hook=Decimal``."""
+
+        __slots__ = ()
+
+
+class NumberOutOfRange:
+    """Stands for a JSON number whose exponent is past what ``Decimal`` can hold
+    (``1e99999999999999999999``): ``load_json`` returns ``OUT_OF_RANGE`` in its place."""
+
+    __slots__ = ()
+
+
+OUT_OF_RANGE: Final = NumberOutOfRange()
+
+
+def number_hook(
+    kind: type,
+    value: Any,
+    /,
+    _str: type[str] = str,
+    _decimal: type[Decimal] = Decimal,
+    _finite: Any = Decimal.is_finite,
+    _match: Any = NUMBER_TEXT.fullmatch,
+) -> Decimal:
+    """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
+
+    ``value`` is what msgspec read: text, which must match ``NUMBER_TEXT``; a ``Decimal``
+    (a JSON number with a fraction or exponent, via ``float_hook=Decimal``) or an ``int``,
+    both taken as they are. Raises ``ValueError``/``TypeError`` otherwise, which msgspec
+    reports as a ``ValidationError`` naming the path. ``kind`` is unused. (The defaulted
+    parameters are local names for the hot path; pass only two arguments.)
+    """
+    if type(value) is _str:
+        try:
+            number = _decimal(value)
+        except ArithmeticError:  # InvalidOperation: not a number at all
+            raise ValueError(_NOT_TEXT) from None
+        # Cheap test first: a finite Decimal writes itself without exponent exactly as Kraken
+        # text, so text equal to that is valid. The rest (Kraken's "0.00000000" is written
+        # 0E-8) takes the exact test.
+        if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
+            return number
+        raise ValueError(_NOT_TEXT)
+    if type(value) is _decimal:
+        return value
+    if type(value) is int:
+        return _decimal(value)
+    if value is OUT_OF_RANGE:
+        raise ValueError("a number too large to represent")
+    raise TypeError(f"Expected a number, got `{type(value).__name__}`")
+
+
+_untyped: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def load_json(data: str | bytes | bytearray | memoryview) -> tuple[Any, bool]:
+    """Parse one JSON document; return ``(value, out_of_range)``.
+
+    Integers become ``int``, other numbers exact ``Decimal``. An integer too long for ``int()``
+    (over ``sys.get_int_max_str_digits()`` digits, 4,300 by default) becomes an integral
+    ``Decimal``; a number whose exponent is past ``Decimal``'s range becomes ``OUT_OF_RANGE``,
+    and ``out_of_range`` is then True. Raises ``msgspec.DecodeError`` for input that is not
+    JSON or not UTF-8, ``UnicodeError`` for ``str`` input that cannot be UTF-8 (lone
+    surrogates), and ``RecursionError`` for nesting too deep.
+    """
+    try:
+        return _untyped.decode(data), False
+    except (msgspec.ValidationError, ArithmeticError):
+        # An integer int() refuses (msgspec: "Integer value out of range") or an exponent
+        # Decimal refuses (InvalidOperation from float_hook). Rare: read it the slow way.
+        return _load_past_limits(data)
+
+
+def _load_past_limits(data: str | bytes | bytearray | memoryview) -> tuple[Any, bool]:
+    # msgspec checks the syntax without building values, so the stdlib parser below only ever
+    # sees documents msgspec accepts (it is laxer: NaN, lone surrogate escapes).
+    msgspec.json.decode(data, type=msgspec.Raw)
+    if isinstance(data, str):
+        text = data
+    else:
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            raise msgspec.DecodeError("Invalid UTF-8 encoded string") from None
+    out_of_range = False
+
+    def fraction(digits: str) -> Decimal | NumberOutOfRange:
+        nonlocal out_of_range
+        try:
+            return Decimal(digits)
+        except ArithmeticError:
+            out_of_range = True
+            return OUT_OF_RANGE
+
+    value = json.loads(text, parse_int=_integer, parse_float=fraction)
+    return value, out_of_range
+
+
+def _integer(digits: str) -> int | Decimal:
+    try:
+        return int(digits)
+    except ValueError:  # past int()'s digit limit; Decimal holds any integer exactly
+        return Decimal(digits)
