@@ -29,7 +29,7 @@ import ssl
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -74,7 +74,7 @@ class Tally:
     reconnects: int = 0
     faults: Counter[str] = dataclasses.field(default_factory=Counter)
 
-    def saw(self, events: list[SessionEvent]) -> None:
+    def saw(self, events: Iterable[SessionEvent]) -> None:
         for event in events:
             if isinstance(event, FillReceived):
                 self.fills.append(event.trade_id)
