@@ -24,7 +24,7 @@ import contextlib
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -103,17 +103,17 @@ class AsyncioSession(AsyncSessionRunner):
             if not scope.expired():
                 raise  # not ours
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
+    def _spawn(self, work: Callable[..., Awaitable[None]], *args: object) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._guarded(work, *args))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, work: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise
         it from the ``async with``."""
         try:
-            await work
+            await work(*args)
         except Exception as exc:
             if self._crash is None:
                 self._crash = exc
@@ -137,7 +137,7 @@ class AsyncioSession(AsyncSessionRunner):
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
-            self._opening[action.conn] = self._spawn(self._connection(action.conn))
+            self._opening[action.conn] = self._spawn(self._connection, action.conn)
         elif isinstance(action, SendMessages):
             conn = self._conns.get(action.conn)
             if conn is not None and conn.websocket.is_open:
@@ -156,7 +156,7 @@ class AsyncioSession(AsyncSessionRunner):
                 conn.writer.transport.abort()
             self.session.connection_lost(action.conn, self._clock())
         elif isinstance(action, HttpCall):  # pragma: no branch - the four actions
-            self._spawn(self._http(action.call, action.request))
+            self._spawn(self._http, action.call, action.request)
 
     async def _http(self, call: int, request: RestRequest) -> None:
         try:
@@ -278,7 +278,7 @@ async def run_asyncio_session(
     session.start(runner._clock())
     runner._route()
     runner._host = asyncio.current_task()
-    runner._spawn(runner._drive())
+    runner._spawn(runner._drive)
     error: BaseException | None = None
     try:
         yield runner

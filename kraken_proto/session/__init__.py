@@ -1,6 +1,7 @@
 """The session and its parts: the pure machine that lives across connections (reconnect,
 tokens, resubscribe, reconciliation, exactly-once fills), its config, actions and events, and
-the protocol-neutral link it drives (v1, or v2 through its translation).
+the protocol-neutral link it drives (v1, or v2 through its translation), and the ``Waiters``
+every runner uses to end its order calls.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ from ._link import (
 from ._session import (
     Session,
 )
+from ._waiters import (
+    OutcomeUnknownError,
+    RequestNotAppliedError,
+    RequestRefusedError,
+    SessionView,
+    TradingRequestError,
+    Waiters,
+    reflects,
+    result_of,
+)
 
 __all__ = [
     "CloseConnection",
@@ -51,14 +62,17 @@ __all__ = [
     "HttpCall",
     "OpenConnection",
     "OrdersChanged",
+    "OutcomeUnknownError",
     "Reconnected",
     "Reconnecting",
     "RequestAccepted",
     "RequestApplied",
     "RequestInDoubt",
     "RequestNotApplied",
+    "RequestNotAppliedError",
     "RequestOutcome",
     "RequestRefused",
+    "RequestRefusedError",
     "RequestUnresolved",
     "SendMessages",
     "Session",
@@ -68,7 +82,12 @@ __all__ = [
     "SessionEvent",
     "SessionFailed",
     "SessionState",
+    "SessionView",
     "SystemStatusChanged",
+    "TradingRequestError",
     "V2Link",
+    "Waiters",
     "open_link",
+    "reflects",
+    "result_of",
 ]

@@ -405,9 +405,9 @@ class Waiters:
         self._held.pop(handle, None)
         outcome = call.outcome
         if outcome is None:
-            limit = "no" if timeout is None else f"{timeout:g} s"
+            within = "" if timeout is None else f" within {timeout:g} s"
             raise OutcomeUnknownError(
-                f"{call.request.event}: no final outcome within {limit}; it may still happen "
+                f"{call.request.event}: no final outcome{within}; it may still happen "
                 f"(handle {handle}: watch events() for its outcome)",
                 handle=handle,
                 request=call.request,
