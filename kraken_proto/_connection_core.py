@@ -447,6 +447,34 @@ class _ConnectionCore(ABC, Generic[RequestT, RecordT]):
             return
         self._drop_token(TokenTrigger.REJECT)
         self._events.append(TokenRejected(reqid=reqid, error=error))
+        self._refuse_sent_after(reqid, error, generation)
+
+    def _refuse_sent_after(
+        self, reqid: int | None, error: KrakenError, generation: int | None
+    ) -> None:
+        """End the requests sent after ``reqid`` with the same token as refused with ``error``.
+
+        Kraken answers a connection's requests in the order they were sent, and a token it
+        rejected stays invalid, so each of them is answered with the same refusal; the caller
+        drops the connection on ``TokenRejected`` and would never read those answers.
+        """
+        order = list(self._pending)
+        if reqid not in order:
+            return
+        for later in order[order.index(reqid) + 1 :]:
+            pending = self._pending[later]
+            if pending.token_generation != generation:
+                continue
+            del self._pending[later]
+            self._events.append(
+                RequestFailed(
+                    reqid=later,
+                    request=pending.request,
+                    replies=tuple(pending.replies),
+                    error=error,
+                )
+            )
+            self._subscription_answered(pending, error=error)
 
     # --- requests -----------------------------------------------------------------------------
 

@@ -102,6 +102,33 @@ class Calls:
             return await trio.to_thread.run_sync(lambda: function(*args, **kwargs))
         return function(*args, **kwargs)
 
+    async def together(self, *calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+        """Run ``calls`` concurrently (async runners); each one's result or exception."""
+        results: list[Any] = [None] * len(calls)
+
+        async def one(index: int) -> None:
+            try:
+                results[index] = await calls[index]()
+            except Exception as exc:
+                results[index] = exc
+
+        if isinstance(self.runner, TrioSession):
+            async with trio.open_nursery() as nursery:
+                for index in range(len(calls)):
+                    nursery.start_soon(one, index)
+        else:
+            await asyncio.gather(*(one(index) for index in range(len(calls))))
+        return results
+
+    async def sim_sessions(self, sim: SimulatorThread) -> list[int]:
+        """The simulator's open WebSocket sessions, once it has one (it may register the
+        connection a moment after the client saw the upgrade)."""
+        give_up = time.monotonic() + 10
+        while not (ids := await self.off_loop(sim.session_ids)):
+            assert time.monotonic() < give_up
+            await self.collect(0.02)
+        return ids
+
     async def collect(self, timeout: float | None) -> list[SessionEvent]:
         """``events(timeout)`` as a list (it runs the session that long)."""
         if self.blocking:
@@ -255,7 +282,7 @@ def test_runner_reports_the_drop_and_carries_out_the_reconnect(kind: str) -> Non
 
         async def scenario(session: Calls) -> None:
             await session.until(lambda: ("made", 1) in fake.inputs)
-            (sid,) = await session.off_loop(sim.session_ids)
+            (sid,) = await session.sim_sessions(sim)
             await session.off_loop(sim.set_fault, "close-after=0", session=sid)
             await session.off_loop(
                 sim.set_system_status, "online"
@@ -521,7 +548,7 @@ def test_reconnect_after_a_fault_and_reconcile_a_lost_reply(kind: str, protocol:
             await session.subscribe("openOrders")
             await session.subscribe("ownTrades")
             await session.until(lambda: session.state.value == "live")
-            sids = await session.off_loop(sim.session_ids)
+            sids = await session.sim_sessions(sim)
             await session.off_loop(sim.set_fault, "close-after=0", session=sids[-1])
             await session.off_loop(
                 sim.set_system_status, "online"
@@ -533,7 +560,7 @@ def test_reconnect_after_a_fault_and_reconcile_a_lost_reply(kind: str, protocol:
             placed = await session.add_order(LIMIT, timeout=20)
             assert _is_open(session, placed.txid)
             # The reply to the next order is lost with its connection: reconciled, applied.
-            sids = await session.off_loop(sim.session_ids)
+            sids = await session.sim_sessions(sim)
             await session.off_loop(sim.set_fault, "drop-after-request=1", session=sids[-1])
             lost = await session.add_order(LIMIT, timeout=30)
             assert isinstance(lost, RequestApplied)
@@ -593,6 +620,13 @@ def test_a_stale_token_is_a_refusal(kind: str, protocol: str) -> None:
             assert no.value.error.category in ("Session", "API")
             await session.until(lambda: session.state.value == "live")
             assert isinstance(await session.add_order(LIMIT, timeout=20), RequestAccepted)
+            if session.blocking:
+                return
+            # Several in flight with the token: Kraken refuses each; none is lost with the
+            # connection the rejection drops (and then reconciled as "not applied").
+            await session.off_loop(sim.invalidate_tokens)
+            results = await session.together(*[lambda: session.add_order(LIMIT)] * 3)
+            assert [type(result) for result in results] == [RequestRefusedError] * 3
 
         drive(kind, OPEN[kind], scenario, credentials, **urls, protocol=protocol, config=_fast())
 
