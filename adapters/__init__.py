@@ -2,14 +2,15 @@
 
 Installed as ``kraken_proto.adapters``. Adapters only move bytes and read the clock; protocol
 policy lives in the pure core. The session runners (``open_session`` blocking,
-``open_trio_session``) and the errors they raise are importable from here.
+``open_trio_session``, ``open_asyncio_session``; one API, see docs/runners.md) and the errors
+they raise are importable from here.
 
 The folders: ``transport/`` (WebSocket and HTTP over sockets), ``runners/`` (the session
 runners), ``clients/`` (the low-level connection clients), ``cli/`` (the ``kraken-proto``
 command) and ``simulator/`` (the local exchange: ``model/`` is pure, the rest serves it).
 
 Names are loaded on first use, so that a command which needs no event loop (``sign``, say)
-does not pay for importing trio.
+does not pay for importing trio or asyncio.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         RequestRefusedError,
         TradingRequestError,
     )
+    from kraken_proto.adapters.runners.asyncio_runner import AsyncioSession, open_asyncio_session
     from kraken_proto.adapters.runners.blocking import BlockingSession, open_session
     from kraken_proto.adapters.runners.trio_runner import TrioSession, open_trio_session
     from kraken_proto.adapters.transport._ws import (
@@ -41,6 +43,8 @@ _HOMES = {
     "open_session": "runners.blocking",
     "TrioSession": "runners.trio_runner",
     "open_trio_session": "runners.trio_runner",
+    "AsyncioSession": "runners.asyncio_runner",
+    "open_asyncio_session": "runners.asyncio_runner",
     "OutcomeUnknownError": "runners._common",
     "RequestNotAppliedError": "runners._common",
     "RequestRefusedError": "runners._common",
@@ -54,8 +58,10 @@ _HOMES = {
 }
 
 __all__ = [
+    "AsyncioSession",
     "BlockingSession",
     "TrioSession",
+    "open_asyncio_session",
     "open_session",
     "open_trio_session",
     "DEFAULT_MAX_MESSAGE_SIZE",

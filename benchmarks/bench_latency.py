@@ -283,7 +283,7 @@ def _run_blocking(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int
         session.subscribe("openOrders")
         deadline = time.monotonic() + 30
         while session.state is not SessionState.LIVE:
-            session.events(timeout=0.01)
+            session.next_events(timeout=0.01)
             if time.monotonic() > deadline:
                 raise RuntimeError("blocking session never became live")
         start = time.process_time_ns()

@@ -1,6 +1,7 @@
 """Soak: a session trading through the simulator while its connection keeps dropping.
 
-    python benchmarks/soak.py --adapter blocking|trio --seconds 60 [--drop-every 3] [--rate 10]
+    python benchmarks/soak.py --adapter blocking|trio|asyncio --seconds 60 [--drop-every 3]
+        [--rate 10]
         [--protocol v1|v2]
 
 A bot places ``--rate`` orders a second: market orders (each fills at once) and resting limit
@@ -22,6 +23,7 @@ fill, so the ground truth is the model's unconsolidated fills.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import random
@@ -29,7 +31,7 @@ import ssl
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -49,6 +51,7 @@ from kraken_proto.adapters import (
     RequestNotAppliedError,
     RequestRefusedError,
     TradingRequestError,
+    open_asyncio_session,
     open_session,
     open_trio_session,
 )
@@ -74,7 +77,7 @@ class Tally:
     reconnects: int = 0
     faults: Counter[str] = dataclasses.field(default_factory=Counter)
 
-    def saw(self, events: list[SessionEvent]) -> None:
+    def saw(self, events: Iterable[SessionEvent]) -> None:
         for event in events:
             if isinstance(event, FillReceived):
                 self.fills.append(event.trade_id)
@@ -350,6 +353,59 @@ def run_trio(
         return verdict("trio", seconds, tally, sim, connections, protocol)
 
 
+def run_asyncio(
+    seconds: float, drop_every: float, rate: float, seed: int, protocol: str = "v1"
+) -> dict[str, Any]:
+    tally = Tally()
+    plan = Plan(seed, drop_every, rate)
+    with run_in_thread(_sim_config(seed), tls=True, seed=seed) as sim:
+        _setup(sim)
+        context = ssl.create_default_context(cafile=str(sim.ca_file))
+        credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+        connections = 0
+
+        async def main() -> None:
+            nonlocal connections
+            async with open_asyncio_session(
+                credentials,
+                rest_url=sim.rest_url,
+                ws_url=sim.ws_url,
+                ssl_context=context,
+                config=_config(),
+                protocol=protocol,
+            ) as session:
+
+                async def watch() -> None:
+                    async for event in session.events():
+                        tally.saw([event])
+
+                watcher = asyncio.create_task(watch())
+                await session.subscribe("ownTrades")
+                await session.subscribe("openOrders")
+                stop = time.monotonic() + seconds
+                while time.monotonic() < stop:
+                    await asyncio.to_thread(_act, plan, sim, tally)
+                    request = plan.order()
+                    try:
+                        result: Any = await session.add_order(request, timeout=30)
+                    except TradingRequestError as exc:
+                        result = exc
+                    tally.ended(result)
+                    await asyncio.sleep(plan.wait())
+                give_up = time.monotonic() + 30
+                while time.monotonic() < give_up:
+                    await asyncio.sleep(0.5)
+                    pending = len(session.session.pending())
+                    if await asyncio.to_thread(settled, tally, sim, pending, protocol):
+                        break
+                await asyncio.sleep(0.2)
+                connections = session.session.connection_attempts
+                watcher.cancel()
+
+        asyncio.run(main())
+        return verdict("asyncio", seconds, tally, sim, connections, protocol)
+
+
 def _act(plan: Plan, sim: SimulatorThread, tally: Tally) -> None:
     price = plan.swing_due()
     if price is not None:
@@ -365,6 +421,7 @@ def _sim_config(seed: int) -> Any:
 
 
 RUNNERS: dict[str, Callable[[float, float, float, int, str], dict[str, Any]]] = {
+    "asyncio": run_asyncio,
     "blocking": run_blocking,
     "trio": run_trio,
 }

@@ -16,7 +16,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from kraken_proto._event_base import Event, KrakenError
 from kraken_proto._request_base import Request
 
-from ._connection_events import RequestOutcomeUnknown, TokenRejected
+from ._connection_events import RequestFailed, RequestOutcomeUnknown, TokenRejected
 from ._connection_state import (
     CONNECTION_TRANSITIONS,
     TOKEN_TRANSITIONS,
@@ -246,3 +246,31 @@ class _CoreBase(ABC, Generic[RequestT, RecordT]):
             return
         self._drop_token(TokenTrigger.REJECT)
         self._events.append(TokenRejected(reqid=reqid, error=error))
+        self._refuse_sent_after(reqid, error, generation)
+
+    def _refuse_sent_after(
+        self, reqid: int | None, error: KrakenError, generation: int | None
+    ) -> None:
+        """End the requests sent after ``reqid`` with the same token as refused with ``error``.
+
+        Kraken answers a connection's requests in the order they were sent, and a token it
+        rejected stays invalid, so each of them is answered with the same refusal; the caller
+        drops the connection on ``TokenRejected`` and would never read those answers.
+        """
+        order = list(self._pending)
+        if reqid not in order:
+            return
+        for later in order[order.index(reqid) + 1 :]:
+            pending = self._pending[later]
+            if pending.token_generation != generation:
+                continue
+            del self._pending[later]
+            self._events.append(
+                RequestFailed(
+                    reqid=later,
+                    request=pending.request,
+                    replies=tuple(pending.replies),
+                    error=error,
+                )
+            )
+            self._subscription_answered(pending, error=error)

@@ -1,129 +1,80 @@
-"""What the blocking and trio session runners share, without I/O.
+"""What the three session runners (blocking, trio, asyncio) share.
 
-* the typed exceptions an order call raises, and the one function that turns a request's
-  final outcome into a return value or one of them;
-* :class:`EventRouter`, which keeps the session's events for the user and sets aside the
-  outcomes that order calls are waiting for;
+* :class:`SessionRunner`: the public face they all offer (properties, ``subscribe`` and the
+  order calls, in a sync or async form) and the bookkeeping between a ``Session`` and the
+  pure :class:`~kraken_proto.session.Waiters`: route the session's events after every input,
+  serve both deadlines. A runner subclass adds only I/O: carry out the session's actions,
+  feed the results back, wait.
+* the typed exceptions an order call raises (defined in the core, next to ``Waiters``);
 * :func:`build_request`, so that each call accepts a request object or its fields;
 * :func:`feed_websocket`, which carries received bytes from a ``WebSocketSession`` into the
   ``Session`` (messages, then the close with its code).
 
-No policy lives here: every decision (reconnect, reconcile, time out) is the Session's.
+No policy lives here: every decision (reconnect, reconcile, time out) is the Session's, and
+which call an outcome completes, and how, is the ``Waiters``'.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Any, TypeVar
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Generic, Protocol, TypeVar
 
 from kraken_proto import (
-    KrakenError,
+    AddOrder,
+    AmendOrder,
+    CancelAll,
+    CancelAllOrdersAfter,
+    CancelOrder,
+    EditOrder,
+    FillLog,
+    OrderTable,
     Request,
     RequestAccepted,
     RequestApplied,
-    RequestNotApplied,
-    RequestOutcome,
-    RequestRefused,
-    RequestUnresolved,
     Session,
-    SessionClosed,
+    SessionAction,
     SessionEvent,
-    SessionFailed,
+    SessionState,
 )
-from kraken_proto.adapters.transport._ws import WebSocketSession
+from kraken_proto.adapters.transport._ws import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    WebSocketSession,
+    parse_endpoint,
+    parse_ws_endpoint,
+)
+from kraken_proto.session._waiters import (
+    OutcomeUnknownError,
+    RequestNotAppliedError,
+    RequestRefusedError,
+    TradingRequestError,
+    Waiters,
+    result_of,
+)
+from kraken_proto.v1 import Subscribe
 
 __all__ = [
-    "EventRouter",
+    "AsyncSessionRunner",
+    "Outcome",
     "OutcomeUnknownError",
     "RequestNotAppliedError",
     "RequestRefusedError",
+    "SessionRunner",
     "TradingRequestError",
     "build_request",
     "feed_websocket",
+    "reason_of",
     "result_of",
 ]
 
 R = TypeVar("R", bound=Request)
-
-
-class TradingRequestError(Exception):
-    """Base of what an order call raises. ``handle`` and ``request`` name the request (as
-    sent, with its ``cl_ord_id``); ``outcome`` is the session's final outcome event, or
-    ``None`` when the caller's timeout ended first."""
-
-    def __init__(
-        self, message: str, *, handle: int, request: Request, outcome: RequestOutcome | None
-    ) -> None:
-        super().__init__(message)
-        self.handle = handle
-        self.request = request
-        self.outcome = outcome
-
-
-class RequestRefusedError(TradingRequestError):
-    """Kraken answered and refused the request; ``error`` is Kraken's error."""
-
-    def __init__(self, outcome: RequestRefused) -> None:
-        super().__init__(
-            f"{outcome.request.event} refused by Kraken: {outcome.error.text}",
-            handle=outcome.handle,
-            request=outcome.request,
-            outcome=outcome,
-        )
-        self.error: KrakenError = outcome.error
-
-
-class RequestNotAppliedError(TradingRequestError):
-    """The answer was lost and reconciliation found the request did not take effect (an
-    order "not placed"), or it was withdrawn unsent. Safe to send again. ``via`` names the
-    evidence."""
-
-    def __init__(self, outcome: RequestNotApplied) -> None:
-        super().__init__(
-            f"{outcome.request.event} did not take effect (established via {outcome.via})",
-            handle=outcome.handle,
-            request=outcome.request,
-            outcome=outcome,
-        )
-        self.via = outcome.via
-
-
-class OutcomeUnknownError(TradingRequestError):
-    """The outcome is not known: the caller's timeout ended first (``outcome is None``; the
-    final outcome still arrives later as an event), or the session could not establish it
-    (``outcome`` is ``RequestUnresolved``). It may or may not have happened: never assume
-    either, never re-send blindly."""
-
-
-def result_of(outcome: RequestOutcome) -> RequestAccepted | RequestApplied:
-    """The value an order call returns for ``outcome``, or the typed exception it raises.
-
-    Accepted (Kraken's status replies in ``replies``) and applied after reconciliation
-    (``txid`` of the order placed) are returned; refused, not applied and unresolved raise.
-    """
-    if isinstance(outcome, RequestAccepted | RequestApplied):
-        return outcome
-    if isinstance(outcome, RequestRefused):
-        raise RequestRefusedError(outcome)
-    if isinstance(outcome, RequestNotApplied):
-        raise RequestNotAppliedError(outcome)
-    reason = outcome.reason if isinstance(outcome, RequestUnresolved) else type(outcome).__name__
-    raise OutcomeUnknownError(
-        f"{outcome.request.event}: outcome unknown ({reason})",
-        handle=outcome.handle,
-        request=outcome.request,
-        outcome=outcome,
-    )
-
-
-def timed_out(handle: int, request: Request, timeout: float | None) -> OutcomeUnknownError:
-    return OutcomeUnknownError(
-        f"{request.event}: no final outcome within {timeout:g} s; it may still happen "
-        f"(handle {handle}: watch events() for its outcome)",
-        handle=handle,
-        request=request,
-        outcome=None,
-    )
+Outcome = RequestAccepted | RequestApplied
+OutcomeT = TypeVar("OutcomeT")  # what an order call returns: Outcome, or Awaitable[Outcome]
+NoneT = TypeVar("NoneT")  # what subscribe returns: None, or Awaitable[None]
+_STOPPED = (SessionState.CLOSED, SessionState.FAILED)
+READ_SIZE = 65536
 
 
 def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R:
@@ -137,52 +88,284 @@ def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R
     return request
 
 
-class EventRouter:
-    """The session's events, kept for the user in order; the outcomes order calls wait for
-    are also set aside by handle (so a call returns its outcome even if the user reads
-    ``events()`` meanwhile)."""
+class SessionRunner(Generic[OutcomeT, NoneT]):
+    """A running ``Session`` as a runner offers it: one API, sync or async.
 
-    def __init__(self) -> None:
-        self._queue: deque[SessionEvent] = deque()
-        self._watched: set[int] = set()
-        self._outcomes: dict[int, RequestOutcome] = {}
-        self.ended: SessionEvent | None = None
-        """``SessionClosed`` or ``SessionFailed`` once the session has stopped."""
+    Order calls submit the request and wait for its final outcome, at most ``timeout``
+    seconds (``None``: no limit), and return only once ``orders`` shows it (see
+    ``kraken_proto.session.Waiters``). They return ``RequestAccepted`` (Kraken's status
+    replies, ``txid``) or ``RequestApplied`` (the answer was lost; reconciliation found it
+    took effect), and raise ``RequestRefusedError`` (Kraken refused it, or the session's
+    credentials: ``error``), ``RequestNotAppliedError`` (reconciled: did not take effect;
+    safe to send again) or ``OutcomeUnknownError`` (the timeout ended first, or the session
+    could not tell). After ``close`` they raise ``LocalProtocolError``. Each accepts a request
+    object or its fields as keywords.
 
-    def route(self, events: list[SessionEvent]) -> list[int]:
-        """Keep ``events``; return the watched handles that just got their outcome."""
-        resolved: list[int] = []
-        for event in events:
-            self._queue.append(event)
-            if isinstance(event, RequestOutcome) and event.handle in self._watched:
-                self._outcomes[event.handle] = event
-                resolved.append(event.handle)
-            elif isinstance(event, SessionClosed | SessionFailed):
-                self.ended = event
-        return resolved
+    ``options`` (seconds; characters): ``ssl_context`` (for ``wss``/``https``; a default
+    context when None), ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
+    ``http_timeout`` (one REST call), ``write_timeout`` (one write; a write that does not
+    finish ends the connection), ``max_message_size`` (one incoming message),
+    ``reflect_timeout`` (how long a known outcome waits for ``orders`` to show it).
+    """
 
-    def watch(self, handle: int) -> None:
-        self._watched.add(handle)
+    def __init__(
+        self,
+        session: Session,
+        *,
+        ws_url: str,
+        rest_url: str,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        http_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        reflect_timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        parse_endpoint(rest_url, schemes=("http", "https"))
+        self.session = session
+        """The ``Session`` being run (read it; drive it only through this runner)."""
+        self._endpoint = parse_ws_endpoint(ws_url)
+        self._rest_url = rest_url
+        self._ssl_context = ssl_context
+        self._connect_timeout = connect_timeout
+        self._http_timeout = http_timeout
+        self._write_timeout = write_timeout
+        self._max_message_size = max_message_size
+        self._clock = clock
+        self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
 
-    def outcome(self, handle: int) -> RequestOutcome | None:
-        return self._outcomes.get(handle)
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"
 
-    def forget(self, handle: int) -> RequestOutcome | None:
-        """Stop watching ``handle``; return its outcome if it had one."""
-        self._watched.discard(handle)
-        return self._outcomes.pop(handle, None)
+    @property
+    def orders(self) -> OrderTable:
+        """The account's orders, kept across connections (with openOrders subscribed)."""
+        return self.session.orders
 
-    def __bool__(self) -> bool:
-        return bool(self._queue)
+    @property
+    def fills(self) -> FillLog:
+        """The trade ids reported so far."""
+        return self.session.fills
 
-    def take(self) -> list[SessionEvent]:
-        """Every event kept so far, oldest first."""
-        events = list(self._queue)
-        self._queue.clear()
-        return events
+    @property
+    def state(self) -> SessionState:
+        """Where the session is (``SessionState``)."""
+        return self.session.state
 
-    def take_one(self) -> SessionEvent:
-        return self._queue.popleft()
+    # --- the calls ----------------------------------------------------------------------------
+
+    def subscribe(self, request: Subscribe | str, **options: Any) -> NoneT:
+        """Subscribe now and after every reconnect (``"ownTrades"``, ``"openOrders"``, or a
+        ``Subscribe``). Raises ``LocalProtocolError`` once the session has stopped."""
+        if isinstance(request, str):
+            request = Subscribe(name=request, **options)  # type: ignore[arg-type]
+        return self._subscribe(build_request(Subscribe, request, {}))
+
+    def add_order(
+        self, request: AddOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
+    ) -> OutcomeT:
+        """Place an order (a ``cl_ord_id`` is generated when none is given); returns once
+        ``orders`` holds it."""
+        return self._call(build_request(AddOrder, request, fields), timeout)
+
+    def edit_order(
+        self, request: EditOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
+    ) -> OutcomeT:
+        """Replace an order (new ``txid``); returns once ``orders`` holds the replacement and
+        no longer shows the original open."""
+        return self._call(build_request(EditOrder, request, fields), timeout)
+
+    def amend_order(
+        self, request: AmendOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
+    ) -> OutcomeT:
+        """Change an order in place (same ``txid``); returns once ``orders`` shows the new
+        values."""
+        return self._call(build_request(AmendOrder, request, fields), timeout)
+
+    def cancel_order(
+        self, request: CancelOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
+    ) -> OutcomeT:
+        """Cancel orders by ``txid``, ``cl_ord_id`` or ``userref``; returns once none of them
+        is open in ``orders``."""
+        return self._call(build_request(CancelOrder, request, fields), timeout)
+
+    def cancel_all(self, *, timeout: float | None = 60.0) -> OutcomeT:
+        """Cancel every open order; returns once none of the orders open at the call is."""
+        return self._call(CancelAll(), timeout)
+
+    def cancel_all_orders_after(self, seconds: int, *, timeout: float | None = 60.0) -> OutcomeT:
+        """Arm (``seconds`` > 0) or disarm (0) Kraken's dead man's switch."""
+        return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
+
+    # --- for the runner subclass ------------------------------------------------------------
+
+    def _call(self, request: Request, timeout: float | None) -> OutcomeT:
+        raise NotImplementedError
+
+    def _subscribe(self, request: Subscribe) -> NoneT:
+        raise NotImplementedError
+
+    def _changed(self) -> None:
+        """The waiters or the user's events changed: wake whoever waits (async runners)."""
+
+    def _route(self) -> None:
+        """Give the session's new events to the waiters. Call after every session input."""
+        events = self.session.events()
+        if events:
+            self._waiters.feed(events, self._clock())
+            self._changed()
+
+    def _submit(self, request: Request) -> int:
+        handle = self._waiters.submit(request, self._clock())
+        self._route()
+        return handle
+
+    def _subscribe_now(self, request: Subscribe) -> None:
+        self.session.subscribe(request, self._clock())
+        self._route()
+
+    def _start_close(self) -> bool:
+        """Ask the session to close (unless it has stopped); True if it was still running."""
+        if self.session.state in _STOPPED:
+            return False
+        self.session.close(self._clock())
+        self._route()
+        return True
+
+    def _next_deadline(self) -> float | None:
+        """When to call ``_serve_deadlines`` next (clock time), or None."""
+        deadlines = [self.session.next_deadline(), self._waiters.next_deadline()]
+        return min((d for d in deadlines if d is not None), default=None)
+
+    def _serve_deadlines(self) -> None:
+        """Act on every deadline passed: the session's timers and the waiters' holds."""
+        now = self._clock()
+        due = self.session.next_deadline()
+        if due is not None and due <= now:
+            self.session.handle_timeout(now)
+            self._route()
+        if self._waiters.expire(now):
+            self._changed()
+
+
+class _Event(Protocol):
+    def set(self) -> None: ...
+
+    def wait(self) -> Awaitable[object]: ...
+
+
+class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
+    """What the trio and asyncio runners share: the awaitable calls, waking whoever waits
+    when the waiters change, and the driver task that carries out the session's actions.
+
+    A subclass supplies two primitives of its event loop (``_new_event``, ``_move_on_after``)
+    and the I/O: ``_do`` (one action), the connection and HTTP tasks. Every task that gives
+    the session a result calls ``_input_done`` right after.
+    """
+
+    def __init__(self, session: Session, **options: Any) -> None:
+        super().__init__(session, **options)
+        self._wake = self._new_event()  # the session has actions or a new deadline
+        self._change = self._new_event()  # set (and replaced) whenever the waiters change
+        self._stopped = False  # the runner has exited: nothing will change any more
+        self._crash: BaseException | None = None  # a background task's bug, raised at exit
+
+    # --- the event loop's primitives ----------------------------------------------------
+
+    def _new_event(self) -> _Event:
+        raise NotImplementedError
+
+    def _move_on_after(self, seconds: float | None) -> AbstractAsyncContextManager[None]:
+        """A block that silently stops after ``seconds`` (None: never)."""
+        raise NotImplementedError
+
+    async def _do(self, action: SessionAction) -> None:
+        raise NotImplementedError
+
+    # --- the calls ----------------------------------------------------------------------------
+
+    async def events(self, timeout: float | None = None) -> AsyncIterator[SessionEvent]:
+        """Every session event, in order, as it comes; ends after the terminal
+        ``SessionClosed``/``SessionFailed``, or once ``timeout`` seconds have passed (None: no
+        limit). Ends at once after the terminal event (or once the runner has exited)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self._waiters.exhausted:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            async with self._move_on_after(left):
+                await self._until(lambda: bool(self._waiters))
+            if not self._waiters:
+                return
+            yield self._waiters.take_one()
+
+    async def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
+        """Wait until there are events or ``timeout`` seconds pass; return them (``[]``
+        then). Returns ``[]`` at once after the terminal event was returned."""
+        async with self._move_on_after(timeout):
+            await self._until(lambda: bool(self._waiters) or self._waiters.exhausted)
+        return self._waiters.take()
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the session (disarming the dead man's switch if armed), waiting at most
+        ``timeout`` seconds for ``SessionClosed``; requests without an outcome end as the
+        session says. Idempotent."""
+        if self._start_close():
+            self._wake.set()
+        async with self._move_on_after(timeout):
+            await self._until(lambda: self._waiters.ended is not None)
+
+    async def _subscribe(self, request: Subscribe) -> None:
+        self._subscribe_now(request)
+        self._wake.set()
+
+    async def _call(self, request: Request, timeout: float | None) -> Outcome:
+        handle = self._submit(request)
+        self._wake.set()
+        try:
+            async with self._move_on_after(timeout):
+                await self._until(lambda: self._waiters.done(handle))
+        except BaseException:
+            self._waiters.forget(handle)
+            raise
+        return self._waiters.result(handle, timeout)
+
+    # --- the plumbing -------------------------------------------------------------------------
+
+    async def _until(self, ready: Callable[[], bool]) -> None:
+        """Wait until ``ready()`` (checked whenever the waiters change) or the runner exits."""
+        while not ready() and not self._stopped:
+            await self._change.wait()
+
+    def _changed(self) -> None:
+        # Wake every waiter (calls, events() consumers, close); later waits use a fresh event.
+        self._change.set()
+        self._change = self._new_event()
+
+    def _input_done(self) -> None:
+        """A result was given to the session: route its events, let the driver act."""
+        self._route()
+        self._wake.set()
+
+    def _exited(self) -> None:
+        """The runner's block has exited: wake every waiter for good."""
+        self._stopped = True
+        self._changed()
+
+    async def _drive(self) -> None:
+        """The main background task: carry out actions in order, wake at deadlines."""
+        while True:
+            self._wake = self._new_event()
+            actions = self.session.actions()
+            for action in actions:
+                await self._do(action)
+                self._route()
+            if actions:
+                continue
+            deadline = self._next_deadline()
+            wait = None if deadline is None else max(0.0, deadline - self._clock())
+            async with self._move_on_after(wait):
+                await self._wake.wait()
+            self._serve_deadlines()
 
 
 def feed_websocket(

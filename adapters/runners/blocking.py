@@ -1,9 +1,10 @@
 """Blocking session runner: a pure ``Session`` carried out over sockets, from one thread.
 
 Every decision (when to connect, what to send, reconnect, reconcile, back off) is the
-Session's; this module only performs its actions (open or close a WebSocket, write messages,
-make one HTTP call) and feeds the results back, reading the clock and sleeping until the
-session's next deadline. Randomness is the session's seed (``os.urandom``).
+Session's, and which call an outcome completes is the ``Waiters``'; this module only performs
+the session's actions (open or close a WebSocket, write messages, make one HTTP call) and
+feeds the results back, reading the clock and waiting for the next deadline. Randomness is
+the session's seed (``os.urandom``).
 
     with open_session(credentials, rest_url=..., ws_url=...) as session:
         session.subscribe("ownTrades")
@@ -12,8 +13,8 @@ session's next deadline. Randomness is the session's seed (``os.urandom``).
                                    volume=Decimal("0.01"), price=Decimal("1000"))
         for event in session.events(timeout=1.0): ...
 
-Single-threaded: the session only makes progress inside its calls (``events``, the order
-calls, ``subscribe``), so call ``events`` regularly. Not thread-safe.
+Single-threaded: the session only makes progress inside its calls (``events``,
+``next_events``, the order calls, ``subscribe``), so call them regularly. Not thread-safe.
 """
 
 from __future__ import annotations
@@ -28,47 +29,31 @@ from contextlib import contextmanager
 from typing import Any
 
 from kraken_proto import (
-    AddOrder,
-    AmendOrder,
-    CancelAll,
-    CancelAllOrdersAfter,
-    CancelOrder,
     CloseConnection,
     Credentials,
-    EditOrder,
-    FillLog,
     HttpCall,
     OpenConnection,
-    OrderTable,
     Request,
-    RequestAccepted,
-    RequestApplied,
     SendMessages,
     Session,
     SessionAction,
     SessionConfig,
     SessionEvent,
-    SessionState,
 )
+from kraken_proto.adapters.clients.blocking_client import fetch_token
 from kraken_proto.adapters.transport._net import open_socket, timed_out
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Endpoint,
     WebSocketSession,
-    parse_endpoint,
-    parse_ws_endpoint,
 )
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
 from kraken_proto.v1 import Subscribe
 
-from ._common import EventRouter, build_request, feed_websocket, reason_of, result_of
-from ._common import timed_out as outcome_timed_out
+from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
 from ._link import choose_protocol
 
-__all__ = ["BlockingSession", "connect_websocket", "open_session", "run_session"]
-
-_READ_SIZE = 65536
-Outcome = RequestAccepted | RequestApplied
+__all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
 
 
 def connect_websocket(
@@ -94,7 +79,7 @@ def connect_websocket(
             if remaining <= 0:
                 raise timed_out(endpoint.url, timeout)
             sock.settimeout(remaining)
-            messages += websocket.receive_data(sock.recv(_READ_SIZE) or None)
+            messages += websocket.receive_data(sock.recv(READ_SIZE) or None)
     except TimeoutError:
         sock.close()
         raise timed_out(endpoint.url, timeout) from None
@@ -104,130 +89,61 @@ def connect_websocket(
     return sock, websocket, messages
 
 
-class BlockingSession:
-    """A running ``Session`` (create it with :func:`open_session`).
+class BlockingSession(SessionRunner[Outcome, None]):
+    """A running ``Session`` (create it with :func:`open_session`); the calls, results and
+    exceptions are ``SessionRunner``'s, each blocking until it is done. ``options``: as
+    for ``SessionRunner``, plus ``clock`` (unix seconds; ``time.time``)."""
 
-    Order calls submit the request and block until its final outcome, at most ``timeout``
-    seconds (``None``: no limit). They return ``RequestAccepted`` (Kraken's status replies,
-    ``txid``) or ``RequestApplied`` (the answer was lost; reconciliation found it placed,
-    with its ``txid``), and raise ``RequestRefusedError`` (Kraken's ``error``),
-    ``RequestNotAppliedError`` (reconciled: not placed) or ``OutcomeUnknownError`` (the
-    timeout ended first, or the session could not tell). Every call accepts a request
-    object or its fields as keywords.
-    """
-
-    def __init__(
-        self,
-        session: Session,
-        *,
-        ws_url: str,
-        rest_url: str,
-        ssl_context: ssl.SSLContext | None = None,
-        connect_timeout: float = 10.0,
-        http_timeout: float = 10.0,
-        write_timeout: float = 10.0,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.session = session
-        self._endpoint = parse_ws_endpoint(ws_url)
-        self._rest_url = rest_url
-        self._ssl_context = ssl_context
-        self._connect_timeout = connect_timeout
-        self._http_timeout = http_timeout
-        self._write_timeout = write_timeout
-        self._max_message_size = max_message_size
-        self._clock = clock
-        self._router = EventRouter()
+    def __init__(self, session: Session, **options: Any) -> None:
+        super().__init__(session, **options)
         self._conn: int | None = None
         self._sock: socket.socket | None = None
         self._websocket: WebSocketSession | None = None
 
-    def __repr__(self) -> str:
-        return f"<BlockingSession {self._endpoint.url} {self.session.state.value}>"
+    # --- the calls not in SessionRunner ----------------------------------------------------
 
-    @property
-    def orders(self) -> OrderTable:
-        """The account's orders, kept across connections."""
-        return self.session.orders
-
-    @property
-    def fills(self) -> FillLog:
-        """The trade ids reported so far."""
-        return self.session.fills
-
-    @property
-    def state(self) -> SessionState:
-        return self.session.state
-
-    # --- user calls -------------------------------------------------------------------------
-
-    def subscribe(self, request: Subscribe | str, **options: Any) -> None:
-        """Subscribe now and after every reconnect (``"ownTrades"`` or a ``Subscribe``)."""
-        if isinstance(request, str):
-            request = Subscribe(name=request, **options)  # type: ignore[arg-type]
-        self.session.subscribe(build_request(Subscribe, request, {}), self._clock())
-        self._run_actions()
-
-    def add_order(
-        self, request: AddOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
-    ) -> Outcome:
-        """Place an order (a ``cl_ord_id`` is generated when none is given)."""
-        return self._call(build_request(AddOrder, request, fields), timeout)
-
-    def edit_order(
-        self, request: EditOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
-    ) -> Outcome:
-        return self._call(build_request(EditOrder, request, fields), timeout)
-
-    def amend_order(
-        self, request: AmendOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
-    ) -> Outcome:
-        return self._call(build_request(AmendOrder, request, fields), timeout)
-
-    def cancel_order(
-        self, request: CancelOrder | None = None, /, *, timeout: float | None = 60.0, **fields: Any
-    ) -> Outcome:
-        return self._call(build_request(CancelOrder, request, fields), timeout)
-
-    def cancel_all(self, *, timeout: float | None = 60.0) -> Outcome:
-        return self._call(CancelAll(), timeout)
-
-    def cancel_all_orders_after(self, seconds: int, *, timeout: float | None = 60.0) -> Outcome:
-        """Arm (``seconds`` > 0) or disarm (0) Kraken's dead man's switch."""
-        return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
-
-    def events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Run the session until it has events or ``timeout`` seconds pass (``[]`` then).
-
-        After the terminal event (``SessionClosed``/``SessionFailed``) has been returned,
-        later calls return ``[]`` (at once when ``timeout`` is None).
-        """
+    def events(self, timeout: float | None = None) -> Iterator[SessionEvent]:
+        """Every session event, in order, as it comes (the session runs while you iterate);
+        ends after the terminal ``SessionClosed``/``SessionFailed``, or once ``timeout``
+        seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
-        self._pump(until, lambda: bool(self._router))
-        return self._router.take()
+        while not self._waiters.exhausted:
+            self._pump(until, lambda: bool(self._waiters))
+            if not self._waiters:
+                return
+            yield self._waiters.take_one()
+
+    def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
+        """Run the session until it has events or ``timeout`` seconds pass; return them
+        (``[]`` then). Returns ``[]`` at once after the terminal event was returned."""
+        if not self._waiters.exhausted:
+            until = None if timeout is None else self._clock() + timeout
+            self._pump(until, lambda: bool(self._waiters))
+        return self._waiters.take()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Close the session (disarming the dead man's switch if armed); requests without an
-        outcome end as the session says. Idempotent."""
-        if self.session.state not in (SessionState.CLOSED, SessionState.FAILED):
-            self.session.close(self._clock())
-            self._pump(self._clock() + timeout, lambda: self._router.ended is not None)
+        """Close the session (disarming the dead man's switch if armed), waiting at most
+        ``timeout`` seconds for ``SessionClosed``; requests without an outcome end as the
+        session says. Idempotent."""
+        if self._start_close():
+            self._pump(self._clock() + timeout, lambda: self._waiters.ended is not None)
         self._drop()
 
     # --- the loop ---------------------------------------------------------------------------
 
+    def _subscribe(self, request: Subscribe) -> None:
+        self._subscribe_now(request)
+        self._run_actions()
+
     def _call(self, request: Request, timeout: float | None) -> Outcome:
-        handle = self.session.submit(request, self._clock())
-        self._router.watch(handle)
+        handle = self._submit(request)
         until = None if timeout is None else self._clock() + timeout
         try:
-            self._pump(until, lambda: self._router.outcome(handle) is not None)
-        finally:
-            outcome = self._router.forget(handle)
-        if outcome is None:
-            raise outcome_timed_out(handle, self.session.pending().get(handle, request), timeout)
-        return result_of(outcome)
+            self._pump(until, lambda: self._waiters.done(handle))
+        except BaseException:
+            self._waiters.forget(handle)
+            raise
+        return self._waiters.result(handle, timeout)
 
     def _pump(self, until: float | None, done: Callable[[], bool]) -> None:
         """Carry out actions and wait for input until ``done()`` or the clock reaches
@@ -237,9 +153,9 @@ class BlockingSession:
             if done():
                 return
             now = self._clock()
-            deadline = self.session.next_deadline()
+            deadline = self._next_deadline()
             if deadline is not None and deadline <= now:
-                self.session.handle_timeout(now)
+                self._serve_deadlines()
                 continue
             if until is not None and now >= until:
                 return
@@ -259,12 +175,13 @@ class BlockingSession:
         assert conn is not None
         sock.settimeout(wait)
         try:
-            data = sock.recv(_READ_SIZE)
+            data = sock.recv(READ_SIZE)
         except TimeoutError:
             return
         except OSError:
             data = b""
         still_open = feed_websocket(self.session, conn, websocket, data or None, self._clock())
+        self._route()
         self._write(websocket.bytes_to_send())
         if not still_open:
             self._drop()
@@ -273,8 +190,7 @@ class BlockingSession:
         while actions := self.session.actions():
             for action in actions:
                 self._do(action)
-                self._router.route(self.session.events())
-        self._router.route(self.session.events())
+                self._route()
 
     def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
@@ -345,7 +261,6 @@ def open_session(
     *,
     rest_url: str,
     ws_url: str,
-    ssl_context: ssl.SSLContext | None = None,
     config: SessionConfig | None = None,
     protocol: str | None = None,
     **options: Any,
@@ -353,20 +268,17 @@ def open_session(
     """Start a ``Session`` and run it from this thread; close it when the block exits.
 
     ``rest_url`` (``http(s)://``) serves the token and the reconciliation calls, ``ws_url``
-    (``ws(s)://``) the WebSocket. ``ssl_context`` is used for both (a default context when
-    None). ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url`` ending in ``/v2``
-    means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL without it.
-    ``options``: ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
-    ``http_timeout``, ``write_timeout``, ``max_message_size`` (seconds; characters). On entry
+    (``ws(s)://``) the WebSocket. ``protocol``: ``"v1"`` or ``"v2"``; by default a ``ws_url``
+    ending in ``/v2`` means v2, else ``config.protocol``; over v2 ``/v2`` is appended to a URL
+    without it. ``options``: see ``SessionRunner`` (``ssl_context``, ``connect_timeout``,
+    ``http_timeout``, ``write_timeout``, ``max_message_size``, ``reflect_timeout``). On entry
     the first token fetch and connection are attempted (a permanent error such as a bad key
     leaves the session FAILED at once); later failures are the session's to retry (watch
     ``events()`` for ``Reconnecting`` and ``SessionFailed``).
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16))
-    with run_session(
-        session, rest_url=rest_url, ws_url=ws_url, ssl_context=ssl_context, **options
-    ) as runner:
+    with run_session(session, rest_url=rest_url, ws_url=ws_url, **options) as runner:
         yield runner
 
 
@@ -374,15 +286,11 @@ def open_session(
 def run_session(
     session: Session, *, rest_url: str, ws_url: str, **options: Any
 ) -> Iterator[BlockingSession]:
-    """Like :func:`open_session`, for a ``Session`` you built yourself (not started yet).
-
-    ``options``: ``ssl_context``, ``connect_timeout``, ``http_timeout``, ``write_timeout``,
-    ``max_message_size``.
-    """
-    parse_endpoint(rest_url, schemes=("http", "https"))
+    """Like :func:`open_session`, for a ``Session`` you built yourself (not started yet)."""
     runner = BlockingSession(session, ws_url=ws_url, rest_url=rest_url, **options)
     session.start(runner._clock())
     try:
+        runner._route()
         runner._run_actions()  # the first token fetch and connection, so bad keys show at once
         yield runner
     finally:

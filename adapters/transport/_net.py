@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import time
@@ -10,7 +11,7 @@ import trio
 
 from ._ws import Endpoint, HandshakeTimeout
 
-__all__ = ["naming_url", "open_socket", "open_trio_stream", "timed_out"]
+__all__ = ["naming_url", "open_asyncio_stream", "open_socket", "open_trio_stream", "timed_out"]
 
 
 def naming_url(exc: OSError, url: str) -> OSError:
@@ -92,3 +93,22 @@ async def open_trio_stream(
             raise
         stream = tls
     return stream
+
+
+async def open_asyncio_stream(
+    endpoint: Endpoint, ssl_context: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect (and do TLS for ``wss``/``https``) with asyncio streams; the caller bounds the
+    time. Errors are ``OSError`` naming the URL (``ssl.SSLError`` is one)."""
+    context = None
+    if endpoint.secure:
+        context = ssl_context or ssl.create_default_context()
+    try:
+        return await asyncio.open_connection(
+            endpoint.host,
+            endpoint.port,
+            ssl=context,
+            server_hostname=endpoint.host if context is not None else None,
+        )
+    except OSError as exc:
+        raise naming_url(exc, endpoint.url) from exc

@@ -8,13 +8,14 @@ the bytes, one request per connection (``Connection: close``)::
     response = call_rest_blocking(request, rest_url="https://api.kraken.com")
     result = parse_open_orders_response(response.status, response.body)
 
-Both raise ``OSError`` (messages naming the URL) for network failures, ``TimeoutError`` when
+All three raise ``OSError`` (messages naming the URL) for network failures, ``TimeoutError`` when
 the whole exchange (connect, TLS, write, read) takes longer than ``timeout`` seconds, and
 ``HttpResponseError`` for bytes that are not a valid HTTP/1.1 response.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import socket
 import ssl
@@ -24,11 +25,11 @@ import trio
 from kraken_proto import LocalProtocolError
 from kraken_proto.rest import RestRequest
 
-from ._net import open_socket, open_trio_stream
+from ._net import open_asyncio_stream, open_socket, open_trio_stream
 from ._ws import Endpoint, parse_endpoint
 from .http import HttpResponse, ResponseReader, encode_request
 
-__all__ = ["MAX_REST_BODY_SIZE", "call_rest_blocking", "call_rest_trio"]
+__all__ = ["MAX_REST_BODY_SIZE", "call_rest_asyncio", "call_rest_blocking", "call_rest_trio"]
 
 MAX_REST_BODY_SIZE = 64 << 20
 """Default cap on a REST response body: room for an account with many thousands of open
@@ -118,3 +119,31 @@ async def call_rest_trio(
             return await _exchange_trio(stream, payload, reader)
     assert scope.cancelled_caught  # the block returns unless the deadline cancelled it
     raise _timed_out(endpoint, timeout)
+
+
+async def call_rest_asyncio(
+    request: RestRequest,
+    *,
+    rest_url: str,
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = 10.0,
+    max_body_size: int = MAX_REST_BODY_SIZE,
+) -> HttpResponse:
+    """``call_rest_blocking`` for asyncio: the same arguments, result and errors."""
+    endpoint = _endpoint(rest_url, timeout)
+    payload = _Wire(encode_request(request, host=endpoint.host_header))
+    reader = ResponseReader(method=request.method, max_body_size=max_body_size)
+    try:
+        async with asyncio.timeout(timeout):
+            stream, writer = await open_asyncio_stream(endpoint, ssl_context)
+            try:
+                writer.write(payload)
+                await writer.drain()
+                while True:
+                    response = reader.receive(await stream.read(_READ_SIZE))
+                    if response is not None:
+                        return response
+            finally:
+                writer.transport.abort()  # one request per connection: nothing to say goodbye to
+    except TimeoutError:
+        raise _timed_out(endpoint, timeout) from None

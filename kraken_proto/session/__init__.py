@@ -74,6 +74,8 @@ The parts, one concern per module, each owning its state (the session composes t
 ``_link``                   ``Link``, the protocol-neutral link: ``_v1_link``, ``_v2_link``
                             (with ``_v2_translation``)
 ``_context``                what the parts share: config, credentials, REST queue, outputs
+``_waiters``                ``Waiters``: what every runner uses to end its order calls once
+                            the order table reflects their outcome
 ==========================  =============================================================
 
 The config, actions, events, REST queue (``_rest``), backoff and seed each have their own.
@@ -124,6 +126,16 @@ from ._v1_link import (
 from ._v2_link import (
     V2Link,
 )
+from ._waiters import (
+    OutcomeUnknownError,
+    RequestNotAppliedError,
+    RequestRefusedError,
+    SessionView,
+    TradingRequestError,
+    Waiters,
+    reflects,
+    result_of,
+)
 
 __all__ = [
     "CloseConnection",
@@ -134,14 +146,17 @@ __all__ = [
     "Link",
     "OpenConnection",
     "OrdersChanged",
+    "OutcomeUnknownError",
     "Reconnected",
     "Reconnecting",
     "RequestAccepted",
     "RequestApplied",
     "RequestInDoubt",
     "RequestNotApplied",
+    "RequestNotAppliedError",
     "RequestOutcome",
     "RequestRefused",
+    "RequestRefusedError",
     "RequestUnresolved",
     "SendMessages",
     "Session",
@@ -151,8 +166,13 @@ __all__ = [
     "SessionEvent",
     "SessionFailed",
     "SessionState",
+    "SessionView",
     "SystemStatusChanged",
+    "TradingRequestError",
     "V1Link",
     "V2Link",
+    "Waiters",
     "open_link",
+    "reflects",
+    "result_of",
 ]

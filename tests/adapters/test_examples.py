@@ -26,7 +26,7 @@ def run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_examples_are_there() -> None:
-    assert {"blocking_bot.py", "trio_bot.py", "plain_socket.py"} <= set(SCRIPTS)
+    assert {"blocking_bot.py", "trio_bot.py", "asyncio_bot.py", "plain_socket.py"} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -37,7 +37,7 @@ def test_example_runs_against_the_simulator(name: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("name", ["blocking_bot.py", "trio_bot.py"])
+@pytest.mark.parametrize("name", ["blocking_bot.py", "trio_bot.py", "asyncio_bot.py"])
 def test_bots_place_and_cancel_an_order(name: str) -> None:
     output = run(name).stdout
     assert "placed O" in output

@@ -23,7 +23,7 @@ def _load() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("adapter", ["blocking", "trio"])
+@pytest.mark.parametrize("adapter", ["blocking", "trio", "asyncio"])
 def test_soak_smoke(adapter: str, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--adapter", adapter, "--seconds", "3", "--drop-every", "0.6", "--seed", "3"]
     assert _load().main(argv) == 0

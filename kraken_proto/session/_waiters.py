@@ -1,0 +1,444 @@
+"""``Waiters``: which order call a session event completes, and how that call ends (pure).
+
+Every session runner (blocking, trio, asyncio) lets its user call ``add_order`` and wait for
+the request's final outcome while the session keeps running. What a call returns or raises,
+and *when* it may return, is decided here, once, for all of them:
+
+* ``submit`` hands a request to the ``Session`` and registers the call (or refuses at once
+  when the session already failed for good);
+* ``feed`` takes every batch of ``Session.events()``: it keeps the events for the user's
+  ``events()`` and notes the outcome each registered call waits for;
+* a call is **complete** once its outcome is known *and* the session's ``OrderTable`` shows
+  it (the order placed is in the table, a cancelled order is no longer open, an amend's new
+  values are there), so a user who reads ``session.orders`` right after the call returns sees
+  its effect. The table cannot show it when openOrders is not subscribed, and it has caught
+  up as far as it can after a (re)connect's snapshot or once the session stopped: then the
+  call completes with its outcome alone. ``reflect_timeout`` seconds after the outcome the
+  call completes anyway (a missing update must not hold a call forever);
+* ``result`` turns the outcome into the call's return value or its typed exception.
+
+No I/O and no clock: ``now`` (unix seconds, like every ``Session`` input) is an argument, and
+``next_deadline``/``expire`` serve the ``reflect_timeout`` the way ``Session.next_deadline``/
+``handle_timeout`` serve the session's own timers.
+
+Exceptions, for the same failure on every runner:
+
+==================================================  ==================================
+the session says                                    the call
+==================================================  ==================================
+``RequestAccepted``, ``RequestApplied``             returns it
+``RequestRefused`` (Kraken's answer)                ``RequestRefusedError``
+failed for good (bad key, signature, permission)    ``RequestRefusedError`` (Kraken's
+before the request went out, or before the call     error from ``SessionFailed``)
+``RequestNotApplied`` (reconciled, or withdrawn)    ``RequestNotAppliedError``
+``RequestUnresolved``, or the caller's timeout      ``OutcomeUnknownError``
+the session was closed before the call              ``LocalProtocolError`` (misuse)
+==================================================  ==================================
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from kraken_proto._connection_state import SubscriptionState
+from kraken_proto._errors import LocalProtocolError
+from kraken_proto._event_base import KrakenError
+from kraken_proto._orders import OrderTable
+from kraken_proto._request_base import Request
+from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
+
+from ._config import SessionState
+from ._events import (
+    Connected,
+    Reconnected,
+    RequestAccepted,
+    RequestApplied,
+    RequestNotApplied,
+    RequestOutcome,
+    RequestRefused,
+    RequestUnresolved,
+    SessionClosed,
+    SessionEvent,
+    SessionFailed,
+)
+from ._link import Link
+
+__all__ = [
+    "OutcomeUnknownError",
+    "RequestNotAppliedError",
+    "RequestRefusedError",
+    "SessionView",
+    "TradingRequestError",
+    "Waiters",
+    "reflects",
+    "result_of",
+]
+
+# openOrders states in which the table follows the account (or is about to, with a snapshot).
+_FOLLOWING = frozenset(
+    {SubscriptionState.PENDING, SubscriptionState.ACTIVE, SubscriptionState.RESYNCING}
+)
+
+
+class TradingRequestError(Exception):
+    """Base of what an order call raises. ``handle`` and ``request`` name the request (as
+    sent, with its ``cl_ord_id``; ``handle`` is 0 when nothing was submitted because the
+    session had already failed); ``outcome`` is the session's final outcome event, or
+    ``None`` when the caller's timeout ended first or nothing was submitted."""
+
+    def __init__(
+        self, message: str, *, handle: int, request: Request, outcome: RequestOutcome | None
+    ) -> None:
+        super().__init__(message)
+        self.handle = handle
+        self.request = request
+        self.outcome = outcome
+
+
+class RequestRefusedError(TradingRequestError):
+    """Kraken answered and refused: the request itself (``outcome`` is ``RequestRefused``),
+    or the session's credentials before the request could go out (the session failed for
+    good: bad key, signature or permission; ``outcome`` is the ``RequestNotApplied`` the
+    session ended it with, or ``None`` when the call came after the failure). ``error`` is
+    Kraken's error either way."""
+
+    def __init__(self, outcome: RequestRefused) -> None:
+        super().__init__(
+            f"{outcome.request.event} refused by Kraken: {outcome.error.text}",
+            handle=outcome.handle,
+            request=outcome.request,
+            outcome=outcome,
+        )
+        self.error: KrakenError = outcome.error
+
+    @classmethod
+    def session_failed(
+        cls,
+        failed: SessionFailed,
+        request: Request,
+        *,
+        handle: int = 0,
+        outcome: RequestNotApplied | None = None,
+    ) -> RequestRefusedError:
+        """The error for ``request`` when the session failed for good (``failed``) first."""
+        error = KrakenError.parse(failed.error or failed.reason)
+        refused = cls.__new__(cls)
+        TradingRequestError.__init__(
+            refused,
+            f"{request.event} refused by Kraken: the session failed for good ({error.text})",
+            handle=handle,
+            request=request,
+            outcome=outcome,
+        )
+        refused.error = error
+        return refused
+
+
+class RequestNotAppliedError(TradingRequestError):
+    """The answer was lost and reconciliation found the request did not take effect (an
+    order "not placed"), or it was withdrawn unsent. Safe to send again. ``via`` names the
+    evidence."""
+
+    def __init__(self, outcome: RequestNotApplied) -> None:
+        super().__init__(
+            f"{outcome.request.event} did not take effect (established via {outcome.via})",
+            handle=outcome.handle,
+            request=outcome.request,
+            outcome=outcome,
+        )
+        self.via = outcome.via
+
+
+class OutcomeUnknownError(TradingRequestError):
+    """The outcome is not known: the caller's timeout ended first (``outcome is None``; the
+    final outcome still arrives later as an event), or the session could not establish it
+    (``outcome`` is ``RequestUnresolved``). It may or may not have happened: never assume
+    either, never re-send blindly."""
+
+
+def result_of(outcome: RequestOutcome) -> RequestAccepted | RequestApplied:
+    """The value an order call returns for ``outcome``, or the typed exception it raises.
+
+    Accepted (Kraken's status replies in ``replies``) and applied after reconciliation
+    (``txid`` of the order placed) are returned; refused, not applied and unresolved raise.
+    """
+    if isinstance(outcome, RequestAccepted | RequestApplied):
+        return outcome
+    if isinstance(outcome, RequestRefused):
+        raise RequestRefusedError(outcome)
+    if isinstance(outcome, RequestNotApplied):
+        raise RequestNotAppliedError(outcome)
+    reason = outcome.reason if isinstance(outcome, RequestUnresolved) else type(outcome).__name__
+    raise OutcomeUnknownError(
+        f"{outcome.request.event}: outcome unknown ({reason})",
+        handle=outcome.handle,
+        request=outcome.request,
+        outcome=outcome,
+    )
+
+
+def _not_open(orders: OrderTable, txid: str) -> bool:
+    order = orders.get(txid)
+    return order is None or not order.is_open
+
+
+def _amend_shown(orders: OrderTable, request: AmendOrder) -> bool:
+    txid = request.txid
+    if txid is None:
+        matches = [o for o in orders.open_orders().values() if o.cl_ord_id == request.cl_ord_id]
+        txid = matches[0].txid if matches else None
+    order = None if txid is None else orders.get(txid)
+    if order is None or not order.is_open:
+        return True  # nothing left that an update could change
+    descr = order.descr
+    price, price2 = (None, None) if descr is None else (descr.price, descr.price2)
+    wanted_and_shown: list[tuple[object, tuple[Decimal | None, ...]]] = [
+        (request.volume, (order.vol,)),
+        (request.display_volume, (order.display_volume,)),
+        (request.limit_price, (price, price2, order.limitprice)),
+        (request.trigger_price, (price, order.stopprice)),
+    ]
+    for wanted, shown in wanted_and_shown:
+        if wanted is None:
+            continue
+        if not isinstance(wanted, Decimal):
+            return True  # a relative price: the value it resolved to is not known here
+        if wanted not in shown:
+            return False
+    return True
+
+
+def reflects(orders: OrderTable, outcome: RequestAccepted, open_before: Iterable[str]) -> bool:
+    """True when ``orders`` shows what the accepted request did.
+
+    AddOrder: the order placed (``outcome.txid``) is in the table. EditOrder: the replacement
+    is in the table and the original is no longer open. CancelOrder: none of the orders it
+    named (by txid, cl_ord_id or userref) is open. CancelAll: none of ``open_before`` (the
+    orders open when it was submitted) is open. AmendOrder: the order shows every value asked
+    for (or has ended). A ``validate`` request and ``CancelAllOrdersAfter`` change nothing.
+    """
+    request = outcome.request
+    if getattr(request, "validate", False):
+        return True
+    if isinstance(request, AddOrder | EditOrder):
+        placed = outcome.txid is None or orders.get(outcome.txid) is not None
+        if isinstance(request, AddOrder) or not isinstance(request.orderid, str):
+            return placed
+        return placed and _not_open(orders, request.orderid)
+    if isinstance(request, CancelOrder):
+        named_open = [
+            order
+            for order in orders.open_orders().values()
+            if order.cl_ord_id in request.cl_ord_id or order.userref in request.userref
+        ]
+        return not named_open and all(_not_open(orders, txid) for txid in request.txid)
+    if isinstance(request, CancelAll):
+        return all(_not_open(orders, txid) for txid in open_before)
+    if isinstance(request, AmendOrder):
+        return _amend_shown(orders, request)
+    return True  # CancelAllOrdersAfter: nothing in the table changes
+
+
+class SessionView(Protocol):
+    """What ``Waiters`` reads of a ``Session`` (and calls: ``submit``)."""
+
+    @property
+    def state(self) -> SessionState: ...
+
+    @property
+    def orders(self) -> OrderTable: ...
+
+    @property
+    def connection(self) -> Link | None: ...
+
+    def pending(self) -> dict[int, Request]: ...
+
+    def submit(self, request: Request, now: float) -> int: ...
+
+
+@dataclass(slots=True)
+class _Call:
+    request: Request  # as sent (with the generated cl_ord_id), once the session has it
+    open_before: tuple[str, ...]  # a CancelAll's: the orders open at submit
+    outcome: RequestOutcome | None = None
+    failed: SessionFailed | None = None  # ended unsent because the session failed for good
+    hold_until: float | None = None  # outcome known; the table has until then to show it
+    complete: bool = False
+
+
+class Waiters:
+    """The order calls waiting on one ``Session``, and the events kept for its user.
+
+    Feed it every batch of ``session.events()`` (``feed``), serve ``next_deadline`` with
+    ``expire``, and wake a waiting call when ``done(handle)`` turns True (``feed`` and
+    ``expire`` return the handles that just completed). ``reflect_timeout`` (seconds): how
+    long a known outcome waits for the order table to show it.
+    """
+
+    def __init__(self, session: SessionView, *, reflect_timeout: float = 5.0) -> None:
+        self._session = session
+        self._reflect_timeout = reflect_timeout
+        self._queue: deque[SessionEvent] = deque()
+        self._calls: dict[int, _Call] = {}
+        self._held: dict[int, _Call] = {}  # outcome known, not complete yet
+        self._following = False  # openOrders was seen subscribed: the table follows Kraken
+        self._end_taken = False
+        self.ended: SessionClosed | SessionFailed | None = None
+        """The terminal event, once the session has stopped."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<Waiters calls={len(self._calls)} held={len(self._held)} "
+            f"queued={len(self._queue)} ended={type(self.ended).__name__}>"
+        )
+
+    # --- the user's events ----------------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        """True while events are kept for the user."""
+        return bool(self._queue)
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the terminal event was handed out: no event will ever come again."""
+        return self._end_taken
+
+    def take_one(self) -> SessionEvent:
+        """The oldest event kept (``IndexError`` when none is)."""
+        event = self._queue.popleft()
+        if isinstance(event, SessionClosed | SessionFailed):
+            self._end_taken = True
+        return event
+
+    def take(self) -> list[SessionEvent]:
+        """Every event kept so far, oldest first."""
+        return [self.take_one() for _ in range(len(self._queue))]
+
+    # --- order calls ----------------------------------------------------------------------
+
+    def submit(self, request: Request, now: float) -> int:
+        """``session.submit(request, now)`` and register the call; return its handle.
+
+        Raises ``RequestRefusedError`` (nothing submitted, ``handle`` 0) when the session
+        already failed for good, and whatever ``Session.submit`` raises (``LocalProtocolError``
+        after ``close``, or for a request it does not take).
+        """
+        if isinstance(self.ended, SessionFailed):
+            raise RequestRefusedError.session_failed(self.ended, request)
+        handle = self._session.submit(request, now)
+        sent = self._session.pending().get(handle, request)
+        open_before = (
+            tuple(self._session.orders.open_orders()) if isinstance(request, CancelAll) else ()
+        )
+        self._calls[handle] = _Call(sent, open_before)
+        return handle
+
+    def feed(self, events: Iterable[SessionEvent], now: float) -> list[int]:
+        """Keep ``events`` for the user and route the outcomes; return the handles whose
+        calls just completed."""
+        if not self._following:
+            link = self._session.connection
+            self._following = (
+                link is not None and link.subscription_state("openOrders") in _FOLLOWING
+            )
+        caught_up = False
+        arrived: list[_Call] = []
+        for event in events:
+            self._queue.append(event)
+            if isinstance(event, RequestOutcome):
+                call = self._calls.get(event.handle)
+                if call is not None and call.outcome is None:
+                    call.outcome = event
+                    call.request = event.request
+                    self._held[event.handle] = call
+                    arrived.append(call)
+            elif isinstance(event, SessionClosed | SessionFailed):
+                self.ended = event
+            elif isinstance(event, Connected | Reconnected):
+                caught_up = True  # the snapshot is in and every gap reconciled
+        if isinstance(self.ended, SessionFailed):
+            for call in arrived:
+                if isinstance(call.outcome, RequestNotApplied):
+                    call.failed = self.ended  # ended unsent by the failure itself
+        return self._settle(now, caught_up or self.ended is not None)
+
+    def expire(self, now: float) -> list[int]:
+        """Complete the calls whose outcome has waited ``reflect_timeout`` for the table;
+        return their handles."""
+        due = [
+            handle
+            for handle, call in self._held.items()
+            if call.hold_until is not None and call.hold_until <= now
+        ]
+        return self._complete(due)
+
+    def next_deadline(self) -> float | None:
+        """When ``expire`` should next be called, or None."""
+        holds = [call.hold_until for call in self._held.values() if call.hold_until is not None]
+        return min(holds, default=None)
+
+    def done(self, handle: int) -> bool:
+        """True once the call for ``handle`` may return (its outcome, shown by the table)."""
+        call = self._calls.get(handle)
+        return call is not None and call.complete
+
+    def forget(self, handle: int) -> None:
+        """Drop a call nobody waits for any more (its waiter was cancelled). Idempotent."""
+        self._calls.pop(handle, None)
+        self._held.pop(handle, None)
+
+    def result(self, handle: int, timeout: float | None) -> RequestAccepted | RequestApplied:
+        """End the call for ``handle``: return its outcome or raise its typed exception.
+
+        Before the outcome is known this raises ``OutcomeUnknownError`` with ``outcome=None``
+        (the caller's ``timeout`` ended first). A known outcome the table does not show yet is
+        returned all the same: the timeout ended the wait for the table, not the request.
+        Raises ``LocalProtocolError`` for a handle not registered (or already ended).
+        """
+        call = self._calls.pop(handle, None)
+        if call is None:
+            raise LocalProtocolError(f"result: no order call is waiting for handle {handle!r}")
+        self._held.pop(handle, None)
+        outcome = call.outcome
+        if outcome is None:
+            within = "" if timeout is None else f" within {timeout:g} s"
+            raise OutcomeUnknownError(
+                f"{call.request.event}: no final outcome{within}; it may still happen "
+                f"(handle {handle}: watch events() for its outcome)",
+                handle=handle,
+                request=call.request,
+                outcome=None,
+            )
+        if call.failed is not None and isinstance(outcome, RequestNotApplied):
+            raise RequestRefusedError.session_failed(
+                call.failed, outcome.request, handle=handle, outcome=outcome
+            )
+        return result_of(outcome)
+
+    # --- completion ---------------------------------------------------------------------------
+
+    def _settle(self, now: float, caught_up: bool) -> list[int]:
+        ready: list[int] = []
+        for handle, call in self._held.items():
+            if caught_up or self._shown(call):
+                ready.append(handle)
+            elif call.hold_until is None:
+                call.hold_until = now + self._reflect_timeout
+        return self._complete(ready)
+
+    def _complete(self, handles: list[int]) -> list[int]:
+        for handle in handles:
+            self._held.pop(handle).complete = True
+        return handles
+
+    def _shown(self, call: _Call) -> bool:
+        outcome = call.outcome
+        if not self._following or not isinstance(outcome, RequestAccepted):
+            # Nothing changed (refused, not applied, unknown), the table does not follow the
+            # account, or the session reconciled against the table it has (applied).
+            return True
+        return reflects(self._session.orders, outcome, call.open_before)
