@@ -62,21 +62,22 @@ def decimal_texts(
     ``"0.00010000"``, ``"26500.4"``, ``"7"``. ``places``: exactly that many digits after the
     point (Kraken v1 pads every amount: ``"0.00000000"``); ``None``: 0 to 10 of them.
     ``max_digits`` bounds the digits before the point; ``signed`` allows a leading ``-``."""
-    fraction = st.integers(0, 10) if places is None else st.just(places)
-    return st.builds(
-        _digits,
-        st.integers(0, 10**max_digits - 1),
-        fraction,
-        st.integers(0, 10**10 - 1),
-        st.booleans() if signed else st.just(False),
-    )
+    if places is None:
+        return st.one_of(
+            [
+                decimal_texts(places=count, max_digits=max_digits, signed=signed)
+                for count in range(11)
+            ]
+        )
+    # One integer per number: drawing is what costs, so the digits come from a single draw.
+    limit = 10 ** (max_digits + places) - 1
+    return st.integers(-limit if signed else 0, limit).map(lambda number: _digits(number, places))
 
 
-def _digits(whole: int, places: int, fraction: int, negative: bool) -> str:
-    text = str(whole)
-    if places:
-        text += "." + str(fraction % 10**places).zfill(places)
-    return "-" + text if negative else text
+def _digits(number: int, places: int) -> str:
+    sign = "-" if number < 0 else ""
+    whole, fraction = divmod(abs(number), 10**places)
+    return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
 def parse_frame(frame: bytes) -> Any:

@@ -85,6 +85,10 @@ _HUGE: tuple[str, ...] = (
     "-0.0",
 )
 _MARKER = "@@kraken_proto.testing: huge number@@"
+# Built once: a recursive strategy is costly to construct, and these are drawn per example.
+_VALUES = json_values(keys=PROTOCOL_KEYS)
+_SMALL_VALUES = json_values(keys=PROTOCOL_KEYS, max_leaves=4)
+_NEW_KEYS = st.sampled_from(PROTOCOL_KEYS) | st.text(max_size=8)
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -96,8 +100,9 @@ def byte_flips(frames: Frames) -> Frames:
     def flipped(draw: st.DrawFn) -> bytes:
         frame = bytearray(draw(frames))
         if frame:
-            for _ in range(draw(st.integers(1, 4))):
-                frame[draw(st.integers(0, len(frame) - 1))] ^= draw(st.integers(1, 255))
+            where = st.integers(0, len(frame) - 1)
+            for index in draw(st.lists(where, min_size=1, max_size=4, unique=True)):
+                frame[index] ^= draw(st.integers(1, 255))
         return bytes(frame)
 
     return flipped()
@@ -154,7 +159,7 @@ def type_swaps(frames: Frames) -> Frames:
             return frame
         path: Path = draw(st.sampled_from([(), *node_paths(tree)]))
         old = _kind(_at(tree, path))
-        new = draw(json_values(keys=PROTOCOL_KEYS).filter(lambda value: _kind(value) != old))
+        new = draw(_VALUES.filter(lambda value: _kind(value) != old))
         return encode_frame(replace_at(tree, path, new))
 
     return swapped()
@@ -192,8 +197,7 @@ def structural_mutations(frames: Frames) -> Frames:
             if action == "drop" and copy:
                 del copy[draw(st.sampled_from(sorted(copy)))]
             else:
-                key = draw(st.sampled_from(PROTOCOL_KEYS) | st.text(max_size=8))
-                copy[key] = draw(json_values(keys=PROTOCOL_KEYS))
+                copy[draw(_NEW_KEYS)] = draw(_VALUES)
         else:
             copy = list(node)
             index = draw(st.integers(0, max(0, len(copy) - 1)))
@@ -202,7 +206,7 @@ def structural_mutations(frames: Frames) -> Frames:
             elif action == "repeat" and copy:
                 copy.insert(index, copy[index])
             else:
-                copy.insert(index, draw(json_values(keys=PROTOCOL_KEYS)))
+                copy.insert(index, draw(_VALUES))
         return encode_frame(replace_at(tree, path, copy))
 
     return changed()
@@ -223,7 +227,7 @@ def duplicate_keys(frames: Frames) -> Frames:
         at = draw(st.sampled_from(starts)) - 1  # just before the first key's quote
         own = sorted({key.decode("utf-8", "replace") for key in re.findall(rb'"(\w+)"\s*:', frame)})
         key = draw(st.sampled_from(own or ["event"]) | st.sampled_from(PROTOCOL_KEYS))
-        value = encode_frame(draw(json_values(keys=PROTOCOL_KEYS, max_leaves=4)))
+        value = encode_frame(draw(_SMALL_VALUES))
         return frame[:at] + encode_frame(key) + b":" + value + b"," + frame[at:]
 
     return doubled()
