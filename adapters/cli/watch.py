@@ -215,8 +215,12 @@ class LiveView(logging.Handler):
             library.removeHandler(self)
 
     def note(self, event: SessionEvent) -> None:
+        """Count ``event`` and update the connection line. Once connected (again), the last
+        warning (say, why the connection was lost) is history: the note is cleared."""
         self.events += 1
         self.state = state_text(event, self.state)
+        if isinstance(event, Connected | Reconnected):
+            self.note_text = ""
 
     def draw(
         self, orders: Mapping[str, Order], fills: Mapping[str, Trade], session_state: str = ""
@@ -258,7 +262,7 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
             rest_url=rest_url,
             ws_url=ws_url,
             ssl_context=context,
-            protocol=protocol_option(args),
+            protocol=protocol_option(args, ws_url),
         ) as session,
     ):
         check_not_failed(session)
