@@ -194,10 +194,11 @@ def wait_until_connected(session: BlockingSession, budget: float, where: str) ->
         check_not_failed(session)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            why = f" (last attempt: {reason})" if reason else ""
+            # The reason names the URL that failed (the REST one, for the token).
+            what = f"(last attempt: {reason})" if reason else f"to {where}"
             raise CliError(
-                f"not sent: no connection to {where} within {budget:g} s{why}; nothing was "
-                "placed or changed (--connect-timeout sets how long to try)"
+                f"not sent: no connection within {budget:g} s {what}; nothing was placed or "
+                "changed (--connect-timeout sets how long to try)"
             )
         for event in session.events(timeout=min(remaining, 0.5)):
             if isinstance(event, Reconnecting):
