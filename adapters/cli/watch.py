@@ -7,8 +7,8 @@ stdout is not a terminal, it prints one JSON object per session event instead
 so it reconnects by itself and reports every fill exactly once.
 
 ``--max-events N`` stops after N events, ``--duration S`` after S seconds; Ctrl-C stops it
-too (exit 0). Exit 1 when the session fails for good (e.g. Kraken refuses the key, with its
-message), 2 on bad usage.
+too (exit 0; while it is still starting up, 130 like any command). Exit 1 when the session
+fails for good (e.g. Kraken refuses the key, with its message), 2 on bad usage.
 """
 
 from __future__ import annotations

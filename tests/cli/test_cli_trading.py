@@ -237,7 +237,7 @@ def test_an_order_never_sent_says_so(
         here = ["--rest-url", f"http://127.0.0.1:{port}", "--ws-url", f"ws://127.0.0.1:{port}"]
         args = ["add-order", *here, *ORDER, "--price", "1000", "--timeout", "1.5"]
         assert main(args) == 1
-    assert "not sent: no connection to" in capsys.readouterr().err
+    assert "not sent: no connection within 1.5 s" in capsys.readouterr().err
 
 
 def test_trading_and_rest_over_tls_with_ca_file(

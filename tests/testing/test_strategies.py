@@ -319,3 +319,11 @@ def test_structural_mutations_of_empty_containers_add(frame: bytes) -> None:
 @given(testing.mutated_frames(testing.v1_frames()) | testing.mutated_frames(testing.v2_frames()))
 def test_mutated_frames_are_bytes(frame: bytes) -> None:
     assert isinstance(frame, bytes)
+
+
+def test_the_fixtures_expect_an_event_for_every_example_and_no_other() -> None:
+    from tests.v1 import fixtures_v1
+    from tests.v2 import fixtures_v2
+
+    assert set(fixtures_v1._EXPECTED) == {description for description, _ in testing.V1_EXAMPLES}
+    assert set(fixtures_v2._EXPECTED) == {description for description, _ in testing.V2_EXAMPLES}
