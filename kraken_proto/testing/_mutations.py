@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._json import Path, encode_frame, json_values, node_paths, parse_frame, replace_at
+from ._json import Path, encode_frame, json_values, node_paths, parse_frame, replace_at, texts
 
 __all__ = [
     "PROTOCOL_KEYS",
@@ -88,7 +88,21 @@ _MARKER = "@@kraken_proto.testing: huge number@@"
 # Built once: a recursive strategy is costly to construct, and these are drawn per example.
 _VALUES = json_values(keys=PROTOCOL_KEYS)
 _SMALL_VALUES = json_values(keys=PROTOCOL_KEYS, max_leaves=4)
-_NEW_KEYS = st.sampled_from(PROTOCOL_KEYS) | st.text(max_size=8)
+_NEW_KEYS = st.sampled_from(PROTOCOL_KEYS) | texts(max_size=8)
+# A value of each JSON type; a swap draws from the other five. Built here, not filtered per
+# draw: a new filtered strategy is validated afresh, which for a recursive one takes long.
+_OF_TYPE: dict[str, st.SearchStrategy[Any]] = {
+    "null": st.none(),
+    "boolean": st.booleans(),
+    "number": st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False),
+    "str": texts(max_size=20),
+    "list": st.lists(_SMALL_VALUES, max_size=4),
+    "dict": st.dictionaries(_NEW_KEYS, _SMALL_VALUES, max_size=5),
+}
+_OTHER_TYPE = {
+    kind: st.one_of([other for name, other in _OF_TYPE.items() if name != kind])
+    for kind in _OF_TYPE
+}
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -158,8 +172,7 @@ def type_swaps(frames: Frames) -> Frames:
         except ValueError:
             return frame
         path: Path = draw(st.sampled_from([(), *node_paths(tree)]))
-        old = _kind(_at(tree, path))
-        new = draw(_VALUES.filter(lambda value: _kind(value) != old))
+        new = draw(_OTHER_TYPE[_kind(_at(tree, path))])
         return encode_frame(replace_at(tree, path, new))
 
     return swapped()

@@ -495,3 +495,25 @@ def test_the_watch_note_is_cleared_when_reconnected() -> None:
     last = screen.getvalue().split("\x1b[H\x1b[J")[-1]
     assert "last note" not in last
     assert "connected again after 1.5 s" in last
+
+
+def test_ctrl_c_while_waiting_for_the_outcome_in_process(
+    sim: SimulatorThread, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_session, "_call", interrupted)
+    assert cli.main(["dead-man", "60", *urls(sim)]) == 3
+    err = capsys.readouterr().err
+    assert "OUTCOME UNKNOWN (interrupted before Kraken's answer)" in err
+    assert "arming or disarming twice does no harm" in err
+
+
+def test_the_lookup_hint_names_what_to_look_for() -> None:
+    from kraken_proto import AmendOrder, CancelOrder
+
+    amend = AmendOrder(cl_ord_id="my-order", volume=Decimal(1))
+    assert "kraken-proto orders --cl-ord-id my-order" in _session.lookup_hint(amend)
+    cancel = CancelOrder(txid=("OAAAAA-BBBBB-CCCCCC",))
+    assert _session.lookup_hint(cancel).startswith("check `kraken-proto orders`")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
 import sys
 import tomllib
 from decimal import Decimal
@@ -327,3 +328,22 @@ def test_the_fixtures_expect_an_event_for_every_example_and_no_other() -> None:
 
     assert set(fixtures_v1._EXPECTED) == {description for description, _ in testing.V1_EXAMPLES}
     assert set(fixtures_v2._EXPECTED) == {description for description, _ in testing.V2_EXAMPLES}
+
+
+def test_a_first_run_with_default_settings_passes_the_health_checks(tmp_path: Path) -> None:
+    # A fresh directory (no .hypothesis cache) and Hypothesis's default settings, as a user
+    # trying the package has: no draw may be slow enough to fail the health check.
+    probe = (
+        "from hypothesis import given\n"
+        "import kraken_proto, kraken_proto.testing as T\n"
+        "from kraken_proto import v2\n"
+        "@given(T.mutated_frames(T.v1_frames()) | T.mutated_frames(T.v2_frames()))\n"
+        "def test(frame):\n"
+        "    T.decode_or_error(kraken_proto.decode, frame)\n"
+        "    T.decode_or_error(v2.decode, frame)\n"
+        "test()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
