@@ -347,3 +347,17 @@ def test_a_first_run_with_default_settings_passes_the_health_checks(tmp_path: Pa
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return type(value).__name__
+
+
+@given(st.sampled_from([b"null", b"true", b"1.5", b'"x"', b"[]", b"{}"]), st.data())
+def test_type_swaps_change_the_type_of_any_json_value(original: bytes, data: st.DataObject) -> None:
+    frame = data.draw(testing.type_swaps(st.just(original)))
+    assert _json_type(parse_frame(frame)) != _json_type(parse_frame(original))
