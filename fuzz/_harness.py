@@ -1,8 +1,10 @@
-"""The tiny harness every fuzz target shares.
+"""The tiny harness every fuzz target of this folder shares.
 
 A target is a ``check(data: bytes) -> None`` that raises (usually ``AssertionError``) when an
-invariant breaks, plus seeds and a mutation dictionary. ``run(target)`` is each target script's
-``main``:
+invariant breaks, plus seeds and a mutation dictionary: a ``kraken_proto.testing.fuzz``
+``FuzzTarget`` (the pure targets live there, installed with the package; the ones that need the
+adapters are written here), placed in this folder by ``Target``. ``run(target)`` is each target
+script's ``main``:
 
 * with atheris importable (and no ``--iterations``), coverage-guided fuzzing through libFuzzer;
 * otherwise a bounded, reproducible random-mutation loop over the seeds and the committed
@@ -25,10 +27,19 @@ import tempfile
 import time
 import traceback
 import types
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kraken_proto.testing.fuzz import (
+    COMMON_TOKENS,
+    FuzzFinding,
+    FuzzTarget,
+    fuzz_loop,
+    mutate,
+    split_frames,
+)
 
 __all__ = [
     "CORPUS_DIR",
@@ -47,49 +58,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "fuzz" / "corpus"
 FINDINGS_DIR = ROOT / "fuzz" / "findings"
 
-# Byte fragments that reach interesting branches in any JSON-ish or HTTP-ish parser.
-COMMON_TOKENS: tuple[bytes, ...] = (
-    b'"',
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b":",
-    b"null",
-    b"true",
-    b"false",
-    b"-1",
-    b"0",
-    b"1e999",
-    b"NaN",
-    b"18446744073709551616",
-    b"1.50",
-    b'""',
-    b'"\\ud800"',
-    b"\\",
-    b"\xff",
-    b"\xed\xa0\x80",
-    b"\r\n",
-    b"[" * 64,
-    b"]" * 64,
-)
-
 
 @dataclass(frozen=True)
-class Target:
-    """One fuzz target: its name (also its corpus directory), invariant check and seeds.
+class Target(FuzzTarget):
+    """A ``kraken_proto.testing.fuzz.FuzzTarget`` with its place in this folder: the
+    committed corpus ``fuzz/corpus/<name>/`` and the findings ``fuzz/findings/<name>/``.
 
     ``check`` must build every object it uses from ``data`` alone, so an input that fails
     replays the same way in a fresh process. ``tokens`` feed the mutation loop and libFuzzer's
     dictionary; ``max_len`` caps libFuzzer's input size.
     """
 
-    name: str
-    check: Callable[[bytes], None]
-    seeds: Callable[[], Iterable[bytes]]
-    tokens: tuple[bytes, ...] = field(default=())
-    max_len: int = 4096
+    @classmethod
+    def of(cls, target: FuzzTarget) -> Target:
+        """The package's ``target`` (its check, seeds and tokens), placed in this folder."""
+        return cls(target.name, target.check, target.seeds, target.tokens, target.max_len)
 
     @property
     def corpus_dir(self) -> Path:
@@ -98,11 +81,6 @@ class Target:
     @property
     def findings_dir(self) -> Path:
         return FINDINGS_DIR / self.name
-
-
-def split_frames(data: bytes, limit: int = 64) -> list[bytes]:
-    """Split a multi-message input on ``\\n`` (at most ``limit`` pieces, the rest stays joined)."""
-    return data.split(b"\n", limit - 1)
 
 
 def corpus_files(target: Target) -> list[Path]:
@@ -118,35 +96,6 @@ def corpus_inputs(target: Target) -> list[bytes]:
     if files:
         return [path.read_bytes() for path in files]
     return list(target.seeds())
-
-
-def mutate(
-    data: bytes, rng: random.Random, pool: Sequence[bytes], tokens: Sequence[bytes]
-) -> bytes:
-    """One to four random byte-level mutations of ``data`` (splicing from ``pool``)."""
-    out = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        kind = rng.randrange(7)
-        at = rng.randint(0, len(out))
-        if kind == 0 and out:  # flip bits of one byte
-            index = rng.randrange(len(out))
-            out[index] ^= 1 << rng.randrange(8)
-        elif kind == 1:  # insert a token
-            out[at:at] = rng.choice(tokens)
-        elif kind == 2:  # delete a range
-            out[at : at + rng.randint(1, 16)] = b""
-        elif kind == 3:  # truncate
-            del out[at:]
-        elif kind == 4 and out:  # duplicate a range (duplicate keys, repeated entries)
-            start = rng.randrange(len(out))
-            out[at:at] = out[start : start + rng.randint(1, 64)]
-        elif kind == 5:  # splice in part of another input
-            other = rng.choice(pool)
-            start = rng.randint(0, len(other))
-            out[at:at] = other[start : start + rng.randint(1, 128)]
-        else:  # random bytes
-            out[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
-    return bytes(out)
 
 
 class Finding(Exception):
@@ -165,14 +114,6 @@ def _save_finding(target: Target, data: bytes) -> Path:
     return path
 
 
-def _checked(target: Target, data: bytes) -> None:
-    try:
-        target.check(data)
-    except Exception:
-        traceback.print_exc()
-        raise Finding(data, _save_finding(target, data)) from None
-
-
 def run_loop(
     target: Target,
     *,
@@ -182,22 +123,21 @@ def run_loop(
 ) -> int:
     """Check every seed and corpus input, then mutated ones until ``iterations`` inputs or
     ``seconds`` have passed (whichever is given; both: the first reached). Returns how many
-    inputs ran; raises ``Finding`` at the first broken invariant."""
-    rng = random.Random(seed)
-    pool = corpus_inputs(target) or [b""]
-    tokens = (*COMMON_TOKENS, *target.tokens)
-    for data in pool:
-        _checked(target, data)
-    runs = len(pool)
-    deadline = None if seconds is None else time.monotonic() + seconds
-    done = 0
-    while iterations is None or done < iterations:
-        if deadline is not None and done % 64 == 0 and time.monotonic() >= deadline:
-            break
-        data = mutate(rng.choice(pool), rng, pool, tokens)
-        _checked(target, data[: target.max_len])
-        done += 1
-    return runs + done
+    inputs ran; raises ``Finding`` at the first broken invariant (its traceback printed)."""
+    try:
+        return fuzz_loop(
+            target,
+            corpus_inputs(target),
+            random.Random(seed),
+            iterations=iterations,
+            seconds=seconds,
+            clock=time.monotonic,
+        )
+    except FuzzFinding as finding:
+        cause = finding.__cause__
+        assert cause is not None  # fuzz_loop chains the check's error
+        traceback.print_exception(cause)
+        raise Finding(finding.data, _save_finding(target, finding.data)) from None
 
 
 def _dictionary_file(target: Target, directory: Path) -> Path:

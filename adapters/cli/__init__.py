@@ -2,12 +2,20 @@
 
 Each subcommand lives in its own module exposing ``configure(parser)`` and ``run(args) -> int``;
 only the chosen one is imported, so ``kraken-proto sign`` never loads trio.
+
+Two endings are the dispatcher's, for every command: Ctrl-C prints one line and exits 130 (a
+trading command that already sent its request says so itself and exits 3), and a reader that
+leaves early (``kraken-proto demo | head``) ends the command quietly with exit 0. Neither
+prints a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel-order": ("kraken_proto.adapters.cli.cancel_order", "cancel orders by id"),
     "cancel-all": ("kraken_proto.adapters.cli.cancel_all", "cancel every open order"),
     "dead-man": ("kraken_proto.adapters.cli.dead_man", "arm (or 0: disarm) the dead man's switch"),
+    "fuzz": ("kraken_proto.adapters.cli.fuzz", "fuzz the decoders, connections or REST parsers"),
 }
 
 
@@ -54,8 +63,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"kraken-proto: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"kraken-proto {name}", description=COMMANDS[name][1])
-    module.configure(parser)
-    code: int = module.run(parser.parse_args(args[1:]))
+    try:
+        module = importlib.import_module(COMMANDS[name][0])
+        parser = argparse.ArgumentParser(prog=f"kraken-proto {name}", description=COMMANDS[name][1])
+        module.configure(parser)
+        code: int = module.run(parser.parse_args(args[1:]))
+    except BaseException as error:
+        return _ending(name, error)
     return code
+
+
+def _ending(name: str, error: BaseException) -> int:
+    """The exit code for Ctrl-C (130) or a reader that left (0), said in one line at most;
+    anything else is raised again. Both may come wrapped in exception groups (trio's
+    nurseries wrap what their tasks raise)."""
+    if _only(error, KeyboardInterrupt):
+        print(f"kraken-proto {name}: interrupted", file=sys.stderr, flush=True)
+        return 130
+    if _only(error, BrokenPipeError):
+        _quiet_stdout()
+        return 0
+    raise error
+
+
+def _only(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``error`` is ``kind``, or a group (nested or not) of nothing else."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_only(inner, kind) for inner in error.exceptions)
+    return isinstance(error, kind)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush of the buffered
+    output does not fail on the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -4,10 +4,12 @@ Exit codes (every subcommand): ``OK`` (0) success; ``REFUSED`` (1) Kraken (or th
 said no, or the exchange could not be reached, with the reason on stderr; ``USAGE`` (2) a bad
 option or a missing ``KRAKEN_API_KEY``/``KRAKEN_API_SECRET``; ``UNKNOWN`` (3) a trading
 request whose outcome stayed unknown (it may or may not have been placed: look before you
-send it again).
+send it again), also when Ctrl-C stops a command after its request went out;
+``INTERRUPTED`` (130) Ctrl-C anywhere else.
 
 Credentials come only from the environment, never from arguments, so they stay out of shell
-history and process listings.
+history and process listings. The URLs may come from the environment too (``ENVIRONMENT``);
+every command names the variables it reads in its ``--help``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import re
 import ssl
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TextIO
@@ -38,15 +41,22 @@ from kraken_proto import (
 )
 from kraken_proto.adapters.runners._link import choose_protocol
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, KRAKEN_WS_URL
+from kraken_proto.rest._signing import API_KEY_ENV, API_SECRET_ENV
 from kraken_proto.v1 import OpenOrders, OwnTrades
 
 __all__ = [
+    "ENVIRONMENT",
+    "INTERRUPTED",
     "OK",
     "REFUSED",
+    "REST_URL_ENV",
     "UNKNOWN",
     "USAGE",
+    "WS_URL_ENV",
+    "WS_V2_URL_ENV",
     "CliError",
     "add_network_options",
+    "describe_environment",
     "cell",
     "credentials_from_env",
     "decimal_text",
@@ -66,6 +76,7 @@ OK: Final = 0
 REFUSED: Final = 1
 USAGE: Final = 2
 UNKNOWN: Final = 3
+INTERRUPTED: Final = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 class CliError(Exception):
@@ -76,25 +87,69 @@ class CliError(Exception):
         self.code = code
 
 
-def add_network_options(parser: argparse.ArgumentParser) -> None:
-    """Declare ``--rest-url``, ``--ws-url`` and ``--ca-file`` (every network command has them)."""
+REST_URL_ENV: Final = "KRAKEN_REST_URL"
+WS_URL_ENV: Final = "KRAKEN_WS_URL"
+WS_V2_URL_ENV: Final = "KRAKEN_WS_V2_URL"
+ENVIRONMENT: Final[dict[str, str]] = {
+    API_KEY_ENV: "your API key (required)",
+    API_SECRET_ENV: "your API secret, as Kraken shows it (base64; required)",
+    REST_URL_ENV: f"the REST URL when --rest-url is not given (default {KRAKEN_REST_URL})",
+    WS_URL_ENV: f"the WebSocket URL when --ws-url is not given (default {KRAKEN_WS_URL})",
+    WS_V2_URL_ENV: "the WebSocket URL with --protocol v2 when --ws-url is not given "
+    f"(default ${WS_URL_ENV} or {KRAKEN_WS_URL}, with /v2 appended)",
+}
+"""Every environment variable the commands read, with what it is for (shown in ``--help``)."""
+
+
+def describe_environment(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Name the environment variables ``names`` (keys of ``ENVIRONMENT``, or already in the
+    parser's epilog) in the command's ``--help``, after the options."""
+    lines = ["environment:"]
+    for name in names:
+        lines += textwrap.wrap(
+            ENVIRONMENT[name],
+            width=79,
+            initial_indent=f"  {name:<19} ",
+            subsequent_indent=" " * 22,
+            break_on_hyphens=False,
+        )
+    parser.epilog = "\n".join(lines)
+    # Keep the list's line breaks (argparse reflows an epilog by default).
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def add_network_options(parser: argparse.ArgumentParser, *, websocket: bool = True) -> None:
+    """Declare ``--rest-url``, ``--ws-url``, ``--protocol`` and ``--ca-file``, and name the
+    variables behind them and the credentials in ``--help``.
+
+    ``websocket=False`` (the REST-only commands): ``--ws-url`` and ``--protocol`` are still
+    accepted, so one set of URL options works for every command, but not shown.
+    """
     group = parser.add_argument_group("exchange")
     group.add_argument(
         "--rest-url",
-        default=KRAKEN_REST_URL,
-        help=f"REST API base URL (default {KRAKEN_REST_URL}; the simulator prints its own)",
+        default=None,
+        metavar="URL",
+        help=f"REST API base URL (default ${REST_URL_ENV}, else {KRAKEN_REST_URL}; the "
+        "simulator prints its own)",
     )
     group.add_argument(
         "--ws-url",
-        default=KRAKEN_WS_URL,
-        help=f"private WebSocket URL (default {KRAKEN_WS_URL})",
+        default=None,
+        metavar="URL",
+        help=f"private WebSocket URL (default ${WS_URL_ENV}, else {KRAKEN_WS_URL}; with "
+        f"--protocol v2, ${WS_V2_URL_ENV} first)"
+        if websocket
+        else argparse.SUPPRESS,
     )
     group.add_argument(
         "--protocol",
         choices=("v1", "v2"),
         default=None,
-        help="WebSocket API version (default: v2 when --ws-url ends in /v2, else v1; "
-        "v2 appends /v2 to a --ws-url without it)",
+        help="WebSocket API version (default: v2 when the WebSocket URL ends in /v2, else v1; "
+        "v2 appends /v2 to a URL without it)"
+        if websocket
+        else argparse.SUPPRESS,
     )
     group.add_argument(
         "--ca-file",
@@ -102,26 +157,48 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="trust the CA certificates in PATH (e.g. `kraken-proto simulator --tls`'s ca_file)",
     )
+    urls = (REST_URL_ENV, WS_URL_ENV, WS_V2_URL_ENV) if websocket else (REST_URL_ENV,)
+    describe_environment(parser, API_KEY_ENV, API_SECRET_ENV, *urls)
+
+
+def _url_setting(args: argparse.Namespace, name: str) -> tuple[str, str]:
+    """(URL, where it came from) for ``rest_url`` or ``ws_url``: the option, else the
+    environment, else Kraken's own URL."""
+    given: str | None = getattr(args, name, None)
+    if given is not None:
+        return given, "--" + name.replace("_", "-")
+    if name == "rest_url":
+        variables, default = [REST_URL_ENV], KRAKEN_REST_URL
+    else:
+        variables, default = [WS_URL_ENV], KRAKEN_WS_URL
+        if getattr(args, "protocol", None) == "v2":
+            variables.insert(0, WS_V2_URL_ENV)
+    for variable in variables:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return value, f"${variable}"
+    return default, "the default"
 
 
 def url_option(args: argparse.Namespace, name: str) -> str:
-    """The value of ``--rest-url`` (``name="rest_url"``) or ``--ws-url``, checked: a REST URL
-    must be http(s)://, a WebSocket URL ws(s)://, both with a host (else exit 2)."""
-    url: str = getattr(args, name)
+    """The REST URL (``name="rest_url"``) or the WebSocket URL (``"ws_url"``) to use, from the
+    option, else the environment (``KRAKEN_REST_URL``; ``KRAKEN_WS_V2_URL`` with ``--protocol
+    v2``, then ``KRAKEN_WS_URL``), else Kraken's; checked: a REST URL must be http(s)://, a
+    WebSocket URL ws(s)://, both with a host (else exit 2, naming where the URL came from)."""
+    url, source = _url_setting(args, name)
     schemes = ("ws", "wss") if name == "ws_url" else ("http", "https")
     parts = urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname:
-        option = "--" + name.replace("_", "-")
         expected = " or ".join(f"{scheme}://" for scheme in schemes)
-        raise CliError(f"{option} {url!r}: expected a {expected} URL", USAGE)
+        raise CliError(f"{source} {url!r}: expected a {expected} URL", USAGE)
     return url
 
 
-def protocol_option(args: argparse.Namespace) -> str | None:
-    """``--protocol`` (None: implied by ``--ws-url``), checked against ``--ws-url`` (exit 2)."""
+def protocol_option(args: argparse.Namespace, ws_url: str) -> str | None:
+    """``--protocol`` (None: implied by ``ws_url``), checked against ``ws_url`` (exit 2)."""
     protocol: str | None = getattr(args, "protocol", None)
     try:
-        choose_protocol(args.ws_url, None, protocol)
+        choose_protocol(ws_url, None, protocol)
     except LocalProtocolError as error:
         raise CliError(f"--protocol: {error}", USAGE) from None
     return protocol

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
-from kraken_proto import Request
+from kraken_proto import LocalProtocolError, Request
 
 __all__ = ["add_request_options", "option_name", "request_from_args"]
 
@@ -100,10 +101,19 @@ def add_request_options(
     *,
     helps: Mapping[str, str] | None = None,
     skip: frozenset[str] = frozenset(),
+    choices: Mapping[str, Collection[str]] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Declare one option per field of ``request_class`` (except ``skip``)."""
+    """Declare one option per field of ``request_class`` (except ``skip``).
+
+    ``choices``: the values a text field may take (offered in ``--help``, others refused by
+    argparse); ``names``: an option name for a field other than its own (``{"txid":
+    "order_id"}`` declares ``--order-id`` for ``txid``).
+    """
     hints = typing.get_type_hints(request_class)
     helps = helps or {}
+    choices = choices or {}
+    names = names or {}
     for field in dataclasses.fields(request_class):  # type: ignore[arg-type]
         name = field.name
         if name in skip:
@@ -115,26 +125,27 @@ def add_request_options(
         text = helps.get(name, f"Kraken's {name}")
         dest = _DEST_PREFIX + name
         members = _members(hint)
+        option = option_name(names.get(name, name))
         if members == (bool,):
             if hint is bool:
-                parser.add_argument(
-                    option_name(name), dest=dest, action="store_true", default=None, help=text
-                )
+                parser.add_argument(option, dest=dest, action="store_true", default=None, help=text)
             else:
                 parser.add_argument(
-                    option_name(name),
+                    option,
                     dest=dest,
                     action=argparse.BooleanOptionalAction,
                     default=None,
                     help=text,
                 )
             continue
-        choices = _literal_choices(members)
+        allowed = sorted(choices[name]) if name in choices else _literal_choices(members)
         kind: dict[str, Any] = (
-            {"choices": choices} if choices else {"type": _converter(hint), "metavar": name.upper()}
+            {"choices": allowed}
+            if allowed
+            else {"type": _converter(hint), "metavar": names.get(name, name).upper()}
         )
         parser.add_argument(
-            option_name(name),
+            option,
             dest=dest,
             required=required,
             default=None,
@@ -143,13 +154,31 @@ def add_request_options(
         )
 
 
-def request_from_args(request_class: type[RequestT], args: argparse.Namespace) -> RequestT:
+def request_from_args(
+    request_class: type[RequestT],
+    args: argparse.Namespace,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> RequestT:
     """Build ``request_class`` from the options ``add_request_options`` declared (fields left
-    unset keep their defaults). Raises the request's ``LocalProtocolError`` for bad values."""
+    unset keep their defaults). Raises the request's ``LocalProtocolError`` for bad values;
+    when it names a field declared under another option name (``names``, as given to
+    ``add_request_options``), the message says which option that is."""
     values: dict[str, Any] = {}
     for field in dataclasses.fields(request_class):  # type: ignore[arg-type]
         value = getattr(args, _DEST_PREFIX + field.name, None)
         if value is None:
             continue
         values[field.name] = value
-    return request_class(**values)
+    try:
+        return request_class(**values)
+    except LocalProtocolError as error:
+        message = str(error)
+        renamed = [
+            f"{field} is {option_name(option)} here"
+            for field, option in (names or {}).items()
+            if re.search(rf"\b{field}\b", message)
+        ]
+        if not renamed:
+            raise
+        raise LocalProtocolError(f"{message} ({'; '.join(renamed)})") from None

@@ -13,16 +13,22 @@ from __future__ import annotations
 import argparse
 
 from kraken_proto import AddOrder
+from kraken_proto.v1._requests import CLOSE_ORDER_TYPES, ORDER_TYPES
+from kraken_proto.v2 import ORDER_TYPES as V2_ORDER_TYPES
 
 from ._common import guarded
 from ._request_options import add_request_options, request_from_args
 from ._session import add_session_options, run_request
 
-__all__ = ["HELPS", "configure", "run"]
+__all__ = ["CHOICES", "HELPS", "configure", "run"]
+
+# The order types AddOrder accepts (iceberg is v2-only: the v1 addOrder the session sends,
+# translated for v2, has no display volume, so it is not offered). A few are v1's alone.
+CHOICES = {"ordertype": ORDER_TYPES, "close_ordertype": CLOSE_ORDER_TYPES}
+_V1_ONLY = sorted(ORDER_TYPES - V2_ORDER_TYPES)
 
 HELPS = {
-    "ordertype": "limit, market, iceberg, stop-loss, take-profit, stop-loss-limit, "
-    "take-profit-limit, trailing-stop, trailing-stop-limit, settle-position",
+    "ordertype": "the order type" + (f" ({', '.join(_V1_ONLY)}: v1 only)" if _V1_ONLY else ""),
     "type": "side of the order",
     "pair": "e.g. XBT/USD",
     "volume": "order volume in the base asset (exact decimal)",
@@ -38,12 +44,13 @@ HELPS = {
     "deadline": "RFC 3339 time after which the matching engine rejects the order",
     "userref": "your signed 32-bit reference (exclusive with --cl-ord-id; the session "
     "needs a cl_ord_id to find the order after a disconnect, so prefer --cl-ord-id)",
-    "cl_ord_id": "your client order id (default: one is generated)",
+    "cl_ord_id": "your client order id (default: one is generated and shown if the outcome "
+    "stays unknown, so the order can be looked up)",
     "validate": "have Kraken validate the order without placing it",
     "timeinforce": "time in force",
     "stp_type": "self-trade prevention",
     "sender_sub_id": "sub-account id",
-    "close_ordertype": "conditional close order type",
+    "close_ordertype": "the conditional close's order type",
     "close_price": "conditional close price",
     "close_price2": "conditional close second price",
 }
@@ -51,7 +58,7 @@ HELPS = {
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """One option per ``AddOrder`` field, plus ``--json``, ``--timeout`` and the network."""
-    add_request_options(parser.add_argument_group("order"), AddOrder, helps=HELPS)
+    add_request_options(parser.add_argument_group("order"), AddOrder, helps=HELPS, choices=CHOICES)
     add_session_options(parser)
 
 

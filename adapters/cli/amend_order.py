@@ -1,8 +1,9 @@
 """``kraken-proto amend-order``: change an order in place (it keeps its txid and priority).
 
-    kraken-proto amend-order --txid OABCDE-FGHIJ-KLMNOP --limit-price 29050 --volume 0.2
+    kraken-proto amend-order --order-id OABCDE-FGHIJ-KLMNOP --limit-price 29050 --volume 0.2
 
-Every ``AmendOrder`` field is an option. Exit codes as for ``add-order``.
+Every ``AmendOrder`` field is an option; its ``txid`` is ``--order-id``, as in every command.
+Exit codes as for ``add-order``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from ._common import guarded
 from ._request_options import add_request_options, request_from_args
 from ._session import add_session_options, run_request
 
-__all__ = ["configure", "run"]
+__all__ = ["NAMES", "configure", "run"]
 
+NAMES = {"txid": "order_id"}
 HELPS = {
-    "txid": "txid of the order (or give --cl-ord-id)",
-    "cl_ord_id": "client order id of the order (or give --txid)",
+    "txid": "the order's id (txid; or give --cl-ord-id)",
+    "cl_ord_id": "client order id of the order (or give --order-id)",
     "volume": "new total volume",
     "display_volume": "new visible volume of an iceberg order",
     "limit_price": "new limit price; relative forms allowed",
@@ -32,12 +34,13 @@ HELPS = {
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """One option per ``AmendOrder`` field, plus ``--json``, ``--timeout`` and the network."""
-    add_request_options(parser.add_argument_group("amend"), AmendOrder, helps=HELPS)
+    add_request_options(parser.add_argument_group("amend"), AmendOrder, helps=HELPS, names=NAMES)
     add_session_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Amend the order and print the outcome."""
     return guarded(
-        "amend-order", lambda: run_request("amend-order", args, request_from_args(AmendOrder, args))
+        "amend-order",
+        lambda: run_request("amend-order", args, request_from_args(AmendOrder, args, names=NAMES)),
     )

@@ -1,7 +1,7 @@
-"""``kraken-proto cancel-order TXID... [--userref N]... [--cl-ord-id ID]...``: cancel orders.
+"""``kraken-proto cancel-order [--order-id ID]... [--userref N]... [--cl-ord-id ID]...``.
 
-Give at least one txid, userref or cl_ord_id (each repeatable). Exit codes as for
-``add-order``.
+Cancels orders: give at least one order id (txid), userref or cl_ord_id, each repeatable.
+``--order-id`` names an order the same way in every command. Exit codes as for ``add-order``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ __all__ = ["configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """``TXID...``, ``--userref``, ``--cl-ord-id``, plus ``--json``, ``--timeout``, network."""
-    parser.add_argument("txid", nargs="*", metavar="TXID", help="txids of the orders to cancel")
+    """``--order-id``, ``--userref``, ``--cl-ord-id``, plus ``--json``, the timeouts and the
+    network options."""
+    parser.add_argument(
+        "--order-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="cancel the order with this id (txid)",
+    )
     parser.add_argument(
         "--userref", type=int, action="append", default=[], help="cancel orders with this userref"
     )
@@ -33,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
     def cancel() -> int:
         request = CancelOrder(
-            txid=tuple(args.txid), userref=tuple(args.userref), cl_ord_id=tuple(args.cl_ord_id)
+            txid=tuple(args.order_id),
+            userref=tuple(args.userref),
+            cl_ord_id=tuple(args.cl_ord_id),
         )
         return run_request("cancel-order", args, request)
 

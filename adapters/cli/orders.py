@@ -51,7 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --closed: closed after TIME (unix seconds, ISO time, 30m/2h/7d, or a txid)",
     )
     parser.add_argument("--trades", action="store_true", help="include each order's trade ids")
-    add_network_options(parser)
+    add_network_options(parser, websocket=False)
 
 
 def print_orders(orders: Mapping[str, RestOrder], *, as_json: bool, closed: bool) -> None:

@@ -15,11 +15,14 @@ from kraken_proto import LocalProtocolError
 from kraken_proto.rest import sign
 from kraken_proto.rest._signing import API_SECRET_ENV
 
+from ._common import describe_environment
+
 __all__ = ["configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Declare ``--path``, ``--nonce`` and ``--data``."""
+    """Declare ``--path``, ``--nonce`` and ``--data``; name ``KRAKEN_API_SECRET`` in ``--help``."""
+    describe_environment(parser, API_SECRET_ENV)
     parser.add_argument(
         "--path", required=True, help="URL path that is signed, e.g. /0/private/AddOrder"
     )

@@ -30,7 +30,7 @@ __all__ = ["configure", "run"]
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare ``--json`` and the network options."""
     parser.add_argument("--json", action="store_true", help="print a JSON object, not the token")
-    add_network_options(parser)
+    add_network_options(parser, websocket=False)
 
 
 def _token(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="trades after TIME: unix seconds, ISO time, an age (30m, 2h, 7d) or a trade txid",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per trade")
-    add_network_options(parser)
+    add_network_options(parser, websocket=False)
 
 
 def _trades(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ stdout is not a terminal, it prints one JSON object per session event instead
 so it reconnects by itself and reports every fill exactly once.
 
 ``--max-events N`` stops after N events, ``--duration S`` after S seconds; Ctrl-C stops it
-too (exit 0). Exit 1 when the session fails for good (e.g. Kraken refuses the key, with its
-message), 2 on bad usage.
+too (exit 0; while it is still starting up, 130 like any command). Exit 1 when the session
+fails for good (e.g. Kraken refuses the key, with its message), 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -215,8 +215,12 @@ class LiveView(logging.Handler):
             library.removeHandler(self)
 
     def note(self, event: SessionEvent) -> None:
+        """Count ``event`` and update the connection line. Once connected (again), the last
+        warning (say, why the connection was lost) is history: the note is cleared."""
         self.events += 1
         self.state = state_text(event, self.state)
+        if isinstance(event, Connected | Reconnected):
+            self.note_text = ""
 
     def draw(
         self, orders: Mapping[str, Order], fills: Mapping[str, Trade], session_state: str = ""
@@ -258,7 +262,7 @@ def _watch(args: argparse.Namespace, out: TextIO) -> int:
             rest_url=rest_url,
             ws_url=ws_url,
             ssl_context=context,
-            protocol=protocol_option(args),
+            protocol=protocol_option(args, ws_url),
         ) as session,
     ):
         check_not_failed(session)

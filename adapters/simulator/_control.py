@@ -8,8 +8,12 @@ body is not ``application/json``).
 =====================================  =====================================================
 ``POST /_sim/price``                   ``{"pair": "XBT/USD", "price": "29000"}``
 ``POST /_sim/status``                  ``{"status": "maintenance"}``
-``POST /_sim/fault``                   ``{"fault": "skip-sequence=1", "session": 2}`` (no
-                                       ``session``: every open session and every new one)
+``POST /_sim/fault``                   ``{"fault": "skip-sequence=1", "session": 2}``: one
+                                       open session; ``"scope": "current"``: the sessions
+                                       open now; ``"scope": "all"``: those and every later
+                                       one, until cleared (``"fault": "clear"`` with scope
+                                       all). One of them is required, except for the
+                                       ``rest=...`` fault (every token request).
 ``POST /_sim/invalidate-tokens``       ``{}``
 ``GET /_sim/book``                     open orders (txid -> order) and balances
 ``GET /_sim/trades``                   every trade so far (trade id -> trade)
@@ -25,6 +29,7 @@ answered here). Prices travel as JSON strings so no float ever touches money.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -35,7 +40,7 @@ from typing import Any, Protocol
 from kraken_proto.adapters.simulator.model._rest import RestReply
 from kraken_proto.adapters.simulator.model._views import OrderView, TradeView
 
-from ._faultspec import FaultSpecError
+from ._faultspec import FaultSpecError, parse_fault
 
 __all__ = ["CONTROL_PREFIX", "ControlTarget", "handle_control", "is_control_path", "is_loopback"]
 
@@ -138,17 +143,48 @@ def _status(target: ControlTarget, document: Mapping[str, Any]) -> object:
     return {"status": status}
 
 
+_SCOPES = ("current", "all")
+_WHICH_SESSIONS = (
+    "say which sessions the fault is for: 'session': ID (one open session), 'scope': 'current' "
+    "(the sessions open now, not later ones) or 'scope': 'all' (those and every later one, "
+    "until a 'clear' with scope 'all')"
+)
+
+
 def _fault(target: ControlTarget, document: Mapping[str, Any]) -> object:
     spec = _string(document, "fault")
-    session = document.get("session")
+    session, scope = document.get("session"), document.get("scope")
     if session is not None and (type(session) is not int or session < 1):
         raise _Refused(400, "'session' must be a positive integer (a session id) or absent")
+    if scope is not None and scope not in _SCOPES:
+        raise _Refused(400, "'scope' must be 'current' or 'all' (or absent with 'session')")
+    if session is not None and scope is not None:
+        raise _Refused(400, "give 'session' or 'scope', not both")
     try:
-        target.set_fault(spec, session=session)
+        change = parse_fault(spec)
     except FaultSpecError as exc:
         raise _Refused(400, str(exc)) from None
+    if change.rest:
+        # The REST fault is the exchange's, not a session's: no scope but "all" makes sense.
+        if session is not None or scope == "current":
+            raise _Refused(400, "the rest fault applies to every token request, not a session")
+        target.set_fault(spec)
+        return {"fault": spec, "scope": "all"}
+    if session is None and scope is None:
+        raise _Refused(400, _WHICH_SESSIONS)
+    if scope == "current":
+        changed = []
+        for session_id in target.session_ids():
+            with contextlib.suppress(KeyError):  # it closed since: nothing left to change
+                target.set_fault(spec, session=session_id)
+                changed.append(session_id)
+        return {"fault": spec, "scope": "current", "sessions": changed}
+    try:
+        target.set_fault(spec, session=session)  # no session: scope all
     except KeyError:
         raise _Refused(404, f"no open session {session}") from None
+    if session is None:
+        return {"fault": spec, "scope": "all"}
     return {"fault": spec, "session": session}
 
 

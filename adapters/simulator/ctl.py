@@ -7,6 +7,7 @@ and prints the server's JSON answer on stdout::
     export KRAKEN_SIMULATOR_URL=http://127.0.0.1:8080
     kraken-proto simulator-ctl status maintenance
     kraken-proto simulator-ctl fault skip-sequence=1 --session 2
+    kraken-proto simulator-ctl fault close-after=0 --scope current   # drop today's connections
     kraken-proto simulator-ctl book
 
 Finding the server: ``--url``, else ``$KRAKEN_SIMULATOR_URL``. Either may be the ``rest_url``
@@ -28,11 +29,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._control import CONTROL_PREFIX, is_loopback
+from ._faultspec import FaultSpecError, parse_fault
 
 __all__ = ["URL_VARIABLE", "configure", "run"]
 
 URL_VARIABLE = "KRAKEN_SIMULATOR_URL"
 CA_VARIABLE = "KRAKEN_SIMULATOR_CA_FILE"
+_ENVIRONMENT = f"""environment:
+  {URL_VARIABLE:<24} the simulator's URL when --url is not given
+  {CA_VARIABLE:<24} the CA file when --ca-file is not given"""
+_FAULT_SCOPES = """Inject one fault. A session fault needs its scope, said explicitly:
+
+  --session ID      one open session (ids from `simulator-ctl sessions`)
+  --scope current   every session open now; a client that reconnects gets a clean
+                    session (e.g. close-after=0 drops today's connections once)
+  --scope all       every open session and every later one, until
+                    `fault clear --scope all` (close-after=0 then drops every
+                    reconnect too, so a client stays cut off)
+
+The rest=... fault is the exchange's (every token request) and takes no scope."""
 _STATUSES = ("online", "maintenance", "cancel_only", "post_only")
 _SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
@@ -57,24 +72,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for the answer"
     )
+    parser.epilog = _ENVIRONMENT
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     price = commands.add_parser("price", help="move a pair's reference (market) price")
     price.add_argument("pair", help="e.g. XBT/USD")
     price.add_argument("price", help="a decimal, e.g. 29000")
     status = commands.add_parser("status", help="set the engine status (broadcast)")
     status.add_argument("status", choices=_STATUSES)
-    fault = commands.add_parser("fault", help="inject a fault (the --fault language)")
+    fault = commands.add_parser(
+        "fault",
+        help="inject a fault (the --fault language)",
+        description=_FAULT_SCOPES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     fault.add_argument(
         "fault",
         metavar="NAME[=VALUE]",
         help="skip-sequence=N, repeat-sequence=N, drop-replies=N, reply-delay=SECONDS, "
-        "malformed=N, close-after=N, no-heartbeats, heartbeats, clear, "
+        "malformed=N, close-after=N, drop-after-request=N, no-heartbeats, heartbeats, clear, "
         "rest=http_500|non_json|off",
     )
-    fault.add_argument(
-        "--session",
-        type=int,
-        help="only this open session (see `sessions`); default: every open and new session",
+    which = fault.add_mutually_exclusive_group()
+    which.add_argument(
+        "--session", type=int, metavar="ID", help="only this open session (see `sessions`)"
+    )
+    which.add_argument(
+        "--scope",
+        choices=("current", "all"),
+        help="current: every session open now; all: those and every later one",
     )
     commands.add_parser("invalidate-tokens", help="make every issued token invalid")
     commands.add_parser("book", help="print the open orders and balances as JSON")
@@ -122,7 +148,23 @@ def _request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]
     if command == "status":
         return "POST", path, {"status": args.status}
     if command == "fault":
-        return "POST", path, {"fault": args.fault, "session": args.session}
+        try:
+            change = parse_fault(args.fault)
+        except FaultSpecError as error:
+            raise _Failure(str(error), 2) from None
+        if not change.rest and args.session is None and args.scope is None:
+            raise _Failure(
+                "say which sessions the fault is for: --session ID, --scope current (the "
+                "sessions open now) or --scope all (those and every later one, until "
+                "`fault clear --scope all`)",
+                2,
+            )
+        body: dict[str, Any] = {"fault": args.fault}
+        if args.session is not None:
+            body["session"] = args.session
+        if args.scope is not None:
+            body["scope"] = args.scope
+        return "POST", path, body
     if command == "invalidate-tokens":
         return "POST", path, {}
     return "GET", path, None

@@ -143,9 +143,9 @@ def test_cli_trading_over_v2(sim: SimulatorThread, capsys: pytest.CaptureFixture
     assert out.startswith("placed O")
     txid = out.split()[1].rstrip(":")
     v2_urls = ["--rest-url", sim.rest_url, "--ws-url", sim.ws_url + "/v2"]
-    assert main(["cancel-order", *v2_urls, txid]) == 0
+    assert main(["cancel-order", *v2_urls, "--order-id", txid]) == 0
     assert capsys.readouterr().out.startswith("cancelled")
-    assert main(["cancel-order", *v2_urls, "--protocol", "v1", txid]) == 2
+    assert main(["cancel-order", *v2_urls, "--protocol", "v1", "--order-id", txid]) == 2
     assert "v2 URL" in capsys.readouterr().err
 
 

@@ -69,10 +69,10 @@ def test_add_order_then_cancel_order(simulator: dict[str, Any]) -> None:
     )
     assert placed.returncode == 0, placed.stderr
     txid = placed.stdout.split()[1].rstrip(":")
-    cancelled = run(simulator, "cancel-order", txid)
+    cancelled = run(simulator, "cancel-order", "--order-id", txid)
     assert cancelled.returncode == 0, cancelled.stderr
     assert cancelled.stdout.strip() == "cancelled"
-    again = run(simulator, "cancel-order", txid)
+    again = run(simulator, "cancel-order", "--order-id", txid)
     assert again.returncode == 1
     assert "EOrder:Unknown order" in again.stderr
 

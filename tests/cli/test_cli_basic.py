@@ -275,6 +275,7 @@ def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -
     assert f"kraken-proto {name}" in text
 
 
+REST_COMMANDS = ["token", "orders", "trades"]
 NETWORK_COMMANDS = [
     "token",
     "orders",
@@ -296,9 +297,15 @@ def test_every_network_command_takes_the_urls_and_a_ca_file(
     with pytest.raises(SystemExit):
         cli.main([name, "--help"])
     text = capsys.readouterr().out
-    for option in ("--rest-url", "--ws-url", "--ca-file"):
+    # The REST commands accept --ws-url (one set of URL options for every command) but do not
+    # show it: they never open a WebSocket.
+    shown = ("--rest-url", "--ca-file") if name in REST_COMMANDS else ("--rest-url", "--ws-url")
+    for option in (*shown, "--ca-file"):
         assert option in text
     assert "--api-secret" not in text  # credentials never come from arguments
+    if name in REST_COMMANDS:  # --ws-url accepted (the bad URL or missing key stops it)
+        assert cli.main([name, "--ws-url", "ws://127.0.0.1:1", "--rest-url", "nope"]) == 2
+        assert "unrecognized arguments" not in capsys.readouterr().err
 
 
 def test_decode_never_prints_a_token() -> None:

@@ -240,12 +240,14 @@ def test_rest_fuzz_harness_holds_both_invariants() -> None:
 
 
 def test_rest_fuzz_harness_catches_a_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kraken_proto.testing.fuzz import _rest  # where the check (and its PARSERS) lives
+
     from fuzz import fuzz_rest
 
     def leaky(status: int, body: bytes) -> None:
         raise RestError(body.decode("utf-8", "replace"))
 
-    monkeypatch.setattr(fuzz_rest, "PARSERS", (("leaky", leaky),))
+    monkeypatch.setattr(_rest, "PARSERS", (("leaky", leaky),))
     with pytest.raises(AssertionError, match="quoted"):
         fuzz_rest.check(b"\x00\x00" + TOKEN.encode())
 

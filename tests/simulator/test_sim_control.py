@@ -143,7 +143,14 @@ def test_fault_for_one_session_and_for_all() -> None:
             assert sim.exchange.faults(2).skip_sequence == 2
             assert sim.exchange.default_faults.skip_sequence == 0
 
-            status, _ = await control(sim, "POST", "fault", {"fault": "no-heartbeats"})
+            status, answer = await control(sim, "POST", "fault", {"fault": "no-heartbeats"})
+            assert status == 400  # the scope must be said
+            assert "say which sessions" in answer["error"]
+            assert sim.exchange.faults(1).heartbeats
+
+            status, _ = await control(
+                sim, "POST", "fault", {"fault": "no-heartbeats", "scope": "all"}
+            )
             assert status == 200
             assert not sim.exchange.faults(1).heartbeats
             assert not sim.exchange.faults(2).heartbeats
@@ -180,8 +187,8 @@ def test_close_after_on_a_live_session_counts_from_now() -> None:
 def test_rest_fault_through_the_control_api() -> None:
     async def main() -> None:
         async with open_simulator() as sim:
-            status, _ = await control(sim, "POST", "fault", {"fault": "rest=http_500"})
-            assert status == 200
+            status, answer = await control(sim, "POST", "fault", {"fault": "rest=http_500"})
+            assert (status, answer) == (200, {"result": {"fault": "rest=http_500", "scope": "all"}})
             headers, body = signed_token_request(sim)
             status, _, _ = await http_request(
                 sim.rest_url, "POST", TOKEN_PATH, headers=headers, body=body

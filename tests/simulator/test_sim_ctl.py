@@ -47,9 +47,9 @@ def test_price_status_fault_and_tokens_change_the_running_simulator(
         "",
     )
     assert ctl(capsys, *url, "status", "cancel_only")[0] == 0
-    assert ctl(capsys, *url, "fault", "reply-delay=0.25")[1] == {
+    assert ctl(capsys, *url, "fault", "reply-delay=0.25", "--scope", "all")[1] == {
         "fault": "reply-delay=0.25",
-        "session": None,
+        "scope": "all",
     }
     assert sim.exchange.default_faults.reply_delay == 0.25
     assert ctl(capsys, *url, "invalidate-tokens") == (0, {"invalidated": True}, "")
@@ -92,7 +92,6 @@ def test_tls_simulators_are_verified_with_the_announced_ca(
     [
         (["price", "XBT/USD", "cheap"], 1, "not a decimal number (HTTP 400)"),
         (["price", "DOGE/USD", "1"], 1, "unknown pair 'DOGE/USD' (HTTP 404)"),
-        (["fault", "explode"], 1, "unknown fault"),
         (["fault", "no-heartbeats", "--session", "3"], 1, "no open session 3"),
     ],
 )

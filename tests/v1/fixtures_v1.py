@@ -1,8 +1,9 @@
-"""Kraken v1 frames copied by hand from the protocol doc (sections 1-8) and the seed page.
+"""Kraken v1 frames from the protocol doc (sections 1-8) and the seed page, with their events.
 
-``INBOUND`` pairs each server frame with the event ``decode`` must return; ``OUTBOUND`` pairs
-each documented client frame with the request (and ``encode`` arguments) that reproduces it.
-``REAL_FRAMES`` is every inbound frame as bytes, the seed corpus for fuzzing and mutation.
+``INBOUND`` pairs each server frame (``kraken_proto.testing.V1_EXAMPLES``, where the frames
+live) with the event ``decode`` must return; ``OUTBOUND`` pairs each documented client frame
+with the request (and ``encode`` arguments) that reproduces it. ``REAL_FRAMES`` is every
+inbound frame as bytes, the seed corpus for fuzzing and mutation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kraken_proto import (
     Request,
     Trade,
 )
+from kraken_proto.testing import V1_EXAMPLES
 from kraken_proto.v1 import (
     AddOrderStatus,
     AmendOrderStatus,
@@ -92,16 +94,8 @@ _SEED_ORDER: dict[str, Any] = {
     "vol_exec": D("0.00000000"),
 }
 
-# A full "new order" record as section 4.2 describes a real one (null refid/starttm/expiretm,
-# null leverage and close), and the section 4.3 delta shapes for the same order.
-_PENDING = (
-    '{"OAVY7T-MV5VK-KHDF5X":{"avg_price":"0.000000","cost":"0.000000","descr":{"close":null,'
-    '"leverage":null,"order":"buy 5.00000000 ATOM/USD @ limit 9.250000","ordertype":"limit",'
-    '"pair":"ATOM/USD","price":"9.250000","price2":"0.000000","type":"buy"},"expiretm":null,'
-    '"fee":"0.000000","limitprice":"0.000000","misc":"","oflags":"fciq","opentm":'
-    '"1700220661.985020","refid":null,"starttm":null,"status":"pending","stopprice":"0.000000",'
-    '"timeinforce":"GTC","userref":0,"vol":"5.00000000","vol_exec":"0.00000000"}}'
-)
+# The full "new order" record of section 4.2 (null refid/starttm/expiretm, null leverage and
+# close); the section 4.3 deltas are of the same order.
 _PENDING_RECORD = OrderRecord(
     avg_price=D("0.000000"),
     cost=D("0.000000"),
@@ -127,408 +121,211 @@ _PENDING_RECORD = OrderRecord(
 )
 _OID = "OAVY7T-MV5VK-KHDF5X"
 
-INBOUND: list[tuple[str, str, Event]] = [
+_EXPECTED: dict[str, Event] = {
     # section 1.5
-    ('{"event":"pong","reqid":42}', "pong", Pong(reqid=42)),
-    ('{"event":"pong"}', "pong without reqid", Pong()),
-    (
-        '{"errorMessage":"' + _REQID_ERROR + '","event":"pingStatus","reqid":"a","status":"error"}',
-        "pingStatus error echoing a string reqid",
-        PingStatus(error_message=_REQID_ERROR, reqid="a", status="error"),
+    "pong": Pong(reqid=42),
+    "pong without reqid": Pong(),
+    "pingStatus error echoing a string reqid": PingStatus(
+        error_message=_REQID_ERROR, reqid="a", status="error"
     ),
     # section 1.6
-    (
-        '{"errorMessage":"Malformed request","event":"error"}',
-        "error",
-        ErrorEvent(error_message="Malformed request"),
+    "error": ErrorEvent(error_message="Malformed request"),
+    "error with reqid": ErrorEvent(error_message="Exceeded msg rate", reqid=42),
+    "subscriptionStatus error without channelName": SubscriptionStatus(
+        status="error", reqid=1, error_message="Event(s) not found"
     ),
-    (
-        '{"errorMessage":"Exceeded msg rate","event":"error","reqid":42}',
-        "error with reqid",
-        ErrorEvent(error_message="Exceeded msg rate", reqid=42),
+    "unsupported event": SubscriptionStatus(
+        status="error", reqid=1, error_message="Unsupported event"
     ),
-    (
-        '{"errorMessage":"Event(s) not found","event":"subscriptionStatus","reqid":1,'
-        '"status":"error"}',
-        "subscriptionStatus error without channelName",
-        SubscriptionStatus(status="error", reqid=1, error_message="Event(s) not found"),
-    ),
-    (
-        '{"errorMessage":"Unsupported event","event":"subscriptionStatus","reqid":1,'
-        '"status":"error"}',
-        "unsupported event",
-        SubscriptionStatus(status="error", reqid=1, error_message="Unsupported event"),
-    ),
-    (
-        '{"errorMessage":"' + _REQID_ERROR + '","event":"addOrderStatus","pair":"USDC/USD",'
-        '"reqid":null,"status":"error"}',
-        "addOrderStatus error with echoed fields",
-        AddOrderStatus(status="error", error_message=_REQID_ERROR),
+    "addOrderStatus error with echoed fields": AddOrderStatus(
+        status="error", error_message=_REQID_ERROR
     ),
     # section 1.7
-    (
-        '{"channelName":"openOrders","event":"subscriptionStatus","reqid":0,"status":"subscribed",'
-        '"subscription":{"maxratecount":125,"name":"openOrders"}}',
-        "openOrders ack with maxratecount",
-        SubscriptionStatus(
-            status="subscribed",
-            reqid=0,
-            channel_name="openOrders",
-            subscription=SubscriptionInfo(name="openOrders", maxratecount=125),
-        ),
+    "openOrders ack with maxratecount": SubscriptionStatus(
+        status="subscribed",
+        reqid=0,
+        channel_name="openOrders",
+        subscription=SubscriptionInfo(name="openOrders", maxratecount=125),
     ),
-    (
-        '{"channelName":"ownTrades","event":"subscriptionStatus","reqid":0,"status":"subscribed",'
-        '"subscription":{"name":"ownTrades"}}',
-        "ownTrades ack",
-        SubscriptionStatus(
-            status="subscribed",
-            reqid=0,
-            channel_name="ownTrades",
-            subscription=SubscriptionInfo(name="ownTrades"),
-        ),
+    "ownTrades ack": SubscriptionStatus(
+        status="subscribed",
+        reqid=0,
+        channel_name="ownTrades",
+        subscription=SubscriptionInfo(name="ownTrades"),
     ),
     # section 1.8 (expected shapes of token and permission errors)
-    (
-        '{"errorMessage":"ESession:Invalid session","event":"subscriptionStatus","status":"error"}',
-        "invalid session",
-        SubscriptionStatus(status="error", error_message="ESession:Invalid session"),
-    ),
-    (
-        '{"errorMessage":"EGeneral:Permission denied","event":"addOrderStatus","status":"error"}',
-        "permission denied",
-        AddOrderStatus(status="error", error_message="EGeneral:Permission denied"),
-    ),
+    "invalid session": SubscriptionStatus(status="error", error_message="ESession:Invalid session"),
+    "permission denied": AddOrderStatus(status="error", error_message="EGeneral:Permission denied"),
     # section 2.2
-    (
-        '{"channelName":"ownTrades","event":"subscriptionStatus","status":"unsubscribed",'
-        '"subscription":{"name":"ownTrades"}}',
-        "unsubscribed ack",
-        SubscriptionStatus(
-            status="unsubscribed",
-            channel_name="ownTrades",
-            subscription=SubscriptionInfo(name="ownTrades"),
-        ),
+    "unsubscribed ack": SubscriptionStatus(
+        status="unsubscribed",
+        channel_name="ownTrades",
+        subscription=SubscriptionInfo(name="ownTrades"),
     ),
     # sections 3 and 4.1
-    (
-        '[[],"ownTrades",{"sequence":1}]',
-        "empty ownTrades snapshot",
-        OwnTrades(trades=(), sequence=1),
-    ),
-    (
-        '[[],"openOrders",{"sequence":1}]',
-        "empty openOrders snapshot",
-        OpenOrders(orders=(), sequence=1),
-    ),
-    ('[[], "openOrders"]', "old-service empty openOrders", OpenOrders(orders=())),
+    "empty ownTrades snapshot": OwnTrades(trades=(), sequence=1),
+    "empty openOrders snapshot": OpenOrders(orders=(), sequence=1),
+    "old-service empty openOrders": OpenOrders(orders=()),
     # sections 4.2 and 4.3 (shapes from the tables, one frame each)
-    (
-        "[[" + _PENDING + '],"openOrders",{"sequence":2}]',
-        "new order, full pending record",
-        OpenOrders(orders=((_OID, _PENDING_RECORD),), sequence=2),
-    ),
-    (
-        '[[{"' + _OID + '":{"status":"open","userref":0}}],"openOrders",{"sequence":3}]',
-        "goes live",
-        OpenOrders(orders=((_OID, OrderRecord(status="open", userref=0)),), sequence=3),
-    ),
-    (
-        '[[{"' + _OID + '":{"avg_price":"9.250000","cost":"23.125000","fee":"0.06012",'
-        '"userref":0,"vol_exec":"2.50000000"}}],"openOrders",{"sequence":4}]',
-        "partial fill",
-        OpenOrders(
-            orders=(
-                (
-                    _OID,
-                    OrderRecord(
-                        avg_price=D("9.250000"),
-                        cost=D("23.125000"),
-                        fee=D("0.06012"),
-                        userref=0,
-                        vol_exec=D("2.50000000"),
-                    ),
+    "new order, full pending record": OpenOrders(orders=((_OID, _PENDING_RECORD),), sequence=2),
+    "goes live": OpenOrders(orders=((_OID, OrderRecord(status="open", userref=0)),), sequence=3),
+    "partial fill": OpenOrders(
+        orders=(
+            (
+                _OID,
+                OrderRecord(
+                    avg_price=D("9.250000"),
+                    cost=D("23.125000"),
+                    fee=D("0.06012"),
+                    userref=0,
+                    vol_exec=D("2.50000000"),
                 ),
             ),
-            sequence=4,
         ),
+        sequence=4,
     ),
-    (
-        '[[{"' + _OID + '":{"lastupdated":"1700220700.114325","status":"canceled",'
-        '"vol_exec":"2.50000000","cost":"23.125000","fee":"0.06012","avg_price":"9.250000",'
-        '"userref":0,"cancel_reason":"User requested"}}],"openOrders",{"sequence":5}]',
-        "user cancel",
-        OpenOrders(
-            orders=(
-                (
-                    _OID,
-                    OrderRecord(
-                        lastupdated=D("1700220700.114325"),
-                        status="canceled",
-                        vol_exec=D("2.50000000"),
-                        cost=D("23.125000"),
-                        fee=D("0.06012"),
-                        avg_price=D("9.250000"),
-                        userref=0,
-                        cancel_reason="User requested",
-                    ),
+    "user cancel": OpenOrders(
+        orders=(
+            (
+                _OID,
+                OrderRecord(
+                    lastupdated=D("1700220700.114325"),
+                    status="canceled",
+                    vol_exec=D("2.50000000"),
+                    cost=D("23.125000"),
+                    fee=D("0.06012"),
+                    avg_price=D("9.250000"),
+                    userref=0,
+                    cancel_reason="User requested",
                 ),
             ),
-            sequence=5,
         ),
+        sequence=5,
     ),
     # section 6 (REST, not a WebSocket frame: valid JSON the decoder does not know)
-    (
-        '{"error":[],"result":{"token":"1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw",'
-        '"expires":900}}',
-        "REST token reply",
-        UnknownMessage(
-            data={
-                "error": [],
-                "result": {"token": "1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw", "expires": 900},
-            }
-        ),
+    "REST token reply": UnknownMessage(
+        data={
+            "error": [],
+            "result": {"token": "1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw", "expires": 900},
+        }
     ),
-    (
-        '{"error":["EAPI:Invalid key"]}',
-        "REST error",
-        UnknownMessage(data={"error": ["EAPI:Invalid key"]}),
-    ),
+    "REST error": UnknownMessage(data={"error": ["EAPI:Invalid key"]}),
     # section 7 (v2 frames are not v1 messages)
-    ('{"channel":"heartbeat"}', "v2 heartbeat", UnknownMessage(data={"channel": "heartbeat"})),
-    (
-        '{"channel":"status","data":[{"api_version":"v2","connection_id":12393906104898154338,'
-        '"system":"online","version":"2.0.4"}],"type":"update"}',
-        "v2 status",
-        UnknownMessage(
-            data={
-                "channel": "status",
-                "data": [
-                    {
-                        "api_version": "v2",
-                        "connection_id": 12393906104898154338,
-                        "system": "online",
-                        "version": "2.0.4",
-                    }
-                ],
-                "type": "update",
-            }
-        ),
+    "v2 heartbeat": UnknownMessage(data={"channel": "heartbeat"}),
+    "v2 status": UnknownMessage(
+        data={
+            "channel": "status",
+            "data": [
+                {
+                    "api_version": "v2",
+                    "connection_id": 12393906104898154338,
+                    "system": "online",
+                    "version": "2.0.4",
+                }
+            ],
+            "type": "update",
+        }
     ),
-    (
-        '{"method":"cancel_all","req_id":0,"result":{"count":0},"success":true,'
-        '"time_in":"2024-05-19T11:42:13.815662Z","time_out":"2024-05-19T11:42:13.824053Z"}',
-        "v2 cancel_all",
-        UnknownMessage(
-            data={
-                "method": "cancel_all",
-                "req_id": 0,
-                "result": {"count": 0},
-                "success": True,
-                "time_in": "2024-05-19T11:42:13.815662Z",
-                "time_out": "2024-05-19T11:42:13.824053Z",
-            }
-        ),
+    "v2 cancel_all": UnknownMessage(
+        data={
+            "method": "cancel_all",
+            "req_id": 0,
+            "result": {"count": 0},
+            "success": True,
+            "time_in": "2024-05-19T11:42:13.815662Z",
+            "time_out": "2024-05-19T11:42:13.824053Z",
+        }
     ),
-    (
-        '{"channel":"executions","type":"update","data":[{"order_id":"OK4GJX-KSTLS-7DZZO5",'
-        '"last_qty":0.005,"last_price":26599.9}],"sequence":10}',
-        "v2 executions (numbers keep their digits)",
-        UnknownMessage(
-            data={
-                "channel": "executions",
-                "type": "update",
-                "data": [
-                    {
-                        "order_id": "OK4GJX-KSTLS-7DZZO5",
-                        "last_qty": D("0.005"),
-                        "last_price": D("26599.9"),
-                    }
-                ],
-                "sequence": 10,
-            }
-        ),
+    "v2 executions (numbers keep their digits)": UnknownMessage(
+        data={
+            "channel": "executions",
+            "type": "update",
+            "data": [
+                {
+                    "order_id": "OK4GJX-KSTLS-7DZZO5",
+                    "last_qty": D("0.005"),
+                    "last_price": D("26599.9"),
+                }
+            ],
+            "sequence": 10,
+        }
     ),
     # section 8
-    (
-        '{"connectionID":8628615390848610000,"event":"systemStatus","status":"online",'
-        '"version":"1.9.1"}',
-        "systemStatus",
-        SystemStatus(status="online", connection_id=8628615390848610000, version="1.9.1"),
+    "systemStatus": SystemStatus(
+        status="online", connection_id=8628615390848610000, version="1.9.1"
     ),
-    (
-        '{"connectionID":14950811667203285981,"event":"systemStatus","status":"online",'
-        '"version":"1.9.0"}',
-        "systemStatus with a connectionID above 2**63",
-        SystemStatus(status="online", connection_id=14950811667203285981, version="1.9.0"),
+    "systemStatus with a connectionID above 2**63": SystemStatus(
+        status="online", connection_id=14950811667203285981, version="1.9.0"
     ),
-    ('{"event":"heartbeat"}', "heartbeat", Heartbeat()),
-    (
-        '{"channelName":"ownTrades","event":"subscriptionStatus","status":"subscribed",'
-        '"subscription":{"name":"ownTrades"}}',
-        "ownTrades ack without reqid",
-        SubscriptionStatus(
-            status="subscribed",
-            channel_name="ownTrades",
-            subscription=SubscriptionInfo(name="ownTrades"),
+    "heartbeat": Heartbeat(),
+    "ownTrades ack without reqid": SubscriptionStatus(
+        status="subscribed",
+        channel_name="ownTrades",
+        subscription=SubscriptionInfo(name="ownTrades"),
+    ),
+    "openOrders ack reqid 1": SubscriptionStatus(
+        status="subscribed",
+        reqid=1,
+        channel_name="openOrders",
+        subscription=SubscriptionInfo(name="openOrders", maxratecount=125),
+    ),
+    "ownTrades": OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),), sequence=2948),
+    "openOrders with a repeated id": OpenOrders(
+        orders=(
+            ("OGTT3Y-C6I3P-XRI6HX", OrderRecord(status="closed")),
+            ("OGTT3Y-C6I3P-XRI6HX", OrderRecord(status="closed")),
         ),
+        sequence=59342,
     ),
-    (
-        '{"channelName":"openOrders","event":"subscriptionStatus","reqid":1,"status":"subscribed",'
-        '"subscription":{"maxratecount":125,"name":"openOrders"}}',
-        "openOrders ack reqid 1",
-        SubscriptionStatus(
-            status="subscribed",
-            reqid=1,
-            channel_name="openOrders",
-            subscription=SubscriptionInfo(name="openOrders", maxratecount=125),
-        ),
+    "addOrderStatus ok": AddOrderStatus(
+        status="ok", descr="buy 0.01770000 XBTUSD @ limit 4000", txid="ONPNXH-KMKMU-F4MR5V"
     ),
-    (
-        '[[{"TDLH43-DVQXD-2KHVYY":{"cost":"1000000.00000","fee":"600.00000","margin":"0.00000",'
-        '"ordertxid":"TDLH43-DVQXD-2KHVYY","ordertype":"limit","pair":"XBT/EUR",'
-        '"postxid":"OGTT3Y-C6I3P-XRI6HX","price":"100000.00000","time":"1560520332.914664",'
-        '"type":"buy","vol":"1000000000.00000000"}}],"ownTrades",{"sequence":2948}]',
-        "ownTrades",
-        OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),), sequence=2948),
+    "addOrderStatus error": AddOrderStatus(
+        status="error", error_message="EOrder:Order minimum not met"
     ),
-    (
-        '[[{"OGTT3Y-C6I3P-XRI6HX":{"status":"closed"}},{"OGTT3Y-C6I3P-XRI6HX":'
-        '{"status":"closed"}}],"openOrders",{"sequence":59342}]',
-        "openOrders with a repeated id",
-        OpenOrders(
-            orders=(
-                ("OGTT3Y-C6I3P-XRI6HX", OrderRecord(status="closed")),
-                ("OGTT3Y-C6I3P-XRI6HX", OrderRecord(status="closed")),
-            ),
-            sequence=59342,
-        ),
+    "editOrderStatus": EditOrderStatus(
+        status="ok",
+        reqid=3,
+        descr="order edited price = 9000.00000000",
+        originaltxid="O65KZW-J4AW3-VFS74A",
+        txid="OTI672-HJFAO-XOIPPK",
     ),
-    (
-        '{"descr":"buy 0.01770000 XBTUSD @ limit 4000","event":"addOrderStatus","status":"ok",'
-        '"txid":"ONPNXH-KMKMU-F4MR5V"}',
-        "addOrderStatus ok",
-        AddOrderStatus(
-            status="ok", descr="buy 0.01770000 XBTUSD @ limit 4000", txid="ONPNXH-KMKMU-F4MR5V"
-        ),
+    "amendOrderStatus": AmendOrderStatus(
+        status="ok",
+        amend_id="TGS4UP-DP6E3-YO3KFN",
+        cl_ord_id="906bcc85-1866-4b4b-9d0d-880bbcbe7447",
     ),
-    (
-        '{"errorMessage":"EOrder:Order minimum not met","event":"addOrderStatus","status":"error"}',
-        "addOrderStatus error",
-        AddOrderStatus(status="error", error_message="EOrder:Order minimum not met"),
+    "cancelOrderStatus": CancelOrderStatus(status="ok"),
+    "cancelAllStatus": CancelAllStatus(status="ok", count=2),
+    "cancelAllOrdersAfterStatus armed": CancelAllOrdersAfterStatus(
+        status="ok",
+        reqid=1608543428050,
+        current_time="2020-12-21T09:37:09Z",
+        trigger_time="2020-12-21T09:38:09Z",
     ),
-    (
-        '{"descr":"order edited price = 9000.00000000","event":"editOrderStatus",'
-        '"originaltxid":"O65KZW-J4AW3-VFS74A","reqid":3,"status":"ok","txid":"OTI672-HJFAO-XOIPPK"}',
-        "editOrderStatus",
-        EditOrderStatus(
-            status="ok",
-            reqid=3,
-            descr="order edited price = 9000.00000000",
-            originaltxid="O65KZW-J4AW3-VFS74A",
-            txid="OTI672-HJFAO-XOIPPK",
-        ),
-    ),
-    (
-        '{"amend_id":"TGS4UP-DP6E3-YO3KFN","cl_ord_id":"906bcc85-1866-4b4b-9d0d-880bbcbe7447",'
-        '"event":"amendOrderStatus","status":"ok"}',
-        "amendOrderStatus",
-        AmendOrderStatus(
-            status="ok",
-            amend_id="TGS4UP-DP6E3-YO3KFN",
-            cl_ord_id="906bcc85-1866-4b4b-9d0d-880bbcbe7447",
-        ),
-    ),
-    (
-        '{"event":"cancelOrderStatus","status":"ok"}',
-        "cancelOrderStatus",
-        CancelOrderStatus(status="ok"),
-    ),
-    (
-        '{"count":2,"event":"cancelAllStatus","status":"ok"}',
-        "cancelAllStatus",
-        CancelAllStatus(status="ok", count=2),
-    ),
-    (
-        '{"currentTime":"2020-12-21T09:37:09Z","event":"cancelAllOrdersAfterStatus",'
-        '"reqid":1608543428050,"status":"ok","triggerTime":"2020-12-21T09:38:09Z"}',
-        "cancelAllOrdersAfterStatus armed",
-        CancelAllOrdersAfterStatus(
-            status="ok",
-            reqid=1608543428050,
-            current_time="2020-12-21T09:37:09Z",
-            trigger_time="2020-12-21T09:38:09Z",
-        ),
-    ),
-    (
-        '{"currentTime":"2020-12-21T09:37:09Z","event":"cancelAllOrdersAfterStatus",'
-        '"reqid":1608543428051,"status":"ok","triggerTime":"0"}',
-        "cancelAllOrdersAfterStatus disarmed",
-        CancelAllOrdersAfterStatus(
-            status="ok", reqid=1608543428051, current_time="2020-12-21T09:37:09Z", trigger_time="0"
-        ),
+    "cancelAllOrdersAfterStatus disarmed": CancelAllOrdersAfterStatus(
+        status="ok", reqid=1608543428051, current_time="2020-12-21T09:37:09Z", trigger_time="0"
     ),
     # section 8's copies of the seed examples (no sequence element)
-    (
-        '[[{"TDLH43-DVQXD-2KHVYY":{"cost":"1000000.00000","fee":"600.00000","margin":"0.00000",'
-        '"ordertxid":"TDLH43-DVQXD-2KHVYY","ordertype":"limit","pair":"XBT/EUR",'
-        '"postxid":"OGTT3Y-C6I3P-XRI6HX","price":"100000.00000","time":"1560520332.914664",'
-        '"type":"buy","vol":"1000000000.00000000"}}],"ownTrades"]',
-        "seed ownTrades (doc copy)",
-        OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),)),
-    ),
-    (
-        '[[{"OGTT3Y-C6I3P-XRI6HX":{"cost":"0.00000","descr":{"close":"","leverage":"0:1",'
-        '"order":"sell 0.00001000 XBT/EUR @ limit 9.00000 with 0:1 leverage","ordertype":"limit",'
-        '"pair":"XBT/EUR","price":"9.00000","price2":"0.00000","type":"sell"},'
-        '"expiretm":"0.000000","fee":"0.00000","limitprice":"9.00000","misc":"","oflags":"fcib",'
-        '"opentm":"0.000000","refid":"OKIVMP-5GVZN-Z2D2UA","starttm":"0.000000","status":"open",'
-        '"stopprice":"0.000000","userref":0,"vol":"0.00001000","vol_exec":"0.00000000"}}],'
-        '"openOrders"]',
-        "seed openOrders (doc copy)",
-        OpenOrders(orders=(("OGTT3Y-C6I3P-XRI6HX", OrderRecord(**_SEED_ORDER)),)),
+    "seed ownTrades (doc copy)": OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),)),
+    "seed openOrders (doc copy)": OpenOrders(
+        orders=(("OGTT3Y-C6I3P-XRI6HX", OrderRecord(**_SEED_ORDER)),)
     ),
     # the seed page itself, pretty-printed as published (its openOrders record also has price)
-    (
-        "[\n[\n{\n"
-        '"TDLH43-DVQXD-2KHVYY": {\n"cost": "1000000.00000",\n"fee": "600.00000",\n'
-        '"margin": "0.00000",\n"ordertxid": "TDLH43-DVQXD-2KHVYY",\n"ordertype": "limit",\n'
-        '"pair": "XBT/EUR",\n"postxid": "OGTT3Y-C6I3P-XRI6HX",\n"price": "100000.00000",\n'
-        '"time": "1560520332.914664",\n"type": "buy",\n"vol": "1000000000.00000000"\n}\n}\n],\n'
-        '"ownTrades"\n]',
-        "seed page ownTrades",
-        OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),)),
+    "seed page ownTrades": OwnTrades(trades=(("TDLH43-DVQXD-2KHVYY", _DOC_TRADE),)),
+    "seed page openOrders": OpenOrders(
+        orders=(("OGTT3Y-C6I3P-XRI6HX", OrderRecord(**_SEED_ORDER, price=D("9.00000"))),)
     ),
-    (
-        "[\n[\n{\n"
-        '"OGTT3Y-C6I3P-XRI6HX": {\n"cost": "0.00000",\n"descr": {\n"close": "",\n'
-        '"leverage": "0:1",\n'
-        '"order": "sell 0.00001000 XBT/EUR @ limit 9.00000 with 0:1 leverage",\n'
-        '"ordertype": "limit",\n"pair": "XBT/EUR",\n"price": "9.00000",\n"price2": "0.00000",\n'
-        '"type": "sell"\n},\n"expiretm": "0.000000",\n"fee": "0.00000",\n'
-        '"limitprice": "9.00000",\n"misc": "",\n"oflags": "fcib",\n"opentm": "0.000000",\n'
-        '"price": "9.00000",\n"refid": "OKIVMP-5GVZN-Z2D2UA",\n"starttm": "0.000000",\n'
-        '"status": "open",\n"stopprice": "0.000000",\n"userref": 0,\n"vol": "0.00001000",\n'
-        '"vol_exec": "0.00000000"\n}\n}\n],\n"openOrders"\n]',
-        "seed page openOrders",
-        OpenOrders(
-            orders=(("OGTT3Y-C6I3P-XRI6HX", OrderRecord(**_SEED_ORDER, price=D("9.00000"))),)
-        ),
+    "seed page addOrderStatus": AddOrderStatus(
+        status="ok", descr="buy 0.01770000 XBTUSD @ limit 4000", txid="ONPNXH-KMKMU-F4MR5V"
     ),
-    (
-        '{\n"descr": "buy 0.01770000 XBTUSD @ limit 4000",\n"event": "addOrderStatus",\n'
-        '"status": "ok",\n"txid": "ONPNXH-KMKMU-F4MR5V"\n}',
-        "seed page addOrderStatus",
-        AddOrderStatus(
-            status="ok", descr="buy 0.01770000 XBTUSD @ limit 4000", txid="ONPNXH-KMKMU-F4MR5V"
-        ),
-    ),
-    (
-        '{\n"event": "cancelOrderStatus",\n"status": "ok"\n}',
-        "seed page cancelOrderStatus",
-        CancelOrderStatus(status="ok"),
-    ),
+    "seed page cancelOrderStatus": CancelOrderStatus(status="ok"),
+}
+
+INBOUND: list[tuple[str, str, Event]] = [
+    (frame, description, _EXPECTED[description]) for description, frame in V1_EXAMPLES
 ]
+"""(frame, description, expected event) for every example frame, in the examples' order."""
 
 _ZERO_TOKEN = "0000000000000000000000000000000000000000"
 _DOC_TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"

@@ -1,10 +1,11 @@
-"""Kraken WebSocket v2 frames copied by hand from ``kraken-ws-v2.md`` (every example frame).
+"""Kraken WebSocket v2 frames from ``kraken-ws-v2.md`` (every example frame), with their events.
 
-``INBOUND`` pairs each server frame with the event ``decode`` must return; ``OUTBOUND`` pairs
-each documented client frame with the request (and ``encode`` arguments) that reproduces it.
-Frames the doc gives only in prose (the unsubscribe ack, the balances ack, the two shapes of a
-partly placed batch) are written from that prose and say so. ``REAL_FRAMES`` is every inbound
-frame as bytes, the seed corpus for fuzzing and mutation.
+``INBOUND`` pairs each server frame (``kraken_proto.testing.V2_EXAMPLES``, where the frames
+live) with the event ``decode`` must return; ``OUTBOUND`` pairs each documented client frame
+with the request (and ``encode`` arguments) that reproduces it. Frames the doc gives only in
+prose (the unsubscribe ack, the balances ack, the two shapes of a partly placed batch) are
+written from that prose and say so. ``REAL_FRAMES`` is every inbound frame as bytes, the seed
+corpus for fuzzing and mutation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from kraken_proto.testing import V2_EXAMPLES
 from kraken_proto.v2 import (
     AddOrder,
     AddOrderReply,
@@ -66,427 +68,282 @@ _TOKEN = "G38a1tGFzqGiUCmnegBcm8d4nfP3tytiNQz6tkCBYXY"
 _OID = "OK4GJX-KSTLS-7DZZO5"
 _T_IN, _T_OUT = "2023-09-21T14:15:07.197274Z", "2023-09-21T14:15:07.205301Z"
 
-INBOUND: list[tuple[str, str, Event]] = [
+_EXPECTED: dict[str, Event] = {
     # section 4, executions
-    (
-        '{"method":"subscribe","result":{"channel":"executions","maxratecount":125,'
-        '"snap_orders":true,"snap_trades":true},"success":true,'
-        '"time_in":"2023-10-16T13:18:35.303171Z","time_out":"2023-10-16T13:18:35.318297Z"}',
-        "executions subscribe ack",
-        SubscribeReply(
-            success=True,
-            time_in="2023-10-16T13:18:35.303171Z",
-            time_out="2023-10-16T13:18:35.318297Z",
-            result=SubscribeResult(
-                channel="executions", maxratecount=125, snap_orders=True, snap_trades=True
+    "executions subscribe ack": SubscribeReply(
+        success=True,
+        time_in="2023-10-16T13:18:35.303171Z",
+        time_out="2023-10-16T13:18:35.318297Z",
+        result=SubscribeResult(
+            channel="executions", maxratecount=125, snap_orders=True, snap_trades=True
+        ),
+    ),
+    # from the prose: result {"channel":"executions"}
+    "executions unsubscribe ack (prose)": UnsubscribeReply(
+        success=True, result=SubscribeResult(channel="executions")
+    ),
+    "executions pending_new": Executions(
+        type="update",
+        sequence=8,
+        data=(
+            Execution(
+                order_id=_OID,
+                order_userref=3,
+                symbol="BTC/USD",
+                order_qty=D("0.005"),
+                cum_cost=D("0.0"),
+                time_in_force="GTC",
+                exec_type="pending_new",
+                side="sell",
+                order_type="limit",
+                limit_price_type="static",
+                limit_price=D("26500.0"),
+                stop_price=D("0.0"),
+                order_status="pending_new",
+                fee_usd_equiv=D("0.0"),
+                fee_ccy_pref="fciq",
+                timestamp="2023-09-22T10:33:05.709950Z",
             ),
         ),
     ),
-    (
-        # from the prose: result {"channel":"executions"}
-        '{"method":"unsubscribe","result":{"channel":"executions"},"success":true}',
-        "executions unsubscribe ack (prose)",
-        UnsubscribeReply(success=True, result=SubscribeResult(channel="executions")),
-    ),
-    (
-        '{"channel":"executions","type":"update","data":[{"order_id":"OK4GJX-KSTLS-7DZZO5",'
-        '"order_userref":3,"symbol":"BTC/USD","order_qty":0.005,"cum_cost":0.0,'
-        '"time_in_force":"GTC","exec_type":"pending_new","side":"sell","order_type":"limit",'
-        '"limit_price_type":"static","limit_price":26500.0,"stop_price":0.0,'
-        '"order_status":"pending_new","fee_usd_equiv":0.0,"fee_ccy_pref":"fciq",'
-        '"timestamp":"2023-09-22T10:33:05.709950Z"}],"sequence":8}',
-        "executions pending_new",
-        Executions(
-            type="update",
-            sequence=8,
-            data=(
-                Execution(
-                    order_id=_OID,
-                    order_userref=3,
-                    symbol="BTC/USD",
-                    order_qty=D("0.005"),
-                    cum_cost=D("0.0"),
-                    time_in_force="GTC",
-                    exec_type="pending_new",
-                    side="sell",
-                    order_type="limit",
-                    limit_price_type="static",
-                    limit_price=D("26500.0"),
-                    stop_price=D("0.0"),
-                    order_status="pending_new",
-                    fee_usd_equiv=D("0.0"),
-                    fee_ccy_pref="fciq",
-                    timestamp="2023-09-22T10:33:05.709950Z",
-                ),
+    "executions new": Executions(
+        type="update",
+        sequence=9,
+        data=(
+            Execution(
+                timestamp="2023-09-22T10:33:05.709982Z",
+                order_status="new",
+                exec_type="new",
+                order_userref=3,
+                order_id=_OID,
             ),
         ),
     ),
-    (
-        '{"channel":"executions","type":"update","data":[{"timestamp":'
-        '"2023-09-22T10:33:05.709982Z","order_status":"new","exec_type":"new",'
-        '"order_userref":3,"order_id":"OK4GJX-KSTLS-7DZZO5"}],"sequence":9}',
-        "executions new",
-        Executions(
-            type="update",
-            sequence=9,
-            data=(
-                Execution(
-                    timestamp="2023-09-22T10:33:05.709982Z",
-                    order_status="new",
-                    exec_type="new",
-                    order_userref=3,
-                    order_id=_OID,
-                ),
+    "executions trade (partially_filled on the completing fill)": Executions(
+        type="update",
+        sequence=10,
+        data=(
+            Execution(
+                order_id=_OID,
+                order_userref=3,
+                exec_id="TGBB7L-HT5LX-J3BZ4A",
+                exec_type="trade",
+                trade_id=62887576,
+                symbol="BTC/USD",
+                side="sell",
+                last_qty=D("0.005"),
+                last_price=D("26599.9"),
+                liquidity_ind="t",
+                cost=D("132.9995"),
+                order_type="limit",
+                timestamp="2023-09-22T10:33:05.709993Z",
+                order_status="partially_filled",
+                cum_qty=D("0.005"),
+                cum_cost=D("132.9995"),
+                avg_price=D("26599.9"),
+                fee_usd_equiv=D("0.3458"),
+                fees=(Fee(asset="USD", qty=D("0.3458")),),
             ),
         ),
     ),
-    (
-        '{"channel":"executions","type":"update","data":[{"order_id":"OK4GJX-KSTLS-7DZZO5",'
-        '"order_userref":3,"exec_id":"TGBB7L-HT5LX-J3BZ4A","exec_type":"trade",'
-        '"trade_id":62887576,"symbol":"BTC/USD","side":"sell","last_qty":0.005,'
-        '"last_price":26599.9,"liquidity_ind":"t","cost":132.9995,"order_type":"limit",'
-        '"timestamp":"2023-09-22T10:33:05.709993Z","order_status":"partially_filled",'
-        '"cum_qty":0.005,"cum_cost":132.9995,"avg_price":26599.9,"fee_usd_equiv":0.3458,'
-        '"fees":[{"asset":"USD","qty":0.3458}]}],"sequence":10}',
-        "executions trade (partially_filled on the completing fill)",
-        Executions(
-            type="update",
-            sequence=10,
-            data=(
-                Execution(
-                    order_id=_OID,
-                    order_userref=3,
-                    exec_id="TGBB7L-HT5LX-J3BZ4A",
-                    exec_type="trade",
-                    trade_id=62887576,
-                    symbol="BTC/USD",
-                    side="sell",
-                    last_qty=D("0.005"),
-                    last_price=D("26599.9"),
-                    liquidity_ind="t",
-                    cost=D("132.9995"),
-                    order_type="limit",
-                    timestamp="2023-09-22T10:33:05.709993Z",
-                    order_status="partially_filled",
-                    cum_qty=D("0.005"),
-                    cum_cost=D("132.9995"),
-                    avg_price=D("26599.9"),
-                    fee_usd_equiv=D("0.3458"),
-                    fees=(Fee(asset="USD", qty=D("0.3458")),),
-                ),
-            ),
-        ),
-    ),
-    (
-        # the live cancel record from ccxt's source, wrapped in an executions frame
-        '{"channel":"executions","type":"update","data":[{"timestamp":'
-        '"2025-10-11T15:11:47.695226Z","order_status":"canceled","exec_type":"canceled",'
-        '"order_userref":0,"order_id":"OGAB7Y-BKX5F-PTK5RW","cum_qty":0,"cum_cost":0,'
-        '"fee_usd_equiv":0,"avg_price":0,"cancel_reason":"User requested",'
-        '"reason":"User requested"}],"sequence":11}',
-        "executions canceled (live record)",
-        Executions(
-            type="update",
-            sequence=11,
-            data=(
-                Execution(
-                    timestamp="2025-10-11T15:11:47.695226Z",
-                    order_status="canceled",
-                    exec_type="canceled",
-                    order_userref=0,
-                    order_id="OGAB7Y-BKX5F-PTK5RW",
-                    cum_qty=D("0"),
-                    cum_cost=D("0"),
-                    fee_usd_equiv=D("0"),
-                    avg_price=D("0"),
-                    cancel_reason="User requested",
-                    reason="User requested",
-                ),
+    # the live cancel record from ccxt's source, wrapped in an executions frame
+    "executions canceled (live record)": Executions(
+        type="update",
+        sequence=11,
+        data=(
+            Execution(
+                timestamp="2025-10-11T15:11:47.695226Z",
+                order_status="canceled",
+                exec_type="canceled",
+                order_userref=0,
+                order_id="OGAB7Y-BKX5F-PTK5RW",
+                cum_qty=D("0"),
+                cum_cost=D("0"),
+                fee_usd_equiv=D("0"),
+                avg_price=D("0"),
+                cancel_reason="User requested",
+                reason="User requested",
             ),
         ),
     ),
     # section 4, balances
-    (
-        # from the prose: result {"channel":"balances","snapshot":true}
-        '{"method":"subscribe","result":{"channel":"balances","snapshot":true},"success":true}',
-        "balances subscribe ack (prose)",
-        SubscribeReply(success=True, result=SubscribeResult(channel="balances", snapshot=True)),
+    # from the prose: result {"channel":"balances","snapshot":true}
+    "balances subscribe ack (prose)": SubscribeReply(
+        success=True, result=SubscribeResult(channel="balances", snapshot=True)
     ),
-    (
-        '{"channel":"balances","data":[{"asset":"BTC","asset_class":"currency","balance":1.2,'
-        '"wallets":[{"type":"spot","id":"main","balance":1.2}]},{"asset":"USD",'
-        '"asset_class":"currency","balance":80595.4943,"wallets":[{"type":"spot","id":"main",'
-        '"balance":80595.4943}]}],"type":"snapshot","sequence":1}',
-        "balances snapshot",
-        Balances(
-            type="snapshot",
-            sequence=1,
-            data=(
-                BalanceRecord(
-                    asset="BTC",
-                    asset_class="currency",
-                    balance=D("1.2"),
-                    wallets=(Wallet(type="spot", id="main", balance=D("1.2")),),
-                ),
-                BalanceRecord(
-                    asset="USD",
-                    asset_class="currency",
-                    balance=D("80595.4943"),
-                    wallets=(Wallet(type="spot", id="main", balance=D("80595.4943")),),
-                ),
+    "balances snapshot": Balances(
+        type="snapshot",
+        sequence=1,
+        data=(
+            BalanceRecord(
+                asset="BTC",
+                asset_class="currency",
+                balance=D("1.2"),
+                wallets=(Wallet(type="spot", id="main", balance=D("1.2")),),
+            ),
+            BalanceRecord(
+                asset="USD",
+                asset_class="currency",
+                balance=D("80595.4943"),
+                wallets=(Wallet(type="spot", id="main", balance=D("80595.4943")),),
             ),
         ),
     ),
-    (
-        '{"channel":"balances","type":"update","data":[{"ledger_id":"A5KS77-LQRMP-SMMN4B",'
-        '"ref_id":"AGBB7L-HT5LX-J3BB4A","timestamp":"2023-09-22T10:33:05.710082Z",'
-        '"type":"trade","asset":"USD","asset_class":"currency","category":"trade",'
-        '"wallet_type":"spot","wallet_id":"main","amount":132.9995,"fee":0.3458,'
-        '"balance":500}],"sequence":10}',
-        "balances update",
-        Balances(
-            type="update",
-            sequence=10,
-            data=(
-                BalanceRecord(
-                    ledger_id="A5KS77-LQRMP-SMMN4B",
-                    ref_id="AGBB7L-HT5LX-J3BB4A",
-                    timestamp="2023-09-22T10:33:05.710082Z",
-                    type="trade",
-                    asset="USD",
-                    asset_class="currency",
-                    category="trade",
-                    wallet_type="spot",
-                    wallet_id="main",
-                    amount=D("132.9995"),
-                    fee=D("0.3458"),
-                    balance=D("500"),
-                ),
+    "balances update": Balances(
+        type="update",
+        sequence=10,
+        data=(
+            BalanceRecord(
+                ledger_id="A5KS77-LQRMP-SMMN4B",
+                ref_id="AGBB7L-HT5LX-J3BB4A",
+                timestamp="2023-09-22T10:33:05.710082Z",
+                type="trade",
+                asset="USD",
+                asset_class="currency",
+                category="trade",
+                wallet_type="spot",
+                wallet_id="main",
+                amount=D("132.9995"),
+                fee=D("0.3458"),
+                balance=D("500"),
             ),
         ),
     ),
     # heartbeat and status
-    ('{"channel":"heartbeat"}', "heartbeat", Heartbeat()),
-    (
-        '{"channel":"status","data":[{"api_version":"v2","connection_id":13834774380200032777,'
-        '"system":"online","version":"2.0.0"}],"type":"update"}',
-        "status (connection_id above 2**63)",
-        Status(
-            type="update",
-            data=(
-                StatusRecord(
-                    api_version="v2",
-                    connection_id=13834774380200032777,
-                    system="online",
-                    version="2.0.0",
-                ),
+    "heartbeat": Heartbeat(),
+    "status (connection_id above 2**63)": Status(
+        type="update",
+        data=(
+            StatusRecord(
+                api_version="v2",
+                connection_id=13834774380200032777,
+                system="online",
+                version="2.0.0",
             ),
         ),
     ),
     # section 5
-    (
-        '{"method":"add_order","req_id":123456789,"result":{"order_id":"AA5JGQ-SBMRC-SCJ7J7",'
-        '"order_userref":100054},"success":true,"time_in":"2023-09-21T14:15:07.197274Z",'
-        '"time_out":"2023-09-21T14:15:07.205301Z"}',
-        "add_order reply",
-        AddOrderReply(
-            req_id=123456789,
-            success=True,
-            time_in=_T_IN,
-            time_out=_T_OUT,
-            result=AddOrderResult(order_id="AA5JGQ-SBMRC-SCJ7J7", order_userref=100054),
+    "add_order reply": AddOrderReply(
+        req_id=123456789,
+        success=True,
+        time_in=_T_IN,
+        time_out=_T_OUT,
+        result=AddOrderResult(order_id="AA5JGQ-SBMRC-SCJ7J7", order_userref=100054),
+    ),
+    "add_order error": AddOrderReply(
+        req_id=123456789,
+        success=False,
+        error_message="EOrder:Insufficient funds",
+        time_in=_T_IN,
+        time_out=_T_OUT,
+    ),
+    # validate:true answers with an empty order_id (official SDK)
+    "add_order validate reply": AddOrderReply(
+        req_id=7, success=True, result=AddOrderResult(order_id="", warnings=("w",))
+    ),
+    "amend_order reply": AmendOrderReply(
+        success=True,
+        time_in="2024-07-26T13:39:04.922699Z",
+        time_out="2024-07-26T13:39:04.924912Z",
+        result=AmendOrderResult(
+            amend_id="TTW6PD-RC36L-ZZSWNU", cl_ord_id="2c6be801-1f53-4f79-a0bb-4ea1c95dfae9"
         ),
     ),
-    (
-        '{"error":"EOrder:Insufficient funds","method":"add_order","req_id":123456789,'
-        '"success":false,"time_in":"2023-09-21T14:15:07.197274Z",'
-        '"time_out":"2023-09-21T14:15:07.205301Z"}',
-        "add_order error",
-        AddOrderReply(
-            req_id=123456789,
-            success=False,
-            error_message="EOrder:Insufficient funds",
-            time_in=_T_IN,
-            time_out=_T_OUT,
+    "edit_order reply": EditOrderReply(
+        req_id=1234567890,
+        success=True,
+        time_in="2022-07-15T12:56:09.876488Z",
+        time_out="2022-07-15T12:56:09.923422Z",
+        result=EditOrderResult(
+            order_id="ORDERX-IDXXX-XXXXX2", original_order_id="ORDERX-IDXXX-XXXXX1"
         ),
     ),
-    (
-        # validate:true answers with an empty order_id (official SDK)
-        '{"method":"add_order","req_id":7,"result":{"order_id":"","warnings":["w"]},'
-        '"success":true}',
-        "add_order validate reply",
-        AddOrderReply(req_id=7, success=True, result=AddOrderResult(order_id="", warnings=("w",))),
+    "cancel_order reply 1 of 2": CancelOrderReply(
+        req_id=123456789,
+        success=True,
+        time_in="2023-09-21T14:36:57.428972Z",
+        time_out="2023-09-21T14:36:57.437952Z",
+        result=CancelOrderResult(order_id="OLUMT4-UTEGU-ZYM7E9"),
     ),
-    (
-        '{"method":"amend_order","result":{"amend_id":"TTW6PD-RC36L-ZZSWNU",'
-        '"cl_ord_id":"2c6be801-1f53-4f79-a0bb-4ea1c95dfae9"},"success":true,'
-        '"time_in":"2024-07-26T13:39:04.922699Z","time_out":"2024-07-26T13:39:04.924912Z"}',
-        "amend_order reply",
-        AmendOrderReply(
-            success=True,
-            time_in="2024-07-26T13:39:04.922699Z",
-            time_out="2024-07-26T13:39:04.924912Z",
-            result=AmendOrderResult(
-                amend_id="TTW6PD-RC36L-ZZSWNU", cl_ord_id="2c6be801-1f53-4f79-a0bb-4ea1c95dfae9"
-            ),
+    "cancel_order reply 2 of 2": CancelOrderReply(
+        req_id=123456789,
+        success=True,
+        time_in="2023-09-21T14:36:57.428972Z",
+        time_out="2023-09-21T14:36:57.438027Z",
+        result=CancelOrderResult(order_id="OM5CRX-N2HAL-GFGWE9"),
+    ),
+    "cancel_order of a gone order (official SDK)": CancelOrderReply(
+        req_id=5, success=False, error_message="EOrder:Invalid order"
+    ),
+    "cancel_all reply": CancelAllReply(
+        req_id=1234567890,
+        success=True,
+        time_in="2023-09-26T13:09:48.463201Z",
+        time_out="2023-09-26T13:09:48.471419Z",
+        result=CountResult(count=1),
+    ),
+    "cancel_all_orders_after reply": CancelAllOrdersAfterReply(
+        req_id=1234567890,
+        success=True,
+        time_in="2023-09-21T15:49:28.627900Z",
+        time_out="2023-09-21T15:49:28.649057Z",
+        result=CancelAllOrdersAfterResult(
+            current_time="2023-09-21T15:49:29Z", trigger_time="2023-09-21T15:51:09Z"
         ),
     ),
-    (
-        '{"method":"edit_order","req_id":1234567890,"result":{"order_id":"ORDERX-IDXXX-XXXXX2",'
-        '"original_order_id":"ORDERX-IDXXX-XXXXX1"},"success":true,'
-        '"time_in":"2022-07-15T12:56:09.876488Z","time_out":"2022-07-15T12:56:09.923422Z"}',
-        "edit_order reply",
-        EditOrderReply(
-            req_id=1234567890,
-            success=True,
-            time_in="2022-07-15T12:56:09.876488Z",
-            time_out="2022-07-15T12:56:09.923422Z",
-            result=EditOrderResult(
-                order_id="ORDERX-IDXXX-XXXXX2", original_order_id="ORDERX-IDXXX-XXXXX1"
-            ),
+    "cancel_all_orders_after disarmed": CancelAllOrdersAfterReply(
+        req_id=2,
+        success=True,
+        result=CancelAllOrdersAfterResult(current_time="2023-09-21T15:49:29Z", trigger_time="0"),
+    ),
+    "batch_add reply": BatchAddReply(
+        req_id=1234567890,
+        success=True,
+        time_in="2022-06-13T08:09:10.123456Z",
+        time_out="2022-06-13T08:09:10.7890123",
+        result=(
+            BatchAddRow(order_id="ORDERX-IDXXX-XXXXX1", order_userref=1),
+            BatchAddRow(order_id="ORDERX-IDXXX-XXXXX2", order_userref=2),
         ),
     ),
-    (
-        '{"method":"cancel_order","req_id":123456789,"result":{"order_id":"OLUMT4-UTEGU-ZYM7E9"},'
-        '"success":true,"time_in":"2023-09-21T14:36:57.428972Z",'
-        '"time_out":"2023-09-21T14:36:57.437952Z"}',
-        "cancel_order reply 1 of 2",
-        CancelOrderReply(
-            req_id=123456789,
-            success=True,
-            time_in="2023-09-21T14:36:57.428972Z",
-            time_out="2023-09-21T14:36:57.437952Z",
-            result=CancelOrderResult(order_id="OLUMT4-UTEGU-ZYM7E9"),
+    # the official SDK's reading of a partly placed batch
+    "batch_add partly placed (official SDK shape)": BatchAddReply(
+        req_id=3,
+        success=False,
+        result=(
+            BatchAddRow(order_id="O1", order_userref=1),
+            BatchAddRow(error="EOrder:Insufficient funds", order_userref=2),
         ),
     ),
-    (
-        '{"method":"cancel_order","req_id":123456789,"result":{"order_id":"OM5CRX-N2HAL-GFGWE9"},'
-        '"success":true,"time_in":"2023-09-21T14:36:57.428972Z",'
-        '"time_out":"2023-09-21T14:36:57.438027Z"}',
-        "cancel_order reply 2 of 2",
-        CancelOrderReply(
-            req_id=123456789,
-            success=True,
-            time_in="2023-09-21T14:36:57.428972Z",
-            time_out="2023-09-21T14:36:57.438027Z",
-            result=CancelOrderResult(order_id="OM5CRX-N2HAL-GFGWE9"),
+    # Nautilus's fixture reading of the same
+    "batch_add partly placed (Nautilus shape)": BatchAddReply(
+        req_id=4,
+        success=True,
+        result=BatchAddOrders(
+            orders=(
+                BatchAddRow(order_id="O1", cl_ord_id="a", success=True),
+                BatchAddRow(cl_ord_id="b", success=False, error="EOrder:Insufficient funds"),
+            )
         ),
     ),
-    (
-        '{"method":"cancel_order","req_id":5,"success":false,"error":"EOrder:Invalid order"}',
-        "cancel_order of a gone order (official SDK)",
-        CancelOrderReply(req_id=5, success=False, error_message="EOrder:Invalid order"),
+    "batch_cancel reply": BatchCancelReply(
+        req_id=1234567890,
+        success=True,
+        time_in="2022-06-13T08:09:10.123456Z",
+        time_out="2022-06-13T08:09:10.7890123",
+        result=CountResult(count=3),
     ),
-    (
-        '{"method":"cancel_all","req_id":1234567890,"result":{"count":1},"success":true,'
-        '"time_in":"2023-09-26T13:09:48.463201Z","time_out":"2023-09-26T13:09:48.471419Z"}',
-        "cancel_all reply",
-        CancelAllReply(
-            req_id=1234567890,
-            success=True,
-            time_in="2023-09-26T13:09:48.463201Z",
-            time_out="2023-09-26T13:09:48.471419Z",
-            result=CountResult(count=1),
-        ),
+    "pong": Pong(
+        req_id=101,
+        time_in="2023-09-24T14:10:23.799685Z",
+        time_out="2023-09-24T14:10:23.799703Z",
     ),
-    (
-        '{"method":"cancel_all_orders_after","req_id":1234567890,"result":{"currentTime":'
-        '"2023-09-21T15:49:29Z","triggerTime":"2023-09-21T15:51:09Z"},"success":true,'
-        '"time_in":"2023-09-21T15:49:28.627900Z","time_out":"2023-09-21T15:49:28.649057Z"}',
-        "cancel_all_orders_after reply",
-        CancelAllOrdersAfterReply(
-            req_id=1234567890,
-            success=True,
-            time_in="2023-09-21T15:49:28.627900Z",
-            time_out="2023-09-21T15:49:28.649057Z",
-            result=CancelAllOrdersAfterResult(
-                current_time="2023-09-21T15:49:29Z", trigger_time="2023-09-21T15:51:09Z"
-            ),
-        ),
-    ),
-    (
-        '{"method":"cancel_all_orders_after","req_id":2,"result":{"currentTime":'
-        '"2023-09-21T15:49:29Z","triggerTime":"0"},"success":true}',
-        "cancel_all_orders_after disarmed",
-        CancelAllOrdersAfterReply(
-            req_id=2,
-            success=True,
-            result=CancelAllOrdersAfterResult(
-                current_time="2023-09-21T15:49:29Z", trigger_time="0"
-            ),
-        ),
-    ),
-    (
-        '{"method":"batch_add","req_id":1234567890,"result":[{"order_id":"ORDERX-IDXXX-XXXXX1",'
-        '"order_userref":1},{"order_id":"ORDERX-IDXXX-XXXXX2","order_userref":2}],'
-        '"success":true,"time_in":"2022-06-13T08:09:10.123456Z",'
-        '"time_out":"2022-06-13T08:09:10.7890123"}',
-        "batch_add reply",
-        BatchAddReply(
-            req_id=1234567890,
-            success=True,
-            time_in="2022-06-13T08:09:10.123456Z",
-            time_out="2022-06-13T08:09:10.7890123",
-            result=(
-                BatchAddRow(order_id="ORDERX-IDXXX-XXXXX1", order_userref=1),
-                BatchAddRow(order_id="ORDERX-IDXXX-XXXXX2", order_userref=2),
-            ),
-        ),
-    ),
-    (
-        # the official SDK's reading of a partly placed batch
-        '{"method":"batch_add","req_id":3,"success":false,"result":[{"order_id":"O1",'
-        '"order_userref":1},{"error":"EOrder:Insufficient funds","order_userref":2}]}',
-        "batch_add partly placed (official SDK shape)",
-        BatchAddReply(
-            req_id=3,
-            success=False,
-            result=(
-                BatchAddRow(order_id="O1", order_userref=1),
-                BatchAddRow(error="EOrder:Insufficient funds", order_userref=2),
-            ),
-        ),
-    ),
-    (
-        # Nautilus's fixture reading of the same
-        '{"method":"batch_add","req_id":4,"success":true,"result":{"orders":[{"order_id":"O1",'
-        '"cl_ord_id":"a","success":true},{"cl_ord_id":"b","success":false,'
-        '"error":"EOrder:Insufficient funds"}]}}',
-        "batch_add partly placed (Nautilus shape)",
-        BatchAddReply(
-            req_id=4,
-            success=True,
-            result=BatchAddOrders(
-                orders=(
-                    BatchAddRow(order_id="O1", cl_ord_id="a", success=True),
-                    BatchAddRow(cl_ord_id="b", success=False, error="EOrder:Insufficient funds"),
-                )
-            ),
-        ),
-    ),
-    (
-        '{"method":"batch_cancel","req_id":1234567890,"result":{"count":3},"success":true,'
-        '"time_in":"2022-06-13T08:09:10.123456Z","time_out":"2022-06-13T08:09:10.7890123"}',
-        "batch_cancel reply",
-        BatchCancelReply(
-            req_id=1234567890,
-            success=True,
-            time_in="2022-06-13T08:09:10.123456Z",
-            time_out="2022-06-13T08:09:10.7890123",
-            result=CountResult(count=3),
-        ),
-    ),
-    (
-        '{"method":"pong","req_id":101,"time_in":"2023-09-24T14:10:23.799685Z",'
-        '"time_out":"2023-09-24T14:10:23.799703Z"}',
-        "pong",
-        Pong(
-            req_id=101,
-            time_in="2023-09-24T14:10:23.799685Z",
-            time_out="2023-09-24T14:10:23.799703Z",
-        ),
-    ),
+}
+
+INBOUND: list[tuple[str, str, Event]] = [
+    (frame, description, _EXPECTED[description]) for description, frame in V2_EXAMPLES
 ]
+"""(frame, description, expected event) for every example frame, in the examples' order."""
 
 OUTBOUND: list[tuple[str, str, V2Request, dict[str, Any]]] = [
     (

@@ -1,6 +1,7 @@
-"""Properties of ``kraken_proto.v2.decode``: whatever the input, it returns an Event or raises
-RemoteProtocolError; the fast and careful paths agree; JSON numbers in Decimal fields become
-Decimals equal to the digits sent, never passing through a float."""
+"""Properties of ``kraken_proto.v2.decode``: every valid frame decodes to its event; whatever else
+comes in, it returns an Event or raises RemoteProtocolError; the fast and careful paths agree;
+JSON numbers in Decimal fields become Decimals equal to the digits sent, never passing through a
+float. The strategies are ``kraken_proto.testing``'s."""
 
 from __future__ import annotations
 
@@ -9,11 +10,21 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import RemoteProtocolError
+from kraken_proto import RemoteProtocolError, testing
 from kraken_proto._numbers import KrakenNumber
-from kraken_proto.v2 import Balances, Event, Execution, Executions, decode
+from kraken_proto.v2 import (
+    Balances,
+    Event,
+    Execution,
+    Executions,
+    Heartbeat,
+    MethodReply,
+    Status,
+    decode,
+)
 from kraken_proto.v2._decode import _decode_carefully
 
 from tests.v2.fixtures_v2 import REAL_FRAMES
@@ -21,14 +32,7 @@ from tests.v2.fixtures_v2 import REAL_FRAMES
 
 def decode_or_error(frame: Any) -> Event | RemoteProtocolError:
     """The invariant: an Event, or a RemoteProtocolError; anything else fails the test."""
-    try:
-        event = decode(frame)
-    except RemoteProtocolError as error:
-        message = str(error)
-        assert message  # always says what was wrong
-        return error
-    assert isinstance(event, Event)
-    return event
+    return testing.decode_or_error(decode, frame)
 
 
 def assert_paths_agree(frame: str | bytes) -> None:
@@ -44,18 +48,7 @@ def assert_paths_agree(frame: str | bytes) -> None:
 
 
 KEYS = ["channel", "method", "type", "data", "sequence", "req_id", "success", "error", "result"]
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), children, max_size=5)
-    ),
-    max_leaves=20,
-)
+json_values = testing.json_values(keys=KEYS)
 names = st.sampled_from(
     [
         "executions",
@@ -77,6 +70,7 @@ names = st.sampled_from(
         "",
     ]
 )
+real_frames = st.sampled_from(REAL_FRAMES)
 
 
 @given(st.text(max_size=200))
@@ -105,45 +99,53 @@ def test_arbitrary_channel_and_method_shapes(
         assert_paths_agree(json.dumps(frame).encode())
 
 
-def _mutate(value: Any, data: st.DataObject) -> Any:
-    """Apply one structural mutation somewhere inside a parsed JSON value."""
-    if isinstance(value, dict) and value and data.draw(st.booleans()):
-        key = data.draw(st.sampled_from(sorted(value)))
-        action = data.draw(st.sampled_from(["drop", "alter", "recurse", "add"]))
-        copy = dict(value)
-        if action == "drop":
-            del copy[key]
-        elif action == "alter":
-            copy[key] = data.draw(json_values)
-        elif action == "add":
-            copy[data.draw(st.text(max_size=8))] = data.draw(json_values)
-        else:
-            copy[key] = _mutate(copy[key], data)
-        return copy
-    if isinstance(value, list) and value and data.draw(st.booleans()):
-        index = data.draw(st.integers(0, len(value) - 1))
-        items = list(value)
-        items[index] = _mutate(items[index], data)
-        return items
-    return data.draw(json_values | st.sampled_from(["", "1.5", "true", "12"]))
+# Each strategy of valid frames and the events its frames must decode to.
+VALID: list[tuple[str, st.SearchStrategy[bytes], tuple[type[Event], ...]]] = [
+    ("executions", testing.v2_executions_frames(), (Executions,)),
+    ("balances", testing.v2_balances_frames(), (Balances,)),
+    ("heartbeat", testing.v2_heartbeat_frames(), (Heartbeat,)),
+    ("status", testing.v2_status_frames(), (Status,)),
+    ("replies", testing.v2_reply_frames(), (MethodReply,)),
+]
 
 
-@given(st.sampled_from(REAL_FRAMES), st.data())
-def test_structurally_mutated_real_frames(frame: bytes, data: st.DataObject) -> None:
-    parsed = json.loads(frame, parse_float=Decimal)
-    mutated = json.dumps(_mutate(parsed, data), separators=(",", ":"), default=str)
-    assert_paths_agree(mutated)
-    assert_paths_agree(mutated.encode())
+@pytest.mark.parametrize(("name", "frames", "kind"), VALID, ids=[name for name, _, _ in VALID])
+def test_every_valid_frame_decodes(
+    name: str, frames: st.SearchStrategy[bytes], kind: tuple[type[Event], ...]
+) -> None:
+    @given(frames)
+    def decodes(frame: bytes) -> None:
+        event = decode(frame)
+        assert isinstance(event, kind), (frame, event)
+        assert_paths_agree(frame)
+
+    decodes()
 
 
-@given(st.sampled_from(REAL_FRAMES), st.data())
-def test_textually_mutated_real_frames(frame: bytes, data: st.DataObject) -> None:
-    cut = data.draw(st.integers(0, len(frame)))
-    decode_or_error(frame[:cut])
-    decode_or_error(frame[cut:])
-    position = data.draw(st.integers(0, len(frame)))
-    insert = data.draw(st.binary(max_size=8) | st.sampled_from([b'"', b"{", b"]", b",", b"1e9999"]))
-    decode_or_error(frame[:position] + insert + frame[position:])
+@given(testing.mutated_frames(testing.v2_frames()))
+def test_every_mutated_frame_decodes_or_raises_remote_protocol_error(frame: bytes) -> None:
+    decode_or_error(frame)
+    decode_or_error(frame.decode("utf-8", "surrogateescape"))
+
+
+@given(
+    testing.structural_mutations(real_frames)
+    | testing.type_swaps(real_frames)
+    | testing.huge_numbers(real_frames)
+    | testing.duplicate_keys(real_frames)
+)
+def test_structurally_mutated_real_frames(frame: bytes) -> None:
+    assert_paths_agree(frame)
+    assert_paths_agree(frame.decode())
+
+
+@given(
+    testing.truncations(real_frames)
+    | testing.insertions(real_frames)
+    | testing.byte_flips(real_frames)
+)
+def test_textually_mutated_real_frames(frame: bytes) -> None:
+    decode_or_error(frame)
 
 
 # --- exact numbers ------------------------------------------------------------------------------
