@@ -46,8 +46,8 @@ EXTRA_TABLES: tuple[str, ...] = ()
 
 _SKIP_MODULES = frozenset(
     {
-        "kraken_proto.__main__",  # running it would start the CLI
         "kraken_proto.adapters",  # I/O, not the core (inside the package once installed)
+        "kraken_proto.testing",  # test helpers (strategies, fuzz targets), not the core
     }
 )
 
@@ -87,7 +87,8 @@ def core_modules() -> list[str]:
     def walk(path: list[str], prefix: str) -> None:
         for info in pkgutil.iter_modules(path):
             name = prefix + info.name
-            if name in _SKIP_MODULES:
+            # Importing a ``__main__`` would run it (the CLI, the fuzz entry point).
+            if name in _SKIP_MODULES or info.name == "__main__":
                 continue
             if info.ispkg:
                 walk(list(importlib.import_module(name).__path__), name + ".")
