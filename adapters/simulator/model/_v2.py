@@ -65,9 +65,10 @@ _NO_FUNDS = "EOrder:Insufficient funds"
 # 8 ms (kraken-async-rs 2024 captures, the doc's examples); a fixed few microseconds keeps
 # runs reproducible.
 _LATENCY = 0.000034
-# v1 desk wording -> what v2 traffic says for the same refusal. 2025-2026 traffic reports
-# "EGeneral:Invalid arguments:volume minimum not met" for an order below ordermin (several
-# public bots' logs and error tables); v1's documented text is "EOrder:Order minimum not met".
+# v1 desk wording -> what current traffic says for the same refusal: an order below ordermin
+# gets "EGeneral:Invalid arguments:volume minimum not met" (issue 19, item 5; the same text
+# is quoted from 2025-2026 AddOrder traffic in several public bots' notes). v1's documented
+# text, "EOrder:Order minimum not met", stays on v1.
 _V2_ERRORS = {"EOrder:Order minimum not met": "EGeneral:Invalid arguments:volume minimum not met"}
 # The executions ack's deprecation warnings, verbatim from a 2024 capture (kraken-async-rs
 # test data, maxratecount 180); a 2026 capture still leads with the first.
