@@ -417,11 +417,11 @@ def test_subscribe_acks_and_empty_snapshots(h: Harness) -> None:
     sub = {"name": "openOrders", "token": h.tok}
     events = h.send(session, {"event": "subscribe", "reqid": 1, "subscription": sub})
     ack, snapshot = events
-    assert ack == SubscriptionStatus(
+    assert ack == SubscriptionStatus(  # no maxratecount unless ratecounter asked for it
         status="subscribed",
         reqid=1,
         channel_name="openOrders",
-        subscription=SubscriptionInfo(name="openOrders", maxratecount=125),
+        subscription=SubscriptionInfo(name="openOrders"),
     )
     assert snapshot == OpenOrders(orders=(), sequence=1)
     events = h.send(
@@ -1286,7 +1286,8 @@ def test_own_trades_without_snapshot_and_ratecounter(h: Harness) -> None:
         ({"expiretm": "1000"}, "EGeneral:Invalid arguments:expiretm"),
         ({"starttm": "+100", "expiretm": "+50"}, "EGeneral:Invalid arguments:expiretm"),
         ({"userref": "12x"}, "EGeneral:Invalid arguments:userref"),
-        ({"userref": 2**31}, "EGeneral:Invalid arguments:userref"),
+        ({"userref": str(2**31)}, "EGeneral:Invalid arguments:userref"),
+        ({"userref": 12}, "EGeneral:Invalid arguments:userref"),  # a string on the doc page
         ({"userref": "1", "cl_ord_id": "a"}, "EGeneral:Invalid arguments:cl_ord_id"),
         ({"cl_ord_id": "x" * 37}, "EGeneral:Invalid arguments:cl_ord_id"),
         ({"deadline": "2000-01-01T00:00:00.000Z"}, "EService:Deadline elapsed"),
@@ -1310,7 +1311,7 @@ def test_accepted_optional_fields(h: Harness) -> None:
         "deadline": "2030-01-01T00:00:00.000Z",
         "starttm": "0",
         "expiretm": "0",
-        "userref": 12,
+        "userref": "12",
     }
     assert of(h.trade(session, "addOrder", **limit(**fields)), AddOrderStatus)[0].ok
     (view,) = h.ex.open_orders().values()

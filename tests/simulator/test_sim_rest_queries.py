@@ -114,7 +114,7 @@ def own_trade_ids(events: list[Any]) -> list[str]:
 def test_book_served_with_kraken_shapes_and_ids() -> None:
     sim = Sim()
     session, token = sim.trading_session()
-    resting = sim.add(session, token, userref=7)
+    resting = sim.add(session, token, userref="7")
     tagged = sim.add(session, token, cl_ord_id="client-1", price="28000.0")
     sim.now += 1
     filled = sim.add(session, token, type="sell", ordertype="market", volume="0.25")
@@ -215,7 +215,9 @@ def test_paging_filters_and_newest_first() -> None:
     placed = []
     for index in range(60):
         sim.now = T0 + index
-        placed.append(sim.add(session, token, ordertype="market", volume="0.01", userref=index % 2))
+        placed.append(
+            sim.add(session, token, ordertype="market", volume="0.01", userref=str(index % 2))
+        )
     trades = list(sim.ex.trades())
     assert len(trades) == 60
     pages: list[str] = []

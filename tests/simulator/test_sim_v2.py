@@ -316,7 +316,7 @@ def test_errors_ping_heartbeat_and_status_changes() -> None:
     assert isinstance(bad_token[0], MethodReply)
     assert bad_token[0].error_message == "EAPI:Invalid token"
     for text, expected in (
-        ("not json", "EGeneral:Invalid arguments"),
+        ("not json", "Malformed request"),
         ('{"method":"fly","req_id":1}', "EGeneral:Invalid arguments"),
         ('{"method":"ping","req_id":"x"}', "EGeneral:Invalid arguments:req_id"),
         ('{"method":"cancel_all","params":[]}', "EGeneral:Invalid arguments"),

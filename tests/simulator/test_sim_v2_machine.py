@@ -182,7 +182,9 @@ class SimulatorV2Machine(RuleBasedStateMachine):
             assert set(self.table.open_orders()) == set(model_open)
             for txid, order in self.table.open_orders().items():
                 assert order.vol == model_open[txid].vol
-                assert order.vol_exec == model_open[txid].vol_exec
+                # a pending_new carries no cum_qty (as live), so an order no fill or snapshot
+                # has reported yet has an unknown vol_exec in the table
+                assert (order.vol_exec or 0) == model_open[txid].vol_exec
 
     def teardown(self) -> None:
         self.h.conn.connection_lost(self.h.h.now)

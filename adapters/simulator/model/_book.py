@@ -208,6 +208,7 @@ class Book:
             cost = (price * vol).quantize(quant)
             fee = (cost * rate).quantize(quant)
             order.vol_exec += vol
+            order.notional += price * vol
             order.cost += cost
             order.fee += fee
             if order.leverage is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ._format import fixed
@@ -104,6 +104,7 @@ class Order:
     close_price: Decimal = _ZERO
     close_price2: Decimal = _ZERO
     leverage: int | None = None  # a margin order's N of "N:1"
+    notional: Decimal = _ZERO  # sum of price x volume over the fills, never rounded
 
     @property
     def pair(self) -> str:
@@ -124,10 +125,16 @@ class Order:
 
     @property
     def avg_price(self) -> Decimal:
+        """The volume-weighted price of the fills, exact (0 before the first fill).
+
+        Computed from the fills' own prices, not from the rounded ``cost``: an order filled
+        in parts at one price averages exactly that price, as the live feed shows
+        (``"avg_price":"1967.68000"`` after a 0.01 ETH/USD fill at 1967.68, kraken-async-rs
+        v0.3.0 capture); cost / volume would drift in the last decimal.
+        """
         if not self.vol_exec:
             return _ZERO
-        places = Decimal(1).scaleb(-self.fmt.quote_places)
-        return (self.cost / self.vol_exec).quantize(places, rounding=ROUND_HALF_UP)
+        return self.notional / self.vol_exec
 
     @property
     def post_only(self) -> bool:
@@ -154,19 +161,28 @@ class Order:
         }
 
     def descr(self) -> dict[str, Any]:
+        """``descr`` of an openOrders record, keys in the order the live feed sends them.
+
+        Real records list ``descr``'s keys alphabetically (``close``, ``leverage``, ``order``,
+        ``ordertype``, ``pair``, ``price``, ``price2``, ``type``: kraken-async-rs v0.3.0
+        captures, Nov 2023; a USDT/USD record of Dec 2022 in bittrade-kraken-websocket), so the
+        newer ``margin`` flag goes where that order puts it.
+        """
         descr: dict[str, Any] = {
-            "pair": self.pair,
-            "type": self.side,
-            "ordertype": self.ordertype,
-            "price": self.fmt.price(self.price),
-            "price2": self.fmt.price(self.price2),
+            "close": self.close_text(),
             # real spot orders carry null; a margin order "N:1" and the margin flag
             "leverage": None if self.leverage is None else f"{self.leverage}:1",
-            "order": describe(self, rest=False),
-            "close": self.close_text(),
         }
         if self.leverage is not None:
             descr["margin"] = True
+        descr.update(
+            order=describe(self, rest=False),
+            ordertype=self.ordertype,
+            pair=self.pair,
+            price=self.fmt.price(self.price),
+            price2=self.fmt.price(self.price2),
+            type=self.side,
+        )
         return descr
 
     def close_text(self) -> str | None:
@@ -209,7 +225,9 @@ class Order:
             }
         if self.amended:
             record["amended"] = True
-        return record
+        # Live full records list their keys alphabetically (the captures cited in ``descr``);
+        # the optional fields none of them shows are assumed to follow the same rule.
+        return dict(sorted(record.items()))
 
 
 def _plain(value: Decimal) -> str:

@@ -5,7 +5,8 @@ Each entry mirrors the fields of Kraken's public ``AssetPairs`` answer that shap
 ``costmin``, the taker (``fees``) and maker (``fees_maker``) tiers, and the ``leverage_buy`` /
 ``leverage_sell`` levels a margin order may use. ``wire_decimals`` is what the private feeds
 write prices, costs and fees with: 5 for XBT/USD, ETH/USD and SOL/USD, 6 for ATOM/USD in
-captured openOrders/ownTrades frames (2023); every capture fits ``max(5, pair_decimals + 2)``.
+captured openOrders/ownTrades frames (2023), which fit ``max(5, pair_decimals + 2)``; USDT/USD
+does not: its captured records carry 8 (below).
 
 Sources (facts only; values as of the dates given):
 
@@ -20,7 +21,10 @@ Sources (facts only; values as of the dates given):
   below 10,000 USD of 30-day volume); USDT/USD uses the stablecoin schedule whose first tiers
   (0.20 % / 0.16 % from 50,000) an AssetPairs answer shows.
 * Wire decimals: kraken-async-rs v0.3.0 captures (ATOM/USD ``"9.250000"``, SOL/USD
-  ``"25.00000"``, ETH/USD ``"1967.68000"``); USDT/USD's 6 follows the rule above (no capture).
+  ``"25.00000"``, ETH/USD ``"1967.68000"``); USDT/USD's 8 from a live openOrders record of
+  Dec 2022 quoted in bittrade-kraken-websocket (``"price":"0.99980000"``, ``"avg_price":
+  "0.00000000"``, ``descr.order`` ``"buy 30.00000000 USDT/USD @ limit 0.99980000"``), whose
+  ``addOrderStatus.descr`` keeps the pair's 4 (``"buy 10.00000000 USDTUSD @ limit 0.9980"``).
 """
 
 from __future__ import annotations
@@ -106,7 +110,7 @@ def kraken_pairs() -> dict[str, PairConfig]:
             cost_min=Decimal("5"),
             base="USDT",
             quote="USD",
-            wire_decimals=6,
+            wire_decimals=8,
             fees=STABLECOIN_FEES,
             fees_maker=STABLECOIN_FEES,
         ),

@@ -3,7 +3,9 @@
 ``Desk`` reads ``addOrder``, ``editOrder``, ``amendOrder``, ``cancelOrder``, ``cancelAll`` and
 ``cancelAllOrdersAfter`` requests, answers them through ``Replies`` and acts on the ``Book``.
 The caller has already checked the session token. Each handler either raises ``Reject``
-before changing anything, or replies and then acts, so a reply precedes its channel frames.
+having changed nothing but the rate counter (a request's fixed cost is charged on receipt,
+even when it then fails validation), or replies and then acts, so a reply precedes its
+channel frames.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ._params import (
     time_arg,
     userref_arg,
 )
-from ._ratelimit import amend_cost, cancel_cost, edit_cost
+from ._ratelimit import ACCOUNT, Cost, amend_cost, cancel_cost, edit_cost
 
 __all__ = ["Desk", "Replies"]
 
@@ -72,27 +74,42 @@ class Desk:
         if "deadline" in data and rfc3339_seconds(data["deadline"], "deadline") < now:
             raise Reject("EService:Deadline elapsed")
 
-    def add_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
-        """Place an order (or only validate it); the reply carries ``txid`` and ``descr``."""
+    def add_order(
+        self, data: dict[str, Any], now: float, reply: Replies, *, charged: bool = False
+    ) -> None:
+        """Place an order (or only validate it); the reply carries ``txid`` and ``descr``.
+
+        The +1 is charged on receipt, before validation (``charged``: a batch paid for it).
+        """
         self._guard(data, now, places=True)
+        pair = self._pair_of(data)
+        validate = flag(data, "validate", False)  # the doc types it as a string: "true"
+        if not validate and not charged:
+            self.receipt(pair, 1, now)
         order = self._build_order(data, now)
         if self.book.status == "post_only" and not (order.ordertype == "limit" and order.post_only):
             raise Reject("EService:Market in post_only mode")
         self.book.check_post_only(order, order.price if order.ordertype == "limit" else None)
-        validate = flag(data, "validate", False)
-        if not validate and not self.book.rates.allows(order.pair, 1, now):
-            raise Reject("EOrder:Rate limit exceeded")
         self.book.check_funds(order)
         descr = describe(order, rest=True)
         if validate:
             reply.ok(descr=descr)
             return
-        self.book.rates.charge(order.pair, 1, now)
         fields: dict[str, Any] = {"descr": descr, "txid": order.txid}
         if order.cl_ord_id is not None:
             fields["cl_ord_id"] = order.cl_ord_id
         reply.ok(**fields)
         self.book.place(order, now)
+
+    def receipt(self, pair: str, fixed: Cost, now: float) -> None:
+        """Charge a request's fixed cost as it arrives, or refuse it for the rate limit.
+
+        Kraken charges the fixed part even when the request then fails validation
+        (kraken-rate-limits.md); a request refused here for the limit is not charged.
+        """
+        if not self.book.rates.allows(pair, fixed, now):
+            raise Reject("EOrder:Rate limit exceeded")
+        self.book.rates.charge(pair, fixed, now)
 
     def _build_order(self, data: dict[str, Any], now: float) -> Order:
         """Validate an addOrder request into an unplaced ``Order`` (raises ``Reject``)."""
@@ -167,7 +184,8 @@ class Desk:
             raise invalid("expiretm")
         if timeinforce == "GTD" and expiretm is None:
             raise invalid("expiretm")
-        userref = userref_arg(data["userref"], "userref") if "userref" in data else 0
+        userref = _userref(data, "userref", 0)
+        _boolean(data, "reduce_only")
         cl_ord_id = data.get("cl_ord_id")
         if cl_ord_id is not None and (
             not isinstance(cl_ord_id, str) or not 0 < len(cl_ord_id) <= 36 or "userref" in data
@@ -232,6 +250,9 @@ class Desk:
         if "cl_ord_id" in data:
             raise invalid("cl_ord_id")
         pair = self._pair_of(data)
+        validate = _boolean(data, "validate")  # a boolean on editOrder's page
+        if not validate:
+            self.receipt(pair, 1, now)
         matches = self.book.find(ident)
         if not matches:
             raise Reject("EOrder:Unknown order")
@@ -272,11 +293,7 @@ class Desk:
         oflags = _oflags(data["oflags"]) if "oflags" in data else original.oflags
         if "post" in oflags.split(",") and original.ordertype != "limit":
             raise invalid("oflags")
-        userref = (
-            userref_arg(data["newuserref"], "newuserref")
-            if "newuserref" in data
-            else original.userref
-        )
+        userref = _userref(data, "newuserref", original.userref)
         self._check_deadline(data, now)
         replacement = Order(
             txid=kraken_id(self.book.rng, "O"),
@@ -301,9 +318,8 @@ class Desk:
         ):
             raise Reject("EService:Market in post_only mode")
         self.book.check_post_only(replacement, replacement.acts_as_limit())
-        validate = flag(data, "validate", False)
-        cost = edit_cost(now - float(original.opentm))
-        if not validate and not self.book.rates.allows(pair, cost, now):
+        penalty = edit_cost(now - float(original.opentm)) - 1  # the +1 came on receipt
+        if not validate and not self.book.rates.allows(pair, penalty, now):
             raise Reject("EOrder:Rate limit exceeded")
         self.book.check_funds(replacement, replacing=original.txid)
         # 2023 traffic answers with the replacement's description, the price as the client
@@ -315,7 +331,7 @@ class Desk:
         if validate:
             reply.ok(descr=descr)
             return
-        self.book.rates.charge(pair, cost, now)
+        self.book.rates.charge(pair, penalty, now)
         reply.ok(
             descr=descr,
             originaltxid=original.txid,
@@ -338,6 +354,7 @@ class Desk:
             order = next((o for o in self.book.live.values() if o.cl_ord_id == cl_ord_id), None)
         if order is None:
             raise Reject("EOrder:Unknown order")
+        self.receipt(order.pair, 1, now)  # amends have no validate-only form
         if "display_volume" in data:
             raise invalid("display_volume")  # the simulator has no iceberg orders
         if "pair" in data and data["pair"] != order.pair:
@@ -384,14 +401,14 @@ class Desk:
                     places=places,
                     pair=order.pair,
                 )
-        post_only = flag(data, "post_only", False)
+        post_only = _boolean(data, "post_only")
         if "volume" not in data and new_limit is None and new_trigger is None:
             raise invalid("volume")
         self._check_deadline(data, now)
         if post_only and new_limit is not None and crosses(order.side, new_limit, reference):
             raise Reject("EOrder:Post only order")
-        cost = amend_cost(now - float(order.opentm))
-        if not self.book.rates.allows(order.pair, cost, now):
+        penalty = amend_cost(now - float(order.opentm)) - 1  # the +1 came on receipt
+        if not self.book.rates.allows(order.pair, penalty, now):
             raise Reject("EOrder:Rate limit exceeded")
         saved = (order.vol, order.price, order.price2, order.limitprice)
         order.vol = volume
@@ -404,7 +421,7 @@ class Desk:
         except Reject:
             order.vol, order.price, order.price2, order.limitprice = saved
             raise
-        self.book.rates.charge(order.pair, cost, now)
+        self.book.rates.charge(order.pair, penalty, now)
         asset, amount = self.book.required(order)
         self.book.account.reserve(order.txid, asset, amount)
         order.amended = True
@@ -431,8 +448,14 @@ class Desk:
         if self.book.status == "online" and order.status == "open":
             self.book.evaluate(order, now, moved=False)
 
-    def cancel_order(self, data: dict[str, Any], now: float, reply: Replies) -> None:
-        """Cancel by txid, userref or cl_ord_id: one reply per id, in request order."""
+    def cancel_order(
+        self, data: dict[str, Any], now: float, reply: Replies, *, batch: bool = False
+    ) -> None:
+        """Cancel by txid, userref or cl_ord_id: one reply per id, in request order.
+
+        Each order cancelled costs its age penalty; ``batch`` (a batch cancel) is accepted even
+        past the rate threshold, and still charged.
+        """
         self._guard(data, now, places=False)
         txids, cl_ord_ids = data.get("txid"), data.get("cl_ord_id")
         if txids is None and cl_ord_ids is None:
@@ -455,7 +478,7 @@ class Desk:
             # One reply per order cancelled: a userref naming three orders gets three.
             for order in orders:
                 cost = cancel_cost(now - float(order.opentm))
-                if not self.book.rates.allows(order.pair, cost, now):
+                if not batch and not self.book.rates.allows(order.pair, cost, now):
                     reply.error("EOrder:Rate limit exceeded")
                     continue
                 reply.ok()
@@ -463,16 +486,28 @@ class Desk:
                 self.book.finish(order, "canceled", now, reason="User requested")
 
     def cancel_all(self, data: dict[str, Any], now: float, reply: Replies) -> None:
-        """Cancel every live order; the reply's ``count`` is a JSON integer."""
+        """Cancel every live order; the reply's ``count`` is a JSON integer.
+
+        Costs +1 on each pair it touches (Kraken's Rust SDK guide). Like a batch cancel it is
+        never refused for the rate limit: the guide gives its cost, not a refusal, and a
+        cancel-everything that could fail would strand the orders it exists to pull.
+        """
         self._guard(data, now, places=False)
         orders = list(self.book.live.values())
         reply.ok(count=len(orders))
+        for pair in dict.fromkeys(order.pair for order in orders):
+            self.book.rates.charge(pair, 1, now)
         for order in orders:
             self.book.finish(order, "canceled", now, reason="User requested")
 
     def cancel_all_after(self, data: dict[str, Any], now: float, reply: Replies) -> None:
-        """Arm (``timeout`` > 0) or disarm (0) the dead man's switch."""
+        """Arm (``timeout`` > 0) or disarm (0) the dead man's switch.
+
+        Costs +1 on receipt, on no pair: the account's own counter (``ACCOUNT``), as Kraken's
+        Rust SDK guide books it ("+1 trading, no pair").
+        """
         self._guard(data, now, places=False)
+        self.receipt(ACCOUNT, 1, now)
         timeout = data.get("timeout")
         if type(timeout) is not int or not 0 <= timeout < 86400:
             raise invalid("timeout")
@@ -499,20 +534,39 @@ def _leverage(data: dict[str, Any], config: PairConfig, side: str) -> int | None
     levels = config.leverage_buy if side == "buy" else config.leverage_sell
     value = data.get("leverage")
     if value is None or value == "none":
-        if "margin" in data and flag(data, "margin", False):
+        if _boolean(data, "margin"):
             if not levels:
                 raise invalid("margin")
             return max(levels)
         return None
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}(:1)?", value):
-        level = int(value.partition(":")[0])
-    elif type(value) is int:
-        level = value
-    else:
+    # A string, as the addOrder page types it ("2", "2:1"); a JSON number is refused, and so
+    # are non-ASCII digits (which ``\d`` would match).
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,2}(:1)?", value):
         raise invalid("leverage")
+    level = int(value.partition(":")[0])
     if level not in levels:
         raise invalid("leverage")
     return level
+
+
+def _userref(data: dict[str, Any], field: str, default: int) -> int:
+    """``userref``/``newuserref``: a signed 32-bit integer written as a string, as the v1 pages
+    type it (``"userref":"123456789"``); a JSON number is a loose input and refused."""
+    if field not in data:
+        return default
+    value = data[field]
+    if not isinstance(value, str):
+        raise invalid(field)
+    return userref_arg(value, field)
+
+
+def _boolean(data: dict[str, Any], field: str) -> bool:
+    """An optional option the v1 pages type as a boolean (``margin``, ``reduce_only``,
+    ``post_only``, editOrder's ``validate``): ``true``/``false`` only, never ``"true"``."""
+    value = data.get(field, False)
+    if type(value) is not bool:
+        raise invalid(field)
+    return value
 
 
 def _oflags(value: object) -> str:

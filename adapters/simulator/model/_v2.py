@@ -7,11 +7,20 @@ v2 shape: ``success``/``result`` or ``error``, ``time_in``/``time_out``. It also
 ``exec_type``) and ``balances`` (two ledger records per fill, sharing ``ref_id``), each with a
 per-subscription ``sequence`` that honours the session's sequence faults.
 
-Fidelity notes, after the doc's examples: prices and quantities go out as JSON numbers at the
-pair's precision; ``time_in_force`` is uppercase on the stream; a ``trade`` event says
-``order_status: partially_filled`` even on the fill that completes the order, and a separate
-``exec_type: filled`` event follows (as the doc's example shows); v2 names the base asset
-``BTC`` where v1 says ``XBT``.
+Fidelity notes. Frames follow captured live traffic where there is some, the doc's examples
+where there is none, and say which:
+
+* Every message's keys come in the order live sends them (``_Replies``, ``_channel`` and the
+  record builders cite their captures); ``time_out`` is a few microseconds after ``time_in``.
+* Numbers are JSON numbers at the engine's precision: prices (``limit_price``, ``last_price``,
+  ``avg_price``, ``stop_price``) at the pair's tick (``26500.0`` on BTC/USD, not
+  ``26500.00000``), quantities at its lot decimals, costs and fees at its cost decimals.
+* Execution events are sparse, as captured: a ``pending_new`` carries no ``avg_price``,
+  ``cum_qty`` or ``post_only: false``; an order with a ``cl_ord_id`` shows that instead of
+  ``order_userref``; ``time_in_force`` is uppercase; a ``trade`` says ``order_status:
+  partially_filled`` even on the fill that completes the order, and a separate ``exec_type:
+  filled`` event follows (the doc's example); v2 names the base asset ``BTC`` where v1 says
+  ``XBT``.
 """
 
 from __future__ import annotations
@@ -27,9 +36,10 @@ import msgspec
 
 from ._book import Book
 from ._config import SimulatorConfig
-from ._format import timestamp
-from ._orders import Order, PairFormat
-from ._params import Reject, rfc3339_seconds
+from ._format import fixed, timestamp
+from ._orders import LIMIT_AFTER_TRIGGER, TRIGGERED_TYPES, Order, PairFormat
+from ._params import Reject, places_of, rfc3339_seconds
+from ._ratelimit import batch_add_cost
 from ._rest import TokenBook
 from ._sessions import Session, Subscription
 from ._trading import Desk
@@ -51,6 +61,23 @@ _TERSE_EXEC_TYPES = frozenset({"new", "filled", "canceled", "expired"})
 _TERMINAL = {"closed": "filled", "canceled": "canceled", "expired": "expired"}
 _encoder = msgspec.json.Encoder()
 _NO_FUNDS = "EOrder:Insufficient funds"
+# The server's processing time between time_in and time_out: captured replies show 18 us to
+# 8 ms (kraken-async-rs 2024 captures, the doc's examples); a fixed few microseconds keeps
+# runs reproducible.
+_LATENCY = 0.000034
+# v1 desk wording -> what current traffic says for the same refusal: an order below ordermin
+# gets "EGeneral:Invalid arguments:volume minimum not met" (issue 19, item 5; the same text
+# is quoted from 2025-2026 AddOrder traffic in several public bots' notes). v1's documented
+# text, "EOrder:Order minimum not met", stays on v1.
+_V2_ERRORS = {"EOrder:Order minimum not met": "EGeneral:Invalid arguments:volume minimum not met"}
+# The executions ack's deprecation warnings, verbatim from a 2024 capture (kraken-async-rs
+# test data, maxratecount 180); a 2026 capture still leads with the first.
+EXECUTIONS_WARNINGS = (
+    "cancel_reason is deprecated, use reason",
+    "stop_price is deprecated, use triggers.price",
+    "trigger is deprecated use triggers.reference",
+    "triggered_price is deprecated use triggers.last_price",
+)
 _TRADING_METHODS = frozenset(
     {
         "add_order",
@@ -80,12 +107,23 @@ def _number(text: str) -> msgspec.Raw:
     return msgspec.Raw(text.encode())
 
 
+def _price(fmt: PairFormat, value: Decimal) -> msgspec.Raw:
+    """A price as v2 writes it: at the pair's tick (``26500.0``, ``0.18328``), longer only if
+    the value itself is (an average of fills at different prices, up to the cost decimals)."""
+    places = max(fmt.price_places, min(places_of(value.normalize()), fmt.wire_places))
+    return _number(fixed(value, places))
+
+
 def _time(now: float) -> str:
     """RFC 3339 UTC with microseconds, as v2 writes ``timestamp``/``time_in``: the same
     instant, digit for digit, as the book's 6-decimal unix ``time`` of that moment."""
     whole, _, fraction = format(timestamp(now), "f").partition(".")
     moment = datetime.datetime.fromtimestamp(int(whole), tz=datetime.UTC)
     return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{fraction}Z"
+
+
+def _v2_error(message: str) -> str:
+    return _V2_ERRORS.get(message, message)
 
 
 def _text(value: object) -> str | None:
@@ -105,12 +143,25 @@ def _relative(value: object, price_type: object) -> str | None:
     return f"{sign}{body}%" if price_type == "pct" else f"{sign}{body}"
 
 
+def _numbers(params: dict[str, Any], *names: str) -> None:
+    """Refuse a quantity or price sent as anything but a JSON number, in live's words: a 2024
+    capture answers a string ``cash_order_qty`` with "Cash_order_qty field must be a
+    number_float" (kraken-async-rs test data)."""
+    for name in names:
+        if name in params and _text(params[name]) is None:
+            raise Reject(f"{name.capitalize()} field must be a number_float")
+
+
 _Handler = Callable[[Session, dict[str, Any], "int | None", float], None]
 
 
 class _Replies:
     """Sends the v2 reply to one request; ``translate`` turns the desk's v1 fields into
-    ``result``. A reply goes out before the channel frames the request causes."""
+    ``result``. A reply goes out before the channel frames the request causes.
+
+    Keys in live order (kraken-async-rs 2024 captures): ``method``, ``req_id``, ``result``,
+    ``success``, ``time_in``, ``time_out``; an error starts with ``error``.
+    """
 
     def __init__(
         self,
@@ -123,20 +174,22 @@ class _Replies:
         self.session, self.method, self.req_id, self.now = session, method, req_id, now
         self.translate = translate
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: dict[str, Any], tail: dict[str, Any]) -> None:
         if self.req_id is not None:
             message["req_id"] = self.req_id
-        message["time_in"] = message["time_out"] = _time(self.now)
+        message.update(tail)
+        message["time_in"] = _time(self.now)
+        message["time_out"] = _time(self.now + _LATENCY)
         self.session.reply(_encoder.encode(message).decode(), self.now)
 
     def ok(self, **fields: Any) -> None:
         self.result(self.translate(fields), success=True)
 
     def result(self, result: Any, *, success: bool) -> None:
-        self._send({"method": self.method, "result": result, "success": success})
+        self._send({"method": self.method}, {"result": result, "success": success})
 
     def error(self, message: str, **fields: Any) -> None:
-        self._send({"error": message, "method": self.method, "success": False})
+        self._send({"error": _v2_error(message), "method": self.method}, {"success": False})
 
 
 class V2Gateway:
@@ -190,7 +243,10 @@ class V2Gateway:
         except (ValueError, ArithmeticError, RecursionError):  # 1e999999...: InvalidOperation
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("method"), str):
-            _Replies(session, "unknown", None, now).error("EGeneral:Invalid arguments")
+            # Live answers it as method "error": {"error":"Malformed request","method":"error",
+            # "success":false,...} (issue 19, item 5; v1's text for it is the same,
+            # kraken-ws-v1.md 1.6).
+            _Replies(session, "error", None, now).error("Malformed request")
             return
         method: str = data["method"]
         req_id = data.get("req_id")
@@ -201,6 +257,11 @@ class V2Gateway:
         handler = self._handlers().get(method)
         if handler is None or not isinstance(params, dict):
             _Replies(session, method, req_id, now).error("EGeneral:Invalid arguments")
+            return
+        if method == "ping" and "params" in data:
+            # kraken-async-rs capture, 2024-05-19: a ping carrying params is refused.
+            message = "Unsupported field: 'params' for the given msg type: ping"
+            _Replies(session, method, req_id, now).error(message)
             return
         # The drop_after_request fault, as on v1: process the request, then take back what it
         # queued and have the server drop the socket before any reply leaves.
@@ -235,10 +296,12 @@ class V2Gateway:
     def _ping(
         self, session: Session, params: dict[str, Any], req_id: int | None, now: float
     ) -> None:
+        # {"method":"pong","req_id":1,"time_in":...,"time_out":...}: no success, no result
         message: dict[str, Any] = {"method": "pong"}
         if req_id is not None:
             message["req_id"] = req_id
-        message["time_in"] = message["time_out"] = _time(now)
+        message["time_in"] = _time(now)
+        message["time_out"] = _time(now + _LATENCY)
         session.reply(_encoder.encode(message).decode(), now)
 
     def _pair(self, symbol: object) -> str:
@@ -264,31 +327,38 @@ class V2Gateway:
         }
         if any(not isinstance(value, bool) for value in options.values()):
             raise Reject("EGeneral:Invalid arguments")
-        result: dict[str, Any] = {"channel": channel, **options}
+        if channel == "executions":
+            options.setdefault("snap_orders", True)
+            options.setdefault("snap_trades", False)
+        else:
+            options.setdefault("snapshot", True)
+        # Live order: channel, maxratecount, the options, warnings (2024 capture:
+        # {"channel":"executions","maxratecount":180,"snapshot":true,"warnings":[...]}).
+        result: dict[str, Any] = {"channel": channel}
         if channel == "executions":
             result["maxratecount"] = self.config.maxratecount
-            result.setdefault("snap_orders", True)
-            result.setdefault("snap_trades", False)
-        else:
-            result.setdefault("snapshot", True)
+        result.update(sorted(options.items()))
+        if channel == "executions":
+            result["warnings"] = list(EXECUTIONS_WARNINGS)
         token: str = params["token"]
-        _Replies(session, "subscribe", req_id, now, lambda _: dict(sorted(result.items()))).ok()
-        session.subscriptions[channel] = Subscription(channel, token)
+        _Replies(session, "subscribe", req_id, now, lambda _: result).ok()
+        ratecounter = options.get("ratecounter") is True
+        session.subscriptions[channel] = Subscription(channel, token, ratecounter=ratecounter)
         if channel == "executions":
             if options.get("order_status") is False:
                 self._terse.add(session.session_id)
             else:
                 self._terse.discard(session.session_id)
         self._tokens.hold(token, session.session_id)
-        if channel == "executions" and (result["snap_orders"] or result["snap_trades"]):
+        if channel == "executions" and (options["snap_orders"] or options["snap_trades"]):
             records: list[dict[str, Any]] = []
-            if result["snap_orders"]:
-                records += [self._order_record(o, "new", now) for o in self.book.live.values()]
-            if result["snap_trades"]:
+            if options["snap_orders"]:
+                records += [self._snapshot_order(order) for order in self.book.live.values()]
+            if options["snap_trades"]:
                 fills = list(self.book.fills.values())[-SNAPSHOT_TRADES:]
-                records += [self._trade_record(fill) for fill in fills]
+                records += [self._trade_record(fill, snapshot=True) for fill in fills]
             self._channel(session, channel, records, now, snapshot=True)
-        elif channel == "balances" and result["snapshot"]:
+        elif channel == "balances" and options["snapshot"]:
             self._channel(session, channel, self._balance_snapshot(), now, snapshot=True)
 
     def _unsubscribe(
@@ -306,6 +376,7 @@ class V2Gateway:
 
     def _v1_order(self, params: dict[str, Any], symbol: object) -> dict[str, Any]:
         """An ``add_order`` (or batch row) in the v1 shape the desk validates."""
+        _numbers(params, "order_qty", "limit_price", "display_qty", "cash_order_qty")
         order_type = params.get("order_type")
         data: dict[str, Any] = {"pair": self._pair(symbol), "type": params.get("side")}
         data["ordertype"] = order_type
@@ -385,6 +456,12 @@ class V2Gateway:
         orders = params.get("orders")
         if not isinstance(orders, list) or not 2 <= len(orders) <= 15:
             raise Reject("EGeneral:Invalid arguments:orders")
+        pair = self._pair(params.get("symbol"))
+        validate = params.get("validate") is True
+        if not validate:
+            # n/2 for the whole batch, on receipt: a row that fails later is paid for too
+            # (kraken-rate-limits.md); each row then goes through as already charged.
+            self.desk.receipt(pair, batch_add_cost(len(orders)), now)
         rows = [row if isinstance(row, dict) else {} for row in orders]
         shared = {key: params[key] for key in ("deadline",) if key in params}
         v1_rows = [{**self._v1_order(row, params.get("symbol")), **shared} for row in rows]
@@ -396,17 +473,18 @@ class V2Gateway:
             except Reject as reject:
                 if reject.message != _NO_FUNDS:
                     raise
-        if params.get("validate") is True:
+        if validate:
             results = [{"order_id": ""} for _ in rows]
         else:
             results = []
             for row, v1_row in zip(rows, v1_rows, strict=True):
                 collector = _Collect(self._order_result(row))
                 try:
-                    self.desk.add_order(v1_row, now, collector)
+                    self.desk.add_order(v1_row, now, collector, charged=True)
                     results.append(collector.result)
                 except Reject as reject:  # funds and the like: this row alone fails
-                    results.append({"error": reject.message, **collector.identity(row)})
+                    error = _v2_error(reject.message)
+                    results.append({"error": error, **collector.identity(row)})
         # A partly placed batch: success false, every row kept (the official SDK's reading).
         success = all("error" not in row for row in results)
         _Replies(session, "batch_add", req_id, now).result(results, success=success)
@@ -414,6 +492,7 @@ class V2Gateway:
     def _amend_order(
         self, session: Session, params: dict[str, Any], req_id: int | None, now: float
     ) -> None:
+        _numbers(params, "order_qty", "display_qty", "limit_price", "trigger_price")
         data: dict[str, Any] = {}
         if "order_id" in params:
             data["txid"] = params["order_id"]
@@ -446,6 +525,7 @@ class V2Gateway:
     def _edit_order(
         self, session: Session, params: dict[str, Any], req_id: int | None, now: float
     ) -> None:
+        _numbers(params, "order_qty", "limit_price", "display_qty")
         data: dict[str, Any] = {"orderid": params.get("order_id")}
         data["pair"] = self._pair(params.get("symbol"))
         for v2_name, v1_name in (("order_qty", "volume"), ("limit_price", "price")):
@@ -495,7 +575,8 @@ class V2Gateway:
         count = 0
         for data in [{"txid": [i]} for i in ids] + [{"cl_ord_id": [c]} for c in client_ids]:
             before = collector.oks
-            self.desk.cancel_order(data, now, collector)
+            # accepted even past the rate threshold, and charged (kraken-rate-limits.md)
+            self.desk.cancel_order(data, now, collector, batch=True)
             count += collector.oks - before
         _Replies(session, "batch_cancel", req_id, now, lambda _: {"count": count}).ok()
 
@@ -520,43 +601,36 @@ class V2Gateway:
         self, order: Order, delta: dict[str, Any], now: float, ratecount: Decimal
     ) -> None:
         """Frame one order change as an execution event (changes v2 does not report, such as
-        the running totals between the parts of a fill, are skipped)."""
+        the running totals between the parts of a fill, are skipped).
+
+        Subscribers that asked for ``ratecounter`` get the pair's counter as ``ratecount``
+        (the doc names no field; v1's name, as a number, is assumed).
+        """
         sessions = self._v2_sessions("executions")
         if not sessions:
             return
         status = delta.get("status")
         if "descr" in delta and status == "pending":
-            record = self._order_record(order, "pending_new", now)
+            record = self._pending_new(order, now)
         elif status == "open" and len(delta) <= 2:
             record = self._event(order, "new", now)
         elif status in _TERMINAL:
-            record = self._event(order, _TERMINAL[status], now)
-            record.update(self._totals(order))
-            reason = delta.get("cancel_reason")
-            if reason is not None:
-                record["reason"] = record["cancel_reason"] = reason
+            record = self._ended(order, _TERMINAL[status], delta.get("cancel_reason"), now)
         elif delta.get("amended") is True:
-            record = self._event(order, "amended", now)
-            record.update(
-                amended=True,
-                order_qty=_number(order.fmt.volume(order.vol)),
-                reason="User requested",
-            )
-            limit = order.acts_as_limit()
-            if limit is not None:
-                record["limit_price"] = _number(order.fmt.price(limit))
+            record = self._amended(order, now)
         elif "stopprice" in delta:
             record = self._event(order, "status", now)
-            record["triggers"] = {
-                "price": _number(order.fmt.price(order.stopprice)),
-                "status": "triggered",
-            }
+            triggers = {"price": _price(order.fmt, order.stopprice), "status": "triggered"}
+            record = {**record, "triggers": triggers}
+            record["order_id"] = record.pop("order_id")  # order_id stays last
         else:
             return
         terse_skips = record["exec_type"] not in _TERSE_EXEC_TYPES
+        counted = {**record, "ratecount": _number(fixed(ratecount, 4))}
         for session in sessions:
             if not (terse_skips and session.session_id in self._terse):
-                self._channel(session, "executions", [record], now)
+                ratecounter = session.subscriptions["executions"].ratecounter
+                self._channel(session, "executions", [counted if ratecounter else record], now)
 
     def trade_update(self, trade: TradeView, fmt: PairFormat, *, consolidated: bool) -> None:
         """Frame one fill (v2 reports every fill) and its two ledger records."""
@@ -575,93 +649,191 @@ class V2Gateway:
                 self._channel(session, "balances", ledger, now)
 
     # --- records -------------------------------------------------------------------------------
+    # Key order and presence follow captured events: roq-kraken's tests (2026-01, an order
+    # with a cl_ord_id: pending_new, new, amended, canceled), a 2025-02 comment in a public
+    # Java client (a post-only order: pending_new, new, canceled) and kraken-async-rs's tests
+    # (2024: pending_new, new, amended, canceled, trade snapshot). A field no capture shows on
+    # an event (filled, expired and status events have none) follows the nearest captured one.
 
     def _order_status(self, order: Order) -> str:
         if order.status == "open" and order.vol_exec > 0:
             return "partially_filled"
         return _V1_STATUS.get(order.status, order.status)
 
-    def _event(self, order: Order, exec_type: str, now: float) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "exec_type": exec_type,
-            "order_id": order.txid,
-            "order_status": self._order_status(order),
-            "order_userref": order.userref,
-            "timestamp": _time(now),
-        }
+    @staticmethod
+    def _ident(order: Order | TradeView) -> dict[str, Any]:
+        """``cl_ord_id`` if the order has one, else ``order_userref`` (never both: an order
+        with a cl_ord_id carries no ``order_userref: 0``)."""
         if order.cl_ord_id is not None:
-            record["cl_ord_id"] = order.cl_ord_id
+            return {"cl_ord_id": order.cl_ord_id}
+        return {"order_userref": order.userref}
+
+    @staticmethod
+    def _post_only(order: Order) -> dict[str, Any]:
+        # sent only when true: a plain order's events carry no "post_only": false
+        return {"post_only": True} if order.post_only else {}
+
+    def _event(self, order: Order, exec_type: str, now: float) -> dict[str, Any]:
+        """``new`` (and the base of ``status``): timestamp, order_status, exec_type, the id,
+        post_only, order_id."""
+        return {
+            "timestamp": _time(now),
+            "order_status": self._order_status(order),
+            "exec_type": exec_type,
+            **self._ident(order),
+            **self._post_only(order),
+            "order_id": order.txid,
+        }
+
+    def _ended(
+        self, order: Order, exec_type: str, reason: str | None, now: float
+    ) -> dict[str, Any]:
+        """``canceled``/``expired``/``filled``: the order's totals, then why."""
+        fmt = order.fmt
+        record: dict[str, Any] = {
+            "timestamp": _time(now),
+            "order_status": self._order_status(order),
+            "exec_type": exec_type,
+            "cum_qty": _number(fmt.volume(order.vol_exec)),
+            "cum_cost": _number(fmt.price(order.cost)),
+            "fee_usd_equiv": _number(fmt.price(order.fee)),
+            "avg_price": _price(fmt, order.avg_price),
+            **self._ident(order),
+            **self._post_only(order),
+        }
+        if reason is not None:
+            record["cancel_reason"] = record["reason"] = reason
+        record["order_id"] = order.txid
         return record
 
-    def _totals(self, order: Order) -> dict[str, Any]:
+    def _amended(self, order: Order, now: float) -> dict[str, Any]:
         fmt = order.fmt
-        return {
-            "avg_price": _number(fmt.price(order.avg_price)),
-            "cum_cost": _number(fmt.price(order.cost)),
+        record: dict[str, Any] = {
+            "timestamp": _time(now),
+            "exec_type": "amended",
+            "order_status": self._order_status(order),
             "cum_qty": _number(fmt.volume(order.vol_exec)),
-            "fee_usd_equiv": _number(fmt.price(order.fee)),
+            "reason": "User requested",
+            "amended": True,
+            "order_qty": _number(fmt.volume(order.vol)),
         }
-
-    def _order_record(self, order: Order, exec_type: str, now: float) -> dict[str, Any]:
-        """A full order record (snapshot entry or ``pending_new``)."""
-        fmt = order.fmt
-        record = self._event(order, exec_type, now)
-        record.update(self._totals(order))
-        record.update(
-            symbol=v2_symbol(order.pair),
-            side=order.side,
-            order_type=order.ordertype,
-            order_qty=_number(fmt.volume(order.vol)),
-            time_in_force=order.timeinforce,
-            post_only=order.post_only,
-            fee_ccy_pref="fcib" if "fcib" in order.oflags else "fciq",
-            timestamp=_time(float(order.opentm)),
-        )
         limit = order.acts_as_limit()
         if limit is not None:
-            record["limit_price"] = _number(fmt.price(limit))
-        if order.amended:
-            record["amended"] = True
+            record["limit_price"] = _price(fmt, limit)
+            record["limit_price_type"] = "static"
+        record.update(self._ident(order))
+        record["order_id"] = order.txid
         return record
 
-    def _trade_record(self, trade: TradeView) -> dict[str, Any]:
+    def _pending_new(
+        self, order: Order, now: float, *, exec_type: str = "pending_new"
+    ) -> dict[str, Any]:
+        """The full record of a new order: its terms, no fill totals but ``cum_cost``."""
+        fmt = order.fmt
+        record: dict[str, Any] = {
+            "order_id": order.txid,
+            "symbol": v2_symbol(order.pair),
+            "order_qty": _number(fmt.volume(order.vol)),
+        }
+        if self.config.v2_pending_cum_qty:  # not live: see SimulatorConfig
+            record["cum_qty"] = _number(fmt.volume(order.vol_exec))
+        record |= {
+            "cum_cost": _number(fmt.price(order.cost)),
+            "time_in_force": order.timeinforce,
+            "exec_type": exec_type,
+            "side": order.side,
+            "order_type": order.ordertype,
+            **self._ident(order),
+        }
+        limit = _limit_price(order)
+        triggered = order.ordertype in TRIGGERED_TYPES
+        if limit is not None:
+            record["limit_price_type"] = "static"
+            if not triggered:
+                record["limit_price"] = _price(fmt, limit)
+        if triggered:
+            # as kraken-async-rs's stop-loss-limit event lists them: triggers, stop_price,
+            # then limit_price
+            trailing = order.ordertype.startswith("trailing")
+            record["triggers"] = {
+                "price": _price(fmt, order.price),
+                "price_type": "quote" if trailing else "static",
+                "reference": "last",
+                "status": "triggered" if order.triggered else "untriggered",
+            }
+        record["stop_price"] = _price(fmt, order.price if triggered else order.stopprice)
+        if triggered and limit is not None:
+            record["limit_price"] = _price(fmt, limit)
+        record.update(self._post_only(order))
+        record.update(
+            order_status=self._order_status(order),
+            fee_usd_equiv=_number(fmt.price(order.fee)),
+            fee_ccy_pref="fcib" if "fcib" in order.oflags else "fciq",
+            timestamp=_time(now),
+        )
+        return record
+
+    def _snapshot_order(self, order: Order) -> dict[str, Any]:
+        """An open order in the snapshot. No capture shows one: the ``pending_new`` record of
+        the order as it now stands, with its fill totals and the ``amended`` flag the doc says
+        the snapshot carries."""
+        fmt = order.fmt
+        record = self._pending_new(order, float(order.opentm), exec_type="new")
+        totals: dict[str, Any] = {
+            "cum_qty": _number(fmt.volume(order.vol_exec)),
+            "avg_price": _price(fmt, order.avg_price),
+        }
+        if order.amended:
+            totals["amended"] = True
+        return {**record, **totals}
+
+    def _trade_record(self, trade: TradeView, *, snapshot: bool = False) -> dict[str, Any]:
+        """One fill. An update (the doc's example, 2023) carries the order's running totals;
+        a snapshot entry (kraken-async-rs capture, 2024) none, and the order's status now."""
         order = self.book.orders[trade.ordertxid]
         fmt = order.fmt
         trade_id = self._trade_ids.setdefault(trade.trade_id, len(self._trade_ids) + 1)
         quote = self.config.pairs[order.pair].quote
         record: dict[str, Any] = {
-            "cost": _number(fmt.price(trade.cost)),
+            "order_id": order.txid,
+            **self._ident(trade),
             "exec_id": trade.trade_id,
             "exec_type": "trade",
-            "fees": [{"asset": v2_asset(quote), "qty": _number(fmt.price(trade.fee))}],
-            "last_price": _number(fmt.price(trade.price)),
-            "last_qty": _number(fmt.volume(trade.vol)),
-            "liquidity_ind": "m" if trade.maker else "t",
-            "order_id": order.txid,
-            # As in the doc's example: partially_filled even on the completing fill.
-            "order_status": "partially_filled",
-            "order_type": order.ordertype,
-            "order_userref": trade.userref,
-            "side": trade.side,
-            "symbol": v2_symbol(order.pair),
-            "timestamp": _time(float(trade.time)),
             "trade_id": trade_id,
-            **self._totals(order),
+            "symbol": v2_symbol(order.pair),
+            "side": trade.side,
+            "last_qty": _number(fmt.volume(trade.vol)),
+            "last_price": _price(fmt, trade.price),
+            "liquidity_ind": "m" if trade.maker else "t",
+            "cost": _number(fmt.price(trade.cost)),
         }
-        if trade.cl_ord_id is not None:
-            record["cl_ord_id"] = trade.cl_ord_id
+        if snapshot:
+            record.update(order_status=self._order_status(order), order_type=order.ordertype)
+            record["timestamp"] = _time(float(trade.time))
+        else:
+            record.update(order_type=order.ordertype, timestamp=_time(float(trade.time)))
+            record.update(
+                # As in the doc's example: partially_filled even on the completing fill.
+                order_status="partially_filled",
+                cum_qty=_number(fmt.volume(order.vol_exec)),
+                cum_cost=_number(fmt.price(order.cost)),
+                avg_price=_price(fmt, order.avg_price),
+            )
+        record["fee_usd_equiv"] = _number(fmt.price(trade.fee))
+        record["fees"] = [{"asset": v2_asset(quote), "qty": _number(fmt.price(trade.fee))}]
         return record
 
     def _balance_snapshot(self) -> list[dict[str, Any]]:
         entries = []
         for asset, balance in sorted(self.book.account.balances.items()):
             amount = _number(format(balance, "f"))
+            # the doc's snapshot example's order; its wallets read type, id, balance
             entries.append(
                 {
                     "asset": v2_asset(asset),
                     "asset_class": "currency",
                     "balance": amount,
-                    "wallets": [{"balance": amount, "id": "main", "type": "spot"}],
+                    "wallets": [{"type": "spot", "id": "main", "balance": amount}],
                 }
             )
         return entries
@@ -679,20 +851,21 @@ class V2Gateway:
             (pair.quote, quote_amount, trade.fee, fmt.quote_places),
         ):
             step = Decimal(1).scaleb(-places)
+            # key order of the captured ledger updates (kraken-async-rs, 2024-05)
             records.append(
                 {
-                    "amount": _number(format(amount.quantize(step), "f")),
-                    "asset": v2_asset(asset),
-                    "asset_class": "currency",
-                    "balance": _number(format(balances[asset], "f")),
-                    "category": "trade",
-                    "fee": _number(format(fee.quantize(step), "f")),
                     "ledger_id": f"L{trade.trade_id[1:]}-{asset}",
                     "ref_id": trade.trade_id,
                     "timestamp": _time(now),
                     "type": "trade",
-                    "wallet_id": "main",
+                    "asset": v2_asset(asset),
+                    "asset_class": "currency",
+                    "category": "trade",
                     "wallet_type": "spot",
+                    "wallet_id": "main",
+                    "amount": _number(format(amount.quantize(step), "f")),
+                    "fee": _number(format(fee.quantize(step), "f")),
+                    "balance": _number(format(balances[asset], "f")),
                 }
             )
         return records
@@ -718,11 +891,13 @@ class V2Gateway:
             subscription.sequence += 2
         else:
             subscription.sequence += 1
+        # {"channel":"executions","type":"update","data":[...],"sequence":148}: the order of
+        # every captured executions and balances push (kraken-async-rs 2024, roq 2026)
         message = {
             "channel": channel,
+            "type": "snapshot" if snapshot else "update",
             "data": records,
             "sequence": subscription.sequence,
-            "type": "snapshot" if snapshot else "update",
         }
         session.push(_encoder.encode(message).decode(), now)
 
@@ -760,6 +935,17 @@ class _Collect:
 def _echo(key: str, ident: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A cancel reply's result: the id this reply is about."""
     return lambda fields: {key: ident}
+
+
+def _limit_price(order: Order) -> Decimal | None:
+    """The limit price an order is placed with (a triggered type's after it fires)."""
+    if order.ordertype == "limit":
+        return order.price
+    if order.ordertype in LIMIT_AFTER_TRIGGER:
+        return order.limitprice if order.triggered else order.price2
+    if order.ordertype == "stop-loss-and-limit":
+        return order.price2
+    return None
 
 
 class Listeners:

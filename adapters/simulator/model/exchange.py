@@ -358,10 +358,20 @@ class Exchange:
         return subscription, name
 
     def _subscription_reply(
-        self, session: Session, status: str, name: str, reqid: int | None, now: float
+        self,
+        session: Session,
+        status: str,
+        name: str,
+        reqid: int | None,
+        now: float,
+        *,
+        ratecounter: bool = False,
     ) -> None:
         echo: dict[str, Any] = {"name": name}
-        if name == "openOrders" and status == "subscribed":
+        # maxratecount only when the subscription asked for the counter (kraken-rate-limits.md;
+        # a 2020 ack to a plain openOrders subscribe reads {"subscription":{"name":"openOrders"}},
+        # quoted in a JKrakenApp test comment).
+        if name == "openOrders" and status == "subscribed" and ratecounter:
             echo["maxratecount"] = self.config.maxratecount
         replies = _SessionReplies(session, "subscriptionStatus", reqid, now)
         replies.send(
@@ -387,7 +397,14 @@ class Exchange:
         except Reject as reject:
             raise Reject(reject.message, subscription=echo) from None
         token: str = options["token"]
-        self._subscription_reply(session, "subscribed", name, reqid, now)
+        self._subscription_reply(
+            session,
+            "subscribed",
+            name,
+            reqid,
+            now,
+            ratecounter=ratecounter and name == "openOrders",
+        )
         session.subscriptions[name] = Subscription(name, token, consolidate, ratecounter)
         self._tokens.hold(token, session.session_id)
         book = self._book
