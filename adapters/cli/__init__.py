@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel-order": ("kraken_proto.adapters.cli.cancel_order", "cancel orders by id"),
     "cancel-all": ("kraken_proto.adapters.cli.cancel_all", "cancel every open order"),
     "dead-man": ("kraken_proto.adapters.cli.dead_man", "arm (or 0: disarm) the dead man's switch"),
+    "journal": ("kraken_proto.adapters.cli.journal", "show a session journal: intents, fills"),
 }
 
 

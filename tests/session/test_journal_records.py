@@ -193,8 +193,8 @@ def exact(value: Any) -> Any:
             type(value),
             tuple(exact(getattr(value, f.name)) for f in dataclasses.fields(value)),
         )
-    if isinstance(value, tuple):
-        return tuple(exact(item) for item in value)
+    if isinstance(value, tuple | list):
+        return (type(value), *(exact(item) for item in value))
     if isinstance(value, frozenset):
         return frozenset(exact(item) for item in value)
     return (type(value), value)
