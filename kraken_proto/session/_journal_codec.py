@@ -59,6 +59,23 @@ _REQUESTS: Final[dict[str, type[Request]]] = {
     cls.__name__: cls for cls in (*TRADING_REQUESTS, Subscribe)
 }
 _TRADE_FIELDS: Final = frozenset(Trade.__struct_fields__)
+
+
+def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
+    """Each field of a request class with its default (``MISSING`` when required)."""
+    found: list[tuple[str, object]] = []
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if field.default is not dataclasses.MISSING:
+            found.append((field.name, field.default))
+        elif field.default_factory is not dataclasses.MISSING:
+            found.append((field.name, field.default_factory()))
+        else:
+            found.append((field.name, dataclasses.MISSING))
+    return tuple(found)
+
+
+# Computed once: looking fields up per request was most of the cost of encoding an intent.
+_DEFAULTS: Final = {cls: _defaults(cls) for cls in _REQUESTS.values()}
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
 
@@ -88,26 +105,22 @@ def _encode_field(value: object) -> object:
 
 
 def _encode_request(request: Request) -> _Builtins:
-    name = type(request).__name__
-    if _REQUESTS.get(name) is not type(request):
-        raise LocalProtocolError(f"journal: cannot record a {name} request")
+    defaults = _DEFAULTS.get(type(request))
+    if defaults is None:
+        raise LocalProtocolError(f"journal: cannot record a {type(request).__name__} request")
     fields: _Builtins = {}
-    for field in dataclasses.fields(request):  # type: ignore[arg-type]
-        value = getattr(request, field.name)
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            default = field.default_factory()
-        else:
-            default = dataclasses.MISSING
+    for name, default in defaults:
+        value = getattr(request, name)
         # The type check keeps False apart from 0 and None apart from an empty set.
         if type(value) is type(default) and value == default:
             continue
-        fields[field.name] = _encode_value(value)
-    return {"class": name, "fields": fields}
+        fields[name] = _encode_value(value)
+    return {"class": type(request).__name__, "fields": fields}
 
 
 def _encode_value(value: object) -> object:
+    if value is None or type(value) is str:  # the common cases first
+        return value
     if isinstance(value, Decimal):
         return {"decimal": str(value)}
     if isinstance(value, frozenset):
