@@ -78,8 +78,9 @@ def path(tmp_path: Path) -> Path:
 
 def test_it_is_a_journal_store(path: Path) -> None:
     with SqliteJournal(path) as journal:
-        assert isinstance(journal, JournalStore)
-        assert journal.load() == fold([])
+        store: JournalStore = journal  # mypy checks the protocol statically too
+        assert isinstance(store, JournalStore)
+        assert store.load() == fold([])
 
 
 def test_records_come_back_exactly_across_reopening(path: Path) -> None:

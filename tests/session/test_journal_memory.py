@@ -32,7 +32,8 @@ def intent(handle: int) -> IntentRecorded:
 
 
 def test_it_is_a_journal_store() -> None:
-    assert isinstance(InMemoryJournal(), JournalStore)
+    store: JournalStore = InMemoryJournal()  # mypy checks the protocol statically too
+    assert isinstance(store, JournalStore)
 
 
 def test_synced_records_survive_a_crash_and_the_rest_do_not() -> None:
