@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel-all": ("kraken_proto.adapters.cli.cancel_all", "cancel every open order"),
     "dead-man": ("kraken_proto.adapters.cli.dead_man", "arm (or 0: disarm) the dead man's switch"),
     "fuzz": ("kraken_proto.adapters.cli.fuzz", "fuzz the decoders, connections or REST parsers"),
+    "journal": ("kraken_proto.adapters.cli.journal", "show a session journal: intents, fills"),
 }
 
 
