@@ -20,6 +20,7 @@ from typing import Any, Final
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._numbers import KrakenNumber
 from kraken_proto._request_base import Request
 from kraken_proto.v1._events import Trade
 from kraken_proto.v1._requests import Subscribe
@@ -211,7 +212,18 @@ def _decode_trade(value: object) -> Trade:
     if any(isinstance(item, float) for item in value.values()):
         # Decimals are written as text; a float here would not be exact.
         raise TypeError("trade: a number where exact text was expected")
-    return msgspec.convert(value, Trade, strict=True)
+    return msgspec.convert(value, Trade, strict=True, dec_hook=_journal_number)
+
+
+def _journal_number(kind: type, value: object) -> Decimal:
+    # A trade's number fields are ``KrakenNumber``. The journal wrote each as ``str(Decimal)``
+    # (``"1E-8"`` included), which is not Kraken's text: read it back as Decimal does.
+    if kind is KrakenNumber and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:  # msgspec names the field of a ValueError only
+            raise ValueError(f"not a number: {value[:40]!r}") from None
+    raise TypeError(f"expected a number as text, got {type(value).__name__}")
 
 
 def _decode_cursor(value: object) -> FillCursor:
