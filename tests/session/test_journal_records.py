@@ -390,6 +390,10 @@ def _with(**changes: Any) -> bytes:
             "price",
         ),
         (
+            b'{"k": "fill", "at": 1, "trade_id": "T", "trade": {"price": 7}, "source": "live"}',
+            "a number as text",
+        ),
+        (
             b'{"k": "fill", "at": 1, "trade_id": "T", "trade": {}, "source": "mail"}',
             "source must be",
         ),
