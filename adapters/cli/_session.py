@@ -295,7 +295,7 @@ def _send(args: argparse.Namespace, request: Request, progress: _Progress) -> An
         try:
             progress.outcome = _call(session, request, args.timeout)
         except OutcomeUnknownError as error:
-            if error.outcome is None and session.session.withdraw(error.handle, time.time()):
+            if error.outcome is None and session.session.withdraw(error.handle, time.monotonic()):
                 # Never sent: the connection went away before it could go out. Nothing happened.
                 raise CliError(
                     f"not sent: no connection to {ws_url} within {args.timeout:g} s "

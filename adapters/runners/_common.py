@@ -105,7 +105,9 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
     context when None), ``connect_timeout`` (one deadline for TCP, TLS and the upgrade),
     ``http_timeout`` (one REST call), ``write_timeout`` (one write; a write that does not
     finish ends the connection), ``max_message_size`` (one incoming message),
-    ``reflect_timeout`` (how long a known outcome waits for ``orders`` to show it).
+    ``reflect_timeout`` (how long a known outcome waits for ``orders`` to show it),
+    ``clock`` (every deadline; ``time.monotonic``), ``wall_clock`` (unix time, for nonces and
+    Kraken's history queries only; ``time.time`` when None).
     """
 
     def __init__(
@@ -120,7 +122,8 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         write_timeout: float = 10.0,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         reflect_timeout: float = 5.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -132,7 +135,8 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         self._http_timeout = http_timeout
         self._write_timeout = write_timeout
         self._max_message_size = max_message_size
-        self._clock = clock
+        self._monotonic = clock
+        self._wall_clock = wall_clock
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
 
     def __repr__(self) -> str:
@@ -208,6 +212,15 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
 
     def _changed(self) -> None:
         """The waiters or the user's events changed: wake whoever waits (async runners)."""
+
+    def _clock(self) -> float:
+        """The one clock the runners read: monotonic ``now`` for every deadline, with the wall
+        clock's reading at that moment handed to the session (a wall-clock step moves only
+        nonces and history queries, never a timeout)."""
+        now = self._monotonic()
+        wall = time.time() if self._wall_clock is None else self._wall_clock()
+        self.session.set_wall_clock(now, wall)
+        return now
 
     def _route(self) -> None:
         """Give the session's new events to the waiters. Call after every session input."""

@@ -92,7 +92,7 @@ def connect_websocket(
 class BlockingSession(SessionRunner[Outcome, None]):
     """A running ``Session`` (create it with :func:`open_session`); the calls, results and
     exceptions are ``SessionRunner``'s, each blocking until it is done. ``options``: as
-    for ``SessionRunner``, plus ``clock`` (unix seconds; ``time.time``)."""
+    for ``SessionRunner``."""
 
     def __init__(self, session: Session, **options: Any) -> None:
         super().__init__(session, **options)

@@ -5,7 +5,9 @@ A :class:`Session` talks to one protocol-neutral ``Link`` at a time (``_link``: 
 connections: the subscriptions asked for (and their options), one :class:`OrderTable`, one
 :class:`FillLog`, the trading requests in flight, the token lifecycle, the reconnect policy and
 the REST reconciliation. It does no I/O, reads no clock and draws no random numbers: time is
-the ``now`` argument of every call (unix seconds), randomness comes from ``seed``.
+the ``now`` argument of every call (seconds: pass a monotonic clock and give the wall clock
+with ``start(now, wall=...)``/``set_wall_clock``, or pass unix time), randomness comes from
+``seed``.
 
 How an adapter drives it (the whole adapter is this loop plus moving bytes)::
 

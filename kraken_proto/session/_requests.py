@@ -69,7 +69,7 @@ class Tracked:
     request: Request
     phase: Phase = Phase.QUEUED
     reqid: int | None = None
-    sent_at: float = 0.0
+    sent_at: float = 0.0  # wall-clock (unix) time it went out: Kraken's timescale
     open_at_send: tuple[str, ...] = ()
     wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
     reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
@@ -102,6 +102,7 @@ class RequestTracker:
         self._events = context.events
         self._orders = orders  # read: what a CancelAll may cancel
         self._request_timeout = context.config.connection.request_timeout
+        self._wall = context.wall
         self.tracked: dict[int, Tracked] = {}
         self.queued: dict[int, Tracked] = {}
         self.doubts: dict[int, Tracked] = {}
@@ -185,7 +186,7 @@ class RequestTracker:
                 del self.queued[tracked.handle]
                 tracked.phase = Phase.SENT
                 tracked.reqid = reqid
-                tracked.sent_at = now
+                tracked.sent_at = self._wall.wall(now)
                 tracked.open_at_send = open_now
                 self._by_reqid[reqid] = tracked.handle
         return True

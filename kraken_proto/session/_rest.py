@@ -18,6 +18,8 @@ from kraken_proto.rest._errors import RateLimitExceededError, RestError
 from kraken_proto.rest._request import RestRequest
 from kraken_proto.rest._signing import NonceSource
 
+from ._wall import WallClock
+
 __all__ = ["RestJob", "RestQueue"]
 
 _ROUNDING_WAIT = 0.01
@@ -52,6 +54,7 @@ class RestQueue:
         "_nonces",
         "_retry_delay",
         "_retry_max",
+        "_wall",
         "wake_at",
     )
 
@@ -62,8 +65,10 @@ class RestQueue:
         nonces: NonceSource,
         retry_delay: float,
         retry_max: float,
+        wall: WallClock | None = None,
     ) -> None:
         self._counter = counter
+        self._wall = wall if wall is not None else WallClock()  # nonces are wall time
         self._nonces = nonces
         self._retry_delay = retry_delay
         self._retry_max = retry_max
@@ -112,7 +117,7 @@ class RestQueue:
             self.wake_at = now + _ROUNDING_WAIT
             return None
         self._jobs.popleft()
-        request = job.build(self._nonces.next(now))
+        request = job.build(self._nonces.next(self._wall.wall(now)))
         call = self._next_call
         self._next_call += 1
         self._inflight = (call, job)

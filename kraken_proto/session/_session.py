@@ -35,6 +35,7 @@ from ._requests import RequestTracker
 from ._rest import RestQueue
 from ._seed import SeededStream
 from ._submissions import batch_rows, check_trading, with_cl_ord_id
+from ._wall import WallClock
 
 __all__ = ["Session"]
 
@@ -65,14 +66,16 @@ class Session:
             raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
         config = config if config is not None else SessionConfig()
         random = self._random = SeededStream(seed)
+        wall = self._wall = WallClock()
         rest = RestQueue(
             counter=RestCallCounter(config.rest_tier),
             nonces=nonces if nonces is not None else NonceSource(),
             retry_delay=config.rest_retry_delay,
             retry_max=config.backoff_max,
+            wall=wall,
         )
         context = SessionContext(
-            config=config, credentials=credentials, rest=rest, actions=[], events=[]
+            config=config, credentials=credentials, rest=rest, actions=[], events=[], wall=wall
         )
         self._actions = context.actions
         self._events = context.events
@@ -133,14 +136,25 @@ class Session:
 
     # --- user calls -----------------------------------------------------------------------
 
-    def start(self, now: float) -> None:
-        """Begin: fetch a token and open the first connection. Raises ``LocalProtocolError``
-        unless the session is IDLE."""
+    def start(self, now: float, *, wall: float | None = None) -> None:
+        """Begin: fetch a token and open the first connection. ``wall``: the unix time at
+        ``now`` when ``now`` is not unix time (a monotonic clock; see ``set_wall_clock``).
+        Raises ``LocalProtocolError`` unless the session is IDLE."""
         if self._life.state is not SessionState.IDLE:
             raise LocalProtocolError(f"start: the session is {self._life.state.value}, not idle")
-        self._fills.started_at = Decimal(repr(now))
+        if wall is not None:
+            self._wall.set(now, wall)
+        self._fills.started_at = Decimal(repr(self._wall.wall(now)))
         self._life.begin_attempt(SessionTrigger.START)
         self._settle(now)
+
+    def set_wall_clock(self, now: float, wall: float) -> None:
+        """At ``now`` (the clock every other call's ``now`` comes from) the wall clock reads
+        ``wall`` (unix seconds). Deadlines follow ``now`` alone, so pass a monotonic ``now``
+        and refresh this as often as you like: only nonces and the ``start`` of Kraken's
+        history queries read wall time. Raises ``LocalProtocolError`` for a non-finite
+        value."""
+        self._wall.set(now, wall)
 
     def subscribe(self, request: Subscribe, now: float) -> None:
         """Subscribe to a private channel now (if connected) and after every reconnect, with

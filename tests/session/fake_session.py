@@ -56,13 +56,17 @@ class FakeSession:
     orders: OrderTable = field(default_factory=OrderTable)
     fills: FillLog = field(default_factory=FillLog)
     nonce: int = 1
+    wall_offset: float = 0.0
 
     def pending(self) -> dict[int, Request]:
         return dict(self._pending)
 
-    def start(self, now: float) -> None:
+    def start(self, now: float, *, wall: float | None = None) -> None:
         self.state = SessionState.CONNECTING
         self._fetch_token()
+
+    def set_wall_clock(self, now: float, wall: float) -> None:
+        self.wall_offset = wall - now
 
     def _fetch_token(self) -> None:
         self._call += 1
