@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._redacted import RedactedText
 from kraken_proto.rest._errors import RestError
 from kraken_proto.rest._request import RestRequest
 from kraken_proto.rest._token import WebSocketToken, build_token_request, parse_token_response
@@ -271,7 +272,9 @@ class Lifecycle:
         """Ask for ``link``'s outgoing messages to be sent on the current socket."""
         messages = link.data_to_send()
         if messages and self.conn_num is not None:
-            self._actions.append(SendMessages(conn=self.conn_num, messages=tuple(messages)))
+            # Redacted: the messages carry the token through the runner's frames.
+            texts = tuple(map(RedactedText, messages))
+            self._actions.append(SendMessages(conn=self.conn_num, messages=texts))
 
     # --- losing and stopping ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
 from kraken_proto._fills import FillLog
 from kraken_proto._orders import OrderTable
+from kraken_proto._redacted import RedactedBytes
 from kraken_proto._request_base import Request
 from kraken_proto.rest._counter import RestCallCounter
 from kraken_proto.rest._errors import RestError
@@ -271,7 +272,9 @@ class Session:
         self._settle(now)
 
     def rest_response(self, call: int, status: int, body: bytes, now: float) -> None:
-        """The HTTP response to ``HttpCall(call, ...)``: status code and body bytes."""
+        """The HTTP response to ``HttpCall(call, ...)``: status code and body bytes (pass
+        ``response.body`` without binding it to a local: a token answer holds the token)."""
+        body = RedactedBytes(body)  # every frame below shows its length only
         if self._life.stopped:
             return
         error = self._rest.answer(call, status, body, now)

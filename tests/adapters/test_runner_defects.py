@@ -1,0 +1,161 @@
+"""Regression tests for the runners' defects of issue 19 part 4, on each runner, against the
+simulator on 127.0.0.1: deadlines immune to wall-clock steps, no session token in any
+traceback frame's locals, the blocking runner's ``events(timeout)`` on time while a connect
+or REST call hangs, and the async runners' errors (a timeout's reason, a bare
+``KeyboardInterrupt``)."""
+
+from __future__ import annotations
+
+import re
+import time
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kraken_proto import Session, SessionConfig
+from kraken_proto.adapters import OutcomeUnknownError, RequestRefusedError
+from kraken_proto.adapters.runners import _common, asyncio_runner, blocking, trio_runner
+from kraken_proto.adapters.transport._ws import WebSocketSession
+
+from tests.adapters.test_session_runners import (
+    LIMIT,
+    OPEN,
+    RUNNERS,
+    Calls,
+    drive,
+    exchange,
+)
+
+RUNNER_MODULES = (_common, blocking, trio_runner, asyncio_runner)
+
+
+def _wall_steps_back(monkeypatch: pytest.MonkeyPatch, by: float) -> Callable[[], None]:
+    """``time.time`` as the runners see it: real until the returned function is called, then
+    ``by`` seconds behind. (The simulator, in this process, keeps the real clock.)"""
+    stepped = {"back": 0.0}
+    fake = types.SimpleNamespace(
+        time=lambda: time.time() - stepped["back"],
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+    )
+    for module in RUNNER_MODULES:
+        monkeypatch.setattr(module, "time", fake)
+
+    def step() -> None:
+        stepped["back"] = by
+
+    return step
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_a_wall_clock_step_back_does_not_delay_an_order_timeout(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step = _wall_steps_back(monkeypatch, 1000.0)
+    with exchange(seed=71) as (sim, urls, credentials):
+
+        async def scenario(session: Calls) -> float:
+            await session.subscribe("openOrders")
+            await session.until(lambda: session.state.value == "live")
+            sids = await session.sim_sessions(sim)
+            await session.off_loop(sim.set_fault, "reply-delay=30", session=sids[-1])
+            step()
+            started = time.monotonic()
+            with pytest.raises(OutcomeUnknownError, match=r"within 2 s"):
+                await session.add_order(LIMIT, timeout=2)
+            return time.monotonic() - started
+
+        took = drive(kind, OPEN[kind], scenario, credentials, **urls)
+    assert took < 4.0
+
+
+# --- no token in a traceback's locals ---------------------------------------------------------
+
+
+def _frames_locals(exc: BaseException) -> Iterator[tuple[str, str, str]]:
+    """(function, local name, repr) for every local of every frame ``exc`` passed through,
+    but this module's own (the test and its stand-ins hold the token on purpose)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename == __file__:
+            tb = tb.tb_next
+            continue
+        for name, value in frame.f_locals.items():
+            try:
+                text = repr(value)
+            except Exception as error:  # a half-built object: its repr failed, so it shows nothing
+                text = f"<repr failed: {error!r}>"
+            yield frame.f_code.co_name, name, text
+        tb = tb.tb_next
+
+
+def _assert_no_token(exc: BaseException, token: str) -> None:
+    assert len(token) >= 20
+    leaks = [(f, n) for f, n, text in _frames_locals(exc) if token in text]
+    assert leaks == [], f"the token shows in these frames' locals: {leaks}"
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_no_token_in_the_locals_when_a_send_fails(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = WebSocketSession.send_text
+
+    def send_text(self: WebSocketSession, text: str) -> bytes:
+        sent.append(str(text))
+        data = original(self, text)
+        if '"token"' in text:
+            raise Boom("the send failed")
+        return data
+
+    monkeypatch.setattr(WebSocketSession, "send_text", send_text)
+    with exchange(seed=72) as (_sim, urls, credentials):
+
+        async def scenario(session: Calls) -> None:
+            await session.subscribe("openOrders")
+            await session.until(lambda: False, timeout=10)
+
+        with pytest.raises(Boom) as info:
+            drive(kind, OPEN[kind], scenario, credentials, **urls)
+    (token,) = {m for text in sent for m in re.findall(r'"token":\s*"([^"]+)"', text)}
+    frames = {f for f, _n, _t in _frames_locals(info.value)}
+    assert "_do" in frames  # the runner's send path is in the traceback
+    _assert_no_token(info.value, token)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_no_token_in_the_locals_when_the_token_answer_fails_to_parse(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kraken_proto.session import _lifecycle
+
+    bodies: list[bytes] = []
+    original = _lifecycle.parse_token_response
+
+    def parse(*args: Any) -> Any:
+        bodies.append(bytes(args[1]))
+        original(*args)
+        raise Boom("parsing failed")
+
+    monkeypatch.setattr(_lifecycle, "parse_token_response", parse)
+    with exchange(seed=73) as (_sim, urls, credentials):
+
+        async def scenario(session: Calls) -> None:
+            await session.until(lambda: False, timeout=10)
+
+        with pytest.raises(Boom) as info:
+            drive(kind, OPEN[kind], scenario, credentials, **urls)
+    (token,) = re.findall(rb'"token":\s*"([^"]+)"', bodies[0])
+    frames = {f for f, _n, _t in _frames_locals(info.value)}
+    assert "rest_response" in frames
+    _assert_no_token(info.value, token.decode())
