@@ -44,6 +44,7 @@ from kraken_proto.adapters.transport.rest_call import call_rest_trio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
+from ._bare import bare
 from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
 from ._link import choose_protocol
 
@@ -258,19 +259,22 @@ async def run_trio_session(
     runner = TrioSession(session, ws_url=ws_url, rest_url=rest_url, **options)
     session.start(runner._clock())
     runner._route()
-    async with trio.open_nursery() as nursery:
-        runner._nursery = nursery
-        nursery.start_soon(runner._guarded, runner._drive)
-        try:
-            yield runner
-        except BaseException as exc:  # re-raised below, outside the nursery
-            error = exc
-        finally:
-            if runner._crash is None:
-                with trio.CancelScope(shield=True):
-                    await runner.close()
-            runner._exited()
-            nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            runner._nursery = nursery
+            nursery.start_soon(runner._guarded, runner._drive)
+            try:
+                yield runner
+            except BaseException as exc:  # re-raised below, outside the nursery
+                error = exc
+            finally:
+                if runner._crash is None:
+                    with trio.CancelScope(shield=True):
+                        await runner.close()
+                runner._exited()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:  # a KeyboardInterrupt in a background task
+        raise bare(group) from None
     if runner._crash is not None:
         raise runner._crash
     if error is not None:

@@ -52,8 +52,11 @@ class _Wire(bytes):
         return f"<{len(self)} request bytes>"
 
 
-def _timed_out(endpoint: Endpoint, timeout: float) -> TimeoutError:
-    return TimeoutError(f"{endpoint.url}: REST call did not complete within {timeout:g} s")
+def _timed_out(endpoint: Endpoint, request: RestRequest, timeout: float) -> TimeoutError:
+    # Names the call (its path): the session logs this as the reason of a failed call.
+    return TimeoutError(
+        f"{endpoint.url}{request.path}: REST call did not complete within {timeout:g} s"
+    )
 
 
 def _exchange_blocking(
@@ -87,7 +90,7 @@ def call_rest_blocking(
         with open_socket(endpoint, ssl_context, timeout) as sock:
             return _exchange_blocking(sock, payload, reader, deadline)
     except TimeoutError:
-        raise _timed_out(endpoint, timeout) from None
+        raise _timed_out(endpoint, request, timeout) from None
 
 
 async def _exchange_trio(
@@ -118,7 +121,7 @@ async def call_rest_trio(
         async with stream:
             return await _exchange_trio(stream, payload, reader)
     assert scope.cancelled_caught  # the block returns unless the deadline cancelled it
-    raise _timed_out(endpoint, timeout)
+    raise _timed_out(endpoint, request, timeout)
 
 
 async def call_rest_asyncio(
@@ -146,4 +149,4 @@ async def call_rest_asyncio(
             finally:
                 writer.transport.abort()  # one request per connection: nothing to say goodbye to
     except TimeoutError:
-        raise _timed_out(endpoint, timeout) from None
+        raise _timed_out(endpoint, request, timeout) from None

@@ -6,10 +6,14 @@ or REST call hangs, and the async runners' errors (a timeout's reason, a bare
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -21,10 +25,13 @@ from kraken_proto.adapters.transport._ws import WebSocketSession
 from tests.adapters.test_session_runners import (
     LIMIT,
     OPEN,
+    RUN,
     RUNNERS,
     Calls,
+    _urls,
     drive,
     exchange,
+    simulator,
 )
 
 RUNNER_MODULES = (_common, blocking, trio_runner, asyncio_runner)
@@ -159,3 +166,91 @@ def test_no_token_in_the_locals_when_the_token_answer_fails_to_parse(
     frames = {f for f, _n, _t in _frames_locals(info.value)}
     assert "rest_response" in frames
     _assert_no_token(info.value, token.decode())
+
+
+# --- the async runners' errors -----------------------------------------------------------------
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """An ``http://`` URL whose server accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for sock in held:
+            sock.close()
+        server.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_a_rest_timeout_reason_names_the_call_and_the_timeout(kind: str) -> None:
+    with simulator(seed=74) as (sim, context, fake), silent_server() as rest_url:
+
+        async def scenario(session: Calls) -> None:
+            await session.until(lambda: any(i[0] == "rest_failed" for i in fake.inputs), 10)
+
+        urls = {**_urls(sim, context), "rest_url": rest_url}
+        drive(kind, RUN[kind], scenario, fake, **urls, http_timeout=0.3)
+    (reason,) = [i[2] for i in fake.inputs if i[0] == "rest_failed"]
+    assert reason.startswith("TimeoutError: ")
+    assert "GetWebSocketsToken" in reason
+    assert "0.3 s" in reason
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_a_keyboard_interrupt_in_a_background_task_reaches_the_caller_bare(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    with simulator(seed=75) as (sim, context, fake):
+        monkeypatch.setattr(fake, "rest_response", interrupted)
+
+        async def scenario(session: Calls) -> None:
+            await session.until(lambda: False, 10)
+
+        with pytest.raises(BaseException) as info:
+            drive(kind, RUN[kind], scenario, fake, **_urls(sim, context))
+    assert type(info.value) is KeyboardInterrupt
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_a_keyboard_interrupt_in_the_block_reaches_the_caller_bare(kind: str) -> None:
+    with simulator(seed=76) as (sim, context, fake):
+
+        async def scenario(session: Calls) -> None:
+            await session.until(lambda: ("made", 1) in fake.inputs)
+            raise KeyboardInterrupt
+
+        with pytest.raises(BaseException) as info:
+            drive(kind, RUN[kind], scenario, fake, **_urls(sim, context))
+    assert type(info.value) is KeyboardInterrupt
+
+
+def test_bare_picks_the_stop_request_else_the_only_error_else_the_group() -> None:
+    from kraken_proto.adapters.runners._bare import bare
+
+    interrupt, error = KeyboardInterrupt(), ValueError("x")
+    nested = BaseExceptionGroup("outer", [ValueError("y"), BaseExceptionGroup("in", [interrupt])])
+    assert bare(nested) is interrupt
+    assert bare(BaseExceptionGroup("one", [error])) is error
+    two = BaseExceptionGroup("two", [error, ValueError("z")])
+    assert bare(two) is two
