@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from kraken_proto import (
@@ -39,54 +42,19 @@ from kraken_proto import (
     SessionAction,
     SessionConfig,
     SessionEvent,
+    SessionState,
 )
 from kraken_proto.adapters.clients.blocking_client import fetch_token
-from kraken_proto.adapters.transport._net import open_socket, timed_out
-from kraken_proto.adapters.transport._ws import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    Endpoint,
-    WebSocketSession,
-)
+from kraken_proto.adapters.transport._ws import WebSocketSession
+from kraken_proto.adapters.transport.http import HttpResponse
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
 from kraken_proto.v1 import Subscribe
 
+from ._blocking_io import Attempts, connect_websocket
 from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
 from ._link import choose_protocol
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
-
-
-def connect_websocket(
-    endpoint: Endpoint,
-    ssl_context: ssl.SSLContext | None,
-    timeout: float,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-) -> tuple[socket.socket, WebSocketSession, list[str]]:
-    """Open a WebSocket within ``timeout`` seconds (one deadline for TCP, TLS and upgrade).
-
-    Returns the socket, the ``WebSocketSession`` and the messages that arrived together with
-    the upgrade (give them to the session after ``connection_made``).
-    """
-    deadline = time.monotonic() + timeout
-    sock = open_socket(endpoint, ssl_context, timeout)
-    websocket = WebSocketSession(endpoint, max_message_size=max_message_size)
-    messages: list[str] = []
-    try:
-        sock.settimeout(max(deadline - time.monotonic(), 1e-3))
-        sock.sendall(websocket.handshake())
-        while not websocket.accepted:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise timed_out(endpoint.url, timeout)
-            sock.settimeout(remaining)
-            messages += websocket.receive_data(sock.recv(READ_SIZE) or None)
-    except TimeoutError:
-        sock.close()
-        raise timed_out(endpoint.url, timeout) from None
-    except BaseException:
-        sock.close()
-        raise
-    return sock, websocket, messages
 
 
 class BlockingSession(SessionRunner[Outcome, None]):
@@ -99,6 +67,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
         self._conn: int | None = None
         self._sock: socket.socket | None = None
         self._websocket: WebSocketSession | None = None
+        self._io = Attempts()  # connects and REST calls, on worker threads
 
     # --- the calls not in SessionRunner ----------------------------------------------------
 
@@ -128,6 +97,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
         if self._start_close():
             self._pump(self._clock() + timeout, lambda: self._waiters.ended is not None)
         self._drop()
+        self._io.close()
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -147,9 +117,11 @@ class BlockingSession(SessionRunner[Outcome, None]):
 
     def _pump(self, until: float | None, done: Callable[[], bool]) -> None:
         """Carry out actions and wait for input until ``done()`` or the clock reaches
-        ``until``."""
+        ``until``. Connects and REST calls run on worker threads: the wait keeps ``until``."""
         while True:
             self._run_actions()
+            if self._collect():
+                continue
             if done():
                 return
             now = self._clock()
@@ -161,11 +133,22 @@ class BlockingSession(SessionRunner[Outcome, None]):
                 return
             waits = [t - now for t in (deadline, until) if t is not None]
             wait = min(waits) if waits else None
-            if self._sock is None:
+            if self._sock is None and not self._io.busy:
                 if wait is None:
                     return  # nothing will ever happen: the session has stopped
                 time.sleep(wait)
                 continue
+            self._wait(wait)
+
+    def _wait(self, wait: float | None) -> None:
+        """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished
+        attempt (``_collect`` takes it)."""
+        sock = self._sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            self._read(wait)  # decrypted bytes already buffered: select would not see them
+            return
+        ready, _, _ = select.select([self._io] if sock is None else [sock, self._io], [], [], wait)
+        if sock is not None and sock in ready:
             self._read(wait)
 
     def _read(self, wait: float | None) -> None:
@@ -186,6 +169,17 @@ class BlockingSession(SessionRunner[Outcome, None]):
         if not still_open:
             self._drop()
 
+    def _collect(self) -> bool:
+        """Give the session the attempts finished on the worker threads; True if any."""
+        finished = self._io.take()
+        for (kind, number), future in finished:
+            if kind == "open":
+                self._opened(number, future)
+            else:
+                self._answered(number, future)
+            self._route()
+        return bool(finished)
+
     def _run_actions(self) -> None:
         while actions := self.session.actions():
             for action in actions:
@@ -194,37 +188,43 @@ class BlockingSession(SessionRunner[Outcome, None]):
 
     def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
-            self._open(action.conn)
+            options = (self._endpoint, self._ssl_context, self._connect_timeout)
+            work = partial(connect_websocket, *options, self._max_message_size)
+            self._io.start(("open", action.conn), work)
         elif isinstance(action, SendMessages):
             if action.conn == self._conn and self._websocket is not None:
                 for text in action.messages:
                     self._write(self._websocket.send_text(text))
         elif isinstance(action, CloseConnection):
+            self._io.abandon(("open", action.conn))  # still connecting: never reported
             if action.conn == self._conn and self._websocket is not None:
                 with contextlib.suppress(OSError):
                     self._write(self._websocket.close(), timeout=1.0)
                 self._drop()
             self.session.connection_lost(action.conn, self._clock())
         elif isinstance(action, HttpCall):  # pragma: no branch - the four actions
-            try:
-                response = call_rest_blocking(
-                    action.request,
-                    rest_url=self._rest_url,
-                    ssl_context=self._ssl_context,
-                    timeout=self._http_timeout,
-                )
-            except Exception as exc:  # any failure is "no answer" to the session
-                self.session.rest_failed(action.call, reason_of(exc), self._clock())
-            else:
-                self.session.rest_response(
-                    action.call, response.status, response.body, self._clock()
-                )
-
-    def _open(self, conn: int) -> None:
-        try:
-            sock, websocket, messages = connect_websocket(
-                self._endpoint, self._ssl_context, self._connect_timeout, self._max_message_size
+            work = partial(
+                call_rest_blocking,
+                action.request,
+                rest_url=self._rest_url,
+                ssl_context=self._ssl_context,
+                timeout=self._http_timeout,
             )
+            self._io.start(("http", action.call), work)
+
+    def _answered(self, call: int, future: Future[HttpResponse]) -> None:
+        try:
+            response = future.result()
+        except Exception as exc:  # any failure is "no answer" to the session
+            self.session.rest_failed(call, reason_of(exc), self._clock())
+        else:
+            self.session.rest_response(call, response.status, response.body, self._clock())
+
+    def _opened(
+        self, conn: int, future: Future[tuple[socket.socket, WebSocketSession, list[str]]]
+    ) -> None:
+        try:
+            sock, websocket, messages = future.result()
         except (OSError, ValueError) as exc:
             self.session.connection_failed(conn, reason_of(exc), self._clock())
             return
@@ -291,7 +291,9 @@ def run_session(
     session.start(runner._clock())
     try:
         runner._route()
-        runner._run_actions()  # the first token fetch and connection, so bad keys show at once
+        # The first token fetch and connection, so bad keys show at once.
+        first = runner._clock() + runner._http_timeout + runner._connect_timeout
+        runner._pump(first, lambda: runner.session.state is not SessionState.CONNECTING)
         yield runner
     finally:
         runner.close()

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from kraken_proto import Session, SessionConfig
-from kraken_proto.adapters import OutcomeUnknownError, RequestRefusedError
+from kraken_proto import SessionConfig
+from kraken_proto.adapters import OutcomeUnknownError
 from kraken_proto.adapters.runners import _common, asyncio_runner, blocking, trio_runner
 from kraken_proto.adapters.transport._ws import WebSocketSession
 
@@ -212,6 +212,15 @@ def test_a_rest_timeout_reason_names_the_call_and_the_timeout(kind: str) -> None
     assert "0.3 s" in reason
 
 
+def _raised(call: Callable[[], object]) -> BaseException | None:
+    """What ``call()`` raised, exactly as raised (a group stays a group)."""
+    try:
+        call()
+    except BaseException as exc:  # KeyboardInterrupt and groups included, on purpose
+        return exc
+    return None
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", RUNNERS)
 def test_a_keyboard_interrupt_in_a_background_task_reaches_the_caller_bare(
@@ -226,9 +235,8 @@ def test_a_keyboard_interrupt_in_a_background_task_reaches_the_caller_bare(
         async def scenario(session: Calls) -> None:
             await session.until(lambda: False, 10)
 
-        with pytest.raises(BaseException) as info:
-            drive(kind, RUN[kind], scenario, fake, **_urls(sim, context))
-    assert type(info.value) is KeyboardInterrupt
+        caught = _raised(lambda: drive(kind, RUN[kind], scenario, fake, **_urls(sim, context)))
+    assert type(caught) is KeyboardInterrupt
 
 
 @pytest.mark.timeout(60)
@@ -240,9 +248,8 @@ def test_a_keyboard_interrupt_in_the_block_reaches_the_caller_bare(kind: str) ->
             await session.until(lambda: ("made", 1) in fake.inputs)
             raise KeyboardInterrupt
 
-        with pytest.raises(BaseException) as info:
-            drive(kind, RUN[kind], scenario, fake, **_urls(sim, context))
-    assert type(info.value) is KeyboardInterrupt
+        caught = _raised(lambda: drive(kind, RUN[kind], scenario, fake, **_urls(sim, context)))
+    assert type(caught) is KeyboardInterrupt
 
 
 def test_bare_picks_the_stop_request_else_the_only_error_else_the_group() -> None:
@@ -254,3 +261,43 @@ def test_bare_picks_the_stop_request_else_the_only_error_else_the_group() -> Non
     assert bare(BaseExceptionGroup("one", [error])) is error
     two = BaseExceptionGroup("two", [error, ValueError("z")])
     assert bare(two) is two
+
+
+# --- the blocking runner's waits keep their timeout while an attempt hangs -------------------
+
+
+def _latest_events_call(runner: Any, seconds: float) -> float:
+    """Call ``events(timeout=0.2)`` for ``seconds``; the longest any call took."""
+    worst = 0.0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.monotonic()
+        list(runner.events(timeout=0.2))
+        worst = max(worst, time.monotonic() - started)
+    return worst
+
+
+def _quick_retries() -> SessionConfig:
+    return SessionConfig(backoff_initial=0.05, backoff_floor=0.1, backoff_max=0.2)
+
+
+@pytest.mark.timeout(60)
+def test_blocking_events_keep_their_timeout_while_a_rest_call_hangs() -> None:
+    with exchange(seed=77) as (_sim, urls, credentials), silent_server() as rest_url:
+        urls = {**urls, "rest_url": rest_url}
+        options = {"http_timeout": 2.0, "config": _quick_retries()}
+        with blocking.open_session(credentials, **urls, **options) as runner:
+            assert runner._io.busy or runner.state.value == "waiting"
+            worst = _latest_events_call(runner, 3.0)
+    assert worst < 0.6, f"events(timeout=0.2) took {worst:.2f} s"
+
+
+@pytest.mark.timeout(60)
+def test_blocking_events_keep_their_timeout_while_a_connect_hangs() -> None:
+    with exchange(seed=78) as (_sim, urls, credentials), silent_server() as ws_base:
+        urls = {**urls, "ws_url": ws_base.replace("http", "ws")}
+        options = {"connect_timeout": 2.0, "config": _quick_retries()}
+        with blocking.open_session(credentials, **urls, **options) as runner:
+            worst = _latest_events_call(runner, 3.0)
+            assert runner.session.connection_attempts >= 2
+    assert worst < 0.6, f"events(timeout=0.2) took {worst:.2f} s"

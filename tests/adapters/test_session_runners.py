@@ -338,7 +338,7 @@ def test_runner_serves_the_session_deadline(kind: str) -> None:
 
         async def scenario(session: Calls) -> None:
             await session.until(lambda: ("made", 1) in fake.inputs)
-            fake.deadline = time.time() + 0.2
+            fake.deadline = time.monotonic() + 0.2  # the runners' clock
             await session.subscribe("ownTrades")  # an input: the driver rereads the deadline
             await session.until(lambda: ("timeout",) in fake.inputs, timeout=5)
             assert fake.deadline is None

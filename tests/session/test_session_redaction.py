@@ -13,7 +13,8 @@ from tests.session.session_wire import Wire
 
 def test_redacted_text_and_bytes_are_plain_values_with_a_length_only_repr() -> None:
     text, data = RedactedText('{"token": "abc"}'), RedactedBytes(b"token abc")
-    assert text == '{"token": "abc"}' and data == b"token abc"
+    assert text == '{"token": "abc"}'
+    assert data == b"token abc"
     assert repr(text) == "<16 characters, redacted>"
     assert repr(data) == "<9 bytes, redacted>"
     assert "abc" not in repr([text, data])
