@@ -214,9 +214,8 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         """The waiters or the user's events changed: wake whoever waits (async runners)."""
 
     def _clock(self) -> float:
-        """The one clock the runners read: monotonic ``now`` for every deadline, with the wall
-        clock's reading at that moment handed to the session (a wall-clock step moves only
-        nonces and history queries, never a timeout)."""
+        """The runners' one clock: monotonic ``now`` for every deadline; the wall clock's
+        reading goes to the session (a step moves nonces and history starts, no timeout)."""
         now = self._monotonic()
         wall = time.time() if self._wall_clock is None else self._wall_clock()
         self.session.set_wall_clock(now, wall)

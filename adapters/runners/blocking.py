@@ -13,8 +13,8 @@ the session's seed (``os.urandom``).
                                    volume=Decimal("0.01"), price=Decimal("1000"))
         for event in session.events(timeout=1.0): ...
 
-Single-threaded: the session only makes progress inside its calls (``events``,
-``next_events``, the order calls, ``subscribe``), so call them regularly. Not thread-safe.
+The session progresses only inside your calls (call ``events`` regularly); connects and REST
+calls run on worker threads, so no call overstays its timeout. Not thread-safe.
 """
 
 from __future__ import annotations
@@ -144,10 +144,10 @@ class BlockingSession(SessionRunner[Outcome, None]):
         """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished
         attempt (``_collect`` takes it)."""
         sock = self._sock
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            self._read(wait)  # decrypted bytes already buffered: select would not see them
-            return
-        ready, _, _ = select.select([self._io] if sock is None else [sock, self._io], [], [], wait)
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():  # buffered: select cannot see it
+            return self._read(wait)
+        waited: list[Any] = [self._io] if sock is None else [sock, self._io]
+        ready, _, _ = select.select(waited, [], [], wait)
         if sock is not None and sock in ready:
             self._read(wait)
 
@@ -189,8 +189,9 @@ class BlockingSession(SessionRunner[Outcome, None]):
     def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
             options = (self._endpoint, self._ssl_context, self._connect_timeout)
-            work = partial(connect_websocket, *options, self._max_message_size)
-            self._io.start(("open", action.conn), work)
+            self._io.start(
+                ("open", action.conn), partial(connect_websocket, *options, self._max_message_size)
+            )
         elif isinstance(action, SendMessages):
             if action.conn == self._conn and self._websocket is not None:
                 for text in action.messages:

@@ -147,7 +147,7 @@ def test_no_token_in_the_locals_when_the_token_answer_fails_to_parse(
     from kraken_proto.session import _lifecycle
 
     bodies: list[bytes] = []
-    original = _lifecycle.parse_token_response
+    original = _lifecycle.parse_token_response  # type: ignore[attr-defined]
 
     def parse(*args: Any) -> Any:
         bodies.append(bytes(args[1]))
@@ -285,7 +285,7 @@ def _quick_retries() -> SessionConfig:
 def test_blocking_events_keep_their_timeout_while_a_rest_call_hangs() -> None:
     with exchange(seed=77) as (_sim, urls, credentials), silent_server() as rest_url:
         urls = {**urls, "rest_url": rest_url}
-        options = {"http_timeout": 2.0, "config": _quick_retries()}
+        options: dict[str, Any] = {"http_timeout": 2.0, "config": _quick_retries()}
         with blocking.open_session(credentials, **urls, **options) as runner:
             assert runner._io.busy or runner.state.value == "waiting"
             worst = _latest_events_call(runner, 3.0)
@@ -296,7 +296,7 @@ def test_blocking_events_keep_their_timeout_while_a_rest_call_hangs() -> None:
 def test_blocking_events_keep_their_timeout_while_a_connect_hangs() -> None:
     with exchange(seed=78) as (_sim, urls, credentials), silent_server() as ws_base:
         urls = {**urls, "ws_url": ws_base.replace("http", "ws")}
-        options = {"connect_timeout": 2.0, "config": _quick_retries()}
+        options: dict[str, Any] = {"connect_timeout": 2.0, "config": _quick_retries()}
         with blocking.open_session(credentials, **urls, **options) as runner:
             worst = _latest_events_call(runner, 3.0)
             assert runner.session.connection_attempts >= 2
