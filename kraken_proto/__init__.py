@@ -55,6 +55,7 @@ from kraken_proto.session._events import (
     SessionClosed,
     SessionEvent,
     SessionFailed,
+    SubscriptionReady,
     SystemStatusChanged,
 )
 from kraken_proto.session._session import (
@@ -143,6 +144,7 @@ __all__ = [
     "SessionState",
     "Subscribe",
     "SystemStatusChanged",
+    "SubscriptionReady",
     "Trade",
     "__version__",
     "decode",

@@ -111,6 +111,7 @@ from ._events import (
     SessionClosed,
     SessionEvent,
     SessionFailed,
+    SubscriptionReady,
     SystemStatusChanged,
 )
 from ._link import (
@@ -168,6 +169,7 @@ __all__ = [
     "SessionState",
     "SessionView",
     "SystemStatusChanged",
+    "SubscriptionReady",
     "TradingRequestError",
     "V1Link",
     "V2Link",
