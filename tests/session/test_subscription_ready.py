@@ -76,9 +76,7 @@ def test_a_channel_subscribed_later_reports_its_snapshot_rows(protocol: str) -> 
     )
     handle = wire.session.submit(order, wire.now)
     wire.pump()
-    (accepted,) = [
-        e for e in wire.events if isinstance(e, RequestAccepted) and e.handle == handle
-    ]
+    (accepted,) = [e for e in wire.events if isinstance(e, RequestAccepted) and e.handle == handle]
     wire.events.clear()
 
     # v1 subscribes on the live connection; v2 reconnects to subscribe both together
