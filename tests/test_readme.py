@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.exponents import has_exponent
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE = re.compile(r"<!-- README example: (\w+) -->\n```python\n(.*?)```", re.DOTALL)
 EXAMPLES = dict(EXAMPLE.findall(README.read_text(encoding="utf-8")))
@@ -49,3 +51,5 @@ def test_readme_example_runs(name: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+    # amounts print as a reader expects (0.00000000), never as str(Decimal) may (0E-8)
+    assert not has_exponent(result.stdout), result.stdout
