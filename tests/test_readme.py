@@ -20,6 +20,7 @@ def test_readme_has_its_examples() -> None:
     assert set(EXAMPLES) == {
         "session_blocking",
         "session_trio",
+        "session_asyncio",
         "session_pure",
         "simulator",
         "rest",
