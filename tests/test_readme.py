@@ -29,6 +29,7 @@ def test_readme_has_its_examples() -> None:
         "v1_core",
         "v1_codec",
         "v2_codec",
+        "testing",
     }
 
 
