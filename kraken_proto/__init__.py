@@ -4,11 +4,14 @@ This front door holds what a session user needs: the :class:`Session` (the pure 
 keeps the promise: every fill delivered once, no order placed twice), its config, credentials,
 the order requests, the outcome and session events, the tables it keeps, the errors, and the
 v1 ``decode``/``encode``. The runners that drive a session over real sockets are in
-``kraken_proto.adapters`` (``open_session``, ``open_trio_session``).
+``kraken_proto.adapters``: ``open_session`` (blocking), ``open_trio_session`` and
+``open_asyncio_session``, one API (docs/runners.md).
 
 Lower level, each with its own ``__all__``: ``kraken_proto.v1`` and ``kraken_proto.v2`` (one
 WebSocket connection each, codec and state machine), ``kraken_proto.rest`` (signing, the token
 call and the private REST calls) and ``kraken_proto.session`` (the session's parts).
+``kraken_proto.testing`` (Hypothesis strategies and fuzz targets for frame parsers) needs the
+``testing`` extra.
 
 The core does no I/O: it never opens sockets, reads the clock or draws random numbers.
 Bytes and time come in as arguments; output is queued for the caller to drain.
@@ -55,6 +58,7 @@ from kraken_proto.session._events import (
     SessionClosed,
     SessionEvent,
     SessionFailed,
+    SubscriptionReady,
     SystemStatusChanged,
 )
 from kraken_proto.session._session import (
@@ -143,6 +147,7 @@ __all__ = [
     "SessionState",
     "Subscribe",
     "SystemStatusChanged",
+    "SubscriptionReady",
     "Trade",
     "__version__",
     "decode",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.exponents import has_exponent
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE = re.compile(r"<!-- README example: (\w+) -->\n```python\n(.*?)```", re.DOTALL)
 EXAMPLES = dict(EXAMPLE.findall(README.read_text(encoding="utf-8")))
@@ -18,6 +20,7 @@ def test_readme_has_its_examples() -> None:
     assert set(EXAMPLES) == {
         "session_blocking",
         "session_trio",
+        "session_asyncio",
         "session_pure",
         "simulator",
         "rest",
@@ -26,6 +29,7 @@ def test_readme_has_its_examples() -> None:
         "v1_core",
         "v1_codec",
         "v2_codec",
+        "testing",
     }
 
 
@@ -49,3 +53,5 @@ def test_readme_example_runs(name: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+    # amounts print as a reader expects (0.00000000), never as str(Decimal) may (0E-8)
+    assert not has_exponent(result.stdout), result.stdout

@@ -30,6 +30,7 @@ from kraken_proto import (
     SessionClosed,
     SessionEvent,
     SessionFailed,
+    SubscriptionReady,
     SystemStatusChanged,
     Trade,
 )
@@ -129,14 +130,18 @@ def render_view(
     events: int,
     session_state: str = "",
     note: str = "",
+    ready: Sequence[str] = (),
 ) -> str:
-    """The live view as text (pure, so it can be tested without a terminal)."""
+    """The live view as text (pure, so it can be tested without a terminal). ``ready``: the
+    channels whose first snapshot arrived (``SubscriptionReady``), in order."""
     session = f"  (session {session_state})" if session_state else ""
     lines = [
         f"kraken-proto watch  {where}",
         f"connection: {state}{session}",
         f"events: {events}",
     ]
+    if ready:
+        lines.append(f"live channels: {', '.join(ready)}")
     if note:
         lines.append(f"last note: {note}")
     lines.append("")
@@ -199,6 +204,7 @@ class LiveView(logging.Handler):
         self.state = "connecting"
         self.events = 0
         self.note_text = ""
+        self.ready: list[str] = []
         self._shown = ""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -221,6 +227,8 @@ class LiveView(logging.Handler):
         self.state = state_text(event, self.state)
         if isinstance(event, Connected | Reconnected):
             self.note_text = ""
+        elif isinstance(event, SubscriptionReady):
+            self.ready.append(event.channel)
 
     def draw(
         self, orders: Mapping[str, Order], fills: Mapping[str, Trade], session_state: str = ""
@@ -235,6 +243,7 @@ class LiveView(logging.Handler):
             events=self.events,
             session_state=session_state,
             note=self.note_text,
+            ready=self.ready,
         )
         if text != self._shown:
             self.out.write(_HOME_AND_CLEAR + text)

@@ -113,6 +113,7 @@ from ._events import (
     SessionClosed,
     SessionEvent,
     SessionFailed,
+    SubscriptionReady,
     SystemStatusChanged,
 )
 from ._link import (
@@ -170,6 +171,7 @@ __all__ = [
     "SessionState",
     "SessionView",
     "SystemStatusChanged",
+    "SubscriptionReady",
     "TradingRequestError",
     "V1Link",
     "V2Link",

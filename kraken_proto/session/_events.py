@@ -49,6 +49,7 @@ __all__ = [
     "SessionEvent",
     "SessionFailed",
     "SystemStatusChanged",
+    "SubscriptionReady",
 ]
 
 FillSource = Literal["live", "snapshot", "rest"]
@@ -85,6 +86,21 @@ class OrdersChanged(SessionEvent, frozen=True, kw_only=True):
 
     changes: OrderChanges
     source: FillSource
+
+
+class SubscriptionReady(SessionEvent, frozen=True, kw_only=True):
+    """The ``channel`` (``"ownTrades"`` or ``"openOrders"``) is live: its first snapshot on
+    this session arrived and its rows were reported before this event.
+
+    Reported once per channel per session, even when the snapshot is empty (a fresh account),
+    so a watcher knows the channel is live without waiting for data. ``rows`` is how many
+    orders or trades that snapshot held. An ``ownTrades`` subscribed with ``snapshot=False``
+    gets no snapshot: it is ready (``rows`` 0) once Kraken confirms the subscription. After a
+    reconnect the channels are live again when ``Reconnected`` comes; no second event.
+    """
+
+    channel: str
+    rows: int
 
 
 class Connected(SessionEvent, frozen=True, kw_only=True):

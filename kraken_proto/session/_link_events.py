@@ -29,7 +29,7 @@ from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
 from kraken_proto.v1._requests import Subscribe
 
 from ._context import SessionContext
-from ._events import SystemStatusChanged
+from ._events import SubscriptionReady, SystemStatusChanged
 from ._fill_feed import FillFeed
 from ._lifecycle import Lifecycle
 from ._link import Link
@@ -47,7 +47,8 @@ class LinkEventRouter:
     """Hands each link event to the part of the session that owns it.
 
     ``subscriptions`` is the session's own dict of the channels asked for (read, never
-    changed here). ``system_status`` is the last status reported.
+    changed here). ``system_status`` is the last status reported. ``ready`` holds the
+    channels already reported as ``SubscriptionReady`` (once per channel per session).
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class LinkEventRouter:
         self._subscriptions = subscriptions
         self._events = context.events
         self.system_status: str | None = None
+        self.ready: set[str] = set()
 
     def route(self, events: list[Event], now: float) -> str | None:
         """Act on a link's ``events``, in order; return a reason to reconnect, if any."""
@@ -78,6 +80,14 @@ class LinkEventRouter:
                 self._on_channel(event)
             elif isinstance(event, RequestCompleted | RequestFailed):
                 self._requests.answered(event)
+                request = event.request
+                if (
+                    type(event) is RequestCompleted
+                    and isinstance(request, Subscribe)
+                    and request.snapshot is False
+                ):
+                    # No snapshot will come: the confirmation is what says it is live.
+                    self._mark_ready(request.name, 0)
             elif isinstance(event, RequestOutcomeUnknown):
                 self._requests.unknown(event, now)
             elif isinstance(event, LateReply):
@@ -118,6 +128,7 @@ class LinkEventRouter:
                 self._reconciler.resolve_seen_orders()
             if snapshot:
                 self._life.synced.add("openOrders")
+                self._mark_ready("openOrders", len(event.orders))
                 self._reconciler.release_doubts()
         else:
             # Only ownTrades data gets here: every link reports channel data as v1's
@@ -126,3 +137,11 @@ class LinkEventRouter:
             self._fills.deliver(event, "snapshot" if snapshot else "live")
             if snapshot:
                 self._life.synced.add("ownTrades")
+                self._mark_ready("ownTrades", len(event.trades))
+
+    def _mark_ready(self, channel: str, rows: int) -> None:
+        """Report ``channel`` live the first time only (a reconnect says so with
+        ``Reconnected``); even an empty snapshot counts, so a watcher is not left waiting."""
+        if channel not in self.ready:
+            self.ready.add(channel)
+            self._events.append(SubscriptionReady(channel=channel, rows=rows))

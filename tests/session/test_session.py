@@ -37,6 +37,7 @@ from kraken_proto import (
     SessionEvent,
     SessionFailed,
     SessionState,
+    SubscriptionReady,
     SystemStatusChanged,
 )
 from kraken_proto.v1 import ConnectionConfig, Ping, Subscribe
@@ -92,7 +93,12 @@ def sid(wire: Wire) -> int:
 def test_start_subscribe_and_go_live() -> None:
     wire = live()
     session = wire.session
-    assert [type(e) for e in wire.events] == [SystemStatusChanged, Connected]
+    assert [type(e) for e in wire.events] == [
+        SystemStatusChanged,
+        SubscriptionReady,
+        SubscriptionReady,
+        Connected,
+    ]
     assert session.connection_attempts == 1
     assert session.connection is not None
     assert "state=LIVE" in repr(session)
