@@ -23,6 +23,7 @@ __all__ = [
     "BatchAddReply",
     "BatchAddRow",
     "BatchCancelReply",
+    "BatchCancelResult",
     "CancelAllOrdersAfterReply",
     "CancelAllOrdersAfterResult",
     "CancelAllReply",
@@ -250,10 +251,20 @@ class BatchAddReply(MethodReply, frozen=True, kw_only=True, tag="batch_add"):
         return () if self.result is None else self.result
 
 
+class BatchCancelResult(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
+    """How many orders a ``batch_cancel`` cancelled (``count``), and ``orders_cancelled`` kept
+    as sent when Kraken adds it (Kraken's docs name only ``count``; the field has been seen
+    without a documented shape, so a number and a list of ids are both kept)."""
+
+    count: int | None = None
+    orders_cancelled: int | tuple[str, ...] | None = None
+    warnings: _Warnings = None
+
+
 class BatchCancelReply(MethodReply, frozen=True, kw_only=True, tag="batch_cancel"):
     """Reply to ``batch_cancel``."""
 
-    result: CountResult | None = None
+    result: BatchCancelResult | None = None
     method_name: ClassVar[str] = "batch_cancel"
 
 
