@@ -3,8 +3,8 @@
 The fast path is a single typed msgspec decode: a frame that starts ``{"channel"`` goes to
 the union of channel pushes (tagged by ``channel``), any other to the union of method replies
 (tagged by ``method``; ``method: "error"`` and an error naming a method without a reply class
-of its own are an ``ErrorReply``). JSON numbers land in ``Decimal`` fields straight from their digits,
-never through a float. Anything the fast path rejects goes through a careful path that
+of its own are an ``ErrorReply``). JSON numbers land in ``Decimal`` fields straight from their
+digits, never through a float. Anything the fast path rejects goes through a careful path that
 mends Kraken's known looseness (``""`` for an absent number, an int or bool sent as text, a
 ``req_id`` echoed as a string), returns ``UnknownMessage`` for valid JSON it does not know,
 and otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events

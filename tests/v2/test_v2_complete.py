@@ -48,7 +48,8 @@ def test_malformed_request_is_a_typed_error_reply() -> None:
     assert event.for_method == "error"
     assert event.req_id is None
     assert not event.ok
-    assert event.error is not None and event.error.text == "Malformed request"
+    assert event.error is not None
+    assert event.error.text == "Malformed request"
     assert event.time_in == "2026-01-10T12:00:00.000001Z"
 
 
@@ -57,7 +58,8 @@ def test_an_error_naming_a_method_without_a_reply_class_is_an_error_reply() -> N
     assert type(event) is ErrorReply
     assert event.for_method == "ping"
     assert event.req_id == 7
-    assert event.error is not None and "params" in event.error.text
+    assert event.error is not None
+    assert "params" in event.error.text
     # the req_id echoed as text still names the request
     text = PING_PARAMS.replace('"req_id":%d', '"req_id":"%d"') % 8
     assert both(text).req_id == 8
@@ -209,7 +211,9 @@ def test_an_order_first_seen_in_a_fill_is_a_stub_until_its_record_comes() -> Non
     changes = table.apply(open_orders(executions("update", fill)), snapshot=False)
     (stub,) = changes.stubs
     assert changes.added == ()
-    assert stub.txid == "O9" and stub.is_stub and stub.is_open
+    assert stub.txid == "O9"
+    assert stub.is_stub
+    assert stub.is_open
     assert stub.vol_exec == Decimal("0.1")
     assert table.get("O9") == stub
     full = {
@@ -223,5 +227,7 @@ def test_an_order_first_seen_in_a_fill_is_a_stub_until_its_record_comes() -> Non
     }
     table.apply(open_orders(executions("update", full, sequence=3)), snapshot=False)
     order = table.get("O9")
-    assert order is not None and not order.is_stub
-    assert order.vol == Decimal(1) and order.vol_exec == Decimal("0.1")
+    assert order is not None
+    assert not order.is_stub
+    assert order.vol == Decimal(1)
+    assert order.vol_exec == Decimal("0.1")
