@@ -45,6 +45,7 @@ from kraken_proto.adapters.transport._ws import (
     parse_endpoint,
     parse_ws_endpoint,
 )
+from kraken_proto.session._balances import SessionSubscribe
 from kraken_proto.session._waiters import (
     OutcomeUnknownError,
     RequestNotAppliedError,
@@ -54,6 +55,7 @@ from kraken_proto.session._waiters import (
     result_of,
 )
 from kraken_proto.v1 import Subscribe
+from kraken_proto.v2 import Subscribe as V2Subscribe
 
 __all__ = [
     "AsyncSessionRunner",
@@ -155,11 +157,16 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
 
     # --- the calls ----------------------------------------------------------------------------
 
-    def subscribe(self, request: Subscribe | str, **options: Any) -> NoneT:
-        """Subscribe now and after every reconnect (``"ownTrades"``, ``"openOrders"``, or a
-        ``Subscribe``). Raises ``LocalProtocolError`` once the session has stopped."""
+    def subscribe(self, request: SessionSubscribe | str, **options: Any) -> NoneT:
+        """Subscribe now and after every reconnect (``"ownTrades"``, ``"openOrders"``, on v2
+        ``"balances"``, or a ``Subscribe``). Raises ``LocalProtocolError`` once the session
+        has stopped, and for balances on a v1 session."""
+        if request == "balances":
+            return self._subscribe(V2Subscribe(channel="balances", **options))
         if isinstance(request, str):
             request = Subscribe(name=request, **options)  # type: ignore[arg-type]
+        if isinstance(request, V2Subscribe):
+            return self._subscribe(request)
         return self._subscribe(build_request(Subscribe, request, {}))
 
     def add_order(
@@ -203,7 +210,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
 
-    def _subscribe(self, request: Subscribe) -> NoneT:
+    def _subscribe(self, request: SessionSubscribe) -> NoneT:
         raise NotImplementedError
 
     def _changed(self) -> None:
@@ -221,7 +228,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         self._route()
         return handle
 
-    def _subscribe_now(self, request: Subscribe) -> None:
+    def _subscribe_now(self, request: SessionSubscribe) -> None:
         self.session.subscribe(request, self._clock())
         self._route()
 
@@ -314,7 +321,7 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
         async with self._move_on_after(timeout):
             await self._until(lambda: self._waiters.ended is not None)
 
-    async def _subscribe(self, request: Subscribe) -> None:
+    async def _subscribe(self, request: SessionSubscribe) -> None:
         self._subscribe_now(request)
         self._wake.set()
 

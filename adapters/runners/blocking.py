@@ -48,7 +48,7 @@ from kraken_proto.adapters.transport._ws import (
     WebSocketSession,
 )
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
-from kraken_proto.v1 import Subscribe
+from kraken_proto.session._balances import SessionSubscribe
 
 from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
 from ._link import choose_protocol
@@ -131,7 +131,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
 
     # --- the loop ---------------------------------------------------------------------------
 
-    def _subscribe(self, request: Subscribe) -> None:
+    def _subscribe(self, request: SessionSubscribe) -> None:
         self._subscribe_now(request)
         self._run_actions()
 

@@ -90,6 +90,9 @@ from ._actions import (
     SendMessages,
     SessionAction,
 )
+from ._balances import (
+    BalancesReceived,
+)
 from ._config import (
     SessionConfig,
     SessionState,
@@ -138,6 +141,7 @@ from ._waiters import (
 )
 
 __all__ = [
+    "BalancesReceived",
     "CloseConnection",
     "Connected",
     "FillReceived",

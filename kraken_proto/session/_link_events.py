@@ -26,8 +26,9 @@ from kraken_proto._connection_events import (
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._event_base import Event
 from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
-from kraken_proto.v1._requests import Subscribe
+from kraken_proto.v2._events import Balances
 
+from ._balances import BALANCES, BalancesReceived, SessionSubscribe
 from ._context import SessionContext
 from ._events import SystemStatusChanged
 from ._fill_feed import FillFeed
@@ -59,7 +60,7 @@ class LinkEventRouter:
         orders: OrderSync,
         reconciler: Reconciler,
         fills: FillFeed,
-        subscriptions: Mapping[str, Subscribe],
+        subscriptions: Mapping[str, SessionSubscribe],
     ) -> None:
         self._life = life
         self._requests = requests
@@ -119,9 +120,16 @@ class LinkEventRouter:
             if snapshot:
                 self._life.synced.add("openOrders")
                 self._reconciler.release_doubts()
+        elif type(event) is Balances:
+            # v2's balances, passed on as they come (a V2Link reports them as sent).
+            self._events.append(
+                BalancesReceived(records=event.data, snapshot=snapshot, sequence=event.sequence)
+            )
+            if snapshot:
+                self._life.synced.add(BALANCES)
         else:
-            # Only ownTrades data gets here: every link reports channel data as v1's
-            # OpenOrders/OwnTrades (a V2Link drops balances).
+            # Only ownTrades data gets here: every link reports executions as v1's
+            # OpenOrders/OwnTrades.
             assert isinstance(event, OwnTrades)
             self._fills.deliver(event, "snapshot" if snapshot else "live")
             if snapshot:
