@@ -32,8 +32,6 @@ from kraken_proto import (
     FillLog,
     OrderTable,
     Request,
-    RequestAccepted,
-    RequestApplied,
     Session,
     SessionAction,
     SessionEvent,
@@ -57,8 +55,11 @@ from kraken_proto.session._waiters import (
 from kraken_proto.v1 import Subscribe
 from kraken_proto.v2 import Subscribe as V2Subscribe
 
+from ._batch import BatchCalls, BatchResult, BatchT, Outcome
+
 __all__ = [
     "AsyncSessionRunner",
+    "BatchResult",
     "Outcome",
     "OutcomeUnknownError",
     "RequestNotAppliedError",
@@ -72,7 +73,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Request)
-Outcome = RequestAccepted | RequestApplied
 OutcomeT = TypeVar("OutcomeT")  # what an order call returns: Outcome, or Awaitable[Outcome]
 NoneT = TypeVar("NoneT")  # what subscribe returns: None, or Awaitable[None]
 _STOPPED = (SessionState.CLOSED, SessionState.FAILED)
@@ -90,7 +90,7 @@ def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R
     return request
 
 
-class SessionRunner(Generic[OutcomeT, NoneT]):
+class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, BatchT]):
     """A running ``Session`` as a runner offers it: one API, sync or async.
 
     Order calls submit the request and wait for its final outcome, at most ``timeout``
@@ -262,7 +262,9 @@ class _Event(Protocol):
     def wait(self) -> Awaitable[object]: ...
 
 
-class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
+class AsyncSessionRunner(
+    SessionRunner[Awaitable[Outcome], Awaitable[None], Awaitable[BatchResult]]
+):
     """What the trio and asyncio runners share: the awaitable calls, waking whoever waits
     when the waiters change, and the driver task that carries out the session's actions.
 
@@ -327,14 +329,24 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
 
     async def _call(self, request: Request, timeout: float | None) -> Outcome:
         handle = self._submit(request)
+        await self._wait_for((handle,), timeout)
+        return self._waiters.result(handle, timeout)
+
+    async def _call_batch(self, orders: list[AddOrder], timeout: float | None) -> BatchResult:
+        handles = self._submit_batch(orders)
+        await self._wait_for(handles, timeout)
+        return self._batch_results(handles, timeout)
+
+    async def _wait_for(self, handles: tuple[int, ...], timeout: float | None) -> None:
+        """Wait until every call of ``handles`` is done or ``timeout`` passes; a cancelled
+        wait forgets them."""
         self._wake.set()
         try:
             async with self._move_on_after(timeout):
-                await self._until(lambda: self._waiters.done(handle))
+                await self._until(lambda: all(map(self._waiters.done, handles)))
         except BaseException:
-            self._waiters.forget(handle)
+            self._waiters.forget(*handles)
             raise
-        return self._waiters.result(handle, timeout)
 
     # --- the plumbing -------------------------------------------------------------------------
 
