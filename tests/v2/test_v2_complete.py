@@ -231,3 +231,13 @@ def test_an_order_first_seen_in_a_fill_is_a_stub_until_its_record_comes() -> Non
     assert not order.is_stub
     assert order.vol == Decimal(1)
     assert order.vol_exec == Decimal("0.1")
+
+
+def test_an_error_without_a_method_still_fails_the_request_it_names() -> None:
+    conn = opened()
+    req_id = conn.send(Ping(), 0.0)
+    conn.receive_message(json.dumps({"req_id": req_id, "error": "EGeneral:x"}), 0.1)
+    events = conn.events_received()
+    assert type(events[0]) is UnknownMessage
+    assert isinstance(events[1], RequestFailed)
+    assert events[1].error.text == "EGeneral:x"
