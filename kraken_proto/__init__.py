@@ -37,6 +37,9 @@ from kraken_proto.session._actions import (
     SendMessages,
     SessionAction,
 )
+from kraken_proto.session._balances import (
+    BalancesReceived,
+)
 from kraken_proto.session._config import (
     SessionConfig,
     SessionState,
@@ -100,6 +103,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddOrder",
+    "BalancesReceived",
     "AmendOrder",
     "CancelAll",
     "CancelAllOrdersAfter",

@@ -32,8 +32,6 @@ from kraken_proto import (
     FillLog,
     OrderTable,
     Request,
-    RequestAccepted,
-    RequestApplied,
     Session,
     SessionAction,
     SessionEvent,
@@ -45,6 +43,7 @@ from kraken_proto.adapters.transport._ws import (
     parse_endpoint,
     parse_ws_endpoint,
 )
+from kraken_proto.session._balances import SessionSubscribe
 from kraken_proto.session._waiters import (
     OutcomeUnknownError,
     RequestNotAppliedError,
@@ -54,9 +53,13 @@ from kraken_proto.session._waiters import (
     result_of,
 )
 from kraken_proto.v1 import Subscribe
+from kraken_proto.v2 import Subscribe as V2Subscribe
+
+from ._batch import BatchCalls, BatchResult, BatchT, Outcome
 
 __all__ = [
     "AsyncSessionRunner",
+    "BatchResult",
     "Outcome",
     "OutcomeUnknownError",
     "RequestNotAppliedError",
@@ -70,7 +73,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Request)
-Outcome = RequestAccepted | RequestApplied
 OutcomeT = TypeVar("OutcomeT")  # what an order call returns: Outcome, or Awaitable[Outcome]
 NoneT = TypeVar("NoneT")  # what subscribe returns: None, or Awaitable[None]
 _STOPPED = (SessionState.CLOSED, SessionState.FAILED)
@@ -88,7 +90,7 @@ def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R
     return request
 
 
-class SessionRunner(Generic[OutcomeT, NoneT]):
+class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, BatchT]):
     """A running ``Session`` as a runner offers it: one API, sync or async.
 
     Order calls submit the request and wait for its final outcome, at most ``timeout``
@@ -159,11 +161,16 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
 
     # --- the calls ----------------------------------------------------------------------------
 
-    def subscribe(self, request: Subscribe | str, **options: Any) -> NoneT:
-        """Subscribe now and after every reconnect (``"ownTrades"``, ``"openOrders"``, or a
-        ``Subscribe``). Raises ``LocalProtocolError`` once the session has stopped."""
+    def subscribe(self, request: SessionSubscribe | str, **options: Any) -> NoneT:
+        """Subscribe now and after every reconnect (``"ownTrades"``, ``"openOrders"``, on v2
+        ``"balances"``, or a ``Subscribe``). Raises ``LocalProtocolError`` once the session
+        has stopped, and for balances on a v1 session."""
+        if request == "balances":
+            return self._subscribe(V2Subscribe(channel="balances", **options))
         if isinstance(request, str):
             request = Subscribe(name=request, **options)  # type: ignore[arg-type]
+        if isinstance(request, V2Subscribe):
+            return self._subscribe(request)
         return self._subscribe(build_request(Subscribe, request, {}))
 
     def add_order(
@@ -207,7 +214,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
 
-    def _subscribe(self, request: Subscribe) -> NoneT:
+    def _subscribe(self, request: SessionSubscribe) -> NoneT:
         raise NotImplementedError
 
     def _changed(self) -> None:
@@ -233,7 +240,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         self._route()
         return handle
 
-    def _subscribe_now(self, request: Subscribe) -> None:
+    def _subscribe_now(self, request: SessionSubscribe) -> None:
         self.session.subscribe(request, self._clock())
         self._route()
 
@@ -267,7 +274,9 @@ class _Event(Protocol):
     def wait(self) -> Awaitable[object]: ...
 
 
-class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
+class AsyncSessionRunner(
+    SessionRunner[Awaitable[Outcome], Awaitable[None], Awaitable[BatchResult]]
+):
     """What the trio and asyncio runners share: the awaitable calls, waking whoever waits
     when the waiters change, and the driver task that carries out the session's actions.
 
@@ -326,20 +335,30 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
         async with self._move_on_after(timeout):
             await self._until(lambda: self._waiters.ended is not None)
 
-    async def _subscribe(self, request: Subscribe) -> None:
+    async def _subscribe(self, request: SessionSubscribe) -> None:
         self._subscribe_now(request)
         self._wake.set()
 
     async def _call(self, request: Request, timeout: float | None) -> Outcome:
         handle = self._submit(request)
+        await self._wait_for((handle,), timeout)
+        return self._waiters.result(handle, timeout)
+
+    async def _call_batch(self, orders: list[AddOrder], timeout: float | None) -> BatchResult:
+        handles = self._submit_batch(orders)
+        await self._wait_for(handles, timeout)
+        return self._batch_results(handles, timeout)
+
+    async def _wait_for(self, handles: tuple[int, ...], timeout: float | None) -> None:
+        """Wait until every call of ``handles`` is done or ``timeout`` passes; a cancelled
+        wait forgets them."""
         self._wake.set()
         try:
             async with self._move_on_after(timeout):
-                await self._until(lambda: self._waiters.done(handle))
+                await self._until(lambda: all(map(self._waiters.done, handles)))
         except BaseException:
-            self._waiters.forget(handle)
+            self._waiters.forget(*handles)
             raise
-        return self._waiters.result(handle, timeout)
 
     # --- the plumbing -------------------------------------------------------------------------
 

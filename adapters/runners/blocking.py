@@ -36,7 +36,6 @@ from kraken_proto import (
     Credentials,
     HttpCall,
     OpenConnection,
-    Request,
     SendMessages,
     Session,
     SessionAction,
@@ -48,16 +47,17 @@ from kraken_proto.adapters.clients.blocking_client import fetch_token
 from kraken_proto.adapters.transport._ws import WebSocketSession
 from kraken_proto.adapters.transport.http import HttpResponse
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
-from kraken_proto.v1 import Subscribe
+from kraken_proto.session._balances import SessionSubscribe
 
+from ._batch import BatchResult, Outcome, SyncCalls
 from ._blocking_io import Attempts, connect_websocket
-from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
+from ._common import READ_SIZE, SessionRunner, feed_websocket, reason_of
 from ._link import choose_protocol
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
 
 
-class BlockingSession(SessionRunner[Outcome, None]):
+class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
     """A running ``Session`` (create it with :func:`open_session`); the calls, results and
     exceptions are ``SessionRunner``'s, each blocking until it is done. ``options``: as
     for ``SessionRunner``."""
@@ -101,19 +101,17 @@ class BlockingSession(SessionRunner[Outcome, None]):
 
     # --- the loop ---------------------------------------------------------------------------
 
-    def _subscribe(self, request: Subscribe) -> None:
+    def _subscribe(self, request: SessionSubscribe) -> None:
         self._subscribe_now(request)
         self._run_actions()
 
-    def _call(self, request: Request, timeout: float | None) -> Outcome:
-        handle = self._submit(request)
+    def _wait_for(self, handles: tuple[int, ...], timeout: float | None) -> None:
         until = None if timeout is None else self._clock() + timeout
         try:
-            self._pump(until, lambda: self._waiters.done(handle))
+            self._pump(until, lambda: all(map(self._waiters.done, handles)))
         except BaseException:
-            self._waiters.forget(handle)
+            self._waiters.forget(*handles)
             raise
-        return self._waiters.result(handle, timeout)
 
     def _pump(self, until: float | None, done: Callable[[], bool]) -> None:
         """Carry out actions and wait for input until ``done()`` or the clock reaches

@@ -92,6 +92,9 @@ from ._actions import (
     SendMessages,
     SessionAction,
 )
+from ._balances import (
+    BalancesReceived,
+)
 from ._config import (
     SessionConfig,
     SessionState,
@@ -141,6 +144,7 @@ from ._waiters import (
 )
 
 __all__ = [
+    "BalancesReceived",
     "CloseConnection",
     "Connected",
     "FillReceived",

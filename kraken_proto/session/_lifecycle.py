@@ -18,10 +18,10 @@ from kraken_proto._redacted import RedactedText
 from kraken_proto.rest._errors import RestError
 from kraken_proto.rest._request import RestRequest
 from kraken_proto.rest._token import WebSocketToken, build_token_request, parse_token_response
-from kraken_proto.v1._requests import Subscribe
 
 from ._actions import CloseConnection, OpenConnection, SendMessages
 from ._backoff import ReconnectPolicy
+from ._balances import BALANCES, SessionSubscribe
 from ._config import SessionState
 from ._context import SessionContext
 from ._events import (
@@ -40,6 +40,8 @@ __all__ = ["LOGGER_NAME", "SESSION_TRANSITIONS", "Lifecycle", "SessionTrigger"]
 LOGGER_NAME = "kraken_proto.session"
 _WARNING = 30  # logging.WARNING
 _ERROR = 40  # logging.ERROR
+# Channels that may be subscribed without a snapshot: synced once active.
+_SNAPSHOT_OPTIONAL = frozenset({"ownTrades", BALANCES})
 
 
 def _log(level: int, message: str, *args: object) -> None:
@@ -197,7 +199,7 @@ class Lifecycle:
         self._actions.append(OpenConnection(conn=conn))
 
     def connection_made(
-        self, conn: int, now: float, subscriptions: Iterable[Subscribe]
+        self, conn: int, now: float, subscriptions: Iterable[SessionSubscribe]
     ) -> Link | None:
         """The socket ``conn`` opened: return the new link, connected, holding the token and
         subscribing to ``subscriptions`` (None, changing nothing, when ``conn`` is not the one
@@ -237,15 +239,15 @@ class Lifecycle:
             self._fetch_token()
         return True
 
-    def all_synced(self, subscriptions: Mapping[str, Subscribe]) -> bool:
-        """True once every subscribed channel has its first data; an ownTrades subscribed
-        without a snapshot counts once it is active."""
+    def all_synced(self, subscriptions: Mapping[str, SessionSubscribe]) -> bool:
+        """True once every subscribed channel has its first data; an ownTrades (or balances)
+        subscribed without a snapshot counts once it is active."""
         link = self.link
         for name, request in subscriptions.items():
             if name in self.synced:
                 continue
             if not (
-                name == "ownTrades"
+                name in _SNAPSHOT_OPTIONAL
                 and request.snapshot is False
                 and link is not None
                 and link.subscription_state(name) is SubscriptionState.ACTIVE

@@ -27,7 +27,10 @@ from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._event_base import Event
 from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
 from kraken_proto.v1._requests import Subscribe
+from kraken_proto.v2._events import Balances
+from kraken_proto.v2._requests import Subscribe as V2Subscribe
 
+from ._balances import BALANCES, BalancesReceived, SessionSubscribe, channel_of
 from ._context import SessionContext
 from ._events import SubscriptionReady, SystemStatusChanged
 from ._fill_feed import FillFeed
@@ -60,7 +63,7 @@ class LinkEventRouter:
         orders: OrderSync,
         reconciler: Reconciler,
         fills: FillFeed,
-        subscriptions: Mapping[str, Subscribe],
+        subscriptions: Mapping[str, SessionSubscribe],
     ) -> None:
         self._life = life
         self._requests = requests
@@ -81,13 +84,11 @@ class LinkEventRouter:
             elif isinstance(event, RequestCompleted | RequestFailed):
                 self._requests.answered(event)
                 request = event.request
-                if (
-                    type(event) is RequestCompleted
-                    and isinstance(request, Subscribe)
-                    and request.snapshot is False
-                ):
-                    # No snapshot will come: the confirmation is what says it is live.
-                    self._mark_ready(request.name, 0)
+                if type(event) is RequestCompleted:
+                    channel = _live_without_snapshot(request)
+                    if channel is not None:
+                        # No snapshot will come: the confirmation is what says it is live.
+                        self._mark_ready(channel, 0)
             elif isinstance(event, RequestOutcomeUnknown):
                 self._requests.unknown(event, now)
             elif isinstance(event, LateReply):
@@ -130,9 +131,17 @@ class LinkEventRouter:
                 self._life.synced.add("openOrders")
                 self._mark_ready("openOrders", len(event.orders))
                 self._reconciler.release_doubts()
+        elif type(event) is Balances:
+            # v2's balances, passed on as they come (a V2Link reports them as sent).
+            self._events.append(
+                BalancesReceived(records=event.data, snapshot=snapshot, sequence=event.sequence)
+            )
+            if snapshot:
+                self._life.synced.add(BALANCES)
+                self._mark_ready(BALANCES, len(event.data))
         else:
-            # Only ownTrades data gets here: every link reports channel data as v1's
-            # OpenOrders/OwnTrades (a V2Link drops balances).
+            # Only ownTrades data gets here: every link reports executions as v1's
+            # OpenOrders/OwnTrades.
             assert isinstance(event, OwnTrades)
             self._fills.deliver(event, "snapshot" if snapshot else "live")
             if snapshot:
@@ -145,3 +154,16 @@ class LinkEventRouter:
         if channel not in self.ready:
             self.ready.add(channel)
             self._events.append(SubscriptionReady(channel=channel, rows=rows))
+
+
+def _live_without_snapshot(request: object) -> str | None:
+    """The channel ``request`` subscribes to if no snapshot will follow, else None."""
+    if isinstance(request, Subscribe | V2Subscribe) and not _snapshot_follows(request):
+        return channel_of(request)
+    return None
+
+
+def _snapshot_follows(request: SessionSubscribe) -> bool:
+    if isinstance(request, Subscribe):
+        return request.snapshot is not False
+    return request.expects_snapshot

@@ -20,9 +20,10 @@ from kraken_proto._request_base import Request
 from kraken_proto.rest._counter import RestCallCounter
 from kraken_proto.rest._errors import RestError
 from kraken_proto.rest._signing import Credentials, NonceSource
-from kraken_proto.v1._requests import AddOrder, Subscribe
+from kraken_proto.v1._requests import AddOrder
 
 from ._actions import HttpCall, SessionAction
+from ._balances import SessionSubscribe, channel_of, check_subscribe
 from ._config import SessionConfig, SessionState
 from ._context import SessionContext
 from ._events import SessionEvent
@@ -81,7 +82,8 @@ class Session:
         self._actions = context.actions
         self._events = context.events
         self._rest = rest
-        self._subscriptions: dict[str, Subscribe] = {}
+        self._subscriptions: dict[str, SessionSubscribe] = {}
+        self._protocol = config.protocol
         self._life = Lifecycle(context, random)
         self._orders = OrderSync(context)
         self._requests = RequestTracker(context, self._orders.table)
@@ -157,18 +159,19 @@ class Session:
         value."""
         self._wall.set(now, wall)
 
-    def subscribe(self, request: Subscribe, now: float) -> None:
+    def subscribe(self, request: SessionSubscribe, now: float) -> None:
         """Subscribe to a private channel now (if connected) and after every reconnect, with
         the same options. Subscribing again to the same channel replaces its options (they
-        take effect from the next connection). Raises ``LocalProtocolError`` after close or
-        failure, or for something other than a ``Subscribe``."""
-        untyped: object = request
-        if not isinstance(untyped, Subscribe):
-            raise LocalProtocolError("subscribe: expected a kraken_proto.v1.Subscribe")
+        take effect from the next connection). A v2 session also takes
+        ``v2.Subscribe(channel="balances")`` (``BalancesReceived`` events). Raises
+        ``LocalProtocolError`` after close or failure, for something other than a
+        ``Subscribe``, and for balances on a v1 session."""
+        request = check_subscribe(request, self._protocol)
         self._life.require_running("subscribe")
-        self._subscriptions[request.name] = request
+        name = channel_of(request)
+        self._subscriptions[name] = request
         link = self._life.link
-        if link is not None and link.subscription_state(request.name) in NOT_HELD:
+        if link is not None and link.subscription_state(name) in NOT_HELD:
             # Without a usable token the send raises; the next connection subscribes.
             with contextlib.suppress(LocalProtocolError):
                 link.send(request, now)

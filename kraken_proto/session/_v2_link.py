@@ -19,8 +19,11 @@ fills, never placing an order twice) is the same code for both protocols:
   ``LateReply``) carry the v1 request and v1 status events, so the caller sees the same
   outcomes over both protocols. ``send_batch`` sends AddOrder rows as one ``batch_add`` and
   ends each row on its own, so a lost batch is reconciled row by row by ``cl_ord_id``.
-  ``status`` pushes become ``SystemStatus``; ``balances``, raw
-  replies, heartbeats and pongs are not passed on (the session does not use them).
+  ``status`` pushes become ``SystemStatus``; raw replies, heartbeats and pongs are not
+  passed on (the session does not use them).
+* ``balances`` has no v1 counterpart: ``send`` takes a ``v2.Subscribe(channel="balances")``
+  as is, its pushes come out as the ``ChannelSnapshot``/``ChannelUpdate`` of the v2
+  ``Balances`` and its sequence gaps as a ``SequenceGap`` of ``balances``.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from ._v2_translation import (
 __all__ = ["V2Link"]
 
 _EXECUTIONS: Literal["executions"] = "executions"
+_BALANCES = "balances"
 _DROPPED = (MethodReply, Heartbeat, Pong)
 _Ended = RequestCompleted | RequestFailed | RequestOutcomeUnknown
 _LATE_CHANNEL = KrakenError.parse(
@@ -136,6 +140,8 @@ class V2Link:
 
     def subscription_state(self, channel: str) -> SubscriptionState:
         """The state of the v1 channel ``channel`` (that of ``executions`` once asked for)."""
+        if channel == _BALANCES:
+            return self._conn.subscription_state(_BALANCES)
         if channel not in self._wanted:
             return SubscriptionState.UNSUBSCRIBED
         if channel in self._late:
@@ -156,6 +162,8 @@ class V2Link:
         """Send the v2 form of the v1 ``request``; return its req_id."""
         if isinstance(request, Subscribe):
             return self._subscribe(request, now)
+        if isinstance(request, V2Subscribe) and request.channel == _BALANCES:
+            return self._conn.send(request, now)  # ends as the connection's own requests do
         v2_request = to_v2_request(request, now)
         req_id = self._conn.send(v2_request, now)
         self._requests[req_id] = request
@@ -250,7 +258,7 @@ class V2Link:
             inner = event.event
             if isinstance(inner, Executions):
                 return self._executions(event, inner)
-            return []  # balances: not a v1 channel
+            return [event]  # balances: passed on as v2 sent them
         if isinstance(event, Status):
             record = event.data[-1] if event.data else StatusRecord()
             return [
@@ -263,6 +271,8 @@ class V2Link:
         if isinstance(event, _DROPPED):
             return []
         if isinstance(event, SequenceGap):
+            if event.channel == _BALANCES:
+                return [event]
             return [
                 SequenceGap(channel=name, expected=event.expected, got=event.got)
                 for name in self._wanted

@@ -330,12 +330,18 @@ class Waiters:
         if isinstance(self.ended, SessionFailed):
             raise RequestRefusedError.session_failed(self.ended, request)
         handle = self._session.submit(request, now)
+        self.track(handle, request)
+        return handle
+
+    def track(self, handle: int, request: Request) -> None:
+        """Register a call for ``handle``, which the caller got from the session itself (the
+        rows of ``Session.submit_batch``): it then completes, and ends with ``result``, as a
+        call made with ``submit`` does. Call it before the session's next events are fed."""
         sent = self._session.pending().get(handle, request)
         open_before = (
             tuple(self._session.orders.open_orders()) if isinstance(request, CancelAll) else ()
         )
         self._calls[handle] = _Call(sent, open_before)
-        return handle
 
     def feed(self, events: Iterable[SessionEvent], now: float) -> list[int]:
         """Keep ``events`` for the user and route the outcomes; return the handles whose
@@ -386,10 +392,11 @@ class Waiters:
         call = self._calls.get(handle)
         return call is not None and call.complete
 
-    def forget(self, handle: int) -> None:
-        """Drop a call nobody waits for any more (its waiter was cancelled). Idempotent."""
-        self._calls.pop(handle, None)
-        self._held.pop(handle, None)
+    def forget(self, *handles: int) -> None:
+        """Drop calls nobody waits for any more (their waiter was cancelled). Idempotent."""
+        for handle in handles:
+            self._calls.pop(handle, None)
+            self._held.pop(handle, None)
 
     def result(self, handle: int, timeout: float | None) -> RequestAccepted | RequestApplied:
         """End the call for ``handle``: return its outcome or raise its typed exception.

@@ -268,6 +268,8 @@ class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit
     amend_reason: str | None = None
     amended: bool | None = None
     ratecount: KrakenNumber | None = None
+    trigger: str | None = None  # the price a stop/take-profit triggers on: "last" or "index"
+    reduce_only: bool | None = None  # margin orders only
 
 
 # --- channel events ---------------------------------------------------------------------------

@@ -9,7 +9,9 @@ It reuses v1's transition tables (``_connection_state``) and events (``_connecti
 What differs from v1, as the v2 protocol does:
 
 * Replies are matched by ``req_id`` (a positive int32) and a request may get several:
-  ``cancel_order`` with N ids is answered N times with one ``req_id``.
+  ``cancel_order`` with N ids is answered N times with one ``req_id``. An ``ErrorReply``
+  (``method: "error"``, or an error naming another method) with a pending ``req_id`` ends that
+  request as ``RequestFailed``; without one it is only delivered.
 * The token goes in ``params.token`` of every private request (the codec does it).
 * ``sequence`` on ``executions`` and ``balances`` is checked for gaps and repeats; a gap is
   recovered as in v1 (unsubscribe, subscribe again, the fresh snapshot is authoritative).
@@ -57,7 +59,7 @@ from ._connection_rules import (
     _unknown_error,
 )
 from ._decode import decode
-from ._events import Balances, Executions, MethodReply, Status
+from ._events import Balances, ErrorReply, Executions, MethodReply, Status
 from ._requests import (
     MAX_REQ_ID,
     CancelAllOrdersAfter,
@@ -221,7 +223,11 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
                 self._events.append(LateReply(reqid=req_id, request=request, reply=event))
             return
         expected = pending.request.reply_method
-        if isinstance(event, MethodReply) and event.method_name != expected:
+        if (
+            isinstance(event, MethodReply)
+            and event.method_name != expected
+            and type(event) is not ErrorReply  # the error answer to any request
+        ):
             return  # not a reply this request can get; delivered raw only
         pending.replies.append(event)
         # A per-order cancel error (``EOrder:``, such as Invalid order) is one of the N

@@ -2,8 +2,9 @@
 
 The fast path is a single typed msgspec decode: a frame that starts ``{"channel"`` goes to
 the union of channel pushes (tagged by ``channel``), any other to the union of method replies
-(tagged by ``method``). JSON numbers land in ``Decimal`` fields straight from their digits,
-never through a float. Anything the fast path rejects goes through a careful path that
+(tagged by ``method``; ``method: "error"`` and an error naming a method without a reply class
+of its own are an ``ErrorReply``). JSON numbers land in ``Decimal`` fields straight from their
+digits, never through a float. Anything the fast path rejects goes through a careful path that
 mends Kraken's known looseness (``""`` for an absent number, an int or bool sent as text, a
 ``req_id`` echoed as a string), returns ``UnknownMessage`` for valid JSON it does not know,
 and otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events
@@ -38,6 +39,7 @@ from ._events import (
     CancelOrderReply,
     ChannelPush,
     EditOrderReply,
+    ErrorReply,
     Execution,
     ExecutionContingent,
     Executions,
@@ -67,6 +69,7 @@ _REPLIES: tuple[type[MethodReply], ...] = (
     BatchAddReply,
     BatchCancelReply,
     Pong,
+    ErrorReply,
 )
 _PUSHES: tuple[type[ChannelPush], ...] = (Executions, Balances, Status, Heartbeat)
 _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls in _REPLIES}
@@ -171,6 +174,12 @@ def _event_from_data(frame: str | bytes | bytearray | memoryview, data: Any) -> 
         return _push_from_object(data, push_class)
     if reply_class is not None:
         return _reply_from_object(data, reply_class)
+    if type(method) is str and type(data.get("error")) is str:
+        # An error answer to a method without a reply class of its own (a ping sent with
+        # params): an ErrorReply that remembers which method the frame named.
+        data["for_method"] = method
+        data["method"] = ErrorReply.method_name
+        return _reply_from_object(data, ErrorReply)
     return UnknownMessage(data=data)
 
 

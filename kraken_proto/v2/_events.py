@@ -32,6 +32,7 @@ from ._replies import (
     BatchAddReply,
     BatchAddRow,
     BatchCancelReply,
+    BatchCancelResult,
     CancelAllOrdersAfterReply,
     CancelAllOrdersAfterResult,
     CancelAllReply,
@@ -40,6 +41,7 @@ from ._replies import (
     CountResult,
     EditOrderReply,
     EditOrderResult,
+    ErrorReply,
     MethodReply,
     Pong,
     PongResult,
@@ -61,6 +63,7 @@ __all__ = [
     "BatchAddReply",
     "BatchAddRow",
     "BatchCancelReply",
+    "BatchCancelResult",
     "CancelAllOrdersAfterReply",
     "CancelAllOrdersAfterResult",
     "CancelAllReply",
@@ -70,6 +73,7 @@ __all__ = [
     "CountResult",
     "EditOrderReply",
     "EditOrderResult",
+    "ErrorReply",
     "Execution",
     "ExecutionContingent",
     "ExecutionTriggers",
@@ -207,6 +211,7 @@ class Execution(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_d
     stop_price: Decimal | None = None
     trigger: str | None = None
     triggered_price: Decimal | None = None
+    ratecount: Decimal | None = None  # the account's rate counter (``ratecounter: true``)
 
 
 class Wallet(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):

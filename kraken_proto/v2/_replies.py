@@ -23,6 +23,7 @@ __all__ = [
     "BatchAddReply",
     "BatchAddRow",
     "BatchCancelReply",
+    "BatchCancelResult",
     "CancelAllOrdersAfterReply",
     "CancelAllOrdersAfterResult",
     "CancelAllReply",
@@ -31,6 +32,7 @@ __all__ = [
     "CountResult",
     "EditOrderReply",
     "EditOrderResult",
+    "ErrorReply",
     "MethodReply",
     "Pong",
     "PongResult",
@@ -250,10 +252,20 @@ class BatchAddReply(MethodReply, frozen=True, kw_only=True, tag="batch_add"):
         return () if self.result is None else self.result
 
 
+class BatchCancelResult(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
+    """How many orders a ``batch_cancel`` cancelled (``count``), and ``orders_cancelled`` kept
+    as sent when Kraken adds it (Kraken's docs name only ``count``; the field has been seen
+    without a documented shape, so a number and a list of ids are both kept)."""
+
+    count: int | None = None
+    orders_cancelled: int | tuple[str, ...] | None = None
+    warnings: _Warnings = None
+
+
 class BatchCancelReply(MethodReply, frozen=True, kw_only=True, tag="batch_cancel"):
     """Reply to ``batch_cancel``."""
 
-    result: CountResult | None = None
+    result: BatchCancelResult | None = None
     method_name: ClassVar[str] = "batch_cancel"
 
 
@@ -276,3 +288,23 @@ class Pong(MethodReply, frozen=True, kw_only=True, tag="pong"):
     @property
     def error(self) -> KrakenError | None:
         return None if self.error_message is None else KrakenError.parse(self.error_message)
+
+
+class ErrorReply(MethodReply, frozen=True, kw_only=True, tag="error"):
+    """An error answer to a request that has no reply of its own to carry it.
+
+    Two shapes: ``{"error":"Malformed request","method":"error","success":false,...}`` (a
+    message Kraken could not read as a request; ``req_id`` absent, since it could not read
+    one), and an error naming a method without a reply class, such as a ``ping`` sent with
+    ``params`` (``"method":"ping"``, ``"Unsupported field: 'params' ..."``). ``for_method`` is
+    the ``method`` the frame named (``"error"`` for the first shape). ``ok`` is always False.
+    ``V2Connection`` ends the pending request with this ``req_id`` as ``RequestFailed``; one
+    without a (known) ``req_id`` is only delivered as an event.
+    """
+
+    for_method: str = "error"  # not a Kraken field: decode fills it in
+    method_name: ClassVar[str] = "error"
+
+    @property
+    def ok(self) -> bool:
+        return False

@@ -19,6 +19,10 @@ Rules, where v2 and v1 differ:
 * The field names that differ are in three tables below (v2 field, v1 field, converter):
   ``_TRADE_FIELDS``, ``_ORDER_FIELDS`` and ``_DESCR_FIELDS``. Each is compiled once, at import,
   into one plain constructor call, so a table costs nothing per record.
+* ``cum_qty`` is ``vol_exec``; a pending order (``pending_new``) without one has executed
+  nothing, so its ``vol_exec`` is ``Decimal(0)`` as on v1 (live ``pending_new`` sends none).
+* A ``trade`` record gives no ``descr`` (it describes the fill, not the order), so an order
+  first seen in a fill is a stub (``Order.is_stub``) in ``OrderTable``, kept, not dropped.
 * A fill's ``fee`` is the sum of its ``fees`` when they are all in one asset (``None`` if
   not). An order's cumulative fee is not in v2's stream (only ``fee_usd_equiv``), so order
   records leave ``fee`` unset: ``OrderTable`` keeps what it had.
@@ -127,7 +131,6 @@ _ORDER_FIELDS: tuple[_Row, ...] = (
     ("effective_time", "starttm", rfc3339_to_unix),
     ("expire_time", "expiretm", rfc3339_to_unix),
     ("order_qty", "vol", None),
-    ("cum_qty", "vol_exec", None),
     ("cum_cost", "cost", None),
     ("avg_price", "avg_price", None),
     ("limit_price", "limitprice", None),
@@ -137,7 +140,8 @@ _ORDER_FIELDS: tuple[_Row, ...] = (
     ("sender_sub_id", "sender_sub_id", None),
     ("amended", "amended", None),
 )
-_ORDER_COMPUTED = ("status", "opentm", "lastupdated", "descr", "cancel_reason")
+_ORDER_COMPUTED = ("status", "opentm", "lastupdated", "descr", "cancel_reason", "vol_exec")
+_NOTHING_EXECUTED = Decimal(0)
 
 # An order's ``descr``; ``None`` when none of its v2 fields is set.
 _DESCR_FIELDS: tuple[_Row, ...] = (
@@ -237,6 +241,10 @@ def open_orders(event: Executions) -> OpenOrders:
             status = _STATUS_BY_EXEC_TYPE.get(record.exec_type or "")
         when = rfc3339_to_unix(record.timestamp)
         reason = record.reason if record.reason is not None else record.cancel_reason
+        executed = record.cum_qty
+        if executed is None and status == "pending":
+            # Live pending_new events carry no cum_qty; a pending order has executed nothing.
+            executed = _NOTHING_EXECUTED
         orders.append(
             (
                 record.order_id,
@@ -245,8 +253,11 @@ def open_orders(event: Executions) -> OpenOrders:
                     status=status,
                     opentm=when if status == "pending" or event.is_snapshot else None,
                     lastupdated=when,
-                    descr=_descr(record),
+                    # A fill describes the fill, not the order (no volume, no price): an order
+                    # first seen in one is a stub in the table until a full record comes.
+                    descr=None if record.exec_type == "trade" else _descr(record),
                     cancel_reason=reason if status == "canceled" else None,
+                    vol_exec=executed,
                 ),
             )
         )

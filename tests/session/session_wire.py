@@ -39,9 +39,10 @@ class Wire:
         config: SessionConfig | None = None,
         exchange_seed: int = 0,
         now: float = START,
+        sim: SimulatorConfig | None = None,
     ) -> None:
         self.now = now
-        sim = SimulatorConfig()
+        sim = sim if sim is not None else SimulatorConfig()
         self.exchange = Exchange(sim, rng=random.Random(exchange_seed), now=now)
         credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
         self.session = Session(

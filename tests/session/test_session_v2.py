@@ -571,8 +571,11 @@ def test_status_balances_heartbeats_and_raw_replies() -> None:
         frame(channel="balances", type="snapshot", sequence=1, data=[{"asset": "USD"}]), NOW
     )
     events = link.events_received()
-    # The balances subscribe is the V2Connection's own business: passed on as is.
-    assert [type(e) for e in events] == [RequestCompleted, RequestCompleted]
+    # The balances subscribe ends as the connection's own requests do, and its snapshot is
+    # passed on as v2 sent it (the session makes it a BalancesReceived; issue 19).
+    assert [type(e) for e in events] == [RequestCompleted, RequestCompleted, ChannelSnapshot]
+    assert isinstance(events[2], ChannelSnapshot)
+    assert isinstance(events[2].event, v2.Balances)
 
 
 def test_trading_requests_end_with_the_v1_request_and_v1_replies() -> None:

@@ -392,11 +392,19 @@ def test_the_balances_snapshot_wallet_reads_type_id_balance() -> None:
 
 
 def test_the_compatibility_switch_adds_cum_qty_to_pending_new() -> None:
-    raw = Raw(SimulatorConfig())  # the default, until the client reads pending_new right
+    raw = Raw(SimulatorConfig(v2_pending_cum_qty=True))  # opt-in: the client reads either
     raw.subscribe()
     pending, _ = raw.events(add(raw))
     assert list(pending)[:4] == ["order_id", "symbol", "order_qty", "cum_qty"]
     assert pending["cum_qty"] == 0
+
+
+def test_by_default_pending_new_has_no_cum_qty_as_live() -> None:
+    assert SimulatorConfig().v2_pending_cum_qty is False
+    raw = Raw(SimulatorConfig())
+    raw.subscribe()
+    pending, _ = raw.events(add(raw))
+    assert "cum_qty" not in pending
 
 
 def test_triggered_orders_show_triggers_stop_price_then_limit_price() -> None:

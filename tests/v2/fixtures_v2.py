@@ -29,6 +29,7 @@ from kraken_proto.v2 import (
     BatchAddRow,
     BatchCancel,
     BatchCancelReply,
+    BatchCancelResult,
     CancelAll,
     CancelAllOrdersAfter,
     CancelAllOrdersAfterReply,
@@ -331,7 +332,7 @@ _EXPECTED: dict[str, Event] = {
         success=True,
         time_in="2022-06-13T08:09:10.123456Z",
         time_out="2022-06-13T08:09:10.7890123",
-        result=CountResult(count=3),
+        result=BatchCancelResult(count=3),
     ),
     "pong": Pong(
         req_id=101,

@@ -44,7 +44,6 @@ from kraken_proto.v2 import (
     Pong,
     Status,
     Subscribe,
-    UnknownMessage,
     Unsubscribe,
     V2Connection,
     V2ConnectionConfig,
@@ -284,7 +283,8 @@ def test_an_error_reply_to_an_unknown_method_fails_the_request() -> None:
         json.dumps({"method": "new_thing", "req_id": req_id, "error": "EGeneral:x"}), 0.0
     )
     events = conn.events_received()
-    assert isinstance(events[0], UnknownMessage)
+    assert isinstance(events[0], kraken_proto.v2.ErrorReply)
+    assert events[0].for_method == "new_thing"
     assert isinstance(events[1], RequestFailed)
     assert events[1].error.text == "EGeneral:x"
 

@@ -139,11 +139,10 @@ class SimulatorConfig:
     # Kraken's doc says ownTrades updates carry userref/cl_ord_id; no captured update
     # (2020-2023) does. False follows the captures; True follows the doc.
     owntrades_userref: bool = False
-    # A live v2 pending_new event carries no cum_qty (captures 2024-2026). kraken_proto's v2
-    # translation (kraken_proto/v2/_translation.py) then leaves a new order's vol_exec unknown
-    # (None) until its first fill, where the v1 feed says 0; until it reads pending_new as
-    # "nothing executed", True adds "cum_qty": 0 to pending_new. False gives the live shape.
-    v2_pending_cum_qty: bool = True
+    # A live v2 pending_new event carries no cum_qty (captures 2024-2026); kraken_proto reads a
+    # pending order without one as "nothing executed" (vol_exec 0). True adds "cum_qty": 0 to
+    # pending_new (the shape earlier versions of this simulator sent); False is the live shape.
+    v2_pending_cum_qty: bool = False
 
     def __repr__(self) -> str:  # the secret never appears in a repr
         return f"SimulatorConfig(api_key={self.api_key[:4]!r}…, pairs={sorted(self.pairs)})"
