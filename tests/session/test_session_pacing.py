@@ -1,0 +1,70 @@
+"""``SessionConfig(pace_orders=True)``: the session holds what Kraken's trading counter would
+refuse, against the simulator's exchange model in memory (virtual time, no sockets)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from kraken_proto import (
+    CancelOrder,
+    OrderPaced,
+    RequestAccepted,
+    RequestRefused,
+    SessionConfig,
+    SessionState,
+)
+from kraken_proto.v1 import Subscribe
+
+from tests.session.session_wire import Wire
+from tests.session.test_session import limit
+
+
+def paced_wire(*, pace: bool, protocol: str = "v1", ratecounter: bool = False) -> Wire:
+    config = SessionConfig(pace_orders=pace, rest_tier="intermediate", protocol=protocol)
+    wire = Wire(config=config)
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    wire.session.subscribe(
+        Subscribe(name="openOrders", ratecounter=True if ratecounter else None), wire.now
+    )
+    wire.pump()
+    assert wire.session.state is SessionState.LIVE
+    return wire
+
+
+def outcomes(wire: Wire) -> dict[int, Any]:
+    return {
+        e.handle: e for e in wire.events if isinstance(e, RequestAccepted | RequestRefused)
+    }
+
+
+def add_cancel_pairs(wire: Wire, count: int) -> tuple[int, float]:
+    """Add then cancel ``count`` orders as fast as the session allows; (refused, seconds)."""
+    start = wire.now
+    session = wire.session
+    for n in range(count):
+        add = session.submit(limit(price=Decimal("20000.0") + n), wire.now)
+        wire.pump()
+        while add not in outcomes(wire):
+            wire.advance(max(0.0, (session.next_deadline() or wire.now) - wire.now))
+        accepted = outcomes(wire)[add]
+        if isinstance(accepted, RequestAccepted):
+            cancel = session.submit(CancelOrder(txid=(accepted.txid,)), wire.now)
+            wire.pump()
+            while cancel not in outcomes(wire):
+                wire.advance(max(0.0, (session.next_deadline() or wire.now) - wire.now))
+    refused = sum(isinstance(e, RequestRefused) for e in outcomes(wire).values())
+    return refused, wire.now - start
+
+
+def test_pacing_off_gets_refusals_and_on_gets_none() -> None:
+    refused_off, _ = add_cancel_pairs(paced_wire(pace=False), 120)
+    wire = paced_wire(pace=True)
+    refused_on, took = add_cancel_pairs(wire, 120)
+    assert refused_off > 0
+    assert refused_on == 0
+    paced = [e for e in wire.events if isinstance(e, OrderPaced)]
+    assert paced
+    assert all(e.pair == "XBT/USD" and e.wait_seconds > 0 for e in paced)
+    assert took > 10
