@@ -13,7 +13,7 @@ the session placed is as old as the moment its acceptance was seen (the order ex
 then); an order it did not place is as old as the moment the pacer first needed its age. Too
 young only costs waiting; too old would cost a refusal. The counter follows the ``ratecount``
 that openOrders (v1, ``ratecounter=True``) and executions (v2) frames carry: adopted as is
-when nothing is in flight on the pair, else only when it is higher than the model.
+when nothing is in flight on the pair, else kept between it and it plus what is in flight.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Pacer:
         self._pairs: dict[str, str] = {}  # txid or cl_ord_id -> pair, from our requests
         self._fresh: list[str] = []  # accepted since the last settle: opened "now"
         self._resyncs: list[tuple[str, Decimal]] = []
-        self._inflight: dict[int, tuple[str, ...]] = {}  # handle -> pairs charged
+        self._inflight: dict[int, Charges] = {}  # sent, not ended: handle -> its charges
         self._announced: set[int] = set()
         self._blocked: dict[str, float] = {}  # this pass: pair -> when its head fits
         self._barrier = False
@@ -116,7 +116,7 @@ class Pacer:
             self.counter.charge(pair, cost, now)
         for tracked in group:
             self._announced.discard(tracked.handle)
-            self._inflight[tracked.handle] = tuple(charges)
+            self._inflight[tracked.handle] = charges
         if isinstance(request, AddOrder) and request.cl_ord_id is not None:
             self._note(self._pairs, request.cl_ord_id, request.pair)
         return True
@@ -242,12 +242,15 @@ class Pacer:
         for key in self._fresh:
             self._note(self._opened, key, now)
         self._fresh.clear()
-        inflight = {pair for pairs in self._inflight.values() for pair in pairs}
+        pending: Charges = {}
+        for charges in self._inflight.values():
+            for pair, cost in charges.items():
+                pending[pair] = pending.get(pair, 0.0) + cost
         counter = self.counter
         for pair, count in self._resyncs:
-            level = float(count)
-            if pair in inflight:
-                # A request on the pair may have been charged after the frame was sent.
-                level = max(level, counter.level(pair, now))
-            counter.resync(pair, level, now)
+            # The frame may predate requests in flight on the pair: the count is at least
+            # Kraken's, and at most Kraken's plus all of them (and no more than the model).
+            reported = float(count)
+            level = min(counter.level(pair, now), reported + pending.get(pair, 0.0))
+            counter.resync(pair, max(reported, level), now)
         self._resyncs.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from kraken_proto import (
     CancelOrder,
     OrderPaced,
@@ -14,7 +15,7 @@ from kraken_proto import (
     SessionConfig,
     SessionState,
 )
-from kraken_proto.v1 import Subscribe
+from kraken_proto.v1 import OpenOrders, OrderRecord, Subscribe
 
 from tests.session.session_wire import Wire
 from tests.session.test_session import limit
@@ -24,19 +25,18 @@ def paced_wire(*, pace: bool, protocol: str = "v1", ratecounter: bool = False) -
     config = SessionConfig(pace_orders=pace, rest_tier="intermediate", protocol=protocol)
     wire = Wire(config=config)
     wire.session.start(wire.now)
-    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    # openOrders first: over v2 the one executions subscribe takes the first one's options.
     wire.session.subscribe(
         Subscribe(name="openOrders", ratecounter=True if ratecounter else None), wire.now
     )
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
     wire.pump()
     assert wire.session.state is SessionState.LIVE
     return wire
 
 
 def outcomes(wire: Wire) -> dict[int, Any]:
-    return {
-        e.handle: e for e in wire.events if isinstance(e, RequestAccepted | RequestRefused)
-    }
+    return {e.handle: e for e in wire.events if isinstance(e, RequestAccepted | RequestRefused)}
 
 
 def add_cancel_pairs(wire: Wire, count: int) -> tuple[int, float]:
@@ -68,3 +68,47 @@ def test_pacing_off_gets_refusals_and_on_gets_none() -> None:
     assert paced
     assert all(e.pair == "XBT/USD" and e.wait_seconds > 0 for e in paced)
     assert took > 10
+
+
+def _pacer(wire: Wire) -> Any:
+    pacer = wire.session._pacer
+    assert pacer is not None
+    return pacer
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_the_counter_follows_the_ratecount_frames_carry(protocol: str) -> None:
+    wire = paced_wire(pace=True, protocol=protocol, ratecounter=True)
+    pacer = _pacer(wire)
+    pacer.counter.charge("XBT/USD", 40.0, wire.now)  # the model overestimates by 40
+    handle = wire.session.submit(limit(), wire.now)
+    wire.pump()
+    assert isinstance(outcomes(wire)[handle], RequestAccepted)
+    real = float(wire.exchange._book.rates.value("XBT/USD", wire.now))
+    assert real == 1.0
+    assert pacer.counter.level("XBT/USD", wire.now) == pytest.approx(real)
+
+
+def test_a_ratecount_while_a_request_is_in_flight_keeps_room_for_it() -> None:
+    wire = paced_wire(pace=True, ratecounter=True)
+    pacer = _pacer(wire)
+    txid = outcomes_txid(wire, wire.session.submit(limit(), wire.now))
+    # A cancel in flight (not answered yet) when a frame reports the count before it.
+    wire.session.submit(CancelOrder(txid=(txid,)), wire.now)
+    charged = pacer.counter.level("XBT/USD", wire.now)
+    pacer._inflight[999] = {"XBT/USD": 2.0}
+    pacer.observe(OpenOrders(orders=((txid, OrderRecord(ratecount=Decimal("0.5"))),)))
+    pacer.settle(wire.now)
+    # At most Kraken's 0.5 plus the in-flight cancel (8) and the other request (2).
+    assert pacer.counter.level("XBT/USD", wire.now) == min(charged, 10.5)
+    pacer.observe(OpenOrders(orders=((txid, OrderRecord(ratecount=Decimal(100))),)))
+    pacer.settle(wire.now)
+    assert pacer.counter.level("XBT/USD", wire.now) == 100.0
+
+
+def outcomes_txid(wire: Wire, handle: int) -> str:
+    wire.pump()
+    accepted = outcomes(wire)[handle]
+    assert isinstance(accepted, RequestAccepted)
+    assert accepted.txid is not None
+    return accepted.txid
