@@ -47,8 +47,13 @@ from ._pacing import (
     edit_cost,
 )
 from ._requests import Tracked
+from ._v2_translation import v2_symbol
 
 __all__ = ["Pacer"]
+
+# Counters are keyed by one name per pair (v2's: ``BTC/USD`` for ``XBT/USD``), so requests
+# and frames naming a pair either way charge the same counter.
+_key = v2_symbol
 
 # What a request costs: per pair, or None when its pairs cannot be known (it then waits for
 # everything before it, and is charged what can be known).
@@ -117,8 +122,9 @@ class Pacer:
         for tracked in group:
             self._announced.discard(tracked.handle)
             self._inflight[tracked.handle] = charges
-        if isinstance(request, AddOrder) and request.cl_ord_id is not None:
-            self._note(self._pairs, request.cl_ord_id, request.pair)
+            row = tracked.request
+            if isinstance(row, AddOrder) and row.cl_ord_id is not None:
+                self._note(self._pairs, row.cl_ord_id, _key(row.pair))
         return True
 
     def _hold(self, group: Sequence[Tracked], charges: Charges, ready: float, now: float) -> None:
@@ -126,7 +132,8 @@ class Pacer:
             self._blocked[pair] = max(ready, self._blocked.get(pair, ready))
         if self.wake_at is None or ready < self.wake_at:
             self.wake_at = ready
-        pair = next(iter(charges))
+        named = getattr(group[0].request, "pair", None)
+        pair = named if isinstance(named, str) else next(iter(charges))
         for tracked in group:
             if tracked.handle not in self._announced:
                 self._announced.add(tracked.handle)
@@ -150,15 +157,15 @@ class Pacer:
     def _charges(self, request: Request, rows: int, now: float) -> Charges | None:
         if isinstance(request, AddOrder):
             cost = batch_add_cost(rows) if rows > 1 and self._half_batches else rows * add_cost()
-            return {request.pair: cost}
+            return {_key(request.pair): cost}
         if isinstance(request, CancelOrder):
             return self._cancel_charges(request, now)
         if isinstance(request, EditOrder):
             key = request.orderid if isinstance(request.orderid, str) else None
-            return {request.pair: edit_cost(self._age(key, now))}
+            return {_key(request.pair): edit_cost(self._age(key, now))}
         if isinstance(request, AmendOrder):
             key = request.txid or request.cl_ord_id
-            pair = request.pair or self._pair_of(key)
+            pair = _key(request.pair) if request.pair else self._pair_of(key)
             return None if pair is None else {pair: amend_cost(self._age(key, now))}
         if isinstance(request, CancelAll):
             pairs = {self._pair_of(txid) for txid in self._orders.table.open_orders()}
@@ -186,14 +193,14 @@ class Pacer:
     def _pair_of(self, key: str | None) -> str | None:
         if key is None:
             return None
-        pair = self._pairs.get(key)
+        txid = self._orders.cl_ord_ids.get(key, key)
+        pair = self._pairs.get(key) or self._pairs.get(txid)
         if pair is not None:
             return pair
-        txid = self._orders.cl_ord_ids.get(key, key)
         order = self._orders.table.get(txid)
-        if order is None or order.descr is None:
+        if order is None or order.descr is None or order.descr.pair is None:
             return None
-        return order.descr.pair
+        return _key(order.descr.pair)
 
     def _age(self, key: str | None, now: float) -> float | None:
         if key is None:
@@ -214,16 +221,21 @@ class Pacer:
     # --- learning ---------------------------------------------------------------------------
 
     def finished(self, outcome: RequestOutcome) -> None:
-        """A request ended: it is no longer in flight; an order it placed exists from now."""
+        """A request ended: it is no longer in flight; an order it placed exists from now
+        (an edit's replacement carries the original's cl_ord_id: that is new from now too)."""
         self._inflight.pop(outcome.handle, None)
         self._announced.discard(outcome.handle)
         request = outcome.request
         txid = getattr(outcome, "txid", None)
         if isinstance(request, AddOrder | EditOrder) and isinstance(txid, str):
             self._fresh.append(txid)
-            self._note(self._pairs, txid, request.pair)
-            if isinstance(request, AddOrder) and request.cl_ord_id is not None:
-                self._fresh.append(request.cl_ord_id)
+            self._note(self._pairs, txid, _key(request.pair))
+        if isinstance(request, AddOrder) and request.cl_ord_id is not None:
+            self._fresh.append(request.cl_ord_id)
+        elif isinstance(request, EditOrder) and isinstance(request.orderid, str):
+            original = self._orders.table.get(request.orderid)
+            if original is not None and original.cl_ord_id is not None:
+                self._fresh.append(original.cl_ord_id)
 
     def observe(self, event: OpenOrders) -> None:
         """An openOrders frame: keep the ``ratecount`` it carries for ``settle``."""
@@ -232,8 +244,8 @@ class Pacer:
             if count is None:
                 continue
             pair = self._pair_of(txid)
-            if pair is None and record.descr is not None:
-                pair = record.descr.pair
+            if pair is None and record.descr is not None and record.descr.pair is not None:
+                pair = _key(record.descr.pair)
             if pair is not None:
                 self._resyncs.append((pair, count))
 
