@@ -54,6 +54,9 @@ class SessionConfig:
     ``fill_window``/``max_finished``: sizes of the ``FillLog`` and ``OrderTable`` memories.
     ``protocol``: ``"v1"`` (``wss://ws-auth.kraken.com``) or ``"v2"`` (``.../v2``); the
     session's calls, events, objects and guarantees are the same for both.
+    ``pace_orders``: hold each trading request that Kraken's per-pair trading counter (the
+    ``rest_tier`` account tier's threshold and decay) would refuse, report ``OrderPaced``,
+    and send it when it fits (off: requests go at once and a refusal is Kraken's answer).
     """
 
     connection: ConnectionConfig = field(default_factory=ConnectionConfig)
@@ -70,6 +73,7 @@ class SessionConfig:
     fill_window: int = 100_000
     max_finished: int = 10_000
     protocol: str = "v1"
+    pace_orders: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, ConnectionConfig):
@@ -96,6 +100,8 @@ class SessionConfig:
                 raise LocalProtocolError(f"{name}: must be an int >= 1")
         if self.fill_window < 50:
             raise LocalProtocolError("fill_window: must be at least 50 (the ownTrades snapshot)")
+        if not isinstance(self.pace_orders, bool):
+            raise LocalProtocolError("pace_orders: must be True or False")
         if self.protocol not in ("v1", "v2"):
             raise LocalProtocolError(f"protocol: must be 'v1' or 'v2', got {self.protocol!r}")
         if self.rest_tier not in _TIERS:

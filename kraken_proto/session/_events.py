@@ -35,6 +35,7 @@ __all__ = [
     "Connected",
     "FillReceived",
     "FillSource",
+    "OrderPaced",
     "OrdersChanged",
     "Reconnected",
     "Reconnecting",
@@ -203,3 +204,15 @@ class RequestInDoubt(SessionEvent, frozen=True, kw_only=True):
     handle: int
     request: Request
     reason: str
+
+
+class OrderPaced(SessionEvent, frozen=True, kw_only=True):
+    """Not final: ``SessionConfig(pace_orders=True)`` holds the request ``handle``, which
+    would take ``pair``'s trading counter past the tier's threshold (or waits behind one that
+    would); it goes out in about ``wait_seconds`` (sooner if Kraken reports a lower count).
+    Reported once per hold; ``withdraw`` still drops it."""
+
+    handle: int
+    request: Request
+    pair: str
+    wait_seconds: float

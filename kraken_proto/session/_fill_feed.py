@@ -4,12 +4,15 @@
 Fills may be missed while no link is up and across an ownTrades sequence gap; then the
 backfill asks ``TradesHistory`` from the last fill seen minus ``backfill_margin`` seconds (or
 from the session's start) and pages through every result. A trade id already reported is
-never reported again, whichever source repeats it.
+never reported again, whichever source repeats it: within ``FillLog``'s window, and for
+what a snapshot or backfill can repeat, whatever the window (``_recent_fills``).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+import msgspec
 
 from kraken_proto._fills import FillLog
 from kraken_proto.rest._calls import TRADES_HISTORY_PATH, build_trades_history_request
@@ -19,6 +22,7 @@ from kraken_proto.v1._events import OwnTrades
 
 from ._context import SessionContext
 from ._events import FillReceived, FillSource
+from ._recent_fills import RecentFills
 from ._reconcile_checks import trade_of
 from ._rest import RestJob
 
@@ -41,17 +45,39 @@ class FillFeed:
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
         self.backfilling = False
+        self._recent = RecentFills()
+        self._start: Decimal | None = None  # where the running backfill started
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
+        recent = self._recent
+        if recent and any(entry[0] in recent for entry in event.trades):
+            kept = tuple(entry for entry in event.trades if entry[0] not in recent)
+            event = msgspec.structs.replace(event, trades=kept)
         cursor = self.cursor
         events = self._events
         for trade_id, trade in self.log.apply(event):
             time = trade.time
-            if time is not None and time.is_finite() and (cursor is None or time > cursor):
-                cursor = time
+            if time is not None and time.is_finite():
+                if cursor is None or time > cursor:
+                    cursor = time
+            else:
+                # Undated: kept as recent as the latest fill seen, so a repeat is caught.
+                time = cursor if cursor is not None else self.started_at
+            recent.note(trade_id, time)
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=source))
         self.cursor = cursor
+        if recent.due():
+            self._prune()
+
+    def _prune(self) -> None:
+        # The earliest start a backfill could have: the one wanted or running, else the one
+        # want_backfill would ask now.
+        floor = (self.cursor if self.cursor is not None else self.started_at) - self._margin
+        for start in (self.backfill_from, self._start):
+            if start is not None and start < floor:
+                floor = start
+        self._recent.prune(floor)
 
     def want_backfill(self) -> None:
         """Fills may have been missed from here on: backfill from the last one seen."""
@@ -69,6 +95,7 @@ class FillFeed:
         assert start is not None  # the session starts one only when wanted
         self.backfill_from = None
         self.backfilling = True
+        self._start = start
         self._page(start, 0, unconsolidated)
 
     def _page(self, start: Decimal, ofs: int, unconsolidated: bool) -> None:
@@ -96,6 +123,7 @@ class FillFeed:
                 self._page(start, next_ofs, unconsolidated)
             else:
                 self.backfilling = False
+                self._start = None
 
         self._rest.add(
             RestJob(purpose="TradesHistory", cost=2, build=build, on_answer=on_answer), first=True

@@ -42,10 +42,13 @@ class OrderSync:
         self.cl_ord_ids: dict[str, str] = {}  # most recently seen last
         self.vanished: dict[str, None] = {}
         self.looking_up = False  # a QueryOrders of vanished orders is under way
+        self.observer: Callable[[OpenOrders], None] | None = None  # the pacer, when pacing
 
     def apply(self, event: OpenOrders, *, snapshot: bool) -> None:
         """Apply one openOrders frame (``snapshot``: the link's first, authoritative)."""
         changes = self.table.apply(event, snapshot=snapshot)
+        if self.observer is not None:
+            self.observer(event)
         for txid, record in event.orders:
             if record.cl_ord_id is not None:
                 self.remember(record.cl_ord_id, txid)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from kraken_proto._errors import LocalProtocolError
 
 __all__ = [
+    "ACCOUNT",
     "TRADING_TIERS",
     "TradingCounter",
     "TradingTier",
@@ -25,6 +26,8 @@ __all__ = [
     "amend_cost",
     "batch_add_cost",
     "batch_cancel_cost",
+    "cancel_all_after_cost",
+    "cancel_all_cost",
     "cancel_cost",
     "edit_cost",
 ]
@@ -49,6 +52,10 @@ TRADING_TIERS: dict[str, TradingTier] = {
 CANCEL_PENALTIES = ((5.0, 8), (10.0, 6), (15.0, 5), (45.0, 4), (90.0, 2), (300.0, 1))
 EDIT_PENALTIES = ((5.0, 6), (10.0, 5), (15.0, 4), (45.0, 2), (90.0, 1))
 AMEND_PENALTIES = ((5.0, 3), (10.0, 2), (15.0, 1))
+
+ACCOUNT = "*"
+"""The counter of requests that name no pair (``cancelAllOrdersAfter``); no pair is called so.
+The simulator books them the same way (Kraken's Rust SDK guide: "+1 trading, no pair")."""
 
 # Slack for float time: a request scheduled at exactly ``ready_at`` must fit (see the REST
 # counter's note on the resolution of Unix times; the same reasoning holds here).
@@ -95,6 +102,17 @@ def batch_cancel_cost(ages: list[float | None]) -> float:
     """The cost of a batch cancel: each order's cancel penalty (never paced: Kraken accepts a
     batch cancel past the threshold)."""
     return float(sum(_penalty(CANCEL_PENALTIES, age) for age in ages))
+
+
+def cancel_all_cost(pairs: int) -> float:
+    """The cost of cancelAll touching orders on ``pairs`` pairs: +1 on each (never paced:
+    Kraken accepts it past the threshold, like a batch cancel)."""
+    return float(pairs)
+
+
+def cancel_all_after_cost() -> float:
+    """The cost of cancelAllOrdersAfter: +1, on the account's own counter (``ACCOUNT``)."""
+    return 1.0
 
 
 class TradingCounter:

@@ -12,15 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from kraken_proto.rest._calls import build_closed_orders_request, build_open_orders_request
-from kraken_proto.rest._request import RestRequest
-from kraken_proto.rest._results import (
-    RestOrder,
-    parse_closed_orders_response,
-    parse_open_orders_response,
-)
+from kraken_proto.rest._results import RestOrder
 from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
 
+from ._cl_ord_lookup import find_by_cl_ord_id
 from ._context import SessionContext
 from ._order_sync import QUERY_BATCH, OrderSync
 from ._reconcile_checks import (
@@ -30,7 +25,6 @@ from ._reconcile_checks import (
     statuses_of,
 )
 from ._requests import Phase, RequestTracker, Tracked
-from ._rest import RestJob
 
 __all__ = ["Reconciler"]
 
@@ -75,23 +69,10 @@ class Reconciler:
         if isinstance(request, AddOrder):
             self._reconcile_add(tracked, request)
         elif isinstance(request, CancelOrder):
-            txids = list(request.txid)
-            for cl_ord_id in request.cl_ord_id:
-                txid = cl_ord_ids.get(cl_ord_id)
-                if txid is None:
-                    requests.unresolved(tracked, f"no order with cl_ord_id {cl_ord_id} is known")
-                    return
-                txids.append(txid)
             if request.userref:
                 requests.unresolved(tracked, "a cancel by userref cannot be matched to orders")
                 return
-            self._query(
-                tracked,
-                txids,
-                lambda orders: self._decide(
-                    tracked, cancel_took_effect(statuses_of(orders, txids)), None
-                ),
-            )
+            self._reconcile_cancel(tracked, list(request.txid), list(request.cl_ord_id))
         elif isinstance(request, EditOrder):
             if not isinstance(request.orderid, str):
                 requests.unresolved(tracked, "an edit by userref cannot be matched to an order")
@@ -141,6 +122,37 @@ class Reconciler:
                 "armed on every connection)",
             )
 
+    def _reconcile_cancel(self, tracked: Tracked, txids: list[str], pending: list[str]) -> None:
+        """Decide a cancel of ``txids`` and of the orders carrying the ``pending`` cl_ord_ids:
+        those the order table does not know are looked up through REST first."""
+        known = self._orders.cl_ord_ids
+        while pending and pending[0] in known:
+            txids.append(known[pending.pop(0)])
+        if pending:
+            cl_ord_id = pending.pop(0)
+
+            def found(txid: str | None, via: str) -> None:
+                if not self._requests.in_doubt(tracked):
+                    return
+                if txid is None:
+                    self._requests.unresolved(
+                        tracked,
+                        f"no order with cl_ord_id {cl_ord_id} is known (not in the order "
+                        "table, REST OpenOrders or ClosedOrders)",
+                    )
+                    return
+                self._reconcile_cancel(tracked, [*txids, txid], pending)
+
+            self._find(tracked, cl_ord_id, found)
+            return
+        self._query(
+            tracked,
+            txids,
+            lambda orders: self._decide(
+                tracked, cancel_took_effect(statuses_of(orders, txids)), None
+            ),
+        )
+
     def _decide(self, tracked: Tracked, took_effect: bool | None, txid: str | None) -> None:
         if took_effect is None:
             self._requests.unresolved(
@@ -189,40 +201,27 @@ class Reconciler:
         if txid is not None:
             requests.applied(tracked, txid, "openOrders")
             return
-        start = Decimal(repr(tracked.sent_at - _CLOSED_LOOKBACK)).quantize(Decimal(1))
 
-        def build_open(nonce: int) -> RestRequest:
-            return build_open_orders_request(self._credentials, nonce=nonce, cl_ord_id=cl_ord_id)
-
-        def build_closed(nonce: int) -> RestRequest:
-            return build_closed_orders_request(
-                self._credentials, nonce=nonce, cl_ord_id=cl_ord_id, start=start
-            )
-
-        def found(orders: dict[str, RestOrder]) -> str | None:
-            mine = {txid: order for txid, order in orders.items() if order.cl_ord_id == cl_ord_id}
-            self._orders.absorb(mine)
-            return next(iter(mine), None)
-
-        def on_closed(status: int, body: bytes, now: float) -> None:
-            txid = found(dict(parse_closed_orders_response(status, body).closed))
+        def decided(txid: str | None, via: str) -> None:
             if not requests.in_doubt(tracked):
-                return
+                return  # a late reply ended it meanwhile
             if txid is None:
-                requests.not_applied(tracked, "ClosedOrders")
+                requests.not_applied(tracked, via)
             else:
-                requests.applied(tracked, txid, "ClosedOrders")
+                requests.applied(tracked, txid, via)
 
-        def on_open(status: int, body: bytes, now: float) -> None:
-            txid = found(dict(parse_open_orders_response(status, body).open))
-            if not requests.in_doubt(tracked):
-                return
-            if txid is not None:
-                requests.applied(tracked, txid, "OpenOrders")
-                return
-            self._rest.add(
-                RestJob(purpose="ClosedOrders", cost=2, build=build_closed, on_answer=on_closed),
-                first=True,
-            )
+        self._find(tracked, cl_ord_id, decided)
 
-        self._rest.add(RestJob(purpose="OpenOrders", cost=1, build=build_open, on_answer=on_open))
+    def _find(
+        self, tracked: Tracked, cl_ord_id: str, then: Callable[[str | None, str], None]
+    ) -> None:
+        start = Decimal(repr(tracked.sent_at - _CLOSED_LOOKBACK)).quantize(Decimal(1))
+        find_by_cl_ord_id(
+            self._credentials,
+            self._rest,
+            self._orders,
+            cl_ord_id,
+            start,
+            then,
+            wanted=lambda: self._requests.in_doubt(tracked),
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from kraken_proto._connection_events import (
     LateReply,
@@ -47,7 +48,7 @@ from ._events import (
 )
 from ._link import Link
 
-__all__ = ["Phase", "RequestTracker", "Tracked"]
+__all__ = ["Gate", "Phase", "RequestTracker", "Tracked"]
 
 _USABLE_TOKEN = (TokenState.FRESH, TokenState.BOUND)
 
@@ -91,6 +92,14 @@ def _reply_error(reply: Event) -> KrakenError | None:
     return None
 
 
+class Gate(Protocol):
+    """What ``send_queued`` asks before sending (the pacer: ``_pacer.Pacer``)."""
+
+    def begin(self) -> None: ...
+    def admit(self, group: Sequence[Tracked], now: float) -> bool: ...
+    def finished(self, outcome: RequestOutcome) -> None: ...
+
+
 class RequestTracker:
     """Every request without an outcome, by handle, and the links' ids for them.
 
@@ -110,6 +119,7 @@ class RequestTracker:
         self._next_batch = 1
         self._by_reqid: dict[int, int] = {}  # the current link's reqid -> handle
         self._late: dict[int, int] = {}  # timed out on the current link: reqid -> handle
+        self.gate: Gate | None = None  # set by the session when it paces orders
 
     # --- submitting -------------------------------------------------------------------------
 
@@ -152,12 +162,17 @@ class RequestTracker:
         nothing) while the link has no usable token."""
         if link.token_state not in _USABLE_TOKEN:
             return False
+        gate = self.gate
+        if gate is not None:
+            gate.begin()
         for first in list(self.queued.values()):
             if first.handle not in self.queued:
                 continue  # went out with its batch
             group = [first]
             if first.batch is not None:
                 group = [t for t in self.queued.values() if t.batch == first.batch]
+            if gate is not None and not gate.admit(group, now):
+                continue  # held: it and what must follow it stay queued
             open_now = (
                 tuple(self._orders.open_orders()) if isinstance(first.request, CancelAll) else ()
             )
@@ -199,6 +214,8 @@ class RequestTracker:
         self.queued.pop(tracked.handle, None)
         self.doubts.pop(tracked.handle, None)
         self._events.append(outcome)
+        if self.gate is not None:
+            self.gate.finished(outcome)
 
     def applied(self, tracked: Tracked, txid: str | None, via: str) -> None:
         """End ``tracked`` as ``RequestApplied``: Kraken's records (``via``) show it took effect."""

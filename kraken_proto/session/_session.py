@@ -32,6 +32,7 @@ from ._lifecycle import Lifecycle, SessionTrigger
 from ._link import Link
 from ._link_events import NOT_HELD, LinkEventRouter
 from ._order_sync import OrderSync
+from ._pacer import Pacer
 from ._reconciler import Reconciler
 from ._requests import RequestTracker
 from ._rest import RestQueue
@@ -89,6 +90,10 @@ class Session:
         self._requests = RequestTracker(context, self._orders.table)
         self._reconciler = Reconciler(context, self._requests, self._orders)
         self._fills = FillFeed(context)
+        self._pacer: Pacer | None = None
+        if config.pace_orders:
+            self._pacer = self._requests.gate = Pacer(context, self._orders)
+            self._orders.observer = self._pacer.observe
         self._router = LinkEventRouter(
             context,
             life=self._life,
@@ -295,7 +300,7 @@ class Session:
 
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now`` (backoff over, request timeouts,
-        liveness, dead man's switch re-arm, REST counter room)."""
+        liveness, dead man's switch re-arm, REST counter room, paced requests that fit)."""
         life = self._life
         if life.stopped:
             return
@@ -306,6 +311,8 @@ class Session:
             self._after_link_call(link, now)
         for tracked in self._requests.due(now):
             self._reconciler.reconcile(tracked)
+        if self._pacer is not None:
+            self._pacer.expire(now)
         self._settle(now)
 
     # --- outputs ------------------------------------------------------------------------
@@ -318,6 +325,8 @@ class Session:
         deadlines = self._requests.deadlines()
         deadlines.append(life.next_deadline())
         deadlines.append(self._rest.wake_at)
+        if self._pacer is not None:
+            deadlines.append(self._pacer.wake_at)
         return min((d for d in deadlines if d is not None), default=None)
 
     def actions(self) -> list[SessionAction]:
@@ -373,6 +382,8 @@ class Session:
         life = self._life
         if life.stopped:
             return
+        if self._pacer is not None:
+            self._pacer.settle(now)
         orders = self._orders
         if orders.vanished and not orders.looking_up:
             orders.look_up_vanished()

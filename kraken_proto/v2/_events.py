@@ -211,7 +211,8 @@ class Execution(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_d
     stop_price: Decimal | None = None
     trigger: str | None = None
     triggered_price: Decimal | None = None
-    ratecount: Decimal | None = None  # the account's rate counter (``ratecounter: true``)
+    # With ``ratecounter: true``: the pair's trading rate counter after this execution.
+    ratecount: Decimal | None = None
 
 
 class Wallet(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):

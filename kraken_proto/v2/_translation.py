@@ -139,6 +139,7 @@ _ORDER_FIELDS: tuple[_Row, ...] = (
     ("time_in_force", "timeinforce", None),
     ("sender_sub_id", "sender_sub_id", None),
     ("amended", "amended", None),
+    ("ratecount", "ratecount", None),
 )
 _ORDER_COMPUTED = ("status", "opentm", "lastupdated", "descr", "cancel_reason", "vol_exec")
 _NOTHING_EXECUTED = Decimal(0)

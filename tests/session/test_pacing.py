@@ -166,3 +166,13 @@ def test_a_paced_schedule_is_never_refused_by_the_simulators_counter(
         assert exchange.allows(pair, int(cost), now), (pair, kind, now)
         exchange.charge(pair, int(cost), now)
         counter.charge(pair, cost, now)
+
+
+def test_cancel_all_and_its_timer_cost_as_the_simulator_charges() -> None:
+    from kraken_proto.adapters.simulator.model._ratelimit import ACCOUNT as SIM_ACCOUNT
+    from kraken_proto.session._pacing import ACCOUNT, cancel_all_after_cost, cancel_all_cost
+
+    assert cancel_all_cost(0) == 0.0
+    assert cancel_all_cost(3) == 3.0
+    assert cancel_all_after_cost() == 1.0
+    assert ACCOUNT == SIM_ACCOUNT

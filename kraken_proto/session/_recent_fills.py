@@ -1,0 +1,68 @@
+"""The fills a resubscription or a backfill can repeat, remembered by time, not by count.
+
+``FillLog`` forgets the oldest *sighting* once its window (as small as 50) is full. A REST
+backfill pages newest first and may hold more trades than the window, and the next
+snapshot repeats the newest 50 trades: by then the window may have forgotten them, and they
+would be reported again. What can come back is known by time: a backfill returns only
+trades at or after its start (the last fill minus ``backfill_margin``), a snapshot only the
+newest ``SNAPSHOT_SIZE`` trades. ``RecentFills`` keeps exactly those ids, whatever the window.
+"""
+
+from __future__ import annotations
+
+import heapq
+from decimal import Decimal
+from typing import Final
+
+__all__ = ["SNAPSHOT_SIZE", "RecentFills"]
+
+SNAPSHOT_SIZE: Final = 50
+"""How many trades an ownTrades snapshot repeats (Kraken's newest 50)."""
+
+
+class RecentFills:
+    """The ids of the reported fills a snapshot or backfill may repeat.
+
+    ``note(trade_id, time)`` records a reported fill; ``trade_id in recent`` asks whether it
+    was reported. ``prune(floor)`` forgets the fills older than both ``floor`` and the
+    newest ``SNAPSHOT_SIZE`` (the caller passes the earliest start a backfill could have).
+    Memory: the fills since ``floor`` plus 50, once pruned.
+    """
+
+    __slots__ = ("_ids", "_newest", "_pruned_at")
+
+    def __init__(self) -> None:
+        self._ids: dict[str, Decimal] = {}
+        # The newest SNAPSHOT_SIZE times, smallest first: its head is the oldest a snapshot
+        # can repeat.
+        self._newest: list[Decimal] = []
+        self._pruned_at = 0  # the size after the last prune: prune when it doubles
+
+    def __contains__(self, trade_id: object) -> bool:
+        return trade_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def note(self, trade_id: str, time: Decimal) -> None:
+        """Remember that ``trade_id`` (executed at ``time``) was reported."""
+        self._ids[trade_id] = time
+        newest = self._newest
+        if len(newest) < SNAPSHOT_SIZE:
+            heapq.heappush(newest, time)
+        elif time > newest[0]:
+            heapq.heapreplace(newest, time)
+
+    def due(self) -> bool:
+        """True when the memory has doubled since the last prune (amortised pruning)."""
+        return len(self._ids) > 2 * self._pruned_at + SNAPSHOT_SIZE
+
+    def prune(self, floor: Decimal) -> None:
+        """Forget the fills older than ``floor`` and than the newest ``SNAPSHOT_SIZE``."""
+        newest = self._newest
+        if len(newest) == SNAPSHOT_SIZE:
+            floor = min(floor, newest[0])
+        else:
+            return  # fewer than a snapshot's worth: a snapshot may repeat them all
+        self._ids = {tid: time for tid, time in self._ids.items() if time >= floor}
+        self._pruned_at = len(self._ids)
