@@ -41,16 +41,29 @@ class FillFeed:
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
         self.backfilling = False
+        # Until the first ownTrades snapshot: its trades at or before this time are
+        # "history" (None: all of them; a journal's cursor sets it).
+        self.first_snapshot = True
+        self.history_until: Decimal | None = None
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
         cursor = self.cursor
         events = self._events
+        first = source == "snapshot" and self.first_snapshot
+        if first:
+            # The first snapshot lists the latest trades, made before this session too.
+            self.first_snapshot = False
+        until = self.history_until
         for trade_id, trade in self.log.apply(event):
             time = trade.time
-            if time is not None and time.is_finite() and (cursor is None or time > cursor):
+            finite = time is not None and time.is_finite()
+            if time is not None and finite and (cursor is None or time > cursor):
                 cursor = time
-            events.append(FillReceived(trade_id=trade_id, trade=trade, source=source))
+            kind = source
+            if first and (until is None or time is None or not finite or time <= until):
+                kind = "history"
+            events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor = cursor
 
     def want_backfill(self) -> None:
