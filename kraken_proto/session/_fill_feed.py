@@ -41,8 +41,8 @@ class FillFeed:
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
         self.backfilling = False
-        # Until the first ownTrades snapshot: its trades at or before this time are
-        # "history" (None: all of them; a journal's cursor sets it).
+        # Until the first ownTrades snapshot: its trades before this time are "history"
+        # (None: all of them; a journal sets it).
         self.first_snapshot = True
         self.history_until: Decimal | None = None
 
@@ -61,7 +61,7 @@ class FillFeed:
             if time is not None and finite and (cursor is None or time > cursor):
                 cursor = time
             kind = source
-            if first and (until is None or time is None or not finite or time <= until):
+            if first and (until is None or time is None or not finite or time < until):
                 kind = "history"
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor = cursor

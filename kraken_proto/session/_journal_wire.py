@@ -15,6 +15,7 @@ Without a journal (``state is None``) nothing is recorded and nothing changes, e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from kraken_proto.v1._requests import Subscribe
 
@@ -26,6 +27,7 @@ from ._journal_records import (
     IntentRecorded,
     JournalRecord,
     NonceRecorded,
+    OutcomeRecorded,
     PersistRecords,
     SubscriptionRecorded,
     fill_record,
@@ -56,7 +58,9 @@ class JournalWire:
         self._scanned = 0  # the events already looked at (an index into the events list)
         self._now = 0.0  # the latest input's time (records made outside an input use it)
         self.unacked: dict[str, None] = {}
+        self.outcomes: dict[int, OutcomeRecorded] = {}  # produced, not taken by the user yet
         self._handed: list[str] = []  # fills the last events() returned
+        self._handed_outcomes: list[int] = []  # outcomes the last events() returned
         self.backfill_pending = False  # a journal cursor waits for ownTrades to backfill
 
     def restore(
@@ -85,10 +89,14 @@ class JournalWire:
             )
         self._scanned = len(self._events)  # already in the journal: not recorded again
         fills.log.remember(state.seen_trade_ids)
-        cursor = state.cursor
-        if cursor is not None:
-            fills.cursor = cursor.time
-            fills.history_until = cursor.time
+        # Fills since the latest one delivered (or, with none, since the first request the
+        # journal holds) are new: backfilled, and not "history" in the first snapshot.
+        since = None if state.cursor is None else state.cursor.time
+        if since is None and state.intents:
+            since = Decimal(repr(min(intent.at for intent in state.intents.values())))
+        if since is not None:
+            fills.cursor = since
+            fills.history_until = since
             self.backfill_pending = True
         subscriptions.update(state.subscriptions)
 
@@ -139,9 +147,14 @@ class JournalWire:
             elif isinstance(event, RequestOutcome) and not (
                 isinstance(event, RequestUnresolved) and event.reason == STOPPED_UNKNOWN
             ):
-                records.append(outcome_record(event, now))
+                # Recorded once the user has taken it (``ack``): a crash before that leaves
+                # the intent open, and the next process reports the outcome again.
+                self.outcomes[event.handle] = outcome_record(event, now)
         self._scanned = len(events)
-        self._persist(records)
+        if records:
+            # Durable before the user sees them: a fill the journal lost would come back
+            # from the backfill unflagged.
+            self._actions.append(PersistRecords(records=tuple(records), sync=True))
 
     # --- acknowledging --------------------------------------------------------------------
 
@@ -152,16 +165,26 @@ class JournalWire:
         self._scanned = 0
         if not self.enabled or not self.auto_ack:
             return
-        self.ack(self._handed, self._now)
+        self.ack(self._handed, self._now, handles=self._handed_outcomes)
         self._handed = [e.trade_id for e in events if isinstance(e, FillReceived)]
+        self._handed_outcomes = [e.handle for e in events if isinstance(e, RequestOutcome)]
 
-    def ack(self, trade_ids: Iterable[str] | None, now: float) -> None:
-        """Acknowledge ``trade_ids`` (None: every fill handed out): they are never delivered
-        again. Ids not delivered, or acknowledged already, are skipped."""
+    def ack(
+        self, trade_ids: Iterable[str] | None, now: float, handles: Iterable[int] | None = None
+    ) -> None:
+        """Acknowledge fills ``trade_ids`` and outcomes ``handles`` (None: everything produced
+        so far): neither is delivered again after a restart. Unknown ids are skipped."""
         if not self.enabled:
             return
         unacked = self.unacked
         ids = list(unacked) if trade_ids is None else [t for t in trade_ids if t in unacked]
         for trade_id in ids:
-            unacked.pop(trade_id, None)
-        self._persist([FillAcknowledged(at=now, trade_id=trade_id) for trade_id in ids])
+            del unacked[trade_id]
+        pending = self.outcomes
+        if handles is None:
+            handles = list(pending) if trade_ids is None else ()
+        records: list[JournalRecord] = [
+            pending.pop(handle) for handle in handles if handle in pending
+        ]
+        records.extend(FillAcknowledged(at=now, trade_id=trade_id) for trade_id in ids)
+        self._persist(records)
