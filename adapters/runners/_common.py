@@ -16,6 +16,7 @@ which call an outcome completes, and how, is the ``Waiters``'.
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,23 +29,29 @@ from kraken_proto import (
     CancelAll,
     CancelAllOrdersAfter,
     CancelOrder,
+    Credentials,
     EditOrder,
     FillLog,
+    FillReceived,
     OrderTable,
     Request,
     RequestAccepted,
     RequestApplied,
+    RequestOutcome,
     Session,
     SessionAction,
+    SessionConfig,
     SessionEvent,
     SessionState,
 )
+from kraken_proto.adapters.journal import SqliteJournal
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     WebSocketSession,
     parse_endpoint,
     parse_ws_endpoint,
 )
+from kraken_proto.session._journal import JournalStore, PersistRecords
 from kraken_proto.session._waiters import (
     OutcomeUnknownError,
     RequestNotAppliedError,
@@ -64,6 +71,7 @@ __all__ = [
     "SessionRunner",
     "TradingRequestError",
     "build_request",
+    "build_session",
     "feed_websocket",
     "reason_of",
     "result_of",
@@ -121,6 +129,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         reflect_timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
+        journal_store: JournalStore | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -134,6 +143,11 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         self._max_message_size = max_message_size
         self._clock = clock
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
+        # The journal (``build_session``): records persisted in order with the other actions,
+        # fills and outcomes acknowledged once the user has taken them.
+        self._journal = journal_store
+        self._taken: list[SessionEvent] = []
+        session.auto_ack = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"
@@ -198,7 +212,55 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         """Arm (``seconds`` > 0) or disarm (0) Kraken's dead man's switch."""
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
+    def ack(self) -> None:
+        """Acknowledge every fill and outcome taken so far: with a journal, not delivered
+        again after a restart (the next call makes it durable). Taking the next events
+        does this too."""
+        self._taken = []
+        self.session.ack(now=self._clock())
+
     # --- for the runner subclass ------------------------------------------------------------
+
+    def _take(self) -> list[SessionEvent]:
+        """The waiting events for the user; the ones taken before are acknowledged."""
+        self._ack_taken()
+        self._taken = self._waiters.take()
+        return self._taken
+
+    def _take_one(self) -> SessionEvent:
+        self._ack_taken()
+        self._taken = [self._waiters.take_one()]
+        return self._taken[0]
+
+    def _result(self, handle: int, timeout: float | None) -> Outcome:
+        """The order call's result; its outcome, now handed to the caller, is acknowledged."""
+        if self._journal is not None and self._waiters.done(handle):
+            self.session.ack((), handles=(handle,), now=self._clock())
+        return self._waiters.result(handle, timeout)
+
+    def _ack_taken(self) -> None:
+        taken = self._taken
+        if taken and self._journal is not None:
+            self.session.ack(
+                [e.trade_id for e in taken if isinstance(e, FillReceived)],
+                handles=[e.handle for e in taken if isinstance(e, RequestOutcome)],
+                now=self._clock(),
+            )
+        self._taken = []
+
+    def _persist(self, action: SessionAction) -> bool:
+        """Carry out a ``PersistRecords`` (True) before any later action: a blocking append,
+        synced when it asks. A failed append raises: nothing after it may be carried out."""
+        if not isinstance(action, PersistRecords):
+            return False
+        if self._journal is not None:
+            self._journal.append(action.records, sync=action.sync)
+        return True
+
+    def _close_journal(self) -> None:
+        """The session has stopped: release the journal (and its lock)."""
+        if self._journal is not None:
+            self._journal.close()
 
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
@@ -296,14 +358,14 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
                 await self._until(lambda: bool(self._waiters))
             if not self._waiters:
                 return
-            yield self._waiters.take_one()
+            yield self._take_one()
 
     async def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
         """Wait until there are events or ``timeout`` seconds pass; return them (``[]``
         then). Returns ``[]`` at once after the terminal event was returned."""
         async with self._move_on_after(timeout):
             await self._until(lambda: bool(self._waiters) or self._waiters.exhausted)
-        return self._waiters.take()
+        return self._take()
 
     async def close(self, timeout: float = 5.0) -> None:
         """Close the session (disarming the dead man's switch if armed), waiting at most
@@ -327,7 +389,7 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
         except BaseException:
             self._waiters.forget(handle)
             raise
-        return self._waiters.result(handle, timeout)
+        return self._result(handle, timeout)
 
     # --- the plumbing -------------------------------------------------------------------------
 
@@ -349,6 +411,7 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
     def _exited(self) -> None:
         """The runner's block has exited: wake every waiter for good."""
         self._stopped = True
+        self._close_journal()
         self._changed()
 
     async def _drive(self) -> None:
@@ -357,7 +420,8 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
             self._wake = self._new_event()
             actions = self.session.actions()
             for action in actions:
-                await self._do(action)
+                if not self._persist(action):
+                    await self._do(action)
                 self._route()
             if actions:
                 continue
@@ -392,3 +456,23 @@ def feed_websocket(
 def reason_of(exc: BaseException) -> str:
     """A short reason for the session's logs (adapter exceptions carry no secrets)."""
     return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def build_session(
+    credentials: Credentials, config: SessionConfig, options: dict[str, Any]
+) -> Session:
+    """A new ``Session`` for ``open_session`` and its kin. ``options["journal"]`` (popped): a
+    path (an ``SqliteJournal`` is opened there; ``JournalLockedError`` at once when another
+    store holds it) or a ``JournalStore``; the session starts from its folded records, and
+    ``options["journal_store"]`` is set for the runner (which closes it at the end)."""
+    journal = options.pop("journal", None)
+    if journal is None:
+        return Session(credentials, config=config, seed=os.urandom(16))
+    store: JournalStore = journal if isinstance(journal, JournalStore) else SqliteJournal(journal)
+    try:
+        state = store.load()
+    except BaseException:
+        store.close()
+        raise
+    options["journal_store"] = store
+    return Session(credentials, config=config, seed=os.urandom(16), journal=state)

@@ -20,7 +20,6 @@ Single-threaded: the session only makes progress inside its calls (``events``,
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import ssl
 import time
@@ -50,7 +49,7 @@ from kraken_proto.adapters.transport._ws import (
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
 from kraken_proto.v1 import Subscribe
 
-from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
+from ._common import READ_SIZE, Outcome, SessionRunner, build_session, feed_websocket, reason_of
 from ._link import choose_protocol
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
@@ -111,7 +110,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
             self._pump(until, lambda: bool(self._waiters))
             if not self._waiters:
                 return
-            yield self._waiters.take_one()
+            yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
         """Run the session until it has events or ``timeout`` seconds pass; return them
@@ -119,7 +118,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
         if not self._waiters.exhausted:
             until = None if timeout is None else self._clock() + timeout
             self._pump(until, lambda: bool(self._waiters))
-        return self._waiters.take()
+        return self._take()
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the session (disarming the dead man's switch if armed), waiting at most
@@ -128,6 +127,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
         if self._start_close():
             self._pump(self._clock() + timeout, lambda: self._waiters.ended is not None)
         self._drop()
+        self._close_journal()
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
         except BaseException:
             self._waiters.forget(handle)
             raise
-        return self._waiters.result(handle, timeout)
+        return self._result(handle, timeout)
 
     def _pump(self, until: float | None, done: Callable[[], bool]) -> None:
         """Carry out actions and wait for input until ``done()`` or the clock reaches
@@ -189,7 +189,8 @@ class BlockingSession(SessionRunner[Outcome, None]):
     def _run_actions(self) -> None:
         while actions := self.session.actions():
             for action in actions:
-                self._do(action)
+                if not self._persist(action):
+                    self._do(action)
                 self._route()
 
     def _do(self, action: SessionAction) -> None:
@@ -274,10 +275,10 @@ def open_session(
     ``http_timeout``, ``write_timeout``, ``max_message_size``, ``reflect_timeout``). On entry
     the first token fetch and connection are attempted (a permanent error such as a bad key
     leaves the session FAILED at once); later failures are the session's to retry (watch
-    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``). ``journal``: see ``build_session``.
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
-    session = Session(credentials, config=config, seed=os.urandom(16))
+    session = build_session(credentials, config, options)
     with run_session(session, rest_url=rest_url, ws_url=ws_url, **options) as runner:
         yield runner
 

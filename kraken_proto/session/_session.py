@@ -238,11 +238,28 @@ class Session:
         self._wire.scan(now)
         return withdrawn
 
-    def ack(self, trade_ids: Iterable[str] | None = None, *, now: float) -> None:
-        """Acknowledge fills handed out (``trade_ids``; None: all of them): with a journal,
-        they are never delivered again after a restart (a ``PersistRecords`` to carry out).
-        Unknown or already acknowledged ids are skipped; without a journal, does nothing."""
-        self._wire.ack(trade_ids, now)
+    def ack(
+        self,
+        trade_ids: Iterable[str] | None = None,
+        *,
+        handles: Iterable[int] | None = None,
+        now: float,
+    ) -> None:
+        """Acknowledge fills (``trade_ids``) and request outcomes (``handles``) handed out
+        (both None: all of them): with a journal, neither is delivered again after a restart
+        (a ``PersistRecords`` to carry out). Unknown or already acknowledged ones are
+        skipped; without a journal, does nothing."""
+        self._wire.ack(trade_ids, now, handles)
+
+    @property
+    def auto_ack(self) -> bool:
+        """Acknowledge what one ``events()`` call returned at the next call (default True;
+        a runner sets it False and acknowledges what the user took)."""
+        return self._wire.auto_ack
+
+    @auto_ack.setter
+    def auto_ack(self, value: bool) -> None:
+        self._wire.auto_ack = value
 
     def close(self, now: float) -> None:
         """Stop: disarm the dead man's switch if armed, close the connection; requests without
