@@ -54,7 +54,7 @@ def order(kind: str, side: str, price: str = "30000.0", tag: int = 0) -> AddOrde
     extra: dict[str, Any] = {} if kind == "market" else {"price": Decimal(price)}
     return AddOrder(
         ordertype=kind,
-        type=side,
+        type=side,  # type: ignore[arg-type]
         pair="XBT/USD",
         volume=Decimal("0.01"),
         cl_ord_id=f"00000000-0000-4000-8000-{tag:012d}",
@@ -224,7 +224,7 @@ def run(crash_at: dict[int, int]) -> Durable:
     durable = Durable(dict(crash_at))
     for tag, step in enumerate(SCRIPT, start=1):
         if step[0] == "submit":
-            durable.submit(order(step[1], step[2], *step[3:], tag=tag))
+            durable.submit(order(step[1], step[2], step[3] if len(step) > 3 else "0", tag))
         else:
             durable.price(step[1])
         durable.advance(0.2)
