@@ -218,6 +218,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         does this too."""
         self._taken = []
         self.session.ack(now=self._clock())
+        self._acked()
 
     # --- for the runner subclass ------------------------------------------------------------
 
@@ -236,6 +237,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         """The order call's result; its outcome, now handed to the caller, is acknowledged."""
         if self._journal is not None and self._waiters.done(handle):
             self.session.ack((), handles=(handle,), now=self._clock())
+            self._acked()
         return self._waiters.result(handle, timeout)
 
     def _ack_taken(self) -> None:
@@ -246,6 +248,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
                 handles=[e.handle for e in taken if isinstance(e, RequestOutcome)],
                 now=self._clock(),
             )
+            self._acked()
         self._taken = []
 
     def _persist(self, action: SessionAction) -> bool:
@@ -270,6 +273,10 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
 
     def _changed(self) -> None:
         """The waiters or the user's events changed: wake whoever waits (async runners)."""
+
+    def _acked(self) -> None:
+        """An acknowledgement queued a ``PersistRecords``: the blocking runner carries it out
+        in its next call; the async runners wake their driver."""
 
     def _route(self) -> None:
         """Give the session's new events to the waiters. Call after every session input."""
@@ -402,6 +409,9 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
         # Wake every waiter (calls, events() consumers, close); later waits use a fresh event.
         self._change.set()
         self._change = self._new_event()
+
+    def _acked(self) -> None:
+        self._wake.set()
 
     def _input_done(self) -> None:
         """A result was given to the session: route its events, let the driver act."""
