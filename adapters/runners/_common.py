@@ -16,7 +16,6 @@ which call an outcome completes, and how, is the ``Waiters``'.
 
 from __future__ import annotations
 
-import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +28,6 @@ from kraken_proto import (
     CancelAll,
     CancelAllOrdersAfter,
     CancelOrder,
-    Credentials,
     EditOrder,
     FillLog,
     FillReceived,
@@ -40,11 +38,10 @@ from kraken_proto import (
     RequestOutcome,
     Session,
     SessionAction,
-    SessionConfig,
     SessionEvent,
     SessionState,
 )
-from kraken_proto.adapters.journal import SqliteJournal
+from kraken_proto.adapters.journal import SharedNonceSource
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     WebSocketSession,
@@ -71,7 +68,6 @@ __all__ = [
     "SessionRunner",
     "TradingRequestError",
     "build_request",
-    "build_session",
     "feed_websocket",
     "reason_of",
     "result_of",
@@ -130,6 +126,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         reflect_timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         journal_store: JournalStore | None = None,
+        journal_nonces: SharedNonceSource | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -146,7 +143,9 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         # The journal (``build_session``): records persisted in order with the other actions,
         # fills and outcomes acknowledged once the user has taken them.
         self._journal = journal_store
+        self._journal_nonces = journal_nonces
         self._taken: list[SessionEvent] = []
+        self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
         session.auto_ack = False
 
     def __repr__(self) -> str:
@@ -216,9 +215,7 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         """Acknowledge every fill and outcome taken so far: with a journal, not delivered
         again after a restart (the next call makes it durable). Taking the next events
         does this too."""
-        self._taken = []
-        self.session.ack(now=self._clock())
-        self._acked()
+        self._ack_taken()
 
     # --- for the runner subclass ------------------------------------------------------------
 
@@ -251,6 +248,12 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
             self._acked()
         self._taken = []
 
+    def _next_actions(self) -> list[SessionAction]:
+        """The session's actions to carry out next, in order."""
+        actions = self._backlog + self.session.actions()
+        self._backlog = []
+        return actions
+
     def _persist(self, action: SessionAction) -> bool:
         """Carry out a ``PersistRecords`` (True) before any later action: a blocking append,
         synced when it asks. A failed append raises: nothing after it may be carried out."""
@@ -264,6 +267,8 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         """The session has stopped: release the journal (and its lock)."""
         if self._journal is not None:
             self._journal.close()
+        if self._journal_nonces is not None:
+            self._journal_nonces.close()
 
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
@@ -279,8 +284,16 @@ class SessionRunner(Generic[OutcomeT, NoneT]):
         in its next call; the async runners wake their driver."""
 
     def _route(self) -> None:
-        """Give the session's new events to the waiters. Call after every session input."""
+        """Give the session's new events to the waiters. Call after every session input.
+
+        With a journal, the records the input produced are persisted first (earlier than
+        their turn among the actions, which is safe: a record may always be written sooner),
+        so the user never sees a fill the journal could lose."""
         events = self.session.events()
+        if self._journal is not None:
+            for action in self.session.actions():
+                if not self._persist(action):
+                    self._backlog.append(action)
         if events:
             self._waiters.feed(events, self._clock())
             self._changed()
@@ -428,7 +441,7 @@ class AsyncSessionRunner(SessionRunner[Awaitable[Outcome], Awaitable[None]]):
         """The main background task: carry out actions in order, wake at deadlines."""
         while True:
             self._wake = self._new_event()
-            actions = self.session.actions()
+            actions = self._next_actions()
             for action in actions:
                 if not self._persist(action):
                     await self._do(action)
@@ -466,23 +479,3 @@ def feed_websocket(
 def reason_of(exc: BaseException) -> str:
     """A short reason for the session's logs (adapter exceptions carry no secrets)."""
     return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def build_session(
-    credentials: Credentials, config: SessionConfig, options: dict[str, Any]
-) -> Session:
-    """A new ``Session`` for ``open_session`` and its kin. ``options["journal"]`` (popped): a
-    path (an ``SqliteJournal`` is opened there; ``JournalLockedError`` at once when another
-    store holds it) or a ``JournalStore``; the session starts from its folded records, and
-    ``options["journal_store"]`` is set for the runner (which closes it at the end)."""
-    journal = options.pop("journal", None)
-    if journal is None:
-        return Session(credentials, config=config, seed=os.urandom(16))
-    store: JournalStore = journal if isinstance(journal, JournalStore) else SqliteJournal(journal)
-    try:
-        state = store.load()
-    except BaseException:
-        store.close()
-        raise
-    options["journal_store"] = store
-    return Session(credentials, config=config, seed=os.urandom(16), journal=state)

@@ -49,7 +49,8 @@ from kraken_proto.adapters.transport._ws import (
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
 from kraken_proto.v1 import Subscribe
 
-from ._common import READ_SIZE, Outcome, SessionRunner, build_session, feed_websocket, reason_of
+from ._common import READ_SIZE, Outcome, SessionRunner, feed_websocket, reason_of
+from ._journal import build_session
 from ._link import choose_protocol
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
@@ -187,7 +188,7 @@ class BlockingSession(SessionRunner[Outcome, None]):
             self._drop()
 
     def _run_actions(self) -> None:
-        while actions := self.session.actions():
+        while actions := self._next_actions():
             for action in actions:
                 if not self._persist(action):
                     self._do(action)

@@ -43,7 +43,8 @@ from kraken_proto.adapters.transport.rest_call import call_rest_trio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
-from ._common import READ_SIZE, AsyncSessionRunner, build_session, feed_websocket, reason_of
+from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
+from ._journal import build_session
 from ._link import choose_protocol
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]

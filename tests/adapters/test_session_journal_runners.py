@@ -8,8 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from kraken_proto import FillReceived, RequestOutcome
+from kraken_proto import Credentials, FillReceived, RequestOutcome, SessionConfig
 from kraken_proto.adapters.journal import JournalLockedError, SqliteJournal
+from kraken_proto.adapters.runners._journal import build_session
+from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
+from kraken_proto.session._journal import (
+    InMemoryJournal,
+    JournalCorruptError,
+    JournalError,
+    JournalState,
+)
 
 from tests.adapters.test_session_runners import MARKET, OPEN, RUNNERS, Calls, drive, exchange
 
@@ -62,3 +70,43 @@ def test_reopen_from_the_journal_redelivers_only_unacknowledged_fills(
     assert not [f for f in second if not f.redelivered and f.trade_id in first_ids]
     with SqliteJournal(path) as store:  # released at the end of the block
         assert not store.load().open_intents
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_a_journal_store_object_and_an_explicit_ack(kind: str) -> None:
+    store = InMemoryJournal()
+    with exchange(seed=62) as (_sim, urls, credentials):
+
+        async def scenario(session: Calls) -> None:
+            await session.subscribe("ownTrades")
+            await session.add_order(MARKET, timeout=20)
+            fills: list[FillReceived] = []
+            while not fills:
+                fills += [e for e in await session.next_events(0.2) if isinstance(e, FillReceived)]
+            assert set(store.load().unacked) >= {f.trade_id for f in fills}  # persisted first
+            session.runner.ack()
+            session.runner.ack()  # nothing more to acknowledge
+            await session.next_events(0.2)  # the runner carries the acknowledgement out
+            assert not {f.trade_id for f in fills} & set(store.load().unacked)
+
+        drive(kind, OPEN[kind], scenario, credentials, **urls, journal=store)
+
+
+class _Damaged(InMemoryJournal):
+    __slots__ = ()
+
+    def load(self) -> JournalState:
+        raise JournalCorruptError("journal: damaged")
+
+
+def test_a_store_that_cannot_be_read_is_released() -> None:
+    sim = SimulatorConfig()
+    credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+    store = _Damaged()
+    options: dict[str, object] = {"journal": store}
+    with pytest.raises(JournalCorruptError):
+        build_session(credentials, SessionConfig(), options)
+    with pytest.raises(JournalError):
+        store.append([], sync=False)  # closed
+    assert "journal_store" not in options
