@@ -87,7 +87,7 @@ class Durable:
         self.session = Session(
             self.credentials,
             seed=b"crash-seed-%d" % self.restarts,
-            config=SessionConfig(protocol=self.protocol),  # type: ignore[arg-type]
+            config=SessionConfig(protocol=self.protocol),
             journal=self.journal.load(),
         )
         self.session.start(self.now)
