@@ -57,6 +57,9 @@ from kraken_proto.session._events import (
     SessionFailed,
     SystemStatusChanged,
 )
+from kraken_proto.session._journal_records import (
+    PersistRecords,
+)
 from kraken_proto.session._session import (
     Session,
 )
@@ -119,6 +122,7 @@ __all__ = [
     "OrderChanges",
     "OrderTable",
     "OrdersChanged",
+    "PersistRecords",
     "ProtocolError",
     "Reconnected",
     "Reconnecting",
