@@ -172,19 +172,19 @@ class JournalWire:
     def ack(
         self, trade_ids: Iterable[str] | None, now: float, handles: Iterable[int] | None = None
     ) -> None:
-        """Acknowledge fills ``trade_ids`` and outcomes ``handles`` (None: everything produced
-        so far): neither is delivered again after a restart. Unknown ids are skipped."""
+        """Acknowledge fills ``trade_ids`` and outcomes ``handles`` (both None: everything
+        produced so far): neither is delivered again after a restart. Unknown ids are
+        skipped."""
         if not self.enabled:
             return
-        unacked = self.unacked
-        ids = list(unacked) if trade_ids is None else [t for t in trade_ids if t in unacked]
+        unacked, pending = self.unacked, self.outcomes
+        if trade_ids is None and handles is None:
+            trade_ids, handles = list(unacked), list(pending)
+        ids = [t for t in trade_ids or () if t in unacked]
         for trade_id in ids:
             del unacked[trade_id]
-        pending = self.outcomes
-        if handles is None:
-            handles = list(pending) if trade_ids is None else ()
         records: list[JournalRecord] = [
-            pending.pop(handle) for handle in handles if handle in pending
+            pending.pop(handle) for handle in handles or () if handle in pending
         ]
         records.extend(FillAcknowledged(at=now, trade_id=trade_id) for trade_id in ids)
         self._persist(records)

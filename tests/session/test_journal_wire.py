@@ -10,8 +10,8 @@ from kraken_proto.session._journal import (
     FillAcknowledged,
     InMemoryJournal,
     IntentRecorded,
-    OutcomeRecorded,
     PersistRecords,
+    fold,
 )
 from kraken_proto.v1 import Subscribe
 
@@ -63,14 +63,24 @@ def test_requests_wait_for_the_recovered_ones_and_acks_are_recorded() -> None:
     assert outcome.handle == 7
     # A session from the same journal: a request submitted before any link is held, and
     # acknowledging everything records the fills and outcomes not acknowledged yet.
-    session = Session(durable.credentials, seed=b"third-seed", journal=durable.journal.load())
+    # Here no fill was acknowledged: all come again, flagged.
+    kept = [r for r in durable.journal.records() if not isinstance(r, FillAcknowledged)]
+    session = Session(durable.credentials, seed=b"third-seed", journal=fold(kept))
     session.auto_ack = False
+    assert not session.auto_ack
     assert session.submit(order("market", "sell", tag=3), durable.now) > 7
+    again = [e for e in session.events() if isinstance(e, FillReceived)]
+    assert again
+    assert all(e.redelivered for e in again)
     session.ack(["unknown"], now=durable.now)
+    session.ack(handles=[7], now=durable.now)  # outcomes only: no fill acknowledged
+    assert not session.actions()  # nothing sent, nothing acknowledged
     session.ack(now=durable.now)
     records = [r for a in session.actions() if isinstance(a, PersistRecords) for r in a.records]
-    assert not [r for r in records if isinstance(r, IntentRecorded)]  # nothing sent
-    assert all(isinstance(r, FillAcknowledged | OutcomeRecorded) for r in records)
+    assert {r.trade_id for r in records if isinstance(r, FillAcknowledged)} == {
+        e.trade_id for e in again
+    }
+    assert all(isinstance(r, FillAcknowledged) for r in records)
 
 
 def test_fill_log_remember_keeps_the_window() -> None:
