@@ -65,6 +65,9 @@ from kraken_proto.session._events import (
     SubscriptionReady,
     SystemStatusChanged,
 )
+from kraken_proto.session._journal_records import (
+    PersistRecords,
+)
 from kraken_proto.session._session import (
     Session,
 )
@@ -129,6 +132,7 @@ __all__ = [
     "OrderTable",
     "OrderPaced",
     "OrdersChanged",
+    "PersistRecords",
     "ProtocolError",
     "Reconnected",
     "Reconnecting",

@@ -10,6 +10,7 @@ bot can look a fill up without storing trades itself.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from typing import Final
 
 from kraken_proto.v1._events import OwnTrades, Trade
@@ -103,6 +104,16 @@ class FillLog:
             f"FillLog({len(self._trades)} trades kept (max_trades={self._max_trades}), "
             f"{len(self._ids)} ids remembered (window={self._window}){listing})"
         )
+
+    def remember(self, trade_ids: Iterable[str]) -> None:
+        """Mark ``trade_ids`` as seen (reported by an earlier process: a journal), oldest
+        first, without keeping their trades: ``apply`` will not report them."""
+        ids = self._ids
+        for trade_id in trade_ids:
+            ids[trade_id] = None
+            ids.move_to_end(trade_id)
+        while len(ids) > self._window:
+            ids.popitem(last=False)
 
     def apply(self, event: OwnTrades) -> tuple[tuple[str, Trade], ...]:
         """Record the frame's trades; return the ``(trade_id, Trade)`` pairs not seen before.

@@ -37,6 +37,7 @@ class BatchCalls(Generic[OutcomeT, BatchT]):
     session: Session
     _waiters: Waiters
     _clock: Callable[[], float]
+    _result: Callable[[int, float | None], Outcome]  # SessionRunner's: acknowledges it
 
     def _route(self) -> None:
         raise NotImplementedError
@@ -86,7 +87,7 @@ class BatchCalls(Generic[OutcomeT, BatchT]):
         results: BatchResult = []
         for handle in handles:
             try:
-                results.append(self._waiters.result(handle, timeout))
+                results.append(self._result(handle, timeout))
             except TradingRequestError as error:
                 results.append(error)
         return results
@@ -103,7 +104,7 @@ class SyncCalls(BatchCalls[Outcome, BatchResult]):
     def _call(self, request: Request, timeout: float | None) -> Outcome:
         handle = self._submit(request)
         self._wait_for((handle,), timeout)
-        return self._waiters.result(handle, timeout)
+        return self._result(handle, timeout)
 
     def _call_batch(self, orders: list[AddOrder], timeout: float | None) -> BatchResult:
         handles = self._submit_batch(orders)

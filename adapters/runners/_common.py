@@ -30,13 +30,16 @@ from kraken_proto import (
     CancelOrder,
     EditOrder,
     FillLog,
+    FillReceived,
     OrderTable,
     Request,
+    RequestOutcome,
     Session,
     SessionAction,
     SessionEvent,
     SessionState,
 )
+from kraken_proto.adapters.journal import SharedNonceSource
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     WebSocketSession,
@@ -44,6 +47,7 @@ from kraken_proto.adapters.transport._ws import (
     parse_ws_endpoint,
 )
 from kraken_proto.session._balances import SessionSubscribe
+from kraken_proto.session._journal import JournalStore, PersistRecords
 from kraken_proto.session._waiters import (
     OutcomeUnknownError,
     RequestNotAppliedError,
@@ -126,6 +130,8 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         reflect_timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] | None = None,
+        journal_store: JournalStore | None = None,
+        journal_nonces: SharedNonceSource | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -140,6 +146,13 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         self._monotonic = clock
         self._wall_clock = wall_clock
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
+        # The journal (``build_session``): records persisted in order with the other actions,
+        # fills and outcomes acknowledged once the user has taken them.
+        self._journal = journal_store
+        self._journal_nonces = journal_nonces
+        self._taken: list[SessionEvent] = []
+        self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
+        session.auto_ack = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"
@@ -209,7 +222,64 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         """Arm (``seconds`` > 0) or disarm (0) Kraken's dead man's switch."""
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
+    def ack(self) -> None:
+        """Acknowledge every fill and outcome taken so far: with a journal, not delivered
+        again after a restart (the next call makes it durable). Taking the next events
+        does this too."""
+        self._ack_taken()
+
     # --- for the runner subclass ------------------------------------------------------------
+
+    def _take(self) -> list[SessionEvent]:
+        """The waiting events for the user; the ones taken before are acknowledged."""
+        self._ack_taken()
+        self._taken = self._waiters.take()
+        return self._taken
+
+    def _take_one(self) -> SessionEvent:
+        self._ack_taken()
+        self._taken = [self._waiters.take_one()]
+        return self._taken[0]
+
+    def _result(self, handle: int, timeout: float | None) -> Outcome:
+        """The order call's result; its outcome, now handed to the caller, is acknowledged."""
+        if self._journal is not None and self._waiters.done(handle):
+            self.session.ack((), handles=(handle,), now=self._clock())
+            self._acked()
+        return self._waiters.result(handle, timeout)
+
+    def _ack_taken(self) -> None:
+        taken = self._taken
+        if taken and self._journal is not None:
+            self.session.ack(
+                [e.trade_id for e in taken if isinstance(e, FillReceived)],
+                handles=[e.handle for e in taken if isinstance(e, RequestOutcome)],
+                now=self._clock(),
+            )
+            self._acked()
+        self._taken = []
+
+    def _next_actions(self) -> list[SessionAction]:
+        """The session's actions to carry out next, in order."""
+        actions = self._backlog + self.session.actions()
+        self._backlog = []
+        return actions
+
+    def _persist(self, action: SessionAction) -> bool:
+        """Carry out a ``PersistRecords`` (True) before any later action: a blocking append,
+        synced when it asks. A failed append raises: nothing after it may be carried out."""
+        if not isinstance(action, PersistRecords):
+            return False
+        if self._journal is not None:
+            self._journal.append(action.records, sync=action.sync)
+        return True
+
+    def _close_journal(self) -> None:
+        """The session has stopped: release the journal (and its lock)."""
+        if self._journal is not None:
+            self._journal.close()
+        if self._journal_nonces is not None:
+            self._journal_nonces.close()
 
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
@@ -228,9 +298,21 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         self.session.set_wall_clock(now, wall)
         return now
 
+    def _acked(self) -> None:
+        """An acknowledgement queued a ``PersistRecords``: the blocking runner carries it out
+        in its next call; the async runners wake their driver."""
+
     def _route(self) -> None:
-        """Give the session's new events to the waiters. Call after every session input."""
+        """Give the session's new events to the waiters. Call after every session input.
+
+        With a journal, the records the input produced are persisted first (earlier than
+        their turn among the actions, which is safe: a record may always be written sooner),
+        so the user never sees a fill the journal could lose."""
         events = self.session.events()
+        if self._journal is not None:
+            for action in self.session.actions():
+                if not self._persist(action):
+                    self._backlog.append(action)
         if events:
             self._waiters.feed(events, self._clock())
             self._changed()
@@ -317,14 +399,14 @@ class AsyncSessionRunner(
                 await self._until(lambda: bool(self._waiters))
             if not self._waiters:
                 return
-            yield self._waiters.take_one()
+            yield self._take_one()
 
     async def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
         """Wait until there are events or ``timeout`` seconds pass; return them (``[]``
         then). Returns ``[]`` at once after the terminal event was returned."""
         async with self._move_on_after(timeout):
             await self._until(lambda: bool(self._waiters) or self._waiters.exhausted)
-        return self._waiters.take()
+        return self._take()
 
     async def close(self, timeout: float = 5.0) -> None:
         """Close the session (disarming the dead man's switch if armed), waiting at most
@@ -342,7 +424,7 @@ class AsyncSessionRunner(
     async def _call(self, request: Request, timeout: float | None) -> Outcome:
         handle = self._submit(request)
         await self._wait_for((handle,), timeout)
-        return self._waiters.result(handle, timeout)
+        return self._result(handle, timeout)
 
     async def _call_batch(self, orders: list[AddOrder], timeout: float | None) -> BatchResult:
         handles = self._submit_batch(orders)
@@ -372,6 +454,9 @@ class AsyncSessionRunner(
         self._change.set()
         self._change = self._new_event()
 
+    def _acked(self) -> None:
+        self._wake.set()
+
     def _input_done(self) -> None:
         """A result was given to the session: route its events, let the driver act."""
         self._route()
@@ -380,15 +465,17 @@ class AsyncSessionRunner(
     def _exited(self) -> None:
         """The runner's block has exited: wake every waiter for good."""
         self._stopped = True
+        self._close_journal()
         self._changed()
 
     async def _drive(self) -> None:
         """The main background task: carry out actions in order, wake at deadlines."""
         while True:
             self._wake = self._new_event()
-            actions = self.session.actions()
+            actions = self._next_actions()
             for action in actions:
-                await self._do(action)
+                if not self._persist(action):
+                    await self._do(action)
                 self._route()
             if actions:
                 continue

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +45,7 @@ from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_r
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
 from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
+from ._journal import build_session
 from ._link import choose_protocol
 
 __all__ = ["AsyncioSession", "fetch_token", "open_asyncio_session", "run_asyncio_session"]
@@ -264,7 +264,7 @@ async def open_asyncio_session(
     in the block leaves it as itself.
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
-    session = Session(credentials, config=config, seed=os.urandom(16))
+    session = build_session(credentials, config, options)
     async with run_asyncio_session(session, rest_url=rest_url, ws_url=ws_url, **options) as run:
         yield run
 

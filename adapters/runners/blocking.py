@@ -20,7 +20,6 @@ calls run on worker threads, so no call overstays its timeout. Not thread-safe.
 from __future__ import annotations
 
 import contextlib
-import os
 import select
 import socket
 import ssl
@@ -52,6 +51,7 @@ from kraken_proto.session._balances import SessionSubscribe
 from ._batch import BatchResult, Outcome, SyncCalls
 from ._blocking_io import Attempts, connect_websocket
 from ._common import READ_SIZE, SessionRunner, feed_websocket, reason_of
+from ._journal import build_session
 from ._link import choose_protocol
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
@@ -80,7 +80,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self._pump(until, lambda: bool(self._waiters))
             if not self._waiters:
                 return
-            yield self._waiters.take_one()
+            yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
         """Run the session until it has events or ``timeout`` seconds pass; return them
@@ -88,7 +88,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         if not self._waiters.exhausted:
             until = None if timeout is None else self._clock() + timeout
             self._pump(until, lambda: bool(self._waiters))
-        return self._waiters.take()
+        return self._take()
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the session (disarming the dead man's switch if armed), waiting at most
@@ -98,6 +98,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self._pump(self._clock() + timeout, lambda: self._waiters.ended is not None)
         self._drop()
         self._io.close()
+        self._close_journal()
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -179,9 +180,10 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         return bool(finished)
 
     def _run_actions(self) -> None:
-        while actions := self.session.actions():
+        while actions := self._next_actions():
             for action in actions:
-                self._do(action)
+                if not self._persist(action):
+                    self._do(action)
                 self._route()
 
     def _do(self, action: SessionAction) -> None:
@@ -273,10 +275,10 @@ def open_session(
     ``http_timeout``, ``write_timeout``, ``max_message_size``, ``reflect_timeout``). On entry
     the first token fetch and connection are attempted (a permanent error such as a bad key
     leaves the session FAILED at once); later failures are the session's to retry (watch
-    ``events()`` for ``Reconnecting`` and ``SessionFailed``).
+    ``events()`` for ``Reconnecting`` and ``SessionFailed``). ``journal``: see ``build_session``.
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
-    session = Session(credentials, config=config, seed=os.urandom(16))
+    session = build_session(credentials, config, options)
     with run_session(session, rest_url=rest_url, ws_url=ws_url, **options) as runner:
         yield runner
 

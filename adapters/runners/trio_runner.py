@@ -19,7 +19,6 @@ from the ``async with`` body leaves the block as itself.
 from __future__ import annotations
 
 import math
-import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +45,7 @@ from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_to
 
 from ._bare import bare
 from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
+from ._journal import build_session
 from ._link import choose_protocol
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
@@ -245,7 +245,7 @@ async def open_trio_session(
     in the block leaves it as itself (not wrapped in an ``ExceptionGroup``).
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
-    session = Session(credentials, config=config, seed=os.urandom(16))
+    session = build_session(credentials, config, options)
     async with run_trio_session(session, rest_url=rest_url, ws_url=ws_url, **options) as runner:
         yield runner
 

@@ -25,6 +25,8 @@ How an adapter drives it (the whole adapter is this loop plus moving bytes)::
                 case CloseConnection(conn=c):  close ws; then connection_lost(c, now)
                 case HttpCall(call=k, request=r):  POST r; then rest_response(k, status,
                                                body, now) or rest_failed(k, reason, now)
+                case PersistRecords(records=r, sync=s):  store.append(r, sync=s)
+                                               (only with a journal), before the next action
         for event in session.events(): ...              # FillReceived, RequestAccepted, ...
         wait for: a WebSocket message -> session.receive_message(c, text, now)
                   a socket closing      -> session.connection_lost(c, now, code=code)
@@ -60,6 +62,9 @@ What the session guarantees:
   Invalid key, invalid signature and permission denied end the session (``SessionFailed``).
 * REST calls go out one at a time, each only when Kraken's call counter has room.
 * Reconnects are logged at WARNING on the ``kraken_proto.session`` logger, without tokens.
+* **Across restarts**, with ``Session(..., journal=fold(store.load()))``: intents written
+  ahead of every request, open ones reconciled on restart (``recovered=True``), fills and
+  outcomes not acknowledged delivered again (``redelivered=True``), see ``_journal``.
 
 The parts, one concern per module, each owning its state (the session composes them):
 
@@ -78,6 +83,8 @@ The parts, one concern per module, each owning its state (the session composes t
 ``_context``                what the parts share: config, credentials, REST queue, outputs
 ``_waiters``                ``Waiters``: what every runner uses to end its order calls once
                             the order table reflects their outcome
+``_journal``                the journal's records, codec, fold and stores (``_journal_*``)
+``_journal_wire``           what the session records, and starting from a journal
 ==========================  =============================================================
 
 The config, actions, events, REST queue (``_rest``), backoff and seed each have their own.
@@ -120,6 +127,13 @@ from ._events import (
     SubscriptionReady,
     SystemStatusChanged,
 )
+from ._journal import (
+    InMemoryJournal,
+    JournalState,
+    JournalStore,
+    PersistRecords,
+    fold,
+)
 from ._link import (
     Link,
     open_link,
@@ -151,11 +165,15 @@ __all__ = [
     "FillReceived",
     "FillSource",
     "HttpCall",
+    "InMemoryJournal",
+    "JournalState",
+    "JournalStore",
     "Link",
     "OpenConnection",
     "OrderPaced",
     "OrdersChanged",
     "OutcomeUnknownError",
+    "PersistRecords",
     "Reconnected",
     "Reconnecting",
     "RequestAccepted",
@@ -182,6 +200,7 @@ __all__ = [
     "V1Link",
     "V2Link",
     "Waiters",
+    "fold",
     "open_link",
     "reflects",
     "result_of",

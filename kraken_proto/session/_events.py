@@ -53,9 +53,11 @@ __all__ = [
     "SubscriptionReady",
 ]
 
-FillSource = Literal["live", "snapshot", "rest"]
+FillSource = Literal["live", "snapshot", "rest", "history"]
 """Where a fill came from: a live ownTrades update, an ownTrades snapshot, or REST
-``TradesHistory`` (backfill after a reconnect or a gap)."""
+``TradesHistory`` (backfill after a reconnect or a gap). ``"history"``: a trade in the
+session's first ownTrades snapshot that may predate the session (every one without a journal;
+with one, those not newer than the journal's fill cursor): a bot summing fills skips them."""
 
 
 class SessionEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +77,9 @@ class FillReceived(SessionEvent, frozen=True, kw_only=True):
     trade_id: str
     trade: Trade
     source: FillSource
+    redelivered: bool = False
+    """True for a fill delivered by an earlier process and not acknowledged before it
+    stopped (journal): it may have been processed already."""
 
 
 class OrdersChanged(SessionEvent, frozen=True, kw_only=True):
@@ -151,6 +156,9 @@ class RequestOutcome(SessionEvent, frozen=True, kw_only=True):
 
     handle: int
     request: Request
+    recovered: bool = False
+    """True when the request was sent by an earlier process (its intent was in the journal
+    without an outcome) and this outcome was established on restart."""
 
 
 class RequestAccepted(RequestOutcome, frozen=True, kw_only=True):

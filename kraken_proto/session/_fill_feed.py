@@ -47,6 +47,10 @@ class FillFeed:
         self.backfilling = False
         self._recent = RecentFills()
         self._start: Decimal | None = None  # where the running backfill started
+        # Until the first ownTrades snapshot: its trades before this time are "history"
+        # (None: all of them; a journal sets it).
+        self.first_snapshot = True
+        self.history_until: Decimal | None = None
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
@@ -56,16 +60,24 @@ class FillFeed:
             event = msgspec.structs.replace(event, trades=kept)
         cursor = self.cursor
         events = self._events
+        first = source == "snapshot" and self.first_snapshot
+        if first:
+            # The first snapshot lists the latest trades, made before this session too.
+            self.first_snapshot = False
+        until = self.history_until
         for trade_id, trade in self.log.apply(event):
             time = trade.time
             if time is not None and time.is_finite():
+                history = first and (until is None or time < until)
                 if cursor is None or time > cursor:
                     cursor = time
             else:
+                history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
                 time = cursor if cursor is not None else self.started_at
             recent.note(trade_id, time)
-            events.append(FillReceived(trade_id=trade_id, trade=trade, source=source))
+            kind: FillSource = "history" if history else source
+            events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor = cursor
         if recent.due():
             self._prune()

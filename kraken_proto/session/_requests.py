@@ -9,9 +9,11 @@ decides; a late reply still wins while that is undecided. Every request ends exa
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from kraken_proto._connection_events import (
     LateReply,
@@ -75,6 +77,7 @@ class Tracked:
     wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
     reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
     batch: int | None = None  # submit_batch's group: offered to the link together
+    recovered: bool = False  # sent by an earlier process (journal): outcomes say so
 
 
 def _txid_of(replies: Iterable[Event]) -> str | None:
@@ -139,6 +142,39 @@ class RequestTracker:
             handles.append(handle)
         return tuple(handles)
 
+    def number_from(self, handle: int) -> None:
+        """Give out handles from ``handle`` on (a journal's ``next_handle``)."""
+        self._next_handle = max(self._next_handle, handle)
+
+    def adopt(
+        self, handle: int, request: Request, *, sent_at: float, open_at_send: tuple[str, ...]
+    ) -> None:
+        """Track a request an earlier process sent without learning its outcome: in doubt,
+        reconciled on the next link (never sent again); its outcome says ``recovered``."""
+        tracked = Tracked(
+            handle=handle,
+            request=request,
+            phase=Phase.DOUBT,
+            sent_at=sent_at,
+            open_at_send=open_at_send,
+            wait_for_connection=True,
+            recovered=True,
+        )
+        self.tracked[handle] = tracked
+        self.doubts[handle] = tracked
+        self.number_from(handle + 1)
+        self._events.append(
+            RequestInDoubt(
+                handle=handle,
+                request=request,
+                reason="the process stopped before the outcome was known",
+            )
+        )
+
+    def recovering(self) -> bool:
+        """True while a request adopted from a journal is undecided (new ones wait)."""
+        return any(tracked.recovered for tracked in self.doubts.values())
+
     def withdraw(self, handle: int) -> bool:
         """End a request not sent yet as ``RequestNotApplied(via="withdrawn")``; False when it
         was sent or has ended. Raises ``LocalProtocolError`` for a handle never given out."""
@@ -156,10 +192,16 @@ class RequestTracker:
         )
         return True
 
-    def send_queued(self, link: Link, now: float) -> bool:
+    def send_queued(
+        self,
+        link: Link,
+        now: float,
+        before_send: Callable[[list[Tracked], tuple[str, ...]], None] | None = None,
+    ) -> bool:
         """Send what is queued on ``link``, in submit order, the rows of a batch together; a
         request the link refuses to send ends as ``RequestRefused``. Returns False (sending
-        nothing) while the link has no usable token."""
+        nothing) while the link has no usable token. ``before_send(group, open_at_send)``
+        runs just before each group goes to the link (the journal's write-ahead)."""
         if link.token_state not in _USABLE_TOKEN:
             return False
         gate = self.gate
@@ -177,6 +219,8 @@ class RequestTracker:
                 tuple(self._orders.open_orders()) if isinstance(first.request, CancelAll) else ()
             )
             sent: Sequence[int | LocalProtocolError]
+            if before_send is not None:
+                before_send(group, open_now)
             try:
                 if len(group) > 1:
                     rows = [t.request for t in group]
@@ -210,6 +254,8 @@ class RequestTracker:
 
     def finish(self, tracked: Tracked, outcome: RequestOutcome) -> None:
         """End ``tracked`` with ``outcome`` (its one final event)."""
+        if tracked.recovered:
+            outcome = msgspec.structs.replace(outcome, recovered=True)
         self.tracked.pop(tracked.handle, None)
         self.queued.pop(tracked.handle, None)
         self.doubts.pop(tracked.handle, None)

@@ -9,7 +9,7 @@ asks which protocol its link speaks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
@@ -28,6 +28,8 @@ from ._config import SessionConfig, SessionState
 from ._context import SessionContext
 from ._events import SessionEvent
 from ._fill_feed import FillFeed
+from ._journal_state import JournalState
+from ._journal_wire import JournalWire
 from ._lifecycle import Lifecycle, SessionTrigger
 from ._link import Link
 from ._link_events import NOT_HELD, LinkEventRouter
@@ -55,6 +57,17 @@ class Session:
     8; pass ``os.urandom(16)``) is the only source of randomness: backoff jitter and
     generated ``cl_ord_id`` values. ``nonces`` is the key's nonce source (one per API key;
     a new ``NonceSource()`` by default). Nothing happens before ``start``.
+
+    ``journal``: the state folded from the session's journal (``fold(store.load())``), or
+    None for no journal. With one, the session writes ahead: ``PersistRecords`` actions
+    (carry each out before the next action) record every trading request before the
+    ``SendMessages`` that carries it, outcomes, fills, acknowledgements, subscriptions and
+    nonces; and it starts from the state: requests sent without a known outcome are
+    reconciled (never re-sent; outcomes with ``recovered=True``) before new ones go out, fills
+    not acknowledged are delivered again (``redelivered=True``), fills delivered are not
+    reported again, and ``TradesHistory`` backfills from the fill cursor. A fill is
+    acknowledged by ``ack``, or with ``auto_ack`` when ``events()`` is called again after the
+    call that returned it (runners set ``auto_ack`` False and acknowledge for the user).
     """
 
     def __init__(
@@ -64,15 +77,20 @@ class Session:
         config: SessionConfig | None = None,
         seed: bytes,
         nonces: NonceSource | None = None,
+        journal: JournalState | None = None,
+        auto_ack: bool = True,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
         config = config if config is not None else SessionConfig()
         random = self._random = SeededStream(seed)
         wall = self._wall = WallClock()
+        if nonces is None:
+            nonces = NonceSource(last=0 if journal is None else journal.nonce_high_water)
+        self._nonces = nonces
         rest = RestQueue(
             counter=RestCallCounter(config.rest_tier),
-            nonces=nonces if nonces is not None else NonceSource(),
+            nonces=nonces,
             retry_delay=config.rest_retry_delay,
             retry_max=config.backoff_max,
             wall=wall,
@@ -103,6 +121,15 @@ class Session:
             fills=self._fills,
             subscriptions=self._subscriptions,
         )
+        wire = self._wire = JournalWire(context, journal)
+        wire.auto_ack = auto_ack
+        if journal is not None:
+            wire.restore(
+                journal,
+                requests=self._requests,
+                fills=self._fills,
+                subscriptions=self._subscriptions,
+            )
 
     def __repr__(self) -> str:
         return (
@@ -153,6 +180,7 @@ class Session:
         if wall is not None:
             self._wall.set(now, wall)
         self._fills.started_at = Decimal(repr(self._wall.wall(now)))
+        self._backfill_journal()
         self._life.begin_attempt(SessionTrigger.START)
         self._settle(now)
 
@@ -175,6 +203,8 @@ class Session:
         self._life.require_running("subscribe")
         name = channel_of(request)
         self._subscriptions[name] = request
+        self._wire.subscribed(request, now)
+        self._backfill_journal()
         link = self._life.link
         if link is not None and link.subscription_state(name) in NOT_HELD:
             # Without a usable token the send raises; the next connection subscribes.
@@ -227,7 +257,32 @@ class Session:
         ``RequestNotApplied(via="withdrawn")``. Returns False (and changes nothing) when the
         request was already sent or has ended. Raises ``LocalProtocolError`` for a handle
         ``submit`` never returned."""
-        return self._requests.withdraw(handle)
+        withdrawn = self._requests.withdraw(handle)
+        self._wire.scan(now)
+        return withdrawn
+
+    def ack(
+        self,
+        trade_ids: Iterable[str] | None = None,
+        *,
+        handles: Iterable[int] | None = None,
+        now: float,
+    ) -> None:
+        """Acknowledge fills (``trade_ids``) and request outcomes (``handles``) handed out
+        (both None: all of them): with a journal, neither is delivered again after a restart
+        (a ``PersistRecords`` to carry out). Unknown or already acknowledged ones are
+        skipped; without a journal, does nothing."""
+        self._wire.ack(trade_ids, now, handles)
+
+    @property
+    def auto_ack(self) -> bool:
+        """Acknowledge what one ``events()`` call returned at the next call (default True;
+        a runner sets it False and acknowledges what the user took)."""
+        return self._wire.auto_ack
+
+    @auto_ack.setter
+    def auto_ack(self, value: bool) -> None:
+        self._wire.auto_ack = value
 
     def close(self, now: float) -> None:
         """Stop: disarm the dead man's switch if armed, close the connection; requests without
@@ -337,8 +392,12 @@ class Session:
 
     def events(self) -> list[SessionEvent]:
         """Return and forget the events produced so far, in order."""
+        wire = self._wire
+        if wire.enabled:
+            wire.scan()
         events = self._events[:]
         self._events.clear()
+        wire.drained(events)
         return events
 
     # --- the current link -----------------------------------------------------------------
@@ -355,8 +414,27 @@ class Session:
 
     def _send_queued(self, now: float) -> None:
         link = self._life.link
-        if link is not None and self._requests.send_queued(link, now):
+        wire = self._wire
+        if not wire.enabled:
+            if link is not None and self._requests.send_queued(link, now):
+                self._life.flush(link)
+            return
+        # With a journal: the earlier process's requests are decided before new ones go out,
+        # and each request's intent is persisted before it is written.
+        if (
+            link is not None
+            and not self._requests.recovering()
+            and self._requests.send_queued(
+                link, now, lambda group, open_now: wire.intents(group, open_now, now)
+            )
+        ):
             self._life.flush(link)
+
+    def _backfill_journal(self) -> None:
+        """Backfill fills from the journal's cursor once ownTrades is subscribed."""
+        if self._wire.backfill_pending and "ownTrades" in self._subscriptions:
+            self._wire.backfill_pending = False
+            self._fills.want_backfill()
 
     # --- losing, stopping, progress ---------------------------------------------------------
 
@@ -376,6 +454,7 @@ class Session:
         self._requests.stop_all()
         self._rest.clear()
         self._life.stop(now, failed=failed)
+        self._wire.scan(now)
 
     def _settle(self, now: float) -> None:
         """Start REST work that is due, go LIVE when synced, send the next REST call."""
@@ -384,6 +463,9 @@ class Session:
             return
         if self._pacer is not None:
             self._pacer.settle(now)
+        wire = self._wire
+        if wire.enabled and self._requests.queued:
+            self._send_queued(now)  # a recovered request may just have been decided
         orders = self._orders
         if orders.vanished and not orders.looking_up:
             orders.look_up_vanished()
@@ -400,7 +482,9 @@ class Session:
         ready = self._rest.pump(now)
         if ready is not None:
             call, request, purpose = ready
+            wire.nonce(self._nonces.last, now)
             self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
+        wire.scan(now)
 
     def _maybe_live(self, now: float) -> None:
         life = self._life

@@ -210,7 +210,7 @@ def test_the_three_runners_offer_the_same_names() -> None:
     calls = {"subscribe", "add_order", "edit_order", "amend_order", "cancel_order", "cancel_all"}
     calls |= {"cancel_all_orders_after", "next_events", "close"}
     calls |= {"batch_add_orders", "batch_cancel_orders"}
-    assert calls | {"events", "orders", "fills", "state"} == names  # and .session, set in init
+    assert calls | {"events", "orders", "fills", "state", "ack"} == names  # and .session
     for name in calls:
         assert not inspect.iscoroutinefunction(getattr(BlockingSession, name))
     assert inspect.isgeneratorfunction(BlockingSession.events)
