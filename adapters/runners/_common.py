@@ -30,10 +30,8 @@ from kraken_proto import (
     CancelOrder,
     EditOrder,
     FillLog,
-    FillReceived,
     OrderTable,
     Request,
-    RequestOutcome,
     Session,
     SessionAction,
     SessionEvent,
@@ -47,7 +45,7 @@ from kraken_proto.adapters.transport._ws import (
     parse_ws_endpoint,
 )
 from kraken_proto.session._balances import SessionSubscribe
-from kraken_proto.session._journal import JournalStore, PersistRecords
+from kraken_proto.session._journal import JournalStore
 from kraken_proto.session._waiters import (
     OutcomeUnknownError,
     RequestNotAppliedError,
@@ -60,6 +58,7 @@ from kraken_proto.v1 import Subscribe
 from kraken_proto.v2 import Subscribe as V2Subscribe
 
 from ._batch import BatchCalls, BatchResult, BatchT, Outcome
+from ._journal import JournalPlumbing
 
 __all__ = [
     "AsyncSessionRunner",
@@ -94,7 +93,9 @@ def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R
     return request
 
 
-class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, BatchT]):
+class SessionRunner(
+    BatchCalls[OutcomeT, BatchT], JournalPlumbing, Generic[OutcomeT, NoneT, BatchT]
+):
     """A running ``Session`` as a runner offers it: one API, sync or async.
 
     Order calls submit the request and wait for its final outcome, at most ``timeout``
@@ -146,13 +147,7 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         self._monotonic = clock
         self._wall_clock = wall_clock
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
-        # The journal (``build_session``): records persisted in order with the other actions,
-        # fills and outcomes acknowledged once the user has taken them.
-        self._journal = journal_store
-        self._journal_nonces = journal_nonces
-        self._taken: list[SessionEvent] = []
-        self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
-        session.auto_ack = False
+        self._journal_init(journal_store, journal_nonces)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"
@@ -222,64 +217,7 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         """Arm (``seconds`` > 0) or disarm (0) Kraken's dead man's switch."""
         return self._call(CancelAllOrdersAfter(timeout=seconds), timeout)
 
-    def ack(self) -> None:
-        """Acknowledge every fill and outcome taken so far: with a journal, not delivered
-        again after a restart (the next call makes it durable). Taking the next events
-        does this too."""
-        self._ack_taken()
-
     # --- for the runner subclass ------------------------------------------------------------
-
-    def _take(self) -> list[SessionEvent]:
-        """The waiting events for the user; the ones taken before are acknowledged."""
-        self._ack_taken()
-        self._taken = self._waiters.take()
-        return self._taken
-
-    def _take_one(self) -> SessionEvent:
-        self._ack_taken()
-        self._taken = [self._waiters.take_one()]
-        return self._taken[0]
-
-    def _result(self, handle: int, timeout: float | None) -> Outcome:
-        """The order call's result; its outcome, now handed to the caller, is acknowledged."""
-        if self._journal is not None and self._waiters.done(handle):
-            self.session.ack((), handles=(handle,), now=self._clock())
-            self._acked()
-        return self._waiters.result(handle, timeout)
-
-    def _ack_taken(self) -> None:
-        taken = self._taken
-        if taken and self._journal is not None:
-            self.session.ack(
-                [e.trade_id for e in taken if isinstance(e, FillReceived)],
-                handles=[e.handle for e in taken if isinstance(e, RequestOutcome)],
-                now=self._clock(),
-            )
-            self._acked()
-        self._taken = []
-
-    def _next_actions(self) -> list[SessionAction]:
-        """The session's actions to carry out next, in order."""
-        actions = self._backlog + self.session.actions()
-        self._backlog = []
-        return actions
-
-    def _persist(self, action: SessionAction) -> bool:
-        """Carry out a ``PersistRecords`` (True) before any later action: a blocking append,
-        synced when it asks. A failed append raises: nothing after it may be carried out."""
-        if not isinstance(action, PersistRecords):
-            return False
-        if self._journal is not None:
-            self._journal.append(action.records, sync=action.sync)
-        return True
-
-    def _close_journal(self) -> None:
-        """The session has stopped: release the journal (and its lock)."""
-        if self._journal is not None:
-            self._journal.close()
-        if self._journal_nonces is not None:
-            self._journal_nonces.close()
 
     def _call(self, request: Request, timeout: float | None) -> OutcomeT:
         raise NotImplementedError
@@ -297,10 +235,6 @@ class SessionRunner(BatchCalls[OutcomeT, BatchT], Generic[OutcomeT, NoneT, Batch
         wall = time.time() if self._wall_clock is None else self._wall_clock()
         self.session.set_wall_clock(now, wall)
         return now
-
-    def _acked(self) -> None:
-        """An acknowledgement queued a ``PersistRecords``: the blocking runner carries it out
-        in its next call; the async runners wake their driver."""
 
     def _route(self) -> None:
         """Give the session's new events to the waiters. Call after every session input.

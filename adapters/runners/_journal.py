@@ -1,21 +1,32 @@
 """``journal=`` for the runners: open the store, fold it, build the ``Session`` from it.
 
-The runners' plumbing for a journal (carrying out ``PersistRecords``, acknowledging what
-the user took, closing the store) is ``SessionRunner``'s, in ``_common``; this module only
-builds the session, once for the three runners.
+``JournalPlumbing`` is the runners' part of a journal, once for the three: carrying out
+``PersistRecords``, acknowledging what the user took, closing the store.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kraken_proto import Credentials, Session, SessionConfig
+from kraken_proto import (
+    Credentials,
+    FillReceived,
+    RequestOutcome,
+    Session,
+    SessionAction,
+    SessionConfig,
+    SessionEvent,
+)
 from kraken_proto.adapters.journal import SharedNonceSource, SqliteJournal
-from kraken_proto.session._journal import JournalStore
+from kraken_proto.session._journal import JournalStore, PersistRecords
+from kraken_proto.session._waiters import Waiters
 
-__all__ = ["build_session"]
+from ._batch import Outcome
+
+__all__ = ["JournalPlumbing", "build_session"]
 
 
 def build_session(
@@ -45,3 +56,83 @@ def build_session(
     options["journal_store"] = store
     options["journal_nonces"] = nonces
     return Session(credentials, config=config, seed=os.urandom(16), journal=state, nonces=nonces)
+
+
+class JournalPlumbing:
+    """A runner's journal duties (``SessionRunner`` inherits them): ``PersistRecords`` carried
+    out in order with the other actions, fills and outcomes acknowledged once the user has
+    taken them (without a journal, acknowledging costs nothing)."""
+
+    session: Session
+    _waiters: Waiters
+    _clock: Callable[[], float]
+
+    def _journal_init(
+        self, journal_store: JournalStore | None, journal_nonces: SharedNonceSource | None
+    ) -> None:
+        self._journal = journal_store
+        self._journal_nonces = journal_nonces
+        self._taken: list[SessionEvent] = []
+        self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
+        self.session.auto_ack = False
+
+    def _acked(self) -> None:
+        """An acknowledgement queued a ``PersistRecords``: the blocking runner carries it out
+        in its next call; the async runners wake their driver."""
+
+    def ack(self) -> None:
+        """Acknowledge every fill and outcome taken so far: with a journal, not delivered
+        again after a restart (the next call makes it durable). Taking the next events
+        does this too."""
+        self._ack_taken()
+
+    def _take(self) -> list[SessionEvent]:
+        """The waiting events for the user; the ones taken before are acknowledged."""
+        self._ack_taken()
+        self._taken = self._waiters.take()
+        return self._taken
+
+    def _take_one(self) -> SessionEvent:
+        self._ack_taken()
+        self._taken = [self._waiters.take_one()]
+        return self._taken[0]
+
+    def _result(self, handle: int, timeout: float | None) -> Outcome:
+        """The order call's result; its outcome, now handed to the caller, is acknowledged."""
+        if self._journal is not None and self._waiters.done(handle):
+            self.session.ack((), handles=(handle,), now=self._clock())
+            self._acked()
+        return self._waiters.result(handle, timeout)
+
+    def _ack_taken(self) -> None:
+        taken = self._taken
+        if taken and self._journal is not None:
+            self.session.ack(
+                [e.trade_id for e in taken if isinstance(e, FillReceived)],
+                handles=[e.handle for e in taken if isinstance(e, RequestOutcome)],
+                now=self._clock(),
+            )
+            self._acked()
+        self._taken = []
+
+    def _next_actions(self) -> list[SessionAction]:
+        """The session's actions to carry out next, in order."""
+        actions = self._backlog + self.session.actions()
+        self._backlog = []
+        return actions
+
+    def _persist(self, action: SessionAction) -> bool:
+        """Carry out a ``PersistRecords`` (True) before any later action: a blocking append,
+        synced when it asks. A failed append raises: nothing after it may be carried out."""
+        if not isinstance(action, PersistRecords):
+            return False
+        if self._journal is not None:
+            self._journal.append(action.records, sync=action.sync)
+        return True
+
+    def _close_journal(self) -> None:
+        """The session has stopped: release the journal (and its lock)."""
+        if self._journal is not None:
+            self._journal.close()
+        if self._journal_nonces is not None:
+            self._journal_nonces.close()
