@@ -25,8 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
 import kraken_proto.v2 as v2
+import orjson
 from kraken_proto import AddOrder, CancelOrder, Request, encode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

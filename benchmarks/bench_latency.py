@@ -267,7 +267,8 @@ class _PlainAsyncioClient:
 
     async def receive(self) -> list[Any]:
         """The messages of the next read."""
-        assert self.reader is not None and self.writer is not None
+        assert self.reader is not None
+        assert self.writer is not None
         messages, out = self.protocol.feed(await self.reader.read(_READ))
         if out:
             self.writer.write(out)

@@ -25,16 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from kraken_proto import FillReceived, OrdersChanged
+from kraken_proto.v1 import Subscribe
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))  # the in-memory wire lives with the session's tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The in-memory wire lives with the session's tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.session.session_wire import Wire
+
 import bench_pipeline
 from bench_clients import CarefulClient
 from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
-from kraken_proto import FillReceived, OrdersChanged
-from kraken_proto.v1 import Subscribe
-from tests.session.session_wire import Wire
 
 __all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
 

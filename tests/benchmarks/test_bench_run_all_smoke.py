@@ -84,4 +84,5 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     assert set(line["runner_cpu_vs_plain"]) == {"blocking", "trio", "asyncio"}
     assert set(line["session_pipeline_vs_careful"]) >= {"openOrders status delta", "ownTrades fill"}
     assert all(case.startswith("v2 ") for case in line["decode_vs_floor_v2"])
-    assert line["decode_vs_floor_v1"] and line["encode_vs_json_dumps_v2"]
+    assert line["decode_vs_floor_v1"]
+    assert line["encode_vs_json_dumps_v2"]
