@@ -68,12 +68,25 @@ class NumberOutOfRange:
 OUT_OF_RANGE: Final = NumberOutOfRange()
 
 
+_CACHE_SIZE: Final = 1024
+"""At most this many number texts are remembered (then the memo starts over)."""
+_CACHE_TEXT: Final = 24
+"""Texts longer than this are not remembered (a memo of peer text stays small)."""
+_cache: dict[str, Decimal] = {}
+# Text that passed the check -> its Decimal. Kraken repeats the same texts across frames
+# ("0.00000000" in every new order, the same prices and volumes); a dict hit costs less than
+# Decimal() alone, and a Decimal is immutable, so events may share one. The memo never changes
+# a result: only text that passed the check is stored, with the Decimal it gave.
+
+
 def number_hook(
     kind: type,
     value: Any,
     /,
     _str: type[str] = str,
     _decimal: type[Decimal] = Decimal,
+    _get: Any = _cache.get,
+    _cache: dict[str, Decimal] = _cache,
     _finite: Any = Decimal.is_finite,
     _match: Any = NUMBER_TEXT.fullmatch,
 ) -> Decimal:
@@ -83,9 +96,13 @@ def number_hook(
     (a JSON number with a fraction or exponent, via ``float_hook=Decimal``) or an ``int``,
     both taken as they are. Raises ``ValueError``/``TypeError`` otherwise, which msgspec
     reports as a ``ValidationError`` naming the path. ``kind`` is unused. (The defaulted
-    parameters are local names for the hot path; pass only two arguments.)
+    parameters are local names for the hot path; pass only two arguments.) Text seen before
+    returns the same (immutable) ``Decimal`` as the first time, from a small memo.
     """
     if type(value) is _str:
+        number = _get(value)
+        if number is not None:
+            return number  # type: ignore[no-any-return]
         try:
             number = _decimal(value)
         except ArithmeticError:  # InvalidOperation: not a number at all
@@ -94,6 +111,10 @@ def number_hook(
         # text, so text equal to that is valid. The rest (Kraken's "0.00000000" is written
         # 0E-8) takes the exact test.
         if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
+            if len(value) <= _CACHE_TEXT:
+                if len(_cache) >= _CACHE_SIZE:
+                    _cache.clear()  # start over: the texts in use come back in at once
+                _cache[value] = number
             return number
         raise ValueError(_NOT_TEXT)
     if type(value) is _decimal:
