@@ -70,8 +70,10 @@ OUT_OF_RANGE: Final = NumberOutOfRange()
 
 _CACHE_SIZE: Final = 1024
 """At most this many number texts are remembered (then the memo starts over)."""
-_CACHE_TEXT: Final = 24
-"""Texts longer than this are not remembered (a memo of peer text stays small)."""
+_CACHE_TEXT: Final = 12
+"""Texts longer than this are not remembered: a memo of peer text stays small, and Kraken's
+timestamps ("1700220123.114325"), which never repeat, skip the insert (a miss costs ~150 ns more
+than no memo; a hit saves ~300 ns)."""
 _cache: dict[str, Decimal] = {}
 # Text that passed the check -> its Decimal. Kraken repeats the same texts across frames
 # ("0.00000000" in every new order, the same prices and volumes); a dict hit costs less than
@@ -89,6 +91,8 @@ def number_hook(
     _cache: dict[str, Decimal] = _cache,
     _finite: Any = Decimal.is_finite,
     _match: Any = NUMBER_TEXT.fullmatch,
+    _longest: int = _CACHE_TEXT,
+    _most: int = _CACHE_SIZE,
 ) -> Decimal:
     """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
 
@@ -111,8 +115,8 @@ def number_hook(
         # text, so text equal to that is valid. The rest (Kraken's "0.00000000" is written
         # 0E-8) takes the exact test.
         if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
-            if len(value) <= _CACHE_TEXT:
-                if len(_cache) >= _CACHE_SIZE:
+            if len(value) <= _longest:
+                if len(_cache) >= _most:
                     _cache.clear()  # start over: the texts in use come back in at once
                 _cache[value] = number
             return number
