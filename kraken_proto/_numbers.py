@@ -14,7 +14,10 @@ offsets can be negative, and ``-`` is valid JSON and Kraken text alike.
 
 Event fields that hold numbers are declared ``KrakenNumber``: ``decimal.Decimal`` to a type
 checker, and at runtime a marker type for which msgspec calls ``number_hook`` on each value,
-so the typed fast path checks the text exactly where it becomes a ``Decimal``.
+so the typed fast path checks the text exactly where it becomes a ``Decimal``. Short texts
+that passed the check are remembered with their ``Decimal`` in a small memo (bounded, started
+over when full): Kraken repeats them across frames, and a dict hit costs less than ``Decimal()``.
+Equal texts may therefore give the very same (immutable) ``Decimal`` object.
 """
 
 from __future__ import annotations
