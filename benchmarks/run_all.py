@@ -114,16 +114,19 @@ def _versions() -> dict[str, str]:
 
 
 def _commit() -> str:
-    try:
+    """The commit, with "-dirty" when files differ from it (the report itself not counted)."""
+
+    def git(*arguments: str) -> str:
         return subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            cwd=HERE.parent,
-            check=True,
+            ["git", *arguments], capture_output=True, text=True, cwd=HERE.parent, check=True
         ).stdout.strip()
+
+    try:
+        commit = git("describe", "--always")
+        changed = git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/RESULTS.md")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{commit}-dirty" if changed else commit
 
 
 # --- targets ---------------------------------------------------------------------------------
