@@ -34,6 +34,7 @@ __all__ = [
     "OUT_OF_RANGE",
     "KrakenNumber",
     "NumberOutOfRange",
+    "json_number_hook",
     "load_json",
     "number_hook",
 ]
@@ -131,6 +132,17 @@ def number_hook(
     if value is OUT_OF_RANGE:
         raise ValueError("a number too large to represent")
     raise TypeError(f"Expected a number, got `{type(value).__name__}`")
+
+
+def json_number_hook(
+    kind: type, value: Any, /, _decimal: type[Decimal] = Decimal, _hook: Any = number_hook
+) -> Decimal:
+    """``number_hook`` for decoders whose numbers are mostly JSON numbers (v2): the same
+    answers and errors, with the ``Decimal`` case (``float_hook=Decimal`` already made it)
+    tested first. (The defaulted parameters are local names; pass only two arguments.)"""
+    if type(value) is _decimal:
+        return value
+    return _hook(kind, value)  # type: ignore[no-any-return]
 
 
 _untyped: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kraken_proto import _numbers
-from kraken_proto._numbers import NUMBER_TEXT, number_hook
+from kraken_proto._numbers import NUMBER_TEXT, OUT_OF_RANGE, json_number_hook, number_hook
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +72,25 @@ def test_the_memo_never_changes_an_answer(texts: list[str]) -> None:
         _numbers._cache.pop(text, None)
         assert answer(text) == memo
         assert (memo[0] == "accepted") == (NUMBER_TEXT.fullmatch(text) is not None)
+
+
+_VALUES = st.one_of(
+    _TEXTS,
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.just(OUT_OF_RANGE),
+    st.floats(),
+    st.none(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_VALUES)
+def test_the_json_number_hook_answers_as_number_hook(value: object) -> None:
+    def answer(hook: object) -> tuple[str, str]:
+        try:
+            return ("ok", repr(hook(Decimal, value)))  # type: ignore[operator]
+        except (ValueError, TypeError) as error:
+            return (type(error).__name__, str(error))
+
+    assert answer(json_number_hook) == answer(number_hook)
