@@ -24,6 +24,7 @@ Target: the trio adapter's CPU per update <= 1.3x the plain wsproto+trio loop's.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import socket
 import statistics
@@ -43,6 +44,7 @@ import wsproto.events as ws_events
 from kraken_proto import Credentials, FillReceived, OrdersChanged, SessionEvent, SessionState
 from kraken_proto.adapters.clients.blocking_client import fetch_token
 from kraken_proto.adapters.clients.trio_client import fetch_token_trio
+from kraken_proto.adapters.runners.asyncio_runner import open_asyncio_session
 from kraken_proto.adapters.runners.blocking import BlockingSession, open_session
 from kraken_proto.adapters.runners.trio_runner import TrioSession, open_trio_session
 
@@ -66,7 +68,7 @@ __all__ = [
 TARGET_RATIO = 1.3
 """trio adapter CPU per update over the plain wsproto+trio loop's."""
 
-CONTENDERS = ("blocking", "trio", "plain-trio", "plain-socket")
+CONTENDERS = ("blocking", "trio", "plain-trio", "plain-socket", "asyncio", "plain-asyncio")
 _READ = 65536
 _KINDS = ("order", "fill")
 
@@ -241,6 +243,49 @@ class _PlainSocketClient:
         self.sock.close()
 
 
+class _PlainAsyncioClient:
+    """The floor for the asyncio adapter: asyncio streams, wsproto and orjson."""
+
+    def __init__(self, url: str) -> None:
+        self.protocol = _PlainProtocol(url)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self, token: str) -> None:
+        """Open, upgrade and subscribe to both channels (waits for both snapshots)."""
+        protocol = self.protocol
+        self.reader, self.writer = await asyncio.open_connection(protocol.host, protocol.port)
+        self.writer.write(protocol.handshake())
+        while not protocol.accepted:
+            await self.receive()
+        self.writer.write(b"".join(protocol.text(text) for text in _subscribe_frames(token)))
+        snapshots = 0
+        while snapshots < 2:
+            for message in await self.receive():
+                if type(message) is list and message[2].get("sequence") == 1:
+                    snapshots += 1
+
+    async def receive(self) -> list[Any]:
+        """The messages of the next read."""
+        assert self.reader is not None
+        assert self.writer is not None
+        messages, out = self.protocol.feed(await self.reader.read(_READ))
+        if out:
+            self.writer.write(out)
+        return messages
+
+    async def wait_for(self, kind: str) -> int:
+        """Read until an update of ``kind`` arrives; its arrival time (ns)."""
+        while True:
+            for message in await self.receive():
+                if _plain_kind(message) == kind:
+                    return time.perf_counter_ns()
+
+    async def aclose(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 class _Sampler:
     """Asks the simulator for updates and books the latencies and the CPU spent asking."""
 
@@ -354,11 +399,55 @@ async def _run_plain_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int
         await client.aclose()
 
 
+async def _run_asyncio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
+    async with open_asyncio_session(
+        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url
+    ) as session:
+        await session.subscribe("ownTrades")
+        await session.subscribe("openOrders")
+        deadline = time.monotonic() + 30
+        while session.state is not SessionState.LIVE:
+            await asyncio.sleep(0.01)
+            if time.monotonic() > deadline:
+                raise RuntimeError("asyncio session never became live")
+        events = session.events()
+        start = time.process_time_ns()
+        for _ in range(samples):
+            for kind in _KINDS:
+                sampler.ask(kind)
+                async for event in events:
+                    if session_update_kind(event) == kind:
+                        arrived = time.perf_counter_ns()
+                        break
+                sampler.book(kind, arrived)
+        return time.process_time_ns() - start
+
+
+async def _run_plain_asyncio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
+    # The blocking token fetch: the plain loop's setup is not timed.
+    token = fetch_token(_credentials(sim), rest_url=sim.rest_url).token
+    client = _PlainAsyncioClient(sim.ws_url)
+    try:
+        await client.connect(token)
+        start = time.process_time_ns()
+        for _ in range(samples):
+            for kind in _KINDS:
+                sampler.ask(kind)
+                sampler.book(kind, await client.wait_for(kind))
+        return time.process_time_ns() - start
+    finally:
+        await client.aclose()
+
+
 _RUNNERS: dict[str, Callable[[SimulatorProcess, _Sampler, int], int]] = {
     "blocking": _run_blocking,
     "trio": lambda sim, sampler, samples: trio.run(_run_trio, sim, sampler, samples),
     "plain-trio": lambda sim, sampler, samples: trio.run(_run_plain_trio, sim, sampler, samples),
     "plain-socket": _run_plain_socket,
+    "asyncio": lambda sim, sampler, samples: asyncio.run(_run_asyncio(sim, sampler, samples)),
+    "plain-asyncio": lambda sim, sampler, samples: asyncio.run(
+        _run_plain_asyncio(sim, sampler, samples)
+    ),
 }
 
 
@@ -406,6 +495,21 @@ def measure(*, rounds: int = 8, samples: int = 50) -> dict[str, Any]:
         result["contenders"][name] = row
     result["trio_cpu_vs_plain_trio"] = median_ratio(cpu["trio"], cpu["plain-trio"])
     result["blocking_cpu_vs_plain_socket"] = median_ratio(cpu["blocking"], cpu["plain-socket"])
+    result["asyncio_cpu_vs_plain_asyncio"] = median_ratio(cpu["asyncio"], cpu["plain-asyncio"])
+    result["runner_cpu_vs_plain"] = {
+        "blocking": result["blocking_cpu_vs_plain_socket"],
+        "trio": result["trio_cpu_vs_plain_trio"],
+        "asyncio": result["asyncio_cpu_vs_plain_asyncio"],
+    }
+    result["runner_fill_p50_vs_plain"] = {
+        runner: result["contenders"][runner]["fill_p50_us"]
+        / result["contenders"][plain]["fill_p50_us"]
+        for runner, plain in (
+            ("blocking", "plain-socket"),
+            ("trio", "plain-trio"),
+            ("asyncio", "plain-asyncio"),
+        )
+    }
     result["trio_fill_p50_vs_plain_trio"] = (
         result["contenders"]["trio"]["fill_p50_us"]
         / result["contenders"]["plain-trio"]["fill_p50_us"]

@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                 # the full run (about 4-5 minutes here)
     python benchmarks/run_all.py --quick         # seconds; numbers meaningless (smoke test)
     python benchmarks/run_all.py --output FILE   # write somewhere else (default RESULTS.md)
+    python benchmarks/run_all.py --quick --json  # ... and print, last, one JSON summary line
 
 Each benchmark script also runs alone (``python benchmarks/bench_x.py``, ``--json``,
 ``--quick``). Here each runs as a child of this process with ``--json``; its results, the
@@ -40,17 +41,32 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "latency": ("bench_latency.py", ["--rounds", "10", "--samples", "60"], ["--quick"]),
     "concurrency": ("bench_concurrency.py", ["--samples", "5"], ["--quick"]),
     "roundtrip": ("bench_roundtrip.py", ["--orders", "300"], ["--quick"]),
+    "session": ("bench_session.py", ["--repeats", "41"], ["--quick"]),
+}
+# Benchmarks whose quick run still measures (small samples, real ratios) for the --json line;
+# the concurrency one opens 1,000 sessions so that ``kib_per_session_1000`` is what it says.
+QUICK_MEASURED: dict[str, list[str]] = {
+    "decode": ["--repeats", "9", "--scale", "0.3"],
+    "clients": ["--repeats", "5", "--scale", "0.3"],
+    "pipeline": ["--repeats", "5", "--scale", "0.3"],
+    "encode": ["--repeats", "9"],
+    "latency": ["--rounds", "2", "--samples", "10"],
+    "concurrency": ["--counts", "1000", "--samples", "1"],
+    "session": ["--repeats", "9", "--scale", "0.5"],
 }
 
 _LIBRARIES = ("msgspec", "orjson", "trio", "wsproto", "h11", "ccxt", "python-kraken-sdk")
 
 
-def run(name: str, quick: bool) -> dict[str, Any]:
-    """Run one benchmark as a child process; its JSON, wall seconds, or the error."""
+def run(name: str, quick: bool, arguments: list[str] | None = None) -> dict[str, Any]:
+    """Run one benchmark as a child process; its JSON, wall seconds, or the error.
+    ``arguments`` replace the quick or full run's."""
     script, full, fast = BENCHMARKS[name]
+    if arguments is None:
+        arguments = fast if quick else full
     started = time.monotonic()
     process = subprocess.run(
-        [sys.executable, str(HERE / script), "--json", *(fast if quick else full)],
+        [sys.executable, str(HERE / script), "--json", *arguments],
         capture_output=True,
         text=True,
         cwd=HERE.parent,
@@ -98,16 +114,19 @@ def _versions() -> dict[str, str]:
 
 
 def _commit() -> str:
-    try:
+    """The commit, with "-dirty" when files differ from it (the report itself not counted)."""
+
+    def git(*arguments: str) -> str:
         return subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            cwd=HERE.parent,
-            check=True,
+            ["git", *arguments], capture_output=True, text=True, cwd=HERE.parent, check=True
         ).stdout.strip()
+
+    try:
+        commit = git("describe", "--always")
+        changed = git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/RESULTS.md")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{commit}-dirty" if changed else commit
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -149,7 +168,15 @@ def _decode_target(data: dict[str, Any]) -> list[str]:
         " about the cost of one Python function call. On top, every number is checked to be"
         " Kraken's number text before it becomes a Decimal (msgspec hands it to a Python hook,"
         " the floor's plain Decimal fields take any text Decimal() reads, NaN included):"
-        f" {_per_number(rows)}.",
+        f" {_per_number(rows)}. Number texts already seen come from a small memo (a dict hit"
+        " costs less than Decimal()); the timed loops repeat their frames, so those ratios are"
+        " the warm memo's. With the memo emptied before every frame (no text seen before): "
+        + ", ".join(
+            f"{row['case']} {row['decode_cold_vs_floor']:.2f}x"
+            for row in rows
+            if "decode_cold_vs_floor" in row
+        )
+        + ".",
     ]
 
 
@@ -347,6 +374,46 @@ def _memory_target(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _session_target(data: dict[str, Any]) -> list[str]:
+    rows = data["results"]
+    limit = data["target_ratio"]
+    missed = [row for row in rows if row["session_vs_careful"] > limit]
+    return [
+        f"whole user pipeline (Session) <= {limit:.1f}x the careful client",
+        ", ".join(f"{row['case']} {row['session_vs_careful']:.2f}x" for row in rows),
+        _verdict(not missed),
+        ""
+        if not missed
+        else f"{len(missed)} of {len(rows)} cases over, worst "
+        f"{max(row['session_vs_careful'] for row in rows):.2f}x",
+        ""
+        if not missed
+        else "per frame beyond the careful client: "
+        + ", ".join(
+            f"{(row['session_us'] - row['careful_us']) * 1000:.0f} ns on {row['case']}"
+            f" (allowed {row['careful_us'] * (limit - 1) * 1000:.0f})"
+            for row in missed
+        )
+        + "; the pipeline table splits decode, table and Connection; the rest is the"
+        " Session's routing of each Connection event to its parts and the user's event.",
+    ]
+
+
+def _session_table(data: dict[str, Any]) -> list[str]:
+    return _markdown(
+        ["case", "session us", "careful us", "session/careful"],
+        [
+            [
+                row["case"],
+                _f(row["session_us"]),
+                _f(row["careful_us"]),
+                _f(row["session_vs_careful"]) + "x",
+            ]
+            for row in data["results"]
+        ],
+    )
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -370,6 +437,7 @@ def _decode_table(data: dict[str, Any]) -> list[str]:
             "orjson us",
             "json us",
             "decode/floor",
+            "cold/floor",
             "floor/orjson",
             "decode/orjson",
             "Decimals",
@@ -383,6 +451,7 @@ def _decode_table(data: dict[str, Any]) -> list[str]:
                 _f(row["orjson_us"]),
                 _f(row["json_us"]),
                 _f(row["decode_vs_floor"]) + "x",
+                _f(row.get("decode_cold_vs_floor", float("nan"))) + "x",
                 _f(row["floor_vs_orjson"]) + "x",
                 _f(row["decode_vs_orjson"]) + "x",
                 str(row["decimals"]),
@@ -624,6 +693,14 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         " simulator thread.",
         _roundtrip_table,
     ),
+    "session": (
+        "Whole user pipeline through a live Session (bench_session.py)",
+        "CPU microseconds per frame (median of interleaved repeats): `Session.receive_message` +"
+        " `Session.events()` on a session made LIVE against the in-memory exchange, vs the"
+        " careful client on the same frames. Delta shapes only (a snapshot comes only on"
+        " subscribe).",
+        _session_table,
+    ),
 }
 
 
@@ -679,6 +756,8 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, seconds: float) -
         targets.append(_latency_target(data["latency"], data.get("clients")))
     if data.get("concurrency"):
         targets.append(_memory_target(data["concurrency"]))
+    if data.get("session"):
+        targets.append(_session_target(data["session"]))
     lines += _markdown(["target", "measured", "verdict", "gap"], [t[:4] for t in targets])
     causes = [t for t in targets if t[4]]
     if causes:
@@ -699,23 +778,92 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, seconds: float) -
     return "\n".join(lines)
 
 
+def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The one-line JSON summary: every headline ratio of the run (None where its benchmark
+    failed or did not run)."""
+    data = {name: result.get("data") for name, result in results.items()}
+    line: dict[str, Any] = {"commit": _commit()}
+    session = data.get("session")
+    line["session_pipeline_vs_careful"] = (
+        None
+        if session is None
+        else {row["case"]: round(row["session_vs_careful"], 3) for row in session["results"]}
+    )
+    clients = data.get("clients")
+    line["connection_tables_vs_careful"] = (
+        None
+        if clients is None
+        else {row["case"]: round(row["ours_vs_careful"], 3) for row in clients["results"]}
+    )
+    latency = data.get("latency")
+    line["runner_cpu_vs_plain"] = (
+        None if latency is None else _rounded(latency["runner_cpu_vs_plain"])
+    )
+    line["runner_fill_p50_vs_plain"] = (
+        None if latency is None else _rounded(latency["runner_fill_p50_vs_plain"])
+    )
+    concurrency = data.get("concurrency")
+    line["kib_per_session_1000"] = None
+    if concurrency is not None:
+        rows = [row for row in concurrency["sessions"] if row["connections"] == 1000]
+        if rows:
+            line["kib_per_session_1000"] = rows[0]["idle_kib_per_connection"]
+    decode = data.get("decode")
+    for protocol in ("v1", "v2"):
+        line[f"decode_vs_floor_{protocol}"] = (
+            None
+            if decode is None
+            else {
+                row["case"]: round(row["decode_vs_floor"], 3)
+                for row in decode["results"]
+                if row["case"].startswith("v2 ") == (protocol == "v2")
+            }
+        )
+    encode = data.get("encode")
+    for protocol in ("v1", "v2"):
+        line[f"encode_vs_json_dumps_{protocol}"] = (
+            None
+            if encode is None
+            else {
+                row["case"]: round(row["ours_vs_json"], 3)
+                for row in encode["results"]
+                if row["case"].startswith("v2 ") == (protocol == "v2")
+            }
+        )
+    return line
+
+
+def _rounded(ratios: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 3) for name, value in ratios.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and write the report; 1 if any benchmark failed, else 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="tiny runs (smoke test)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="report path")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="subset")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print, last, one JSON line of the headline ratios (with --quick: small but real"
+        " samples, 1,000 concurrent sessions)",
+    )
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests only
     args = parser.parse_args(argv)
     started = time.monotonic()
     results: dict[str, dict[str, Any]] = {}
     for name in args.only or BENCHMARKS:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results[name] = run(name, args.quick)
+        measured = args.json and args.quick and not args.tiny
+        results[name] = run(name, args.quick, QUICK_MEASURED.get(name) if measured else None)
         if "error" in results[name]:
             print(f"  {name} FAILED:\n{results[name]['error']}", file=sys.stderr)
     text = render(results, quick=args.quick, seconds=time.monotonic() - started)
     args.output.write_text(text)
     print(f"wrote {args.output}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary(results), sort_keys=True), flush=True)
     return 1 if any("error" in result for result in results.values()) else 0
 
 

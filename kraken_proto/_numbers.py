@@ -14,7 +14,10 @@ offsets can be negative, and ``-`` is valid JSON and Kraken text alike.
 
 Event fields that hold numbers are declared ``KrakenNumber``: ``decimal.Decimal`` to a type
 checker, and at runtime a marker type for which msgspec calls ``number_hook`` on each value,
-so the typed fast path checks the text exactly where it becomes a ``Decimal``.
+so the typed fast path checks the text exactly where it becomes a ``Decimal``. Short texts
+that passed the check are remembered with their ``Decimal`` in a small memo (bounded, started
+over when full): Kraken repeats them across frames, and a dict hit costs less than ``Decimal()``.
+Equal texts may therefore give the very same (immutable) ``Decimal`` object.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "OUT_OF_RANGE",
     "KrakenNumber",
     "NumberOutOfRange",
+    "json_number_hook",
     "load_json",
     "number_hook",
 ]
@@ -68,14 +72,31 @@ class NumberOutOfRange:
 OUT_OF_RANGE: Final = NumberOutOfRange()
 
 
+_CACHE_SIZE: Final = 1024
+"""At most this many number texts are remembered (then the memo starts over)."""
+_CACHE_TEXT: Final = 12
+"""Texts longer than this are not remembered: a memo of peer text stays small, and Kraken's
+timestamps ("1700220123.114325"), which never repeat, skip the insert (a miss costs ~150 ns more
+than no memo; a hit saves ~300 ns)."""
+_cache: dict[str, Decimal] = {}
+# Text that passed the check -> its Decimal. Kraken repeats the same texts across frames
+# ("0.00000000" in every new order, the same prices and volumes); a dict hit costs less than
+# Decimal() alone, and a Decimal is immutable, so events may share one. The memo never changes
+# a result: only text that passed the check is stored, with the Decimal it gave.
+
+
 def number_hook(
     kind: type,
     value: Any,
     /,
     _str: type[str] = str,
     _decimal: type[Decimal] = Decimal,
+    _get: Any = _cache.get,
+    _cache: dict[str, Decimal] = _cache,
     _finite: Any = Decimal.is_finite,
     _match: Any = NUMBER_TEXT.fullmatch,
+    _longest: int = _CACHE_TEXT,
+    _most: int = _CACHE_SIZE,
 ) -> Decimal:
     """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
 
@@ -83,9 +104,13 @@ def number_hook(
     (a JSON number with a fraction or exponent, via ``float_hook=Decimal``) or an ``int``,
     both taken as they are. Raises ``ValueError``/``TypeError`` otherwise, which msgspec
     reports as a ``ValidationError`` naming the path. ``kind`` is unused. (The defaulted
-    parameters are local names for the hot path; pass only two arguments.)
+    parameters are local names for the hot path; pass only two arguments.) Text seen before
+    returns the same (immutable) ``Decimal`` as the first time, from a small memo.
     """
     if type(value) is _str:
+        number = _get(value)
+        if number is not None:
+            return number  # type: ignore[no-any-return]
         try:
             number = _decimal(value)
         except ArithmeticError:  # InvalidOperation: not a number at all
@@ -94,6 +119,10 @@ def number_hook(
         # text, so text equal to that is valid. The rest (Kraken's "0.00000000" is written
         # 0E-8) takes the exact test.
         if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
+            if len(value) <= _longest:
+                if len(_cache) >= _most:
+                    _cache.clear()  # start over: the texts in use come back in at once
+                _cache[value] = number
             return number
         raise ValueError(_NOT_TEXT)
     if type(value) is _decimal:
@@ -103,6 +132,17 @@ def number_hook(
     if value is OUT_OF_RANGE:
         raise ValueError("a number too large to represent")
     raise TypeError(f"Expected a number, got `{type(value).__name__}`")
+
+
+def json_number_hook(
+    kind: type, value: Any, /, _decimal: type[Decimal] = Decimal, _hook: Any = number_hook
+) -> Decimal:
+    """``number_hook`` for decoders whose numbers are mostly JSON numbers (v2): the same
+    answers and errors, with the ``Decimal`` case (``float_hook=Decimal`` already made it)
+    tested first. (The defaulted parameters are local names; pass only two arguments.)"""
+    if type(value) is _decimal:
+        return value
+    return _hook(kind, value)  # type: ignore[no-any-return]
 
 
 _untyped: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)

@@ -65,6 +65,10 @@ from ._requests import (
 
 __all__ = ["Connection"]
 
+# Module-level aliases: on CPython 3.11 loading an enum member costs ~75 ns, and
+# ``_on_channel_data`` reads these on every channel frame.
+_PENDING, _RESYNCING = SubscriptionState.PENDING, SubscriptionState.RESYNCING
+
 
 class Connection(_ConnectionCore[Request, _Subscription]):
     """One Kraken v1 private WebSocket connection, without the socket.
@@ -284,9 +288,8 @@ class Connection(_ConnectionCore[Request, _Subscription]):
             self._events.append(ChannelUpdate(event=event))
             return
         sequence = event.sequence
-        if record.state is SubscriptionState.PENDING or (
-            record.state is SubscriptionState.RESYNCING and record.subscribe_sent and sequence == 1
-        ):
+        state = record.state
+        if state is _PENDING or (state is _RESYNCING and record.subscribe_sent and sequence == 1):
             # The new subscription's first frame came before its ack (late or lost): the
             # server subscribed, and this frame starts it (Kraken numbers a subscription's
             # frames from 1).

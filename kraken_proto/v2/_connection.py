@@ -73,6 +73,10 @@ from ._requests import (
 
 __all__ = ["V2Connection", "V2ConnectionConfig"]
 
+# Module-level aliases: on CPython 3.11 loading an enum member costs ~75 ns, and
+# ``_on_channel_data`` reads these on every channel frame.
+_PENDING, _FAILED = SubscriptionState.PENDING, SubscriptionState.FAILED
+
 
 class V2Connection(_ConnectionCore[V2Request, _Subscription]):
     """One Kraken WebSocket v2 private connection, without the socket.
@@ -290,10 +294,7 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
             # subscribed. The ack, when it comes, changes nothing.
             self._subscription_trigger(record.request.channel, SubscriptionTrigger.SUBSCRIBED)
             self._bind_token(self._generation_of(record.request))
-        if record is None or record.state in (
-            SubscriptionState.PENDING,
-            SubscriptionState.FAILED,
-        ):
+        if record is None or record.state is _PENDING or record.state is _FAILED:
             # Not (yet) tracked: delivered as is, never dropped.
             self._events.append(ChannelUpdate(event=event))
             return

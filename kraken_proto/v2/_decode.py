@@ -24,7 +24,7 @@ import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._event_base import Event, UnknownMessage
-from kraken_proto._numbers import load_json, number_hook
+from kraken_proto._numbers import json_number_hook, load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -75,16 +75,17 @@ _PUSHES: tuple[type[ChannelPush], ...] = (Executions, Balances, Status, Heartbea
 _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls in _REPLIES}
 _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls in _PUSHES}
 
-# Number fields go through number_hook: a JSON number arrives as an exact Decimal (float_hook)
-# or an int, text is checked before it becomes a Decimal.
+# Number fields go through json_number_hook (number_hook, JSON numbers first: v2 sends numbers
+# as JSON numbers): a JSON number arrives as an exact Decimal (float_hook) or an int, text is
+# checked before it becomes a Decimal.
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
-    dec_hook=number_hook,
+    dec_hook=json_number_hook,
     float_hook=Decimal,
 )
 _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
-    dec_hook=number_hook,
+    dec_hook=json_number_hook,
     float_hook=Decimal,
 )
 

@@ -2,11 +2,13 @@
 
 Nothing here checks a timing: the quick run's numbers mean nothing. It checks that every
 benchmark ran (none failed), that every section and every target verdict is in the report, and
-that the run leaves the committed ``benchmarks/RESULTS.md`` alone.
+that the run leaves the committed ``benchmarks/RESULTS.md`` alone. With ``--json`` the last line
+of its output is one JSON object holding every headline ratio's key.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,8 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
             sys.executable,
             str(ROOT / "benchmarks" / "run_all.py"),
             "--quick",
+            "--json",
+            "--tiny",
             "--output",
             str(output),
         ],
@@ -50,6 +54,7 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "## End to end",
         "## N concurrent trio sessions",
         "## AddOrder round trip",
+        "## Whole user pipeline",
     ):
         assert heading in text, heading
     assert "failed" not in text.lower().split("## machine")[1]
@@ -57,8 +62,27 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     rows = [
         line for line in targets.splitlines() if line.startswith("| ") and "verdict" not in line
     ]
-    assert len(rows) == 6
+    assert len(rows) == 7
     for row in rows:
         assert "**met**" in row or "**missed**" in row or "not measured" in row
     after = committed.read_bytes() if committed.exists() else None
     assert after == before
+    line = json.loads(process.stdout.strip().splitlines()[-1])
+    for key in (
+        "session_pipeline_vs_careful",
+        "connection_tables_vs_careful",
+        "runner_cpu_vs_plain",
+        "runner_fill_p50_vs_plain",
+        "kib_per_session_1000",
+        "decode_vs_floor_v1",
+        "decode_vs_floor_v2",
+        "encode_vs_json_dumps_v1",
+        "encode_vs_json_dumps_v2",
+        "commit",
+    ):
+        assert key in line, key
+    assert set(line["runner_cpu_vs_plain"]) == {"blocking", "trio", "asyncio"}
+    assert set(line["session_pipeline_vs_careful"]) >= {"openOrders status delta", "ownTrades fill"}
+    assert all(case.startswith("v2 ") for case in line["decode_vs_floor_v2"])
+    assert line["decode_vs_floor_v1"]
+    assert line["encode_vs_json_dumps_v2"]

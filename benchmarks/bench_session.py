@@ -1,0 +1,172 @@
+"""Benchmark the whole user pipeline through a live ``Session`` against the careful client.
+
+Per frame: ``Session.receive_message`` (decode, ``Connection``, the session's bookkeeping,
+``OrderTable``/``FillLog``) + ``Session.events()`` (the user's ``OrdersChanged`` /
+``FillReceived``), on a session brought LIVE against the simulator's in-memory exchange (no
+sockets, virtual time). The careful client is ``bench_clients.CarefulClient`` on the same frames.
+
+The delta shapes of ``bench_pipeline`` are measured: each timing gets a freshly settled session
+whose table already holds the orders the deltas touch (fed as new-order frames, untimed), and
+the frames carry the channel's next sequence numbers. Snapshots arrive only on (re)subscribe, so
+the session pipeline is not measured on the snapshot shapes (``bench_clients`` has them for
+``Connection`` + tables). Target: session / careful <= 1.2x on every shape.
+
+Run ``python benchmarks/bench_session.py`` (add ``--json`` for machine-readable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kraken_proto import FillReceived, OrdersChanged
+from kraken_proto.v1 import Subscribe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The in-memory wire lives with the session's tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.session.session_wire import Wire
+
+import bench_pipeline
+from bench_clients import CarefulClient
+from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
+
+__all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
+
+TARGET_RATIO = 1.2
+"""The session pipeline over the careful client, per frame, on every shape."""
+
+CASES: tuple[str, ...] = tuple(
+    name for name in bench_pipeline.CASES if name not in bench_pipeline.SNAPSHOT_CASES
+)
+
+
+def _renumbered(frames: list[bytes], first: int) -> list[bytes]:
+    out = []
+    for sequence, frame in enumerate(frames, start=first):
+        message = orjson.loads(frame)
+        message[2]["sequence"] = sequence
+        out.append(orjson.dumps(message))
+    return out
+
+
+def _session_setup(
+    case: bench_pipeline._Case,
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    """A setup returning the per-frame function on a LIVE session and the frames to feed it."""
+
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        wire = Wire()
+        session = wire.session
+        session.subscribe(Subscribe(name="ownTrades"), wire.now)
+        session.subscribe(Subscribe(name="openOrders"), wire.now)
+        session.start(wire.now)
+        wire.pump()
+        wire.settle()
+        link: Any = session.connection
+        sequence = link._subscriptions[case.channel].next_sequence
+        conn = next(iter(wire.sid_of))
+        now = wire.now
+        receive, events = session.receive_message, session.events
+
+        def on_frame(frame: bytes) -> object:
+            receive(conn, frame, now)
+            return events()
+
+        seed: list[bytes] = []
+        if case.channel == "openOrders" and case.name != "openOrders new order":
+            seed = [
+                orjson.dumps([[entry], "openOrders", {"sequence": 0}])
+                for entry in orjson.loads(case.seed)[0]
+            ]
+        frames = _renumbered(seed + case.frames, sequence)
+        for frame in frames[: len(seed)]:
+            on_frame(frame)
+        return on_frame, frames[len(seed) :]
+
+    return setup
+
+
+def _check(case: bench_pipeline._Case, result: object) -> None:
+    want = FillReceived if case.channel == "ownTrades" else OrdersChanged
+    if not (isinstance(result, list) and len(result) == 1 and isinstance(result[0], want)):
+        raise RuntimeError(f"{case.name}: a frame did not reach the user: {result!r}")
+
+
+def _timing(
+    setup: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+) -> Callable[[], float]:
+    def run() -> float:
+        function, frames = setup()
+        start = clock_ns()
+        for frame in frames:
+            function(frame)
+        return (clock_ns() - start) / len(frames) / 1000
+
+    return run
+
+
+def _careful(
+    case: bench_pipeline._Case,
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        client = CarefulClient()
+        client.on_frame(case.seed)
+        return client.on_frame, case.frames
+
+    return setup
+
+
+def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
+    """Every delta shape: session vs careful, medians of interleaved repeats."""
+    rows: list[dict[str, Any]] = []
+    with gc_paused():
+        for name in CASES:
+            case = bench_pipeline._Case(name, max(2, int(bench_pipeline._LOOPS[name] * scale)))
+            session = _session_setup(case)
+            function, frames = session()
+            for frame in frames:  # prove the path once, untimed
+                _check(case, function(frame))
+            runs = interleaved_runs(
+                {"session": _timing(session), "careful": _timing(_careful(case))}, repeats
+            )
+            rows.append(
+                {
+                    "case": name,
+                    "session_us": statistics.median(runs["session"]),
+                    "careful_us": statistics.median(runs["careful"]),
+                    "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
+                }
+            )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print a table (or JSON with ``--json``); returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, for smoke tests")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the frames per timing")
+    parser.add_argument("--repeats", type=int, default=21, help="timings per case; median kept")
+    args = parser.parse_args(argv)
+    scale, repeats = (0.02, 2) if args.quick else (args.scale, args.repeats)
+    rows = measure(scale=scale, repeats=repeats)
+    if args.json:
+        print(json.dumps({"target_ratio": TARGET_RATIO, "results": rows}, indent=2))
+    else:
+        for row in rows:
+            print(
+                f"{row['case']:<31} session {row['session_us']:>7.2f} us  careful"
+                f" {row['careful_us']:>7.2f} us  {row['session_vs_careful']:.2f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""``number_hook``'s memo of number texts: a hit gives exactly what a miss would have, only
+checked text is remembered, and the memo stays small (it starts over when full, and long
+texts are never kept)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kraken_proto import _numbers
+from kraken_proto._numbers import NUMBER_TEXT, OUT_OF_RANGE, json_number_hook, number_hook
+
+
+@pytest.fixture(autouse=True)
+def _empty_memo() -> Iterator[None]:
+    _numbers._cache.clear()
+    yield
+    _numbers._cache.clear()
+
+
+def test_a_repeated_text_gives_the_same_decimal_from_the_memo() -> None:
+    first = number_hook(Decimal, "0.00000000")  # written 0E-8: the exact test's path
+    again = number_hook(Decimal, "0.00000000")
+    assert again is first
+    assert str(first) == "0E-8"
+    assert _numbers._cache == {"0.00000000": first}
+
+
+@pytest.mark.parametrize("text", ["NaN", " 1", "+1", ".5", "5.", "1_000", "1e5", "\u0661"])
+def test_rejected_text_is_never_remembered_and_stays_rejected(text: str) -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Kraken's number text"):
+            number_hook(Decimal, text)
+    assert _numbers._cache == {}
+
+
+def test_the_memo_starts_over_when_full() -> None:
+    for number in range(_numbers._CACHE_SIZE):
+        number_hook(Decimal, str(number))
+    assert len(_numbers._cache) == _numbers._CACHE_SIZE
+    assert number_hook(Decimal, "1.5") == Decimal("1.5")
+    assert _numbers._cache == {"1.5": Decimal("1.5")}
+
+
+def test_long_texts_are_not_remembered() -> None:
+    text = "1" * (_numbers._CACHE_TEXT + 1)
+    assert number_hook(Decimal, text) == Decimal(text)
+    assert _numbers._cache == {}
+
+
+_TEXTS = st.one_of(
+    st.from_regex(NUMBER_TEXT, fullmatch=True),
+    st.text(alphabet="0123456789.-+_eE nN\u0661", max_size=12),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(_TEXTS, max_size=6))
+def test_the_memo_never_changes_an_answer(texts: list[str]) -> None:
+    def answer(text: str) -> tuple[str, str]:
+        try:
+            number = number_hook(Decimal, text)
+        except ValueError as error:
+            return ("rejected", str(error))
+        return ("accepted", repr(number))
+
+    for text in texts + texts:  # the second pass finds the accepted ones in the memo
+        memo = answer(text)
+        _numbers._cache.pop(text, None)
+        assert answer(text) == memo
+        assert (memo[0] == "accepted") == (NUMBER_TEXT.fullmatch(text) is not None)
+
+
+_VALUES = st.one_of(
+    _TEXTS,
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.just(OUT_OF_RANGE),
+    st.floats(),
+    st.none(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_VALUES)
+def test_the_json_number_hook_answers_as_number_hook(value: object) -> None:
+    def answer(hook: object) -> tuple[str, str]:
+        try:
+            return ("ok", repr(hook(Decimal, value)))  # type: ignore[operator]
+        except (ValueError, TypeError) as error:
+            return (type(error).__name__, str(error))
+
+    assert answer(json_number_hook) == answer(number_hook)
