@@ -165,6 +165,7 @@ class Pacer:
             return {_key(request.pair): edit_cost(self._age(key, now))}
         if isinstance(request, AmendOrder):
             key = request.txid or request.cl_ord_id
+            assert key is not None  # AmendOrder holds exactly one of them
             pair = _key(request.pair) if request.pair else self._pair_of(key)
             return None if pair is None else {pair: amend_cost(self._age(key, now))}
         if isinstance(request, CancelAll):
@@ -190,9 +191,7 @@ class Pacer:
             charges[pair] = charges.get(pair, 0.0) + cancel_cost(self._age(key, now))
         return charges or None
 
-    def _pair_of(self, key: str | None) -> str | None:
-        if key is None:
-            return None
+    def _pair_of(self, key: str) -> str | None:
         txid = self._orders.cl_ord_ids.get(key, key)
         pair = self._pairs.get(key) or self._pairs.get(txid)
         if pair is not None:
