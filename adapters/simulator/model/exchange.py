@@ -334,6 +334,11 @@ class Exchange:
         order."""
         return {txid: order_view(order) for txid, order in self._book.orders.items()}
 
+    def order(self, txid: str) -> OrderView | None:
+        """One order as the model holds it now (None: never placed, or forgotten)."""
+        order = self._book.orders.get(txid)
+        return None if order is None else order_view(order)
+
     def trades(self) -> dict[str, TradeView]:
         """Every execution so far (and not forgotten), trade id -> trade, as
         ``consolidate_taker`` subscribers see it (a taker order filled in several parts shows
