@@ -90,7 +90,7 @@ FAULTS = (
     "rest_lost",
     "open_fails",
 )
-RETIRED = 20_000  # forgotten trade ids and settled requests remembered, to catch late repeats
+RETIRED = 4_000  # forgotten trade ids, orders and settled requests kept, to catch late repeats
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,7 @@ class Report:
     recovered: int = 0
     in_doubt: int = 0
     lost_with_process: int = 0  # requests whose intent never reached the journal
+    unverifiable: int = 0  # cancels whose order the exchange forgot before the outcome
     violations: list[str] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
 
@@ -184,6 +185,7 @@ class Report:
             "recovered": self.recovered,
             "in_doubt": self.in_doubt,
             "lost_with_process": self.lost_with_process,
+            "unverifiable": self.unverifiable,
             "sizes_end": last.sizes,
             "violations": len(self.violations),
             "first_violations": self.violations[:5],
@@ -257,6 +259,7 @@ class World:
         self.scanned = 0  # how many of the exchange's orders (oldest first) were looked at
         self.cancelling: set[str] = set()
         self.cancelled: set[str] = set()  # cl_ord_ids a cancel took effect on
+        self.gone: OrderedDict[str, None] = OrderedDict()  # cl_ord_ids of forgotten orders
         self.bot_open: OrderedDict[str, None] = OrderedDict()  # cl_ord_ids believed open
         self.tags = 0
         # The schedule.
@@ -493,7 +496,10 @@ class World:
         txid = self.placed.get(sent.target)
         order = None if txid is None else self.exchange.order(txid)
         if order is None:
-            report.violate(f"cancel {sent.target}: the order is unknown")
+            if sent.target in self.gone:  # forgotten while the cancel waited: cannot tell
+                report.unverifiable += 1
+            else:
+                report.violate(f"cancel {sent.target}: the order is unknown")
             return
         canceled = order.status == "canceled"
         if took_effect:
@@ -659,10 +665,13 @@ class World:
             self.retired[trade_id] = None
         while len(self.retired) > RETIRED:
             self.retired.popitem(last=False)
+        while len(self.gone) > RETIRED:
+            self.gone.popitem(last=False)
         self.scanned -= len(forgotten.orders)
         for order in forgotten.orders.values():
             key = order.cl_ord_id
             if key is not None:
+                self.gone[key] = None
                 self.placed.pop(key, None)
                 self.bot_open.pop(key, None)
                 self.cancelled.discard(key)
