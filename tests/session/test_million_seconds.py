@@ -21,6 +21,7 @@ every line they run is covered by the unit tests.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_a_million_simulated_seconds_keep_every_promise(
     seeding: str,
     protocol: str,
     capsys: pytest.CaptureFixture[str],
-    record_property: pytest.RecordProperty,
+    record_property: Callable[[str, object], None],
 ) -> None:
     seed = FIXED_SEED if seeding == "fixed" else fresh_seed()
     replay = (

@@ -60,13 +60,17 @@ def test_forget_settled_drops_old_history_and_keeps_the_rest() -> None:
     status, body = sim.call(build_trades_history_request(sim.credentials, nonce=sim.next_nonce()))
     history = parse_trades_history_response(status, body)
     assert set(history.trades) == recent_trades
-    numbers = {trade.trade_id for trade in history.trades.values()}
+    numbers = {t.trade_id for t in history.trades.values() if t.trade_id is not None}
     # A trade made after forgetting gets a new REST number, never one already handed out.
     sim.now = T0 + 200
     sim.add(session, token, type="buy", ordertype="market", volume="0.1")
     status, body = sim.call(build_trades_history_request(sim.credentials, nonce=sim.next_nonce()))
     newer = parse_trades_history_response(status, body)
-    fresh = {t.trade_id for tid, t in newer.trades.items() if tid not in history.trades}
+    fresh = {
+        t.trade_id
+        for tid, t in newer.trades.items()
+        if tid not in history.trades and t.trade_id is not None
+    }
     assert fresh
     assert not fresh & numbers
     assert min(fresh) > max(numbers)
