@@ -285,13 +285,17 @@ class World:
         # Requests of the dead process: those whose intent is open in the journal come back
         # (recovered outcomes, same handle); the others were never sent.
         survivors: dict[int, Sent] = {}
+        lost: list[Sent] = []
         for handle, sent in self.pending.items():
             if handle in state.open_intents:
                 survivors[handle] = sent
             elif handle not in state.outcomes:
-                self.report.lost_with_process += 1
-                self._settle_sent(sent, "LostWithProcess")
+                lost.append(sent)
         self.pending = survivors
+        if lost:
+            self._scan_orders()
+        for sent in lost:
+            self._lost_with_process(sent)
         rng = self.rng
         config = SessionConfig(
             protocol=self.plan.protocol,
@@ -308,6 +312,28 @@ class World:
         self.session.subscribe(Subscribe(name="ownTrades"), self.now)
         self.session.subscribe(Subscribe(name="openOrders"), self.now)
         self.pump()
+
+    def _lost_with_process(self, sent: Sent) -> None:
+        """A request whose intent never reached the journal was never sent: an order never
+        placed (then or later), a cancel that closed nothing."""
+        report = self.report
+        report.lost_with_process += 1
+        self._settle_sent(sent, "LostWithProcess")
+        target = sent.target
+        if isinstance(sent.request, AddOrder):
+            if target in self.placed:
+                report.violate(f"{target} placed, yet its intent never reached the journal")
+            self.not_placed[target] = self.now
+            return
+        self.cancelling.discard(target)
+        txid = self.placed.get(target)
+        order = None if txid is None else self.exchange.order(txid)
+        if order is None:
+            return
+        if order.status == "canceled" and target not in self.cancelled:
+            report.violate(f"cancel {target} canceled it, yet its intent never reached the journal")
+        elif order.status in ("open", "pending"):
+            self.bot_open[target] = None  # the bot may cancel it again
 
     def _crash(self, kind: str) -> None:
         report = self.report
