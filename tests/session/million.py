@@ -779,8 +779,9 @@ class World:
                 self._crash("quiet")  # no action for two minutes: die between two inputs
             self._scheduled()
         self.report.sim_seconds = self.now - START
+        if self.report.samples[-1].sim < self.report.sim_seconds:
+            self._sample()  # the last one at the end (the settling below is not timed)
         self._finish()
-        self._sample()
         return self.report
 
     def _scheduled(self) -> None:
