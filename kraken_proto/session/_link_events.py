@@ -66,6 +66,7 @@ class LinkEventRouter:
         reconciler: Reconciler,
         fills: FillFeed,
         subscriptions: Mapping[str, SessionSubscribe],
+        pacer: Pacer | None = None,
     ) -> None:
         self._life = life
         self._requests = requests
@@ -76,7 +77,7 @@ class LinkEventRouter:
         self._events = context.events
         self.system_status: str | None = None
         self.ready: set[str] = set()
-        self.pacer: Pacer | None = None
+        self._pacer = pacer
 
     def route(self, events: list[Event], now: float) -> str | None:
         """Act on a link's ``events``, in order; return a reason to reconnect, if any."""
@@ -92,8 +93,8 @@ class LinkEventRouter:
                     if channel is not None:
                         # No snapshot will come: the confirmation is what says it is live.
                         self._mark_ready(channel, 0)
-                    if self.pacer is not None and isinstance(request, Subscribe):
-                        self.pacer.subscribed(event)
+                    if self._pacer is not None and isinstance(request, Subscribe):
+                        self._pacer.subscribed(event)
             elif isinstance(event, RequestOutcomeUnknown):
                 self._requests.unknown(event, now)
             elif isinstance(event, LateReply):

@@ -15,7 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kraken_proto import LocalProtocolError, SessionConfig, SessionState
+from kraken_proto import (
+    LocalProtocolError,
+    OrderPaced,
+    RequestAccepted,
+    RequestOutcome,
+    SessionConfig,
+    SessionState,
+)
 from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
 from kraken_proto.session import V1Link, V2Link
 from kraken_proto.session._pacer import maxratecount_of
@@ -30,6 +37,7 @@ from kraken_proto.v1 import (
 from kraken_proto.v2 import SubscribeReply, SubscribeResult
 
 from tests.session.session_wire import Wire
+from tests.session.test_session import limit
 
 NOW = 1_700_000_000.0
 TOKEN = "G38a1tGFzqGiUCmnegBcm8d4nfP3tytiNQz6tkCBYXY"
@@ -123,6 +131,44 @@ def test_a_v2_openorders_subscribe_after_the_ack_still_gets_the_ack() -> None:
 
 
 # --- (a) the threshold follows maxratecount --------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+@pytest.mark.parametrize(
+    ("tier", "maxratecount", "decay"),
+    [("starter", 125, 1.0), ("pro", 60, 1.0), ("intermediate", 180, 2.34)],
+)
+def test_the_pacers_threshold_follows_the_servers_maxratecount(
+    protocol: str, tier: str, maxratecount: int, decay: float
+) -> None:
+    config = SessionConfig(pace_orders=True, protocol=protocol, rest_tier=tier)
+    wire = Wire(config=config, sim=SimulatorConfig(maxratecount=maxratecount))
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    wire.session.subscribe(Subscribe(name="openOrders"), wire.now)
+    wire.pump()
+    pacer = wire.session._pacer
+    assert pacer is not None
+    assert (pacer.counter.threshold, pacer.counter.decay_per_second) == (maxratecount, decay)
+
+
+def test_a_paced_session_on_a_lower_tier_than_configured_is_never_refused() -> None:
+    """The regression: configured Pro (180) on a Starter account (60), the pacer used to
+    send 180 units' worth at once and was refused for the rate."""
+    config = SessionConfig(pace_orders=True, rest_tier="pro")
+    sim = SimulatorConfig(maxratecount=60, rate_decay_per_second=Decimal("1.00"))
+    wire = Wire(config=config, sim=sim)
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    wire.session.subscribe(Subscribe(name="openOrders"), wire.now)
+    wire.pump()
+    handles = [wire.session.submit(limit(price=Decimal(20000 + n)), wire.now) for n in range(90)]
+    wire.pump()
+    while wire.session.pending():
+        wire.advance(max(0.0, (wire.session.next_deadline() or wire.now) - wire.now))
+    ended = {e.handle: e for e in wire.events if isinstance(e, RequestOutcome)}
+    assert all(isinstance(ended[handle], RequestAccepted) for handle in handles)
+    assert any(isinstance(e, OrderPaced) for e in wire.events)
 
 
 def test_maxratecount_of_reads_both_acks() -> None:
