@@ -34,7 +34,6 @@ from kraken_proto.v1._requests import (
     CancelAllOrdersAfter,
     CancelOrder,
     EditOrder,
-    Subscribe,
 )
 from kraken_proto.v2._replies import SubscribeReply
 
@@ -67,14 +66,11 @@ Charges = dict[str, float]
 
 
 def maxratecount_of(event: RequestCompleted) -> int | None:
-    """The ``maxratecount`` a completed openOrders subscribe reports, or None.
+    """The ``maxratecount`` a completed subscribe reports, or None.
 
-    v1 puts it in the ``subscriptionStatus``'s ``subscription`` (only when subscribed with
-    ``ratecounter``); v2 in the executions subscribe ack's ``result`` (a ``V2Link`` ends its
-    openOrders subscribe with that ack as the reply)."""
-    request = event.request
-    if not isinstance(request, Subscribe) or request.name != "openOrders":
-        return None
+    v1 puts it in the openOrders ``subscriptionStatus``'s ``subscription`` (only when
+    subscribed with ``ratecounter``); v2 in the executions subscribe ack's ``result`` (a
+    ``V2Link`` ends its ownTrades and openOrders subscribes with that ack as the reply)."""
     for reply in event.replies:
         if isinstance(reply, SubscriptionStatus) and reply.subscription is not None:
             maximum = reply.subscription.maxratecount
@@ -266,8 +262,8 @@ class Pacer:
                 self._fresh.append(original.cl_ord_id)
 
     def subscribed(self, event: RequestCompleted) -> None:
-        """A request completed: an openOrders subscribe's ``maxratecount`` becomes the
-        threshold (``TradingCounter.set_threshold``)."""
+        """A subscribe completed: the ``maxratecount`` its ack reports becomes the threshold
+        (``TradingCounter.set_threshold``)."""
         maximum = maxratecount_of(event)
         if maximum is not None:
             self.counter.set_threshold(maximum)

@@ -26,7 +26,9 @@ class V1Link(Connection):
     """A v1 ``Connection`` that is also a session ``Link``; everything else is the
     ``Connection``'s own, unchanged (the per-frame path costs nothing more)."""
 
-    def __init__(self, config: ConnectionConfig | None = None, *, ratecounter: bool = False):
+    def __init__(
+        self, config: ConnectionConfig | None = None, *, ratecounter: bool = False
+    ) -> None:
         super().__init__(config)
         self._ratecounter = ratecounter
 

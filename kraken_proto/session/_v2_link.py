@@ -98,7 +98,9 @@ class V2Link:
 
     late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
 
-    def __init__(self, config: ConnectionConfig | None = None, *, ratecounter: bool = False):
+    def __init__(
+        self, config: ConnectionConfig | None = None, *, ratecounter: bool = False
+    ) -> None:
         self._conn = V2Connection(config)
         self._ratecounter = ratecounter
         self._wanted: dict[str, Subscribe] = {}

@@ -171,6 +171,17 @@ def test_a_paced_session_on_a_lower_tier_than_configured_is_never_refused() -> N
     assert any(isinstance(e, OrderPaced) for e in wire.events)
 
 
+def test_a_v2_session_without_openorders_still_learns_the_threshold() -> None:
+    config = SessionConfig(pace_orders=True, protocol="v2", rest_tier="pro")
+    wire = Wire(config=config, sim=SimulatorConfig(maxratecount=60))
+    wire.session.start(wire.now)
+    wire.session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    wire.pump()
+    pacer = wire.session._pacer
+    assert pacer is not None
+    assert pacer.counter.threshold == 60
+
+
 def test_maxratecount_of_reads_both_acks() -> None:
     orders = Subscribe(name="openOrders")
     v1_ack = SubscriptionStatus(
@@ -186,8 +197,9 @@ def test_maxratecount_of_reads_both_acks() -> None:
         SubscribeReply(success=True, result=SubscribeResult()),
     )
     assert maxratecount_of(RequestCompleted(reqid=1, request=orders, replies=silent)) is None
-    trades = RequestCompleted(reqid=1, request=Subscribe(name="ownTrades"), replies=(v1_ack,))
-    assert maxratecount_of(trades) is None
+    # over v2 the ownTrades subscribe ends with the executions ack too: it counts
+    trades = RequestCompleted(reqid=1, request=Subscribe(name="ownTrades"), replies=(v2_ack,))
+    assert maxratecount_of(trades) == 60
 
 
 def test_set_threshold_slows_the_decay_to_the_tier_it_names() -> None:
