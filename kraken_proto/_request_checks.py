@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from ._errors import LocalProtocolError
 from ._repr import decimal_text
 
@@ -119,9 +121,8 @@ def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
     return items
 
 
-def _set(obj: object, name: str, value: object) -> None:
-    # Normalise a field of a frozen dataclass during __post_init__.
-    object.__setattr__(obj, name, value)
+# Normalise a field of a frozen request (a msgspec Struct) during __post_init__.
+_set = msgspec.structs.force_setattr
 
 
 def check_token(token: object) -> str:

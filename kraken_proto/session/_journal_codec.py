@@ -13,7 +13,6 @@ constructor, so a decoded request is validated like any other.
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any, Final
 
@@ -63,15 +62,15 @@ _TRADE_FIELDS: Final = frozenset(Trade.__struct_fields__)
 
 
 def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
-    """Each field of a request class with its default (``MISSING`` when required)."""
+    """Each field of a request class with its default (``NODEFAULT`` when required)."""
     found: list[tuple[str, object]] = []
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.default is not dataclasses.MISSING:
+    for field in msgspec.structs.fields(cls):
+        if field.default is not msgspec.NODEFAULT:
             found.append((field.name, field.default))
-        elif field.default_factory is not dataclasses.MISSING:
+        elif field.default_factory is not msgspec.NODEFAULT:
             found.append((field.name, field.default_factory()))
         else:
-            found.append((field.name, dataclasses.MISSING))
+            found.append((field.name, msgspec.NODEFAULT))
     return tuple(found)
 
 

@@ -5,7 +5,6 @@ Frozen, keyword-only and validated at construction like every request (see ``_re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kraken_proto._request_base import Request
@@ -30,8 +29,7 @@ def _check_userref(name: str, value: object) -> None:
     _int32(name, value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelOrder(Request):
+class CancelOrder(Request, frozen=True, kw_only=True):
     """Cancel orders by txid, userref and/or cl_ord_id (each one id or several).
 
     Kraken answers with one ``cancelOrderStatus`` frame per id, so
@@ -65,16 +63,14 @@ class CancelOrder(Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAll(Request):
+class CancelAll(Request, frozen=True, kw_only=True):
     """Cancel every open order (``cancelAll``)."""
 
     event: ClassVar[str] = "cancelAll"
     response_event: ClassVar[str] = "cancelAllStatus"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAllOrdersAfter(Request):
+class CancelAllOrdersAfter(Request, frozen=True, kw_only=True):
     """Arm (``timeout`` seconds) or disarm (``timeout=0``) the dead man's switch."""
 
     event: ClassVar[str] = "cancelAllOrdersAfter"

@@ -7,7 +7,6 @@ Field names are Kraken's v1 names; ``_fields`` gives each request's own wire fie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -52,8 +51,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddOrder(Request):
+class AddOrder(Request, frozen=True, kw_only=True):
     """Place an order (``addOrder``). Field names are Kraken's; ``close_*`` are ``close[...]``.
 
     ``userref`` (signed 32-bit) and ``cl_ord_id`` are mutually exclusive. ``validate=True``
@@ -73,7 +71,7 @@ class AddOrder(Request):
     leverage: int | None = None
     margin: bool | None = None
     reduce_only: bool | None = None
-    oflags: frozenset[str] = field(default_factory=frozenset)
+    oflags: frozenset[str] = frozenset()
     starttm: ScheduleTime | None = None
     expiretm: ScheduleTime | None = None
     deadline: str | None = None
@@ -217,8 +215,7 @@ class AddOrder(Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EditOrder(Request):
+class EditOrder(Request, frozen=True, kw_only=True):
     """Replace an order with a new one (new txid; ``editOrder``).
 
     ``orderid`` is the original txid, or its userref as an int. At least one of ``price``,
@@ -270,8 +267,7 @@ class EditOrder(Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AmendOrder(Request):
+class AmendOrder(Request, frozen=True, kw_only=True):
     """Change an order in place, keeping its txid (``amendOrder``).
 
     Exactly one of ``txid`` or ``cl_ord_id``; at least one of ``volume``, ``display_volume``,

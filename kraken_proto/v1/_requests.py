@@ -15,7 +15,6 @@ made of in ``_request_fields``. This module holds the subscription requests, ``P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import msgspec
@@ -59,8 +58,7 @@ CHANNELS: frozenset[str] = frozenset({"ownTrades", "openOrders"})
 _MAX_REQID = 2**64 - 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscribe(Request):
+class Subscribe(Request, frozen=True, kw_only=True):
     """Subscribe to a private channel (``ownTrades`` or ``openOrders``).
 
     Options left as ``None`` are not sent, so Kraken's defaults apply. ``snapshot`` and
@@ -93,8 +91,7 @@ class Subscribe(Request):
         return sub
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Unsubscribe(Request):
+class Unsubscribe(Request, frozen=True, kw_only=True):
     """Unsubscribe from a private channel."""
 
     event: ClassVar[str] = "unsubscribe"
@@ -108,8 +105,7 @@ class Unsubscribe(Request):
         return {"name": self.name}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ping(Request):
+class Ping(Request, frozen=True, kw_only=True):
     """Application-level ping; answered by a ``Pong`` with the same reqid."""
 
     event: ClassVar[str] = "ping"

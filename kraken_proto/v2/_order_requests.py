@@ -7,7 +7,6 @@ Frozen, keyword-only and validated at construction like every v2 request (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -53,8 +52,7 @@ __all__ = [
 _ICEBERG_MIN_SHARE = 15
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddOrder(V2Request):
+class AddOrder(V2Request, frozen=True, kw_only=True):
     """Place an order (``add_order``). Field names are Kraken's v2 names.
 
     Required: ``order_type``, ``side``, ``symbol`` and exactly one of ``order_qty`` (base
@@ -211,8 +209,7 @@ class AddOrder(V2Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AmendOrder(V2Request):
+class AmendOrder(V2Request, frozen=True, kw_only=True):
     """Change an order in place, keeping its ids and (where possible) its queue priority.
 
     Exactly one of ``order_id`` or ``cl_ord_id``; at least one of ``order_qty``,
@@ -282,8 +279,7 @@ class AmendOrder(V2Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EditOrder(V2Request):
+class EditOrder(V2Request, frozen=True, kw_only=True):
     """Cancel-and-replace an order (``edit_order``; a new ``order_id``, queue position lost).
 
     ``order_id`` and ``symbol`` are required (``cl_ord_id`` is not supported), and at least

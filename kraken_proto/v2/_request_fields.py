@@ -8,7 +8,6 @@ a float and never as a string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -122,8 +121,7 @@ def _check_ident(name: str, value: object) -> None:
     _check_text(name, value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Triggers:
+class Triggers(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The ``triggers`` of a stop, take-profit or trailing order.
 
     ``price`` is absolute (> 0) with ``price_type`` ``static`` (Kraken's default), or an offset
@@ -147,8 +145,7 @@ class Triggers:
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Conditional:
+class Conditional(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An OTO close order attached to ``add_order`` (``conditional``), placed on fill."""
 
     order_type: str
@@ -184,7 +181,7 @@ class Conditional:
         return wire
 
 
-class V2Request(Request):
+class V2Request(Request, frozen=True):
     """Base of every v2 request.
 
     ``method`` is the wire name (the reply carries the same one, but ``ping`` answers
@@ -193,7 +190,6 @@ class V2Request(Request):
     ``encode`` refuses it (it has no v1 ``event``).
     """
 
-    __slots__ = ()
     method: ClassVar[str]
     reply_method: ClassVar[str]
 
