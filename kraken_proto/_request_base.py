@@ -26,9 +26,9 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     response_event: ClassVar[str]
     requires_token: ClassVar[bool] = True
 
-    def _fields(self) -> dict[str, Any]:
-        """The request's own wire fields (no ``event``, ``reqid`` or ``token``)."""
-        return {}
+    def _write(self, wire: dict[str, Any]) -> None:
+        """Add the request's own wire fields to ``wire``, the v1 message being encoded (which
+        holds ``event``, ``reqid`` and ``token`` already)."""
 
     @property
     def expected_replies(self) -> int:

@@ -36,7 +36,10 @@ def _no_space(text: str) -> bool:
 
 
 _INT32 = (-(2**31), 2**31 - 1)
+INT32_MIN, INT32_MAX = _INT32
 _MAX_DEAD_MANS_TIMEOUT = 86399
+ZERO = Decimal(0)
+"""Compared with a Decimal, a Decimal zero is cheaper than the int 0 (no conversion)."""
 
 
 # Tuples, not ``A | B``: isinstance with a union builds the union object on every call.
@@ -96,9 +99,26 @@ def _int32(name: str, value: object) -> None:
         raise _fail(name, f"must fit a signed 32-bit integer, got {value}")
 
 
+def _is_int32(value: object) -> bool:
+    """Whether ``_int32`` accepts ``value`` (an ``int``, not a subclass: bools are refused)."""
+    return type(value) is int and INT32_MIN <= value <= INT32_MAX
+
+
 def _deadline(name: str, value: object) -> None:
     if value is not None and not (isinstance(value, str) and _RFC3339.fullmatch(value)):
         raise _fail(name, "must be an RFC3339 timestamp string such as 2022-12-25T09:30:59.123Z")
+
+
+def is_cl_ord_id(value: object) -> bool:
+    """Whether ``_cl_ord_id`` accepts ``value``, for the requests' fast paths: a ``str`` (not a
+    subclass, which is left to ``_cl_ord_id``) that is a UUID, 32 hex digits, or 1 to 18
+    printable ASCII characters. A UUID (36) or 32 hex digits cannot be 18 characters or
+    fewer, and for ASCII text ``isprintable`` is exactly the range ``\\x20-\\x7e``."""
+    if type(value) is not str:
+        return False
+    if len(value) <= 18:
+        return value.isascii() and value.isprintable() and value != ""
+    return _UUID.fullmatch(value) is not None or _HEX32.fullmatch(value) is not None
 
 
 def _cl_ord_id(name: str, value: object) -> None:

@@ -53,14 +53,12 @@ class CancelOrder(Request, frozen=True, kw_only=True):
     def expected_replies(self) -> int:
         return len(self.txid) + len(self.userref) + len(self.cl_ord_id)
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {}
+    def _write(self, wire: dict[str, Any]) -> None:
         ids = [*self.txid, *(str(ref) for ref in self.userref)]
         if ids:
             wire["txid"] = ids
         if self.cl_ord_id:
             wire["cl_ord_id"] = list(self.cl_ord_id)
-        return wire
 
 
 class CancelAll(Request, frozen=True, kw_only=True):
@@ -80,5 +78,5 @@ class CancelAllOrdersAfter(Request, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         _dead_mans_timeout("timeout", self.timeout)
 
-    def _fields(self) -> dict[str, Any]:
-        return {"timeout": self.timeout}
+    def _write(self, wire: dict[str, Any]) -> None:
+        wire["timeout"] = self.timeout

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from kraken_proto._request_base import Request
 from kraken_proto._request_checks import (
+    ZERO,
     _check_bool,
     _check_choice,
     _check_text,
@@ -20,12 +21,16 @@ from kraken_proto._request_checks import (
     _decimal,
     _fail,
     _int32,
+    _is_int32,
     _set,
+    is_cl_ord_id,
 )
 
 from ._request_fields import (
+    _PRICED,
     _PRIMARY_PREFIXES,
     _SECONDARY_PREFIXES,
+    _UNPRICED,
     CLOSE_ORDER_TYPES,
     ORDER_TYPES,
     STP_TYPES,
@@ -36,6 +41,7 @@ from ._request_fields import (
     StpType,
     TimeInForce,
     _check_prices,
+    _decimal_text,
     _flags,
     _optional_decimal,
     _optional_price,
@@ -86,6 +92,42 @@ class AddOrder(Request, frozen=True, kw_only=True):
     close_price2: Price | None = None
 
     def __post_init__(self) -> None:
+        # The common order first, checked inline on exact types: no option set, a Decimal
+        # volume, a Decimal price or none as its order type wants, no price2, and maybe one of
+        # its ids. Each test is one the full checks make too, so an order that passes here
+        # passes there unchanged; anything else (an error, an int volume, a relative price,
+        # an option) takes the full checks, which normalise and name the bad field.
+        ordertype = self.ordertype
+        pair = self.pair
+        volume = self.volume
+        price = self.price
+        userref = self.userref
+        cl_ord_id = self.cl_ord_id
+        if (
+            type(ordertype) is str
+            and (ordertype in _PRICED if price is not None else ordertype in _UNPRICED)
+            and self.price2 is None
+            and self.type in ("buy", "sell")
+            and type(pair) is str
+            and pair.isascii()
+            and pair.isprintable()
+            and pair != ""
+            and " " not in pair
+            and type(volume) is Decimal
+            and volume.is_finite()
+            and volume > ZERO
+            and (price is None or (type(price) is Decimal and price.is_finite() and price > ZERO))
+            and (
+                (cl_ord_id is None and (userref is None or _is_int32(userref)))
+                or (userref is None and is_cl_ord_id(cl_ord_id))
+            )
+            and self._is_plain()
+        ):
+            return
+        self._check()
+
+    def _check(self) -> None:
+        """Every check, in order, normalising as it goes."""
         _check_choice("ordertype", self.ordertype, ORDER_TYPES)
         if self.type not in ("buy", "sell"):
             raise _fail("type", f"must be 'buy' or 'sell', got {self.type!r}")
@@ -172,15 +214,15 @@ class AddOrder(Request, frozen=True, kw_only=True):
         _check_choice("close_ordertype", self.close_ordertype, CLOSE_ORDER_TYPES)
         _check_prices("close_", self.close_ordertype, self.close_price, self.close_price2)
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {
-            "ordertype": self.ordertype,
-            "type": self.type,
-            "pair": self.pair,
-            "volume": _wire_number(self.volume),
-        }
-        if self.price is not None:
-            wire["price"] = _wire_number(self.price)
+    def _write(self, wire: dict[str, Any]) -> None:
+        wire["ordertype"] = self.ordertype
+        wire["type"] = self.type
+        wire["pair"] = self.pair
+        wire["volume"] = _decimal_text(self.volume)  # always a Decimal once checked
+        price = self.price
+        if price is not None:
+            # _wire_number, without the call: the usual price is a Decimal
+            wire["price"] = price if isinstance(price, str) else _decimal_text(price)
         if self.price2 is not None:
             wire["price2"] = _wire_number(self.price2)
         if self._is_plain():
@@ -189,7 +231,7 @@ class AddOrder(Request, frozen=True, kw_only=True):
                 wire["userref"] = str(self.userref)
             if self.cl_ord_id is not None:
                 wire["cl_ord_id"] = self.cl_ord_id
-            return wire
+            return
         _put(wire, "leverage", self.leverage)
         _put(wire, "margin", self.margin)
         _put(wire, "reduce_only", self.reduce_only)
@@ -212,7 +254,6 @@ class AddOrder(Request, frozen=True, kw_only=True):
         ):
             if value is not None:
                 wire[key] = _wire_number(value)
-        return wire
 
 
 class EditOrder(Request, frozen=True, kw_only=True):
@@ -253,8 +294,9 @@ class EditOrder(Request, frozen=True, kw_only=True):
                 "editOrder", "give at least one of price, price2, volume, oflags, newuserref"
             )
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"orderid": str(self.orderid), "pair": self.pair}
+    def _write(self, wire: dict[str, Any]) -> None:
+        wire["orderid"] = str(self.orderid)
+        wire["pair"] = self.pair
         _put(wire, "price", self.price)
         _put(wire, "price2", self.price2)
         _put(wire, "volume", self.volume)
@@ -264,7 +306,6 @@ class EditOrder(Request, frozen=True, kw_only=True):
         _put(wire, "newuserref", self.newuserref)
         if self.validate:
             wire["validate"] = True
-        return wire
 
 
 class AmendOrder(Request, frozen=True, kw_only=True):
@@ -316,8 +357,7 @@ class AmendOrder(Request, frozen=True, kw_only=True):
                 "give at least one of volume, display_volume, limit_price, trigger_price",
             )
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {}
+    def _write(self, wire: dict[str, Any]) -> None:
         _put(wire, "txid", self.txid)
         _put(wire, "cl_ord_id", self.cl_ord_id)
         for key in ("volume", "display_volume", "limit_price", "trigger_price"):
@@ -327,4 +367,3 @@ class AmendOrder(Request, frozen=True, kw_only=True):
         _put(wire, "post_only", self.post_only)
         _put(wire, "pair", self.pair)
         _put(wire, "deadline", self.deadline)
-        return wire

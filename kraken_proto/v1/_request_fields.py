@@ -82,6 +82,18 @@ _PRICE_RULES: dict[str, tuple[str, str]] = {
     "stop-loss-and-limit": ("required", "required"),
 }
 
+# The order types whose prices an AddOrder's fast path checks (price2 must be absent): those
+# that take a Decimal price and no price2, and those that take neither.
+_PRICED: frozenset[str] = frozenset(
+    kind
+    for kind, (price, price2) in _PRICE_RULES.items()
+    if price in ("required", "optional") and price2 == "none"
+)
+_UNPRICED: frozenset[str] = frozenset(
+    kind
+    for kind, (price, price2) in _PRICE_RULES.items()
+    if price in ("none", "optional") and price2 == "none"
+)
 
 _RELATIVE_PRICE = re.compile(r"([+\-#])[0-9]+(\.[0-9]+)?%?")
 # Kraken's "#" (direction-dependent offset) is documented for the primary price only.

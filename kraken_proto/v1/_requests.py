@@ -139,19 +139,31 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
         )
     message: dict[str, Any] = {"event": request.event}
     if reqid is not None:
-        message["reqid"] = check_reqid(reqid)
+        # An exact int in range, the usual reqid, needs no call; anything else is checked.
+        message["reqid"] = (
+            reqid if type(reqid) is int and 0 <= reqid <= _MAX_REQID else check_reqid(reqid)
+        )
     if not request.requires_token:
         if token is not None:
             raise LocalProtocolError(f"token: {request.event} takes no token")
         return _encoder.encode(message).decode()
     if token is None:
         raise LocalProtocolError(f"token: {request.event} needs a session token")
-    check_token(token)
+    # check_token's fast path inline (printable ASCII without a space passes); anything else
+    # goes through check_token.
+    if not (
+        type(token) is str
+        and token.isascii()
+        and token.isprintable()
+        and token != ""
+        and " " not in token
+    ):
+        check_token(token)
     if isinstance(request, _SUBSCRIPTIONS):
         subscription = request._subscription()
         subscription["token"] = token
         message["subscription"] = subscription
     else:
         message["token"] = token
-        message.update(request._fields())
+        request._write(message)
     return _encoder.encode(message).decode()
