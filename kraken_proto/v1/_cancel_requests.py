@@ -16,6 +16,7 @@ from kraken_proto._request_checks import (
     _ids,
     _int32,
     _set,
+    is_text,
 )
 
 __all__ = ["CancelAll", "CancelAllOrdersAfter", "CancelOrder"]
@@ -43,6 +44,26 @@ class CancelOrder(Request, frozen=True, kw_only=True):
     cl_ord_id: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # The usual cancel first: a tuple of plain txids and nothing else, which the full
+        # checks would pass unchanged; anything else takes them.
+        txid = self.txid
+        if (
+            type(txid) is tuple
+            and txid
+            and type(self.userref) is tuple
+            and not self.userref
+            and type(self.cl_ord_id) is tuple
+            and not self.cl_ord_id
+        ):
+            for item in txid:
+                if not is_text(item):
+                    break
+            else:
+                return
+        self._check()
+
+    def _check(self) -> None:
+        """Every check, in order, normalising as it goes."""
         _set(self, "txid", _ids("txid", self.txid, _check_txid))
         _set(self, "userref", _ids("userref", self.userref, _check_userref))
         _set(self, "cl_ord_id", _ids("cl_ord_id", self.cl_ord_id, _cl_ord_id))
@@ -54,7 +75,7 @@ class CancelOrder(Request, frozen=True, kw_only=True):
         return len(self.txid) + len(self.userref) + len(self.cl_ord_id)
 
     def _write(self, wire: dict[str, Any]) -> None:
-        ids = [*self.txid, *(str(ref) for ref in self.userref)]
+        ids = [*self.txid, *map(str, self.userref)]
         if ids:
             wire["txid"] = ids
         if self.cl_ord_id:

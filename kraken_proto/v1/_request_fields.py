@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal
 
-from kraken_proto._request_checks import _decimal, _fail, _type_name
+from kraken_proto._request_checks import _decimal, _decimal_text, _fail, _type_name
 
 __all__ = [
     "CLOSE_ORDER_TYPES",
@@ -152,17 +152,6 @@ def _flags(name: str, value: object) -> frozenset[str]:
     if {"fcib", "fciq"} <= flags:
         raise _fail(name, "fcib and fciq are mutually exclusive")
     return flags
-
-
-def _decimal_text(value: Decimal) -> str:
-    """``format(value, "f")``: the digits without exponent notation, which Kraken does not
-    parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
-    (Decimal's plain notation is the same digits either way). The context's ``capitals``
-    decides whether ``str`` writes the exponent as E or e."""
-    text = str(value)
-    if "E" in text or "e" in text:
-        return format(value, "f")
-    return text
 
 
 def _wire_number(value: Price) -> str:

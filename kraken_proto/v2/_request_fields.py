@@ -14,7 +14,14 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from kraken_proto._request_base import Request
-from kraken_proto._request_checks import _check_choice, _check_text, _decimal, _fail, _set
+from kraken_proto._request_checks import (
+    _check_choice,
+    _check_text,
+    _decimal,
+    _decimal_text,
+    _fail,
+    _set,
+)
 
 __all__ = [
     "CONDITIONAL_TYPES",
@@ -102,7 +109,7 @@ def _optional_choice(name: str, value: object, choices: frozenset[str]) -> None:
 
 def _number(value: Decimal) -> msgspec.Raw:
     """``value`` as a bare JSON number with exactly its digits (fixed-point, no exponent)."""
-    return msgspec.Raw(format(value, "f").encode())
+    return msgspec.Raw(_decimal_text(value))
 
 
 def _put(wire: dict[str, Any], key: str, value: object) -> None:

@@ -167,11 +167,24 @@ def encode(request: V2Request, *, token: str | None = None, req_id: int | None =
     if request.requires_token:
         if token is None:
             raise LocalProtocolError(f"token: {request.method} needs a session token")
-        params["token"] = check_token(token)
+        # check_token's fast path inline (printable ASCII without a space passes); anything
+        # else goes through check_token.
+        if not (
+            type(token) is str
+            and token.isascii()
+            and token.isprintable()
+            and token != ""
+            and " " not in token
+        ):
+            check_token(token)
+        params["token"] = token
     elif token is not None:
         raise LocalProtocolError(f"token: {request.method} takes no token")
     if params:
         message["params"] = params
     if req_id is not None:
-        message["req_id"] = check_req_id(req_id)
+        # An exact int in range, the usual req_id, needs no call; anything else is checked.
+        message["req_id"] = (
+            req_id if type(req_id) is int and 1 <= req_id <= MAX_REQ_ID else check_req_id(req_id)
+        )
     return _encoder.encode(message).decode()

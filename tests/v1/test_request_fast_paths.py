@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import AddOrder, LocalProtocolError, encode
+from kraken_proto import AddOrder, CancelOrder, LocalProtocolError, encode
 
 TOKEN = "WW91ciBhdXRoZW50aWNhdGlvbiB0b2tlbiBnb2VzIGhlcmUu"
 
@@ -112,7 +112,7 @@ def test_a_plain_order_is_still_checked(fields: dict[str, Any], field: str) -> N
     )
 )
 def test_decimal_text_is_format_f(value: Decimal) -> None:
-    from kraken_proto.v1._request_fields import _decimal_text
+    from kraken_proto._request_checks import _decimal_text
 
     assert _decimal_text(value) == format(value, "f")
     with localcontext() as context:
@@ -206,3 +206,34 @@ def test_a_reqid_encode_does_not_take_inline_is_checked() -> None:
     for reqid in (-1, 2**64, True):
         with pytest.raises(LocalProtocolError, match="reqid"):
             encode(order, token=TOKEN, reqid=reqid)
+
+
+_cancel_ids = _mostly(
+    st.lists(st.sampled_from(["OGTT3Y-C6I3P-XRI6HX", "O2"]), min_size=1, max_size=3).map(tuple),
+    (),
+    ("a b",),
+    ("",),
+    ("é",),
+    (_Text("O1"),),
+    ["O1"],
+    "O1",
+    (1,),
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"txid": _cancel_ids},
+        optional={"userref": st.sampled_from([(), (1,), [], 5]), "cl_ord_id": st.just(("c",))},
+    )
+)
+def test_what_the_cancel_fast_path_accepts_the_full_checks_accept_unchanged(
+    arguments: dict[str, Any],
+) -> None:
+    try:
+        request = CancelOrder(**arguments)
+    except LocalProtocolError:
+        return
+    before = [(type(value), value) for value in msgspec.structs.astuple(request)]
+    request._check()
+    assert [(type(value), value) for value in msgspec.structs.astuple(request)] == before
