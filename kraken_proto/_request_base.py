@@ -26,9 +26,10 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     response_event: ClassVar[str]
     requires_token: ClassVar[bool] = True
 
-    def _write(self, wire: dict[str, Any]) -> None:
-        """Add the request's own wire fields to ``wire``, the v1 message being encoded (which
-        holds ``event``, ``reqid`` and ``token`` already)."""
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        """Add the ``token`` and then the request's own fields to ``wire``, the v1 message
+        being encoded (which holds ``event`` and ``reqid`` already)."""
+        wire["token"] = token
 
     @property
     def expected_replies(self) -> int:

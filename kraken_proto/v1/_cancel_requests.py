@@ -74,7 +74,8 @@ class CancelOrder(Request, frozen=True, kw_only=True):
     def expected_replies(self) -> int:
         return len(self.txid) + len(self.userref) + len(self.cl_ord_id)
 
-    def _write(self, wire: dict[str, Any]) -> None:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         ids = [*self.txid, *map(str, self.userref)]
         if ids:
             wire["txid"] = ids
@@ -99,5 +100,6 @@ class CancelAllOrdersAfter(Request, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         _dead_mans_timeout("timeout", self.timeout)
 
-    def _write(self, wire: dict[str, Any]) -> None:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         wire["timeout"] = self.timeout

@@ -214,7 +214,8 @@ class AddOrder(Request, frozen=True, kw_only=True):
         _check_choice("close_ordertype", self.close_ordertype, CLOSE_ORDER_TYPES)
         _check_prices("close_", self.close_ordertype, self.close_price, self.close_price2)
 
-    def _write(self, wire: dict[str, Any]) -> None:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         wire["ordertype"] = self.ordertype
         wire["type"] = self.type
         wire["pair"] = self.pair
@@ -294,7 +295,8 @@ class EditOrder(Request, frozen=True, kw_only=True):
                 "editOrder", "give at least one of price, price2, volume, oflags, newuserref"
             )
 
-    def _write(self, wire: dict[str, Any]) -> None:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         wire["orderid"] = str(self.orderid)
         wire["pair"] = self.pair
         _put(wire, "price", self.price)
@@ -357,7 +359,8 @@ class AmendOrder(Request, frozen=True, kw_only=True):
                 "give at least one of volume, display_volume, limit_price, trigger_price",
             )
 
-    def _write(self, wire: dict[str, Any]) -> None:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         _put(wire, "txid", self.txid)
         _put(wire, "cl_ord_id", self.cl_ord_id)
         for key in ("volume", "display_volume", "limit_price", "trigger_price"):

@@ -84,11 +84,12 @@ class Subscribe(Request, frozen=True, kw_only=True):
         elif self.ratecounter is not None:
             raise _fail("ratecounter", "is an openOrders option, not valid for ownTrades")
 
-    def _subscription(self) -> dict[str, Any]:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
         sub: dict[str, Any] = {"name": self.name}
         for option in ("snapshot", "consolidate_taker", "ratecounter", "rebased"):
             _put(sub, option, getattr(self, option))
-        return sub
+        sub["token"] = token  # inside the subscription, unlike every other request
+        wire["subscription"] = sub
 
 
 class Unsubscribe(Request, frozen=True, kw_only=True):
@@ -101,8 +102,8 @@ class Unsubscribe(Request, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         _check_choice("name", self.name, CHANNELS)
 
-    def _subscription(self) -> dict[str, Any]:
-        return {"name": self.name}
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["subscription"] = {"name": self.name, "token": token}
 
 
 class Ping(Request, frozen=True, kw_only=True):
@@ -123,8 +124,6 @@ def check_reqid(reqid: object) -> int:
 
 
 _encoder = msgspec.json.Encoder()
-# A tuple, not ``Subscribe | Unsubscribe``: that builds a union object on every call.
-_SUBSCRIPTIONS = (Subscribe, Unsubscribe)
 
 
 def encode(request: Request, *, token: str | None = None, reqid: int | None = None) -> str:
@@ -159,11 +158,5 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
         and " " not in token
     ):
         check_token(token)
-    if isinstance(request, _SUBSCRIPTIONS):
-        subscription = request._subscription()
-        subscription["token"] = token
-        message["subscription"] = subscription
-    else:
-        message["token"] = token
-        request._write(message)
+    request._write(message, token)
     return _encoder.encode(message).decode()
