@@ -1,7 +1,7 @@
 """Command-line options generated from a request's own fields, so none is ever missing.
 
 ``add_request_options(parser, AddOrder)`` declares one ``--option`` per field of the request
-dataclass (``cl_ord_id`` -> ``--cl-ord-id``), typed from its annotation: Decimals parsed
+struct (``cl_ord_id`` -> ``--cl-ord-id``), typed from its annotation: Decimals parsed
 exactly from the text (never through a float), prices that may be relative (``+1%``) kept
 as text, literal choices as ``choices``, booleans as flags, sets as comma-separated lists.
 Fields without a default are required. ``request_from_args`` builds the request; its own
