@@ -41,6 +41,6 @@ def replace_request(request: RequestT, /, **changes: Any) -> RequestT:
     """A copy of ``request`` with ``changes``, checked like a new request: raises
     ``LocalProtocolError`` naming the field when a change is not valid (``request`` itself is
     never modified)."""
-    # msgspec.structs.replace runs __post_init__ on the copy, so the copy is checked and
-    # normalised exactly as the constructor would.
+    # msgspec.structs.replace runs __post_init__ on the copy (since msgspec 0.21, hence the
+    # minimum in pyproject.toml), so the copy is checked and normalised as by the constructor.
     return msgspec.structs.replace(request, **changes)

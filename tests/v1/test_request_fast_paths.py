@@ -237,3 +237,18 @@ def test_what_the_cancel_fast_path_accepts_the_full_checks_accept_unchanged(
     before = [(type(value), value) for value in msgspec.structs.astuple(request)]
     request._check()
     assert [(type(value), value) for value in msgspec.structs.astuple(request)] == before
+
+
+def test_replace_request_checks_and_normalises_the_copy() -> None:
+    from kraken_proto import replace_request
+
+    order = AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=Decimal(1))
+    copy = replace_request(order, volume=2, oflags="viqc")
+    assert (copy.volume, type(copy.volume), copy.oflags) == (Decimal(2), Decimal, {"viqc"})
+    assert (order.volume, order.oflags) == (Decimal(1), frozenset())  # untouched
+    with pytest.raises(LocalProtocolError, match="volume: got a float"):
+        replace_request(order, volume=1.5)
+    with pytest.raises(LocalProtocolError, match="cl_ord_id"):
+        replace_request(replace_request(order, userref=1), cl_ord_id="abc")
+    with pytest.raises(TypeError):
+        replace_request(order, no_such_field=1)
