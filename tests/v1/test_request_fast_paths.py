@@ -244,7 +244,9 @@ def test_replace_request_checks_and_normalises_the_copy() -> None:
 
     order = AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=Decimal(1))
     copy = replace_request(order, volume=2, oflags="viqc")
-    assert (copy.volume, type(copy.volume), copy.oflags) == (Decimal(2), Decimal, {"viqc"})
+    assert copy.volume == Decimal(2)
+    assert type(copy.volume) is Decimal
+    assert copy.oflags == frozenset({"viqc"})
     assert (order.volume, order.oflags) == (Decimal(1), frozenset())  # untouched
     with pytest.raises(LocalProtocolError, match="volume: got a float"):
         replace_request(order, volume=1.5)
