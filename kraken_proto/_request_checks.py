@@ -1,7 +1,10 @@
 """Field validators shared by the v1 and v2 requests (``v1/_request_fields`` and its v2 twin).
 
 Each raises ``LocalProtocolError`` naming the bad field (``name``) and what was wrong; the
-ones that return a value return it normalised (``_decimal``: an exact ``Decimal``).
+ones that return a value return it normalised (``_decimal``: an exact ``Decimal``). The
+``_is_*`` predicates are the requests' fast paths: True only for values the matching check
+accepts unchanged, exact types only, and never a message built; False leaves the value to the
+check. ``_decimal_text`` writes a Decimal for both wire formats.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ def _no_space(text: str) -> bool:
 
 
 _INT32 = (-(2**31), 2**31 - 1)
-INT32_MIN, INT32_MAX = _INT32
+_INT32_MIN, _INT32_MAX = _INT32
 _MAX_DEAD_MANS_TIMEOUT = 86399
-ZERO = Decimal(0)
+_ZERO = Decimal(0)
 """Compared with a Decimal, a Decimal zero is cheaper than the int 0 (no conversion)."""
 
 
@@ -71,7 +74,7 @@ def _check_bool(name: str, value: object) -> None:
         raise _fail(name, f"must be a bool, not {_type_name(value)}")
 
 
-def is_text(value: object) -> bool:
+def _is_text(value: object) -> bool:
     """Whether ``_check_text`` accepts ``value`` by its fast path, for the requests' fast
     paths: an exact ``str`` of printable ASCII without a space (anything else, valid or not,
     is left to ``_check_text``)."""
@@ -126,7 +129,7 @@ def _int32(name: str, value: object) -> None:
 
 def _is_int32(value: object) -> bool:
     """Whether ``_int32`` accepts ``value`` (an ``int``, not a subclass: bools are refused)."""
-    return type(value) is int and INT32_MIN <= value <= INT32_MAX
+    return type(value) is int and _INT32_MIN <= value <= _INT32_MAX
 
 
 def _deadline(name: str, value: object) -> None:
@@ -134,7 +137,7 @@ def _deadline(name: str, value: object) -> None:
         raise _fail(name, "must be an RFC3339 timestamp string such as 2022-12-25T09:30:59.123Z")
 
 
-def is_cl_ord_id(value: object) -> bool:
+def _is_cl_ord_id(value: object) -> bool:
     """Whether ``_cl_ord_id`` accepts ``value``, for the requests' fast paths: a ``str`` (not a
     subclass, which is left to ``_cl_ord_id``) that is a UUID, 32 hex digits, or 1 to 18
     printable ASCII characters. A UUID (36) or 32 hex digits cannot be 18 characters or

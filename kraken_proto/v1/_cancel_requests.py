@@ -15,8 +15,8 @@ from kraken_proto._request_checks import (
     _fail,
     _ids,
     _int32,
+    _is_text,
     _set,
-    is_text,
 )
 
 __all__ = ["CancelAll", "CancelAllOrdersAfter", "CancelOrder"]
@@ -56,7 +56,7 @@ class CancelOrder(Request, frozen=True, kw_only=True):
             and not self.cl_ord_id
         ):
             for item in txid:
-                if not is_text(item):
+                if not _is_text(item):
                     break
             else:
                 return

@@ -1,8 +1,9 @@
 """The v1 order requests that place and change orders: add, edit and amend.
 
-Frozen, keyword-only and validated at construction like every request (see ``_requests``).
-Field names are Kraken's v1 names; ``_fields`` gives each request's own wire fields for
-``encode``.
+Frozen, keyword-only and validated at construction like every request (see ``_requests``):
+``__post_init__`` takes a fast path for the common order and otherwise runs ``_check``, every
+check. Field names are Kraken's v1 names; ``_write`` adds the token and each request's own
+wire fields to the message ``encode`` builds.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 
 from kraken_proto._request_base import Request
 from kraken_proto._request_checks import (
-    ZERO,
+    _ZERO,
     _check_bool,
     _check_choice,
     _check_text,
@@ -22,9 +23,9 @@ from kraken_proto._request_checks import (
     _decimal_text,
     _fail,
     _int32,
+    _is_cl_ord_id,
     _is_int32,
     _set,
-    is_cl_ord_id,
 )
 
 from ._request_fields import (
@@ -115,11 +116,11 @@ class AddOrder(Request, frozen=True, kw_only=True):
             and " " not in pair
             and type(volume) is Decimal
             and volume.is_finite()
-            and volume > ZERO
-            and (price is None or (type(price) is Decimal and price.is_finite() and price > ZERO))
+            and volume > _ZERO
+            and (price is None or (type(price) is Decimal and price.is_finite() and price > _ZERO))
             and (
                 (cl_ord_id is None and (userref is None or _is_int32(userref)))
-                or (userref is None and is_cl_ord_id(cl_ord_id))
+                or (userref is None and _is_cl_ord_id(cl_ord_id))
             )
             and self._is_plain()
         ):

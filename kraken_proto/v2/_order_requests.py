@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from kraken_proto._request_checks import (
-    ZERO,
+    _ZERO,
     _check_bool,
     _check_choice,
     _check_text,
@@ -19,10 +19,10 @@ from kraken_proto._request_checks import (
     _deadline,
     _fail,
     _int32,
+    _is_cl_ord_id,
     _is_int32,
     _set,
     _type_name,
-    is_cl_ord_id,
 )
 
 from ._request_fields import (
@@ -125,12 +125,12 @@ class AddOrder(V2Request, frozen=True, kw_only=True):
             and " " not in symbol
             and type(quantity) is Decimal
             and quantity.is_finite()
-            and quantity > ZERO
+            and quantity > _ZERO
             and self.cash_order_qty is None
-            and (price is None or (type(price) is Decimal and price.is_finite() and price > ZERO))
+            and (price is None or (type(price) is Decimal and price.is_finite() and price > _ZERO))
             and (
                 (cl_ord_id is None and (userref is None or _is_int32(userref)))
-                or (userref is None and is_cl_ord_id(cl_ord_id))
+                or (userref is None and _is_cl_ord_id(cl_ord_id))
             )
             and self._is_plain()
         ):
