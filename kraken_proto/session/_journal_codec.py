@@ -62,16 +62,10 @@ _TRADE_FIELDS: Final = frozenset(Trade.__struct_fields__)
 
 
 def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
-    """Each field of a request class with its default (``NODEFAULT`` when required)."""
-    found: list[tuple[str, object]] = []
-    for field in msgspec.structs.fields(cls):
-        if field.default is not msgspec.NODEFAULT:
-            found.append((field.name, field.default))
-        elif field.default_factory is not msgspec.NODEFAULT:
-            found.append((field.name, field.default_factory()))
-        else:
-            found.append((field.name, msgspec.NODEFAULT))
-    return tuple(found)
+    """Each field of a request class with its default (``NODEFAULT`` when required). A field
+    with a ``default_factory`` (no request has one) has no plain default either: it is then
+    always written, like a required one."""
+    return tuple((field.name, field.default) for field in msgspec.structs.fields(cls))
 
 
 # Computed once: looking fields up per request was most of the cost of encoding an intent.
