@@ -13,7 +13,6 @@ constructor, so a decoded request is validated like any other.
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any, Final
 
@@ -63,16 +62,10 @@ _TRADE_FIELDS: Final = frozenset(Trade.__struct_fields__)
 
 
 def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
-    """Each field of a request class with its default (``MISSING`` when required)."""
-    found: list[tuple[str, object]] = []
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.default is not dataclasses.MISSING:
-            found.append((field.name, field.default))
-        elif field.default_factory is not dataclasses.MISSING:
-            found.append((field.name, field.default_factory()))
-        else:
-            found.append((field.name, dataclasses.MISSING))
-    return tuple(found)
+    """Each field of a request class with its default (``NODEFAULT`` when required). A field
+    with a ``default_factory`` (no request has one) has no plain default either: it is then
+    always written, like a required one."""
+    return tuple((field.name, field.default) for field in msgspec.structs.fields(cls))
 
 
 # Computed once: looking fields up per request was most of the cost of encoding an intent.
