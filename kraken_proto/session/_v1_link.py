@@ -10,12 +10,11 @@ openOrders subscribe that leaves ``ratecounter`` unset asks for it, so that the 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from kraken_proto._connection_state import ConnectionConfig
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, replace_request
 from kraken_proto.v1._connection import Connection
 from kraken_proto.v1._requests import AddOrder, Subscribe
 
@@ -41,7 +40,7 @@ class V1Link(Connection):
             and request.name == "openOrders"
             and request.ratecounter is None
         ):
-            request = dataclasses.replace(request, ratecounter=True)
+            request = replace_request(request, ratecounter=True)
         return super().send(request, now)
 
     @property
