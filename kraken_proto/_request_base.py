@@ -6,7 +6,7 @@ from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
-__all__ = ["Request", "replace_request"]
+__all__ = ["Request", "plain_value", "replace_request"]
 
 RequestT = TypeVar("RequestT", bound="Request")
 
@@ -44,3 +44,15 @@ def replace_request(request: RequestT, /, **changes: Any) -> RequestT:
     # msgspec.structs.replace runs __post_init__ on the copy (since msgspec 0.21, hence the
     # minimum in pyproject.toml), so the copy is checked and normalised as by the constructor.
     return msgspec.structs.replace(request, **changes)
+
+
+def plain_value(value: object) -> str | int:
+    """``enc_hook`` of the request encoders: a ``str`` or ``int`` subclass (a user's own id
+    type, say) passes the requests' checks, and goes on the wire as the plain value it is.
+    msgspec calls this only for types it cannot encode itself, so plain values cost nothing.
+    Raises ``TypeError`` for anything else (a check let through what it should not have)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    raise TypeError(f"cannot encode a {type(value).__name__} in a request")

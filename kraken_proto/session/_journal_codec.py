@@ -20,7 +20,7 @@ import msgspec
 
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._numbers import KrakenNumber
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, plain_value
 from kraken_proto.v1._events import Trade
 from kraken_proto.v1._requests import Subscribe
 
@@ -70,7 +70,7 @@ def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
 
 # Computed once: looking fields up per request was most of the cost of encoding an intent.
 _DEFAULTS: Final = {cls: _defaults(cls) for cls in _REQUESTS.values()}
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 _decoder = msgspec.json.Decoder()
 
 _Builtins = dict[str, Any]

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, plain_value
 from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
@@ -123,7 +123,7 @@ def check_reqid(reqid: object) -> int:
     return reqid
 
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 
 
 def encode(request: Request, *, token: str | None = None, reqid: int | None = None) -> str:

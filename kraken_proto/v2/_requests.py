@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._request_base import plain_value
 from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
@@ -148,7 +149,7 @@ def check_req_id(req_id: object) -> int:
     return req_id
 
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 
 
 def encode(request: V2Request, *, token: str | None = None, req_id: int | None = None) -> str:
