@@ -42,6 +42,7 @@ class FillFeed:
         self._events = context.events
         self._margin = Decimal(repr(config.backfill_margin))
         self.cursor: Decimal | None = None  # the time of the latest fill seen
+        self.cursor_id: str | None = None  # its trade id (None: the cursor is no fill's)
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
         self.backfilling = False
@@ -58,7 +59,7 @@ class FillFeed:
         if recent and any(entry[0] in recent for entry in event.trades):
             kept = tuple(entry for entry in event.trades if entry[0] not in recent)
             event = msgspec.structs.replace(event, trades=kept)
-        cursor = self.cursor
+        cursor, cursor_id = self.cursor, self.cursor_id
         events = self._events
         first = source == "snapshot" and self.first_snapshot
         if first:
@@ -70,7 +71,7 @@ class FillFeed:
             if time is not None and time.is_finite():
                 history = first and (until is None or time < until)
                 if cursor is None or time > cursor:
-                    cursor = time
+                    cursor, cursor_id = time, trade_id
             else:
                 history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
@@ -78,7 +79,7 @@ class FillFeed:
             recent.note(trade_id, time)
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
-        self.cursor = cursor
+        self.cursor, self.cursor_id = cursor, cursor_id
         if recent.due():
             self._prune()
 
@@ -90,6 +91,12 @@ class FillFeed:
             if start is not None and start < floor:
                 floor = start
         self._recent.prune(floor)
+
+    @property
+    def held(self) -> bool:
+        """A backfill is wanted or running: fills older than the ones delivered now may still
+        be missing, so the cursor a restart backfills from must not move past them."""
+        return self.backfill_from is not None or self.backfilling
 
     def want_backfill(self) -> None:
         """Fills may have been missed from here on: backfill from the last one seen."""
