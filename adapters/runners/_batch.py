@@ -20,7 +20,8 @@ from kraken_proto import (
     Session,
     SessionFailed,
 )
-from kraken_proto.session._waiters import RequestRefusedError, TradingRequestError, Waiters
+from kraken_proto.session._call_errors import RequestRefusedError, TradingRequestError
+from kraken_proto.session._waiters import Waiters
 
 __all__ = ["BatchCalls", "BatchResult", "Outcome", "SyncCalls"]
 

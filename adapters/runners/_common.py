@@ -45,15 +45,15 @@ from kraken_proto.adapters.transport._ws import (
     parse_ws_endpoint,
 )
 from kraken_proto.session._balances import SessionSubscribe
-from kraken_proto.session._journal import JournalStore
-from kraken_proto.session._waiters import (
+from kraken_proto.session._call_errors import (
     OutcomeUnknownError,
     RequestNotAppliedError,
     RequestRefusedError,
     TradingRequestError,
-    Waiters,
     result_of,
 )
+from kraken_proto.session._journal import JournalStore
+from kraken_proto.session._waiters import Waiters
 from kraken_proto.v1 import Subscribe
 from kraken_proto.v2 import Subscribe as V2Subscribe
 

@@ -102,6 +102,13 @@ from ._actions import (
 from ._balances import (
     BalancesReceived,
 )
+from ._call_errors import (
+    OutcomeUnknownError,
+    RequestNotAppliedError,
+    RequestRefusedError,
+    TradingRequestError,
+    result_of,
+)
 from ._config import (
     SessionConfig,
     SessionState,
@@ -148,14 +155,9 @@ from ._v2_link import (
     V2Link,
 )
 from ._waiters import (
-    OutcomeUnknownError,
-    RequestNotAppliedError,
-    RequestRefusedError,
     SessionView,
-    TradingRequestError,
     Waiters,
     reflects,
-    result_of,
 )
 
 __all__ = [

@@ -37,7 +37,8 @@ from ._journal_records import (
     outcome_record,
 )
 from ._journal_state import JournalState
-from ._requests import RequestTracker, Tracked
+from ._requests import RequestTracker
+from ._tracked import Tracked
 
 __all__ = ["STOPPED_UNKNOWN", "JournalWire"]
 

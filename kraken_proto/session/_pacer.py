@@ -46,7 +46,7 @@ from ._pacing import (
     cancel_cost,
     edit_cost,
 )
-from ._requests import Tracked
+from ._tracked import Tracked
 from ._v2_translation import v2_symbol
 
 __all__ = ["Pacer"]

@@ -24,7 +24,8 @@ from ._reconcile_checks import (
     edit_took_effect,
     statuses_of,
 )
-from ._requests import Phase, RequestTracker, Tracked
+from ._requests import RequestTracker
+from ._tracked import Phase, Tracked
 
 __all__ = ["Reconciler"]
 

@@ -8,10 +8,7 @@ decides; a late reply still wins while that is undecided. Every request ends exa
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -24,16 +21,9 @@ from kraken_proto._connection_events import (
 )
 from kraken_proto._connection_state import TokenState
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._event_base import KrakenError
 from kraken_proto._orders import OrderTable
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import (
-    AddOrderStatus,
-    AmendOrderStatus,
-    EditOrderStatus,
-    ErrorEvent,
-    StatusEvent,
-)
 from kraken_proto.v1._requests import (
     CancelAll,
 )
@@ -49,58 +39,11 @@ from ._events import (
     RequestUnresolved,
 )
 from ._link import Link
+from ._tracked import Gate, Phase, Tracked, reply_error, txid_of
 
-__all__ = ["Gate", "Phase", "RequestTracker", "Tracked"]
+__all__ = ["RequestTracker"]
 
 _USABLE_TOKEN = (TokenState.FRESH, TokenState.BOUND)
-
-
-class Phase(enum.Enum):
-    """Where a submitted request is on its way to an outcome."""
-
-    QUEUED = "queued"  # not sent yet
-    SENT = "sent"  # on a connection, awaiting its answer
-    DOUBT = "doubt"  # the answer was lost; waiting to reconcile
-    RECONCILING = "reconciling"  # REST lookups in progress
-
-
-@dataclass(slots=True)
-class Tracked:
-    """One submitted request and what is known of it."""
-
-    handle: int
-    request: Request
-    phase: Phase = Phase.QUEUED
-    reqid: int | None = None
-    sent_at: float = 0.0  # wall-clock (unix) time it went out: Kraken's timescale
-    open_at_send: tuple[str, ...] = ()
-    wait_for_connection: bool = False  # lost with its connection: reconcile on the next one
-    reconcile_at: float | None = None  # timed out: reconcile then, unless a late reply
-    batch: int | None = None  # submit_batch's group: offered to the link together
-    recovered: bool = False  # sent by an earlier process (journal): outcomes say so
-
-
-def _txid_of(replies: Iterable[Event]) -> str | None:
-    for reply in replies:
-        if isinstance(reply, AddOrderStatus | EditOrderStatus | AmendOrderStatus):
-            return reply.txid
-    return None
-
-
-def _reply_error(reply: Event) -> KrakenError | None:
-    if isinstance(reply, StatusEvent) and not reply.ok:
-        return reply.error or KrakenError.parse(f"status {reply.status}")
-    if isinstance(reply, ErrorEvent):
-        return reply.error or KrakenError.parse("error")
-    return None
-
-
-class Gate(Protocol):
-    """What ``send_queued`` asks before sending (the pacer: ``_pacer.Pacer``)."""
-
-    def begin(self) -> None: ...
-    def admit(self, group: Sequence[Tracked], now: float) -> bool: ...
-    def finished(self, outcome: RequestOutcome) -> None: ...
 
 
 class RequestTracker:
@@ -321,7 +264,7 @@ class RequestTracker:
                 handle=tracked.handle,
                 request=tracked.request,
                 replies=event.replies,
-                txid=_txid_of(event.replies),
+                txid=txid_of(event.replies),
             )
         else:
             outcome = RequestRefused(
@@ -357,13 +300,13 @@ class RequestTracker:
         tracked = None if handle is None else self.doubts.get(handle)
         if tracked is None:
             return
-        error = _reply_error(event.reply)
+        error = reply_error(event.reply)
         if error is None:
             outcome: RequestOutcome = RequestAccepted(
                 handle=tracked.handle,
                 request=tracked.request,
                 replies=(event.reply,),
-                txid=_txid_of((event.reply,)),
+                txid=txid_of((event.reply,)),
             )
         else:
             outcome = RequestRefused(

@@ -1,9 +1,7 @@
-"""``Session``: the public class of the session, composing its parts.
+"""``Session``: the public class of the session, the calls users and adapters make.
 
 How an adapter drives a session and what it guarantees: the ``kraken_proto.session`` package
-docstring. Each part owns its state and lives in a sibling module (aioquic style); the session
-routes each input to them and keeps the order the actions and events come out in. It never
-asks which protocol its link speaks.
+docstring. The parts it is made of and how they make progress: ``_engine``.
 """
 
 from __future__ import annotations
@@ -17,39 +15,22 @@ from kraken_proto._fills import FillLog
 from kraken_proto._orders import OrderTable
 from kraken_proto._redacted import RedactedBytes
 from kraken_proto._request_base import Request
-from kraken_proto.rest._counter import RestCallCounter
-from kraken_proto.rest._errors import RestError
-from kraken_proto.rest._signing import Credentials, NonceSource
 from kraken_proto.v1._requests import AddOrder
 
-from ._actions import HttpCall, SessionAction
+from ._actions import SessionAction
 from ._balances import SessionSubscribe, channel_of, check_subscribe
-from ._config import SessionConfig, SessionState
-from ._context import SessionContext
+from ._config import SessionState
+from ._engine import SessionEngine
 from ._events import SessionEvent
-from ._fill_feed import FillFeed
-from ._journal_state import JournalState
-from ._journal_wire import JournalWire
-from ._lifecycle import Lifecycle, SessionTrigger
+from ._lifecycle import SessionTrigger
 from ._link import Link
-from ._link_events import NOT_HELD, LinkEventRouter
-from ._order_sync import OrderSync
-from ._pacer import Pacer
-from ._reconciler import Reconciler
-from ._requests import RequestTracker
-from ._rest import RestQueue
-from ._seed import SeededStream
+from ._link_events import NOT_HELD
 from ._submissions import batch_rows, check_trading, with_cl_ord_id
-from ._wall import WallClock
 
 __all__ = ["Session"]
 
-# A module-level alias: on CPython 3.11 loading an enum member costs ~75 ns, and ``_settle``
-# reads this one on every frame.
-_SYNCING = SessionState.SYNCING
 
-
-class Session:
+class Session(SessionEngine):
     """A Kraken private session (v1, or v2 with ``SessionConfig(protocol="v2")``) across any
     number of connections, without I/O.
 
@@ -69,67 +50,6 @@ class Session:
     acknowledged by ``ack``, or with ``auto_ack`` when ``events()`` is called again after the
     call that returned it (runners set ``auto_ack`` False and acknowledge for the user).
     """
-
-    def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        config: SessionConfig | None = None,
-        seed: bytes,
-        nonces: NonceSource | None = None,
-        journal: JournalState | None = None,
-        auto_ack: bool = True,
-    ) -> None:
-        if not isinstance(credentials, Credentials):
-            raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
-        config = config if config is not None else SessionConfig()
-        random = self._random = SeededStream(seed)
-        wall = self._wall = WallClock()
-        if nonces is None:
-            nonces = NonceSource(last=0 if journal is None else journal.nonce_high_water)
-        self._nonces = nonces
-        rest = RestQueue(
-            counter=RestCallCounter(config.rest_tier),
-            nonces=nonces,
-            retry_delay=config.rest_retry_delay,
-            retry_max=config.backoff_max,
-            wall=wall,
-        )
-        context = SessionContext(
-            config=config, credentials=credentials, rest=rest, actions=[], events=[], wall=wall
-        )
-        self._actions = context.actions
-        self._events = context.events
-        self._rest = rest
-        self._subscriptions: dict[str, SessionSubscribe] = {}
-        self._protocol = config.protocol
-        self._life = Lifecycle(context, random)
-        self._orders = OrderSync(context)
-        self._requests = RequestTracker(context, self._orders.table)
-        self._reconciler = Reconciler(context, self._requests, self._orders)
-        self._fills = FillFeed(context)
-        self._pacer: Pacer | None = None
-        if config.pace_orders:
-            self._pacer = self._requests.gate = Pacer(context, self._orders)
-            self._orders.observer = self._pacer.observe
-        self._router = LinkEventRouter(
-            context,
-            life=self._life,
-            requests=self._requests,
-            orders=self._orders,
-            reconciler=self._reconciler,
-            fills=self._fills,
-            subscriptions=self._subscriptions,
-        )
-        wire = self._wire = JournalWire(context, journal)
-        wire.auto_ack = auto_ack
-        if journal is not None:
-            wire.restore(
-                journal,
-                requests=self._requests,
-                fills=self._fills,
-                subscriptions=self._subscriptions,
-            )
 
     def __repr__(self) -> str:
         return (
@@ -399,102 +319,3 @@ class Session:
         self._events.clear()
         wire.drained(events)
         return events
-
-    # --- the current link -----------------------------------------------------------------
-
-    def _after_link_call(self, link: Link, now: float) -> None:
-        """Drain the link after any call into it, and act on what it reported."""
-        self._life.flush(link)
-        router = self._router
-        reason = router.route(link.events_received(), now) or router.trouble(link)
-        if reason is not None:
-            self._lose(reason, now, close=True)
-        elif self._requests.queued:
-            self._send_queued(now)
-
-    def _send_queued(self, now: float) -> None:
-        link = self._life.link
-        wire = self._wire
-        if not wire.enabled:
-            if link is not None and self._requests.send_queued(link, now):
-                self._life.flush(link)
-            return
-        # With a journal: the earlier process's requests are decided before new ones go out,
-        # and each request's intent is persisted before it is written.
-        if (
-            link is not None
-            and not self._requests.recovering()
-            and self._requests.send_queued(
-                link, now, lambda group, open_now: wire.intents(group, open_now, now)
-            )
-        ):
-            self._life.flush(link)
-
-    def _backfill_journal(self) -> None:
-        """Backfill fills from the journal's cursor once ownTrades is subscribed."""
-        if self._wire.backfill_pending and "ownTrades" in self._subscriptions:
-            self._wire.backfill_pending = False
-            self._fills.want_backfill()
-
-    # --- losing, stopping, progress ---------------------------------------------------------
-
-    def _lose(self, reason: str, now: float, *, close: bool) -> None:
-        """The current link is unusable: end it and plan the next attempt."""
-        link = self._life.drop_link(now, close=close)
-        if link is not None:
-            link.connection_lost(now)
-            self._router.route(link.events_received(), now)
-        self._requests.link_lost()
-        if "ownTrades" in self._subscriptions:
-            self._fills.want_backfill()
-        self._life.wait_to_retry(reason, now)
-
-    def _stop(self, now: float, *, failed: RestError | None) -> None:
-        """End the session: requests without an outcome end, the connection closes."""
-        self._requests.stop_all()
-        self._rest.clear()
-        self._life.stop(now, failed=failed)
-        self._wire.scan(now)
-
-    def _settle(self, now: float) -> None:
-        """Start REST work that is due, go LIVE when synced, send the next REST call."""
-        life = self._life
-        if life.stopped:
-            return
-        if self._pacer is not None:
-            self._pacer.settle(now)
-        wire = self._wire
-        if wire.enabled and self._requests.queued:
-            self._send_queued(now)  # a recovered request may just have been decided
-        orders = self._orders
-        if orders.vanished and not orders.looking_up:
-            orders.look_up_vanished()
-        fills = self._fills
-        if (
-            fills.backfill_from is not None
-            and not fills.backfilling
-            and "ownTrades" in life.synced
-            and life.link is not None
-        ):
-            fills.backfill(unconsolidated=life.link.reports_unconsolidated_fills)
-        if life.state is _SYNCING:
-            self._maybe_live(now)
-        ready = self._rest.pump(now)
-        if ready is not None:
-            call, request, purpose = ready
-            wire.nonce(self._nonces.last, now)
-            self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
-        wire.scan(now)
-
-    def _maybe_live(self, now: float) -> None:
-        life = self._life
-        if (
-            life.link is None
-            or not life.all_synced(self._subscriptions)
-            or self._requests.unsettled()
-            or self._orders.vanished
-            or self._fills.backfilling
-            or self._fills.backfill_from is not None
-        ):
-            return
-        life.went_live(now)

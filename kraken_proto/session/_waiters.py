@@ -21,19 +21,7 @@ No I/O and no clock: ``now`` (unix seconds, like every ``Session`` input) is an 
 ``next_deadline``/``expire`` serve the ``reflect_timeout`` the way ``Session.next_deadline``/
 ``handle_timeout`` serve the session's own timers.
 
-Exceptions, for the same failure on every runner:
-
-==================================================  ==================================
-the session says                                    the call
-==================================================  ==================================
-``RequestAccepted``, ``RequestApplied``             returns it
-``RequestRefused`` (Kraken's answer)                ``RequestRefusedError``
-failed for good (bad key, signature, permission)    ``RequestRefusedError`` (Kraken's
-before the request went out, or before the call     error from ``SessionFailed``)
-``RequestNotApplied`` (reconciled, or withdrawn)    ``RequestNotAppliedError``
-``RequestUnresolved``, or the caller's timeout      ``OutcomeUnknownError``
-the session was closed before the call              ``LocalProtocolError`` (misuse)
-==================================================  ==================================
+The exceptions a call raises, the same on every runner: ``_call_errors``.
 """
 
 from __future__ import annotations
@@ -46,11 +34,15 @@ from typing import Protocol
 
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._event_base import KrakenError
 from kraken_proto._orders import OrderTable
 from kraken_proto._request_base import Request
 from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
 
+from ._call_errors import (
+    OutcomeUnknownError,
+    RequestRefusedError,
+    result_of,
+)
 from ._config import SessionState
 from ._events import (
     Connected,
@@ -59,126 +51,18 @@ from ._events import (
     RequestApplied,
     RequestNotApplied,
     RequestOutcome,
-    RequestRefused,
-    RequestUnresolved,
     SessionClosed,
     SessionEvent,
     SessionFailed,
 )
 from ._link import Link
 
-__all__ = [
-    "OutcomeUnknownError",
-    "RequestNotAppliedError",
-    "RequestRefusedError",
-    "SessionView",
-    "TradingRequestError",
-    "Waiters",
-    "reflects",
-    "result_of",
-]
+__all__ = ["SessionView", "Waiters", "reflects"]
 
 # openOrders states in which the table follows the account (or is about to, with a snapshot).
 _FOLLOWING = frozenset(
     {SubscriptionState.PENDING, SubscriptionState.ACTIVE, SubscriptionState.RESYNCING}
 )
-
-
-class TradingRequestError(Exception):
-    """Base of what an order call raises. ``handle`` and ``request`` name the request (as
-    sent, with its ``cl_ord_id``; ``handle`` is 0 when nothing was submitted because the
-    session had already failed); ``outcome`` is the session's final outcome event, or
-    ``None`` when the caller's timeout ended first or nothing was submitted."""
-
-    def __init__(
-        self, message: str, *, handle: int, request: Request, outcome: RequestOutcome | None
-    ) -> None:
-        super().__init__(message)
-        self.handle = handle
-        self.request = request
-        self.outcome = outcome
-
-
-class RequestRefusedError(TradingRequestError):
-    """Kraken answered and refused: the request itself (``outcome`` is ``RequestRefused``),
-    or the session's credentials before the request could go out (the session failed for
-    good: bad key, signature or permission; ``outcome`` is the ``RequestNotApplied`` the
-    session ended it with, or ``None`` when the call came after the failure). ``error`` is
-    Kraken's error either way."""
-
-    def __init__(self, outcome: RequestRefused) -> None:
-        super().__init__(
-            f"{outcome.request.event} refused by Kraken: {outcome.error.text}",
-            handle=outcome.handle,
-            request=outcome.request,
-            outcome=outcome,
-        )
-        self.error: KrakenError = outcome.error
-
-    @classmethod
-    def session_failed(
-        cls,
-        failed: SessionFailed,
-        request: Request,
-        *,
-        handle: int = 0,
-        outcome: RequestNotApplied | None = None,
-    ) -> RequestRefusedError:
-        """The error for ``request`` when the session failed for good (``failed``) first."""
-        error = KrakenError.parse(failed.error or failed.reason)
-        refused = cls.__new__(cls)
-        TradingRequestError.__init__(
-            refused,
-            f"{request.event} refused by Kraken: the session failed for good ({error.text})",
-            handle=handle,
-            request=request,
-            outcome=outcome,
-        )
-        refused.error = error
-        return refused
-
-
-class RequestNotAppliedError(TradingRequestError):
-    """The answer was lost and reconciliation found the request did not take effect (an
-    order "not placed"), or it was withdrawn unsent. Safe to send again. ``via`` names the
-    evidence."""
-
-    def __init__(self, outcome: RequestNotApplied) -> None:
-        super().__init__(
-            f"{outcome.request.event} did not take effect (established via {outcome.via})",
-            handle=outcome.handle,
-            request=outcome.request,
-            outcome=outcome,
-        )
-        self.via = outcome.via
-
-
-class OutcomeUnknownError(TradingRequestError):
-    """The outcome is not known: the caller's timeout ended first (``outcome is None``; the
-    final outcome still arrives later as an event), or the session could not establish it
-    (``outcome`` is ``RequestUnresolved``). It may or may not have happened: never assume
-    either, never re-send blindly."""
-
-
-def result_of(outcome: RequestOutcome) -> RequestAccepted | RequestApplied:
-    """The value an order call returns for ``outcome``, or the typed exception it raises.
-
-    Accepted (Kraken's status replies in ``replies``) and applied after reconciliation
-    (``txid`` of the order placed) are returned; refused, not applied and unresolved raise.
-    """
-    if isinstance(outcome, RequestAccepted | RequestApplied):
-        return outcome
-    if isinstance(outcome, RequestRefused):
-        raise RequestRefusedError(outcome)
-    if isinstance(outcome, RequestNotApplied):
-        raise RequestNotAppliedError(outcome)
-    reason = outcome.reason if isinstance(outcome, RequestUnresolved) else type(outcome).__name__
-    raise OutcomeUnknownError(
-        f"{outcome.request.event}: outcome unknown ({reason})",
-        handle=outcome.handle,
-        request=outcome.request,
-        outcome=outcome,
-    )
 
 
 def _not_open(orders: OrderTable, txid: str) -> bool:
@@ -268,6 +152,7 @@ class _Call:
     failed: SessionFailed | None = None  # ended unsent because the session failed for good
     hold_until: float | None = None  # outcome known; the table has until then to show it
     complete: bool = False
+    link: Link | None = None  # the session's link when the outcome arrived
 
 
 class Waiters:
@@ -360,6 +245,7 @@ class Waiters:
                 if call is not None and call.outcome is None:
                     call.outcome = event
                     call.request = event.request
+                    call.link = self._session.connection
                     self._held[event.handle] = call
                     arrived.append(call)
             elif isinstance(event, SessionClosed | SessionFailed):
@@ -370,7 +256,7 @@ class Waiters:
             for call in arrived:
                 if isinstance(call.outcome, RequestNotApplied):
                     call.failed = self.ended  # ended unsent by the failure itself
-        return self._settle(now, caught_up or self.ended is not None)
+        return self._settle(now, caught_up, self.ended is not None)
 
     def expire(self, now: float) -> list[int]:
         """Complete the calls whose outcome has waited ``reflect_timeout`` for the table;
@@ -428,10 +314,15 @@ class Waiters:
 
     # --- completion ---------------------------------------------------------------------------
 
-    def _settle(self, now: float, caught_up: bool) -> list[int]:
+    def _settle(self, now: float, caught_up: bool, ended: bool) -> list[int]:
+        # Caught up after a (re)connect, the table shows all it ever will of the outcomes
+        # that arrived on an earlier link (their updates went with it). An outcome answered
+        # on the current link is different: its order's updates follow the snapshot on the
+        # same link (subscriptions go out before requests), so it still waits for them.
+        link = self._session.connection
         ready: list[int] = []
         for handle, call in self._held.items():
-            if caught_up or self._shown(call):
+            if ended or (caught_up and call.link is not link) or self._shown(call):
                 ready.append(handle)
             elif call.hold_until is None:
                 call.hold_until = now + self._reflect_timeout

@@ -648,7 +648,7 @@ def test_sequence_gap_on_own_trades_backfills() -> None:
 
 
 def test_reply_error_reads_status_and_error_events() -> None:
-    from kraken_proto.session._requests import _reply_error
+    from kraken_proto.session._tracked import reply_error as _reply_error
     from kraken_proto.v1 import AddOrderStatus, ErrorEvent, Pong
 
     assert _reply_error(AddOrderStatus(status="ok", txid="OA")) is None
@@ -751,8 +751,8 @@ def test_internal_corners() -> None:
     without cl_ord_id (placed by another client)."""
     from kraken_proto.rest._results import RestOrder as Rest
     from kraken_proto.rest._results import RestOrderDescr
-    from kraken_proto.session._requests import Phase as _Phase
-    from kraken_proto.session._requests import Tracked as _Tracked
+    from kraken_proto.session._tracked import Phase as _Phase
+    from kraken_proto.session._tracked import Tracked as _Tracked
     from kraken_proto.v1 import LateReply, Pong
 
     wire = live()

@@ -166,10 +166,23 @@ def test_a_table_that_never_shows_it_lets_the_call_go_after_reflect_timeout() ->
     "event", [Connected(), Reconnected(downtime=1.0), SessionClosed(), SessionFailed(reason="x")]
 )
 def test_a_caught_up_or_stopped_session_releases_held_calls(event: SessionEvent) -> None:
-    waiters = Waiters(following())
+    view = following()
+    waiters = Waiters(view)
     handle = waiters.submit(BUY, T0)
     waiters.feed([accepted(handle, BUY, "O1")], T0)
+    view.connection = Link(SubscriptionState.ACTIVE)  # the answer's link is gone
     assert waiters.feed([event], T0) == [handle]
+
+
+def test_catching_up_on_the_link_that_answered_still_waits_for_the_table() -> None:
+    """The answer and the snapshot came on the same link: the order's updates follow the
+    snapshot there, so the call waits for them (an asyncio runner once returned first)."""
+    view = following()
+    waiters = Waiters(view)
+    handle = waiters.submit(BUY, T0)
+    assert waiters.feed([accepted(handle, BUY, "O1"), Connected()], T0) == []
+    view.show("O1")
+    assert waiters.feed([SessionEvent()], T0) == [handle]
 
 
 def test_a_held_outcome_is_returned_when_the_callers_timeout_ends_first() -> None:
@@ -447,6 +460,8 @@ class WaitersMachine(RuleBasedStateMachine):
     @rule(event=st.sampled_from([Reconnected(downtime=0.0), SessionClosed()]))
     def catch_up(self, event: SessionEvent) -> None:
         held = {h for h in self.open if h in self.outcomes and not self.waiters.done(h)}
+        if isinstance(event, Reconnected):
+            self.view.connection = Link(SubscriptionState.ACTIVE)  # a new link caught up
         self.completed += self.waiters.feed([event], self.now)
         self.released |= held
         self.ended |= isinstance(event, SessionClosed)
