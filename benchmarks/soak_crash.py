@@ -115,9 +115,10 @@ class _Log:
 
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._idle: bool | None = None
+        self._idle: tuple[bool, str, int] | None = None
 
     def line(self, **fields: Any) -> None:
+        fields["ts"] = round(time.time(), 3)
         os.write(self._fd, (json.dumps(fields, separators=(",", ":")) + "\n").encode())
 
     def event(self, event: SessionEvent) -> None:
@@ -134,10 +135,14 @@ class _Log:
         txid = getattr(result, "txid", None)
         self.line(t="outcome", cl=cl, k=_kind(result), txid=txid, rec=recovered, via=via)
 
-    def status(self, idle: bool) -> None:
-        if idle != self._idle:
-            self._idle = idle
-            self.line(t="status", idle=idle)
+    def status(self, session: Any) -> None:
+        """Once trading stopped: whether the bot is idle (LIVE, nothing in flight), on change."""
+        state, pending = session.state, len(session.session.pending())
+        idle = state is SessionState.LIVE and not pending
+        now = (idle, state.value, pending)
+        if now != self._idle:
+            self._idle = now
+            self.line(t="status", idle=idle, state=state.value, pending=pending)
 
 
 def _kind(result: Any) -> str:
@@ -189,10 +194,6 @@ def _plan(spec: BotSpec) -> soak.Plan:
     return soak.Plan(spec.seed, drop_every=1e9, rate=spec.rate)  # the parent breaks things
 
 
-def _idle(session: Any) -> bool:
-    return session.state is SessionState.LIVE and not session.session.pending()
-
-
 def _run_blocking(spec: BotSpec, log: _Log) -> None:
     plan = _plan(spec)
     with open_session(_credentials(spec), **_session_options(spec)) as session:
@@ -202,7 +203,7 @@ def _run_blocking(spec: BotSpec, log: _Log) -> None:
             if _exists(spec.quiet):
                 for event in session.events(timeout=0.1):
                     log.event(event)
-                log.status(_idle(session))
+                log.status(session)
                 continue
             try:
                 result: Any = session.add_order(plan.order(), timeout=30)
@@ -224,7 +225,7 @@ async def _trade_async(
     while not _exists(spec.stop):
         if _exists(spec.quiet):
             await sleep(0.1)
-            log.status(_idle(session))
+            log.status(session)
             continue
         try:
             result: Any = await session.add_order(plan.order(), timeout=30)
@@ -303,15 +304,17 @@ class _Harness:
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["soak_crash"])
         self.replies: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()  # REST calls the simulator answered, by path
         sim.apply(self._count_replies)
 
     def _count_replies(self, exchange: Exchange, now: float) -> None:
         """Count the simulator's invalid-nonce and rate-limit answers (it is the truth)."""
         answer = exchange.handle_rest
-        replies = self.replies
+        replies, calls = self.replies, self.calls
 
         def counted(**kwargs: Any) -> Any:
             reply = answer(**kwargs)
+            calls[str(kwargs.get("path", "")).rsplit("/", 1)[-1]] += 1
             if b"EAPI:Invalid nonce" in reply.body:
                 replies["invalid_nonces"] += 1
             elif b"EAPI:Rate limit exceeded" in reply.body:
@@ -464,6 +467,7 @@ def verdict(harness: _Harness, bots: list[_Bot], **extra: Any) -> dict[str, Any]
         result[key] = counts[key]
     result["outcomes_handed"] = counts["outcomes_handed"]
     result["rate_limited"] = counts["rate_limited"]
+    result["rest_calls"] = dict(harness.calls)
     return result
 
 

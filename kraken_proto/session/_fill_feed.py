@@ -49,7 +49,8 @@ class FillFeed:
         self._recent = RecentFills()
         self._start: Decimal | None = None  # where the running backfill started
         # Until the first ownTrades snapshot: its trades before this time are "history"
-        # (None: all of them; a journal sets it).
+        # (None: before ``started_at``; a journal sets it to its cursor). Trades made since
+        # the session started are new, whoever made them (another process on the key).
         self.first_snapshot = True
         self.history_until: Decimal | None = None
 
@@ -65,11 +66,11 @@ class FillFeed:
         if first:
             # The first snapshot lists the latest trades, made before this session too.
             self.first_snapshot = False
-        until = self.history_until
+        until = self.history_until if self.history_until is not None else self.started_at
         for trade_id, trade in self.log.apply(event):
             time = trade.time
             if time is not None and time.is_finite():
-                history = first and (until is None or time < until)
+                history = first and time < until
                 if cursor is None or time > cursor:
                     cursor, cursor_id = time, trade_id
             else:
