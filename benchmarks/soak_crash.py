@@ -545,9 +545,17 @@ class _Breaker:
             if price is not None:
                 self.sim.set_reference_price(soak.PAIR, price)
             fault = self.plan.fault_due()
-            if fault is not None:
-                self.faults[soak.arm_fault(self.sim, fault, turn)] += 1
-                turn += 1
+            if fault is None:
+                continue
+            armed = soak.arm_fault(self.sim, fault, turn)
+            if armed.startswith("none"):
+                # No connection (a bot is restarting): the same fault again shortly, so that
+                # every kind lands however often the bots die.
+                self.plan.drops -= 1
+                self.plan.next_drop = time.monotonic() + 0.1
+                continue
+            self.faults[armed] += 1
+            turn += 1
 
 
 def run_crash(
