@@ -5,7 +5,8 @@ Per request, in one run, interleaved (medians of CPU time per call):
 * ``ours``: ``encode(AddOrder(...), token=..., reqid=...)``: every field validated at
   construction (floats refused, prices checked against the order type), then encoded;
 * ``construct`` and ``encode``: the two halves of ``ours`` alone; ``validate``: the checks
-  alone (``__post_init__``), so ``construct - validate`` is the frozen dataclass's own init;
+  alone (``__post_init__``), so ``construct - validate`` is the frozen msgspec Struct's own
+  init;
 * ``json.dumps``: of the dict a hand-written client builds for the same message (money already
   as strings, nothing checked); ``orjson.dumps(...).decode()`` for scale.
 

@@ -9,7 +9,10 @@ Cases (wall clock: the cost is I/O, and the disk is what it is):
   process, not of the machine): what durability adds is the difference;
 * ``records``: fills appended 100 per ``append`` without sync: the journal's throughput;
 * ``nonce``: one ``SharedNonceSource.next`` (state file written, fsynced, renamed, directory
-  fsynced, under an flock), i.e. per REST call when several processes share a key.
+  fsynced, under an flock), i.e. per REST call when several processes share a key;
+* ``orders``: whole orders through the blocking runner against the built-in simulator (in
+  this process, plain ``ws://``), each ``add_order`` waited for, without a journal and with
+  ``journal=`` a SQLite file: orders per second each way, and fsyncs per order.
 
 ``fsyncs per intent`` are counted, not assumed: the script runs each intent case again as
 its own child under ``strace -f -c -e trace=fsync,fdatasync`` and divides the calls (less an
@@ -54,6 +57,16 @@ _ORDER = AddOrder(
     price=Decimal("27000.1"),
     cl_ord_id="0f0e0d0c-0b0a-4908-8706-050403020100",
 )
+
+
+# The same order as keyword arguments for a runner's add_order (each gets its own cl_ord_id).
+_ORDER_ARGS: dict[str, Any] = {
+    "ordertype": "limit",
+    "type": "buy",
+    "pair": "XBT/USD",
+    "volume": Decimal("0.01250000"),
+    "price": Decimal("27000.1"),
+}
 
 
 def _intent(handle: int) -> IntentRecorded:
@@ -111,6 +124,27 @@ def _nonce_seconds(directory: Path, count: int) -> float:
         return time.perf_counter() - started
 
 
+def _orders_seconds(count: int, journal: Path | None) -> float:
+    """Seconds to place ``count`` limit orders one after the other through ``open_session``
+    (each call returns once the order table shows the order), with or without a journal."""
+    from kraken_proto import Credentials
+    from kraken_proto.adapters import open_session
+    from kraken_proto.adapters.simulator.server import run_in_thread
+
+    with run_in_thread(seed=7) as sim:
+        credentials = Credentials(api_key=sim.api_key, api_secret=sim.api_secret)
+        options: dict[str, Any] = {} if journal is None else {"journal": str(journal)}
+        with open_session(
+            credentials, rest_url=sim.rest_url, ws_url=sim.ws_url, **options
+        ) as session:
+            session.subscribe("openOrders")
+            session.add_order(timeout=30, **_ORDER_ARGS)  # warm up
+            started = time.perf_counter()
+            for _ in range(count):
+                session.add_order(timeout=30, **_ORDER_ARGS)
+            return time.perf_counter() - started
+
+
 def _count_fsyncs(mode: str, count: int, directory: Path) -> int | None:
     """fsync+fdatasync calls of a child writing ``count`` intents (``mode``: sync/nosync/
     none), or None when strace is not available or not allowed."""
@@ -134,12 +168,17 @@ def _count_fsyncs(mode: str, count: int, directory: Path) -> int | None:
 def _child(mode: str, count: int, path: Path) -> int:
     if mode == "none":
         SqliteJournal(path).close()
+    elif mode in ("orders", "orders-none"):
+        path.mkdir(parents=True, exist_ok=True)
+        _orders_seconds(count if mode == "orders" else 0, path / "bot.journal")
     else:
         _append_intents(path, count, sync=mode == "sync")
     return 0
 
 
-def measure(directory: Path, *, intents: int, records: int, strace: bool) -> dict[str, Any]:
+def measure(
+    directory: Path, *, intents: int, records: int, orders: int, strace: bool
+) -> dict[str, Any]:
     """Run every case in ``directory``; return the report."""
     sync_s = _append_intents(directory / "sync.journal", intents, sync=True)
     nosync_count = intents * 10
@@ -149,6 +188,8 @@ def measure(directory: Path, *, intents: int, records: int, strace: bool) -> dic
     encode_s = _encode_seconds(encode_count)
     nonce_count = max(10, intents // 10)
     nonce_s = _nonce_seconds(directory, nonce_count)
+    plain_s = _orders_seconds(orders, None)
+    journal_s = _orders_seconds(orders, directory / "orders.journal")
     report: dict[str, Any] = {
         "directory": str(directory.parent),
         "intents_per_s_sync": round(intents / sync_s, 1),
@@ -160,6 +201,10 @@ def measure(directory: Path, *, intents: int, records: int, strace: bool) -> dic
         "ms_per_shared_nonce": round(nonce_s / nonce_count * 1e3, 3),
         "fsyncs_per_intent_sync": None,
         "fsyncs_per_intent_nosync": None,
+        "orders_per_s_no_journal": round(orders / plain_s, 1),
+        "orders_per_s_journal": round(orders / journal_s, 1),
+        "ms_per_order_journal_adds": round((journal_s - plain_s) / orders * 1e3, 3),
+        "fsyncs_per_order": None,
     }
     if strace:
         counted = intents
@@ -169,6 +214,12 @@ def measure(directory: Path, *, intents: int, records: int, strace: bool) -> dic
         if baseline is not None and synced is not None and unsynced is not None:
             report["fsyncs_per_intent_sync"] = round((synced - baseline) / counted, 3)
             report["fsyncs_per_intent_nosync"] = round((unsynced - baseline) / counted, 3)
+        # A session with a journal that places no order, against one that places ``orders``:
+        # the difference is what each order adds (intent, outcome, nonces of its REST calls).
+        opened = _count_fsyncs("orders-none", orders, directory)
+        placed = _count_fsyncs("orders", orders, directory)
+        if opened is not None and placed is not None:
+            report["fsyncs_per_order"] = round((placed - opened) / orders, 3)
     return report
 
 
@@ -185,6 +236,14 @@ def _print(report: dict[str, Any]) -> None:
         ("fills, 100 per append", lambda r: f"{r['records_per_s']} records/s"),
         ("encode one intent", lambda r: f"{r['encode_us_per_intent']} us"),
         ("shared nonce draw", lambda r: f"{r['ms_per_shared_nonce']} ms"),
+        (
+            "orders via a session",
+            lambda r: (
+                f"{r['orders_per_s_no_journal']}/s without a journal, "
+                f"{r['orders_per_s_journal']}/s with (+{r['ms_per_order_journal_adds']} ms, "
+                f"{r['fsyncs_per_order']} fsyncs per order)"
+            ),
+        ),
         (
             "fsyncs per intent",
             lambda r: f"{r['fsyncs_per_intent_sync']} synced, {r['fsyncs_per_intent_nosync']} not",
@@ -205,12 +264,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: temp)")
     parser.add_argument("--no-strace", action="store_true", help="do not count fsyncs")
     options = parser.parse_args(args)
-    intents, records = (30, 500) if options.quick else (300, 20_000)
+    intents, records, orders = (30, 500, 10) if options.quick else (300, 20_000, 200)
     with tempfile.TemporaryDirectory(dir=options.dir) as scratch:
         report = measure(
-            Path(scratch), intents=intents, records=records, strace=not options.no_strace
+            Path(scratch),
+            intents=intents,
+            records=records,
+            orders=orders,
+            strace=not options.no_strace,
         )
-    report["intents"], report["records"] = intents, records
+    report["intents"], report["records"], report["orders"] = intents, records, orders
     _print(report)
     return 0
 

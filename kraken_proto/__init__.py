@@ -20,7 +20,7 @@ Bytes and time come in as arguments; output is queued for the caller to drain.
 from __future__ import annotations
 
 from kraken_proto._event_base import Event, KrakenError
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, replace_request
 from kraken_proto.rest._errors import (
     RestError,
 )
@@ -162,4 +162,5 @@ __all__ = [
     "__version__",
     "decode",
     "encode",
+    "replace_request",
 ]

@@ -1,7 +1,10 @@
 """Field validators shared by the v1 and v2 requests (``v1/_request_fields`` and its v2 twin).
 
 Each raises ``LocalProtocolError`` naming the bad field (``name``) and what was wrong; the
-ones that return a value return it normalised (``_decimal``: an exact ``Decimal``).
+ones that return a value return it normalised (``_decimal``: an exact ``Decimal``). The
+``_is_*`` predicates are the requests' fast paths: True only for values the matching check
+accepts unchanged, exact types only, and never a message built; False leaves the value to the
+check. ``_decimal_text`` writes a Decimal for both wire formats.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from ._errors import LocalProtocolError
 from ._repr import decimal_text
@@ -34,11 +39,26 @@ def _no_space(text: str) -> bool:
 
 
 _INT32 = (-(2**31), 2**31 - 1)
+_INT32_MIN, _INT32_MAX = _INT32
 _MAX_DEAD_MANS_TIMEOUT = 86399
+_ZERO = Decimal(0)
+"""Compared with a Decimal, a Decimal zero is cheaper than the int 0 (no conversion)."""
 
 
 # Tuples, not ``A | B``: isinstance with a union builds the union object on every call.
 _DECIMAL_OR_INT = (Decimal, int)
+
+
+def _decimal_text(value: Decimal) -> str:
+    """``format(value, "f")``: the digits without exponent notation, which Kraken does not
+    parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
+    (Decimal's plain notation is the same digits either way). The context's ``capitals``
+    decides whether ``str`` writes the exponent as E or e. (A wire writer, not a check; here
+    because the v1 and v2 writers share it.)"""
+    text = str(value)
+    if "E" in text or "e" in text:
+        return format(value, "f")
+    return text
 
 
 def _fail(name: str, problem: str) -> LocalProtocolError:
@@ -52,6 +72,19 @@ def _type_name(value: object) -> str:
 def _check_bool(name: str, value: object) -> None:
     if value is not None and not isinstance(value, bool):
         raise _fail(name, f"must be a bool, not {_type_name(value)}")
+
+
+def _is_text(value: object) -> bool:
+    """Whether ``_check_text`` accepts ``value`` by its fast path, for the requests' fast
+    paths: an exact ``str`` of printable ASCII without a space (anything else, valid or not,
+    is left to ``_check_text``)."""
+    return (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and value != ""
+        and " " not in value
+    )
 
 
 def _check_text(name: str, value: object) -> None:
@@ -94,9 +127,26 @@ def _int32(name: str, value: object) -> None:
         raise _fail(name, f"must fit a signed 32-bit integer, got {value}")
 
 
+def _is_int32(value: object) -> bool:
+    """Whether ``_int32`` accepts ``value`` (an ``int``, not a subclass: bools are refused)."""
+    return type(value) is int and _INT32_MIN <= value <= _INT32_MAX
+
+
 def _deadline(name: str, value: object) -> None:
     if value is not None and not (isinstance(value, str) and _RFC3339.fullmatch(value)):
         raise _fail(name, "must be an RFC3339 timestamp string such as 2022-12-25T09:30:59.123Z")
+
+
+def _is_cl_ord_id(value: object) -> bool:
+    """Whether ``_cl_ord_id`` accepts ``value``, for the requests' fast paths: a ``str`` (not a
+    subclass, which is left to ``_cl_ord_id``) that is a UUID, 32 hex digits, or 1 to 18
+    printable ASCII characters. A UUID (36) or 32 hex digits cannot be 18 characters or
+    fewer, and for ASCII text ``isprintable`` is exactly the range ``\\x20-\\x7e``."""
+    if type(value) is not str:
+        return False
+    if len(value) <= 18:
+        return value.isascii() and value.isprintable() and value != ""
+    return _UUID.fullmatch(value) is not None or _HEX32.fullmatch(value) is not None
 
 
 def _cl_ord_id(name: str, value: object) -> None:
@@ -119,9 +169,8 @@ def _ids(name: str, value: object, check: Any) -> tuple[Any, ...]:
     return items
 
 
-def _set(obj: object, name: str, value: object) -> None:
-    # Normalise a field of a frozen dataclass during __post_init__.
-    object.__setattr__(obj, name, value)
+# Normalise a field of a frozen request (a msgspec Struct) during __post_init__.
+_set = msgspec.structs.force_setattr
 
 
 def check_token(token: object) -> str:

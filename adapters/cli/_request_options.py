@@ -1,7 +1,7 @@
 """Command-line options generated from a request's own fields, so none is ever missing.
 
 ``add_request_options(parser, AddOrder)`` declares one ``--option`` per field of the request
-dataclass (``cl_ord_id`` -> ``--cl-ord-id``), typed from its annotation: Decimals parsed
+struct (``cl_ord_id`` -> ``--cl-ord-id``), typed from its annotation: Decimals parsed
 exactly from the text (never through a float), prices that may be relative (``+1%``) kept
 as text, literal choices as ``choices``, booleans as flags, sets as comma-separated lists.
 Fields without a default are required. ``request_from_args`` builds the request; its own
@@ -11,7 +11,6 @@ validation then names any bad field (``LocalProtocolError``, exit 2).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import types
 import typing
@@ -19,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
+import msgspec
 from kraken_proto import LocalProtocolError, Request
 
 __all__ = ["add_request_options", "option_name", "request_from_args"]
@@ -114,14 +114,12 @@ def add_request_options(
     helps = helps or {}
     choices = choices or {}
     names = names or {}
-    for field in dataclasses.fields(request_class):  # type: ignore[arg-type]
+    for field in msgspec.structs.fields(request_class):
         name = field.name
         if name in skip:
             continue
         hint = hints[name]
-        required = (
-            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        )
+        required = field.required
         text = helps.get(name, f"Kraken's {name}")
         dest = _DEST_PREFIX + name
         members = _members(hint)
@@ -165,7 +163,7 @@ def request_from_args(
     when it names a field declared under another option name (``names``, as given to
     ``add_request_options``), the message says which option that is."""
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(request_class):  # type: ignore[arg-type]
+    for field in msgspec.structs.fields(request_class):
         value = getattr(args, _DEST_PREFIX + field.name, None)
         if value is None:
             continue

@@ -45,6 +45,7 @@ from kraken_proto import (
     SessionConfig,
     SessionFailed,
     SessionState,
+    replace_request,
 )
 from kraken_proto.adapters.runners._common import (
     OutcomeUnknownError,
@@ -227,7 +228,7 @@ def _with_cl_ord_id(request: Request) -> Request:
     """An ``AddOrder`` as it will be sent: with a client order id (generated when it has
     neither one nor a ``userref``), so an unknown outcome can name what to look up."""
     if isinstance(request, AddOrder) and request.cl_ord_id is None and request.userref is None:
-        return dataclasses.replace(request, cl_ord_id=str(uuid.uuid4()))
+        return replace_request(request, cl_ord_id=str(uuid.uuid4()))
     return request
 
 

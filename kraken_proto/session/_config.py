@@ -57,6 +57,10 @@ class SessionConfig:
     ``pace_orders``: hold each trading request that Kraken's per-pair trading counter (the
     ``rest_tier`` account tier's threshold and decay) would refuse, report ``OrderPaced``,
     and send it when it fits (off: requests go at once and a refusal is Kraken's answer).
+    The threshold follows the ``maxratecount`` Kraken reports, and the counter the
+    ``ratecount`` its order frames carry (a pacing session asks for them).
+    ``pace_decay_per_second``: the trading counter's decay, when not the tier's (None: the
+    tier's, 1, 2.34 or 3.75 per Kraken's guide); for a simulator whose counters run faster.
     """
 
     connection: ConnectionConfig = field(default_factory=ConnectionConfig)
@@ -74,6 +78,7 @@ class SessionConfig:
     max_finished: int = 10_000
     protocol: str = "v1"
     pace_orders: bool = False
+    pace_decay_per_second: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, ConnectionConfig):
@@ -102,6 +107,10 @@ class SessionConfig:
             raise LocalProtocolError("fill_window: must be at least 50 (the ownTrades snapshot)")
         if not isinstance(self.pace_orders, bool):
             raise LocalProtocolError("pace_orders: must be True or False")
+        if self.pace_decay_per_second is not None:
+            _number("pace_decay_per_second", self.pace_decay_per_second)
+            if self.pace_decay_per_second <= 0:
+                raise LocalProtocolError("pace_decay_per_second: must be > 0 (or None)")
         if self.protocol not in ("v1", "v2"):
             raise LocalProtocolError(f"protocol: must be 'v1' or 'v2', got {self.protocol!r}")
         if self.rest_tier not in _TIERS:

@@ -95,6 +95,7 @@ class SessionEngine:
             reconciler=self._reconciler,
             fills=self._fills,
             subscriptions=self._subscriptions,
+            pacer=self._pacer,
         )
         wire = self._wire = JournalWire(context, journal)
         wire.auto_ack = auto_ack

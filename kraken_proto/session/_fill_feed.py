@@ -10,6 +10,7 @@ what a snapshot or backfill can repeat, whatever the window (``_recent_fills``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import msgspec
@@ -18,7 +19,7 @@ from kraken_proto._fills import FillLog
 from kraken_proto.rest._calls import TRADES_HISTORY_PATH, build_trades_history_request
 from kraken_proto.rest._request import RestRequest, build_private_request
 from kraken_proto.rest._results import parse_trades_history_response
-from kraken_proto.v1._events import OwnTrades
+from kraken_proto.v1._events import OwnTrades, Trade
 
 from ._context import SessionContext
 from ._events import FillReceived, FillSource
@@ -81,6 +82,18 @@ class FillFeed:
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor, self.cursor_id = cursor, cursor_id
+        if recent.due():
+            self._prune()
+
+    def recall(self, delivered: Iterable[tuple[str, Trade]]) -> None:
+        """Fills an earlier process delivered (from a journal): a snapshot or backfill of this
+        session repeating one does not report it again, whatever the ``FillLog`` window (the
+        caller seeds the log with their ids). Undated ones are left to the log."""
+        recent = self._recent
+        for trade_id, trade in delivered:
+            time = trade.time
+            if time is not None and time.is_finite():
+                recent.note(trade_id, time)
         if recent.due():
             self._prune()
 

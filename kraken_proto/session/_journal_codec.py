@@ -18,7 +18,6 @@ field) instead of misreading it. So the format number did not change.
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any, Final
 
@@ -26,7 +25,7 @@ import msgspec
 
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._numbers import KrakenNumber
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, plain_value
 from kraken_proto.v1._events import Trade
 from kraken_proto.v1._requests import Subscribe
 
@@ -71,21 +70,15 @@ _ADDED_FIELDS: Final[dict[tuple[str, str], object]] = {("fill", "advances"): Tru
 
 
 def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
-    """Each field of a request class with its default (``MISSING`` when required)."""
-    found: list[tuple[str, object]] = []
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.default is not dataclasses.MISSING:
-            found.append((field.name, field.default))
-        elif field.default_factory is not dataclasses.MISSING:
-            found.append((field.name, field.default_factory()))
-        else:
-            found.append((field.name, dataclasses.MISSING))
-    return tuple(found)
+    """Each field of a request class with its default (``NODEFAULT`` when required). A field
+    with a ``default_factory`` (no request has one) has no plain default either: it is then
+    always written, like a required one."""
+    return tuple((field.name, field.default) for field in msgspec.structs.fields(cls))
 
 
 # Computed once: looking fields up per request was most of the cost of encoding an intent.
 _DEFAULTS: Final = {cls: _defaults(cls) for cls in _REQUESTS.values()}
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 _decoder = msgspec.json.Decoder()
 
 _Builtins = dict[str, Any]

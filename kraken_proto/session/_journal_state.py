@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from kraken_proto.v1._requests import Subscribe
@@ -118,10 +119,19 @@ class JournalState:
         return {tid: fill for tid, fill in self.fills.items() if tid not in acked}
 
     @property
-    def seen_trade_ids(self) -> frozenset[str]:
-        """Every trade id delivered or acknowledged that is still in the journal: a
-        restarted session must not report these as new fills (seed its ``FillLog``)."""
-        return frozenset(self.fills.keys() | self.acked.keys())
+    def seen_trade_ids(self) -> tuple[str, ...]:
+        """Every trade id delivered or acknowledged that is still in the journal, each once,
+        oldest first: a restarted session must not report these as new fills (seed its
+        ``FillLog`` with them, in this order).
+
+        The order matters when the ``FillLog`` window is smaller than this: it keeps the last
+        ids given, which must be the newest trades, the ones an ownTrades snapshot repeats.
+        So: ids only acknowledged (their delivery pruned) first, then the delivered ones by
+        trade time (undated ones as the newest), delivery order breaking ties.
+        """
+        fills = self.fills
+        older = [trade_id for trade_id in self.acked if trade_id not in fills]
+        return (*older, *sorted(fills, key=lambda trade_id: _trade_time(fills[trade_id])))
 
     @property
     def next_handle(self) -> int:
@@ -142,6 +152,14 @@ class JournalState:
         """What a restart depends on (pruning never changes it): open intents, unacknowledged
         fills, subscriptions and marks."""
         return (self.open_intents, self.unacked, dict(self.subscriptions), self.marks)
+
+
+def _trade_time(fill: FillDelivered) -> Decimal:
+    time = fill.trade.time
+    return time if time is not None and time.is_finite() else _NEWEST
+
+
+_NEWEST = Decimal("Infinity")
 
 
 def fold(records: Iterable[JournalRecord], start: JournalState | None = None) -> JournalState:

@@ -100,6 +100,10 @@ class InMemoryJournal:
         self._pending.clear()
         self._closed = False
 
+    def __len__(self) -> int:
+        """How many records the journal holds, durable and pending."""
+        return len(self._durable) + len(self._pending)
+
     @property
     def pending(self) -> int:
         """How many appended records are not durable yet."""

@@ -96,6 +96,7 @@ class JournalWire:
             )
         self._scanned = len(self._events)  # already in the journal: not recorded again
         fills.log.remember(state.seen_trade_ids)
+        fills.recall((trade_id, fill.trade) for trade_id, fill in state.fills.items())
         # Fills since the latest one delivered (or, with none, since the first request the
         # journal holds) are new: backfilled, and not "history" in the first snapshot.
         since = None if state.cursor is None else state.cursor.time

@@ -206,7 +206,8 @@ class Lifecycle:
         being opened)."""
         if conn != self.conn_num or self.link is not None or self._token is None:
             return None
-        link = open_link(self._config.protocol, self._config.connection)
+        config = self._config
+        link = open_link(config.protocol, config.connection, ratecounter=config.pace_orders)
         link.connection_made(now)
         link.provide_token(self._token.token, now)
         self._token = None

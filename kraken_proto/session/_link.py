@@ -70,10 +70,14 @@ class Link(Protocol):
     def events_received(self) -> list[Event]: ...
 
 
-def open_link(protocol: str, config: ConnectionConfig | None = None) -> V1Link | V2Link:
+def open_link(
+    protocol: str, config: ConnectionConfig | None = None, *, ratecounter: bool = False
+) -> V1Link | V2Link:
     """A new connection core for ``protocol``: a ``V1Link`` (a v1 ``Connection``) for
     ``"v1"``, a ``V2Link`` (v1 requests and events over a ``V2Connection``) for ``"v2"``;
-    ``config`` as they take. Both are a ``Link``."""
+    ``config`` as they take. ``ratecounter``: ask for Kraken's trading rate counter from the
+    first subscribe (v1: on openOrders; v2: on executions), as a pacing session needs. Both
+    are a ``Link``."""
     if protocol == "v2":
-        return V2Link(config)
-    return V1Link(config)
+        return V2Link(config, ratecounter=ratecounter)
+    return V1Link(config, ratecounter=ratecounter)

@@ -37,6 +37,7 @@ from ._fill_feed import FillFeed
 from ._lifecycle import Lifecycle
 from ._link import Link
 from ._order_sync import OrderSync
+from ._pacer import Pacer
 from ._reconciler import Reconciler
 from ._requests import RequestTracker
 
@@ -52,6 +53,7 @@ class LinkEventRouter:
     ``subscriptions`` is the session's own dict of the channels asked for (read, never
     changed here). ``system_status`` is the last status reported. ``ready`` holds the
     channels already reported as ``SubscriptionReady`` (once per channel per session).
+    ``pacer`` (a pacing session's) learns the ``maxratecount`` of each completed subscribe.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class LinkEventRouter:
         reconciler: Reconciler,
         fills: FillFeed,
         subscriptions: Mapping[str, SessionSubscribe],
+        pacer: Pacer | None = None,
     ) -> None:
         self._life = life
         self._requests = requests
@@ -74,6 +77,7 @@ class LinkEventRouter:
         self._events = context.events
         self.system_status: str | None = None
         self.ready: set[str] = set()
+        self._pacer = pacer
 
     def route(self, events: list[Event], now: float) -> str | None:
         """Act on a link's ``events``, in order; return a reason to reconnect, if any."""
@@ -89,6 +93,8 @@ class LinkEventRouter:
                     if channel is not None:
                         # No snapshot will come: the confirmation is what says it is live.
                         self._mark_ready(channel, 0)
+                    if self._pacer is not None and isinstance(request, Subscribe):
+                        self._pacer.subscribed(event)
             elif isinstance(event, RequestOutcomeUnknown):
                 self._requests.unknown(event, now)
             elif isinstance(event, LateReply):

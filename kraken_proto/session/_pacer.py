@@ -12,8 +12,11 @@ Ages for the cancel/edit/amend penalties are lower bounds on the session's own c
 the session placed is as old as the moment its acceptance was seen (the order existed by
 then); an order it did not place is as old as the moment the pacer first needed its age. Too
 young only costs waiting; too old would cost a refusal. The counter follows the ``ratecount``
-that openOrders (v1, ``ratecounter=True``) and executions (v2) frames carry: adopted as is
-when nothing is in flight on the pair, else kept between it and it plus what is in flight.
+that openOrders (v1) and executions (v2) frames carry when subscribed with ``ratecounter``
+(a pacing session's links ask for it from the first subscribe): adopted as is when nothing is
+in flight on the pair, else kept between it and it plus what is in flight. The threshold
+follows the ``maxratecount`` of the subscribe ack (``maxratecount_of``), which names the
+account's tier whatever ``rest_tier`` says.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from kraken_proto._connection_events import RequestCompleted
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import OpenOrders
+from kraken_proto.v1._events import OpenOrders, SubscriptionStatus
 from kraken_proto.v1._requests import (
     AddOrder,
     AmendOrder,
@@ -31,6 +35,7 @@ from kraken_proto.v1._requests import (
     CancelOrder,
     EditOrder,
 )
+from kraken_proto.v2._replies import SubscribeReply
 
 from ._context import SessionContext
 from ._events import OrderPaced, RequestOutcome
@@ -49,7 +54,7 @@ from ._pacing import (
 from ._tracked import Tracked
 from ._v2_translation import v2_symbol
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "maxratecount_of"]
 
 # Counters are keyed by one name per pair (v2's: ``BTC/USD`` for ``XBT/USD``), so requests
 # and frames naming a pair either way charge the same counter.
@@ -58,6 +63,24 @@ _key = v2_symbol
 # What a request costs: per pair, or None when its pairs cannot be known (it then waits for
 # everything before it, and is charged what can be known).
 Charges = dict[str, float]
+
+
+def maxratecount_of(event: RequestCompleted) -> int | None:
+    """The ``maxratecount`` a completed subscribe reports, or None.
+
+    v1 puts it in the openOrders ``subscriptionStatus``'s ``subscription`` (only when
+    subscribed with ``ratecounter``); v2 in the executions subscribe ack's ``result`` (a
+    ``V2Link`` ends its ownTrades and openOrders subscribes with that ack as the reply)."""
+    for reply in event.replies:
+        if isinstance(reply, SubscriptionStatus) and reply.subscription is not None:
+            maximum = reply.subscription.maxratecount
+        elif isinstance(reply, SubscribeReply) and reply.result is not None:
+            maximum = reply.result.maxratecount
+        else:
+            continue
+        if maximum is not None:
+            return maximum
+    return None
 
 
 class Pacer:
@@ -71,7 +94,9 @@ class Pacer:
 
     def __init__(self, context: SessionContext, orders: OrderSync) -> None:
         config = context.config
-        self.counter = TradingCounter(config.rest_tier)
+        self.counter = TradingCounter(
+            config.rest_tier, decay_per_second=config.pace_decay_per_second
+        )
         self._events = context.events
         self._orders = orders
         self._half_batches = config.protocol == "v2"  # v1 sends a batch as single addOrders
@@ -235,6 +260,13 @@ class Pacer:
             original = self._orders.table.get(request.orderid)
             if original is not None and original.cl_ord_id is not None:
                 self._fresh.append(original.cl_ord_id)
+
+    def subscribed(self, event: RequestCompleted) -> None:
+        """A subscribe completed: the ``maxratecount`` its ack reports becomes the threshold
+        (``TradingCounter.set_threshold``)."""
+        maximum = maxratecount_of(event)
+        if maximum is not None:
+            self.counter.set_threshold(maximum)
 
     def observe(self, event: OpenOrders) -> None:
         """An openOrders frame: keep the ``ratecount`` it carries for ``settle``."""

@@ -62,6 +62,11 @@ The simulator books them the same way (Kraken's Rust SDK guide: "+1 trading, no 
 _EPSILON = 1e-6
 
 
+def _finite(value: object) -> bool:
+    """A real number (not a bool), finite."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def _penalty(table: tuple[tuple[float, int], ...], age: float | None) -> int:
     # An order whose age is unknown (not in the table yet) is taken as new: the dearest row.
     # Pacing too much only waits; pacing too little is the refusal pacing exists to avoid.
@@ -119,29 +124,42 @@ class TradingCounter:
     """The client's model of its account's per-pair trading counters.
 
     ``tier`` (``"starter"`` default, ``"intermediate"``, ``"pro"``) sets the threshold and
-    decay; ``headroom`` units are kept free below the threshold (default 1: Kraken measures
-    decay between the times requests *arrive*, and network jitter makes that interval shorter
-    than the one measured here). Ask ``ready_at(pair, cost, now)`` when a request fits, wait
-    until then, and ``charge(pair, cost, now)`` when it is sent. ``resync`` adopts the count the
-    server reports (``ratecount``/``maxratecount``); ``saturate`` records a refusal.
-    ``now`` must not go backwards (a step back counts as no time passing).
+    decay; ``decay_per_second`` replaces the tier's decay when given (Kraken's published rates
+    changed, or a simulator runs its counters faster). ``headroom`` units are kept free below
+    the threshold (default 1: Kraken measures decay between the times requests *arrive*, and
+    network jitter makes that interval shorter than the one measured here). Ask
+    ``ready_at(pair, cost, now)`` when a request fits, wait until then, and
+    ``charge(pair, cost, now)`` when it is sent. ``resync`` adopts the count the server reports
+    (``ratecount``), ``set_threshold`` its ceiling (``maxratecount``); ``saturate`` records a
+    refusal. ``now`` must not go backwards (a step back counts as no time passing).
     """
 
-    __slots__ = ("_counts", "decay_per_second", "headroom", "threshold", "tier")
+    __slots__ = ("_counts", "_decay_given", "decay_per_second", "headroom", "threshold", "tier")
 
-    def __init__(self, tier: str = "starter", *, headroom: float = 1.0) -> None:
+    def __init__(
+        self,
+        tier: str = "starter",
+        *,
+        headroom: float = 1.0,
+        decay_per_second: float | None = None,
+    ) -> None:
         if tier not in TRADING_TIERS:
             raise LocalProtocolError(f"tier: must be one of {', '.join(TRADING_TIERS)}")
-        if (
-            isinstance(headroom, bool)
-            or not isinstance(headroom, int | float)
-            or not math.isfinite(headroom)
-            or headroom < 0
-        ):
+        if not _finite(headroom) or headroom < 0:
             raise LocalProtocolError(f"headroom: must be a finite number >= 0, got {headroom!r}")
+        decay = decay_per_second
+        if decay is not None and (not _finite(decay) or decay <= 0):
+            raise LocalProtocolError(
+                f"decay_per_second: must be a finite number > 0, got {decay_per_second!r}"
+            )
         self.tier = tier
         self.threshold = float(TRADING_TIERS[tier].threshold)
-        self.decay_per_second = TRADING_TIERS[tier].decay_per_second
+        self._decay_given = decay_per_second is not None
+        self.decay_per_second = (
+            TRADING_TIERS[tier].decay_per_second
+            if decay_per_second is None
+            else float(decay_per_second)
+        )
         self.headroom = float(headroom)
         # pair -> (level, the time it was measured)
         self._counts: dict[str, tuple[float, float]] = {}
@@ -175,9 +193,17 @@ class TradingCounter:
         self._counts[pair] = (max(0.0, float(count)), now)
 
     def set_threshold(self, maximum: float) -> None:
-        """Adopt the server's threshold (v1 ``maxratecount``): it knows the account's tier."""
+        """Adopt the server's threshold (``maxratecount``, in the v1 openOrders and the v2
+        executions subscribe ack): the server knows the account's tier. When it is one tier's
+        threshold and no ``decay_per_second`` was given, the decay becomes the slower of the
+        configured tier's and that tier's: a decay modelled too fast is a refusal, too slow
+        only a wait."""
         if maximum > 0:
             self.threshold = float(maximum)
+            if not self._decay_given:
+                for tier in TRADING_TIERS.values():
+                    if tier.threshold == maximum:
+                        self.decay_per_second = min(self.decay_per_second, tier.decay_per_second)
 
     def saturate(self, pair: str, now: float) -> None:
         """Kraken refused a request on ``pair`` for the rate limit: the counter is full."""

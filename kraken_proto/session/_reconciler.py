@@ -3,7 +3,9 @@
 An ``AddOrder`` is looked for by its ``cl_ord_id``: in the openOrders frames seen since, then
 REST ``OpenOrders``, then ``ClosedOrders`` (found: applied; not found: not applied). Cancels,
 edits and amends are decided from ``QueryOrders`` of the orders they touched
-(``_reconcile_checks``). A late reply arriving meanwhile wins: every REST answer is dropped
+(``_reconcile_checks``); a cancel naming a ``cl_ord_id`` finds its order as an ``AddOrder``
+does, and when no order carries it (open, or closed since just before the cancel was sent) it
+did not take effect. A late reply arriving meanwhile wins: every REST answer is dropped
 once its request has ended.
 """
 
@@ -136,11 +138,10 @@ class Reconciler:
                 if not self._requests.in_doubt(tracked):
                     return
                 if txid is None:
-                    self._requests.unresolved(
-                        tracked,
-                        f"no order with cl_ord_id {cl_ord_id} is known (not in the order "
-                        "table, REST OpenOrders or ClosedOrders)",
-                    )
+                    # Neither open nor closed since just before the cancel was sent: the
+                    # order, if it ever existed, closed before, so this cancel did not close
+                    # it (a cancel that took effect leaves its order closed after it).
+                    self._requests.not_applied(tracked, via)
                     return
                 self._reconcile_cancel(tracked, [*txids, txid], pending)
 

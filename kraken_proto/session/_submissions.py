@@ -7,11 +7,10 @@ only by ``userref`` is refused. All checks happen before anything is queued.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, replace_request
 from kraken_proto.v1._requests import (
     AddOrder,
     AmendOrder,
@@ -47,7 +46,7 @@ def with_cl_ord_id(request: Request, random: SeededStream, call: str) -> Request
                 f"{call}: an AddOrder with userref cannot carry a cl_ord_id, and the session "
                 "needs one to find the order after a disconnect; give a cl_ord_id instead"
             )
-        request = dataclasses.replace(request, cl_ord_id=random.client_order_id())
+        request = replace_request(request, cl_ord_id=random.client_order_id())
     return request
 
 

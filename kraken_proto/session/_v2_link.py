@@ -6,8 +6,12 @@ fills, never placing an order twice) is the same code for both protocols:
 
 * ``ownTrades`` and ``openOrders`` are both served by v2's one ``executions`` channel: the
   first of them subscribes to it (``snap_orders``, and ``snap_trades`` unless ownTrades asked
-  for no snapshot); a channel asked for after the executions snapshot arrived reports
-  ``FAILED`` (its snapshot is gone), and the session reconnects to subscribe both together.
+  for no snapshot; ``ratecounter`` as openOrders asks, and when it does not say, or
+  ownTrades came first, True for a link opened with ``ratecounter=True``: a pacing session
+  gets the counter whichever channel it subscribed first);
+  a channel asked for after the executions snapshot arrived reports ``FAILED`` (its
+  snapshot is gone), and the session reconnects to subscribe both together. Every v1
+  subscribe ends with the executions subscribe's ack as its reply (its ``maxratecount``).
 * Each ``executions`` push becomes the ``OpenOrders`` and ``OwnTrades`` frames of the channels
   asked for (:func:`kraken_proto.v2.open_orders` / :func:`~kraken_proto.v2.own_trades`): an
   order's status comes from ``exec_type`` only, never from the intermediate
@@ -94,8 +98,11 @@ class V2Link:
 
     late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
 
-    def __init__(self, config: ConnectionConfig | None = None) -> None:
+    def __init__(
+        self, config: ConnectionConfig | None = None, *, ratecounter: bool = False
+    ) -> None:
         self._conn = V2Connection(config)
+        self._ratecounter = ratecounter
         self._wanted: dict[str, Subscribe] = {}
         self._late: set[str] = set()
         self._snapshot_seen = False
@@ -192,13 +199,15 @@ class V2Link:
             raise LocalProtocolError(f"send: {name} is already subscribed on this connection")
         if self._subscribe_req_id is None:
             trades = request if name == "ownTrades" else None
-            orders = request if name == "openOrders" else None
+            ratecounter = request.ratecounter if name == "openOrders" else None
+            if self._ratecounter and ratecounter is None:
+                ratecounter = True
             self._subscribe_req_id = self._conn.send(
                 V2Subscribe(
                     channel=_EXECUTIONS,
                     snap_orders=True,
                     snap_trades=not (trades is not None and trades.snapshot is False),
-                    ratecounter=None if orders is None else orders.ratecounter,
+                    ratecounter=ratecounter,
                 ),
                 now,
             )
@@ -211,7 +220,8 @@ class V2Link:
                 RequestFailed(reqid=reqid, request=request, replies=(), error=_LATE_CHANNEL)
             )
         elif self._subscribe_end is not None:
-            self._ready.append(_ended_as(self._subscribe_end, reqid, request, ()))
+            end = self._subscribe_end
+            self._ready.append(_ended_as(end, reqid, request, end.replies))
         else:
             self._waiting[reqid] = request
         return reqid

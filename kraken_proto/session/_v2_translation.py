@@ -13,14 +13,13 @@ the request as refused before sending, and nothing goes out): ``leverage`` (v2 h
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, replace_request
 from kraken_proto.v1._events import (
     AddOrderStatus,
     AmendOrderStatus,
@@ -250,7 +249,7 @@ def to_v2_batch_add(orders: Sequence[AddOrder], now: float) -> v2.BatchAdd:
             raise LocalProtocolError(f"{name}: must be the same for every row of a batch")
         shared[name] = next(iter(values), None)
     rows = tuple(
-        dataclasses.replace(to_v2_add_order(order, now), deadline=None, validate=None)
+        replace_request(to_v2_add_order(order, now), deadline=None, validate=None)
         for order in orders
     )
     deadline = shared["deadline"]

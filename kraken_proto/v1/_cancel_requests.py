@@ -5,7 +5,6 @@ Frozen, keyword-only and validated at construction like every request (see ``_re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kraken_proto._request_base import Request
@@ -16,6 +15,7 @@ from kraken_proto._request_checks import (
     _fail,
     _ids,
     _int32,
+    _is_text,
     _set,
 )
 
@@ -30,8 +30,7 @@ def _check_userref(name: str, value: object) -> None:
     _int32(name, value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelOrder(Request):
+class CancelOrder(Request, frozen=True, kw_only=True):
     """Cancel orders by txid, userref and/or cl_ord_id (each one id or several).
 
     Kraken answers with one ``cancelOrderStatus`` frame per id, so
@@ -45,6 +44,26 @@ class CancelOrder(Request):
     cl_ord_id: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # The usual cancel first: a tuple of plain txids and nothing else, which the full
+        # checks would pass unchanged; anything else takes them.
+        txid = self.txid
+        if (
+            type(txid) is tuple
+            and txid
+            and type(self.userref) is tuple
+            and not self.userref
+            and type(self.cl_ord_id) is tuple
+            and not self.cl_ord_id
+        ):
+            for item in txid:
+                if not _is_text(item):
+                    break
+            else:
+                return
+        self._check()
+
+    def _check(self) -> None:
+        """Every check, in order, normalising as it goes."""
         _set(self, "txid", _ids("txid", self.txid, _check_txid))
         _set(self, "userref", _ids("userref", self.userref, _check_userref))
         _set(self, "cl_ord_id", _ids("cl_ord_id", self.cl_ord_id, _cl_ord_id))
@@ -55,26 +74,23 @@ class CancelOrder(Request):
     def expected_replies(self) -> int:
         return len(self.txid) + len(self.userref) + len(self.cl_ord_id)
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {}
-        ids = [*self.txid, *(str(ref) for ref in self.userref)]
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
+        ids = [*self.txid, *map(str, self.userref)]
         if ids:
             wire["txid"] = ids
         if self.cl_ord_id:
             wire["cl_ord_id"] = list(self.cl_ord_id)
-        return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAll(Request):
+class CancelAll(Request, frozen=True, kw_only=True):
     """Cancel every open order (``cancelAll``)."""
 
     event: ClassVar[str] = "cancelAll"
     response_event: ClassVar[str] = "cancelAllStatus"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAllOrdersAfter(Request):
+class CancelAllOrdersAfter(Request, frozen=True, kw_only=True):
     """Arm (``timeout`` seconds) or disarm (``timeout=0``) the dead man's switch."""
 
     event: ClassVar[str] = "cancelAllOrdersAfter"
@@ -84,5 +100,6 @@ class CancelAllOrdersAfter(Request):
     def __post_init__(self) -> None:
         _dead_mans_timeout("timeout", self.timeout)
 
-    def _fields(self) -> dict[str, Any]:
-        return {"timeout": self.timeout}
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
+        wire["timeout"] = self.timeout

@@ -1,32 +1,38 @@
 """The v1 order requests that place and change orders: add, edit and amend.
 
-Frozen, keyword-only and validated at construction like every request (see ``_requests``).
-Field names are Kraken's v1 names; ``_fields`` gives each request's own wire fields for
-``encode``.
+Frozen, keyword-only and validated at construction like every request (see ``_requests``):
+``__post_init__`` takes a fast path for the common order and otherwise runs ``_check``, every
+check. Field names are Kraken's v1 names; ``_write`` adds the token and each request's own
+wire fields to the message ``encode`` builds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from kraken_proto._request_base import Request
 from kraken_proto._request_checks import (
+    _ZERO,
     _check_bool,
     _check_choice,
     _check_text,
     _cl_ord_id,
     _deadline,
     _decimal,
+    _decimal_text,
     _fail,
     _int32,
+    _is_cl_ord_id,
+    _is_int32,
     _set,
 )
 
 from ._request_fields import (
+    _PRICED,
     _PRIMARY_PREFIXES,
     _SECONDARY_PREFIXES,
+    _UNPRICED,
     CLOSE_ORDER_TYPES,
     ORDER_TYPES,
     STP_TYPES,
@@ -52,8 +58,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddOrder(Request):
+class AddOrder(Request, frozen=True, kw_only=True):
     """Place an order (``addOrder``). Field names are Kraken's; ``close_*`` are ``close[...]``.
 
     ``userref`` (signed 32-bit) and ``cl_ord_id`` are mutually exclusive. ``validate=True``
@@ -73,7 +78,7 @@ class AddOrder(Request):
     leverage: int | None = None
     margin: bool | None = None
     reduce_only: bool | None = None
-    oflags: frozenset[str] = field(default_factory=frozenset)
+    oflags: frozenset[str] = frozenset()
     starttm: ScheduleTime | None = None
     expiretm: ScheduleTime | None = None
     deadline: str | None = None
@@ -88,6 +93,42 @@ class AddOrder(Request):
     close_price2: Price | None = None
 
     def __post_init__(self) -> None:
+        # The common order first, checked inline on exact types: no option set, a Decimal
+        # volume, a Decimal price or none as its order type wants, no price2, and maybe one of
+        # its ids. Each test is one the full checks make too, so an order that passes here
+        # passes there unchanged; anything else (an error, an int volume, a relative price,
+        # an option) takes the full checks, which normalise and name the bad field.
+        ordertype = self.ordertype
+        pair = self.pair
+        volume = self.volume
+        price = self.price
+        userref = self.userref
+        cl_ord_id = self.cl_ord_id
+        if (
+            type(ordertype) is str
+            and (ordertype in _PRICED if price is not None else ordertype in _UNPRICED)
+            and self.price2 is None
+            and self.type in ("buy", "sell")
+            and type(pair) is str
+            and pair.isascii()
+            and pair.isprintable()
+            and pair != ""
+            and " " not in pair
+            and type(volume) is Decimal
+            and volume.is_finite()
+            and volume > _ZERO
+            and (price is None or (type(price) is Decimal and price.is_finite() and price > _ZERO))
+            and (
+                (cl_ord_id is None and (userref is None or _is_int32(userref)))
+                or (userref is None and _is_cl_ord_id(cl_ord_id))
+            )
+            and self._is_plain()
+        ):
+            return
+        self._check()
+
+    def _check(self) -> None:
+        """Every check, in order, normalising as it goes."""
         _check_choice("ordertype", self.ordertype, ORDER_TYPES)
         if self.type not in ("buy", "sell"):
             raise _fail("type", f"must be 'buy' or 'sell', got {self.type!r}")
@@ -174,15 +215,16 @@ class AddOrder(Request):
         _check_choice("close_ordertype", self.close_ordertype, CLOSE_ORDER_TYPES)
         _check_prices("close_", self.close_ordertype, self.close_price, self.close_price2)
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {
-            "ordertype": self.ordertype,
-            "type": self.type,
-            "pair": self.pair,
-            "volume": _wire_number(self.volume),
-        }
-        if self.price is not None:
-            wire["price"] = _wire_number(self.price)
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
+        wire["ordertype"] = self.ordertype
+        wire["type"] = self.type
+        wire["pair"] = self.pair
+        wire["volume"] = _decimal_text(self.volume)  # always a Decimal once checked
+        price = self.price
+        if price is not None:
+            # _wire_number, without the call: the usual price is a Decimal
+            wire["price"] = price if isinstance(price, str) else _decimal_text(price)
         if self.price2 is not None:
             wire["price2"] = _wire_number(self.price2)
         if self._is_plain():
@@ -191,7 +233,7 @@ class AddOrder(Request):
                 wire["userref"] = str(self.userref)
             if self.cl_ord_id is not None:
                 wire["cl_ord_id"] = self.cl_ord_id
-            return wire
+            return
         _put(wire, "leverage", self.leverage)
         _put(wire, "margin", self.margin)
         _put(wire, "reduce_only", self.reduce_only)
@@ -214,11 +256,9 @@ class AddOrder(Request):
         ):
             if value is not None:
                 wire[key] = _wire_number(value)
-        return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EditOrder(Request):
+class EditOrder(Request, frozen=True, kw_only=True):
     """Replace an order with a new one (new txid; ``editOrder``).
 
     ``orderid`` is the original txid, or its userref as an int. At least one of ``price``,
@@ -256,8 +296,10 @@ class EditOrder(Request):
                 "editOrder", "give at least one of price, price2, volume, oflags, newuserref"
             )
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"orderid": str(self.orderid), "pair": self.pair}
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
+        wire["orderid"] = str(self.orderid)
+        wire["pair"] = self.pair
         _put(wire, "price", self.price)
         _put(wire, "price2", self.price2)
         _put(wire, "volume", self.volume)
@@ -267,11 +309,9 @@ class EditOrder(Request):
         _put(wire, "newuserref", self.newuserref)
         if self.validate:
             wire["validate"] = True
-        return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AmendOrder(Request):
+class AmendOrder(Request, frozen=True, kw_only=True):
     """Change an order in place, keeping its txid (``amendOrder``).
 
     Exactly one of ``txid`` or ``cl_ord_id``; at least one of ``volume``, ``display_volume``,
@@ -320,8 +360,8 @@ class AmendOrder(Request):
                 "give at least one of volume, display_volume, limit_price, trigger_price",
             )
 
-    def _fields(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {}
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["token"] = token
         _put(wire, "txid", self.txid)
         _put(wire, "cl_ord_id", self.cl_ord_id)
         for key in ("volume", "display_volume", "limit_price", "trigger_price"):
@@ -331,4 +371,3 @@ class AmendOrder(Request):
         _put(wire, "post_only", self.post_only)
         _put(wire, "pair", self.pair)
         _put(wire, "deadline", self.deadline)
-        return wire

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal
 
-from kraken_proto._request_checks import _decimal, _fail, _type_name
+from kraken_proto._request_checks import _decimal, _decimal_text, _fail, _type_name
 
 __all__ = [
     "CLOSE_ORDER_TYPES",
@@ -82,6 +82,18 @@ _PRICE_RULES: dict[str, tuple[str, str]] = {
     "stop-loss-and-limit": ("required", "required"),
 }
 
+# The order types whose prices an AddOrder's fast path checks (price2 must be absent): those
+# that take a Decimal price and no price2, and those that take neither.
+_PRICED: frozenset[str] = frozenset(
+    kind
+    for kind, (price, price2) in _PRICE_RULES.items()
+    if price in ("required", "optional") and price2 == "none"
+)
+_UNPRICED: frozenset[str] = frozenset(
+    kind
+    for kind, (price, price2) in _PRICE_RULES.items()
+    if price in ("none", "optional") and price2 == "none"
+)
 
 _RELATIVE_PRICE = re.compile(r"([+\-#])[0-9]+(\.[0-9]+)?%?")
 # Kraken's "#" (direction-dependent offset) is documented for the primary price only.
@@ -140,17 +152,6 @@ def _flags(name: str, value: object) -> frozenset[str]:
     if {"fcib", "fciq"} <= flags:
         raise _fail(name, "fcib and fciq are mutually exclusive")
     return flags
-
-
-def _decimal_text(value: Decimal) -> str:
-    """``format(value, "f")``: the digits without exponent notation, which Kraken does not
-    parse. ``str`` gives the same text, about three times faster, whenever it has no exponent
-    (Decimal's plain notation is the same digits either way). The context's ``capitals``
-    decides whether ``str`` writes the exponent as E or e."""
-    text = str(value)
-    if "E" in text or "e" in text:
-        return format(value, "f")
-    return text
 
 
 def _wire_number(value: Price) -> str:

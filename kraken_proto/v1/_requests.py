@@ -15,13 +15,12 @@ made of in ``_request_fields``. This module holds the subscription requests, ``P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._request_base import Request
+from kraken_proto._request_base import Request, plain_value
 from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
@@ -59,8 +58,7 @@ CHANNELS: frozenset[str] = frozenset({"ownTrades", "openOrders"})
 _MAX_REQID = 2**64 - 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscribe(Request):
+class Subscribe(Request, frozen=True, kw_only=True):
     """Subscribe to a private channel (``ownTrades`` or ``openOrders``).
 
     Options left as ``None`` are not sent, so Kraken's defaults apply. ``snapshot`` and
@@ -86,15 +84,15 @@ class Subscribe(Request):
         elif self.ratecounter is not None:
             raise _fail("ratecounter", "is an openOrders option, not valid for ownTrades")
 
-    def _subscription(self) -> dict[str, Any]:
+    def _write(self, wire: dict[str, Any], token: str) -> None:
         sub: dict[str, Any] = {"name": self.name}
         for option in ("snapshot", "consolidate_taker", "ratecounter", "rebased"):
             _put(sub, option, getattr(self, option))
-        return sub
+        sub["token"] = token  # inside the subscription, unlike every other request
+        wire["subscription"] = sub
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Unsubscribe(Request):
+class Unsubscribe(Request, frozen=True, kw_only=True):
     """Unsubscribe from a private channel."""
 
     event: ClassVar[str] = "unsubscribe"
@@ -104,12 +102,11 @@ class Unsubscribe(Request):
     def __post_init__(self) -> None:
         _check_choice("name", self.name, CHANNELS)
 
-    def _subscription(self) -> dict[str, Any]:
-        return {"name": self.name}
+    def _write(self, wire: dict[str, Any], token: str) -> None:
+        wire["subscription"] = {"name": self.name, "token": token}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ping(Request):
+class Ping(Request, frozen=True, kw_only=True):
     """Application-level ping; answered by a ``Pong`` with the same reqid."""
 
     event: ClassVar[str] = "ping"
@@ -126,9 +123,7 @@ def check_reqid(reqid: object) -> int:
     return reqid
 
 
-_encoder = msgspec.json.Encoder()
-# A tuple, not ``Subscribe | Unsubscribe``: that builds a union object on every call.
-_SUBSCRIPTIONS = (Subscribe, Unsubscribe)
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 
 
 def encode(request: Request, *, token: str | None = None, reqid: int | None = None) -> str:
@@ -143,19 +138,25 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
         )
     message: dict[str, Any] = {"event": request.event}
     if reqid is not None:
-        message["reqid"] = check_reqid(reqid)
+        # An exact int in range, the usual reqid, needs no call; anything else is checked.
+        message["reqid"] = (
+            reqid if type(reqid) is int and 0 <= reqid <= _MAX_REQID else check_reqid(reqid)
+        )
     if not request.requires_token:
         if token is not None:
             raise LocalProtocolError(f"token: {request.event} takes no token")
         return _encoder.encode(message).decode()
     if token is None:
         raise LocalProtocolError(f"token: {request.event} needs a session token")
-    check_token(token)
-    if isinstance(request, _SUBSCRIPTIONS):
-        subscription = request._subscription()
-        subscription["token"] = token
-        message["subscription"] = subscription
-    else:
-        message["token"] = token
-        message.update(request._fields())
+    # check_token's fast path inline (printable ASCII without a space passes); anything else
+    # goes through check_token.
+    if not (
+        type(token) is str
+        and token.isascii()
+        and token.isprintable()
+        and token != ""
+        and " " not in token
+    ):
+        check_token(token)
+    request._write(message, token)
     return _encoder.encode(message).decode()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kraken_proto._request_checks import (
@@ -26,8 +25,7 @@ _BATCH_ADD_SIZE = (2, 15)
 _BATCH_CANCEL_SIZE = (2, 50)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchAdd(V2Request):
+class BatchAdd(V2Request, frozen=True, kw_only=True):
     """Place 2 to 15 orders on one symbol in one request (``batch_add``).
 
     ``orders`` are :class:`AddOrder` rows, all with the same ``symbol`` and without their own
@@ -84,8 +82,7 @@ def _batch_cancel_id(name: str, value: object) -> None:
         _check_ident(name, value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchCancel(V2Request):
+class BatchCancel(V2Request, frozen=True, kw_only=True):
     """Cancel 2 to 50 orders in one request (``batch_cancel``).
 
     ``orders`` holds Kraken order ids, or order_userrefs (an ``int`` is sent as its digits,

@@ -5,7 +5,6 @@ Frozen, keyword-only and validated at construction like every v2 request (see ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kraken_proto._request_checks import _cl_ord_id, _dead_mans_timeout, _fail, _ids, _int32, _set
@@ -15,8 +14,7 @@ from ._request_fields import V2Request, _check_ident
 __all__ = ["CancelAll", "CancelAllOrdersAfter", "CancelOrder"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelOrder(V2Request):
+class CancelOrder(V2Request, frozen=True, kw_only=True):
     """Cancel orders by ``order_id``, ``cl_ord_id`` and/or ``order_userref`` (each one or many).
 
     Kraken answers once per id, every reply with the same ``req_id``: :attr:`expected_replies`
@@ -48,16 +46,14 @@ class CancelOrder(V2Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAll(V2Request):
+class CancelAll(V2Request, frozen=True, kw_only=True):
     """Cancel every open order, untriggered ones included (``cancel_all``)."""
 
     method: ClassVar[str] = "cancel_all"
     reply_method: ClassVar[str] = "cancel_all"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAllOrdersAfter(V2Request):
+class CancelAllOrdersAfter(V2Request, frozen=True, kw_only=True):
     """Arm (``timeout`` seconds, below 86400) or disarm (``timeout=0``) the dead man's switch."""
 
     method: ClassVar[str] = "cancel_all_orders_after"

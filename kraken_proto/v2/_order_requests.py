@@ -7,11 +7,11 @@ Frozen, keyword-only and validated at construction like every v2 request (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from kraken_proto._request_checks import (
+    _ZERO,
     _check_bool,
     _check_choice,
     _check_text,
@@ -19,6 +19,8 @@ from kraken_proto._request_checks import (
     _deadline,
     _fail,
     _int32,
+    _is_cl_ord_id,
+    _is_int32,
     _set,
     _type_name,
 )
@@ -38,6 +40,7 @@ from ._request_fields import (
     Triggers,
     V2Request,
     _check_ident,
+    _number,
     _optional,
     _optional_choice,
     _price,
@@ -51,10 +54,13 @@ __all__ = [
 ]
 
 _ICEBERG_MIN_SHARE = 15
+# The order types whose limit price an AddOrder's fast path checks: neither triggered nor
+# iceberg, taking a Decimal limit price (_PRICED) or none (_UNPRICED); settle-position both.
+_PRICED: frozenset[str] = ORDER_TYPES - TRIGGERED_TYPES - NO_LIMIT_TYPES - {"iceberg"}
+_UNPRICED: frozenset[str] = ORDER_TYPES - TRIGGERED_TYPES - LIMIT_TYPES
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddOrder(V2Request):
+class AddOrder(V2Request, frozen=True, kw_only=True):
     """Place an order (``add_order``). Field names are Kraken's v2 names.
 
     Required: ``order_type``, ``side``, ``symbol`` and exactly one of ``order_qty`` (base
@@ -97,6 +103,63 @@ class AddOrder(V2Request):
     validate: bool | None = None
 
     def __post_init__(self) -> None:
+        # The common order first, checked inline on exact types: no option set, a Decimal
+        # order_qty, a Decimal limit price or none as its order type wants, and maybe one of
+        # its ids. Each test is one the full checks make too, so an order that passes here
+        # passes there unchanged; anything else (an error, an int quantity, an option) takes
+        # the full checks, which normalise and name the bad field.
+        order_type = self.order_type
+        symbol = self.symbol
+        quantity = self.order_qty
+        price = self.limit_price
+        userref = self.order_userref
+        cl_ord_id = self.cl_ord_id
+        if (
+            type(order_type) is str
+            and (order_type in _PRICED if price is not None else order_type in _UNPRICED)
+            and self.side in ("buy", "sell")
+            and type(symbol) is str
+            and symbol.isascii()
+            and symbol.isprintable()
+            and symbol != ""
+            and " " not in symbol
+            and type(quantity) is Decimal
+            and quantity.is_finite()
+            and quantity > _ZERO
+            and self.cash_order_qty is None
+            and (price is None or (type(price) is Decimal and price.is_finite() and price > _ZERO))
+            and (
+                (cl_ord_id is None and (userref is None or _is_int32(userref)))
+                or (userref is None and _is_cl_ord_id(cl_ord_id))
+            )
+            and self._is_plain()
+        ):
+            return
+        self._check()
+
+    def _is_plain(self) -> bool:
+        """True when no option is set: only the order, its quantity (``order_qty`` or
+        ``cash_order_qty``), its limit price and maybe its id."""
+        return (
+            self.limit_price_type is None
+            and self.triggers is None
+            and self.time_in_force is None
+            and self.effective_time is None
+            and self.expire_time is None
+            and self.deadline is None
+            and self.margin is None
+            and self.post_only is None
+            and self.reduce_only is None
+            and self.stp_type is None
+            and self.conditional is None
+            and self.display_qty is None
+            and self.fee_preference is None
+            and self.sender_sub_id is None
+            and self.validate is None
+        )
+
+    def _check(self) -> None:
+        """Every check, in order, normalising as it goes."""
         _check_choice("order_type", self.order_type, ORDER_TYPES)
         if self.side not in ("buy", "sell"):
             raise _fail("side", f"must be 'buy' or 'sell', got {self.side!r}")
@@ -180,6 +243,19 @@ class AddOrder(V2Request):
     def _order_fields(self) -> dict[str, Any]:
         """Every field but ``symbol``, ``deadline`` and ``validate`` (a batch row's fields)."""
         wire: dict[str, Any] = {"order_type": self.order_type, "side": self.side}
+        if self._is_plain():
+            # The same keys in the same order as below, without the calls for absent options.
+            if self.order_qty is not None:
+                wire["order_qty"] = _number(self.order_qty)
+            if self.cash_order_qty is not None:
+                wire["cash_order_qty"] = _number(self.cash_order_qty)
+            if self.limit_price is not None:
+                wire["limit_price"] = _number(self.limit_price)
+            if self.cl_ord_id is not None:
+                wire["cl_ord_id"] = self.cl_ord_id
+            if self.order_userref is not None:
+                wire["order_userref"] = self.order_userref
+            return wire
         for key in (
             "order_qty",
             "cash_order_qty",
@@ -206,13 +282,14 @@ class AddOrder(V2Request):
     def _params(self) -> dict[str, Any]:
         wire = self._order_fields()
         wire["symbol"] = self.symbol
-        _put(wire, "deadline", self.deadline)
-        _put(wire, "validate", self.validate)
+        if self.deadline is not None:
+            wire["deadline"] = self.deadline
+        if self.validate is not None:
+            wire["validate"] = self.validate
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AmendOrder(V2Request):
+class AmendOrder(V2Request, frozen=True, kw_only=True):
     """Change an order in place, keeping its ids and (where possible) its queue priority.
 
     Exactly one of ``order_id`` or ``cl_ord_id``; at least one of ``order_qty``,
@@ -282,8 +359,7 @@ class AmendOrder(V2Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EditOrder(V2Request):
+class EditOrder(V2Request, frozen=True, kw_only=True):
     """Cancel-and-replace an order (``edit_order``; a new ``order_id``, queue position lost).
 
     ``order_id`` and ``symbol`` are required (``cl_ord_id`` is not supported), and at least

@@ -8,14 +8,20 @@ a float and never as a string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from kraken_proto._request_base import Request
-from kraken_proto._request_checks import _check_choice, _check_text, _decimal, _fail, _set
+from kraken_proto._request_checks import (
+    _check_choice,
+    _check_text,
+    _decimal,
+    _decimal_text,
+    _fail,
+    _set,
+)
 
 __all__ = [
     "CONDITIONAL_TYPES",
@@ -103,7 +109,7 @@ def _optional_choice(name: str, value: object, choices: frozenset[str]) -> None:
 
 def _number(value: Decimal) -> msgspec.Raw:
     """``value`` as a bare JSON number with exactly its digits (fixed-point, no exponent)."""
-    return msgspec.Raw(format(value, "f").encode())
+    return msgspec.Raw(_decimal_text(value))
 
 
 def _put(wire: dict[str, Any], key: str, value: object) -> None:
@@ -122,8 +128,7 @@ def _check_ident(name: str, value: object) -> None:
     _check_text(name, value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Triggers:
+class Triggers(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The ``triggers`` of a stop, take-profit or trailing order.
 
     ``price`` is absolute (> 0) with ``price_type`` ``static`` (Kraken's default), or an offset
@@ -147,8 +152,7 @@ class Triggers:
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Conditional:
+class Conditional(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An OTO close order attached to ``add_order`` (``conditional``), placed on fill."""
 
     order_type: str
@@ -184,7 +188,7 @@ class Conditional:
         return wire
 
 
-class V2Request(Request):
+class V2Request(Request, frozen=True):
     """Base of every v2 request.
 
     ``method`` is the wire name (the reply carries the same one, but ``ping`` answers
@@ -193,7 +197,6 @@ class V2Request(Request):
     ``encode`` refuses it (it has no v1 ``event``).
     """
 
-    __slots__ = ()
     method: ClassVar[str]
     reply_method: ClassVar[str]
 

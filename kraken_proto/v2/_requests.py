@@ -16,12 +16,12 @@ subscription requests, ``Ping`` and :func:`encode`, and names every v2 request i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._request_base import plain_value
 from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
@@ -62,8 +62,7 @@ CHANNELS: frozenset[str] = frozenset({"executions", "balances"})
 MAX_REQ_ID = 2**31 - 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscribe(V2Request):
+class Subscribe(V2Request, frozen=True, kw_only=True):
     """Subscribe to ``executions`` or ``balances``; options left ``None`` are not sent.
 
     ``snap_orders``, ``snap_trades``, ``order_status`` and ``ratecounter`` belong to
@@ -119,8 +118,7 @@ class Subscribe(V2Request):
         return wire
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Unsubscribe(V2Request):
+class Unsubscribe(V2Request, frozen=True, kw_only=True):
     """Unsubscribe from ``executions`` or ``balances``."""
 
     method: ClassVar[str] = "unsubscribe"
@@ -134,8 +132,7 @@ class Unsubscribe(V2Request):
         return {"channel": self.channel}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ping(V2Request):
+class Ping(V2Request, frozen=True, kw_only=True):
     """Application-level ping, answered by a ``Pong`` with the same ``req_id``; no token."""
 
     method: ClassVar[str] = "ping"
@@ -152,7 +149,7 @@ def check_req_id(req_id: object) -> int:
     return req_id
 
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=plain_value)
 
 
 def encode(request: V2Request, *, token: str | None = None, req_id: int | None = None) -> str:
@@ -171,11 +168,24 @@ def encode(request: V2Request, *, token: str | None = None, req_id: int | None =
     if request.requires_token:
         if token is None:
             raise LocalProtocolError(f"token: {request.method} needs a session token")
-        params["token"] = check_token(token)
+        # check_token's fast path inline (printable ASCII without a space passes); anything
+        # else goes through check_token.
+        if not (
+            type(token) is str
+            and token.isascii()
+            and token.isprintable()
+            and token != ""
+            and " " not in token
+        ):
+            check_token(token)
+        params["token"] = token
     elif token is not None:
         raise LocalProtocolError(f"token: {request.method} takes no token")
     if params:
         message["params"] = params
     if req_id is not None:
-        message["req_id"] = check_req_id(req_id)
+        # An exact int in range, the usual req_id, needs no call; anything else is checked.
+        message["req_id"] = (
+            req_id if type(req_id) is int and 1 <= req_id <= MAX_REQ_ID else check_req_id(req_id)
+        )
     return _encoder.encode(message).decode()

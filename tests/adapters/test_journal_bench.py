@@ -21,6 +21,10 @@ KEYS = {
     "ms_per_shared_nonce",
     "fsyncs_per_intent_sync",
     "fsyncs_per_intent_nosync",
+    "orders_per_s_no_journal",
+    "orders_per_s_journal",
+    "ms_per_order_journal_adds",
+    "fsyncs_per_order",
 }
 
 
@@ -44,6 +48,8 @@ def test_the_quick_run_prints_a_json_report_last(
     assert set(report) >= KEYS
     assert report["intents_per_s_sync"] > 0
     assert report["records_per_s"] > 0
+    assert report["orders_per_s_no_journal"] > 0
+    assert report["orders_per_s_journal"] > 0
     assert report["fsyncs_per_intent_sync"] is None  # not counted when asked not to
     assert list(tmp_path.iterdir()) == []  # its scratch directory is gone
 
@@ -52,11 +58,12 @@ def test_the_quick_run_prints_a_json_report_last(
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 def test_fsyncs_are_counted_with_strace(tmp_path: Path) -> None:
     bench = load_benchmark()
-    report = bench.measure(tmp_path, intents=5, records=100, strace=True)
+    report = bench.measure(tmp_path, intents=5, records=100, orders=3, strace=True)
     if report["fsyncs_per_intent_sync"] is None:
         pytest.skip("strace is not allowed to trace here")
     assert report["fsyncs_per_intent_sync"] >= 1  # write-ahead: the WAL is synced each time
     assert report["fsyncs_per_intent_nosync"] < 1
+    assert report["fsyncs_per_order"] >= 1  # each order's intent is synced before it is sent
 
 
 def test_without_strace_nothing_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

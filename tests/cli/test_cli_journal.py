@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -11,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from kraken_proto import replace_request
 from kraken_proto.adapters import cli
 from kraken_proto.adapters.journal import SqliteJournal
 from kraken_proto.session._journal import (
@@ -55,7 +55,7 @@ RECORDS: list[JournalRecord] = [
     IntentRecorded(at=T0, handle=1, request=ORDER),
     IntentRecorded(at=T0 + 1, handle=2, request=CancelAll(), open_at_send=("OAAAAA-BBBBB-CCCCCC",)),
     OutcomeRecorded(at=T0 + 2, handle=2, result="refused", error="EOrder:Unknown order"),
-    IntentRecorded(at=T0 + 3, handle=3, request=dataclasses.replace(ORDER, cl_ord_id="x")),
+    IntentRecorded(at=T0 + 3, handle=3, request=replace_request(ORDER, cl_ord_id="x")),
     OutcomeRecorded(
         at=T0 + 4, handle=3, result="applied", txid="OTX123-AAAAA-BBBBBB", detail="openOrders"
     ),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import io
 import json
 from decimal import Decimal
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -39,7 +39,7 @@ def parser_for(request_class: type) -> argparse.ArgumentParser:
 @pytest.mark.parametrize("request_class", [AddOrder, EditOrder, AmendOrder, CancelAllOrdersAfter])
 def test_every_field_is_an_option(request_class: type) -> None:
     help_text = parser_for(request_class).format_help()
-    for field in dataclasses.fields(request_class):
+    for field in msgspec.structs.fields(request_class):
         assert "--" + field.name.replace("_", "-") in help_text
 
 

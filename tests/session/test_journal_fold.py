@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kraken_proto import FillLog
 from kraken_proto.session._journal import (
     Checkpoint,
     FillAcknowledged,
@@ -72,7 +73,7 @@ def test_an_empty_journal() -> None:
     assert (state.next_handle, state.nonce_high_water, state.cursor) == (1, 0, None)
     assert state.open_intents == {}
     assert state.unacked == {}
-    assert state.seen_trade_ids == frozenset()
+    assert state.seen_trade_ids == ()
 
 
 def test_intents_stay_open_until_their_outcome() -> None:
@@ -99,9 +100,30 @@ def test_fills_are_unacked_until_acknowledged_and_never_come_back_after() -> Non
     assert list(state.unacked) == ["B"]
     assert list(state.fills) == ["A", "B"]
     assert state.acked == {"A": 5, "C": 6}
-    assert state.seen_trade_ids == {"A", "B", "C"}
+    assert state.seen_trade_ids == ("C", "A", "B")  # only acknowledged first
     again = fold([fill("B", time="1")], start=state)
     assert again.fills["B"].trade.time == Decimal(100)  # a repeat keeps the first delivery
+
+
+def test_seen_trade_ids_come_oldest_trade_first_so_a_small_window_keeps_the_newest() -> None:
+    # Delivered out of time order (a backfill pages newest first), one undated.
+    state = fold(
+        [
+            fill("late", time="300"),
+            fill("undated", time=None),
+            fill("early", time="100"),
+            fill("tie-1", time="200"),
+            fill("tie-2", time="200"),
+            ack("pruned-fill", at=1),
+            ack("early", at=2),
+        ]
+    )
+    seen = state.seen_trade_ids
+    assert seen == ("pruned-fill", "early", "tie-1", "tie-2", "late", "undated")
+    log = FillLog(window=50)
+    log.remember(f"old-{i}" for i in range(100))
+    log.remember(seen)
+    assert all(log.seen(trade_id) for trade_id in seen)  # the last given are kept
 
 
 def test_the_latest_acknowledgement_is_kept() -> None:

@@ -42,9 +42,11 @@ def test_synced_records_survive_a_crash_and_the_rest_do_not() -> None:
     journal.append([OutcomeRecorded(at=2, handle=1, result="accepted")], sync=False)
     journal.append([intent(2)], sync=False)
     assert journal.pending == 2
+    assert len(journal) == 3
     assert set(journal.load().intents) == {1, 2}
     journal.crash()
     assert journal.pending == 0
+    assert len(journal) == 1
     state = journal.load()
     assert list(state.open_intents) == [1]  # the outcome was lost: reconcile it again
     assert (journal.appends, journal.syncs) == (3, 1)

@@ -16,7 +16,7 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kraken_proto import LocalProtocolError
+from kraken_proto import LocalProtocolError, replace_request
 from kraken_proto._event_base import KrakenError
 from kraken_proto._request_base import Request
 from kraken_proto.session._actions import SessionAction
@@ -97,7 +97,7 @@ optional_texts = st.one_of(st.none(), st.text(max_size=12))
 def _exotic(request: Request, volume: Decimal) -> Request:
     """``request`` with an exotic-exponent volume where it has one."""
     if isinstance(request, AddOrder | EditOrder | AmendOrder):
-        return dataclasses.replace(request, volume=volume)
+        return replace_request(request, volume=volume)
     return request
 
 
@@ -320,7 +320,7 @@ def test_a_request_the_format_cannot_hold_is_refused() -> None:
 
 def test_a_float_inside_a_request_is_refused() -> None:
     order = AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=Decimal(1))
-    object.__setattr__(order, "volume", 1.5)  # past the constructor's check
+    msgspec.structs.force_setattr(order, "volume", 1.5)  # past the constructor's check
     with pytest.raises(LocalProtocolError, match="cannot record a float"):
         encode_record(IntentRecorded(at=0, handle=1, request=order))
 
@@ -463,7 +463,7 @@ def test_a_record_with_a_bad_value_is_refused(build: Any, message: str) -> None:
 def test_intent_cl_ord_id_is_the_placed_orders() -> None:
     order = AddOrder(ordertype="market", type="buy", pair="XBT/USD", volume=Decimal(1))
     assert IntentRecorded(at=0, handle=1, request=order).cl_ord_id is None
-    tagged = dataclasses.replace(order, cl_ord_id="mine")
+    tagged = replace_request(order, cl_ord_id="mine")
     assert IntentRecorded(at=0, handle=1, request=tagged).cl_ord_id == "mine"
     amend = AmendOrder(cl_ord_id="theirs", volume=Decimal(2))
     assert IntentRecorded(at=0, handle=1, request=amend).cl_ord_id is None

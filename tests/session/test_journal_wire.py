@@ -3,17 +3,21 @@ test_journal_crash.py): acknowledgements, history fills, requests held while rec
 
 from __future__ import annotations
 
-from kraken_proto import Credentials, FillLog, FillReceived, Session
+from decimal import Decimal
+
+from kraken_proto import Credentials, FillLog, FillReceived, Session, SessionConfig
 from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
 from kraken_proto.rest import NonceSource
 from kraken_proto.session._journal import (
     FillAcknowledged,
+    FillDelivered,
     InMemoryJournal,
     IntentRecorded,
+    JournalRecord,
     PersistRecords,
     fold,
 )
-from kraken_proto.v1 import Subscribe
+from kraken_proto.v1 import OwnTrades, Subscribe, Trade
 
 from tests.session.session_wire import START, Wire
 from tests.session.test_journal_crash import Durable, order
@@ -98,3 +102,30 @@ def test_a_journal_session_starts_at_the_first_intent_time() -> None:
     )
     session = Session(CREDENTIALS, seed=b"fourth-seed", journal=journal.load())
     assert set(session.pending()) == {1}
+
+
+def test_a_restored_session_repeats_no_journal_fill_whatever_its_fill_window() -> None:
+    # 60 dated fills and one undated, delivered and acknowledged by an earlier process. The
+    # FillLog (window 50) keeps the newest ids; the dated fills also count among those a
+    # snapshot or backfill may repeat, so none is reported again when one does.
+    def trade(i: int | None) -> Trade:
+        return Trade(time=None if i is None else Decimal(100 + i), vol=Decimal("0.1"))
+
+    ids: list[tuple[str, int | None]] = [(f"T{i}", i) for i in range(60)]
+    ids.append(("undated", None))
+    records: list[JournalRecord] = []
+    for trade_id, i in ids:
+        records.append(FillDelivered(at=1.0, trade_id=trade_id, trade=trade(i), source="live"))
+        records.append(FillAcknowledged(at=2.0, trade_id=trade_id))
+    session = Session(
+        CREDENTIALS,
+        seed=b"fifth-seed",
+        config=SessionConfig(fill_window=50),
+        journal=fold(records),
+    )
+    assert not session.events()  # everything was acknowledged
+    assert not session.fills.seen("T0")  # beyond the window...
+    session._fills.deliver(
+        OwnTrades(trades=tuple((trade_id, trade(i)) for trade_id, i in ids)), "snapshot"
+    )
+    assert not session.events()  # ...yet not reported again

@@ -33,6 +33,7 @@ from kraken_proto import (
     SessionEvent,
     SessionFailed,
     SessionState,
+    replace_request,
 )
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto.session import (
@@ -76,7 +77,7 @@ class View:
             raise LocalProtocolError("submit: the session is closed")
         self.handles += 1
         if isinstance(request, AddOrder) and request.cl_ord_id is None:
-            request = dataclasses.replace(request, cl_ord_id=f"cl-{self.handles}")
+            request = replace_request(request, cl_ord_id=f"cl-{self.handles}")
         self.sent[self.handles] = request
         return self.handles
 
@@ -329,7 +330,7 @@ def test_reflects_add_and_edit() -> None:
     view = View()
     assert reflects(view.orders, accepted(1, BUY, None), ())
     assert not reflects(view.orders, accepted(1, BUY, "O1"), ())
-    assert reflects(view.orders, accepted(1, dataclasses.replace(BUY, validate=True), "O1"), ())
+    assert reflects(view.orders, accepted(1, replace_request(BUY, validate=True), "O1"), ())
     view.show("O1")
     assert reflects(view.orders, accepted(1, BUY, "O1"), ())
     edit = EditOrder(orderid="O1", pair="XBT/USD", price=Decimal("101"))

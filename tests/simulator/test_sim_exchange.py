@@ -1250,6 +1250,13 @@ def test_own_trades_without_snapshot_and_ratecounter(h: Harness) -> None:
         ({"userref": "\u0661"}, "EGeneral:Invalid arguments:userref"),
         ({"expiretm": "+\u0665\u0660"}, "EGeneral:Invalid arguments:expiretm"),
         ({"leverage": "\u0662:1"}, "EGeneral:Invalid arguments:leverage"),
+        # a point only between digits (issue 19 item 2; see _params._DECIMAL_TEXT)
+        ({"volume": ".5"}, "EGeneral:Invalid arguments:volume"),
+        ({"volume": "5."}, "EGeneral:Invalid arguments:volume"),
+        ({"price": "29000."}, "EGeneral:Invalid arguments:price"),
+        ({"price": ".5"}, "EGeneral:Invalid arguments:price"),
+        ({"price": "+.5"}, "EGeneral:Invalid arguments:price"),
+        ({"price": "-5.%"}, "EGeneral:Invalid arguments:price"),
         ({"volume": "0.00001"}, "EOrder:Order minimum not met"),
         ({"volume": "100000"}, "EOrder:Insufficient funds"),
         ({"type": "sell", "volume": "5000"}, "EOrder:Insufficient funds"),

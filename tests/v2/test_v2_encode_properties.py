@@ -265,7 +265,7 @@ def _wire(value: Any) -> Any:
     if isinstance(value, Triggers | Conditional):
         return {
             key: _wire(getattr(value, key))
-            for key in value.__slots__
+            for key in value.__struct_fields__
             if getattr(value, key) is not None
         }
     return value
@@ -321,12 +321,14 @@ def _expected(request: V2Request) -> dict[str, Any]:
         out["orders"] = [_fields(row, _ORDER_KEYS) for row in request.orders]  # type: ignore[assignment]
         return {**out, **_fields(request, ("deadline", "validate"))}
     if isinstance(request, AmendOrder):
-        return _fields(request, tuple(request.__slots__))
+        return _fields(request, tuple(request.__struct_fields__))
     if isinstance(request, EditOrder):
-        return _fields(request, tuple(request.__slots__))
+        return _fields(request, tuple(request.__struct_fields__))
     if isinstance(request, CancelOrder):
         return {
-            key: list(getattr(request, key)) for key in request.__slots__ if getattr(request, key)
+            key: list(getattr(request, key))
+            for key in request.__struct_fields__
+            if getattr(request, key)
         }
     if isinstance(request, BatchCancel):
         out2: dict[str, Any] = {}

@@ -309,6 +309,31 @@ class Book:
             delta["cancel_reason"] = reason
         self.announce(order, delta, now)
 
+    def forget(
+        self, txids: list[str], before: Decimal
+    ) -> tuple[dict[str, Order], dict[str, TradeView], dict[str, TradeView]]:
+        """Drop the finished orders ``txids`` and the trades and fills made before ``before``
+        (those of a live order stay); return what was dropped: orders, trades, fills."""
+        orders = {txid: self.orders.pop(txid) for txid in txids if txid not in self.live}
+        return (
+            orders,
+            self._forget_trades(self.trades, before),
+            self._forget_trades(self.fills, before),
+        )
+
+    def _forget_trades(
+        self, history: dict[str, TradeView], before: Decimal
+    ) -> dict[str, TradeView]:
+        live = self.live
+        gone = [
+            trade
+            for trade in history.values()
+            if trade.time < before and trade.ordertxid not in live
+        ]
+        for trade in gone:
+            del history[trade.trade_id]
+        return {trade.trade_id: trade for trade in gone}
+
     def find(self, ident: str) -> list[Order]:
         """Live orders an id names: a txid, or every order with that userref."""
         order = self.live.get(ident)

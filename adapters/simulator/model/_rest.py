@@ -76,6 +76,18 @@ class TokenBook:
             entry.holders.discard(session)
             entry.last_used = now
 
+    def forget_idle(self, before: float) -> int:
+        """Drop the tokens no session holds that were last used more than ``ttl`` seconds
+        before ``before`` (expired: ``use`` refuses them either way). Returns how many."""
+        idle = [
+            token
+            for token, entry in self._tokens.items()
+            if not entry.holders and entry.last_used + self.ttl < before
+        ]
+        for token in idle:
+            del self._tokens[token]
+        return len(idle)
+
     def revoke_all(self) -> None:
         for entry in self._tokens.values():
             entry.revoked = True

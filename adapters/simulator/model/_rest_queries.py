@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -175,6 +175,7 @@ class RestJournal:
         self.closed: dict[str, tuple[Decimal, str | None]] = {}  # txid -> (closetm, reason)
         self.order_trades: dict[str, list[str]] = {}
         self.trade_ids: dict[str, int] = {}
+        self._next_trade_id = 40_000_000  # never reused, also once trades are forgotten
 
     def order_update(
         self, order: Order, delta: dict[str, Any], now: float, ratecount: Decimal
@@ -185,10 +186,23 @@ class RestJournal:
 
     def trade_update(self, trade: TradeView, fmt: PairFormat, *, consolidated: bool) -> None:
         if trade.trade_id not in self.trade_ids:
-            self.trade_ids[trade.trade_id] = 40_000_000 + len(self.trade_ids)
+            self.trade_ids[trade.trade_id] = self._next_trade_id
+            self._next_trade_id += 1
         if consolidated:
             self.order_trades.setdefault(trade.ordertxid, []).append(trade.trade_id)
         self.inner.trade_update(trade, fmt, consolidated=consolidated)
+
+    def closed_before(self, before: Decimal) -> list[str]:
+        """The orders that closed before ``before``, oldest first."""
+        return [txid for txid, (closetm, _) in self.closed.items() if closetm < before]
+
+    def forget(self, orders: Iterable[str], trades: Iterable[str]) -> None:
+        """Drop what is kept about forgotten orders and trades (``Exchange.forget_settled``)."""
+        for txid in orders:
+            self.closed.pop(txid, None)
+            self.order_trades.pop(txid, None)
+        for trade_id in trades:
+            self.trade_ids.pop(trade_id, None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

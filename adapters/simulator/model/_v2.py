@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -209,10 +209,17 @@ class V2Gateway:
         self._sessions = sessions
         self._tokens = tokens
         self._trade_ids: dict[str, int] = {}
+        self._next_trade_id = 1  # never reused, also once trades are forgotten
         # Sessions subscribed with order_status=false: only new/filled/canceled/expired events.
         self._terse: set[int] = set()
         self.book: Book
         self.desk: Desk
+
+    def forget(self, trade_ids: Iterable[str]) -> None:
+        """Drop the v2 numbers of forgotten trades, and what closed sessions left."""
+        for trade_id in trade_ids:
+            self._trade_ids.pop(trade_id, None)
+        self._terse &= self._sessions.keys()
 
     def attach(self, book: Book) -> None:
         """Bind the book (created after the gateway, since the gateway listens to it)."""
@@ -792,7 +799,10 @@ class V2Gateway:
         a snapshot entry (kraken-async-rs capture, 2024) none, and the order's status now."""
         order = self.book.orders[trade.ordertxid]
         fmt = order.fmt
-        trade_id = self._trade_ids.setdefault(trade.trade_id, len(self._trade_ids) + 1)
+        trade_id = self._trade_ids.get(trade.trade_id)
+        if trade_id is None:
+            trade_id = self._trade_ids[trade.trade_id] = self._next_trade_id
+            self._next_trade_id += 1
         quote = self.config.pairs[order.pair].quote
         record: dict[str, Any] = {
             "order_id": order.txid,

@@ -24,7 +24,7 @@ from typing import Any
 from ._book import SYSTEM_STATUSES, Book
 from ._channels import Channels, trade_record
 from ._config import PairConfig, SimulatorConfig
-from ._format import RandomLike
+from ._format import RandomLike, timestamp
 from ._params import LIMIT, REQID_ERROR, Reject, flag, places_of, reqid_valid
 from ._rest import KeyState, RestReply, TokenBook, fault_reply, handle_token_request, route
 from ._rest_queries import TOKEN_PATH, RestJournal, RestQueries
@@ -36,6 +36,7 @@ from ._views import OrderView, TradeView, order_view
 __all__ = [
     "Exchange",
     "Faults",
+    "Forgotten",
     "OrderView",
     "PairConfig",
     "RandomLike",
@@ -73,6 +74,16 @@ class _SessionReplies:
         if self.reqid is not None:
             reply["reqid"] = self.reqid
         self.session.reply(dict(sorted(reply.items())), self.now)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``Exchange.forget_settled`` dropped: orders by txid (as they ended), consolidated
+    trades and individual fills by trade id."""
+
+    orders: dict[str, OrderView]
+    trades: dict[str, TradeView]
+    fills: dict[str, TradeView]
 
 
 class Exchange:
@@ -113,7 +124,7 @@ class Exchange:
             "cancelAllOrdersAfter": desk.cancel_all_after,
         }
         # REST queries answer from the book; the journal records what REST shows beyond it.
-        journal = RestJournal(self._book.listener)
+        journal = self._journal = RestJournal(self._book.listener)
         self._book.listener = journal
         self.rest = RestQueries(self._book, config, self._keys, journal)
         self._trading = {
@@ -293,21 +304,50 @@ class Exchange:
         """Make every issued token invalid (as after a Kraken service upgrade)."""
         self._tokens.revoke_all()
 
+    def forget_settled(self, before: float) -> Forgotten:
+        """Forget what is settled and older than ``before`` (unix seconds), so that a long
+        simulation runs in bounded memory and time: the orders that finished (closed,
+        canceled, expired) before it, the trades and fills made before it (a live order's
+        stay), and the tokens that expired unused before it. Kraken keeps its history for
+        good; here REST history, snapshots and the views below stop showing what was
+        forgotten, and an order call naming it finds nothing. Returns what was forgotten.
+        """
+        book, journal = self._book, self._journal
+        orders, trades, fills = book.forget(
+            journal.closed_before(timestamp(before)), timestamp(before)
+        )
+        journal.forget(orders, trades.keys() | fills.keys())
+        self._v2.forget(fills)
+        self._tokens.forget_idle(before)
+        return Forgotten(
+            orders={txid: order_view(order) for txid, order in orders.items()},
+            trades=trades,
+            fills=fills,
+        )
+
     def open_orders(self) -> dict[str, OrderView]:
         """The model's own book: txid -> state of every pending or open order."""
         return {txid: order_view(order) for txid, order in self._book.live.items()}
 
     def orders(self) -> dict[str, OrderView]:
-        """Every order placed so far, finished ones included, in placement order."""
+        """Every order placed so far (and not forgotten), finished ones included, in placement
+        order."""
         return {txid: order_view(order) for txid, order in self._book.orders.items()}
 
+    def order(self, txid: str) -> OrderView | None:
+        """One order as the model holds it now (None: never placed, or forgotten)."""
+        order = self._book.orders.get(txid)
+        return None if order is None else order_view(order)
+
     def trades(self) -> dict[str, TradeView]:
-        """Every execution so far, trade id -> trade, as ``consolidate_taker`` subscribers see
-        it (a taker order filled in several parts shows as one trade)."""
+        """Every execution so far (and not forgotten), trade id -> trade, as
+        ``consolidate_taker`` subscribers see it (a taker order filled in several parts shows
+        as one trade)."""
         return dict(self._book.trades)
 
     def fills(self) -> dict[str, TradeView]:
-        """Every individual fill (what ``consolidate_taker: false`` subscribers see)."""
+        """Every individual fill not forgotten (what ``consolidate_taker: false`` subscribers
+        see)."""
         return dict(self._book.fills)
 
     def balances(self) -> dict[str, Decimal]:
