@@ -1,8 +1,8 @@
 """Soak: a session trading through the simulator while its connection keeps dropping.
 
     python benchmarks/soak.py --adapter blocking|trio|asyncio --seconds 60 [--drop-every 3]
-        [--rate 10]
-        [--protocol v1|v2]
+        [--rate 10] [--seed 1] [--protocol v1|v2]
+        [--crash [--kill-every 1] | --processes N]
 
 A bot places ``--rate`` orders a second: market orders (each fills at once) and resting limit
 orders (they fill when the price swings), while the price swings every half second and the
@@ -18,6 +18,13 @@ every order call ended with its true outcome. The last line printed is one JSON 
 exit status is 1 on any loss, duplicate, double placement or wrong outcome. With
 ``--protocol v2`` the same bot runs over the simulator's v2 face (``/v2``); v2 reports every
 fill, so the ground truth is the model's unconsolidated fills.
+
+``--crash`` runs the bot in a child process on a SQLite journal and kills it with SIGKILL
+about every ``--kill-every`` seconds; ``--processes N`` runs N bots on one API key, sharing
+its nonces and REST budget. Both are in ``soak_crash.py`` (its docstring says what they
+check); their last line has ``kills``, ``orders``, ``fills``, ``lost``,
+``unflagged_repeats``, ``placed_twice``, ``unresolved_intents``, ``invalid_nonces`` and
+``settle_seconds``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import trio
@@ -156,8 +164,9 @@ class Plan:
         return fault
 
 
-def arm_fault(sim: SimulatorThread, fault: str) -> str:
-    """Arm ``fault`` on the current WebSocket session of the simulator (if there is one)."""
+def arm_fault(sim: SimulatorThread, fault: str, turn: int = -1) -> str:
+    """Arm ``fault`` on a WebSocket session of the simulator (if there is one): the newest,
+    or with several bots (``turn`` >= 0) each open one in turn."""
 
     sessions = sim.session_ids()
     if not sessions:
@@ -165,7 +174,7 @@ def arm_fault(sim: SimulatorThread, fault: str) -> str:
 
     def arm(exchange: Exchange, now: float) -> str:
         try:
-            faults = exchange.faults(sessions[-1])
+            faults = exchange.faults(sessions[turn % len(sessions)])
         except KeyError:  # it closed in the meantime
             return "none (disconnected)"
         chosen = fault
@@ -440,12 +449,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="orders per second")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--protocol", choices=("v1", "v2"), default="v1")
+    crash = parser.add_mutually_exclusive_group()
+    crash.add_argument(
+        "--crash", action="store_true", help="kill the bot process with SIGKILL and restart it"
+    )
+    crash.add_argument(
+        "--processes", type=int, default=0, metavar="N", help="N bot processes on one API key"
+    )
+    parser.add_argument(
+        "--kill-every", type=float, default=1.0, help="--crash: seconds between kills (about)"
+    )
     args = parser.parse_args(argv)
+    if args.crash or args.processes:
+        return _main_crash(args)
     result = RUNNERS[args.adapter](
         args.seconds, args.drop_every, args.rate, args.seed, args.protocol
     )
     print(json.dumps(result, sort_keys=False))
     return 1 if failed(result) else 0
+
+
+def _main_crash(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import soak_crash
+
+    if args.crash:
+        result = soak_crash.run_crash(
+            args.adapter,
+            args.seconds,
+            args.drop_every,
+            args.rate,
+            args.seed,
+            args.protocol,
+            kill_every=args.kill_every,
+        )
+    else:
+        result = soak_crash.run_processes(
+            args.adapter,
+            args.seconds,
+            args.drop_every,
+            args.rate,
+            args.seed,
+            args.protocol,
+            processes=args.processes,
+        )
+    print(json.dumps(result, sort_keys=False))
+    return 1 if soak_crash.failed(result) else 0
 
 
 if __name__ == "__main__":

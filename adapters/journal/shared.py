@@ -16,9 +16,15 @@ the journals, read and rewritten under an exclusive ``flock`` of a lock file nex
 * Both are drop-in subclasses of ``NonceSource``/``RestCallCounter`` (the same calls,
   contracts and errors), so a ``Session`` takes them as they are.
 
-Nonces are *drawn* in increasing order; Kraken checks them in the order requests *arrive*.
-Processes sending at the same moment can still arrive out of order: give the key a nonce
-window in Kraken's API settings when several processes share it.
+Nonces are *drawn* in increasing order; Kraken checks them in the order requests *arrive*,
+and two requests sent at the same moment over two connections may overtake each other. So a
+``SharedNonceSource`` also hands out the key's *turn to send* (``acquire``/``release``, an
+``flock`` of ``key-<hash>.turn``, never waited for): the session takes it before drawing a
+nonce and gives it back once the request has its answer, so one request per key is out at a
+time across all processes, and none can be overtaken. Kraken's call counter already spaces a
+key's REST calls far wider than one round trip, so this costs little; a request that hangs
+holds the turn until the session's HTTP timeout. A process that dies releases it with its
+descriptors. (Signers that draw with ``next`` alone, without the turn, are not ordered.)
 """
 
 from __future__ import annotations
@@ -191,11 +197,12 @@ class SharedNonceSource(NonceSource):
 
     Raises ``LocalProtocolError`` for another ``units_per_second`` than the key's nonces were
     drawn in (mixing units would go backwards), ``SharedStateError`` for a damaged state
-    file, ``OSError`` when the directory cannot be written. Not thread-safe (like
-    ``NonceSource``); ``close()`` (or ``with``) releases its file descriptor.
+    file, ``OSError`` when the directory cannot be written. ``acquire``/``release``: the
+    key's turn to send, shared by every process (see the module). Not thread-safe (like
+    ``NonceSource``); ``close()`` (or ``with``) releases its file descriptors.
     """
 
-    __slots__ = ("_shared",)
+    __slots__ = ("_shared", "_turn", "_turn_held")
 
     def __init__(
         self,
@@ -207,7 +214,10 @@ class SharedNonceSource(NonceSource):
     ) -> None:
         super().__init__(units_per_second=units_per_second, last=last)
         self._shared = _SharedState(directory, api_key)
+        self._turn: int | None = None
+        self._turn_held = False
         try:
+            self._turn = open_lock_file(self._shared.path.with_suffix(".turn"))
             with self._shared.locked() as state:
                 units = state["units_per_second"]
                 if units is not None and units != units_per_second:
@@ -219,7 +229,7 @@ class SharedNonceSource(NonceSource):
                 state["nonce"] = max(state["nonce"], last)
                 self._last = state["nonce"]
         except BaseException:
-            self._shared.close()
+            self.close()
             raise
 
     @property
@@ -235,6 +245,27 @@ class SharedNonceSource(NonceSource):
             state["nonce"] = nonce
         return nonce
 
+    def acquire(self) -> bool:
+        """Take this key's turn to send (see the module): True when taken or already held by
+        this source, False at once when another source (any process) holds it."""
+        if self._turn_held:
+            return True
+        if self._turn is None:
+            raise SharedStateError(errno.EBADF, "the shared key state is closed", str(self.path))
+        try:
+            fcntl.flock(self._turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self._turn_held = True
+        return True
+
+    def release(self) -> None:
+        """Give the turn back (the request signed with the last nonce has its answer);
+        does nothing when this source does not hold it."""
+        if self._turn_held and self._turn is not None:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
+        self._turn_held = False
+
     def high_water(self) -> int:
         """The greatest nonce drawn on this key so far, by any process."""
         with self._shared.locked() as state:
@@ -242,7 +273,12 @@ class SharedNonceSource(NonceSource):
         return nonce
 
     def close(self) -> None:
-        """Release the lock file's descriptor; idempotent. ``next`` raises afterwards."""
+        """Release the lock files' descriptors (and the turn); idempotent. ``next`` and
+        ``acquire`` raise afterwards."""
+        turn, self._turn = self._turn, None
+        self._turn_held = False
+        if turn is not None:
+            os.close(turn)
         self._shared.close()
 
     def __enter__(self) -> SharedNonceSource:

@@ -37,7 +37,7 @@ from kraken_proto import (
     SessionEvent,
     SessionState,
 )
-from kraken_proto.adapters.journal import SharedNonceSource
+from kraken_proto.adapters.journal import SharedNonceSource, SharedRestCallCounter
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     WebSocketSession,
@@ -133,6 +133,7 @@ class SessionRunner(
         wall_clock: Callable[[], float] | None = None,
         journal_store: JournalStore | None = None,
         journal_nonces: SharedNonceSource | None = None,
+        journal_counter: SharedRestCallCounter | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -147,7 +148,7 @@ class SessionRunner(
         self._monotonic = clock
         self._wall_clock = wall_clock
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
-        self._journal_init(journal_store, journal_nonces)
+        self._journal_init(journal_store, journal_nonces, journal_counter)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"

@@ -20,7 +20,7 @@ from kraken_proto import (
     SessionConfig,
     SessionEvent,
 )
-from kraken_proto.adapters.journal import SharedNonceSource, SqliteJournal
+from kraken_proto.adapters.journal import SharedNonceSource, SharedRestCallCounter, SqliteJournal
 from kraken_proto.session._journal import JournalStore, PersistRecords
 from kraken_proto.session._waiters import Waiters
 
@@ -36,26 +36,38 @@ def build_session(
     path (an ``SqliteJournal`` is opened there; ``JournalLockedError`` at once when another
     store holds it) or a ``JournalStore``; the session starts from its folded records, and
     ``options["journal_store"]`` is set for the runner (which closes it at the end). With a
-    path, REST nonces come from a ``SharedNonceSource`` in the journal's directory
-    (``options["journal_nonces"]``): processes on one API key never reuse a nonce."""
+    path, REST nonces come from a ``SharedNonceSource`` and the REST call budget from a
+    ``SharedRestCallCounter`` in the journal's directory (``options["journal_nonces"]``,
+    ``options["journal_counter"]``): processes on one API key never reuse a nonce, and
+    together stay within the key's one budget."""
     journal = options.pop("journal", None)
     if journal is None:
         return Session(credentials, config=config, seed=os.urandom(16))
     shared = not isinstance(journal, JournalStore)
     store: JournalStore = SqliteJournal(journal) if shared else journal
-    nonces = None
+    nonces = counter = None
     try:
         state = store.load()
         if shared:
-            nonces = SharedNonceSource(
-                Path(journal).parent, credentials.api_key, last=state.nonce_high_water
-            )
+            directory = Path(journal).parent
+            nonces = SharedNonceSource(directory, credentials.api_key, last=state.nonce_high_water)
+            counter = SharedRestCallCounter(directory, credentials.api_key, config.rest_tier)
     except BaseException:
         store.close()
+        if nonces is not None:
+            nonces.close()
         raise
     options["journal_store"] = store
     options["journal_nonces"] = nonces
-    return Session(credentials, config=config, seed=os.urandom(16), journal=state, nonces=nonces)
+    options["journal_counter"] = counter
+    return Session(
+        credentials,
+        config=config,
+        seed=os.urandom(16),
+        journal=state,
+        nonces=nonces,
+        rest_counter=counter,
+    )
 
 
 class JournalPlumbing:
@@ -68,10 +80,14 @@ class JournalPlumbing:
     _clock: Callable[[], float]
 
     def _journal_init(
-        self, journal_store: JournalStore | None, journal_nonces: SharedNonceSource | None
+        self,
+        journal_store: JournalStore | None,
+        journal_nonces: SharedNonceSource | None,
+        journal_counter: SharedRestCallCounter | None,
     ) -> None:
         self._journal = journal_store
         self._journal_nonces = journal_nonces
+        self._journal_counter = journal_counter
         self._taken: list[SessionEvent] = []
         self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
         self.session.auto_ack = False
@@ -136,3 +152,5 @@ class JournalPlumbing:
             self._journal.close()
         if self._journal_nonces is not None:
             self._journal_nonces.close()
+        if self._journal_counter is not None:
+            self._journal_counter.close()

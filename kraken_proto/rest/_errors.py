@@ -188,7 +188,8 @@ class InvalidNonceError(RestError):
     prefix = "EAPI:Invalid nonce"
     hint = (
         "the nonce must exceed every nonce used before with this key: use one NonceSource per "
-        "key, do not share a key between processes, and never mix nonce units on a key "
+        "key (processes sharing a key: a SharedNonceSource, e.g. session journals in one "
+        "directory), and never mix nonce units on a key "
         "(a key used with larger, e.g. nanosecond, nonces needs a larger units_per_second "
         "or a new key)"
     )

@@ -309,5 +309,21 @@ class NonceSource:
         self._last = nonce
         return nonce
 
+    def acquire(self) -> bool:
+        """Take the key's turn to send, before drawing the nonce of a request: True when taken
+        (or already held), False when another sender on the key holds it (ask again soon).
+
+        Kraken checks nonces in the order requests *arrive*, so two senders on one key that
+        draw nonces in order can still be refused when their requests overtake each other on
+        the way. A sender that holds the turn from drawing a nonce until the answer to that
+        request (``release``) cannot be overtaken. This source has one sender, which sends one
+        request at a time (the session's REST queue): always True. ``SharedNonceSource``
+        (``kraken_proto.adapters.journal``) shares the turn between processes."""
+        return True
+
+    def release(self) -> None:
+        """The request signed with the last nonce has its answer (or failed): give the turn
+        back. Does nothing here."""
+
     def __repr__(self) -> str:
         return f"NonceSource(units_per_second={self._units_per_second}, last={self._last})"

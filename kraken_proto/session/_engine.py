@@ -49,11 +49,14 @@ class SessionEngine:
         config: SessionConfig | None = None,
         seed: bytes,
         nonces: NonceSource | None = None,
+        rest_counter: RestCallCounter | None = None,
         journal: JournalState | None = None,
         auto_ack: bool = True,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
+        if rest_counter is not None and not isinstance(rest_counter, RestCallCounter):
+            raise LocalProtocolError("rest_counter: expected a kraken_proto.rest.RestCallCounter")
         config = config if config is not None else SessionConfig()
         random = self._random = SeededStream(seed)
         wall = self._wall = WallClock()
@@ -61,7 +64,7 @@ class SessionEngine:
             nonces = NonceSource(last=0 if journal is None else journal.nonce_high_water)
         self._nonces = nonces
         rest = RestQueue(
-            counter=RestCallCounter(config.rest_tier),
+            counter=RestCallCounter(config.rest_tier) if rest_counter is None else rest_counter,
             nonces=nonces,
             retry_delay=config.rest_retry_delay,
             retry_max=config.backoff_max,

@@ -43,13 +43,15 @@ class FillFeed:
         self._events = context.events
         self._margin = Decimal(repr(config.backfill_margin))
         self.cursor: Decimal | None = None  # the time of the latest fill seen
+        self.cursor_id: str | None = None  # its trade id (None: the cursor is no fill's)
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
         self.backfilling = False
         self._recent = RecentFills()
         self._start: Decimal | None = None  # where the running backfill started
         # Until the first ownTrades snapshot: its trades before this time are "history"
-        # (None: all of them; a journal sets it).
+        # (None: before ``started_at``; a journal sets it to its cursor). Trades made since
+        # the session started are new, whoever made them (another process on the key).
         self.first_snapshot = True
         self.history_until: Decimal | None = None
 
@@ -59,19 +61,19 @@ class FillFeed:
         if recent and any(entry[0] in recent for entry in event.trades):
             kept = tuple(entry for entry in event.trades if entry[0] not in recent)
             event = msgspec.structs.replace(event, trades=kept)
-        cursor = self.cursor
+        cursor, cursor_id = self.cursor, self.cursor_id
         events = self._events
         first = source == "snapshot" and self.first_snapshot
         if first:
             # The first snapshot lists the latest trades, made before this session too.
             self.first_snapshot = False
-        until = self.history_until
+        until = self.history_until if self.history_until is not None else self.started_at
         for trade_id, trade in self.log.apply(event):
             time = trade.time
             if time is not None and time.is_finite():
-                history = first and (until is None or time < until)
+                history = first and time < until
                 if cursor is None or time > cursor:
-                    cursor = time
+                    cursor, cursor_id = time, trade_id
             else:
                 history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
@@ -79,7 +81,7 @@ class FillFeed:
             recent.note(trade_id, time)
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
-        self.cursor = cursor
+        self.cursor, self.cursor_id = cursor, cursor_id
         if recent.due():
             self._prune()
 
@@ -103,6 +105,12 @@ class FillFeed:
             if start is not None and start < floor:
                 floor = start
         self._recent.prune(floor)
+
+    @property
+    def held(self) -> bool:
+        """A backfill is wanted or running: fills older than the ones delivered now may still
+        be missing, so the cursor a restart backfills from must not move past them."""
+        return self.backfill_from is not None or self.backfilling
 
     def want_backfill(self) -> None:
         """Fills may have been missed from here on: backfill from the last one seen."""

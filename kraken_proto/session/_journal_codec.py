@@ -9,6 +9,11 @@ from a relative price string (``"+5"``), and rebuilding goes through the request
 constructor, so a decoded request is validated like any other.
 
 ``JOURNAL_FORMAT`` names this layout; a store refuses a journal written in another one.
+A field added to a record since (``FillDelivered.advances``) is written only when it differs
+from its default, whose meaning is what format 1 always meant: a journal without such a
+value is byte for byte format 1, every format-1 journal reads as it did, and a reader that
+predates the field refuses a record holding it (``JournalCorruptError``: an unexpected
+field) instead of misreading it. So the format number did not change.
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ _REQUESTS: Final[dict[str, type[Request]]] = {
     cls.__name__: cls for cls in (*TRADING_REQUESTS, Subscribe)
 }
 _TRADE_FIELDS: Final = frozenset(Trade.__struct_fields__)
+# Fields added to a record after format 1, with the default that means what format 1 meant:
+# written only when they differ from it (see the module docstring).
+_ADDED_FIELDS: Final[dict[tuple[str, str], object]] = {("fill", "advances"): True}
 
 
 def _defaults(cls: type[Request]) -> tuple[tuple[str, object], ...]:
@@ -81,7 +89,10 @@ def encode_record(record: JournalRecord) -> bytes:
     format cannot hold exactly (a float inside a request, a request type it does not know)."""
     document: _Builtins = {"k": record.kind}
     for name in record.__struct_fields__:
-        document[name] = _encode_field(getattr(record, name))
+        value = getattr(record, name)
+        if (record.kind, name) in _ADDED_FIELDS and value is _ADDED_FIELDS[record.kind, name]:
+            continue
+        document[name] = _encode_field(value)
     return _encoder.encode(document)
 
 

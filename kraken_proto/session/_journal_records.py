@@ -242,19 +242,25 @@ class FillDelivered(JournalRecord, frozen=True, kw_only=True):
     """The fill ``trade_id`` was handed to the user (``FillReceived``) from ``source``.
 
     Until a ``FillAcknowledged`` follows, a restarted session delivers it again, marked as
-    redelivered. Its ``trade.time`` advances the fill cursor.
+    redelivered. Its ``trade.time`` advances the fill cursor unless ``advances`` is False:
+    a fill delivered while a REST backfill was still wanted or running (older fills may not
+    have been delivered yet, so a restart must backfill from before it). The session
+    records the cursor such fills skipped (a ``Checkpoint``) once the backfill is done.
     """
 
     kind: ClassVar[str] = "fill"
     trade_id: str
     trade: Trade
     source: FillSource
+    advances: bool = True
 
     def __post_init__(self) -> None:
         _check_time("FillDelivered", self.at)
         _check_text("FillDelivered", "trade_id", self.trade_id)
         if not isinstance(self.trade, Trade):
             raise _fail("FillDelivered", "trade must be a kraken_proto.v1.Trade")
+        if not isinstance(self.advances, bool):
+            raise _fail("FillDelivered", f"advances must be a bool, got {self.advances!r}")
         if self.source not in _FILL_SOURCES:
             raise _fail(
                 "FillDelivered",
@@ -262,9 +268,10 @@ class FillDelivered(JournalRecord, frozen=True, kw_only=True):
             )
 
     def cursor(self) -> FillCursor | None:
-        """This fill as a cursor, or None when its trade has no finite time."""
+        """This fill as a cursor, or None when its trade has no finite time or the fill
+        does not advance the cursor (``advances``)."""
         time = self.trade.time
-        if time is None or not time.is_finite():
+        if not self.advances or time is None or not time.is_finite():
             return None
         return FillCursor(trade_id=self.trade_id, time=time)
 
@@ -311,7 +318,10 @@ class NonceRecorded(JournalRecord, frozen=True, kw_only=True):
 class Checkpoint(JournalRecord, frozen=True, kw_only=True):
     """The journal's marks as of pruning, so pruned records cannot take them along:
     ``next_handle`` (above every handle used), ``nonce_high_water`` and the fill ``cursor``.
-    Stores write it; a session never needs to."""
+    Stores write it when they prune. A session writes one with only a ``cursor`` (the other
+    marks at their defaults, which fold as no change) when a backfill is done: every fill up
+    to that cursor has then been delivered, including those delivered meanwhile with
+    ``advances=False``."""
 
     kind: ClassVar[str] = "checkpoint"
     next_handle: int = 1
@@ -386,6 +396,9 @@ def outcome_record(outcome: RequestOutcome, at: float) -> OutcomeRecorded:
     raise _fail("outcome_record", f"not a final outcome: {type(outcome).__name__}")
 
 
-def fill_record(event: FillReceived, at: float) -> FillDelivered:
-    """The record of a ``FillReceived`` event handed to the user."""
-    return FillDelivered(at=at, trade_id=event.trade_id, trade=event.trade, source=event.source)
+def fill_record(event: FillReceived, at: float, *, advances: bool = True) -> FillDelivered:
+    """The record of a ``FillReceived`` event handed to the user (``advances``: see
+    ``FillDelivered``)."""
+    return FillDelivered(
+        at=at, trade_id=event.trade_id, trade=event.trade, source=event.source, advances=advances
+    )

@@ -24,7 +24,9 @@ from ._context import SessionContext
 from ._events import FillReceived, RequestOutcome, RequestUnresolved, SessionEvent
 from ._fill_feed import FillFeed
 from ._journal_records import (
+    Checkpoint,
     FillAcknowledged,
+    FillCursor,
     IntentRecorded,
     JournalRecord,
     NonceRecorded,
@@ -64,6 +66,8 @@ class JournalWire:
         self._handed: list[str] = []  # fills the last events() returned
         self._handed_outcomes: list[int] = []  # outcomes the last events() returned
         self.backfill_pending = False  # a journal cursor waits for ownTrades to backfill
+        self._fills: FillFeed | None = None  # set by restore (with a journal)
+        self._skipped = False  # fills recorded since that did not advance the cursor
 
     def restore(
         self,
@@ -76,6 +80,7 @@ class JournalWire:
         """Start from ``state``: number handles after it, reconcile its open intents, skip its
         trade ids, deliver its unacknowledged fills again, resubscribe, backfill from its
         cursor."""
+        self._fills = fills
         requests.number_from(state.next_handle)
         unacked = state.unacked
         for trade_id, fill in unacked.items():
@@ -99,6 +104,7 @@ class JournalWire:
             since = Decimal(repr(min(intent.at for intent in state.intents.values())))
         if since is not None:
             fills.cursor = since
+            fills.cursor_id = None if state.cursor is None else state.cursor.trade_id
             fills.history_until = since
             self.backfill_pending = True
         subscriptions.update(state.subscriptions)
@@ -141,21 +147,35 @@ class JournalWire:
         if now is None:
             now = self._now
         self._now = now
-        events = self._events
-        if not self.enabled or self._scanned == len(events):
+        fills = self._fills
+        if fills is None:  # no journal
             return
+        # Fills delivered while a backfill is wanted or running do not move the journal's
+        # cursor (older ones may still be missing: a restart must backfill from before
+        # them). Once it is done, every fill up to the session's cursor has been delivered:
+        # that cursor is recorded if such fills skipped it.
+        held = fills.held
         records: list[JournalRecord] = []
-        for event in events[self._scanned :]:
-            if isinstance(event, FillReceived):
-                records.append(fill_record(event, now))
-                self.unacked[event.trade_id] = None
-            elif isinstance(event, RequestOutcome) and not (
-                isinstance(event, RequestUnresolved) and event.reason == STOPPED_UNKNOWN
-            ):
-                # Recorded once the user has taken it (``ack``): a crash before that leaves
-                # the intent open, and the next process reports the outcome again.
-                self.outcomes[event.handle] = outcome_record(event, now)
-        self._scanned = len(events)
+        events = self._events
+        if self._scanned < len(events):
+            for event in events[self._scanned :]:
+                if isinstance(event, FillReceived):
+                    records.append(fill_record(event, now, advances=not held))
+                    self.unacked[event.trade_id] = None
+                    self._skipped |= held
+                elif isinstance(event, RequestOutcome) and not (
+                    isinstance(event, RequestUnresolved) and event.reason == STOPPED_UNKNOWN
+                ):
+                    # Recorded once the user has taken it (``ack``): a crash before that
+                    # leaves the intent open, and the next process reports the outcome again.
+                    self.outcomes[event.handle] = outcome_record(event, now)
+            self._scanned = len(events)
+        if self._skipped and not held:
+            self._skipped = False
+            if fills.cursor_id is not None:  # else no delivered fill had a time
+                assert fills.cursor is not None  # set together with cursor_id
+                cursor = FillCursor(trade_id=fills.cursor_id, time=fills.cursor)
+                records.append(Checkpoint(at=now, cursor=cursor))
         if records:
             # Durable before the user sees them: a fill the journal lost would come back
             # from the backfill unflagged.

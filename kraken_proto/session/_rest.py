@@ -3,7 +3,9 @@ counter has room, retried after transient failures.
 
 A job knows its call's name and cost, how to build (sign) its request with the next nonce,
 and what to do with the parsed answer. The queue never builds a request before it may be
-sent, so nonces reach Kraken in increasing order.
+sent, and never before it holds the key's turn to send (``NonceSource.acquire``, given back
+when the answer comes), so nonces reach Kraken in increasing order, also when other
+processes send on the same key.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ._wall import WallClock
 __all__ = ["RestJob", "RestQueue"]
 
 _ROUNDING_WAIT = 0.01
+_TURN_WAIT = 0.02  # another sender on the key has a request out: ask again after this
 
 
 @dataclass(slots=True, kw_only=True)
@@ -96,7 +99,9 @@ class RestQueue:
     def clear(self) -> None:
         """Forget every job; an answer to the call in flight will be ignored."""
         self._jobs.clear()
-        self._inflight = None
+        if self._inflight is not None:
+            self._inflight = None
+            self._nonces.release()
         self.wake_at = None
 
     def pump(self, now: float) -> tuple[int, RestRequest, str] | None:
@@ -110,10 +115,16 @@ class RestQueue:
         if ready > now:
             self.wake_at = ready
             return None
+        nonces = self._nonces
+        if not nonces.acquire():
+            self.wake_at = now + _TURN_WAIT
+            return None
         try:
             self._counter.spend(job.cost, now)
         except LocalProtocolError:
-            # ready_at and spend round differently at large timestamps: ask again shortly.
+            # ready_at and spend round differently at large timestamps (or, shared, another
+            # process spent the room meanwhile): ask again shortly.
+            nonces.release()
             self.wake_at = now + _ROUNDING_WAIT
             return None
         self._jobs.popleft()
@@ -148,6 +159,7 @@ class RestQueue:
             return None
         job = self._inflight[1]
         self._inflight = None
+        self._nonces.release()
         return job
 
     def _failed(

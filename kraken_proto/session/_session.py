@@ -37,7 +37,10 @@ class Session(SessionEngine):
     ``credentials`` sign the REST calls (token, reconciliation). ``seed`` (bytes, at least
     8; pass ``os.urandom(16)``) is the only source of randomness: backoff jitter and
     generated ``cl_ord_id`` values. ``nonces`` is the key's nonce source (one per API key;
-    a new ``NonceSource()`` by default). Nothing happens before ``start``.
+    a new ``NonceSource()`` by default). ``rest_counter`` is the key's REST call counter
+    (``RestCallCounter(config.rest_tier)`` by default; its own tier counts): sessions on one
+    key, in one process or several, share one (``SharedRestCallCounter``), since Kraken
+    keeps one per key. Nothing happens before ``start``.
 
     ``journal``: the state folded from the session's journal (``fold(store.load())``), or
     None for no journal. With one, the session writes ahead: ``PersistRecords`` actions

@@ -39,6 +39,7 @@ def test_without_a_journal_the_first_snapshot_is_history() -> None:
     wire.drop()
     wire.session.close(wire.now)
     wire.pump()
+    wire.advance(0.5)
     # A restarted bot: its first snapshot lists the fills it already counted.
     wire.session = Session(
         CREDENTIALS, seed=b"second-process", nonces=NonceSource(last=int(wire.now * 1e6))
