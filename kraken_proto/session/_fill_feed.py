@@ -57,6 +57,8 @@ class FillFeed:
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
+        if source == "snapshot" and self.backfill_from is not None and not self.backfilling:
+            self._covered(event)
         recent = self._recent
         if recent and any(entry[0] in recent for entry in event.trades):
             kept = tuple(entry for entry in event.trades if entry[0] not in recent)
@@ -84,6 +86,23 @@ class FillFeed:
         self.cursor, self.cursor_id = cursor, cursor_id
         if recent.due():
             self._prune()
+
+    def _covered(self, snapshot: OwnTrades) -> None:
+        """Drop the wanted backfill when ``snapshot`` already holds every trade since it would
+        start: a snapshot lists the account's latest trades, so one whose oldest trade is
+        older than the start lists all trades made since (a REST backfill would only repeat
+        them, and spend the key's REST budget several processes share)."""
+        start = self.backfill_from
+        assert start is not None  # the caller checks
+        oldest: Decimal | None = None
+        for _, trade in snapshot.trades:
+            time = trade.time
+            if time is None or not time.is_finite():
+                return  # an undated trade: where the snapshot reaches back is not known
+            if oldest is None or time < oldest:
+                oldest = time
+        if oldest is not None and oldest < start:
+            self.backfill_from = None
 
     def recall(self, delivered: Iterable[tuple[str, Trade]]) -> None:
         """Fills an earlier process delivered (from a journal): a snapshot or backfill of this

@@ -313,3 +313,57 @@ def test_config_is_unchanged_by_a_shared_counter() -> None:
         CREDENTIALS, seed=b"pro-counter", config=SessionConfig(), rest_counter=counter
     )
     assert session.state.value == "idle"
+
+
+# --- a reconnect snapshot that already covers the backfill ------------------------------------
+
+
+def _snapshot(*times: str | None) -> Any:
+    from kraken_proto.v1 import OwnTrades
+
+    return OwnTrades(
+        trades=tuple(
+            (f"TS{n}", Trade(time=None if t is None else Decimal(t))) for n, t in enumerate(times)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("times", "still_wanted"),
+    [
+        (("1005", "995"), False),  # reaches back past the start (1000 - margin): covered
+        (("1005", "998.5"), True),  # its oldest is not before the start: some may be missing
+        ((), True),  # empty: where it reaches back is not known
+        (("1005", None), True),  # an undated trade: not known either
+        (("1005", "NaN"), True),
+    ],
+)
+def test_a_snapshot_reaching_back_past_the_backfill_start_makes_it_unneeded(
+    times: tuple[str | None, ...], still_wanted: bool
+) -> None:
+    """Found by ``--processes 2``: every reconnect backfilled through REST what its
+    ownTrades snapshot had just listed, and two processes spent the key's budget on it."""
+    from tests.session.test_session_defects import _feed
+
+    feed, _ = _feed()
+    feed.cursor = Decimal("1000.5")
+    feed.want_backfill()  # from the cursor less the margin (2 s): 998.5
+    assert feed.backfill_from == Decimal("998.5")
+    feed.deliver(_snapshot(*times), "snapshot")
+    assert (feed.backfill_from is not None) is still_wanted
+    assert feed.held is still_wanted
+
+
+def test_a_live_update_or_a_running_backfill_is_not_a_covering_snapshot() -> None:
+    from tests.session.test_session_defects import _feed
+
+    feed, _ = _feed()
+    feed.cursor = Decimal("1000.5")
+    feed.want_backfill()
+    feed.deliver(_snapshot("900"), "live")
+    assert feed.backfill_from is not None
+    feed.backfill(unconsolidated=False)
+    feed.want_backfill()  # wanted again while one runs
+    feed.deliver(_snapshot("900"), "snapshot")
+    assert feed.backfill_from is not None
+    assert feed.backfilling
