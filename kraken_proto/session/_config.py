@@ -62,9 +62,9 @@ class SessionConfig:
     ``pace_decay_per_second``: the trading counter's decay, when not the tier's (None: the
     tier's, 1, 2.34 or 3.75 per Kraken's guide); for a simulator whose counters run faster.
     ``token_reuse_for``: a WebSocket token outlives its connection and opens the next one
-    (no ``GetWebSocketsToken`` call) while it was fetched, or last held by a connection with
-    an acknowledged private subscription, less than this many seconds ago (and less than
-    ``connection.token_ttl``); Kraken wants a token used within 15 minutes of issue. A reused
+    (no ``GetWebSocketsToken`` call) while it was fetched less than this many seconds ago
+    (and less than ``connection.token_ttl``); Kraken wants a token used within 15 minutes of
+    issue. A reused
     token the server rejects is dropped and a fresh one fetched; after an auth or permission
     failure no token is reused. 0: a fresh token for every connection.
     """

@@ -120,8 +120,7 @@ class Lifecycle:
         self.attempts = 0
         self._next_conn = 1
         self._closing: set[int] = set()
-        # The token for the connection being opened, and when its age starts (fetched, or
-        # last held by a connection with an acknowledged private subscription); reused: it
+        # The token for the connection being opened, and when it was fetched; reused: it
         # came from an earlier connection. ``_held*``: the same for the current link's token.
         self._token: WebSocketToken | None = None
         self._token_since = 0.0
@@ -330,21 +329,19 @@ class Lifecycle:
         return self._forget_link(close=close)
 
     def _keep_token(self, now: float) -> None:
-        """Keep the current link's token for the next connection: one a private subscription
-        bound ages from ``now``, one fetched for this link and not bound yet from its fetch;
-        a reused token its link never bound, and one the link dropped (rejected, expired),
-        are not kept."""
+        """Keep the current link's token for the next connection (it ages from its fetch): one
+        a private subscription bound, or one fetched for this link and not bound yet; a reused
+        token its link never bound, and one the link dropped (rejected, expired), are not
+        kept."""
         link, held = self.link, self._held
         if link is None or held is None or self._no_reuse:
             return
         state = link.token_state
-        if state is TokenState.BOUND:
-            self._token, self._token_since = held, now
-        elif state is TokenState.FRESH and not self._held_reused:
+        # Age from the fetch whatever the link did: Kraken documents a token as usable for
+        # 15 minutes from its creation; after its connection ends, being bound says nothing.
+        if state is TokenState.BOUND or (state is TokenState.FRESH and not self._held_reused):
             self._token, self._token_since = held, self._held_since
-        else:
-            return
-        self._token_reused = True
+            self._token_reused = True
 
     def no_token_reuse(self) -> None:
         """An auth or permission failure: never reuse a token again."""
