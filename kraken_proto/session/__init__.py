@@ -57,7 +57,8 @@ What the session guarantees:
 * **The order table matches Kraken**: each openOrders snapshot is authoritative; orders it
   leaves out are looked up with ``QueryOrders`` and get their final status and totals.
 * **Reconnects** on a lost connection, ``ConnectionStale``, ``TokenRejected``, an invalid
-  frame, and a subscription client and server disagree on; a fresh token per connection;
+  frame, and a subscription client and server disagree on; the token reused while young
+  (``token_reuse_for``), else a fresh one;
   backoff as ``SessionConfig`` says; at most ``max_attempts`` per ``attempt_window``.
   Invalid key, invalid signature and permission denied end the session (``SessionFailed``).
 * REST calls go out one at a time, each only when Kraken's call counter has room.

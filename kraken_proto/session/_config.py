@@ -61,6 +61,12 @@ class SessionConfig:
     ``ratecount`` its order frames carry (a pacing session asks for them).
     ``pace_decay_per_second``: the trading counter's decay, when not the tier's (None: the
     tier's, 1, 2.34 or 3.75 per Kraken's guide); for a simulator whose counters run faster.
+    ``token_reuse_for``: a WebSocket token outlives its connection and opens the next one
+    (no ``GetWebSocketsToken`` call) while it was fetched less than this many seconds ago
+    (and less than ``connection.token_ttl``); Kraken wants a token used within 15 minutes of
+    issue. A reused
+    token the server rejects is dropped and a fresh one fetched; after an auth or permission
+    failure no token is reused. 0: a fresh token for every connection.
     """
 
     connection: ConnectionConfig = field(default_factory=ConnectionConfig)
@@ -79,6 +85,7 @@ class SessionConfig:
     protocol: str = "v1"
     pace_orders: bool = False
     pace_decay_per_second: float | None = None
+    token_reuse_for: float = 600.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.connection, ConnectionConfig):
@@ -92,7 +99,7 @@ class SessionConfig:
             "rest_retry_delay",
         ):
             _positive(name, getattr(self, name))
-        for name in ("backoff_jitter", "backfill_margin"):
+        for name in ("backoff_jitter", "backfill_margin", "token_reuse_for"):
             value = getattr(self, name)
             _number(name, value)
             if value < 0:

@@ -1,5 +1,6 @@
 """The session's life across connections: its states as a transition table, and the work
-of each step (fetch a token, open a connection, lose it, wait out the backoff, stop).
+of each step (fetch a token or reuse a young one, open a connection, lose it, wait out the
+backoff, stop).
 
 ``SESSION_TRANSITIONS`` is ``{(state, trigger): next_state}``, like the connection's tables in
 ``kraken_proto._connection_state``; a pair missing from it is a bug in the session, and
@@ -12,7 +13,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from kraken_proto._connection_state import SubscriptionState
+from kraken_proto._connection_state import SubscriptionState, TokenState
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._redacted import RedactedText
 from kraken_proto.rest._errors import RestError
@@ -99,8 +100,9 @@ class Lifecycle:
     """The session's state, its current link and everything about getting one.
 
     Owns the connection numbers (the adapter's ``conn``), the token between fetching and
-    handing it over, the sockets still closing, the reconnect policy and the timing of
-    reconnects. ``random`` draws the backoff jitter.
+    handing it over (and kept for the next connection while it is young:
+    ``SessionConfig.token_reuse_for``), the sockets still closing, the reconnect policy and
+    the timing of reconnects. ``random`` draws the backoff jitter.
     """
 
     def __init__(self, context: SessionContext, random: SeededStream) -> None:
@@ -118,7 +120,17 @@ class Lifecycle:
         self.attempts = 0
         self._next_conn = 1
         self._closing: set[int] = set()
+        # The token for the connection being opened, and when it was fetched; reused: it
+        # came from an earlier connection. ``_held*``: the same for the current link's token.
         self._token: WebSocketToken | None = None
+        self._token_since = 0.0
+        self._token_reused = False
+        self._held: WebSocketToken | None = None
+        self._held_since = 0.0
+        self._held_reused = False
+        config = context.config
+        self._reuse_for = min(config.token_reuse_for, config.connection.token_ttl)
+        self._no_reuse = self._reuse_for <= 0  # 0, or after an auth or permission failure
         self._attempt_pending = False  # an attempt waits for the closing sockets to go
         self.retry_at: float | None = None
         self._lost_at: float | None = None
@@ -156,16 +168,25 @@ class Lifecycle:
             and self.retry_at is not None
             and now >= self.retry_at
         ):
-            self.begin_attempt(SessionTrigger.RETRY)
+            self.begin_attempt(SessionTrigger.RETRY, now)
 
-    def begin_attempt(self, trigger: SessionTrigger) -> None:
+    def begin_attempt(self, trigger: SessionTrigger, now: float) -> None:
         """Start a connection attempt (``START`` from IDLE, ``RETRY`` after the backoff):
-        fetch a token, unless a closing socket must be gone first."""
+        open a connection with the kept token if it is young, else fetch one, unless a
+        closing socket must be gone first."""
         self.fire(trigger)
         self.retry_at = None
         if self._closing:
             self._attempt_pending = True
             return
+        self._get_token(now)
+
+    def _get_token(self, now: float) -> None:
+        token = self._token
+        if token is not None and now - self._token_since < self._reuse_for:
+            self._open_connection(now)
+            return
+        self._token = None
         self._fetch_token()
 
     def _fetch_token(self) -> None:
@@ -191,6 +212,11 @@ class Lifecycle:
 
     def _token_ready(self, token: WebSocketToken, now: float) -> None:
         self._token = token
+        self._token_since = now
+        self._token_reused = False
+        self._open_connection(now)
+
+    def _open_connection(self, now: float) -> None:
         conn = self._next_conn
         self._next_conn += 1
         self.conn_num = conn
@@ -210,6 +236,8 @@ class Lifecycle:
         link = open_link(config.protocol, config.connection, ratecounter=config.pace_orders)
         link.connection_made(now)
         link.provide_token(self._token.token, now)
+        self._held, self._held_since = self._token, self._token_since
+        self._held_reused = self._token_reused
         self._token = None
         self.link = link
         self.fire(SessionTrigger.CONNECTED)
@@ -223,10 +251,12 @@ class Lifecycle:
         if conn != self.conn_num or self.link is not None:
             return
         self.conn_num = None
-        self._token = None
+        # The token was never presented: it stays for the next attempt while young.
+        if self._no_reuse:
+            self._token = None
         self.wait_to_retry(f"connection failed: {reason}", now)
 
-    def socket_closed(self, conn: int) -> bool:
+    def socket_closed(self, conn: int, now: float) -> bool:
         """``conn`` is gone; True when it was a socket the session had asked to close (then a
         close may be complete, or a waiting attempt may go on)."""
         if conn not in self._closing:
@@ -237,7 +267,7 @@ class Lifecycle:
             self._events.append(SessionClosed())
         elif self._attempt_pending and not self._closing:
             self._attempt_pending = False
-            self._fetch_token()
+            self._get_token(now)
         return True
 
     def all_synced(self, subscriptions: Mapping[str, SessionSubscribe]) -> bool:
@@ -295,13 +325,34 @@ class Lifecycle:
             self._lost_at = now
         self._live_since = None
         self.synced = set()
+        self._keep_token(now)
         return self._forget_link(close=close)
+
+    def _keep_token(self, now: float) -> None:
+        """Keep the current link's token for the next connection (it ages from its fetch): one
+        a private subscription bound, or one fetched for this link and not bound yet; a reused
+        token its link never bound, and one the link dropped (rejected, expired), are not
+        kept."""
+        link, held = self.link, self._held
+        if link is None or held is None or self._no_reuse:
+            return
+        state = link.token_state
+        # Age from the fetch whatever the link did: Kraken documents a token as usable for
+        # 15 minutes from its creation; after its connection ends, being bound says nothing.
+        if state is TokenState.BOUND or (state is TokenState.FRESH and not self._held_reused):
+            self._token, self._token_since = held, self._held_since
+            self._token_reused = True
+
+    def no_token_reuse(self) -> None:
+        """An auth or permission failure: never reuse a token again."""
+        self._no_reuse = True
+        self._token = self._held = None
 
     def _forget_link(self, *, close: bool) -> Link | None:
         link, conn_num = self.link, self.conn_num
         self.link = None
         self.conn_num = None
-        self._token = None
+        self._held = None
         if close and conn_num is not None:
             self._closing.add(conn_num)
             self._actions.append(CloseConnection(conn=conn_num))
@@ -324,6 +375,7 @@ class Lifecycle:
             link.close(now)
             self.flush(link)
         self._forget_link(close=True)
+        self._token = None
         self.retry_at = None
         self._attempt_pending = False  # nothing may start once stopped
         if failed is not None:

@@ -25,6 +25,7 @@ from kraken_proto._connection_events import (
 )
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._event_base import Event
+from kraken_proto.rest._errors import error_class
 from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
 from kraken_proto.v1._requests import Subscribe
 from kraken_proto.v2._events import Balances
@@ -88,6 +89,9 @@ class LinkEventRouter:
             elif isinstance(event, RequestCompleted | RequestFailed):
                 self._requests.answered(event)
                 request = event.request
+                if type(event) is RequestFailed and error_class(event.error.text).permanent:
+                    # Bad key, signature or permission: no token is trusted again.
+                    self._life.no_token_reuse()
                 if type(event) is RequestCompleted:
                     channel = _live_without_snapshot(request)
                     if channel is not None:

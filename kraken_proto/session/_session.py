@@ -104,7 +104,7 @@ class Session(SessionEngine):
             self._wall.set(now, wall)
         self._fills.started_at = Decimal(repr(self._wall.wall(now)))
         self._backfill_journal()
-        self._life.begin_attempt(SessionTrigger.START)
+        self._life.begin_attempt(SessionTrigger.START, now)
         self._settle(now)
 
     def set_wall_clock(self, now: float, wall: float) -> None:
@@ -236,7 +236,7 @@ class Session(SessionEngine):
     def connection_lost(self, conn: int, now: float, code: int | None = None) -> None:
         """The WebSocket ``conn`` is closed (by either side); ``code`` is the close code, if
         any. Also the answer to ``CloseConnection``."""
-        if not self._life.socket_closed(conn) and conn == self._life.conn_num:
+        if not self._life.socket_closed(conn, now) and conn == self._life.conn_num:
             detail = "" if code is None else f" (close code {code})"
             self._lose(f"connection lost{detail}", now, close=False)
         self._settle(now)

@@ -284,7 +284,8 @@ def test_new_attempt_waits_for_the_old_connection_to_close() -> None:
     assert session.state is SessionState.CONNECTING
     assert session.actions() == []  # nothing until the old one is gone
     wire._do(close)
-    assert isinstance(session.actions()[0], HttpCall)
+    # The token outlives the invalid frame's connection: it opens the next one (no fetch).
+    assert session.actions()[0] == OpenConnection(conn=old + 1)
 
 
 def test_token_rejected_reconnects_and_refuses_the_order() -> None:

@@ -86,7 +86,7 @@ def test_an_illegal_transition_is_a_clear_error_and_changes_nothing() -> None:
     with pytest.raises(
         LocalProtocolError, match="start is not allowed when the session is closing"
     ):
-        life.begin_attempt(SessionTrigger.START)
+        life.begin_attempt(SessionTrigger.START, NOW)
     assert state(life) is SessionState.CLOSING
 
 
