@@ -325,10 +325,10 @@ class Lifecycle:
             self._lost_at = now
         self._live_since = None
         self.synced = set()
-        self._keep_token(now)
+        self._keep_token()
         return self._forget_link(close=close)
 
-    def _keep_token(self, now: float) -> None:
+    def _keep_token(self) -> None:
         """Keep the current link's token for the next connection (it ages from its fetch): one
         a private subscription bound, or one fetched for this link and not bound yet; a reused
         token its link never bound, and one the link dropped (rejected, expired), are not

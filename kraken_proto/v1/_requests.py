@@ -25,6 +25,7 @@ from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
     _fail,
+    _is_text,
     _type_name,
     check_token,
 )
@@ -148,15 +149,9 @@ def encode(request: Request, *, token: str | None = None, reqid: int | None = No
         return _encoder.encode(message).decode()
     if token is None:
         raise LocalProtocolError(f"token: {request.event} needs a session token")
-    # check_token's fast path inline (printable ASCII without a space passes); anything else
-    # goes through check_token.
-    if not (
-        type(token) is str
-        and token.isascii()
-        and token.isprintable()
-        and token != ""
-        and " " not in token
-    ):
+    # The usual token (printable ASCII without a space) passes _is_text; anything else goes
+    # through check_token, which names what is wrong.
+    if not _is_text(token):
         check_token(token)
     request._write(message, token)
     return _encoder.encode(message).decode()

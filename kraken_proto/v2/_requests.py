@@ -26,6 +26,7 @@ from kraken_proto._request_checks import (
     _check_bool,
     _check_choice,
     _fail,
+    _is_text,
     _type_name,
     check_token,
 )
@@ -168,15 +169,9 @@ def encode(request: V2Request, *, token: str | None = None, req_id: int | None =
     if request.requires_token:
         if token is None:
             raise LocalProtocolError(f"token: {request.method} needs a session token")
-        # check_token's fast path inline (printable ASCII without a space passes); anything
-        # else goes through check_token.
-        if not (
-            type(token) is str
-            and token.isascii()
-            and token.isprintable()
-            and token != ""
-            and " " not in token
-        ):
+        # The usual token (printable ASCII without a space) passes _is_text; anything else
+        # goes through check_token, which names what is wrong.
+        if not _is_text(token):
             check_token(token)
         params["token"] = token
     elif token is not None:
