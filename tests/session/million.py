@@ -47,7 +47,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from kraken_proto import (
     AddOrder,
@@ -842,20 +842,34 @@ class World:
             report.violate(f"{len(state.open_intents)} intents open in the journal at the end")
 
     def _advance(self, seconds: float) -> None:
-        target = self.now + seconds
-        for _ in range(10_000):
-            due = [
-                d
-                for d in (self.session.next_deadline(), self.exchange.next_deadline())
-                if d is not None and d <= target
-            ]
-            self.now = max(self.now, min(due, default=target))
-            self.exchange.advance(self.now)
-            self.session.handle_timeout(self.now)
-            self.pump()
-            if not due:
-                return
-        raise AssertionError("never reached the target time")
+        advance_world(self, seconds)
+
+
+class _World(Protocol):
+    now: float
+    session: Session
+    exchange: Exchange
+
+    def pump(self) -> None: ...
+
+
+def advance_world(world: _World, seconds: float) -> None:
+    """Move ``world`` (a session, the exchange model and the pump between them) ``seconds``
+    forward, stopping at every deadline of either on the way."""
+    target = world.now + seconds
+    for _ in range(10_000):
+        due = [
+            d
+            for d in (world.session.next_deadline(), world.exchange.next_deadline())
+            if d is not None and d <= target
+        ]
+        world.now = max(world.now, min(due, default=target))
+        world.exchange.advance(world.now)
+        world.session.handle_timeout(world.now)
+        world.pump()
+        if not due:
+            return
+    raise AssertionError("never reached the target time")
 
 
 def run(plan: Plan) -> Report:

@@ -45,6 +45,8 @@ from kraken_proto.adapters.simulator.model.exchange import Exchange, SimulatorCo
 from kraken_proto.session._journal import InMemoryJournal, PersistRecords
 from kraken_proto.v1 import Subscribe
 
+from tests.session.million import advance_world
+
 START = 1_700_000_000.0
 
 
@@ -191,20 +193,7 @@ class Durable:
         self.advance(0.5)
 
     def advance(self, seconds: float) -> None:
-        target = self.now + seconds
-        for _ in range(10_000):
-            due = [
-                d
-                for d in (self.session.next_deadline(), self.exchange.next_deadline())
-                if d is not None and d <= target
-            ]
-            self.now = max(self.now, min(due, default=target))
-            self.exchange.advance(self.now)
-            self.session.handle_timeout(self.now)
-            self.pump()
-            if not due:
-                return
-        raise AssertionError("never reached the target time")
+        advance_world(self, seconds)
 
     def settle(self) -> None:
         for _ in range(600):
