@@ -3,9 +3,12 @@
 
 Fills may be missed while no link is up and across an ownTrades sequence gap; then the
 backfill asks ``TradesHistory`` from the last fill seen minus ``backfill_margin`` seconds (or
-from the session's start) and pages through every result. A trade id already reported is
-never reported again, whichever source repeats it: within ``FillLog``'s window, and for
-what a snapshot or backfill can repeat, whatever the window (``_recent_fills``).
+from the session's start) and pages through every result. The next ownTrades snapshot bounds
+it: the snapshot and the live updates after it hold every trade newer than its oldest one,
+so the backfill ends there (or is dropped when that is not after its start). A trade id
+already reported is never reported again, whichever source repeats it: within ``FillLog``'s
+window, and for what a snapshot or backfill can repeat, whatever the window
+(``_recent_fills``).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ __all__ = ["FillFeed"]
 
 class FillFeed:
     """The session's ``FillLog`` (``log``): reports each new fill as ``FillReceived``, and
-    runs the backfill. ``backfill_from`` is where the next backfill starts (None: none wanted);
-    ``backfilling`` is True while one pages through ``TradesHistory``."""
+    runs the backfill. ``backfill_from`` is where the next backfill starts (None: none wanted),
+    ``backfill_until`` where it ends (inclusive; None: at the newest trade); ``backfilling`` is
+    True while one pages through ``TradesHistory``."""
 
     def __init__(self, context: SessionContext) -> None:
         config = context.config
@@ -46,6 +50,7 @@ class FillFeed:
         self.cursor_id: str | None = None  # its trade id (None: the cursor is no fill's)
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
         self.backfill_from: Decimal | None = None
+        self.backfill_until: Decimal | None = None
         self.backfilling = False
         self._recent = RecentFills()
         self._start: Decimal | None = None  # where the running backfill started
@@ -57,7 +62,11 @@ class FillFeed:
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
-        if source == "snapshot" and self.backfill_from is not None and not self.backfilling:
+        if source == "snapshot" and self.backfill_from is not None:
+            # Also while a backfill runs: it took every want made before it started, so the
+            # wanted one is only about fills missed since (a later link loss or gap), which
+            # this snapshot covers as it would with nothing running. The running one's range
+            # is its own, and stays fetched in full.
             self._covered(event)
         recent = self._recent
         if recent and any(entry[0] in recent for entry in event.trades):
@@ -88,10 +97,14 @@ class FillFeed:
             self._prune()
 
     def _covered(self, snapshot: OwnTrades) -> None:
-        """Drop the wanted backfill when ``snapshot`` already holds every trade since it would
-        start: a snapshot lists the account's latest trades, so one whose oldest trade is
-        older than the start lists all trades made since (a REST backfill would only repeat
-        them, and spend the key's REST budget several processes share)."""
+        """Bound the wanted backfill by ``snapshot``, or drop it. A snapshot lists the
+        account's newest trades, and every trade made after it comes live: together they
+        hold every trade newer than the snapshot's oldest one. So the backfill ends at that
+        trade's time (inclusive: trades made in the same instant may have been cut from the
+        snapshot), and is dropped when that time is not after its start (exclusive): REST
+        would only repeat what the snapshot lists, on the REST budget several processes on
+        the key share. An empty snapshot, or one with an undated trade, says nothing of
+        where it reaches back: the want is kept as it is."""
         start = self.backfill_from
         assert start is not None  # the caller checks
         oldest: Decimal | None = None
@@ -101,8 +114,12 @@ class FillFeed:
                 return  # an undated trade: where the snapshot reaches back is not known
             if oldest is None or time < oldest:
                 oldest = time
-        if oldest is not None and oldest < start:
-            self.backfill_from = None
+        if oldest is None:
+            return
+        if oldest <= start:
+            self.backfill_from = self.backfill_until = None
+        elif self.backfill_until is None or oldest < self.backfill_until:
+            self.backfill_until = oldest
 
     def recall(self, delivered: Iterable[tuple[str, Trade]]) -> None:
         """Fills an earlier process delivered (from a journal): a snapshot or backfill of this
@@ -132,28 +149,35 @@ class FillFeed:
         return self.backfill_from is not None or self.backfilling
 
     def want_backfill(self) -> None:
-        """Fills may have been missed from here on: backfill from the last one seen."""
+        """Fills may have been missed from here on: backfill from the last one seen, with no
+        end until the next snapshot bounds it. Merged with a want not started yet: the
+        earliest start, and no end (the latest)."""
         cursor = self.cursor
         if cursor is None:
             cursor = self.started_at
         start = cursor - self._margin
         if self.backfill_from is None or start < self.backfill_from:
             self.backfill_from = start
+        # The link that bounded it is lost (or has a gap): what is missed now reaches to the
+        # newest trade, until the next snapshot.
+        self.backfill_until = None
 
     def backfill(self, *, unconsolidated: bool) -> None:
         """Start the wanted backfill, asking for the trade ids the link reports: one per fill
         with ``unconsolidated``, else one per taker order (Kraken's default)."""
-        start = self.backfill_from
+        start, end = self.backfill_from, self.backfill_until
         assert start is not None  # the session starts one only when wanted
-        self.backfill_from = None
+        self.backfill_from = self.backfill_until = None
         self.backfilling = True
         self._start = start
-        self._page(start, 0, unconsolidated)
+        self._page(start, end, 0, unconsolidated)
 
-    def _page(self, start: Decimal, ofs: int, unconsolidated: bool) -> None:
+    def _page(self, start: Decimal, end: Decimal | None, ofs: int, unconsolidated: bool) -> None:
         def build(nonce: int) -> RestRequest:
             if unconsolidated:
                 params = [("start", format(start, "f"))]
+                if end is not None:
+                    params.append(("end", format(end, "f")))
                 if ofs:
                     params.append(("ofs", str(ofs)))
                 params.append(("consolidate_taker", "false"))
@@ -161,7 +185,7 @@ class FillFeed:
                     self._credentials, path=TRADES_HISTORY_PATH, nonce=nonce, params=params
                 )
             return build_trades_history_request(
-                self._credentials, nonce=nonce, start=start, ofs=ofs or None
+                self._credentials, nonce=nonce, start=start, end=end, ofs=ofs or None
             )
 
         def on_answer(status: int, body: bytes, now: float) -> None:
@@ -172,7 +196,7 @@ class FillFeed:
             )
             next_ofs = ofs + len(page)
             if page and next_ofs < result.count:
-                self._page(start, next_ofs, unconsolidated)
+                self._page(start, end, next_ofs, unconsolidated)
             else:
                 self.backfilling = False
                 self._start = None

