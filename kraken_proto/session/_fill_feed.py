@@ -32,6 +32,12 @@ from ._rest import RestJob
 
 __all__ = ["FillFeed"]
 
+# Times of one trade as the WebSocket and REST show them may differ in the last digits (v1
+# ownTrades shows six decimals, TradesHistory four): a bounded backfill ends this much after
+# the snapshot's oldest trade, and trades this close to either bound are counted as held only
+# when REST returned them (``_page``).
+_TIME_SLACK = Decimal("0.001")
+
 
 class FillFeed:
     """The session's ``FillLog`` (``log``): reports each new fill as ``FillReceived``, and
@@ -81,6 +87,7 @@ class FillFeed:
         until = self.history_until if self.history_until is not None else self.started_at
         for trade_id, trade in self.log.apply(event):
             time = trade.time
+            dated = True
             if time is not None and time.is_finite():
                 history = first and time < until
                 if cursor is None or time > cursor:
@@ -89,7 +96,8 @@ class FillFeed:
                 history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
                 time = cursor if cursor is not None else self.started_at
-            recent.note(trade_id, time)
+                dated = False
+            recent.note(trade_id, time, dated=dated)
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor, self.cursor_id = cursor, cursor_id
@@ -165,15 +173,33 @@ class FillFeed:
     def backfill(self, *, unconsolidated: bool) -> None:
         """Start the wanted backfill, asking for the trade ids the link reports: one per fill
         with ``unconsolidated``, else one per taker order (Kraken's default)."""
-        start, end = self.backfill_from, self.backfill_until
+        start, until = self.backfill_from, self.backfill_until
         assert start is not None  # the session starts one only when wanted
         self.backfill_from = self.backfill_until = None
         self.backfilling = True
         self._start = start
-        self._page(start, end, 0, unconsolidated)
+        end = None if until is None else until + _TIME_SLACK
+        self._page(start, end, 0, unconsolidated, set())
 
-    def _page(self, start: Decimal, end: Decimal | None, ofs: int, unconsolidated: bool) -> None:
+    def _page(
+        self,
+        start: Decimal,
+        end: Decimal | None,
+        ofs: int,
+        unconsolidated: bool,
+        held: set[str],
+    ) -> None:
+        """Ask for the page at ``ofs``. A bounded backfill stops before the last page once
+        ``held``, the trades of its range this session is known to hold, are as many as
+        ``count`` says the range has: then they are all of them. ``held`` gets the range's
+        fills reported before each page is asked for (each was made before that call, so
+        Kraken counts it: a bounded range gains no trade after the snapshot that bounds it,
+        save one made out of time order, which would arrive live) and every trade a page
+        returns. Without an end the range grows while paging, and every page is read."""
+
         def build(nonce: int) -> RestRequest:
+            if end is not None:
+                held.update(self._recent.dated_between(start + _TIME_SLACK, end - _TIME_SLACK))
             if unconsolidated:
                 params = [("start", format(start, "f"))]
                 if end is not None:
@@ -195,8 +221,10 @@ class FillFeed:
                 OwnTrades(trades=tuple((tid, trade_of(trade)) for tid, trade in page)), "rest"
             )
             next_ofs = ofs + len(page)
-            if page and next_ofs < result.count:
-                self._page(start, end, next_ofs, unconsolidated)
+            held.update(result.trades)
+            complete = end is not None and len(held) == result.count
+            if page and next_ofs < result.count and not complete:
+                self._page(start, end, next_ofs, unconsolidated, held)
             else:
                 self.backfilling = False
                 self._start = None

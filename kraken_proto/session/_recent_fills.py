@@ -29,7 +29,7 @@ class RecentFills:
     Memory: the fills since ``floor`` plus 50, once pruned.
     """
 
-    __slots__ = ("_ids", "_newest", "_pruned_at")
+    __slots__ = ("_ids", "_newest", "_pruned_at", "_undated")
 
     def __init__(self) -> None:
         self._ids: dict[str, Decimal] = {}
@@ -37,6 +37,7 @@ class RecentFills:
         # can repeat.
         self._newest: list[Decimal] = []
         self._pruned_at = 0  # the size after the last prune: prune when it doubles
+        self._undated: set[str] = set()  # noted at a stand-in time, not their own
 
     def __contains__(self, trade_id: object) -> bool:
         return trade_id in self._ids
@@ -44,9 +45,12 @@ class RecentFills:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def note(self, trade_id: str, time: Decimal) -> None:
-        """Remember that ``trade_id`` (executed at ``time``) was reported."""
+    def note(self, trade_id: str, time: Decimal, *, dated: bool = True) -> None:
+        """Remember that ``trade_id`` (executed at ``time``) was reported; ``dated=False``:
+        the trade had no time, and ``time`` stands in for it."""
         self._ids[trade_id] = time
+        if not dated:
+            self._undated.add(trade_id)
         newest = self._newest
         if len(newest) < SNAPSHOT_SIZE:
             heapq.heappush(newest, time)
@@ -66,3 +70,12 @@ class RecentFills:
             return  # fewer than a snapshot's worth: a snapshot may repeat them all
         self._ids = {tid: time for tid, time in self._ids.items() if time >= floor}
         self._pruned_at = len(self._ids)
+        if self._undated:
+            self._undated &= self._ids.keys()
+
+    def dated_between(self, low: Decimal, high: Decimal) -> set[str]:
+        """The ids of the remembered fills executed after ``low`` and before ``high`` (by
+        their own time: undated ones are left out). Complete for ``low`` at or after the
+        last ``prune`` floor."""
+        undated = self._undated
+        return {tid for tid, time in self._ids.items() if low < time < high and tid not in undated}

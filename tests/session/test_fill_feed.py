@@ -69,12 +69,12 @@ def test_a_snapshot_bounds_the_backfill_at_its_oldest_trade(unconsolidated: bool
     assert feed.backfill_until is None
     call, params = _sent(feed)
     assert params["start"] == ["998.5"]
-    assert params["end"] == ["1001.25"]
+    assert params["end"] == ["1001.251"]  # a millisecond over: the times' last digits differ
     assert "ofs" not in params
     assert ("consolidate_taker" in params) is unconsolidated
     _answer(feed, call, {"TA": "1001", "TB": "1000"}, count=3)
     call, params = _sent(feed)
-    assert (params["end"], params["ofs"]) == (["1001.25"], ["2"])
+    assert (params["end"], params["ofs"]) == (["1001.251"], ["2"])
     _answer(feed, call, {"TC": "999"}, count=3)
     assert not feed.backfilling
 
@@ -151,7 +151,7 @@ def test_a_snapshot_while_a_backfill_runs_bounds_or_drops_the_next_one() -> None
     feed.deliver(_snapshot("1003", "1001"), "snapshot")
     feed.backfill(unconsolidated=False)
     call, params = _sent(feed)
-    assert params["end"] == ["1001"]
+    assert params["end"] == ["1001.001"]
     feed.cursor = Decimal("1010")
     feed.want_backfill()  # the link is lost again while the first backfill runs
     feed.deliver(_snapshot("1012", "1009"), "snapshot")
@@ -163,3 +163,117 @@ def test_a_snapshot_while_a_backfill_runs_bounds_or_drops_the_next_one() -> None
     _answer(feed, call, {"TA": "1000"}, count=1)
     assert not feed.backfilling
     assert not feed.held
+
+
+def _live(feed: Any, trades: dict[str, str]) -> None:
+    feed.deliver(
+        OwnTrades(trades=tuple((tid, Trade(time=Decimal(t))) for tid, t in trades.items())),
+        "live",
+    )
+
+
+def _bounded() -> Any:
+    """A feed that saw fills live at 999-1000.5, lost its link, and whose reconnect snapshot
+    reaches back to 1001: a backfill of (998.5, 1001.001] is sent."""
+    feed, _ = _feed()
+    _live(feed, {"T1": "999", "T2": "1000", "T3": "1000.5"})
+    feed.want_backfill()
+    feed.deliver(_snapshot("1003", "1001"), "snapshot")
+    feed.backfill(unconsolidated=False)
+    return feed
+
+
+def test_a_bounded_backfill_stops_once_it_holds_as_many_trades_as_the_range_has() -> None:
+    """The first page and the fills seen live make up ``count``: every trade of the range
+    is held, and the pages of trades seen live are not asked for."""
+    feed = _bounded()
+    call, params = _sent(feed)
+    assert params["start"] == ["998.5"]
+    # The newest two of five: T4 was missed while the link was down.
+    _answer(feed, call, {"TS1": "1001", "T4": "1000.8"}, count=5)
+    assert not feed.backfilling
+    assert feed._rest.pump(0.0) is None
+    assert [e.trade_id for e in feed._events] == ["T1", "T2", "T3", "TS0", "TS1", "T4"]
+
+
+def test_a_bounded_backfill_pages_on_while_a_trade_of_the_range_may_be_missing() -> None:
+    feed = _bounded()
+    call, _ = _sent(feed)
+    _answer(feed, call, {"TS1": "1001", "T4": "1000.8"}, count=6)  # one more than held
+    assert feed.backfilling
+    call, params = _sent(feed)
+    assert params["ofs"] == ["2"]
+    _answer(feed, call, {"T3": "1000.5", "T2": "1000", "T1": "999", "T0": "998.7"}, count=6)
+    assert not feed.backfilling
+    assert feed._events[-1].trade_id == "T0"
+
+
+def test_a_fill_close_to_a_bound_counts_only_when_rest_returns_it() -> None:
+    """Its time as the WebSocket showed it may put it in the range where Kraken's does not:
+    counted, it could stand in for a trade still missing."""
+    feed, _ = _feed()
+    _live(feed, {"T1": "998.5005", "T2": "1000", "T3": "1000.5"})
+    feed.want_backfill()
+    feed.deliver(_snapshot("1003", "1001"), "snapshot")
+    feed.backfill(unconsolidated=False)
+    call, _ = _sent(feed)
+    _answer(feed, call, {"TS1": "1001", "T4": "1000.8"}, count=5)
+    assert feed.backfilling  # T1 is not counted: T2, T3 and the page make four
+
+
+def test_an_undated_fill_is_not_counted_as_held() -> None:
+    """An undated fill is remembered at a stand-in time, not its own."""
+    feed = _bounded()
+    feed.deliver(OwnTrades(trades=(("TU", Trade()),)), "live")  # kept at the cursor, 1003
+    feed.backfill_from = None
+    call, _ = _sent(feed)
+    feed._recent.note("TU", Decimal("1000.9"), dated=False)  # as if remembered in range
+    _answer(feed, call, {"TS1": "1001", "T4": "1000.8"}, count=6)
+    assert feed.backfilling
+
+
+def test_a_fill_delivered_after_a_page_was_asked_for_counts_from_the_next() -> None:
+    """Kraken counted the trades made before its answer; a fill delivered after the call
+    went out may have been made after it (out of time order), and not be in ``count``."""
+    feed = _bounded()
+    call, _ = _sent(feed)
+    _live(feed, {"T5": "1000.9"})
+    _answer(feed, call, {"TS1": "1001", "T4": "1000.8"}, count=6)
+    assert feed.backfilling
+    call, _ = _sent(feed)  # asked for with T5 held: six, of six
+    _answer(feed, call, {"T3": "1000.5"}, count=6)
+    assert not feed.backfilling
+
+
+def test_a_backfill_without_an_end_reads_every_page() -> None:
+    """Without an end, trades made while it pages join the range: a count can be met by
+    a fill made after the call while an older one is still missing."""
+    feed, _ = _feed()
+    _live(feed, {"T1": "999", "T2": "1000", "T3": "1000.5"})
+    feed.want_backfill()
+    feed.backfill(unconsolidated=False)
+    call, params = _sent(feed)
+    assert "end" not in params
+    _answer(feed, call, {"T3": "1000.5", "T2": "1000"}, count=3)
+    assert feed.backfilling
+    call, params = _sent(feed)
+    assert params["ofs"] == ["2"]
+    _answer(feed, call, {"T1": "999"}, count=3)
+    assert not feed.backfilling
+
+
+def test_recent_fills_forget_undated_ones_with_their_stand_in_time() -> None:
+    from kraken_proto.session._recent_fills import SNAPSHOT_SIZE, RecentFills
+
+    recent = RecentFills()
+    recent.note("TU-old", Decimal(1), dated=False)
+    recent.note("TU-new", Decimal(500), dated=False)
+    for n in range(SNAPSHOT_SIZE):
+        recent.note(f"T{n}", Decimal(100 + n))
+    recent.prune(Decimal(120))  # the newest 50 are TU-new and T1-T49: the floor is T1's
+    assert "TU-old" not in recent
+    assert recent.dated_between(Decimal(0), Decimal(1000)) == {
+        f"T{n}" for n in range(1, SNAPSHOT_SIZE)
+    }
+    assert recent.dated_between(Decimal(100), Decimal(102)) == {"T1"}
+    assert recent._undated == {"TU-new"}

@@ -106,9 +106,9 @@ def test_fills_delivered_while_a_backfill_is_wanted_do_not_move_the_cursor() -> 
     durable.settle()
     check(durable)
     assert missing <= {f.trade_id for f in durable.seen}
-    # Its backfill done, the new process records the cursor the held fills skipped.
-    checkpoints = [r for r in durable.journal.records() if isinstance(r, Checkpoint)]
-    assert checkpoints
+    # Its backfill done, the new process records the cursor past the held fills (with a
+    # checkpoint, or with the fills of the last page, recorded once the backfill is done:
+    # a bounded backfill stops at the page that makes up its count).
     cursor = _journal_cursor(durable)
     assert cursor is not None
     # (the latest fill it delivered itself: the earlier process's are only remembered)
