@@ -34,8 +34,9 @@ __all__ = ["FillFeed"]
 
 # Times of one trade as the WebSocket and REST show them may differ in the last digits (v1
 # ownTrades shows six decimals, TradesHistory four): a bounded backfill ends this much after
-# the snapshot's oldest trade, and trades this close to either bound are counted as held only
-# when REST returned them (``_page``).
+# the snapshot's oldest trade, and a fill reported within this of either bound of the range
+# asked for counts as held only when REST returned it (``_page``). Fills made in the same
+# instant as that oldest trade are this far from the end: counted.
 _TIME_SLACK = Decimal("0.001")
 
 

@@ -74,8 +74,8 @@ class RecentFills:
             self._undated &= self._ids.keys()
 
     def dated_between(self, low: Decimal, high: Decimal) -> set[str]:
-        """The ids of the remembered fills executed after ``low`` and before ``high`` (by
-        their own time: undated ones are left out). Complete for ``low`` at or after the
-        last ``prune`` floor."""
+        """The ids of the remembered fills executed after ``low``, up to ``high`` (by their
+        own time: undated ones are left out). Complete for ``low`` at or after the last
+        ``prune`` floor."""
         undated = self._undated
-        return {tid for tid, time in self._ids.items() if low < time < high and tid not in undated}
+        return {tid for tid, time in self._ids.items() if low < time <= high and tid not in undated}

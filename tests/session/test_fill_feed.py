@@ -72,10 +72,10 @@ def test_a_snapshot_bounds_the_backfill_at_its_oldest_trade(unconsolidated: bool
     assert params["end"] == ["1001.251"]  # a millisecond over: the times' last digits differ
     assert "ofs" not in params
     assert ("consolidate_taker" in params) is unconsolidated
-    _answer(feed, call, {"TA": "1001", "TB": "1000"}, count=3)
+    _answer(feed, call, {"TA": "1001", "TB": "1000"}, count=4)  # and TS1
     call, params = _sent(feed)
     assert (params["end"], params["ofs"]) == (["1001.251"], ["2"])
-    _answer(feed, call, {"TC": "999"}, count=3)
+    _answer(feed, call, {"TC": "999"}, count=4)
     assert not feed.backfilling
 
 
@@ -221,6 +221,29 @@ def test_a_fill_close_to_a_bound_counts_only_when_rest_returns_it() -> None:
     assert feed.backfilling  # T1 is not counted: T2, T3 and the page make four
 
 
+def test_fills_made_in_the_instant_of_the_snapshots_oldest_count_as_held() -> None:
+    """A burst of fills at one time, more than a page: the snapshot lists some, the rest
+    were seen live; REST returns 50 of them, and all of them count."""
+    feed, _ = _feed()
+    burst = {f"TB{n}": "1001" for n in range(60)}
+    _live(feed, {"T1": "999", **burst})
+    feed.want_backfill()  # from 999 (the cursor, 1001, less the margin)
+    feed.deliver(_snapshot("1001"), "snapshot")
+    feed.backfill(unconsolidated=False)
+    call, params = _sent(feed)
+    assert (params["start"], params["end"]) == (["999.0"], ["1001.001"])
+    _answer(feed, call, {f"TB{n}": "1001" for n in range(50)}, count=62)
+    assert feed.backfilling  # T1 is not in the range: the burst and TS0 are 61
+    feed, _ = _feed()
+    _live(feed, {"T1": "999.5", **burst})
+    feed.want_backfill()
+    feed.deliver(_snapshot("1001"), "snapshot")
+    feed.backfill(unconsolidated=False)
+    call, _ = _sent(feed)
+    _answer(feed, call, {f"TB{n}": "1001" for n in range(50)}, count=62)
+    assert not feed.backfilling
+
+
 def test_an_undated_fill_is_not_counted_as_held() -> None:
     """An undated fill is remembered at a stand-in time, not its own."""
     feed = _bounded()
@@ -275,5 +298,5 @@ def test_recent_fills_forget_undated_ones_with_their_stand_in_time() -> None:
     assert recent.dated_between(Decimal(0), Decimal(1000)) == {
         f"T{n}" for n in range(1, SNAPSHOT_SIZE)
     }
-    assert recent.dated_between(Decimal(100), Decimal(102)) == {"T1"}
+    assert recent.dated_between(Decimal(100), Decimal(102)) == {"T1", "T2"}
     assert recent._undated == {"TU-new"}
