@@ -45,7 +45,9 @@ What the session guarantees:
 * **Fills exactly once.** Each trade id is reported once as ``FillReceived``, whether it came
   live, in an ownTrades snapshot, or from REST ``TradesHistory``, which backfills after every
   reconnect and every ownTrades sequence gap, from the last fill seen minus
-  ``backfill_margin`` seconds, paging through every result.
+  ``backfill_margin`` seconds, to the oldest trade of the next ownTrades snapshot (not at all
+  when that snapshot reaches back past the start), paging until every trade in that range is
+  held (``count`` trades: the ones already reported and the ones the pages returned).
 * **No order placed twice.** Every ``AddOrder`` goes out with a ``cl_ord_id`` (generated from
   the seed when the caller gave none). Nothing is ever re-sent. A request whose answer was
   lost is ``RequestInDoubt``, then resolved after reconnecting: AddOrder through REST
