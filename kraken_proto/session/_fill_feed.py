@@ -3,11 +3,13 @@
 
 Fills may be missed while no link is up and across an ownTrades sequence gap; then the
 backfill asks ``TradesHistory`` from the last fill seen minus ``backfill_margin`` seconds (or
-from the session's start) and pages through every result. The next ownTrades snapshot bounds
-it: the snapshot and the live updates after it hold every trade newer than its oldest one,
-so the backfill ends there (or is dropped when that is not after its start). A trade id
-already reported is never reported again, whichever source repeats it: within ``FillLog``'s
-window, and for what a snapshot or backfill can repeat, whatever the window
+from the session's start). The next ownTrades snapshot bounds it: the snapshot and the live
+updates after it hold every trade newer than its oldest one, so the backfill ends there (or
+is dropped when that is not after its start), and its paging stops once the session holds as
+many of the range's trades as ``TradesHistory`` counts; unbounded, it reads every page.
+
+A trade id already reported is never reported again, whichever source repeats it: within
+``FillLog``'s window, and for what a snapshot or backfill can repeat, whatever the window
 (``_recent_fills``).
 """
 
@@ -193,10 +195,11 @@ class FillFeed:
         """Ask for the page at ``ofs``. A bounded backfill stops before the last page once
         ``held``, the trades of its range this session is known to hold, are as many as
         ``count`` says the range has: then they are all of them. ``held`` gets the range's
-        fills reported before each page is asked for (each was made before that call, so
-        Kraken counts it: a bounded range gains no trade after the snapshot that bounds it,
-        save one made out of time order, which would arrive live) and every trade a page
-        returns. Without an end the range grows while paging, and every page is read."""
+        fills reported before each page is asked for (each was made before that call, so its
+        ``count`` includes it; one made later in the range, out of time order, raises the
+        count and arrives live) and every trade a page returns. Without an end, trades made
+        while it pages join the range and could stand in for a missing one in the count:
+        every page is read."""
 
         def build(nonce: int) -> RestRequest:
             if end is not None:
