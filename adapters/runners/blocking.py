@@ -145,6 +145,8 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         sock = self._sock
         if isinstance(sock, ssl.SSLSocket) and sock.pending():  # buffered: select cannot see it
             return self._read(wait)
+        if sock is not None and not self._io.busy:  # the socket's own timeout waits for it
+            return self._read(wait)
         waited: list[Any] = [self._io] if sock is None else [sock, self._io]
         ready, _, _ = select.select(waited, [], [], wait)
         if sock is not None and sock in ready:
@@ -158,18 +160,21 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         sock.settimeout(wait)
         try:
             data = sock.recv(READ_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # nothing came in time: not an EOF
             return
         except OSError:
             data = b""
-        still_open = feed_websocket(self.session, conn, websocket, data or None, self._clock())
-        self._route()
+        now = self._clock()
+        still_open = feed_websocket(self.session, conn, websocket, data or None, now)
+        self._route(now)
         self._write(websocket.bytes_to_send())
         if not still_open:
             self._drop()
 
     def _collect(self) -> bool:
         """Give the session the attempts finished on the worker threads; True if any."""
+        if not self._io.busy:  # nothing runs: no wake byte to drain (a syscall saved)
+            return False
         finished = self._io.take()
         for (kind, number), future in finished:
             if kind == "open":

@@ -174,7 +174,7 @@ class TrioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
-        self._input_done()
+        self._input_done(now)
         with conn.scope:
             while conn.websocket.is_open:
                 try:
@@ -183,9 +183,10 @@ class TrioSession(AsyncSessionRunner):
                     data = b""
                 if conn.reported:
                     break
-                feed_websocket(self.session, number, conn.websocket, data or None, self._clock())
+                now = self._clock()
+                feed_websocket(self.session, number, conn.websocket, data or None, now)
                 conn.reported = not conn.websocket.is_open
-                self._input_done()
+                self._input_done(now)
                 await self._write(conn, conn.websocket.bytes_to_send())
         if not conn.reported:  # the upgrade, its frames and a close came in one read
             feed_websocket(self.session, number, conn.websocket, b"", self._clock())
