@@ -314,8 +314,8 @@ class AsyncSessionRunner(
         super().__init__(session, **options)
         self._wake = self._new_event()  # the session has actions or a new deadline
         self._sleep_until = -math.inf  # the deadline the idle driver waits for (-inf: busy)
-        self._change = self._new_event()  # set (and replaced) whenever the waiters change
-        self._waiting = 0  # tasks waiting on _change: with none, a change wakes nobody
+        self._change: _Event | None = None  # set and dropped whenever the waiters change:
+        # a change with nobody waiting then costs nothing
         self._stopped = False  # the runner has exited: nothing will change any more
         self._crash: BaseException | None = None  # a background task's bug, raised at exit
 
@@ -330,6 +330,11 @@ class AsyncSessionRunner(
 
     async def _do(self, action: SessionAction) -> None:
         raise NotImplementedError
+
+    async def _idle(self, seconds: float | None) -> None:
+        """The driver's wait: until ``_wake`` is set or ``seconds`` pass (None: no limit)."""
+        async with self._move_on_after(seconds):
+            await self._wake.wait()
 
     # --- the calls ----------------------------------------------------------------------------
 
@@ -396,17 +401,15 @@ class AsyncSessionRunner(
     async def _until(self, ready: Callable[[], bool]) -> None:
         """Wait until ``ready()`` (checked whenever the waiters change) or the runner exits."""
         while not ready() and not self._stopped:
-            self._waiting += 1
-            try:
-                await self._change.wait()
-            finally:
-                self._waiting -= 1
+            if self._change is None:  # made when first waited for: an idle runner holds none
+                self._change = self._new_event()
+            await self._change.wait()
 
     def _changed(self) -> None:
         # Wake every waiter (calls, events() consumers, close); later waits use a fresh event.
-        if self._waiting:
+        if self._change is not None:
             self._change.set()
-            self._change = self._new_event()
+            self._change = None
 
     def _acked(self) -> None:
         self._wake.set()
@@ -445,8 +448,7 @@ class AsyncSessionRunner(
             wait = None if deadline is None else max(0.0, deadline - self._clock())
             self._sleep_until = math.inf if deadline is None else deadline
             try:
-                async with self._move_on_after(wait):
-                    await self._wake.wait()
+                await self._idle(wait)
             finally:
                 self._sleep_until = -math.inf
             self._serve_deadlines()
