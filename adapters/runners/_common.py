@@ -279,8 +279,10 @@ class SessionRunner(
 
     def _next_deadline(self) -> float | None:
         """When to call ``_serve_deadlines`` next (clock time), or None."""
-        deadlines = [self.session.next_deadline(), self._waiters.next_deadline()]
-        return min((d for d in deadlines if d is not None), default=None)
+        due, held = self.session.next_deadline(), self._waiters.next_deadline()
+        if due is None or held is None:
+            return held if due is None else due
+        return min(due, held)
 
     def _serve_deadlines(self) -> None:
         """Act on every deadline passed: the session's timers and the waiters' holds."""

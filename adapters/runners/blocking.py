@@ -76,10 +76,14 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         ends after the terminal ``SessionClosed``/``SessionFailed``, or once ``timeout``
         seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
-        while not self._waiters.exhausted:
-            self._pump(until, lambda: bool(self._waiters))
-            if not self._waiters:
-                return
+        waiters = self._waiters
+        while not waiters.exhausted:
+            if waiters:  # kept events go out after the actions due, without a wait
+                self._run_actions()
+            else:
+                self._pump(until, waiters.__bool__)
+                if not waiters:
+                    return
             yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:

@@ -71,7 +71,7 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Conn:
     stream: trio.abc.Stream
     websocket: WebSocketSession
