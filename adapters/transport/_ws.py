@@ -193,7 +193,13 @@ class WebSocketSession:
         try:
             self._ws.receive_data(data)
             for event in self._ws.events():
-                if isinstance(event, AcceptConnection):
+                if type(event) is TextMessage and event.message_finished and not self._parts:
+                    # A whole message in one frame (Kraken's usual): no parts to join.
+                    if self._part_size + len(event.data) > self._max_message_size:
+                        self._on_message_part(event, messages)
+                        return messages  # closed: over the size limit
+                    messages.append(event.data)
+                elif isinstance(event, AcceptConnection):
                     self._accepted = True
                 elif isinstance(event, RejectConnection | RejectData):
                     raise self._refused(event)
