@@ -76,14 +76,10 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         ends after the terminal ``SessionClosed``/``SessionFailed``, or once ``timeout``
         seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
-        waiters = self._waiters
-        while not waiters.exhausted:
-            if waiters:  # kept events go out after the actions due, without a wait
-                self._run_actions()
-            else:
-                self._pump(until, waiters.__bool__)
-                if not waiters:
-                    return
+        while not self._waiters.exhausted:
+            self._pump(until, self._waiters.__bool__)  # returns at once while events are kept
+            if not self._waiters:
+                return
             yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
@@ -144,8 +140,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self._wait(wait)
 
     def _wait(self, wait: float | None) -> None:
-        """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished
-        attempt (``_collect`` takes it)."""
+        """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished attempt."""
         sock = self._sock
         if isinstance(sock, ssl.SSLSocket) and sock.pending():  # buffered: select cannot see it
             return self._read(wait)
@@ -168,17 +163,14 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             return
         except OSError:
             data = b""
-        now = self._clock()
-        still_open = feed_websocket(self.session, conn, websocket, data or None, now)
-        self._route(now)
+        still_open = feed_websocket(self.session, conn, websocket, data or None, self._clock())
+        self._route()
         self._write(websocket.bytes_to_send())
         if not still_open:
             self._drop()
 
     def _collect(self) -> bool:
         """Give the session the attempts finished on the worker threads; True if any."""
-        if not self._io.busy:  # nothing runs: no wake byte to drain (a syscall saved)
-            return False
         finished = self._io.take()
         for (kind, number), future in finished:
             if kind == "open":
@@ -254,8 +246,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         try:
             self._sock.sendall(data)
         except OSError:
-            # Half a frame may be on the wire: the stream is unusable. Shut it down so the
-            # next read reports the loss to the session.
+            # Half a frame may be on the wire: shut the stream down; the next read reports it.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
 
