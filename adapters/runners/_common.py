@@ -16,6 +16,7 @@ which call an outcome completes, and how, is the ``Waiters``'.
 
 from __future__ import annotations
 
+import math
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -80,6 +81,7 @@ OutcomeT = TypeVar("OutcomeT")  # what an order call returns: Outcome, or Awaita
 NoneT = TypeVar("NoneT")  # what subscribe returns: None, or Awaitable[None]
 _STOPPED = (SessionState.CLOSED, SessionState.FAILED)
 READ_SIZE = 65536
+_WALL_SLACK = 1e-3  # seconds the session's view of the wall clock may lag a reading
 
 
 def build_request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R:
@@ -147,6 +149,7 @@ class SessionRunner(
         self._max_message_size = max_message_size
         self._monotonic = clock
         self._wall_clock = wall_clock
+        self._wall_offset = math.nan  # the offset last given to the session
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
         self._journal_init(journal_store, journal_nonces, journal_counter)
 
@@ -234,11 +237,16 @@ class SessionRunner(
         reading goes to the session (a step moves nonces and history starts, no timeout)."""
         now = self._monotonic()
         wall = time.time() if self._wall_clock is None else self._wall_clock()
-        self.session.set_wall_clock(now, wall)
+        # Told only when the offset moved (a step, or drift past 1 ms): the session's check
+        # of every reading costs more than the read itself, on every input.
+        if not abs(wall - now - self._wall_offset) < _WALL_SLACK:
+            self.session.set_wall_clock(now, wall)
+            self._wall_offset = wall - now
         return now
 
-    def _route(self) -> None:
-        """Give the session's new events to the waiters. Call after every session input.
+    def _route(self, now: float | None = None) -> None:
+        """Give the session's new events to the waiters. Call after every session input
+        (``now``: that input's clock reading, read again when None).
 
         With a journal, the records the input produced are persisted first (earlier than
         their turn among the actions, which is safe: a record may always be written sooner),
@@ -249,7 +257,7 @@ class SessionRunner(
                 if not self._persist(action):
                     self._backlog.append(action)
         if events:
-            self._waiters.feed(events, self._clock())
+            self._waiters.feed(events, self._clock() if now is None else now)
             self._changed()
 
     def _submit(self, request: Request) -> int:
@@ -271,8 +279,10 @@ class SessionRunner(
 
     def _next_deadline(self) -> float | None:
         """When to call ``_serve_deadlines`` next (clock time), or None."""
-        deadlines = [self.session.next_deadline(), self._waiters.next_deadline()]
-        return min((d for d in deadlines if d is not None), default=None)
+        due, held = self.session.next_deadline(), self._waiters.next_deadline()
+        if due is None or held is None:
+            return held if due is None else due
+        return min(due, held)
 
     def _serve_deadlines(self) -> None:
         """Act on every deadline passed: the session's timers and the waiters' holds."""
@@ -305,7 +315,9 @@ class AsyncSessionRunner(
     def __init__(self, session: Session, **options: Any) -> None:
         super().__init__(session, **options)
         self._wake = self._new_event()  # the session has actions or a new deadline
-        self._change = self._new_event()  # set (and replaced) whenever the waiters change
+        self._sleep_until = -math.inf  # the deadline the idle driver waits for (-inf: busy)
+        self._change: _Event | None = None  # set and dropped whenever the waiters change:
+        # a change with nobody waiting then costs nothing
         self._stopped = False  # the runner has exited: nothing will change any more
         self._crash: BaseException | None = None  # a background task's bug, raised at exit
 
@@ -321,6 +333,11 @@ class AsyncSessionRunner(
     async def _do(self, action: SessionAction) -> None:
         raise NotImplementedError
 
+    async def _idle(self, seconds: float | None) -> None:
+        """The driver's wait: until ``_wake`` is set or ``seconds`` pass (None: no limit)."""
+        async with self._move_on_after(seconds):
+            await self._wake.wait()
+
     # --- the calls ----------------------------------------------------------------------------
 
     async def events(self, timeout: float | None = None) -> AsyncIterator[SessionEvent]:
@@ -328,12 +345,16 @@ class AsyncSessionRunner(
         ``SessionClosed``/``SessionFailed``, or once ``timeout`` seconds have passed (None: no
         limit). Ends at once after the terminal event (or once the runner has exited)."""
         end = None if timeout is None else time.monotonic() + timeout
-        while not self._waiters.exhausted:
-            left = None if end is None else max(0.0, end - time.monotonic())
-            async with self._move_on_after(left):
-                await self._until(lambda: bool(self._waiters))
-            if not self._waiters:
-                return
+        waiters = self._waiters
+        while not waiters.exhausted:
+            if not waiters:  # kept events go out at once: no timer scope per event
+                if end is None:
+                    await self._until(waiters.__bool__)
+                else:
+                    async with self._move_on_after(max(0.0, end - time.monotonic())):
+                        await self._until(waiters.__bool__)
+                if not waiters:
+                    return
             yield self._take_one()
 
     async def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
@@ -382,20 +403,31 @@ class AsyncSessionRunner(
     async def _until(self, ready: Callable[[], bool]) -> None:
         """Wait until ``ready()`` (checked whenever the waiters change) or the runner exits."""
         while not ready() and not self._stopped:
+            if self._change is None:  # made when first waited for: an idle runner holds none
+                self._change = self._new_event()
             await self._change.wait()
 
     def _changed(self) -> None:
         # Wake every waiter (calls, events() consumers, close); later waits use a fresh event.
-        self._change.set()
-        self._change = self._new_event()
+        if self._change is not None:
+            self._change.set()
+            self._change = None
 
     def _acked(self) -> None:
         self._wake.set()
 
-    def _input_done(self) -> None:
-        """A result was given to the session: route its events, let the driver act."""
-        self._route()
-        self._wake.set()
+    def _input_done(self, now: float | None = None) -> None:
+        """A result was given to the session (at ``now``): route its events; wake the driver
+        only when it has work: actions, or a deadline earlier than the one it waits for.
+        Most reads produce neither, and then the user's task is the only one woken."""
+        self._route(now)
+        self._backlog += self.session.actions()
+        if self._backlog:
+            self._wake.set()
+        elif self._sleep_until != -math.inf:
+            deadline = self._next_deadline()
+            if deadline is not None and deadline < self._sleep_until:
+                self._wake.set()
 
     def _exited(self) -> None:
         """The runner's block has exited: wake every waiter for good."""
@@ -416,8 +448,11 @@ class AsyncSessionRunner(
                 continue
             deadline = self._next_deadline()
             wait = None if deadline is None else max(0.0, deadline - self._clock())
-            async with self._move_on_after(wait):
-                await self._wake.wait()
+            self._sleep_until = math.inf if deadline is None else deadline
+            try:
+                await self._idle(wait)
+            finally:
+                self._sleep_until = -math.inf
             self._serve_deadlines()
 
 

@@ -197,7 +197,7 @@ class AsyncioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
-        self._input_done()
+        self._input_done(now)
         while conn.websocket.is_open:
             try:
                 data = await conn.reader.read(READ_SIZE)
@@ -205,9 +205,10 @@ class AsyncioSession(AsyncSessionRunner):
                 data = b""
             if conn.reported:
                 return
-            feed_websocket(self.session, number, conn.websocket, data or None, self._clock())
+            now = self._clock()
+            feed_websocket(self.session, number, conn.websocket, data or None, now)
             conn.reported = not conn.websocket.is_open
-            self._input_done()
+            self._input_done(now)
             await self._write(conn, conn.websocket.bytes_to_send())
         if not conn.reported:  # the upgrade, its frames and a close came in one read
             feed_websocket(self.session, number, conn.websocket, b"", self._clock())

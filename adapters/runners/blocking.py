@@ -77,7 +77,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
         while not self._waiters.exhausted:
-            self._pump(until, lambda: bool(self._waiters))
+            self._pump(until, self._waiters.__bool__)  # returns at once while events are kept
             if not self._waiters:
                 return
             yield self._take_one()
@@ -140,10 +140,11 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self._wait(wait)
 
     def _wait(self, wait: float | None) -> None:
-        """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished
-        attempt (``_collect`` takes it)."""
+        """Wait at most ``wait`` seconds for WebSocket bytes (read them) or a finished attempt."""
         sock = self._sock
         if isinstance(sock, ssl.SSLSocket) and sock.pending():  # buffered: select cannot see it
+            return self._read(wait)
+        if sock is not None and not self._io.busy:  # the socket's own timeout waits for it
             return self._read(wait)
         waited: list[Any] = [self._io] if sock is None else [sock, self._io]
         ready, _, _ = select.select(waited, [], [], wait)
@@ -158,7 +159,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         sock.settimeout(wait)
         try:
             data = sock.recv(READ_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # nothing came in time: not an EOF
             return
         except OSError:
             data = b""
@@ -245,8 +246,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         try:
             self._sock.sendall(data)
         except OSError:
-            # Half a frame may be on the wire: the stream is unusable. Shut it down so the
-            # next read reports the loss to the session.
+            # Half a frame may be on the wire: shut the stream down; the next read reports it.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
 

@@ -23,7 +23,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import trio
@@ -50,6 +50,9 @@ from ._link import choose_protocol
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
 
+# Task names, shared: trio otherwise builds a name string for every task it starts.
+_DRIVER, _READER, _HTTP = "kraken_proto.driver", "kraken_proto.connection", "kraken_proto.http"
+
 
 async def fetch_token(
     credentials: Credentials,
@@ -68,12 +71,11 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Conn:
     stream: trio.abc.Stream
     websocket: WebSocketSession
-    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    lock: trio.Lock = field(default_factory=trio.Lock)
+    writing: trio.Event | None = None  # set when the write under way ends (a lock, made per write)
     reported: bool = False  # connection_lost already told to the session
 
 
@@ -97,6 +99,11 @@ class TrioSession(AsyncSessionRunner):
         with trio.move_on_after(math.inf if seconds is None else seconds):
             yield
 
+    async def _idle(self, seconds: float | None) -> None:
+        # A bare cancel scope: the driver's idle wait holds no context-manager generator.
+        with trio.move_on_after(math.inf if seconds is None else seconds):
+            await self._wake.wait()
+
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise
         it from the ``async with`` (not inside an ExceptionGroup)."""
@@ -110,7 +117,7 @@ class TrioSession(AsyncSessionRunner):
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
             self._opening[action.conn] = trio.CancelScope()
-            self._nursery.start_soon(self._guarded, self._connection, action.conn)
+            self._nursery.start_soon(self._guarded, self._connection, action.conn, name=_READER)
         elif isinstance(action, SendMessages):
             conn = self._conns.get(action.conn)
             if conn is not None and conn.websocket.is_open:
@@ -125,11 +132,14 @@ class TrioSession(AsyncSessionRunner):
                 conn.reported = True
                 with trio.move_on_after(1.0):
                     await self._write(conn, conn.websocket.close())
-                conn.scope.cancel()
+                # Closing the stream ends the reader's receive (ClosedResourceError): no
+                # cancel scope per connection is needed.
                 await trio.aclose_forcefully(conn.stream)
             self.session.connection_lost(action.conn, self._clock())
         elif isinstance(action, HttpCall):  # pragma: no branch - the four actions
-            self._nursery.start_soon(self._guarded, self._http, action.call, action.request)
+            self._nursery.start_soon(
+                self._guarded, self._http, action.call, action.request, name=_HTTP
+            )
 
     async def _http(self, call: int, request: RestRequest) -> None:
         try:
@@ -174,19 +184,19 @@ class TrioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
-        self._input_done()
-        with conn.scope:
-            while conn.websocket.is_open:
-                try:
-                    data = bytes(await conn.stream.receive_some(READ_SIZE))
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
-                if conn.reported:
-                    break
-                feed_websocket(self.session, number, conn.websocket, data or None, self._clock())
-                conn.reported = not conn.websocket.is_open
-                self._input_done()
-                await self._write(conn, conn.websocket.bytes_to_send())
+        self._input_done(now)
+        while conn.websocket.is_open:
+            try:
+                data = bytes(await conn.stream.receive_some(READ_SIZE))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
+            if conn.reported:
+                break
+            now = self._clock()
+            feed_websocket(self.session, number, conn.websocket, data or None, now)
+            conn.reported = not conn.websocket.is_open
+            self._input_done(now)
+            await self._write(conn, conn.websocket.bytes_to_send())
         if not conn.reported:  # the upgrade, its frames and a close came in one read
             feed_websocket(self.session, number, conn.websocket, b"", self._clock())
             self._input_done()
@@ -215,8 +225,13 @@ class TrioSession(AsyncSessionRunner):
             return
         # A frame the session counts as sent is written whole or the stream is given up;
         # the reader then reports the loss to the session.
+        # At most two tasks write (the driver and the reader), each one write at a time: no
+        # fairness is needed, and an idle connection holds no lock object.
         with trio.CancelScope(shield=True):
-            async with conn.lock:
+            while conn.writing is not None:
+                await conn.writing.wait()
+            conn.writing = done = trio.Event()
+            try:
                 written = False
                 with trio.move_on_after(self._write_timeout):
                     try:
@@ -226,6 +241,9 @@ class TrioSession(AsyncSessionRunner):
                         pass
                 if not written:
                     await trio.aclose_forcefully(conn.stream)
+            finally:
+                conn.writing = None
+                done.set()
 
 
 @asynccontextmanager
@@ -262,7 +280,7 @@ async def run_trio_session(
     try:
         async with trio.open_nursery() as nursery:
             runner._nursery = nursery
-            nursery.start_soon(runner._guarded, runner._drive)
+            nursery.start_soon(runner._guarded, runner._drive, name=_DRIVER)
             try:
                 yield runner
             except BaseException as exc:  # re-raised below, outside the nursery

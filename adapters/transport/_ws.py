@@ -13,6 +13,7 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
+from wsproto.connection import Connection
 from wsproto.events import (
     AcceptConnection,
     BytesMessage,
@@ -142,7 +143,9 @@ class WebSocketSession:
     ) -> None:
         self._endpoint = endpoint
         self._max_message_size = max_message_size
-        self._ws = WSConnection(ConnectionType.CLIENT)
+        # The upgrade's WSConnection, then (once accepted) only its WebSocket Connection:
+        # the handshake's h11 state is dropped, about 2 KiB per connection.
+        self._ws: WSConnection | Connection = WSConnection(ConnectionType.CLIENT)
         self._accepted = False
         self._closed: WebSocketClosed | None = None
         self._pending = b""
@@ -190,7 +193,13 @@ class WebSocketSession:
         try:
             self._ws.receive_data(data)
             for event in self._ws.events():
-                if isinstance(event, AcceptConnection):
+                if type(event) is TextMessage and event.message_finished and not self._parts:
+                    # A whole message in one frame (Kraken's usual): no parts to join.
+                    if self._part_size + len(event.data) > self._max_message_size:
+                        self._on_message_part(event, messages)
+                        return messages  # closed: over the size limit
+                    messages.append(event.data)
+                elif isinstance(event, AcceptConnection):
                     self._accepted = True
                 elif isinstance(event, RejectConnection | RejectData):
                     raise self._refused(event)
@@ -201,6 +210,9 @@ class WebSocketSession:
                     self._pending += self._ws.send(event.response())
                 elif isinstance(event, CloseConnection):  # pragma: no branch - nothing else
                     self._on_close(event)
+            if self._accepted and isinstance(self._ws, WSConnection):
+                assert self._ws.connection is not None  # accepted: wsproto made it
+                self._ws = self._ws.connection
         except (WsRemoteProtocolError, WsLocalProtocolError) as exc:
             if self._accepted:  # pragma: no cover - wsproto reports frame errors as a close
                 raise
