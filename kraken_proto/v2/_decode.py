@@ -75,9 +75,23 @@ _PUSHES: tuple[type[ChannelPush], ...] = (Executions, Balances, Status, Heartbea
 _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls in _REPLIES}
 _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls in _PUSHES}
 
-# Number fields go through json_number_hook (number_hook, JSON numbers first: v2 sends numbers
-# as JSON numbers): a JSON number arrives as an exact Decimal (float_hook) or an int, text is
-# checked before it becomes a Decimal.
+# Two typed decoders per union. The first has no dec_hook: a number field's value is what
+# msgspec reads untyped, so a JSON number with a fraction or exponent arrives as an exact
+# Decimal (float_hook=Decimal, built in C from its digits) and msgspec's own check against the
+# field's type (KrakenNumber: isinstance is isinstance(x, Decimal), a bound C method) accepts it
+# with no Python call per number. Anything else in a number field (an integer, text, a bool)
+# fails that check, and the frame is decoded again by the second pair, whose json_number_hook
+# (number_hook, JSON numbers first) makes an int an exact Decimal and checks text before it
+# becomes one. A frame the first pair accepts gives the same event from the second (the hook
+# returns a Decimal it is given unchanged).
+_reply_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_REPLIES],  # noqa: UP007
+    float_hook=Decimal,
+)
+_push_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    Union[_PUSHES],  # noqa: UP007
+    float_hook=Decimal,
+)
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
     dec_hook=json_number_hook,
@@ -89,8 +103,11 @@ _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     float_hook=Decimal,
 )
 
-_PUSH_HEAD_BYTES = b'{"channel"'
-_PUSH_HEAD_TEXT = '{"channel"'
+# A push starts ``{"channel"``, a reply ``{"method"``: the third character routes a frame.
+# ``frame[2]`` is an int for bytes and a one-character str for text (int and str keys never
+# compare equal, so one table serves both, with no bytes-with-str comparison). A frame routed
+# to the wrong union fails there and takes the careful path, which routes by the same test.
+_PUSH_BY_THIRD: dict[int | str, bool] = {ord("c"): True, "c": True}
 
 # What the careful path may mend, per record kind, and in the records nested in each.
 _RECORD_REPAIRS: dict[str, _Repairs] = {
@@ -115,26 +132,35 @@ def decode(frame: str | bytes) -> Event:
     what was wrong, and nothing else, for any input whatsoever. Stateless.
     """
     kind = type(frame)
-    if kind is bytes:
-        push = frame.startswith(_PUSH_HEAD_BYTES)  # type: ignore[arg-type]
-    elif kind is str:
-        push = frame.startswith(_PUSH_HEAD_TEXT)  # type: ignore[arg-type]
-    else:
+    if kind is not bytes and kind is not str:
         return _decode_carefully(frame)
     try:
-        if push:
+        if frame[2] in _PUSH_BY_THIRD:
+            return _push_fast.decode(frame)  # type: ignore[no-any-return]
+        return _reply_fast.decode(frame)  # type: ignore[no-any-return]
+    except msgspec.ValidationError:
+        pass  # an int or text in a number field (or a frame the careful path must judge)
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError, IndexError):
+        # ArithmeticError: float_hook met an exponent past Decimal's range; IndexError: a
+        # frame of fewer than three characters
+        return _decode_carefully(frame)
+    return _decode_with_number_hook(frame)
+
+
+def _decode_with_number_hook(frame: str | bytes) -> Event:
+    """The fast path again, with every number field read through ``json_number_hook``."""
+    try:
+        if frame[2] in _PUSH_BY_THIRD:
             return _push_decoder.decode(frame)  # type: ignore[no-any-return]
         return _reply_decoder.decode(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
-        pass  # ArithmeticError: float_hook met an exponent past Decimal's range
+        pass
     return _decode_carefully(frame)
 
 
 def _starts_as_push(frame: str | bytes | bytearray | memoryview) -> bool:
     """The fast path's routing test, so the careful path routes an ambiguous frame the same."""
-    if isinstance(frame, str):
-        return frame.startswith(_PUSH_HEAD_TEXT)
-    return bytes(frame[: len(_PUSH_HEAD_BYTES)]) == _PUSH_HEAD_BYTES
+    return len(frame) > 2 and frame[2] in _PUSH_BY_THIRD
 
 
 def _decode_carefully(frame: object) -> Event:
