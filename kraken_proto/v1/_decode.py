@@ -148,49 +148,41 @@ def decode(frame: str | bytes) -> Event:
     knows. Raises ``RemoteProtocolError`` naming what was wrong, and nothing else, for any
     input whatsoever. Stateless: the same frame always gives an equal event.
     """
-    kind = type(frame)
-    if kind is str:
+    if type(frame) is not bytes:
+        if type(frame) is not str:
+            return _decode_carefully(frame)
         if not frame.isascii():
             # Route on the UTF-8 bytes, so the fifth-byte and tail-window guesses below are
             # the same for text and bytes (they count characters in one, bytes in the other).
             try:
-                frame = frame.encode()  # type: ignore[union-attr]
+                frame = frame.encode()
             except UnicodeEncodeError:
                 return _decode_carefully(frame)
-    elif kind is not bytes:
-        return _decode_carefully(frame)
     try:
         route = _ROUTE_BY_FIFTH.get(frame[4])
-    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
-        route = None
-    try:
         if route is None:
             route = _route_by_channel_name(frame)
-        if route == _OPEN_ORDERS:
+        if route is _OPEN_ORDERS:
             orders = _open_orders_decoder.decode(frame)
             entries = orders.payload
             # Each entry is a one-key object {id: record}: popitem yields the pair directly.
             # An empty entry raises KeyError, and one with several keys is left non-empty;
             # both rare shapes take the careful path, which keeps every pair in order.
-            pairs: tuple[tuple[str, OrderRecord], ...]
             if len(entries) == 1:  # most updates: skip the map/any machinery
                 entry = entries[0]
-                pairs = (entry.popitem(),)
-                if not entry:
-                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+                if len(entry) == 1:
+                    return OpenOrders(orders=(entry.popitem(),), sequence=orders.meta.sequence)
             else:
                 pairs = tuple(map(_popitem, entries))
                 if not any(entries):
                     return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
-        elif route == _OWN_TRADES:
+        elif route is _OWN_TRADES:
             trades = _own_trades_decoder.decode(frame)
             trade_entries = trades.payload
-            trade_pairs: tuple[tuple[str, Trade], ...]
             if len(trade_entries) == 1:
                 trade_entry = trade_entries[0]
-                trade_pairs = (trade_entry.popitem(),)
-                if not trade_entry:
-                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+                if len(trade_entry) == 1:
+                    return OwnTrades(trades=(trade_entry.popitem(),), sequence=trades.meta.sequence)
             else:
                 trade_pairs = tuple(map(_popitem, trade_entries))
                 if not any(trade_entries):
@@ -199,6 +191,17 @@ def decode(frame: str | bytes) -> Event:
             return _event_decoder.decode(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
         pass  # ArithmeticError: float_hook met an exponent past Decimal's range
+    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
+        return _decode_after_short_head(frame)
+    return _decode_carefully(frame)
+
+
+def _decode_after_short_head(frame: str | bytes) -> Event:
+    """A frame of fewer than five characters: only the event decoder can take it."""
+    try:
+        return _event_decoder.decode(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
+        pass
     return _decode_carefully(frame)
 
 
