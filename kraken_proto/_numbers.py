@@ -23,7 +23,9 @@ Equal texts may therefore give the very same (immutable) ``Decimal`` object.
 from __future__ import annotations
 
 import json
+import operator
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
@@ -36,6 +38,7 @@ __all__ = [
     "NumberOutOfRange",
     "json_number_hook",
     "load_json",
+    "memo_hook",
     "number_hook",
 ]
 
@@ -45,10 +48,42 @@ NUMBER_TEXT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _NOT_TEXT = "expected Kraken's number text (ASCII digits, an optional leading '-' and '.digits')"
 
 
+_CACHE_SIZE: Final = 1024
+"""At most this many number texts are remembered (then the memo starts over)."""
+_CACHE_TEXT: Final = 12
+"""Texts longer than this are not remembered: a memo of peer text stays small, and Kraken's
+timestamps ("1700220123.114325"), which never repeat, skip the insert (a miss costs ~150 ns more
+than no memo; a hit saves ~300 ns)."""
+
+
+class _Memo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
+    """Text that passed the check -> its Decimal. Kraken repeats the same texts across frames
+    ("0.00000000" in every new order, the same prices and volumes); a dict hit costs less than
+    Decimal() alone, and a Decimal is immutable, so events may share one. The memo never
+    changes a result: only text that passed the check is stored, with the Decimal it gave.
+
+    ``memo[value]`` is ``number_hook``'s answer for any value: a hit is one dict lookup in C,
+    and only a miss runs Python (``__missing__``, which reads, checks and maybe remembers it).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> Decimal:
+        return _read_number(value)
+
+
+_cache: _Memo = _Memo()
+
+
 class _DecimalCheck(type):
     # isinstance(x, KrakenNumber) is isinstance(x, Decimal). msgspec checks every value the hook
     # returns against the field's type; a bound C method answers without a Python frame.
     __instancecheck__ = Decimal.__instancecheck__
+    # KrakenNumber[value] is _cache[value], number_hook's answer. With ``memo_hook``
+    # (operator.getitem) as dec_hook, msgspec calls getitem(KrakenNumber, value), and the
+    # metaclass slot calls this bound C method with the value alone: a text seen before costs
+    # one dict lookup and no Python frame.
+    __getitem__ = _cache.__getitem__
 
 
 if TYPE_CHECKING:
@@ -57,7 +92,8 @@ else:
 
     class KrakenNumber(metaclass=_DecimalCheck):
         """A number field of an event: holds a ``decimal.Decimal`` (never an instance of this
-        class). Decoders read it with ``dec_hook=number_hook`` and ``float_hook=Decimal``."""
+        class). Decoders read it with ``dec_hook=memo_hook`` (or ``number_hook``) and
+        ``float_hook=Decimal``."""
 
         __slots__ = ()
 
@@ -72,45 +108,20 @@ class NumberOutOfRange:
 OUT_OF_RANGE: Final = NumberOutOfRange()
 
 
-_CACHE_SIZE: Final = 1024
-"""At most this many number texts are remembered (then the memo starts over)."""
-_CACHE_TEXT: Final = 12
-"""Texts longer than this are not remembered: a memo of peer text stays small, and Kraken's
-timestamps ("1700220123.114325"), which never repeat, skip the insert (a miss costs ~150 ns more
-than no memo; a hit saves ~300 ns)."""
-_cache: dict[str, Decimal] = {}
-# Text that passed the check -> its Decimal. Kraken repeats the same texts across frames
-# ("0.00000000" in every new order, the same prices and volumes); a dict hit costs less than
-# Decimal() alone, and a Decimal is immutable, so events may share one. The memo never changes
-# a result: only text that passed the check is stored, with the Decimal it gave.
-
-
-def number_hook(
-    kind: type,
+def _read_number(
     value: Any,
     /,
     _str: type[str] = str,
     _decimal: type[Decimal] = Decimal,
-    _get: Any = _cache.get,
     _cache: dict[str, Decimal] = _cache,
     _finite: Any = Decimal.is_finite,
     _match: Any = NUMBER_TEXT.fullmatch,
     _longest: int = _CACHE_TEXT,
     _most: int = _CACHE_SIZE,
 ) -> Decimal:
-    """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
-
-    ``value`` is what msgspec read: text, which must match ``NUMBER_TEXT``; a ``Decimal``
-    (a JSON number with a fraction or exponent, via ``float_hook=Decimal``) or an ``int``,
-    both taken as they are. Raises ``ValueError``/``TypeError`` otherwise, which msgspec
-    reports as a ``ValidationError`` naming the path. ``kind`` is unused. (The defaulted
-    parameters are local names for the hot path; pass only two arguments.) Text seen before
-    returns the same (immutable) ``Decimal`` as the first time, from a small memo.
-    """
+    """``number_hook``'s answer for a value not in the memo (short valid text is put there).
+    (The defaulted parameters are local names for the hot path; pass only ``value``.)"""
     if type(value) is _str:
-        number = _get(value)
-        if number is not None:
-            return number  # type: ignore[no-any-return]
         try:
             number = _decimal(value)
         except ArithmeticError:  # InvalidOperation: not a number at all
@@ -132,6 +143,39 @@ def number_hook(
     if value is OUT_OF_RANGE:
         raise ValueError("a number too large to represent")
     raise TypeError(f"Expected a number, got `{type(value).__name__}`")
+
+
+def number_hook(
+    kind: type,
+    value: Any,
+    /,
+    _str: type[str] = str,
+    _get: Any = _cache.get,
+    _read: Any = _read_number,
+) -> Decimal:
+    """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
+
+    ``value`` is what msgspec read: text, which must match ``NUMBER_TEXT``; a ``Decimal``
+    (a JSON number with a fraction or exponent, via ``float_hook=Decimal``) or an ``int``,
+    both taken as they are. Raises ``ValueError``/``TypeError`` otherwise, which msgspec
+    reports as a ``ValidationError`` naming the path. ``kind`` is unused. (The defaulted
+    parameters are local names; pass only two arguments.) Text seen before returns the same
+    (immutable) ``Decimal`` as the first time, from a small memo.
+    """
+    if type(value) is _str:
+        number = _get(value)
+        if number is not None:
+            return number  # type: ignore[no-any-return]
+    return _read(value)  # type: ignore[no-any-return]
+
+
+memo_hook: Final[Callable[[type, Any], Decimal]] = operator.getitem  # type: ignore[assignment]
+"""``number_hook`` for the typed fast paths, where every custom field is a ``KrakenNumber``:
+``memo_hook(KrakenNumber, value)`` is ``KrakenNumber[value]``, a lookup in the memo that runs no
+Python for a text seen before (a miss reads the value as ``number_hook`` does). The same
+answers and the same ``ValueError``/``TypeError`` for refused values (the messages may differ:
+an unhashable value fails its lookup), so msgspec reports the same ``ValidationError`` kinds.
+Use it only where ``kind`` is ``KrakenNumber``."""
 
 
 def json_number_hook(

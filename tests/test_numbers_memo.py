@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kraken_proto import _numbers
-from kraken_proto._numbers import NUMBER_TEXT, OUT_OF_RANGE, json_number_hook, number_hook
+from kraken_proto._numbers import (
+    NUMBER_TEXT,
+    OUT_OF_RANGE,
+    KrakenNumber,
+    json_number_hook,
+    memo_hook,
+    number_hook,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +101,26 @@ def test_the_json_number_hook_answers_as_number_hook(value: object) -> None:
             return (type(error).__name__, str(error))
 
     assert answer(json_number_hook) == answer(number_hook)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES.filter(lambda v: not (isinstance(v, Decimal) and v.is_snan())))
+def test_the_memo_hook_answers_as_number_hook(value: object) -> None:
+    # memo_hook is KrakenNumber[value]: a C lookup in the memo, Python only on a miss. A
+    # signaling NaN cannot be hashed, but no decoder hands one over (float_hook builds Decimals
+    # from JSON number text, which never spells one).
+    def answer(hook: object) -> tuple[str, str]:
+        try:
+            return ("ok", repr(hook(KrakenNumber, value)))  # type: ignore[operator]
+        except (ValueError, TypeError) as error:
+            return (type(error).__name__, str(error))
+
+    first = answer(memo_hook)
+    assert answer(memo_hook) == first  # the second time, a remembered text comes from the memo
+    assert first == answer(number_hook)
+
+
+@pytest.mark.parametrize("value", [[], {}, ["1"]])
+def test_the_memo_hook_refuses_what_cannot_be_looked_up(value: object) -> None:
+    with pytest.raises(TypeError):
+        memo_hook(KrakenNumber, value)

@@ -23,7 +23,7 @@ from typing import Any, Literal, Union
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import load_json, number_hook
+from kraken_proto._numbers import load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -97,11 +97,14 @@ _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
 # Number fields go through number_hook (text checked, then Decimal); a JSON number there
 # reaches it as an exact Decimal through float_hook.
 _open_orders_decoder = msgspec.json.Decoder(
-    _OpenOrdersFrame, dec_hook=number_hook, float_hook=Decimal
+    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=Decimal
 )
-_own_trades_decoder = msgspec.json.Decoder(
-    _OwnTradesFrame, dec_hook=number_hook, float_hook=Decimal
-)
+_own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame, dec_hook=memo_hook, float_hook=Decimal)
+# The hot path calls these bound methods: looking ``decode`` up on a Decoder at each call costs
+# more than the rest of the routing (CPython 3.11 builds a bound method every time).
+_decode_open_orders = _open_orders_decoder.decode
+_decode_own_trades = _own_trades_decoder.decode
+_decode_event = _event_decoder.decode
 
 # Routes: which decoder a frame goes to.
 _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
@@ -124,6 +127,8 @@ _TAIL = 64
 # Searched with ``rfind(name, -_TAIL)``: much cheaper than ``name in frame[-_TAIL:]``.
 _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES = b'"openOrders"', b'"ownTrades"'
 _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES = '"openOrders"', '"ownTrades"'
+
+_route_by_fifth = _ROUTE_BY_FIFTH.get
 
 _CHANNEL_RECORD: dict[str, type[msgspec.Struct]] = {"ownTrades": Trade, "openOrders": OrderRecord}
 _COUNT = re.compile(r"[0-9]{1,20}")
@@ -159,36 +164,38 @@ def decode(frame: str | bytes) -> Event:
             except UnicodeEncodeError:
                 return _decode_carefully(frame)
     try:
-        route = _ROUTE_BY_FIFTH.get(frame[4])
+        route = _route_by_fifth(frame[4])
         if route is None:
             route = _route_by_channel_name(frame)
         if route is _OPEN_ORDERS:
-            orders = _open_orders_decoder.decode(frame)
+            orders = _decode_open_orders(frame)
             entries = orders.payload
             # Each entry is a one-key object {id: record}: popitem yields the pair directly.
             # An empty entry raises KeyError, and one with several keys is left non-empty;
             # both rare shapes take the careful path, which keeps every pair in order.
             if len(entries) == 1:  # most updates: skip the map/any machinery
                 entry = entries[0]
-                if len(entry) == 1:
-                    return OpenOrders(orders=(entry.popitem(),), sequence=orders.meta.sequence)
+                pair = entry.popitem()
+                if not entry:
+                    return OpenOrders(orders=(pair,), sequence=orders.meta.sequence)
             else:
                 pairs = tuple(map(_popitem, entries))
                 if not any(entries):
                     return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
         elif route is _OWN_TRADES:
-            trades = _own_trades_decoder.decode(frame)
+            trades = _decode_own_trades(frame)
             trade_entries = trades.payload
             if len(trade_entries) == 1:
                 trade_entry = trade_entries[0]
-                if len(trade_entry) == 1:
-                    return OwnTrades(trades=(trade_entry.popitem(),), sequence=trades.meta.sequence)
+                trade_pair = trade_entry.popitem()
+                if not trade_entry:
+                    return OwnTrades(trades=(trade_pair,), sequence=trades.meta.sequence)
             else:
                 trade_pairs = tuple(map(_popitem, trade_entries))
                 if not any(trade_entries):
                     return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
         else:
-            return _event_decoder.decode(frame)  # type: ignore[no-any-return]
+            return _decode_event(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
         pass  # ArithmeticError: float_hook met an exponent past Decimal's range
     except IndexError:  # shorter than five: no channel frame, let the decoders judge it
@@ -199,7 +206,7 @@ def decode(frame: str | bytes) -> Event:
 def _decode_after_short_head(frame: str | bytes) -> Event:
     """A frame of fewer than five characters: only the event decoder can take it."""
     try:
-        return _event_decoder.decode(frame)  # type: ignore[no-any-return]
+        return _decode_event(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
         pass
     return _decode_carefully(frame)
