@@ -48,6 +48,16 @@ NUMBER_TEXT: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _NOT_TEXT = "expected Kraken's number text (ASCII digits, an optional leading '-' and '.digits')"
 
 
+class NumberOutOfRange:
+    """Stands for a JSON number whose exponent is past what ``Decimal`` can hold
+    (``1e99999999999999999999``): ``load_json`` returns ``OUT_OF_RANGE`` in its place."""
+
+    __slots__ = ()
+
+
+OUT_OF_RANGE: Final = NumberOutOfRange()
+
+
 _CACHE_SIZE: Final = 1024
 """At most this many number texts are remembered (then the memo starts over)."""
 _CACHE_TEXT: Final = 12
@@ -64,15 +74,82 @@ class _Memo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
 
     ``memo[value]`` is ``number_hook``'s answer for any value: a hit is one dict lookup in C,
     and only a miss runs Python (``__missing__``, which reads, checks and maybe remembers it).
+    ``clear`` empties the memo of JSON number texts too.
     """
 
     __slots__ = ()
 
-    def __missing__(self, value: Any) -> Decimal:
-        return _read_number(value)
+    def clear(self) -> None:
+        super().clear()
+        _json_cache.clear()
+
+    def __missing__(
+        self,
+        value: Any,
+        /,
+        _str: type[str] = str,
+        _decimal: type[Decimal] = Decimal,
+        _finite: Any = Decimal.is_finite,
+        _match: Any = NUMBER_TEXT.fullmatch,
+        _longest: int = _CACHE_TEXT,
+        _most: int = _CACHE_SIZE,
+    ) -> Decimal:
+        # (The defaulted parameters are local names for the hot path.)
+        if type(value) is _str:
+            try:
+                number = _decimal(value)
+            except ArithmeticError:  # InvalidOperation: not a number at all
+                raise ValueError(_NOT_TEXT) from None
+            # Cheap test first: a finite Decimal writes itself without exponent exactly as
+            # Kraken text, so text equal to that is valid. The rest (Kraken's "0.00000000" is
+            # written 0E-8) takes the exact test.
+            if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
+                if len(value) <= _longest:
+                    if len(self) >= _most:
+                        self.clear()  # start over: the texts in use come back in at once
+                    self[value] = number
+                return number
+            raise ValueError(_NOT_TEXT)
+        if type(value) is _decimal:
+            return value
+        if type(value) is int:
+            return _decimal(value)
+        if value is OUT_OF_RANGE:
+            raise ValueError("a number too large to represent")
+        raise TypeError(f"Expected a number, got `{type(value).__name__}`")
+
+
+class _JsonMemo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
+    """The text of a JSON number with a fraction or exponent -> its exact Decimal, for
+    ``json_number``. JSON's grammar has already checked the text, so a miss only reads it; only
+    short texts without an exponent are remembered (Kraken's prices, quantities and zeros)."""
+
+    __slots__ = ()
+
+    def __missing__(
+        self,
+        text: str,
+        /,
+        _decimal: type[Decimal] = Decimal,
+        _longest: int = _CACHE_TEXT,
+        _most: int = _CACHE_SIZE,
+    ) -> Decimal:
+        number = _decimal(text)  # ArithmeticError for an exponent past Decimal's range
+        if len(text) <= _longest and "e" not in text and "E" not in text:
+            if len(self) >= _most:
+                dict.clear(self)  # start over
+            self[text] = number
+        return number
 
 
 _cache: _Memo = _Memo()
+_json_cache: _JsonMemo = _JsonMemo()
+
+json_number: Final[Callable[[str], Decimal]] = _json_cache.__getitem__
+"""``float_hook`` for the typed decoders: ``Decimal(text)`` for the text of a JSON number with a
+fraction or exponent, exactly its digits; a short text seen before gives the same (immutable)
+``Decimal`` from a memo, with no Python run. Raises ``ArithmeticError`` as ``Decimal`` does
+for an exponent past its range."""
 
 
 class _DecimalCheck(type):
@@ -93,56 +170,9 @@ else:
     class KrakenNumber(metaclass=_DecimalCheck):
         """A number field of an event: holds a ``decimal.Decimal`` (never an instance of this
         class). Decoders read it with ``dec_hook=memo_hook`` (or ``number_hook``) and
-        ``float_hook=Decimal``."""
+        ``float_hook=json_number``."""
 
         __slots__ = ()
-
-
-class NumberOutOfRange:
-    """Stands for a JSON number whose exponent is past what ``Decimal`` can hold
-    (``1e99999999999999999999``): ``load_json`` returns ``OUT_OF_RANGE`` in its place."""
-
-    __slots__ = ()
-
-
-OUT_OF_RANGE: Final = NumberOutOfRange()
-
-
-def _read_number(
-    value: Any,
-    /,
-    _str: type[str] = str,
-    _decimal: type[Decimal] = Decimal,
-    _cache: dict[str, Decimal] = _cache,
-    _finite: Any = Decimal.is_finite,
-    _match: Any = NUMBER_TEXT.fullmatch,
-    _longest: int = _CACHE_TEXT,
-    _most: int = _CACHE_SIZE,
-) -> Decimal:
-    """``number_hook``'s answer for a value not in the memo (short valid text is put there).
-    (The defaulted parameters are local names for the hot path; pass only ``value``.)"""
-    if type(value) is _str:
-        try:
-            number = _decimal(value)
-        except ArithmeticError:  # InvalidOperation: not a number at all
-            raise ValueError(_NOT_TEXT) from None
-        # Cheap test first: a finite Decimal writes itself without exponent exactly as Kraken
-        # text, so text equal to that is valid. The rest (Kraken's "0.00000000" is written
-        # 0E-8) takes the exact test.
-        if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
-            if len(value) <= _longest:
-                if len(_cache) >= _most:
-                    _cache.clear()  # start over: the texts in use come back in at once
-                _cache[value] = number
-            return number
-        raise ValueError(_NOT_TEXT)
-    if type(value) is _decimal:
-        return value
-    if type(value) is int:
-        return _decimal(value)
-    if value is OUT_OF_RANGE:
-        raise ValueError("a number too large to represent")
-    raise TypeError(f"Expected a number, got `{type(value).__name__}`")
 
 
 def number_hook(
@@ -151,7 +181,7 @@ def number_hook(
     /,
     _str: type[str] = str,
     _get: Any = _cache.get,
-    _read: Any = _read_number,
+    _read: Any = _cache.__missing__,
 ) -> Decimal:
     """msgspec's ``dec_hook`` for ``KrakenNumber`` fields: ``value`` as an exact ``Decimal``.
 

@@ -15,6 +15,7 @@ from kraken_proto._numbers import (
     NUMBER_TEXT,
     OUT_OF_RANGE,
     KrakenNumber,
+    json_number,
     json_number_hook,
     memo_hook,
     number_hook,
@@ -124,3 +125,25 @@ def test_the_memo_hook_answers_as_number_hook(value: object) -> None:
 def test_the_memo_hook_refuses_what_cannot_be_looked_up(value: object) -> None:
     with pytest.raises(TypeError):
         memo_hook(KrakenNumber, value)
+
+
+def test_json_number_texts_are_remembered_apart_and_cleared_with_the_memo() -> None:
+    first = json_number("26599.90")
+    assert json_number("26599.90") is first
+    assert repr(first) == "Decimal('26599.90')"
+    assert json_number("1e5") == Decimal("1E+5")
+    assert json_number("1" * (_numbers._CACHE_TEXT + 1) + ".5") == Decimal("1" * 13 + ".5")
+    assert _numbers._json_cache == {"26599.90": first}  # exponents and long texts are not kept
+    assert _numbers._cache == {}  # a JSON number's text never passes for checked Kraken text
+    with pytest.raises(ValueError, match="Kraken's number text"):
+        number_hook(Decimal, "1e5")
+    _numbers._cache.clear()
+    assert _numbers._json_cache == {}
+
+
+def test_the_json_number_memo_starts_over_when_full() -> None:
+    for number in range(_numbers._CACHE_SIZE):
+        json_number(f"{number}.5")
+    assert len(_numbers._json_cache) == _numbers._CACHE_SIZE
+    assert json_number("0.25") == Decimal("0.25")
+    assert _numbers._json_cache == {"0.25": Decimal("0.25")}

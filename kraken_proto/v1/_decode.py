@@ -17,13 +17,12 @@ and is a ``RemoteProtocolError`` in a known field or in a message this decoder d
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Literal, Union
 
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import load_json, memo_hook, number_hook
+from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -94,12 +93,15 @@ class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
 _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_TAGGED_EVENTS]  # noqa: UP007
 )
-# Number fields go through number_hook (text checked, then Decimal); a JSON number there
-# reaches it as an exact Decimal through float_hook.
+# Number fields go through memo_hook (number_hook's answer: text checked, then Decimal; a text
+# seen before comes from the memo in C); a JSON number there reaches it as an exact Decimal
+# through float_hook (json_number: Decimal(text), memoised the same way).
 _open_orders_decoder = msgspec.json.Decoder(
-    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=Decimal
+    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=json_number
 )
-_own_trades_decoder = msgspec.json.Decoder(_OwnTradesFrame, dec_hook=memo_hook, float_hook=Decimal)
+_own_trades_decoder = msgspec.json.Decoder(
+    _OwnTradesFrame, dec_hook=memo_hook, float_hook=json_number
+)
 # The hot path calls these bound methods: looking ``decode`` up on a Decoder at each call costs
 # more than the rest of the routing (CPython 3.11 builds a bound method every time).
 _decode_open_orders = _open_orders_decoder.decode

@@ -1,13 +1,15 @@
 """``decode`` for WebSocket v2: one frame in, one typed event out. Stateless; the hot path.
 
-The fast path is a single typed msgspec decode: a frame that starts ``{"channel"`` goes to
-the union of channel pushes (tagged by ``channel``), any other to the union of method replies
-(tagged by ``method``; ``method: "error"`` and an error naming a method without a reply class
-of its own are an ``ErrorReply``). JSON numbers land in ``Decimal`` fields straight from their
-digits, never through a float. Anything the fast path rejects goes through a careful path that
-mends Kraken's known looseness (``""`` for an absent number, an int or bool sent as text, a
-``req_id`` echoed as a string), returns ``UnknownMessage`` for valid JSON it does not know,
-and otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events
+The fast path is a single typed msgspec decode: a frame whose third character is ``c`` (it
+starts ``{"channel"``) goes to the union of channel pushes (tagged by ``channel``), any other
+to the union of method replies (tagged by ``method``; ``method: "error"`` and an error naming
+a method without a reply class of its own are an ``ErrorReply``). JSON numbers land in
+``Decimal`` fields straight from their digits, never through a float; a frame with an integer
+or text in a number field is decoded a second time, through a hook that reads those.
+Anything the fast path rejects goes through a careful path that mends Kraken's known
+looseness (``""`` for an absent number, an int or bool sent as text, a ``req_id`` echoed as a
+string), returns ``UnknownMessage`` for valid JSON it does not know, and otherwise raises
+``RemoteProtocolError`` naming the JSON path. Both paths give equal events
 for every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as
 UTF-8 ``bytes``. A number sent as text must be Kraken's number text (``_numbers``); a number
 past what this decoder can hold is ignored in an unknown field, like anything there, and is a
@@ -17,14 +19,13 @@ past what this decoder can hold is ignored in an unknown field, like anything th
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Union
 
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._event_base import Event, UnknownMessage
-from kraken_proto._numbers import json_number_hook, load_json, number_hook
+from kraken_proto._numbers import json_number, json_number_hook, load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -77,30 +78,31 @@ _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls 
 
 # Two typed decoders per union. The first has no dec_hook: a number field's value is what
 # msgspec reads untyped, so a JSON number with a fraction or exponent arrives as an exact
-# Decimal (float_hook=Decimal, built in C from its digits) and msgspec's own check against the
-# field's type (KrakenNumber: isinstance is isinstance(x, Decimal), a bound C method) accepts it
-# with no Python call per number. Anything else in a number field (an integer, text, a bool)
-# fails that check, and the frame is decoded again by the second pair, whose json_number_hook
-# (number_hook, JSON numbers first) makes an int an exact Decimal and checks text before it
-# becomes one. A frame the first pair accepts gives the same event from the second (the hook
-# returns a Decimal it is given unchanged).
+# Decimal (float_hook=json_number: Decimal(text), from a memo in C for a short text seen
+# before) and msgspec's own check against the field's type (KrakenNumber: isinstance is
+# isinstance(x, Decimal), a bound C method) accepts it with no Python call per number.
+# Anything else in a number field (an integer, text, a bool) fails that check, and the frame is
+# decoded again by the second pair, whose json_number_hook (number_hook, JSON numbers first)
+# makes an int an exact Decimal and checks text before it becomes one. A frame the first pair
+# accepts gives the same event from the second (the hook returns a Decimal it is given
+# unchanged).
 _reply_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 _push_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 
 # A push starts ``{"channel"``, a reply ``{"method"``: the third character routes a frame.
