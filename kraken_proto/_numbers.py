@@ -38,8 +38,8 @@ __all__ = [
     "NumberOutOfRange",
     "json_number_hook",
     "load_json",
+    "json_number",
     "memo_hook",
-    "memo_number",
     "number_hook",
 ]
 
@@ -75,9 +75,14 @@ class _Memo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
 
     ``memo[value]`` is ``number_hook``'s answer for any value: a hit is one dict lookup in C,
     and only a miss runs Python (``__missing__``, which reads, checks and maybe remembers it).
+    ``clear`` empties the memo of JSON number texts too.
     """
 
     __slots__ = ()
+
+    def clear(self, _clear: Any = dict.clear) -> None:
+        _clear(self)
+        _json_cache_clear()
 
     def __missing__(
         self,
@@ -115,14 +120,39 @@ class _Memo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
         raise TypeError(f"Expected a number, got `{type(value).__name__}`")
 
 
-_cache: _Memo = _Memo()
+class _JsonMemo(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
+    """The text of a JSON number with a fraction or exponent -> its exact Decimal, for
+    ``json_number``. JSON's grammar has already checked the text, so a miss only reads it (no
+    Kraken-text check) and remembers a short one. Kept apart from the text memo: ``"1e5"`` is a
+    JSON number, but not Kraken's number text."""
 
-memo_number: Final[Callable[[Any], Decimal]] = _cache.__getitem__
-"""``float_hook`` for the typed fast paths: the text of a JSON number with a fraction, as its
-exact ``Decimal``, through the memo (a short text seen before costs one lookup in C and no
-``Decimal()``). A JSON number without exponent is Kraken's number text, so the memo's answer is
-``Decimal(text)``; one with an exponent is refused (``ValueError``, which msgspec reports as a
-``ValidationError``): a decoder then reads the frame on a path with ``float_hook=Decimal``."""
+    __slots__ = ()
+
+    def __missing__(
+        self,
+        text: str,
+        /,
+        _decimal: type[Decimal] = Decimal,
+        _longest: int = _CACHE_TEXT,
+        _most: int = _CACHE_SIZE,
+    ) -> Decimal:
+        number = _decimal(text)  # ArithmeticError for an exponent past Decimal's range
+        if len(text) <= _longest:
+            if len(self) >= _most:
+                dict.clear(self)  # start over
+            self[text] = number
+        return number
+
+
+_cache: _Memo = _Memo()
+_json_cache: _JsonMemo = _JsonMemo()
+_json_cache_clear = _json_cache.clear
+
+json_number: Final[Callable[[str], Decimal]] = _json_cache.__getitem__
+"""``float_hook`` for the typed decoders: ``Decimal(text)`` for the text of a JSON number with a
+fraction or exponent, exactly its digits; a short text seen before gives the same (immutable)
+``Decimal`` from a memo, by one lookup in C. Raises ``ArithmeticError`` as ``Decimal`` does
+for an exponent past its range."""
 
 
 class _DecimalCheck(type):
@@ -143,7 +173,7 @@ else:
     class KrakenNumber(metaclass=_DecimalCheck):
         """A number field of an event: holds a ``decimal.Decimal`` (never an instance of this
         class). Decoders read it with ``dec_hook=memo_hook`` (or ``number_hook``) and
-        ``float_hook=memo_number`` (or ``Decimal``)."""
+        ``float_hook=json_number`` (or ``Decimal``)."""
 
         __slots__ = ()
 

@@ -15,9 +15,9 @@ from kraken_proto._numbers import (
     NUMBER_TEXT,
     OUT_OF_RANGE,
     KrakenNumber,
+    json_number,
     json_number_hook,
     memo_hook,
-    memo_number,
     number_hook,
 )
 
@@ -127,18 +127,30 @@ def test_the_memo_hook_refuses_what_cannot_be_looked_up(value: object) -> None:
         memo_hook(KrakenNumber, value)
 
 
-def test_a_json_numbers_text_goes_through_the_same_memo() -> None:
-    first = memo_number("26599.90")
-    assert memo_number("26599.90") is first
+def test_json_number_texts_are_remembered_apart_and_cleared_with_the_memo() -> None:
+    first = json_number("26599.90")
+    assert json_number("26599.90") is first
     assert repr(first) == "Decimal('26599.90')"
-    assert number_hook(Decimal, "26599.90") is first  # the same text, the same answer
+    assert json_number("1e5") == Decimal("1E+5")
     long_text = "1" * _numbers._CACHE_TEXT + ".5"
-    assert memo_number(long_text) == Decimal(long_text)
-    assert _numbers._cache == {"26599.90": first}
-
-
-@pytest.mark.parametrize("text", ["1e5", "1.5E-3", "1e99999999999999999999"])
-def test_a_json_number_with_an_exponent_is_left_to_a_plain_decimal_float_hook(text: str) -> None:
+    assert json_number(long_text) == Decimal(long_text)
+    assert _numbers._json_cache == {"26599.90": first, "1e5": Decimal("1E+5")}
+    assert _numbers._cache == {}  # a JSON number's text never passes for checked Kraken text
     with pytest.raises(ValueError, match="Kraken's number text"):
-        memo_number(text)
-    assert _numbers._cache == {}
+        number_hook(Decimal, "1e5")
+    _numbers._cache.clear()
+    assert _numbers._json_cache == {}
+
+
+def test_the_json_number_memo_starts_over_when_full() -> None:
+    for number in range(_numbers._CACHE_SIZE):
+        json_number(f"{number}.5")
+    assert len(_numbers._json_cache) == _numbers._CACHE_SIZE
+    assert json_number("0.25") == Decimal("0.25")
+    assert _numbers._json_cache == {"0.25": Decimal("0.25")}
+
+
+def test_an_exponent_past_decimals_range_is_refused_by_json_number() -> None:
+    with pytest.raises(ArithmeticError):
+        json_number("1e99999999999999999999")
+    assert _numbers._json_cache == {}

@@ -22,7 +22,7 @@ from typing import Any, Literal, Union
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import load_json, memo_hook, memo_number, number_hook
+from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -95,13 +95,12 @@ _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
 )
 # Number fields go through memo_hook (number_hook's answer: text checked, then Decimal; a text
 # seen before comes from the memo in C); a JSON number there reaches it as an exact Decimal
-# through float_hook (memo_number: the same memo; a number with an exponent fails there and
-# takes the careful path).
+# through float_hook (json_number: Decimal(text), from a memo of JSON number texts in C).
 _open_orders_decoder = msgspec.json.Decoder(
-    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=memo_number
+    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=json_number
 )
 _own_trades_decoder = msgspec.json.Decoder(
-    _OwnTradesFrame, dec_hook=memo_hook, float_hook=memo_number
+    _OwnTradesFrame, dec_hook=memo_hook, float_hook=json_number
 )
 # The hot path calls these bound methods: looking ``decode`` up on a Decoder at each call costs
 # more than the rest of the routing (CPython 3.11 builds a bound method every time).
@@ -200,7 +199,7 @@ def decode(frame: str | bytes) -> Event:
         else:
             return _decode_event(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
-        pass  # (ArithmeticError: Decimal() refusing an exponent past its range, were it to escape)
+        pass  # ArithmeticError: float_hook met an exponent past Decimal's range
     except IndexError:  # shorter than five: no channel frame, let the decoders judge it
         return _decode_after_short_head(frame)
     return _decode_carefully(frame)

@@ -19,14 +19,13 @@ past what this decoder can hold is ignored in an unknown field, like anything th
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Union
 
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._event_base import Event, UnknownMessage
-from kraken_proto._numbers import json_number_hook, load_json, memo_number, number_hook
+from kraken_proto._numbers import json_number, json_number_hook, load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -79,32 +78,31 @@ _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls 
 
 # Two typed decoders per union. The first has no dec_hook: a number field's value is what
 # msgspec reads untyped, so a JSON number with a fraction or exponent arrives as an exact
-# Decimal (float_hook=memo_number: Decimal(text), from the memo in C for a short text seen
+# Decimal (float_hook=json_number: Decimal(text), from a memo in C for a short text seen
 # before) and msgspec's own check against the field's type (KrakenNumber: isinstance is
 # isinstance(x, Decimal), a bound C method) accepts it with no Python call per number.
-# Anything else in a number field (an integer, text, a bool) fails that check, as does a number
-# with an exponent (memo_number refuses it), and the frame is decoded again by the second pair:
-# float_hook=Decimal, and json_number_hook (number_hook, JSON numbers first), which makes an
-# int an exact Decimal and checks text before it becomes one. A frame the first pair
+# Anything else in a number field (an integer, text, a bool) fails that check, and the frame is
+# decoded again by the second pair, whose json_number_hook (number_hook, JSON numbers first)
+# makes an int an exact Decimal and checks text before it becomes one. A frame the first pair
 # accepts gives the same event from the second (the hook returns a Decimal it is given
 # unchanged).
 _reply_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
-    float_hook=memo_number,
+    float_hook=json_number,
 )
 _push_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
-    float_hook=memo_number,
+    float_hook=json_number,
 )
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 
 # A push starts ``{"channel"``, a reply ``{"method"``: the third character routes a frame.
