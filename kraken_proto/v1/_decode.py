@@ -113,24 +113,16 @@ _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
 # Kraken's ids tell a channel frame's kind before its channel name does: order txids start
 # with "O", trade ids with "T", and in a compact frame (``[[{"OGTT3Y-...``) the id starts at
 # the fifth character. ``frame[4]`` is a small int for bytes and a cached one-character str
-# for text (no allocation either way), so this guess costs one dict lookup; int and str keys
-# never compare equal, so one table serves both (no bytes-with-str comparison, no
-# BytesWarning under -b). It is only a guess: the decoder still checks the channel name, and
-# a frame it gets wrong takes the careful path (slower, same result).
-_ROUTE_BY_FIFTH: dict[int | str, int] = {
-    ord("O"): _OPEN_ORDERS,
-    ord("T"): _OWN_TRADES,
-    "O": _OPEN_ORDERS,
-    "T": _OWN_TRADES,
-}
+# for text (no allocation either way), so this guess costs a comparison or two. It is only a
+# guess: the decoder still checks the channel name, and a frame it gets wrong takes the
+# careful path (slower, same result).
+_O, _T = ord("O"), ord("T")
 # Otherwise the channel name sits in the last few dozen characters of a channel frame
 # (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
 _TAIL = 64
 # Searched with ``rfind(name, -_TAIL)``: much cheaper than ``name in frame[-_TAIL:]``.
 _BYTES_OPEN_ORDERS, _BYTES_OWN_TRADES = b'"openOrders"', b'"ownTrades"'
 _TEXT_OPEN_ORDERS, _TEXT_OWN_TRADES = '"openOrders"', '"ownTrades"'
-
-_route_by_fifth = _ROUTE_BY_FIFTH.get
 
 _CHANNEL_RECORD: dict[str, type[msgspec.Struct]] = {"ownTrades": Trade, "openOrders": OrderRecord}
 _COUNT = re.compile(r"[0-9]{1,20}")
@@ -166,8 +158,14 @@ def decode(frame: str | bytes) -> Event:
             except UnicodeEncodeError:
                 return _decode_carefully(frame)
     try:
-        route = _route_by_fifth(frame[4])
-        if route is None:
+        fifth = frame[4]
+        # Compared with the int (bytes) and then the one-character str (text): an int never
+        # equals a str, and no bytes object is compared with a str (no BytesWarning under -b).
+        if fifth == _O or fifth == "O":
+            route = _OPEN_ORDERS
+        elif fifth == _T or fifth == "T":
+            route = _OWN_TRADES
+        else:
             route = _route_by_channel_name(frame)
         if route is _OPEN_ORDERS:
             orders = _decode_open_orders(frame)
