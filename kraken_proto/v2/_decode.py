@@ -4,15 +4,14 @@ The fast path is a single typed msgspec decode: a frame whose third character is
 starts ``{"channel"``) goes to the union of channel pushes (tagged by ``channel``), any other
 to the union of method replies (tagged by ``method``; ``method: "error"`` and an error naming
 a method without a reply class of its own are an ``ErrorReply``). JSON numbers land in
-``Decimal`` fields straight from their digits, never through a float; a frame with an integer
-or text in a number field is decoded a second time, through a hook that reads those.
-Anything the fast path rejects goes through a careful path that mends Kraken's known
-looseness (``""`` for an absent number, an int or bool sent as text, a ``req_id`` echoed as a
-string), returns ``UnknownMessage`` for valid JSON it does not know, and otherwise raises
-``RemoteProtocolError`` naming the JSON path. Both paths give equal events
-for every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as
-UTF-8 ``bytes``. A number sent as text must be Kraken's number text (``_numbers``); a number
-past what this decoder can hold is ignored in an unknown field, like anything there, and is a
+``Decimal`` fields straight from their digits, never through a float. Anything the fast path
+rejects goes through a careful path that mends Kraken's known looseness (``""`` for an absent
+number, an int or bool sent as text, a ``req_id`` echoed as a string), returns
+``UnknownMessage`` for valid JSON it does not know, and otherwise raises
+``RemoteProtocolError`` naming the JSON path. Both paths give equal events for every frame the
+fast path accepts, and a frame gives the same outcome as ``str`` and as UTF-8 ``bytes``. A
+number sent as text must be Kraken's number text (``_numbers``); a number past what this
+decoder can hold is ignored in an unknown field, like anything there, and is a
 ``RemoteProtocolError`` in a known field or in a message this decoder does not know.
 """
 
@@ -76,24 +75,13 @@ _PUSHES: tuple[type[ChannelPush], ...] = (Executions, Balances, Status, Heartbea
 _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls in _REPLIES}
 _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls in _PUSHES}
 
-# Two typed decoders per union. The first has no dec_hook: a number field's value is what
-# msgspec reads untyped, so a JSON number with a fraction or exponent arrives as an exact
-# Decimal (float_hook=json_number: Decimal(text), from a memo in C for a short text seen
-# before) and msgspec's own check against the field's type (KrakenNumber: isinstance is
-# isinstance(x, Decimal), a bound C method) accepts it with no Python call per number.
-# Anything else in a number field (an integer, text, a bool) fails that check, and the frame is
-# decoded again by the second pair, whose json_number_hook (number_hook, JSON numbers first)
-# makes an int an exact Decimal and checks text before it becomes one. A frame the first pair
-# accepts gives the same event from the second (the hook returns a Decimal it is given
-# unchanged).
-_reply_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-    Union[_REPLIES],  # noqa: UP007
-    float_hook=json_number,
-)
-_push_fast: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
-    Union[_PUSHES],  # noqa: UP007
-    float_hook=json_number,
-)
+# Number fields go through json_number_hook (number_hook, JSON numbers first: v2 sends numbers
+# as JSON numbers): a JSON number with a fraction arrives as an exact Decimal (float_hook=
+# json_number: Decimal(text), from a memo in C for a short text seen before) and is returned as
+# it is, an int becomes an exact Decimal, text is checked before it becomes one.
+# (A decoder with no dec_hook, letting msgspec's own isinstance check accept those Decimals, is
+# faster on frames whose numbers all have a fraction, but an integer such as Kraken's
+# ``"cum_qty":0`` fails it, and decoding such a frame twice costs more than the hook saves.)
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
     dec_hook=json_number_hook,
@@ -112,8 +100,6 @@ _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
 _PUSH_BY_THIRD: dict[int | str, bool] = {ord("c"): True, "c": True}
 # The hot path calls bound methods: looking ``decode`` up on a Decoder at each call costs more
 # than the routing (CPython 3.11 builds a bound method every time).
-_decode_push_fast = _push_fast.decode
-_decode_reply_fast = _reply_fast.decode
 _decode_push = _push_decoder.decode
 _decode_reply = _reply_decoder.decode
 
@@ -144,24 +130,11 @@ def decode(frame: str | bytes) -> Event:
         return _decode_carefully(frame)
     try:
         if frame[2] in _PUSH_BY_THIRD:
-            return _decode_push_fast(frame)  # type: ignore[no-any-return]
-        return _decode_reply_fast(frame)  # type: ignore[no-any-return]
-    except msgspec.ValidationError:
-        pass  # an int or text in a number field (or a frame the careful path must judge)
+            return _decode_push(frame)  # type: ignore[no-any-return]
+        return _decode_reply(frame)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError, IndexError):
         # ArithmeticError: float_hook met an exponent past Decimal's range; IndexError: a
         # frame of fewer than three characters
-        return _decode_carefully(frame)
-    return _decode_with_number_hook(frame)
-
-
-def _decode_with_number_hook(frame: str | bytes) -> Event:
-    """The fast path again, with every number field read through ``json_number_hook``."""
-    try:
-        if frame[2] in _PUSH_BY_THIRD:
-            return _decode_push(frame)  # type: ignore[no-any-return]
-        return _decode_reply(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
         pass
     return _decode_carefully(frame)
 
