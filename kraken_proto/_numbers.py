@@ -13,10 +13,12 @@ A leading ``-`` is allowed in every field: fees, ledger amounts, REST ``net`` an
 offsets can be negative, and ``-`` is valid JSON and Kraken text alike.
 
 Event fields that hold numbers are declared ``KrakenNumber``: ``decimal.Decimal`` to a type
-checker, and at runtime a marker type for which msgspec calls ``number_hook`` on each value,
-so the typed fast path checks the text exactly where it becomes a ``Decimal``. Short texts
-that passed the check are remembered with their ``Decimal`` in a small memo (bounded, started
-over when full): Kraken repeats them across frames, and a dict hit costs less than ``Decimal()``.
+checker, and at runtime a marker type for which msgspec calls a hook on each value
+(``number_hook``, or on the v1 fast path ``memo_hook``, its answer looked up in C), so the typed
+fast path checks the text exactly where it becomes a ``Decimal``. Short texts that passed the
+check are remembered with their ``Decimal`` in a small memo (bounded, started over when full):
+Kraken repeats them across frames, and a dict hit costs less than ``Decimal()``. The texts of
+JSON numbers get a memo of their own (``json_number``, the typed decoders' ``float_hook``).
 Equal texts may therefore give the very same (immutable) ``Decimal`` object.
 """
 
