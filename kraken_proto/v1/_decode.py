@@ -17,7 +17,7 @@ and is a ``RemoteProtocolError`` in a known field or in a message this decoder d
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
@@ -77,15 +77,21 @@ class _Sequence(msgspec.Struct, frozen=True, gc=False):
 _NO_SEQUENCE = _Sequence()
 
 
+# Each payload entry is a one-key object {id: record}; msgspec refuses any other size, so the
+# fast path can take each entry's one pair with popitem. An empty entry or one with several ids
+# (never seen from Kraken) takes the careful path, which keeps every pair in order.
+_ONE_ID = msgspec.Meta(min_length=1, max_length=1)
+
+
 class _OpenOrdersFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[dict[str, OrderRecord]]
+    payload: list[Annotated[dict[str, OrderRecord], _ONE_ID]]
     channel: Literal["openOrders"]
     # Absent in frames from very old service versions: ``[[...], "openOrders"]``.
     meta: _Sequence = _NO_SEQUENCE
 
 
 class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[dict[str, Trade]]
+    payload: list[Annotated[dict[str, Trade], _ONE_ID]]
     channel: Literal["ownTrades"]
     meta: _Sequence = _NO_SEQUENCE
 
@@ -170,33 +176,20 @@ def decode(frame: str | bytes) -> Event:
         if route is _OPEN_ORDERS:
             orders = _decode_open_orders(frame)
             entries = orders.payload
-            # Each entry is a one-key object {id: record}: popitem yields the pair directly.
-            # An empty entry raises KeyError, and one with several keys is left non-empty;
-            # both rare shapes take the careful path, which keeps every pair in order.
-            if len(entries) == 1:  # most updates: skip the map/any machinery
-                entry = entries[0]
-                pair = entry.popitem()
-                if not entry:
-                    return OpenOrders(orders=(pair,), sequence=orders.meta.sequence)
-            else:
-                pairs = tuple(map(_popitem, entries))
-                if not any(entries):
-                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
-        elif route is _OWN_TRADES:
+            # One entry (most updates) skips the map machinery.
+            pairs = (entries[0].popitem(),) if len(entries) == 1 else tuple(map(_popitem, entries))
+            return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+        if route is _OWN_TRADES:
             trades = _decode_own_trades(frame)
             trade_entries = trades.payload
-            if len(trade_entries) == 1:
-                trade_entry = trade_entries[0]
-                trade_pair = trade_entry.popitem()
-                if not trade_entry:
-                    return OwnTrades(trades=(trade_pair,), sequence=trades.meta.sequence)
-            else:
-                trade_pairs = tuple(map(_popitem, trade_entries))
-                if not any(trade_entries):
-                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
-        else:
-            return _decode_event(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
+            trade_pairs = (
+                (trade_entries[0].popitem(),)
+                if len(trade_entries) == 1
+                else tuple(map(_popitem, trade_entries))
+            )
+            return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+        return _decode_event(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
         pass  # ArithmeticError: float_hook met an exponent past Decimal's range
     except IndexError:  # shorter than five: no channel frame, let the decoders judge it
         return _decode_after_short_head(frame)
