@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kraken_proto import _numbers
-from kraken_proto._numbers import NUMBER_TEXT, OUT_OF_RANGE, json_number_hook, number_hook
+from kraken_proto._numbers import (
+    NUMBER_TEXT,
+    OUT_OF_RANGE,
+    KrakenNumber,
+    json_number,
+    json_number_hook,
+    memo_hook,
+    number_hook,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +102,55 @@ def test_the_json_number_hook_answers_as_number_hook(value: object) -> None:
             return (type(error).__name__, str(error))
 
     assert answer(json_number_hook) == answer(number_hook)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES.filter(lambda v: not (isinstance(v, Decimal) and v.is_snan())))
+def test_the_memo_hook_answers_as_number_hook(value: object) -> None:
+    # memo_hook is KrakenNumber[value]: a C lookup in the memo, Python only on a miss. A
+    # signaling NaN cannot be hashed, but no decoder hands one over (float_hook builds Decimals
+    # from JSON number text, which never spells one).
+    def answer(hook: object) -> tuple[str, str]:
+        try:
+            return ("ok", repr(hook(KrakenNumber, value)))  # type: ignore[operator]
+        except (ValueError, TypeError) as error:
+            return (type(error).__name__, str(error))
+
+    first = answer(memo_hook)
+    assert answer(memo_hook) == first  # the second time, a remembered text comes from the memo
+    assert first == answer(number_hook)
+
+
+@pytest.mark.parametrize("value", [[], {}, ["1"]])
+def test_the_memo_hook_refuses_what_cannot_be_looked_up(value: object) -> None:
+    with pytest.raises(TypeError):
+        memo_hook(KrakenNumber, value)
+
+
+def test_json_number_texts_are_remembered_apart_and_cleared_with_the_memo() -> None:
+    first = json_number("26599.90")
+    assert json_number("26599.90") is first
+    assert repr(first) == "Decimal('26599.90')"
+    assert json_number("1e5") == Decimal("1E+5")
+    long_text = "1" * _numbers._CACHE_TEXT + ".5"
+    assert json_number(long_text) == Decimal(long_text)
+    assert _numbers._json_cache == {"26599.90": first, "1e5": Decimal("1E+5")}
+    assert _numbers._cache == {}  # a JSON number's text never passes for checked Kraken text
+    with pytest.raises(ValueError, match="Kraken's number text"):
+        number_hook(Decimal, "1e5")
+    _numbers._cache.clear()
+    assert _numbers._json_cache == {}
+
+
+def test_the_json_number_memo_starts_over_when_full() -> None:
+    for number in range(_numbers._CACHE_SIZE):
+        json_number(f"{number}.5")
+    assert len(_numbers._json_cache) == _numbers._CACHE_SIZE
+    assert json_number("0.25") == Decimal("0.25")
+    assert _numbers._json_cache == {"0.25": Decimal("0.25")}
+
+
+def test_an_exponent_past_decimals_range_is_refused_by_json_number() -> None:
+    with pytest.raises(ArithmeticError):
+        json_number("1e99999999999999999999")
+    assert _numbers._json_cache == {}

@@ -17,13 +17,12 @@ and is a ``RemoteProtocolError`` in a known field or in a message this decoder d
 from __future__ import annotations
 
 import re
-from decimal import Decimal
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import load_json, number_hook
+from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -78,15 +77,21 @@ class _Sequence(msgspec.Struct, frozen=True, gc=False):
 _NO_SEQUENCE = _Sequence()
 
 
+# Each payload entry is a one-key object {id: record}; msgspec refuses any other size, so the
+# fast path can take each entry's one pair with popitem. An empty entry or one with several ids
+# (never seen from Kraken) takes the careful path, which keeps every pair in order.
+_ONE_ID = msgspec.Meta(min_length=1, max_length=1)
+
+
 class _OpenOrdersFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[dict[str, OrderRecord]]
+    payload: list[Annotated[dict[str, OrderRecord], _ONE_ID]]
     channel: Literal["openOrders"]
     # Absent in frames from very old service versions: ``[[...], "openOrders"]``.
     meta: _Sequence = _NO_SEQUENCE
 
 
 class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[dict[str, Trade]]
+    payload: list[Annotated[dict[str, Trade], _ONE_ID]]
     channel: Literal["ownTrades"]
     meta: _Sequence = _NO_SEQUENCE
 
@@ -94,30 +99,30 @@ class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
 _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_TAGGED_EVENTS]  # noqa: UP007
 )
-# Number fields go through number_hook (text checked, then Decimal); a JSON number there
-# reaches it as an exact Decimal through float_hook.
+# Number fields go through memo_hook (number_hook's answer: text checked, then Decimal; a text
+# seen before comes from the memo in C); a JSON number there reaches it as an exact Decimal
+# through float_hook (json_number: Decimal(text), from a memo of JSON number texts in C).
 _open_orders_decoder = msgspec.json.Decoder(
-    _OpenOrdersFrame, dec_hook=number_hook, float_hook=Decimal
+    _OpenOrdersFrame, dec_hook=memo_hook, float_hook=json_number
 )
 _own_trades_decoder = msgspec.json.Decoder(
-    _OwnTradesFrame, dec_hook=number_hook, float_hook=Decimal
+    _OwnTradesFrame, dec_hook=memo_hook, float_hook=json_number
 )
+# The hot path calls these bound methods: looking ``decode`` up on a Decoder at each call costs
+# more than the rest of the routing (CPython 3.11 builds a bound method every time).
+_decode_open_orders = _open_orders_decoder.decode
+_decode_own_trades = _own_trades_decoder.decode
+_decode_event = _event_decoder.decode
 
 # Routes: which decoder a frame goes to.
 _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
 # Kraken's ids tell a channel frame's kind before its channel name does: order txids start
 # with "O", trade ids with "T", and in a compact frame (``[[{"OGTT3Y-...``) the id starts at
 # the fifth character. ``frame[4]`` is a small int for bytes and a cached one-character str
-# for text (no allocation either way), so this guess costs one dict lookup; int and str keys
-# never compare equal, so one table serves both (no bytes-with-str comparison, no
-# BytesWarning under -b). It is only a guess: the decoder still checks the channel name, and
-# a frame it gets wrong takes the careful path (slower, same result).
-_ROUTE_BY_FIFTH: dict[int | str, int] = {
-    ord("O"): _OPEN_ORDERS,
-    ord("T"): _OWN_TRADES,
-    "O": _OPEN_ORDERS,
-    "T": _OWN_TRADES,
-}
+# for text (no allocation either way), so this guess costs a comparison or two. It is only a
+# guess: the decoder still checks the channel name, and a frame it gets wrong takes the
+# careful path (slower, same result).
+_O, _T = ord("O"), ord("T")
 # Otherwise the channel name sits in the last few dozen characters of a channel frame
 # (``,"openOrders",{"sequence":18446744073709551615}]`` is 48).
 _TAIL = 64
@@ -148,57 +153,55 @@ def decode(frame: str | bytes) -> Event:
     knows. Raises ``RemoteProtocolError`` naming what was wrong, and nothing else, for any
     input whatsoever. Stateless: the same frame always gives an equal event.
     """
-    kind = type(frame)
-    if kind is str:
+    if type(frame) is not bytes:
+        if type(frame) is not str:
+            return _decode_carefully(frame)
         if not frame.isascii():
             # Route on the UTF-8 bytes, so the fifth-byte and tail-window guesses below are
             # the same for text and bytes (they count characters in one, bytes in the other).
             try:
-                frame = frame.encode()  # type: ignore[union-attr]
+                frame = frame.encode()
             except UnicodeEncodeError:
                 return _decode_carefully(frame)
-    elif kind is not bytes:
-        return _decode_carefully(frame)
     try:
-        route = _ROUTE_BY_FIFTH.get(frame[4])
-    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
-        route = None
-    try:
-        if route is None:
-            route = _route_by_channel_name(frame)
-        if route == _OPEN_ORDERS:
-            orders = _open_orders_decoder.decode(frame)
-            entries = orders.payload
-            # Each entry is a one-key object {id: record}: popitem yields the pair directly.
-            # An empty entry raises KeyError, and one with several keys is left non-empty;
-            # both rare shapes take the careful path, which keeps every pair in order.
-            pairs: tuple[tuple[str, OrderRecord], ...]
-            if len(entries) == 1:  # most updates: skip the map/any machinery
-                entry = entries[0]
-                pairs = (entry.popitem(),)
-                if not entry:
-                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
-            else:
-                pairs = tuple(map(_popitem, entries))
-                if not any(entries):
-                    return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
-        elif route == _OWN_TRADES:
-            trades = _own_trades_decoder.decode(frame)
-            trade_entries = trades.payload
-            trade_pairs: tuple[tuple[str, Trade], ...]
-            if len(trade_entries) == 1:
-                trade_entry = trade_entries[0]
-                trade_pairs = (trade_entry.popitem(),)
-                if not trade_entry:
-                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
-            else:
-                trade_pairs = tuple(map(_popitem, trade_entries))
-                if not any(trade_entries):
-                    return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+        fifth = frame[4]
+        # Compared with the int (bytes) and then the one-character str (text): an int never
+        # equals a str, and no bytes object is compared with a str (no BytesWarning under -b).
+        if fifth == _O or fifth == "O":
+            route = _OPEN_ORDERS
+        elif fifth == _T or fifth == "T":
+            route = _OWN_TRADES
         else:
-            return _event_decoder.decode(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError, KeyError, ArithmeticError):
+            route = _route_by_channel_name(frame)
+        if route is _OPEN_ORDERS:
+            orders = _decode_open_orders(frame)
+            entries = orders.payload
+            # One entry (most updates) skips the map machinery.
+            pairs = (entries[0].popitem(),) if len(entries) == 1 else tuple(map(_popitem, entries))
+            return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
+        if route is _OWN_TRADES:
+            trades = _decode_own_trades(frame)
+            trade_entries = trades.payload
+            trade_pairs = (
+                (trade_entries[0].popitem(),)
+                if len(trade_entries) == 1
+                else tuple(map(_popitem, trade_entries))
+            )
+            return OwnTrades(trades=trade_pairs, sequence=trades.meta.sequence)
+        return _decode_event(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
         pass  # ArithmeticError: float_hook met an exponent past Decimal's range
+    except IndexError:  # shorter than five: no channel frame, let the decoders judge it
+        return _decode_after_short_head(frame)
+    return _decode_carefully(frame)
+
+
+def _decode_after_short_head(frame: str | bytes) -> Event:
+    """A frame of fewer than five characters: only the event decoder can take it."""
+    try:
+        return _decode_event(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
+        pass
     return _decode_carefully(frame)
 
 

@@ -1,30 +1,30 @@
 """``decode`` for WebSocket v2: one frame in, one typed event out. Stateless; the hot path.
 
-The fast path is a single typed msgspec decode: a frame that starts ``{"channel"`` goes to
-the union of channel pushes (tagged by ``channel``), any other to the union of method replies
-(tagged by ``method``; ``method: "error"`` and an error naming a method without a reply class
-of its own are an ``ErrorReply``). JSON numbers land in ``Decimal`` fields straight from their
-digits, never through a float. Anything the fast path rejects goes through a careful path that
-mends Kraken's known looseness (``""`` for an absent number, an int or bool sent as text, a
-``req_id`` echoed as a string), returns ``UnknownMessage`` for valid JSON it does not know,
-and otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events
-for every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as
-UTF-8 ``bytes``. A number sent as text must be Kraken's number text (``_numbers``); a number
-past what this decoder can hold is ignored in an unknown field, like anything there, and is a
+The fast path is a single typed msgspec decode: a frame whose third character is ``c`` (it
+starts ``{"channel"``) goes to the union of channel pushes (tagged by ``channel``), any other
+to the union of method replies (tagged by ``method``; ``method: "error"`` and an error naming
+a method without a reply class of its own are an ``ErrorReply``). JSON numbers land in
+``Decimal`` fields straight from their digits, never through a float. Anything the fast path
+rejects goes through a careful path that mends Kraken's known looseness (``""`` for an absent
+number, an int or bool sent as text, a ``req_id`` echoed as a string), returns
+``UnknownMessage`` for valid JSON it does not know, and otherwise raises
+``RemoteProtocolError`` naming the JSON path. Both paths give equal events for every frame the
+fast path accepts, and a frame gives the same outcome as ``str`` and as UTF-8 ``bytes``. A
+number sent as text must be Kraken's number text (``_numbers``); a number past what this
+decoder can hold is ignored in an unknown field, like anything there, and is a
 ``RemoteProtocolError`` in a known field or in a message this decoder does not know.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Union
 
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._event_base import Event, UnknownMessage
-from kraken_proto._numbers import json_number_hook, load_json, number_hook
+from kraken_proto._numbers import json_number, json_number_hook, load_json, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -76,21 +76,32 @@ _REPLY_BY_METHOD: dict[str, type[MethodReply]] = {cls.method_name: cls for cls i
 _PUSH_BY_CHANNEL: dict[str, type[ChannelPush]] = {cls.channel_name: cls for cls in _PUSHES}
 
 # Number fields go through json_number_hook (number_hook, JSON numbers first: v2 sends numbers
-# as JSON numbers): a JSON number arrives as an exact Decimal (float_hook) or an int, text is
-# checked before it becomes a Decimal.
+# as JSON numbers): a JSON number with a fraction arrives as an exact Decimal (float_hook=
+# json_number: Decimal(text), from a memo in C for a short text seen before) and is returned as
+# it is, an int becomes an exact Decimal, text is checked before it becomes one.
+# (A decoder with no dec_hook, letting msgspec's own isinstance check accept those Decimals, is
+# faster on frames whose numbers all have a fraction, but an integer such as Kraken's
+# ``"cum_qty":0`` fails it, and decoding such a frame twice costs more than the hook saves.)
 _reply_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_REPLIES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 _push_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     Union[_PUSHES],  # noqa: UP007
     dec_hook=json_number_hook,
-    float_hook=Decimal,
+    float_hook=json_number,
 )
 
-_PUSH_HEAD_BYTES = b'{"channel"'
-_PUSH_HEAD_TEXT = '{"channel"'
+# A push starts ``{"channel"``, a reply ``{"method"``: the third character routes a frame.
+# ``frame[2]`` is an int for bytes and a one-character str for text (int and str keys never
+# compare equal, so one table serves both, with no bytes-with-str comparison). A frame routed
+# to the wrong union fails there and takes the careful path, which routes by the same test.
+_PUSH_BY_THIRD: dict[int | str, bool] = {ord("c"): True, "c": True}
+# The hot path calls bound methods: looking ``decode`` up on a Decoder at each call costs more
+# than the routing (CPython 3.11 builds a bound method every time).
+_decode_push = _push_decoder.decode
+_decode_reply = _reply_decoder.decode
 
 # What the careful path may mend, per record kind, and in the records nested in each.
 _RECORD_REPAIRS: dict[str, _Repairs] = {
@@ -115,26 +126,22 @@ def decode(frame: str | bytes) -> Event:
     what was wrong, and nothing else, for any input whatsoever. Stateless.
     """
     kind = type(frame)
-    if kind is bytes:
-        push = frame.startswith(_PUSH_HEAD_BYTES)  # type: ignore[arg-type]
-    elif kind is str:
-        push = frame.startswith(_PUSH_HEAD_TEXT)  # type: ignore[arg-type]
-    else:
+    if kind is not bytes and kind is not str:
         return _decode_carefully(frame)
     try:
-        if push:
-            return _push_decoder.decode(frame)  # type: ignore[no-any-return]
-        return _reply_decoder.decode(frame)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError):
-        pass  # ArithmeticError: float_hook met an exponent past Decimal's range
+        if frame[2] in _PUSH_BY_THIRD:
+            return _decode_push(frame)  # type: ignore[no-any-return]
+        return _decode_reply(frame)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, UnicodeError, RecursionError, ArithmeticError, IndexError):
+        # ArithmeticError: float_hook met an exponent past Decimal's range; IndexError: a
+        # frame of fewer than three characters
+        pass
     return _decode_carefully(frame)
 
 
 def _starts_as_push(frame: str | bytes | bytearray | memoryview) -> bool:
     """The fast path's routing test, so the careful path routes an ambiguous frame the same."""
-    if isinstance(frame, str):
-        return frame.startswith(_PUSH_HEAD_TEXT)
-    return bytes(frame[: len(_PUSH_HEAD_BYTES)]) == _PUSH_HEAD_BYTES
+    return len(frame) > 2 and frame[2] in _PUSH_BY_THIRD
 
 
 def _decode_carefully(frame: object) -> Event:
