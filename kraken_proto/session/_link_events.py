@@ -85,7 +85,7 @@ class LinkEventRouter:
         reason: str | None = None
         for event in events:
             if type(event) is ChannelUpdate or type(event) is ChannelSnapshot:
-                self._on_channel(event)
+                self.channel(event)
             elif isinstance(event, RequestCompleted | RequestFailed):
                 self._requests.answered(event)
                 request = event.request
@@ -130,7 +130,8 @@ class LinkEventRouter:
                 )
         return None
 
-    def _on_channel(self, item: ChannelSnapshot | ChannelUpdate) -> None:
+    def channel(self, item: ChannelSnapshot | ChannelUpdate) -> None:
+        """Apply one frame of channel data (orders, fills or balances)."""
         event = item.event
         snapshot = type(item) is ChannelSnapshot
         if isinstance(event, OpenOrders):
