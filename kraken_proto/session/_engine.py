@@ -112,7 +112,9 @@ class SessionEngine:
 
     def _after_link_call(self, link: Link, now: float) -> None:
         """Drain the link after any call into it, and act on what it reported."""
-        self._life.flush(link)
+        messages = link.data_to_send()
+        if messages:  # ``Lifecycle.flush``, without a call per frame that sends nothing
+            self._life.send(messages)
         router = self._router
         events = link.events_received()
         if len(events) == 1 and type(events[0]) is ChannelUpdate:

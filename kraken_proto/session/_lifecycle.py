@@ -304,7 +304,12 @@ class Lifecycle:
     def flush(self, link: Link) -> None:
         """Ask for ``link``'s outgoing messages to be sent on the current socket."""
         messages = link.data_to_send()
-        if messages and self.conn_num is not None:
+        if messages:
+            self.send(messages)
+
+    def send(self, messages: list[str]) -> None:
+        """Ask for ``messages`` (drained from the link) to be sent on the current socket."""
+        if self.conn_num is not None:
             # Redacted: the messages carry the token through the runner's frames.
             texts = tuple(map(RedactedText, messages))
             self._actions.append(SendMessages(conn=self.conn_num, messages=texts))
