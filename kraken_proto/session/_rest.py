@@ -10,7 +10,6 @@ processes send on the same key.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,7 +74,8 @@ class RestQueue:
         self._nonces = nonces
         self._retry_delay = retry_delay
         self._retry_max = retry_max
-        self._jobs: deque[RestJob] = deque()
+        # A list, not a deque: it holds a few jobs, and an empty deque takes 760 bytes.
+        self._jobs: list[RestJob] = []
         self._inflight: tuple[int, RestJob] | None = None
         self._next_call = 1
         self.wake_at: float | None = None
@@ -92,7 +92,7 @@ class RestQueue:
     def add(self, job: RestJob, *, first: bool = False) -> None:
         """Queue ``job`` (at the front with ``first``)."""
         if first:
-            self._jobs.appendleft(job)
+            self._jobs.insert(0, job)
         else:
             self._jobs.append(job)
 
@@ -127,7 +127,7 @@ class RestQueue:
             nonces.release()
             self.wake_at = now + _ROUNDING_WAIT
             return None
-        self._jobs.popleft()
+        del self._jobs[0]
         request = job.build(self._nonces.next(self._wall.wall(now)))
         call = self._next_call
         self._next_call += 1
@@ -173,5 +173,5 @@ class RestQueue:
         job.retries += 1
         exponent = min(job.retries - 1, 30)  # keeps 2**n finite
         job.not_before = now + min(self._retry_max, self._retry_delay * 2.0**exponent)
-        self._jobs.appendleft(job)
+        self._jobs.insert(0, job)
         return None

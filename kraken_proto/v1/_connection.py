@@ -160,6 +160,11 @@ class Connection(_ConnectionCore[Request, _Subscription]):
                     record.next_sequence = expected + 1
                     self._events.append(ChannelUpdate(event=event))
                     return
+        self._received(event, now)
+
+    def _received(self, event: Event, now: float) -> None:
+        """Everything but the in-sequence data frame: what ``event`` means."""
+        if type(event) is OpenOrders or type(event) is OwnTrades:
             self._on_channel_data(event, now)
             return
         self._events.append(event)
