@@ -196,11 +196,13 @@ class SessionEngine:
             fills.backfill(unconsolidated=life.link.reports_unconsolidated_fills)
         if life.state is _SYNCING:
             self._maybe_live(now)
-        ready = self._rest.pump(now)
-        if ready is not None:
-            call, request, purpose = ready
-            wire.nonce(self._nonces.last, now)
-            self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
+        rest = self._rest
+        if rest.jobs:  # without jobs ``pump`` would return None (and ``wake_at`` is None)
+            ready = rest.pump(now)
+            if ready is not None:
+                call, request, purpose = ready
+                wire.nonce(self._nonces.last, now)
+                self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
         if wire.enabled:  # without a journal there is nothing to scan for
             wire.scan(now)
 

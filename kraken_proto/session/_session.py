@@ -321,11 +321,13 @@ class Session(SessionEngine):
 
     def events(self) -> list[SessionEvent]:
         """Return and forget the events produced so far, in order."""
+        produced = self._events  # the list every part appends to: copied, then emptied
+        events = produced[:]
         wire = self._wire
-        if wire.enabled:
+        if wire.enabled:  # without a journal there is nothing to record or acknowledge
             wire.scan()
-        events = self._events[:]
-        self._events.clear()
-        if wire.enabled:  # without a journal nothing is acknowledged
+            produced.clear()
             wire.drained(events)
+            return events
+        produced.clear()
         return events
