@@ -57,6 +57,19 @@ class LinkEventRouter:
     ``pacer`` (a pacing session's) learns the ``maxratecount`` of each completed subscribe.
     """
 
+    __slots__ = (
+        "_events",
+        "_fills",
+        "_life",
+        "_orders",
+        "_pacer",
+        "_reconciler",
+        "_requests",
+        "_subscriptions",
+        "ready",
+        "system_status",
+    )
+
     def __init__(
         self,
         context: SessionContext,
@@ -77,7 +90,7 @@ class LinkEventRouter:
         self._subscriptions = subscriptions
         self._events = context.events
         self.system_status: str | None = None
-        self.ready: set[str] = set()
+        self.ready: dict[str, None] = {}  # a set, as a dict: 64 bytes empty, not 216
         self._pacer = pacer
 
     def route(self, events: list[Event], now: float) -> str | None:
@@ -148,7 +161,7 @@ class LinkEventRouter:
             if self._requests.doubts:
                 self._reconciler.resolve_seen_orders()
             if snapshot:
-                self._life.synced.add("openOrders")
+                self._life.synced["openOrders"] = None
                 self._mark_ready("openOrders", len(event.orders))
                 self._reconciler.release_doubts()
         elif type(event) is Balances:
@@ -157,7 +170,7 @@ class LinkEventRouter:
                 BalancesReceived(records=event.data, snapshot=snapshot, sequence=event.sequence)
             )
             if snapshot:
-                self._life.synced.add(BALANCES)
+                self._life.synced[BALANCES] = None
                 self._mark_ready(BALANCES, len(event.data))
         else:
             # Only ownTrades data gets here: every link reports executions as v1's
@@ -165,14 +178,14 @@ class LinkEventRouter:
             assert isinstance(event, OwnTrades)
             self._fills.deliver(event, "snapshot" if snapshot else "live")
             if snapshot:
-                self._life.synced.add("ownTrades")
+                self._life.synced["ownTrades"] = None
                 self._mark_ready("ownTrades", len(event.trades))
 
     def _mark_ready(self, channel: str, rows: int) -> None:
         """Report ``channel`` live the first time only (a reconnect says so with
         ``Reconnected``); even an empty snapshot counts, so a watcher is not left waiting."""
         if channel not in self.ready:
-            self.ready.add(channel)
+            self.ready[channel] = None
             self._events.append(SubscriptionReady(channel=channel, rows=rows))
 
 

@@ -33,6 +33,18 @@ class OrderSync:
     ``vanished`` holds the txids a snapshot dropped, still to be looked up (in order).
     """
 
+    __slots__ = (
+        "_credentials",
+        "_events",
+        "_max_finished",
+        "_rest",
+        "cl_ord_ids",
+        "looking_up",
+        "observer",
+        "table",
+        "vanished",
+    )
+
     def __init__(self, context: SessionContext) -> None:
         self._max_finished = context.config.max_finished
         self.table = OrderTable(max_finished=self._max_finished)
