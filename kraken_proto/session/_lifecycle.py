@@ -340,10 +340,12 @@ class Lifecycle:
 
     def send(self, messages: list[str]) -> None:
         """Ask for ``messages`` (drained from the link) to be sent on the current socket."""
-        if self.conn_num is not None:
-            # Redacted: the messages carry the token through the runner's frames.
-            texts = tuple(map(RedactedText, messages))
-            self._actions.append(SendMessages(conn=self.conn_num, messages=texts))
+        conn = self.conn_num
+        # Only the current link is drained, and a link is set and dropped with its socket.
+        assert conn is not None
+        # Redacted: the messages carry the token through the runner's frames.
+        texts = tuple(map(RedactedText, messages))
+        self._actions.append(SendMessages(conn=conn, messages=texts))
 
     # --- losing and stopping ----------------------------------------------------------------
 

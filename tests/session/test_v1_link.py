@@ -56,7 +56,8 @@ FRAMES = [
 
 
 def test_receive_data_matches_receive_message_frame_by_frame() -> None:
-    link = _subscribed(V1Link())
+    link = V1Link()
+    _subscribed(link)
     connection = _subscribed(Connection())
     returned = 0
     for frame in FRAMES:
