@@ -17,7 +17,7 @@ ends), ``_connection_timers`` (deadlines, liveness, the dead man's switch) and t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from kraken_proto._event_base import Event
 
@@ -123,16 +123,20 @@ class _ConnectionCore(_Timers[RequestT, RecordT]):
         events, self._events = self._events, []
         return events
 
+    def _refuse_receive(self) -> NoReturn:
+        """``receive_message`` outside OPEN and CLOSING: raise ``LocalProtocolError``."""
+        self._require_not_failed("receive_message")  # FAILED has its own message
+        raise LocalProtocolError(
+            f"receive_message: the connection is {self._state.value}, not open"
+        )
+
     def _decode_frame(
         self, text: str | bytes, now: float, decode: Callable[[str | bytes], Event]
     ) -> Event:
         """The checks and bookkeeping of ``receive_message`` around decoding one frame."""
         state = self._state
         if state is not _OPEN and state is not _CLOSING:
-            self._require_not_failed("receive_message")  # FAILED has its own message
-            raise LocalProtocolError(
-                f"receive_message: the connection is {self._state.value}, not open"
-            )
+            self._refuse_receive()
         try:
             event = decode(text)
         except RemoteProtocolError:

@@ -59,8 +59,9 @@ class FillLog:
         # Keys only, oldest sighting first: an ordered set with O(1) renew and evict.
         self._ids: OrderedDict[str, None] = OrderedDict()
         # The reported (trade_id, Trade) entries, oldest report first; the deque's maxlen
-        # evicts in C, so keeping them costs ``apply`` one ``extend`` per frame.
-        self._trades: deque[tuple[str, Trade]] = deque(maxlen=max_trades)
+        # evicts in C, so keeping them costs ``apply`` one ``extend`` per frame. Made at the
+        # first report: an empty deque takes 760 bytes, and a session may never see a fill.
+        self._trades: deque[tuple[str, Trade]] | tuple[()] = ()
 
     @property
     def window(self) -> int:
@@ -135,11 +136,16 @@ class FillLog:
             new.append(entry)
             if len(ids) > window:
                 ids.popitem(last=False)
+        if not new:
+            return ()
+        kept = self._trades
+        if not isinstance(kept, deque):
+            kept = self._trades = deque(maxlen=self._max_trades)
         # Usually every trade is new: then hand back the frame's own (immutable) tuple.
         if len(new) == len(trades) and type(trades) is tuple:
-            self._trades.extend(trades)
+            kept.extend(trades)
             return trades
-        self._trades.extend(new)
+        kept.extend(new)
         return tuple(new)
 
 

@@ -59,7 +59,7 @@ _sent_items: Callable[[msgspec.Struct], Iterable[tuple[str, Any]]] = (
 # with keyword arguments or ``Order(**fields)``; the result is an ordinary frozen Order.
 _copy: Callable[[_StructT], _StructT] = msgspec.Struct.__copy__  # type: ignore[attr-defined]
 _set = msgspec.structs.force_setattr
-_BLANK = Order(txid="")
+_astuple = msgspec.structs.astuple
 
 
 def _differs(new: Order, old: Order) -> bool:
@@ -83,14 +83,9 @@ def _merge_nested(old: _NestedT | None, new: _NestedT) -> _NestedT:
 
 def _fresh(txid: str, record: OrderRecord) -> Order:
     """A new ``Order`` built from ``record`` alone (a snapshot entry or an unknown id)."""
-    new = _copy(_BLANK)
-    set_field = _set
-    for name, value in _sent_items(record):
-        set_field(new, name, value)
-    _set(new, "txid", txid)
-    if record.descr is None:
-        _set(new, "is_stub", True)
-    return new
+    # ``Order``'s positional fields are ``OrderRecord``'s, in order: one C-level copy of every
+    # value (unsent ones are None in both) instead of a setattr per sent field.
+    return Order(*_astuple(record), txid=txid, is_stub=record.descr is None)
 
 
 def _merged(old: Order, record: OrderRecord) -> Order:

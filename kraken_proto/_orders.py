@@ -18,6 +18,7 @@ changes, fills, cancels and expiries (protocol doc sections 4.3-4.5). The table 
 from __future__ import annotations
 
 from collections import OrderedDict
+from decimal import InvalidOperation
 from typing import Final
 
 import msgspec
@@ -25,7 +26,7 @@ import msgspec
 from kraken_proto.v1._events import OpenOrders, OrderRecord
 
 from ._order import TERMINAL_STATUSES, Order, OrderChanges
-from ._order_merge import _differs, _fresh, _merged
+from ._order_merge import _copy, _differs, _fresh, _merged, _sent_items, _set
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]
 
@@ -147,7 +148,14 @@ class OrderTable:
             open_orders = self._open
             old = open_orders.get(txid)
             if old is not None:
-                new = _merged(old, record)
+                if record.descr is None and record.contingent is None:
+                    # ``_merged`` written out for a flat delta (status, fill, cancel): an open
+                    # order is never vanished, so only the sent fields change.
+                    new = _copy(old)
+                    for name, value in _sent_items(record):
+                        _set(new, name, value)
+                else:
+                    new = _merged(old, record)
                 if new.status in TERMINAL_STATUSES:
                     del open_orders[txid]
                     finished = self._finished
@@ -155,7 +163,11 @@ class OrderTable:
                     if len(finished) > self._max_finished:
                         finished.popitem(last=False)
                     return OrderChanges(snapshot=False, updated=(new,), finished=(new,))
-                if _differs(new, old):
+                try:  # ``_differs``, inline
+                    changed = new != old
+                except InvalidOperation:
+                    changed = True
+                if changed:
                     open_orders[txid] = new
                     return OrderChanges(snapshot=False, updated=(new,))
                 return OrderChanges(snapshot=False)

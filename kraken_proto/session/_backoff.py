@@ -12,8 +12,6 @@ Pure bookkeeping over the times attempts started, fed by the session:
 
 from __future__ import annotations
 
-from collections import deque
-
 from ._config import SessionConfig
 from ._seed import SeededStream
 
@@ -29,7 +27,8 @@ class ReconnectPolicy:
         self._config = config
         self._random = random
         self._failures = 0
-        self._started: deque[float] = deque()
+        # A list, not a deque: it holds a handful of times, and an empty deque takes 760 bytes.
+        self._started: list[float] = []
 
     @property
     def failures(self) -> int:
@@ -78,4 +77,4 @@ class ReconnectPolicy:
     def _forget_before(self, cutoff: float) -> None:
         started = self._started
         while started and started[0] <= cutoff:
-            started.popleft()
+            del started[0]

@@ -9,6 +9,7 @@ link speaks.
 
 from __future__ import annotations
 
+from kraken_proto._connection_events import ChannelUpdate
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto.rest._counter import RestCallCounter
 from kraken_proto.rest._errors import RestError
@@ -111,9 +112,18 @@ class SessionEngine:
 
     def _after_link_call(self, link: Link, now: float) -> None:
         """Drain the link after any call into it, and act on what it reported."""
-        self._life.flush(link)
+        messages = link.data_to_send()
+        if messages:  # ``Lifecycle.flush``, without a call per frame that sends nothing
+            self._life.send(messages)
         router = self._router
-        reason = router.route(link.events_received(), now) or router.trouble(link)
+        events = link.events_received()
+        if len(events) == 1 and type(events[0]) is ChannelUpdate:
+            # The usual frame: data on a subscription changes no subscription to one the link
+            # does not hold, so there is no trouble to look for (and no loop to run).
+            router.channel(events[0])
+            reason = None
+        else:
+            reason = router.route(events, now) or router.trouble(link)
         if reason is not None:
             self._lose(reason, now, close=True)
         elif self._requests.queued:
@@ -186,12 +196,15 @@ class SessionEngine:
             fills.backfill(unconsolidated=life.link.reports_unconsolidated_fills)
         if life.state is _SYNCING:
             self._maybe_live(now)
-        ready = self._rest.pump(now)
-        if ready is not None:
-            call, request, purpose = ready
-            wire.nonce(self._nonces.last, now)
-            self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
-        wire.scan(now)
+        rest = self._rest
+        if rest.jobs:  # without jobs ``pump`` would return None (and ``wake_at`` is None)
+            ready = rest.pump(now)
+            if ready is not None:
+                call, request, purpose = ready
+                wire.nonce(self._nonces.last, now)
+                self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
+        if wire.enabled:  # without a journal there is nothing to scan for
+            wire.scan(now)
 
     def _maybe_live(self, now: float) -> None:
         life = self._life

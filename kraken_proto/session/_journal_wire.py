@@ -54,6 +54,22 @@ class JournalWire:
     ``auto_ack``: acknowledge the fills one ``events()`` call returned at the next one.
     """
 
+    __slots__ = (
+        "_actions",
+        "_events",
+        "_fills",
+        "_handed",
+        "_handed_outcomes",
+        "_now",
+        "_scanned",
+        "_skipped",
+        "auto_ack",
+        "backfill_pending",
+        "enabled",
+        "outcomes",
+        "unacked",
+    )
+
     def __init__(self, context: SessionContext, state: JournalState | None) -> None:
         self.enabled = state is not None
         self.auto_ack = True

@@ -17,6 +17,7 @@ from kraken_proto._connection_state import ConnectionConfig, SubscriptionState, 
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event
 from kraken_proto._request_base import Request
+from kraken_proto.v1._events import OpenOrders, OwnTrades
 from kraken_proto.v1._requests import AddOrder
 
 from ._v1_link import V1Link
@@ -58,6 +59,12 @@ class Link(Protocol):
     def close(self, now: float) -> None: ...
 
     def receive_message(self, text: str | bytes, now: float) -> None: ...
+
+    def receive_data(self, text: str | bytes, now: float) -> OpenOrders | OwnTrades | None:
+        """``receive_message``, except that a link may return the usual frame (in-sequence
+        data on an active subscription) instead of reporting it as a ``ChannelUpdate``; a
+        returned frame reported nothing else and queued nothing to send."""
+        ...
 
     def handle_timeout(self, now: float) -> None: ...
 

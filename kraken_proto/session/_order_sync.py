@@ -33,6 +33,18 @@ class OrderSync:
     ``vanished`` holds the txids a snapshot dropped, still to be looked up (in order).
     """
 
+    __slots__ = (
+        "_credentials",
+        "_events",
+        "_max_finished",
+        "_rest",
+        "cl_ord_ids",
+        "looking_up",
+        "observer",
+        "table",
+        "vanished",
+    )
+
     def __init__(self, context: SessionContext) -> None:
         self._max_finished = context.config.max_finished
         self.table = OrderTable(max_finished=self._max_finished)
@@ -50,12 +62,16 @@ class OrderSync:
         if self.observer is not None:
             self.observer(event)
         for txid, record in event.orders:
-            if record.cl_ord_id is not None:
-                self.remember(record.cl_ord_id, txid)
-        if changes:
+            cl_ord_id = record.cl_ord_id
+            if cl_ord_id is not None:
+                self.remember(cl_ord_id, txid)
+        # ``bool(changes)`` spelt out without the Python-level ``__bool__`` call; every
+        # finished order is also in added, stubs or updated.
+        vanished = changes.vanished
+        if changes.updated or changes.added or changes.stubs or vanished:
             source: FillSource = "snapshot" if snapshot else "live"
             self._events.append(OrdersChanged(changes=changes, source=source))
-        for order in changes.vanished:
+        for order in vanished:
             self.vanished[order.txid] = None
 
     def remember(self, cl_ord_id: str, txid: str) -> None:

@@ -40,6 +40,13 @@ class Reconciler:
     """Ends the tracker's doubts with ``RequestApplied``, ``RequestNotApplied`` or (when the
     records cannot tell) ``RequestUnresolved``."""
 
+    __slots__ = (
+        "_credentials",
+        "_orders",
+        "_requests",
+        "_rest",
+    )
+
     def __init__(
         self, context: SessionContext, requests: RequestTracker, orders: OrderSync
     ) -> None:

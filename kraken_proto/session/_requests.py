@@ -53,6 +53,21 @@ class RequestTracker:
     whose answer was lost.
     """
 
+    __slots__ = (
+        "_by_reqid",
+        "_events",
+        "_late",
+        "_next_batch",
+        "_next_handle",
+        "_orders",
+        "_request_timeout",
+        "_wall",
+        "doubts",
+        "gate",
+        "queued",
+        "tracked",
+    )
+
     def __init__(self, context: SessionContext, orders: OrderTable) -> None:
         self._events = context.events
         self._orders = orders  # read: what a CancelAll may cancel

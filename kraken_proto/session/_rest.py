@@ -10,7 +10,6 @@ processes send on the same key.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,12 +51,12 @@ class RestQueue:
     __slots__ = (
         "_counter",
         "_inflight",
-        "_jobs",
         "_next_call",
         "_nonces",
         "_retry_delay",
         "_retry_max",
         "_wall",
+        "jobs",
         "wake_at",
     )
 
@@ -75,30 +74,32 @@ class RestQueue:
         self._nonces = nonces
         self._retry_delay = retry_delay
         self._retry_max = retry_max
-        self._jobs: deque[RestJob] = deque()
+        # A list, not a deque: it holds a few jobs, and an empty deque takes 760 bytes. Read
+        # (never changed) by the session: no jobs means ``pump`` has nothing to do.
+        self.jobs: list[RestJob] = []
         self._inflight: tuple[int, RestJob] | None = None
         self._next_call = 1
         self.wake_at: float | None = None
 
     def __len__(self) -> int:
-        return len(self._jobs) + (self._inflight is not None)
+        return len(self.jobs) + (self._inflight is not None)
 
     def busy_with(self, purpose: str) -> bool:
         """True while a job of ``purpose`` is queued or in flight."""
         if self._inflight is not None and self._inflight[1].purpose == purpose:
             return True
-        return any(job.purpose == purpose for job in self._jobs)
+        return any(job.purpose == purpose for job in self.jobs)
 
     def add(self, job: RestJob, *, first: bool = False) -> None:
         """Queue ``job`` (at the front with ``first``)."""
         if first:
-            self._jobs.appendleft(job)
+            self.jobs.insert(0, job)
         else:
-            self._jobs.append(job)
+            self.jobs.append(job)
 
     def clear(self) -> None:
         """Forget every job; an answer to the call in flight will be ignored."""
-        self._jobs.clear()
+        self.jobs.clear()
         if self._inflight is not None:
             self._inflight = None
             self._nonces.release()
@@ -108,9 +109,9 @@ class RestQueue:
         """The next call to send now, as (call, request, purpose), or None (then ``wake_at``
         says when to ask again, or None when there is nothing to do)."""
         self.wake_at = None
-        if self._inflight is not None or not self._jobs:
+        if self._inflight is not None or not self.jobs:
             return None
-        job = self._jobs[0]
+        job = self.jobs[0]
         ready = max(job.not_before, self._counter.ready_at(job.cost, now))
         if ready > now:
             self.wake_at = ready
@@ -127,7 +128,7 @@ class RestQueue:
             nonces.release()
             self.wake_at = now + _ROUNDING_WAIT
             return None
-        self._jobs.popleft()
+        del self.jobs[0]
         request = job.build(self._nonces.next(self._wall.wall(now)))
         call = self._next_call
         self._next_call += 1
@@ -173,5 +174,5 @@ class RestQueue:
         job.retries += 1
         exponent = min(job.retries - 1, 30)  # keeps 2**n finite
         job.not_before = now + min(self._retry_max, self._retry_delay * 2.0**exponent)
-        self._jobs.appendleft(job)
+        self.jobs.insert(0, job)
         return None

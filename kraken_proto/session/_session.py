@@ -249,12 +249,18 @@ class Session(SessionEngine):
         if conn != life.conn_num or link is None:
             return
         try:
-            link.receive_message(text, now)
+            data = link.receive_data(text, now)
         except RemoteProtocolError as error:
             self._router.route(link.events_received(), now)
             self._lose(f"invalid frame from Kraken ({error})", now, close=True)
         else:
-            self._after_link_call(link, now)
+            if data is None:
+                self._after_link_call(link, now)
+            else:
+                # The usual frame: the link reported nothing else and queued nothing.
+                self._router.data(data)
+                if self._requests.queued:
+                    self._send_queued(now)
         self._settle(now)
 
     def rest_response(self, call: int, status: int, body: bytes, now: float) -> None:
@@ -315,10 +321,13 @@ class Session(SessionEngine):
 
     def events(self) -> list[SessionEvent]:
         """Return and forget the events produced so far, in order."""
+        produced = self._events  # the list every part appends to: copied, then emptied
+        events = produced[:]
         wire = self._wire
-        if wire.enabled:
+        if wire.enabled:  # without a journal there is nothing to record or acknowledge
             wire.scan()
-        events = self._events[:]
-        self._events.clear()
-        wire.drained(events)
+            produced.clear()
+            wire.drained(events)
+            return events
+        produced.clear()
         return events

@@ -234,6 +234,11 @@ class V2Link:
         """Process one message (``RemoteProtocolError`` for an invalid frame)."""
         self._conn.receive_message(text, now)
 
+    def receive_data(self, text: str | bytes, now: float) -> None:
+        """``receive_message``; every frame's events go through ``events_received()`` (an
+        executions frame becomes v1 events only there)."""
+        self._conn.receive_message(text, now)
+
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now``."""
         self._conn.handle_timeout(now)

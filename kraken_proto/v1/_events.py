@@ -230,7 +230,9 @@ class Contingent(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
     oflags: str | None = None
 
 
-class OrderRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
+# Not kw_only, unlike its siblings: ``OrderTable`` builds each new ``Order`` (a subclass) from
+# a record's values in one positional call, about three times cheaper than field by field.
+class OrderRecord(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True):
     """An openOrders entry: a full record (snapshot, new order) or a partial delta.
 
     In a delta only the fields Kraken sent are set; the rest are ``None``. ``vol_exec``,
