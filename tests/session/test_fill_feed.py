@@ -55,7 +55,7 @@ def _answer(feed: Any, call: int, trades: dict[str, str], count: int) -> None:
         },
     }
     assert feed._rest.answer(call, 200, json.dumps(body).encode(), 0.0) is None
-    assert not any(job.retries for job in feed._rest._jobs)  # taken, not to be retried
+    assert not any(job.retries for job in feed._rest.jobs)  # taken, not to be retried
 
 
 @pytest.mark.parametrize("unconsolidated", [False, True])
