@@ -369,7 +369,3 @@ class RequestTracker:
             tracked.wait_for_connection or tracked.phase is Phase.RECONCILING
             for tracked in self.doubts.values()
         )
-
-    def deadlines(self) -> list[float | None]:
-        """When timed-out requests are due to be reconciled."""
-        return [tracked.reconcile_at for tracked in self.doubts.values()]

@@ -306,12 +306,21 @@ class Session(SessionEngine):
         life = self._life
         if life.stopped:
             return None
-        deadlines = self._requests.deadlines()
-        deadlines.append(life.next_deadline())
-        deadlines.append(self._rest.wake_at)
-        if self._pacer is not None:
-            deadlines.append(self._pacer.wake_at)
-        return min((d for d in deadlines if d is not None), default=None)
+        # Called once per socket read: compared in place, no list or generator to build.
+        best = life.next_deadline()
+        wake = self._rest.wake_at
+        if wake is not None and (best is None or wake < best):
+            best = wake
+        pacer = self._pacer
+        if pacer is not None:
+            wake = pacer.wake_at
+            if wake is not None and (best is None or wake < best):
+                best = wake
+        for tracked in self._requests.doubts.values():  # usually empty
+            wake = tracked.reconcile_at
+            if wake is not None and (best is None or wake < best):
+                best = wake
+        return best
 
     def actions(self) -> list[SessionAction]:
         """Return and forget the actions asked for so far, in order."""
