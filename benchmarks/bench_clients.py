@@ -20,7 +20,9 @@ check) + ``v2.open_orders``/``v2.own_trades`` + ``OrderTable.apply``/``FillLog.a
 what the v2 session's link does with each push before its tables; ``careful`` is
 ``CarefulV2Client`` (orjson, a shape check, ``Decimal()`` on every money field, an in-place merge
 by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_new`` -> ``new``
-(status only), ``canceled``, a new order, a trade execution, the 200-order snapshot.
+(status only), ``canceled``, a new order, a trade execution, the 200-order snapshot. Each v2 row
+also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 translate_us``:
+``v2.open_orders`` + ``v2.own_trades`` of the decoded push) for the report's causes.
 
 Targets: ``ours`` no slower than ``careful`` on every case, and at least 10x faster than ccxt.
 
@@ -623,6 +625,22 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
     return rows
 
 
+def _translate_setup(decoded: list[Any]) -> Callable[[], Callable[[bytes], object]]:
+    """Per frame: ``open_orders`` + ``own_trades`` of that frame's push, decoded in advance."""
+
+    def setup() -> Callable[[bytes], object]:
+        pushes = iter(decoded)
+        open_orders = v2.open_orders
+
+        def on_frame(frame: bytes) -> object:
+            push = next(pushes)
+            return open_orders(push), own_trades(push)
+
+        return on_frame
+
+    return setup
+
+
 def _v2_row(
     name: str,
     shape: str,
@@ -647,6 +665,11 @@ def _v2_row(
         timings["ccxt"] = _timing(_with_seed(ccxt_setup, seed), frames, snapshot)
     if sdk_setup is not None:
         timings["kraken-sdk"] = _timing(sdk_setup, frames, snapshot)
+    # ours broken down (for the report's causes): v2.decode alone, and the translation of the
+    # decoded push to v1 shapes (v2.open_orders + v2.own_trades) alone.
+    timings["v2 decode"] = _timing(lambda: v2.decode, frames, snapshot)
+    decoded = [v2.decode(frame) for frame in frames]
+    timings["v2 translate"] = _timing(_translate_setup(decoded), frames, snapshot)
     for timing in timings.values():
         timing()  # warm up
     runs = interleaved_runs(timings, repeats)

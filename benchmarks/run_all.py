@@ -220,7 +220,9 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
                 "v2 (no pipeline breakdown; ours = V2Connection + v2.open_orders/own_trades,"
                 " the v1-shaped translation the v2 session applies, + the tables): "
                 + ", ".join(
-                    f"{row['case']} ours {row['ours_us']:.2f} us vs careful"
+                    f"{row['case']} ours {row['ours_us']:.2f} us (v2.decode"
+                    f" {row.get('v2 decode_us', 0.0):.2f} us, the translation to v1 shapes"
+                    f" {row.get('v2 translate_us', 0.0):.2f} us) vs careful"
                     f" {row['careful_us']:.2f} us"
                     for row in v2_missed
                 )
