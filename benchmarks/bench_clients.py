@@ -14,6 +14,16 @@ Contenders, timed on the same updates, interleaved (medians of CPU time per fram
   subscription bookkeeping and the user's callback. It hands over raw dicts of floats (no
   Decimal, no order table, no sequence check), so it is shown for scale, not as a peer.
 
+The ``v2 ...`` cases time the same contenders on v2 ``executions`` frames (all of them on the
+same bytes): ``ours`` is ``V2Connection.receive_message`` + ``events_received`` (its sequence
+check) + ``v2.open_orders``/``v2.own_trades`` + ``OrderTable.apply``/``FillLog.apply``, exactly
+what the v2 session's link does with each push before its tables; ``careful`` is
+``CarefulV2Client`` (orjson, a shape check, ``Decimal()`` on every money field, an in-place merge
+by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_new`` -> ``new``
+(status only), ``canceled``, a new order, a trade execution, the 200-order snapshot. Each v2 row
+also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 translate_us``:
+``v2.open_orders`` + ``v2.own_trades`` of the decoded push) for the report's causes.
+
 Targets: ``ours`` no slower than ``careful`` on every case, and at least 10x faster than ccxt.
 
     python benchmarks/bench_clients.py [--quick] [--json]
@@ -29,16 +39,30 @@ import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
+from kraken_proto import FillLog, OrderChanges, OrderTable, v2
+from kraken_proto.v1 import ChannelSnapshot, ChannelUpdate
+from kraken_proto.v2 import Subscribe as V2Subscribe
+from kraken_proto.v2 import V2Connection, own_trades
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_pipeline
 from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
 from kraken_frames import PAIRS, txid
 
-__all__ = ["CARE_TARGET", "CASES", "CCXT_TARGET", "CarefulClient", "main", "measure"]
+__all__ = [
+    "CARE_TARGET",
+    "CASES",
+    "CCXT_TARGET",
+    "V2_CASES",
+    "CarefulClient",
+    "CarefulV2Client",
+    "main",
+    "measure",
+    "v2_frames",
+]
 
 CASES = bench_pipeline.CASES
 CARE_TARGET = 1.0
@@ -152,6 +176,107 @@ class CarefulClient:
         return new
 
 
+# --- v2: the executions channel ----------------------------------------------------------------
+
+_V2_MONEY = frozenset(
+    {
+        "order_qty",
+        "display_qty",
+        "cum_qty",
+        "cum_cost",
+        "avg_price",
+        "limit_price",
+        "stop_price",
+        "last_qty",
+        "last_price",
+        "cost",
+        "fee_usd_equiv",
+    }
+)
+_V2_TERMINAL = frozenset({"filled", "canceled", "expired"})
+_V2_KINDS = frozenset({"snapshot", "update"})
+
+
+def _v2_decimal(value: object) -> Decimal:
+    """A JSON number (orjson hands a float) as the Decimal of its shortest text."""
+    if type(value) is int:
+        return Decimal(value)
+    if type(value) is not float:
+        raise ValueError(f"not a number: {value!r}")
+    return Decimal(repr(value))
+
+
+class CarefulV2Client:
+    """The careful client on v2's ``executions`` channel: orjson, a shape check, ``Decimal()``
+    on every money field (from the float's shortest text, as orjson has no parse_float), an
+    in-place dict merge by ``order_id``, a sequence check and a seen-``exec_id`` check."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.finished: dict[str, dict[str, Any]] = {}
+        self.fills: dict[str, dict[str, Any]] = {}
+        self.last_sequence = 0
+
+    def on_frame(self, frame: bytes) -> object:
+        """Handle one executions frame; returns (orders changed, new fills)."""
+        message = orjson.loads(frame)
+        if not (
+            type(message) is dict
+            and message.get("channel") == "executions"
+            and message.get("type") in _V2_KINDS
+            and type(message.get("data")) is list
+        ):
+            raise ValueError("not an executions frame")
+        sequence = message.get("sequence")
+        if type(sequence) is not int:
+            raise ValueError("no sequence")
+        snapshot = message["type"] == "snapshot"
+        if not snapshot and sequence != self.last_sequence + 1:
+            raise ValueError(f"sequence gap at {sequence}")
+        self.last_sequence = sequence
+        if snapshot:
+            self.orders = {}
+        orders = self.orders
+        fills = self.fills
+        changed: list[dict[str, Any]] = []
+        new_fills: list[dict[str, Any]] = []
+        for record in message["data"]:
+            if type(record) is not dict:
+                raise ValueError("record is not an object")
+            order_id = record.get("order_id")
+            exec_type = record.get("exec_type")
+            if type(order_id) is not str or type(exec_type) is not str:
+                raise ValueError("record without order_id or exec_type")
+            for name in _V2_MONEY.intersection(record):
+                record[name] = _v2_decimal(record[name])
+            if exec_type == "trade":
+                exec_id = record.get("exec_id")
+                if type(exec_id) is not str:
+                    raise ValueError("trade without exec_id")
+                if exec_id in fills:
+                    continue
+                fees = record.get("fees")
+                if fees is not None:
+                    for fee in fees:
+                        fee["qty"] = _v2_decimal(fee["qty"])
+                fills[exec_id] = record
+                new_fills.append(record)
+                if snapshot:
+                    continue  # a snapshot's trades are history, not open orders
+            known = orders.get(order_id)
+            if known is None:
+                if snapshot or exec_type == "pending_new" or exec_type == "new":
+                    orders[order_id] = known = record
+                else:
+                    continue  # an update for an order already finished or never seen
+            else:
+                known.update(record)
+            if exec_type in _V2_TERMINAL:
+                self.finished[order_id] = orders.pop(order_id)
+            changed.append(known)
+        return changed, new_fills
+
+
 # --- the equivalent v2 executions updates (for ccxt and python-kraken-sdk) --------------------
 
 
@@ -239,6 +364,110 @@ def v2_frames(name: str, loops: int) -> tuple[bytes | None, list[bytes]]:
         make = _v2_trade
     frames = [_v2_frame("update", [make(n)], n + 2) for n in range(loops)]
     return seed, frames
+
+
+# --- v2 cases: ours is V2Connection + the tables, as the v2 session's link applies them ---------
+
+V2_CASES: dict[str, str] = {
+    "v2 status-only delta": "openOrders status-only delta",
+    "v2 status delta": "openOrders status delta",
+    "v2 new order": "openOrders new order",
+    "v2 trade fill": "openOrders fill delta",
+    "v2 200-order snapshot": "openOrders 200-order snapshot",
+}
+"""Each v2 case and the v1 case whose shape its executions frames carry (``v2_frames``)."""
+
+_V2_EXPECTED = {
+    "v2 status-only delta": ("updated", 1, 0),
+    "v2 status delta": ("finished", 1, 0),
+    "v2 new order": ("added", 1, 0),
+    "v2 trade fill": ("updated", 1, 1),
+    "v2 200-order snapshot": ("added", 200, 0),
+}
+
+
+def _v2_subscribed() -> V2Connection:
+    """A V2Connection that has acknowledged its executions subscription (orders and trades)."""
+    connection = V2Connection()
+    connection.connection_made(0.0)
+    connection.provide_token(bench_pipeline._TOKEN, 0.0)
+    req_id = connection.send(
+        V2Subscribe(channel="executions", snap_orders=True, snap_trades=True), 0.0
+    )
+    connection.data_to_send()
+    ack = {
+        "method": "subscribe",
+        "req_id": req_id,
+        "success": True,
+        "result": {"channel": "executions", "snap_orders": True, "snap_trades": True},
+    }
+    connection.receive_message(orjson.dumps(ack), 0.0)
+    connection.events_received()
+    return connection
+
+
+def _v2_ours_setup(seed: bytes | None) -> Callable[[], Callable[[bytes], object]]:
+    """``V2Connection`` + ``open_orders``/``own_trades`` + ``OrderTable``/``FillLog``: what the
+    v2 session's link does with each executions push, then the tables."""
+
+    def setup() -> Callable[[bytes], object]:
+        connection = _v2_subscribed()
+        table = OrderTable()
+        fills = FillLog()
+        receive, events = connection.receive_message, connection.events_received
+
+        def on_frame(frame: bytes) -> object:
+            receive(frame, 0.0)
+            result: object = None
+            for item in events():
+                if type(item) is ChannelUpdate:
+                    snapshot = False
+                elif type(item) is ChannelSnapshot:
+                    snapshot = True
+                else:
+                    raise RuntimeError(f"unexpected event {item!r}")  # e.g. a SequenceGap
+                push = item.event
+                if type(push) is not v2.Executions:
+                    raise RuntimeError(f"unexpected push {push!r}")
+                changes = table.apply(v2.open_orders(push), snapshot=snapshot)
+                trades = own_trades(push)
+                result = (changes, fills.apply(trades) if trades.trades else ())
+            return result
+
+        if seed is not None:
+            on_frame(seed)
+        return on_frame
+
+    return setup
+
+
+def _v2_careful_setup(seed: bytes | None) -> Callable[[], Callable[[bytes], object]]:
+    def setup() -> Callable[[bytes], object]:
+        client = CarefulV2Client()
+        if seed is not None:
+            client.on_frame(seed)
+        return client.on_frame
+
+    return setup
+
+
+def _v2_prove(
+    name: str, setup: Callable[[], Callable[[bytes], object]], frames: list[bytes], snap: bool
+) -> None:
+    """Untimed: every frame takes the measured path, for ours and for the careful client."""
+    field, count, new_fills = _V2_EXPECTED[name]
+    function = setup()
+    for frame in frames:
+        if snap:
+            function = setup()
+        result = function(frame)
+        if isinstance(result, tuple) and isinstance(result[0], OrderChanges):
+            good = len(getattr(result[0], field)) == count and len(result[1]) == new_fills
+        else:
+            changed, fills = cast("tuple[list[Any], list[Any]]", result)
+            good = len(changed) == count and len(fills) == new_fills
+        if not good:
+            raise RuntimeError(f"{name}: a frame did not take the measured path: {result!r}")
 
 
 class _CcxtClient:
@@ -388,8 +617,71 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             row["ours_vs_careful"] = median_ratio(runs["ours"], runs["careful"])
             if "ccxt" in runs:
                 row["ours_vs_ccxt"] = median_ratio(runs["ours"], runs["ccxt"])
+            if "kraken-sdk" in runs:
+                row["ours_vs_sdk"] = median_ratio(runs["ours"], runs["kraken-sdk"])
             rows.append(row)
+        for name, shape in V2_CASES.items():
+            rows.append(_v2_row(name, shape, scale, repeats, ccxt_setup, sdk_setup))
     return rows
+
+
+def _translate_setup(decoded: list[Any]) -> Callable[[], Callable[[bytes], object]]:
+    """Per frame: ``open_orders`` + ``own_trades`` of that frame's push, decoded in advance."""
+
+    def setup() -> Callable[[bytes], object]:
+        pushes = iter(decoded)
+        open_orders = v2.open_orders
+
+        def on_frame(frame: bytes) -> object:
+            push = next(pushes)
+            return open_orders(push), own_trades(push)
+
+        return on_frame
+
+    return setup
+
+
+def _v2_row(
+    name: str,
+    shape: str,
+    scale: float,
+    repeats: int,
+    ccxt_setup: Callable[[], Callable[[bytes], object]] | None,
+    sdk_setup: Callable[[], Callable[[bytes], object]] | None,
+) -> dict[str, Any]:
+    """One v2 case: every contender on the same executions frames."""
+    loops = max(2, int(bench_pipeline._LOOPS[shape] * scale))
+    seed, frames = v2_frames(shape, loops)
+    snapshot = shape in bench_pipeline.SNAPSHOT_CASES
+    ours = _v2_ours_setup(seed)
+    careful = _v2_careful_setup(seed)
+    _v2_prove(name, ours, frames, snapshot)
+    _v2_prove(name, careful, frames, snapshot)
+    timings = {
+        "ours": _timing(ours, frames, snapshot),
+        "careful": _timing(careful, frames, snapshot),
+    }
+    if ccxt_setup is not None:
+        timings["ccxt"] = _timing(_with_seed(ccxt_setup, seed), frames, snapshot)
+    if sdk_setup is not None:
+        timings["kraken-sdk"] = _timing(sdk_setup, frames, snapshot)
+    # ours broken down (for the report's causes): v2.decode alone, and the translation of the
+    # decoded push to v1 shapes (v2.open_orders + v2.own_trades) alone.
+    timings["v2 decode"] = _timing(lambda: v2.decode, frames, snapshot)
+    decoded = [v2.decode(frame) for frame in frames]
+    timings["v2 translate"] = _timing(_translate_setup(decoded), frames, snapshot)
+    for timing in timings.values():
+        timing()  # warm up
+    runs = interleaved_runs(timings, repeats)
+    row: dict[str, Any] = {"case": name, "bytes": len(frames[0])}
+    for label, values in runs.items():
+        row[f"{label}_us"] = statistics.median(values)
+    row["ours_vs_careful"] = median_ratio(runs["ours"], runs["careful"])
+    if "ccxt" in runs:
+        row["ours_vs_ccxt"] = median_ratio(runs["ours"], runs["ccxt"])
+    if "kraken-sdk" in runs:
+        row["ours_vs_sdk"] = median_ratio(runs["ours"], runs["kraken-sdk"])
+    return row
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:

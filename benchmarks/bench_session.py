@@ -9,7 +9,11 @@ The delta shapes of ``bench_pipeline`` are measured: each timing gets a freshly 
 whose table already holds the orders the deltas touch (fed as new-order frames, untimed), and
 the frames carry the channel's next sequence numbers. Snapshots arrive only on (re)subscribe, so
 the session pipeline is not measured on the snapshot shapes (``bench_clients`` has them for
-``Connection`` + tables). Target: session / careful <= 1.2x on every shape.
+``Connection`` + tables). The ``v2 ...`` shapes run the same way on a session configured with
+``SessionConfig(protocol="v2")`` (its link: ``V2Connection`` and the v1-shaped translation)
+against ``bench_clients.CarefulV2Client``, on the executions frames of ``bench_clients``; the
+orders they touch arrive first as ``pending_new`` updates (untimed).
+Target: session / careful <= 1.2x on every shape.
 
 Run ``python benchmarks/bench_session.py`` (add ``--json`` for machine-readable output).
 """
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kraken_proto import FillReceived, OrdersChanged
+from kraken_proto import FillReceived, OrdersChanged, SessionConfig
 from kraken_proto.v1 import Subscribe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.session.session_wire import Wire
 
 import bench_pipeline
-from bench_clients import CarefulClient
+from bench_clients import V2_CASES as CLIENT_V2_CASES
+from bench_clients import CarefulClient, CarefulV2Client, v2_frames
 from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
 
-__all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
+__all__ = ["CASES", "TARGET_RATIO", "V2_CASES", "main", "measure"]
 
 TARGET_RATIO = 1.2
 """The session pipeline over the careful client, per frame, on every shape."""
@@ -45,6 +50,13 @@ TARGET_RATIO = 1.2
 CASES: tuple[str, ...] = tuple(
     name for name in bench_pipeline.CASES if name not in bench_pipeline.SNAPSHOT_CASES
 )
+
+V2_CASES: dict[str, str] = {
+    name: shape
+    for name, shape in CLIENT_V2_CASES.items()
+    if shape not in bench_pipeline.SNAPSHOT_CASES
+}
+"""The v2 delta shapes (executions frames from ``bench_clients.v2_frames``) and their v1 twin."""
 
 
 def _renumbered(frames: list[bytes], first: int) -> list[bytes]:
@@ -91,6 +103,60 @@ def _session_setup(
         return on_frame, frames[len(seed) :]
 
     return setup
+
+
+def _v2_renumbered(frames: list[bytes], first: int) -> list[bytes]:
+    out = []
+    for sequence, frame in enumerate(frames, start=first):
+        message = orjson.loads(frame)
+        message["sequence"] = sequence
+        out.append(orjson.dumps(message))
+    return out
+
+
+def _v2_session_setup(
+    seed: bytes | None, frames: list[bytes]
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    """As ``_session_setup``, on a LIVE v2 session: the seed's orders arrive first as one
+    ``pending_new`` executions update each (untimed), then the frames to time."""
+
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        wire = Wire(config=SessionConfig(protocol="v2"))
+        session = wire.session
+        session.subscribe(Subscribe(name="ownTrades"), wire.now)
+        session.subscribe(Subscribe(name="openOrders"), wire.now)
+        session.start(wire.now)
+        wire.pump()
+        wire.settle()
+        link: Any = session.connection
+        sequence = link._conn._subscriptions["executions"].next_sequence
+        conn = next(iter(wire.sid_of))
+        now = wire.now
+        receive, events = session.receive_message, session.events
+
+        def on_frame(frame: bytes) -> object:
+            receive(conn, frame, now)
+            return events()
+
+        before: list[bytes] = []
+        if seed is not None:
+            before = [
+                orjson.dumps({"channel": "executions", "type": "update", "data": [record]})
+                for record in orjson.loads(seed)["data"]
+            ]
+        numbered = _v2_renumbered(before + frames, sequence)
+        for frame in numbered[: len(before)]:
+            on_frame(frame)
+        return on_frame, numbered[len(before) :]
+
+    return setup
+
+
+def _v2_check(name: str, result: object) -> None:
+    kinds = [type(event) for event in result] if isinstance(result, list) else []
+    want = [OrdersChanged, FillReceived] if name == "v2 trade fill" else [OrdersChanged]
+    if sorted(kind.__name__ for kind in kinds) != sorted(kind.__name__ for kind in want):
+        raise RuntimeError(f"{name}: a frame did not reach the user: {result!r}")
 
 
 def _check(case: bench_pipeline._Case, result: object) -> None:
@@ -144,7 +210,37 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
                     "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
                 }
             )
+        for name, shape in V2_CASES.items():
+            seed, frames = v2_frames(shape, max(2, int(bench_pipeline._LOOPS[shape] * scale)))
+            session = _v2_session_setup(seed, frames)
+            function, numbered = session()
+            for frame in numbered:  # prove the path once, untimed
+                _v2_check(name, function(frame))
+            runs = interleaved_runs(
+                {"session": _timing(session), "careful": _timing(_v2_careful(seed, frames))},
+                repeats,
+            )
+            rows.append(
+                {
+                    "case": name,
+                    "session_us": statistics.median(runs["session"]),
+                    "careful_us": statistics.median(runs["careful"]),
+                    "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
+                }
+            )
     return rows
+
+
+def _v2_careful(
+    seed: bytes | None, frames: list[bytes]
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        client = CarefulV2Client()
+        if seed is not None:
+            client.on_frame(seed)
+        return client.on_frame, frames
+
+    return setup
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,7 +62,7 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     rows = [
         line for line in targets.splitlines() if line.startswith("| ") and "verdict" not in line
     ]
-    assert len(rows) == 7
+    assert len(rows) == 8
     for row in rows:
         assert "**met**" in row or "**missed**" in row or "not measured" in row
     after = committed.read_bytes() if committed.exists() else None
@@ -83,6 +83,21 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         assert key in line, key
     assert set(line["runner_cpu_vs_plain"]) == {"blocking", "trio", "asyncio"}
     assert set(line["session_pipeline_vs_careful"]) >= {"openOrders status delta", "ownTrades fill"}
+    assert set(line["session_pipeline_vs_careful"]) >= {
+        "v2 status-only delta",
+        "v2 status delta",
+        "v2 new order",
+        "v2 trade fill",
+    }
+    assert set(line["connection_tables_vs_careful"]) >= {
+        "openOrders status delta",
+        "v2 status-only delta",
+        "v2 status delta",
+        "v2 new order",
+        "v2 trade fill",
+        "v2 200-order snapshot",
+    }
+    assert "v2 trade fill" in targets
     assert all(case.startswith("v2 ") for case in line["decode_vs_floor_v2"])
     assert line["decode_vs_floor_v1"]
     assert line["encode_vs_json_dumps_v2"]
