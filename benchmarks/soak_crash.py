@@ -604,17 +604,14 @@ def run_crash(
                     harness.start(bot)
         harness.quiet.touch()
         harness.start(bot)
-        settle = harness.settle([bot])
-        harness.finish([bot])
-        return verdict(
+        return _conclude(
             harness,
             [bot],
+            breaker,
             mode="crash",
             seconds=seconds,
             kills=kills,
             starts=bot.starts,
-            settle_seconds=None if settle is None else round(settle, 1),
-            faults=dict(breaker.faults),
         )
 
 
@@ -638,15 +635,22 @@ def run_processes(
                 harness.start(bot)
             time.sleep(seconds)
         harness.quiet.touch()
-        settle = harness.settle(bots)
-        harness.finish(bots)
-        return verdict(
-            harness,
-            bots,
-            mode="processes",
-            processes=processes,
-            seconds=seconds,
-            kills=0,
-            settle_seconds=None if settle is None else round(settle, 1),
-            faults=dict(breaker.faults),
+        return _conclude(
+            harness, bots, breaker, mode="processes", processes=processes, seconds=seconds, kills=0
         )
+
+
+def _conclude(
+    harness: _Harness, bots: list[_Bot], breaker: _Breaker, **extra: Any
+) -> dict[str, Any]:
+    """Trading has stopped: wait for the bots to settle, stop them, and judge the run
+    (``extra`` first in the result, then the settle time and the faults armed)."""
+    settle = harness.settle(bots)
+    harness.finish(bots)
+    return verdict(
+        harness,
+        bots,
+        **extra,
+        settle_seconds=None if settle is None else round(settle, 1),
+        faults=dict(breaker.faults),
+    )
