@@ -36,12 +36,18 @@ def find_by_cl_ord_id(
     then: Callable[[str | None, str], None],
     *,
     wanted: Callable[[], bool],
+    open_known: bool = False,
 ) -> None:
     """Ask OpenOrders, then ClosedOrders (closed after ``start``, unix seconds), for the order
     carrying ``cl_ord_id``; call ``then(txid, via)`` with its txid (None when neither has it)
     and the call that answered last (``"OpenOrders"``/``"ClosedOrders"``). Records found are
     absorbed into ``orders`` first. Once ``wanted()`` is False (a late reply decided the
-    request) no further call is made."""
+    request) no further call is made.
+
+    ``open_known``: the caller knows the order is not open (the openOrders snapshot of a link
+    opened since, and every frame after it, left it out; an order placed later still arrives
+    there live and decides the request first), so only ClosedOrders is asked: 2 units of the
+    key's REST budget instead of 3."""
 
     def mine(found: dict[str, RestOrder]) -> str | None:
         matching = {txid: order for txid, order in found.items() if order.cl_ord_id == cl_ord_id}
@@ -69,4 +75,7 @@ def find_by_cl_ord_id(
             first=True,
         )
 
+    if open_known:
+        rest.add(RestJob(purpose="ClosedOrders", cost=2, build=build_closed, on_answer=on_closed))
+        return
     rest.add(RestJob(purpose="OpenOrders", cost=1, build=build_open, on_answer=on_open))

@@ -163,7 +163,9 @@ class LinkEventRouter:
             if snapshot:
                 self._life.synced["openOrders"] = None
                 self._mark_ready("openOrders", len(event.orders))
-                self._reconciler.release_doubts()
+                self._reconciler.release_doubts(
+                    open_known=self._orders.remembers_all(len(event.orders))
+                )
         elif type(event) is Balances:
             # v2's balances, passed on as they come (a V2Link reports them as sent).
             self._events.append(

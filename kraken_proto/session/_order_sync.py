@@ -82,6 +82,11 @@ class OrderSync:
         if len(known) > 2 * self._max_finished:
             del known[next(iter(known))]
 
+    def remembers_all(self, count: int) -> bool:
+        """True when a snapshot of ``count`` orders, just applied, left every one of its
+        cl_ord_ids in ``cl_ord_ids`` (the memory keeps the latest ``2 * max_finished``)."""
+        return count <= 2 * self._max_finished
+
     def look_up_vanished(self) -> None:
         """Ask QueryOrders about the first vanished orders; their REST records then go into
         the table (even over an open entry: the snapshot said it is gone)."""

@@ -1,7 +1,8 @@
 """Deciding the outcome of a request whose answer was lost, from Kraken's records.
 
 An ``AddOrder`` is looked for by its ``cl_ord_id``: in the openOrders frames seen since, then
-REST ``OpenOrders``, then ``ClosedOrders`` (found: applied; not found: not applied). Cancels,
+REST ``OpenOrders`` (skipped when a new link's openOrders snapshot already said it is not
+open), then ``ClosedOrders`` (found: applied; not found: not applied). Cancels,
 edits and amends are decided from ``QueryOrders`` of the orders they touched
 (``_reconcile_checks``); a cancel naming a ``cl_ord_id`` finds its order as an ``AddOrder``
 does, and when no order carries it (open, or closed since just before the cancel was sent) it
@@ -55,10 +56,12 @@ class Reconciler:
         self._credentials = context.credentials
         self._rest = context.rest
 
-    def release_doubts(self) -> None:
-        """A new link is synced with the orders: reconcile what the last one's loss left."""
+    def release_doubts(self, *, open_known: bool = False) -> None:
+        """A new link is synced with the orders: reconcile what the last one's loss left.
+        ``open_known``: its openOrders snapshot was just applied, so every open order's
+        cl_ord_id is known (an AddOrder not among them is not open: see ``reconcile``)."""
         for tracked in self._requests.waiting_for_link():
-            self.reconcile(tracked)
+            self.reconcile(tracked, open_known=open_known)
 
     def resolve_seen_orders(self) -> None:
         """An order carrying an in-doubt AddOrder's cl_ord_id appeared: it was placed."""
@@ -70,19 +73,24 @@ class Reconciler:
                 if txid is not None:
                     requests.applied(tracked, txid, "openOrders")
 
-    def reconcile(self, tracked: Tracked) -> None:
-        """Start deciding ``tracked`` (a doubt) from Kraken's records."""
+    def reconcile(self, tracked: Tracked, *, open_known: bool = False) -> None:
+        """Start deciding ``tracked`` (a doubt) from Kraken's records. ``open_known``: the
+        openOrders snapshot of a link opened after ``tracked`` was sent has been applied, so
+        an order carrying one of its cl_ord_ids is either known by now or not open; then REST
+        ``OpenOrders`` is skipped (it would only repeat the snapshot, on the key's REST budget
+        that several processes share), and an order placed after the snapshot still arrives
+        live and decides the request before ``ClosedOrders`` answers."""
         tracked.phase = Phase.RECONCILING
         request = tracked.request
         requests = self._requests
         cl_ord_ids = self._orders.cl_ord_ids
         if isinstance(request, AddOrder):
-            self._reconcile_add(tracked, request)
+            self._reconcile_add(tracked, request, open_known)
         elif isinstance(request, CancelOrder):
             if request.userref:
                 requests.unresolved(tracked, "a cancel by userref cannot be matched to orders")
                 return
-            self._reconcile_cancel(tracked, list(request.txid), list(request.cl_ord_id))
+            self._reconcile_cancel(tracked, list(request.txid), list(request.cl_ord_id), open_known)
         elif isinstance(request, EditOrder):
             if not isinstance(request.orderid, str):
                 requests.unresolved(tracked, "an edit by userref cannot be matched to an order")
@@ -132,7 +140,9 @@ class Reconciler:
                 "armed on every connection)",
             )
 
-    def _reconcile_cancel(self, tracked: Tracked, txids: list[str], pending: list[str]) -> None:
+    def _reconcile_cancel(
+        self, tracked: Tracked, txids: list[str], pending: list[str], open_known: bool
+    ) -> None:
         """Decide a cancel of ``txids`` and of the orders carrying the ``pending`` cl_ord_ids:
         those the order table does not know are looked up through REST first."""
         known = self._orders.cl_ord_ids
@@ -150,9 +160,9 @@ class Reconciler:
                     # it (a cancel that took effect leaves its order closed after it).
                     self._requests.not_applied(tracked, via)
                     return
-                self._reconcile_cancel(tracked, [*txids, txid], pending)
+                self._reconcile_cancel(tracked, [*txids, txid], pending, open_known)
 
-            self._find(tracked, cl_ord_id, found)
+            self._find(tracked, cl_ord_id, found, open_known)
             return
         self._query(
             tracked,
@@ -202,7 +212,7 @@ class Reconciler:
 
         self._orders.lookup(tuple(dict.fromkeys(txids))[:QUERY_BATCH], decide)
 
-    def _reconcile_add(self, tracked: Tracked, request: AddOrder) -> None:
+    def _reconcile_add(self, tracked: Tracked, request: AddOrder, open_known: bool) -> None:
         cl_ord_id = request.cl_ord_id
         assert cl_ord_id is not None  # submit gives every AddOrder one
         requests = self._requests
@@ -219,10 +229,14 @@ class Reconciler:
             else:
                 requests.applied(tracked, txid, via)
 
-        self._find(tracked, cl_ord_id, decided)
+        self._find(tracked, cl_ord_id, decided, open_known)
 
     def _find(
-        self, tracked: Tracked, cl_ord_id: str, then: Callable[[str | None, str], None]
+        self,
+        tracked: Tracked,
+        cl_ord_id: str,
+        then: Callable[[str | None, str], None],
+        open_known: bool,
     ) -> None:
         start = Decimal(repr(tracked.sent_at - _CLOSED_LOOKBACK)).quantize(Decimal(1))
         find_by_cl_ord_id(
@@ -233,4 +247,5 @@ class Reconciler:
             start,
             then,
             wanted=lambda: self._requests.in_doubt(tracked),
+            open_known=open_known,
         )

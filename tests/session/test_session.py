@@ -485,12 +485,41 @@ def test_order_placed_and_filled_while_dropping_is_found_by_rest() -> None:
     assert order.status == "closed"
     fills = of(wire, FillReceived)
     assert [f.trade.ordertxid for f in fills] == [applied.txid]
+    # The new link's openOrders snapshot left it out, so it is not open: REST OpenOrders
+    # would only repeat the snapshot (1 unit of the key's shared budget); ClosedOrders alone.
+    assert "OpenOrders" not in wire.rest_calls
+    assert wire.rest_calls.count("ClosedOrders") == 1
 
 
 def test_order_never_sent_before_the_drop_is_not_applied() -> None:
     wire = live(snapshot=False)
     handle = _in_flight(wire, limit(), reached=False)
-    assert isinstance(outcome(wire, handle), RequestNotApplied)
+    not_applied = outcome(wire, handle)
+    assert isinstance(not_applied, RequestNotApplied)
+    assert not_applied.via == "ClosedOrders"
+    assert "OpenOrders" not in wire.rest_calls
+
+
+def test_cancel_by_unseen_cl_ord_id_after_a_drop_asks_closed_orders_only() -> None:
+    wire = live()
+    handle = _in_flight(wire, CancelOrder(cl_ord_id=("never-placed",)))
+    not_applied = outcome(wire, handle)
+    assert isinstance(not_applied, RequestNotApplied)
+    assert not_applied.via == "ClosedOrders"
+    assert "OpenOrders" not in wire.rest_calls
+
+
+def test_a_snapshot_too_big_for_the_cl_ord_id_memory_keeps_rest_open_orders() -> None:
+    # max_finished=1 remembers 2 cl_ord_ids: a snapshot of 3 open orders may have pushed the
+    # in-doubt order's out, so the table cannot vouch that it is not open.
+    wire = live(SessionConfig(max_finished=1))
+    for offset in range(3):
+        _placed(wire, limit(price=Decimal("28000.0") - offset))
+    handle = _in_flight(wire, limit(price=Decimal("31000.0")))  # marketable: fills at once
+    applied = outcome(wire, handle)
+    assert isinstance(applied, RequestApplied)
+    assert applied.via == "ClosedOrders"
+    assert wire.rest_calls[-2:] == ["OpenOrders", "ClosedOrders"]
 
 
 def test_open_order_placed_while_dropping_is_found_in_the_snapshot() -> None:
