@@ -87,6 +87,7 @@ FAILURES = (
     "bot_errors",
 )
 SETTLE_LIMIT = 60.0  # seconds the bots get to catch up after trading stops
+KILL_WAIT = 60.0  # seconds a SIGKILLed bot gets to be gone before the next start
 
 
 @dataclasses.dataclass(frozen=True)
@@ -378,7 +379,14 @@ class _Harness:
         if process.pid is not None and process.exitcode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGKILL)
-        process.join(10)
+        # The journal's lock is free only once the process is gone, and a SIGKILLed process
+        # goes only when it leaves the kernel (an fsync on a loaded disk can hold it there for
+        # seconds): starting the next one before would fail on JournalLockedError.
+        process.join(KILL_WAIT)
+        if process.exitcode is None:
+            raise RuntimeError(
+                f"bot {bot.index} (pid {process.pid}) still alive {KILL_WAIT} s after SIGKILL"
+            )
 
     def settle(self, bots: list[_Bot]) -> float | None:
         """Wait until every bot holds every fill and is idle; the seconds it took (None:
