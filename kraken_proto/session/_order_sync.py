@@ -89,34 +89,51 @@ class OrderSync:
 
     def look_up_vanished(self) -> None:
         """Ask QueryOrders about the first vanished orders; their REST records then go into
-        the table (even over an open entry: the snapshot said it is gone)."""
-        batch = tuple(self.vanished)[:QUERY_BATCH]
+        the table (even over an open entry: the snapshot said it is gone).
+
+        The batch is taken when the call goes out, not when it is queued: orders that vanish
+        from later snapshots while it waits for the key's REST budget ride along in the same
+        call instead of a call each."""
+        sent: list[tuple[str, ...]] = [()]
         self.looking_up = True
 
+        def batch() -> tuple[str, ...]:
+            sent[0] = tuple(self.vanished)[:QUERY_BATCH]
+            return sent[0]
+
         def resolved(orders: dict[str, RestOrder]) -> None:
-            for txid in batch:
+            for txid in sent[0]:
                 self.vanished.pop(txid, None)
             self.looking_up = False
-            self.absorb(orders, force=frozenset(batch))
+            self.absorb(orders, force=frozenset(sent[0]))
 
         self.lookup(batch, resolved)
 
-    def lookup(self, batch: tuple[str, ...], then: Callable[[dict[str, RestOrder]], None]) -> None:
-        """QueryOrders for ``batch`` (<= 50 txids), then ``then(found)``. Kraken refuses the
-        whole call when one txid is unknown (``EGeneral:Invalid arguments``): then each txid is
-        asked alone, and an unknown one is left out of ``found``. Every record found is
-        absorbed into the table first."""
+    def lookup(
+        self,
+        batch: tuple[str, ...] | Callable[[], tuple[str, ...]],
+        then: Callable[[dict[str, RestOrder]], None],
+    ) -> None:
+        """QueryOrders for ``batch`` (<= 50 txids, or a callable that gives them when the call
+        is sent), then ``then(found)``. Kraken refuses the whole call when one txid is unknown
+        (``EGeneral:Invalid arguments``): then each txid is asked alone, and an unknown one is
+        left out of ``found``. Every record found is absorbed into the table first."""
         found: dict[str, RestOrder] = {}
         outstanding = [1]
 
-        def ask(txids: tuple[str, ...]) -> None:
+        def ask(chosen: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> None:
+            asked = [chosen if isinstance(chosen, tuple) else ()]
+
             def build(nonce: int) -> RestRequest:
-                return build_query_orders_request(self._credentials, nonce=nonce, txids=txids)
+                if not isinstance(chosen, tuple):
+                    asked[0] = chosen()
+                return build_query_orders_request(self._credentials, nonce=nonce, txids=asked[0])
 
             def on_answer(status: int, body: bytes, now: float) -> None:
                 try:
                     orders = dict(parse_query_orders_response(status, body).orders)
                 except (InvalidArgumentsError, UnknownOrderError):
+                    txids = asked[0]
                     if len(txids) > 1:
                         outstanding[0] += len(txids) - 1
                         for txid in txids:

@@ -666,6 +666,29 @@ def test_vanished_orders_get_their_final_state() -> None:
     assert any(e.source == "rest" for e in of(wire, OrdersChanged))
 
 
+def test_orders_vanishing_while_the_lookup_waits_for_budget_share_its_call() -> None:
+    wire = live()
+    first = _placed(wire, limit(price=Decimal("29000.0")))
+    second = _placed(wire, limit(price=Decimal("28500.0")))
+    wire.session._rest._counter.saturate(wire.now)  # the key's REST budget is spent
+    for price in (Decimal("28900.0"), Decimal("28400.0")):
+        # Each drop fills one order while away; the next snapshot leaves it out.
+        wire.drop()
+        wire.exchange.set_reference_price("XBT/USD", price, wire.now)
+        wire.advance(3)
+    assert "QueryOrders" not in wire.rest_calls  # still waiting for the budget
+    wire.advance(120)
+    queries = [body for purpose, body in wire.rest_bodies if purpose == "QueryOrders"]
+    assert len(queries) == 1  # one call for both, taken when it went out
+    assert first.encode() in queries[0]
+    assert second.encode() in queries[0]
+    for txid in (first, second):
+        order = wire.session.orders.get(txid)
+        assert order is not None
+        assert order.status == "closed"
+        assert not order.vanished
+
+
 def test_sequence_gap_on_own_trades_backfills() -> None:
     wire = live()
     txid = _placed(wire)
