@@ -93,18 +93,19 @@ class FillFeed:
             # The first snapshot lists the latest trades, made before this session too.
             self.first_snapshot = False
         until = self.history_until if self.history_until is not None else self.started_at
-        note = recent.note
         for trade_id, trade in self.log.apply(event):
             time = trade.time
             if time is not None and time.is_finite():
                 history = first and time < until
                 if cursor is None or time > cursor:
                     cursor, cursor_id = time, trade_id
-                note(trade_id, time)
+                recent[trade_id] = time  # ``recent.note(trade_id, time)``, inline
             else:
                 history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
-                note(trade_id, cursor if cursor is not None else self.started_at, dated=False)
+                recent.note(
+                    trade_id, cursor if cursor is not None else self.started_at, dated=False
+                )
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor, self.cursor_id = cursor, cursor_id

@@ -332,3 +332,42 @@ def test_one_trade_frames_deliver_as_longer_frames_do(
         assert fast_events == general_events
         assert (fast.cursor, fast.cursor_id) == (general.cursor, general.cursor_id)
         assert len(fast._recent) == len(general._recent)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("note"), st.integers(0, 120), st.integers(0, 300), st.booleans()),
+            st.tuples(st.just("prune"), st.integers(0, 300)),
+        ),
+        max_size=200,
+    )
+)
+@settings(max_examples=60)
+def test_recent_fills_prune_keeps_the_newest_snapshot_and_everything_from_the_floor(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    """A model of ``RecentFills``: id -> time; a prune keeps every fill at or after the floor
+    and the ``SNAPSHOT_SIZE`` newest (by time), and keeps all while fewer are held."""
+    from kraken_proto.session._recent_fills import SNAPSHOT_SIZE, RecentFills
+
+    recent = RecentFills()
+    model: dict[str, Decimal] = {}
+    undated: set[str] = set()
+    for step in steps:
+        if step[0] == "note":
+            _, number, time, dated = step
+            recent.note(f"T{number}", Decimal(time), dated=dated)
+            model[f"T{number}"] = Decimal(time)
+            if not dated:
+                undated.add(f"T{number}")
+        else:
+            floor = Decimal(step[1])
+            recent.prune(floor)
+            if len(model) >= SNAPSHOT_SIZE:
+                floor = min(floor, sorted(model.values())[-SNAPSHOT_SIZE])
+                model = {tid: time for tid, time in model.items() if time >= floor}
+                undated &= model.keys()
+        assert dict(recent) == model
+        assert recent._undated == undated
+        assert recent.due() == (len(model) > recent.due_above)
