@@ -124,9 +124,24 @@ class FillLog:
         ``OwnTrades`` value.
         """
         ids = self._ids
+        trades = event.trades
+        if len(trades) == 1:
+            # The usual live update, one trade: the loop below without its list.
+            entry = trades[0]
+            trade_id = entry[0]
+            if trade_id in ids:
+                ids.move_to_end(trade_id)
+                return ()
+            ids[trade_id] = None
+            if len(ids) > self._window:
+                ids.popitem(last=False)
+            kept = self._trades
+            if not isinstance(kept, deque):
+                kept = self._trades = deque(maxlen=self._max_trades)
+            kept.append(entry)
+            return trades if type(trades) is tuple else (entry,)
         window = self._window
         new: list[tuple[str, Trade]] = []
-        trades = event.trades
         for entry in trades:
             trade_id = entry[0]
             if trade_id in ids:

@@ -177,3 +177,30 @@ def test_oldest_id_is_forgotten_once_the_window_is_full() -> None:
     assert log.seen(trade_id(0))
     assert not log.seen(trade_id(1))
     assert [tid for tid, _ in log.apply(bare_frame([trade_id(1)]))] == [trade_id(1)]
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 80), max_size=3), max_size=40),
+    st.booleans(),
+    st.integers(0, 5),
+)
+def test_one_trade_frames_report_and_keep_as_longer_ones_do(
+    frames: list[list[int]], as_list: bool, max_trades: int
+) -> None:
+    """The one-trade fast path agrees with the general loop: what ``apply`` returns (always a
+    tuple, even for a frame built with a list) and the trades the log keeps."""
+    fast = FillLog(window=MIN_FILL_WINDOW, max_trades=max_trades)
+    general = FillLog(window=MIN_FILL_WINDOW, max_trades=max_trades)
+    for numbers in frames:
+        pairs = [(trade_id(n), Trade(userref=n)) for n in numbers]
+        trades: Any = pairs if as_list else tuple(pairs)
+        new = fast.apply(OwnTrades(trades=trades))
+        # The general path, one frame per trade and a padding of seen ids around each.
+        expected: list[tuple[str, Trade]] = []
+        for pair in pairs:
+            got = general.apply(OwnTrades(trades=(pair, pair)))
+            expected.extend(got)
+        assert type(new) is tuple
+        assert list(new) == expected
+        assert list(fast._trades) == list(general._trades)
+        assert len(fast) == len(general)

@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-import msgspec
-
 from kraken_proto._fills import FillLog
 from kraken_proto.rest._calls import TRADES_HISTORY_PATH, build_trades_history_request
 from kraken_proto.rest._request import RestRequest, build_private_request
@@ -78,9 +76,16 @@ class FillFeed:
             # is its own, and stays fetched in full.
             self._covered(event)
         recent = self._recent
-        if recent and any(entry[0] in recent for entry in event.trades):
-            kept = tuple(entry for entry in event.trades if entry[0] not in recent)
-            event = msgspec.structs.replace(event, trades=kept)
+        trades = event.trades
+        if recent:
+            # One trade per frame is the usual live update: test it without a generator.
+            if len(trades) == 1:
+                if trades[0][0] in recent:
+                    trades = ()
+            elif any(entry[0] in recent for entry in trades):
+                trades = tuple(entry for entry in trades if entry[0] not in recent)
+            if trades is not event.trades:
+                event = OwnTrades(trades=trades, sequence=event.sequence)
         cursor, cursor_id = self.cursor, self.cursor_id
         events = self._events
         first = source == "snapshot" and self.first_snapshot
@@ -90,21 +95,21 @@ class FillFeed:
         until = self.history_until if self.history_until is not None else self.started_at
         for trade_id, trade in self.log.apply(event):
             time = trade.time
-            dated = True
             if time is not None and time.is_finite():
                 history = first and time < until
                 if cursor is None or time > cursor:
                     cursor, cursor_id = time, trade_id
+                recent[trade_id] = time  # ``recent.note(trade_id, time)``, inline
             else:
                 history = first
                 # Undated: kept as recent as the latest fill seen, so a repeat is caught.
-                time = cursor if cursor is not None else self.started_at
-                dated = False
-            recent.note(trade_id, time, dated=dated)
+                recent.note(
+                    trade_id, cursor if cursor is not None else self.started_at, dated=False
+                )
             kind: FillSource = "history" if history else source
             events.append(FillReceived(trade_id=trade_id, trade=trade, source=kind))
         self.cursor, self.cursor_id = cursor, cursor_id
-        if recent.due():
+        if len(recent) > recent.due_above:  # ``recent.due()``, inline
             self._prune()
 
     def _covered(self, snapshot: OwnTrades) -> None:

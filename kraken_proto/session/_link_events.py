@@ -143,15 +143,6 @@ class LinkEventRouter:
                 )
         return None
 
-    def data(self, event: OpenOrders | OwnTrades) -> None:
-        """Apply one in-sequence frame of live data (a ``ChannelUpdate``'s, unwrapped)."""
-        if isinstance(event, OpenOrders):
-            self._orders.apply(event, snapshot=False)
-            if self._requests.doubts:
-                self._reconciler.resolve_seen_orders()
-        else:
-            self._fills.deliver(event, "live")
-
     def channel(self, item: ChannelSnapshot | ChannelUpdate) -> None:
         """Apply one frame of channel data (orders, fills or balances)."""
         event = item.event

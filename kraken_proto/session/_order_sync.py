@@ -61,7 +61,18 @@ class OrderSync:
         changes = self.table.apply(event, snapshot=snapshot)
         if self.observer is not None:
             self.observer(event)
-        for txid, record in event.orders:
+        orders = event.orders
+        if len(orders) == 1 and not snapshot:
+            # The usual live delta: one entry, and a delta never vanishes an order. The loops
+            # below, without their iterators.
+            txid, record = orders[0]
+            cl_ord_id = record.cl_ord_id
+            if cl_ord_id is not None:
+                self.remember(cl_ord_id, txid)
+            if changes.updated or changes.added or changes.stubs:
+                self._events.append(OrdersChanged(changes=changes, source="live"))
+            return
+        for txid, record in orders:
             cl_ord_id = record.cl_ord_id
             if cl_ord_id is not None:
                 self.remember(cl_ord_id, txid)

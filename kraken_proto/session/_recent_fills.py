@@ -20,62 +20,57 @@ SNAPSHOT_SIZE: Final = 50
 """How many trades an ownTrades snapshot repeats (Kraken's newest 50)."""
 
 
-class RecentFills:
+class RecentFills(dict[str, Decimal]):
     """The ids of the reported fills a snapshot or backfill may repeat.
 
-    ``note(trade_id, time)`` records a reported fill; ``trade_id in recent`` asks whether it
-    was reported. ``prune(floor)`` forgets the fills older than both ``floor`` and the
-    newest ``SNAPSHOT_SIZE`` (the caller passes the earliest start a backfill could have).
-    Memory: the fills since ``floor`` plus 50, once pruned.
+    A dict of trade id -> the time it executed (or the time standing in for it). ``note(trade_id,
+    time)`` records a reported fill; ``trade_id in recent`` asks whether it was reported (a
+    dict lookup in C: the session asks once per fill). ``prune(floor)`` forgets the fills
+    older than both ``floor`` and the newest ``SNAPSHOT_SIZE`` (the caller passes the earliest
+    start a backfill could have). Memory: the fills since ``floor`` plus 50, once pruned. Only
+    ``note`` (or ``recent[trade_id] = time`` for a dated fill, which is all ``note`` does for
+    one) and ``prune`` change it.
     """
 
-    __slots__ = ("_ids", "_newest", "_pruned_at", "_undated")
+    __slots__ = ("_undated", "due_above")
 
     def __init__(self) -> None:
-        self._ids: dict[str, Decimal] = {}
-        # The newest SNAPSHOT_SIZE times, smallest first: its head is the oldest a snapshot
-        # can repeat.
-        self._newest: list[Decimal] = []
-        self._pruned_at = 0  # the size after the last prune: prune when it doubles
+        super().__init__()
+        # Prune once the size passes this (twice the size after the last prune, plus a
+        # snapshot): amortised pruning, tested by ``due`` or read directly on the hot path.
+        self.due_above = SNAPSHOT_SIZE
         self._undated: set[str] = set()  # noted at a stand-in time, not their own
-
-    def __contains__(self, trade_id: object) -> bool:
-        return trade_id in self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
     def note(self, trade_id: str, time: Decimal, *, dated: bool = True) -> None:
         """Remember that ``trade_id`` (executed at ``time``) was reported; ``dated=False``:
-        the trade had no time, and ``time`` stands in for it."""
-        self._ids[trade_id] = time
+        the trade had no time, and ``time`` stands in for it. A dated one is only
+        ``recent[trade_id] = time``: the newest ``SNAPSHOT_SIZE`` are found when pruning, not
+        kept in order on every fill (a heap cost ~0.3 us a fill, fills mostly coming newest)."""
+        self[trade_id] = time
         if not dated:
             self._undated.add(trade_id)
-        newest = self._newest
-        if len(newest) < SNAPSHOT_SIZE:
-            heapq.heappush(newest, time)
-        elif time > newest[0]:
-            heapq.heapreplace(newest, time)
 
     def due(self) -> bool:
         """True when the memory has doubled since the last prune (amortised pruning)."""
-        return len(self._ids) > 2 * self._pruned_at + SNAPSHOT_SIZE
+        return len(self) > self.due_above
 
     def prune(self, floor: Decimal) -> None:
         """Forget the fills older than ``floor`` and than the newest ``SNAPSHOT_SIZE``."""
-        newest = self._newest
-        if len(newest) == SNAPSHOT_SIZE:
-            floor = min(floor, newest[0])
-        else:
+        if len(self) < SNAPSHOT_SIZE:
             return  # fewer than a snapshot's worth: a snapshot may repeat them all
-        self._ids = {tid: time for tid, time in self._ids.items() if time >= floor}
-        self._pruned_at = len(self._ids)
+        # The newest ones come last: read from there, most of the rest costs one comparison.
+        newest = heapq.nlargest(SNAPSHOT_SIZE, reversed(self.values()))
+        floor = min(floor, newest[-1])
+        kept = {tid: time for tid, time in self.items() if time >= floor}
+        self.clear()
+        self.update(kept)
+        self.due_above = 2 * len(kept) + SNAPSHOT_SIZE
         if self._undated:
-            self._undated &= self._ids.keys()
+            self._undated &= kept.keys()
 
     def dated_between(self, low: Decimal, high: Decimal) -> set[str]:
         """The ids of the remembered fills executed after ``low``, up to ``high`` (by their
         own time: undated ones are left out). Complete for ``low`` at or after the last
         ``prune`` floor."""
         undated = self._undated
-        return {tid for tid, time in self._ids.items() if low < time <= high and tid not in undated}
+        return {tid for tid, time in self.items() if low < time <= high and tid not in undated}

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kraken_proto.v1 import OwnTrades, Trade
 
 from tests.session.test_session_defects import _feed
@@ -300,3 +302,72 @@ def test_recent_fills_forget_undated_ones_with_their_stand_in_time() -> None:
     }
     assert recent.dated_between(Decimal(100), Decimal(102)) == {"T1", "T2"}
     assert recent._undated == {"TU-new"}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 150), max_size=3),
+            st.sampled_from(["live", "snapshot", "rest"]),
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=60)
+def test_one_trade_frames_deliver_as_longer_frames_do(
+    frames: list[tuple[list[int], str]],
+) -> None:
+    """The one-trade fast path of ``deliver`` (the repeat test without a generator) reports
+    what the general path reports for the same trade: a one-trade frame fed to one feed, and
+    the same trade twice in one frame (which takes the general path) to another."""
+    fast, fast_events = _feed()
+    general, general_events = _feed()
+    for numbers, source in frames:
+        pairs = tuple(
+            (f"T{n}", Trade(time=None if n % 7 == 0 else Decimal(n), ordertxid="O1"))
+            for n in numbers
+        )
+        fast.deliver(OwnTrades(trades=pairs, sequence=5), source)
+        general.deliver(OwnTrades(trades=pairs * 2 if len(pairs) == 1 else pairs), source)
+        assert fast_events == general_events
+        assert (fast.cursor, fast.cursor_id) == (general.cursor, general.cursor_id)
+        assert len(fast._recent) == len(general._recent)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("note"), st.integers(0, 120), st.integers(0, 300), st.booleans()),
+            st.tuples(st.just("prune"), st.integers(0, 300)),
+        ),
+        max_size=200,
+    )
+)
+@settings(max_examples=60)
+def test_recent_fills_prune_keeps_the_newest_snapshot_and_everything_from_the_floor(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    """A model of ``RecentFills``: id -> time; a prune keeps every fill at or after the floor
+    and the ``SNAPSHOT_SIZE`` newest (by time), and keeps all while fewer are held."""
+    from kraken_proto.session._recent_fills import SNAPSHOT_SIZE, RecentFills
+
+    recent = RecentFills()
+    model: dict[str, Decimal] = {}
+    undated: set[str] = set()
+    for step in steps:
+        if step[0] == "note":
+            _, number, time, dated = step
+            recent.note(f"T{number}", Decimal(time), dated=dated)
+            model[f"T{number}"] = Decimal(time)
+            if not dated:
+                undated.add(f"T{number}")
+        else:
+            floor = Decimal(step[1])
+            recent.prune(floor)
+            if len(model) >= SNAPSHOT_SIZE:
+                floor = min(floor, sorted(model.values())[-SNAPSHOT_SIZE])
+                model = {tid: time for tid, time in model.items() if time >= floor}
+                undated &= model.keys()
+        assert dict(recent) == model
+        assert recent._undated == undated
+        assert recent.due() == (len(model) > recent.due_above)

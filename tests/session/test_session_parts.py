@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kraken_proto import AmendOrder, Credentials, LocalProtocolError, SendMessages, SessionConfig
 from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
 from kraken_proto.rest import (
@@ -294,3 +296,70 @@ def test_send_messages_repr_hides_the_messages() -> None:
     action = SendMessages(conn=3, messages=('{"token":"SECRET"}',))
     assert "SECRET" not in repr(action)
     assert repr(action) == "SendMessages(conn=3, messages=<1 messages>)"
+
+
+# --- the order table's session part ----------------------------------------------------------
+
+
+def _order_sync() -> Any:
+    from kraken_proto.session._context import SessionContext
+    from kraken_proto.session._order_sync import OrderSync
+
+    rest = RestQueue(
+        counter=RestCallCounter("starter"), nonces=NonceSource(), retry_delay=1, retry_max=5
+    )
+    context = SessionContext(
+        config=SessionConfig(), credentials=CREDENTIALS, rest=rest, actions=[], events=[]
+    )
+    return OrderSync(context), context.events
+
+
+_ENTRIES = st.tuples(
+    st.sampled_from(["OA", "OB", "OC"]),
+    st.sampled_from([None, "pending", "open", "canceled"]),
+    st.sampled_from([None, "c1", "c2"]),
+    st.sampled_from([None, "0", "1.5"]),
+    st.booleans(),
+)
+
+
+@given(st.lists(st.lists(_ENTRIES, min_size=1, max_size=2), max_size=25))
+@settings(max_examples=80)
+def test_order_sync_reports_what_the_table_changed(frames: list[list[Any]]) -> None:
+    """One-entry live deltas (the fast path) and longer ones report exactly the table's
+    changes, once per frame that changed something, and remember every cl_ord_id sent."""
+    from kraken_proto import OrdersChanged, OrderTable
+    from kraken_proto.v1 import OpenOrders, OrderDescr, OrderRecord
+
+    sync, events = _order_sync()
+    table = OrderTable()
+    expected_ids: dict[str, str] = {}
+    for entries in frames:
+        event = OpenOrders(
+            orders=tuple(
+                (
+                    txid,
+                    OrderRecord(
+                        status=status,
+                        cl_ord_id=cl_ord_id,
+                        vol_exec=None if vol is None else Decimal(vol),
+                        descr=OrderDescr(pair="XBT/USD") if full else None,
+                    ),
+                )
+                for txid, status, cl_ord_id, vol, full in entries
+            ),
+            sequence=2,
+        )
+        events.clear()
+        sync.apply(event, snapshot=False)
+        changes = table.apply(event, snapshot=False)
+        if changes.updated or changes.added or changes.stubs:
+            assert events == [OrdersChanged(changes=changes, source="live")]
+        else:
+            assert events == []
+        for txid, _status, cl_ord_id, _vol, _full in entries:
+            if cl_ord_id is not None:
+                expected_ids.pop(cl_ord_id, None)
+                expected_ids[cl_ord_id] = txid
+        assert sync.cl_ord_ids == expected_ids
+        assert sync.table.all_orders() == table.all_orders()
