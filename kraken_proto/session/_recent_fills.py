@@ -39,7 +39,8 @@ class RecentFills(dict[str, Decimal]):
         # Prune once the size passes this (twice the size after the last prune, plus a
         # snapshot): amortised pruning, tested by ``due`` or read directly on the hot path.
         self.due_above = SNAPSHOT_SIZE
-        self._undated: set[str] = set()  # noted at a stand-in time, not their own
+        # Noted at a stand-in time, not their own. A dict as a set: empty, 64 bytes to 216.
+        self._undated: dict[str, None] = {}
 
     def note(self, trade_id: str, time: Decimal, *, dated: bool = True) -> None:
         """Remember that ``trade_id`` (executed at ``time``) was reported; ``dated=False``:
@@ -48,7 +49,7 @@ class RecentFills(dict[str, Decimal]):
         kept in order on every fill (a heap cost ~0.3 us a fill, fills mostly coming newest)."""
         self[trade_id] = time
         if not dated:
-            self._undated.add(trade_id)
+            self._undated[trade_id] = None
 
     def due(self) -> bool:
         """True when the memory has doubled since the last prune (amortised pruning)."""
@@ -66,7 +67,7 @@ class RecentFills(dict[str, Decimal]):
         self.update(kept)
         self.due_above = 2 * len(kept) + SNAPSHOT_SIZE
         if self._undated:
-            self._undated &= kept.keys()
+            self._undated = {tid: None for tid in self._undated if tid in kept}
 
     def dated_between(self, low: Decimal, high: Decimal) -> set[str]:
         """The ids of the remembered fills executed after ``low``, up to ``high`` (by their
