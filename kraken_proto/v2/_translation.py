@@ -102,6 +102,9 @@ _CLOCK_SECONDS = {f"{s:02d}.": s for s in range(60)}
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T")
 _MIDNIGHTS: dict[str, int] = {}  # "YYYY-MM-DDT" -> its unix seconds at 00:00Z (>= 0 only)
 _MIDNIGHTS_KEPT = 1024  # a live stream meets one date a day; the limit bounds odd input
+# "YYYY-MM-DDTHH:MM:" -> its unix seconds: a live stream's records come many to a minute.
+_MINUTE_STARTS: dict[str, int] = {}
+_MINUTE_STARTS_KEPT = 4096
 
 
 def _midnight(date: str) -> int | None:
@@ -122,6 +125,22 @@ def _midnight(date: str) -> int | None:
         _MIDNIGHTS.clear()
     _MIDNIGHTS[date] = seconds
     return seconds
+
+
+def _minute_start(prefix: str) -> int | None:
+    """Unix seconds of a valid ``YYYY-MM-DDTHH:MM:`` prefix at or after 1970 (remembered), or
+    ``None`` for any other text (left to the general path)."""
+    date = prefix[:11]
+    midnight = _MIDNIGHTS.get(date)
+    if midnight is None:
+        midnight = _midnight(date)
+    minutes = _CLOCK_MINUTES.get(prefix[11:])
+    if midnight is None or minutes is None:
+        return None
+    if len(_MINUTE_STARTS) >= _MINUTE_STARTS_KEPT:
+        _MINUTE_STARTS.clear()
+    _MINUTE_STARTS[prefix] = start = midnight + minutes
+    return start
 
 
 _RECENT: dict[str, Decimal] = {}  # text -> value: one push's records share their timestamp
@@ -145,24 +164,17 @@ def rfc3339_to_unix(text: str | None) -> Decimal | None:
 
 def _parse_rfc3339(text: str) -> Decimal | None:
     """``rfc3339_to_unix`` of ``text``, through the fast path when it has Kraken's shape."""
-    date = text[:11]
-    midnight = _MIDNIGHTS.get(date)
-    if midnight is None:
-        midnight = _midnight(date)
-    if midnight is not None and text[-1] == "Z":
-        minutes = _CLOCK_MINUTES.get(text[11:17])
-        seconds = _CLOCK_SECONDS.get(text[17:20])
+    prefix = text[:17]
+    start = _MINUTE_STARTS.get(prefix)
+    if start is None:
+        start = _minute_start(prefix)
+    seconds = _CLOCK_SECONDS.get(text[17:20])
+    if start is not None and seconds is not None and text[-1] == "Z":
         fraction = text[20:-1]
-        if (
-            minutes is not None
-            and seconds is not None
-            and 0 < len(fraction) <= 12
-            and fraction.isdigit()
-            and fraction.isascii()
-        ):
+        if 0 < len(fraction) <= 12 and fraction.isdigit() and fraction.isascii():
             # One Decimal from its text: exact, and the same digits and exponent as the
             # general path's whole + fraction (at most 12 + 12 digits, inside the context).
-            return Decimal(f"{midnight + minutes + seconds}.{fraction}")
+            return Decimal(f"{start + seconds}.{fraction}")
     return _rfc3339_general(text)
 
 
