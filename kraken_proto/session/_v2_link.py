@@ -400,9 +400,12 @@ class V2Link:
             if orders.orders:
                 out.append(ChannelUpdate(event=orders, after_gap=after_gap))
         if "ownTrades" in wanted and "ownTrades" not in late:
-            trades = own_trades(push)
-            if trades.trades:
-                out.append(ChannelUpdate(event=trades, after_gap=after_gap))
+            for record in push.data:
+                if record.exec_type == "trade":  # a push without fills builds no OwnTrades
+                    trades = own_trades(push)
+                    if trades.trades:
+                        out.append(ChannelUpdate(event=trades, after_gap=after_gap))
+                    break
 
 
 def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:

@@ -338,7 +338,7 @@ def open_orders(event: Executions) -> OpenOrders:
     ``order_id`` to a partial record holding only what the event said. Apply with
     ``OrderTable.apply(..., snapshot=event.is_snapshot)``.
     """
-    snapshot = event.is_snapshot
+    snapshot = event.type == "snapshot"  # ``is_snapshot``, without the property call
     orders: list[tuple[str, OrderRecord]] = []
     for record in event.data:
         order_id = record.order_id
