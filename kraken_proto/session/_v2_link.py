@@ -261,18 +261,23 @@ class V2Link:
         """The events so far, in v1 shapes, in order."""
         events: list[Event] = []
         for event in self._conn.events_received():
+            if type(event) is ChannelUpdate or type(event) is ChannelSnapshot:
+                inner = event.event
+                if type(inner) is Executions:
+                    # The usual event, without _translate's chain of isinstance tests.
+                    self._executions(event, inner, events)
+                    continue
             events.extend(self._translate(event))
-        events.extend(self._ready)
-        self._ready = []
+        if self._ready:
+            events.extend(self._ready)
+            self._ready = []
         return events
 
     # --- translation --------------------------------------------------------------------
 
     def _translate(self, event: Event) -> list[Event]:
+        # (events_received handles executions data itself)
         if isinstance(event, ChannelSnapshot | ChannelUpdate):
-            inner = event.event
-            if isinstance(inner, Executions):
-                return self._executions(event, inner)
             return [event]  # balances: passed on as v2 sent them
         if isinstance(event, Status):
             record = event.data[-1] if event.data else StatusRecord()
@@ -372,28 +377,35 @@ class V2Link:
         return ended
 
     def _executions(
-        self, wrapper: ChannelSnapshot | ChannelUpdate, push: Executions
-    ) -> list[Event]:
-        snapshot = isinstance(wrapper, ChannelSnapshot)
-        after_gap = isinstance(wrapper, ChannelUpdate) and wrapper.after_gap
-        if snapshot:
+        self, wrapper: ChannelSnapshot | ChannelUpdate, push: Executions, out: list[Event]
+    ) -> None:
+        """Append the v1 frames of one executions push (see the module docstring) to ``out``."""
+        wanted = self._wanted
+        late = self._late
+        if type(wrapper) is ChannelSnapshot:
             self._snapshot_seen = True
-        out: list[Event] = []
-        if "openOrders" in self._wanted and "openOrders" not in self._late:
+            if "openOrders" in wanted and "openOrders" not in late:
+                out.append(ChannelSnapshot(event=open_orders(push)))
+            trades_request = wanted.get("ownTrades")
+            if (
+                trades_request is not None
+                and "ownTrades" not in late
+                and trades_request.snapshot is not False
+            ):
+                out.append(ChannelSnapshot(event=own_trades(push)))
+            return
+        after_gap = wrapper.after_gap  # type: ignore[union-attr]
+        if "openOrders" in wanted and "openOrders" not in late:
             orders = open_orders(push)
-            if snapshot:
-                out.append(ChannelSnapshot(event=orders))
-            elif orders.orders:
+            if orders.orders:
                 out.append(ChannelUpdate(event=orders, after_gap=after_gap))
-        trades_request = self._wanted.get("ownTrades")
-        if trades_request is not None and "ownTrades" not in self._late:
-            trades = own_trades(push)
-            if snapshot:
-                if trades_request.snapshot is not False:
-                    out.append(ChannelSnapshot(event=trades))
-            elif trades.trades:
-                out.append(ChannelUpdate(event=trades, after_gap=after_gap))
-        return out
+        if "ownTrades" in wanted and "ownTrades" not in late:
+            for record in push.data:
+                if record.exec_type == "trade":  # a push without fills builds no OwnTrades
+                    trades = own_trades(push)
+                    if trades.trades:
+                        out.append(ChannelUpdate(event=trades, after_gap=after_gap))
+                    break
 
 
 def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:

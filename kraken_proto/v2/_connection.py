@@ -289,7 +289,8 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
 
     def _on_channel_data(self, event: Executions | Balances, now: float) -> None:
         record = self._subscriptions.get(event.channel_name)
-        if record is not None and event.is_snapshot and self._subscribing(record):
+        snapshot = event.type == "snapshot"  # ``is_snapshot``, read once
+        if record is not None and snapshot and self._subscribing(record):
             # The new subscription's snapshot came before its ack (late or lost): the server
             # subscribed. The ack, when it comes, changes nothing.
             self._subscription_trigger(record.request.channel, SubscriptionTrigger.SUBSCRIBED)
@@ -299,7 +300,7 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
             self._events.append(ChannelUpdate(event=event))
             return
         sequence = event.sequence
-        if event.is_snapshot:
+        if snapshot:
             # A snapshot is the channel's whole state: authoritative whenever it comes.
             record.awaiting_first_frame = False
             record.after_gap = False

@@ -497,6 +497,8 @@ def test_only_the_channels_asked_for_are_delivered() -> None:
     (fill,) = link.events_received()
     assert isinstance(fill, ChannelUpdate)
     assert isinstance(fill.event, OwnTrades)
+    link.receive_message(executions("update", 4, {**TRADE, "exec_id": None}), NOW)
+    assert link.events_received() == []  # a trade without an exec_id is no fill
     orders_link, _ = subscribed_link("openOrders")
     orders_link.receive_message(executions("snapshot", 1), NOW)
     orders_link.events_received()

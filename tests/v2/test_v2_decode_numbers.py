@@ -198,3 +198,35 @@ def test_a_frame_decodes_the_same_as_text_and_as_bytes(frame: bytes, data: st.Da
         field = f"{data.draw(unknown_keys)}:{data.draw(unknown_values)},"
         text = text[: at + 1] + field + text[at + 1 :]
     assert _outcome(text) == _outcome(text.encode())
+
+
+@given(
+    st.one_of(
+        st.integers(),
+        st.integers(-20, 1100),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.sampled_from(GOOD_TEXTS),
+    )
+)
+def test_the_v2_number_hook_answers_as_number_hook(value: object) -> None:
+    """The v2 decoders' hook (integers from a table) gives ``number_hook``'s answer, digits
+    and all, for every value it is handed."""
+    from kraken_proto._numbers import KrakenNumber, number_hook
+    from kraken_proto.v2._decode import _number_hook
+
+    got = _number_hook(KrakenNumber, value)
+    want = number_hook(KrakenNumber, value)
+    assert str(got) == str(want)
+    assert got == want
+
+
+def test_integers_in_a_push_decode_as_decimals_of_their_digits() -> None:
+    frame = (
+        '{"channel":"executions","type":"update","sequence":2,"data":[{"exec_type":"canceled",'
+        '"order_id":"O1","cum_qty":0,"cum_cost":-3,"avg_price":1024,"fee_usd_equiv":123456789}]}'
+    )
+    event = decode(frame)
+    assert isinstance(event, Executions)
+    (record,) = event.data
+    assert [str(record.cum_qty), str(record.cum_cost), str(record.avg_price)] == ["0", "-3", "1024"]
+    assert str(record.fee_usd_equiv) == "123456789"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import FillLog, OrderTable
-from kraken_proto.v1 import Trade
+from kraken_proto.v1 import OrderRecord, Trade
 from kraken_proto.v2 import (
     Execution,
     Executions,
@@ -183,7 +183,19 @@ def test_a_compiled_table_reads_renames_converts_and_takes_computed_fields() -> 
     rows = (("symbol", "pair", None), ("timestamp", "time", rfc3339_to_unix))
     build = _compile("_build", Trade, rows, ("vol",), optional=True)
     record = Execution(symbol="BTC/USD", timestamp="1970-01-01T00:00:01.5Z")
+    assert build(record, D(2)) == Trade(pair="BTC/USD", time=D("1.5"), vol=D(2))
     assert build(record, vol=D(2)) == Trade(pair="BTC/USD", time=D("1.5"), vol=D(2))
-    assert build(Execution(), vol=D(2)) is None  # optional: no field of the table set
-    with pytest.raises(TypeError):
-        build(record, D(2))  # computed fields are keyword-only
+    assert build(Execution(), D(2)) is None  # optional: no field of the table set
+    # A converter never sees an absent field: it stays None.
+    assert build(Execution(symbol="X"), None) == Trade(pair="X")
+
+
+def test_a_compiled_table_builds_a_positional_target_by_position() -> None:
+    rows = (("order_qty", "vol", None), ("timestamp", "lastupdated", rfc3339_to_unix))
+    build = _compile("_build", OrderRecord, rows, ("status", "refid"))
+    record = Execution(order_qty=D("1.5"), timestamp="1970-01-01T00:00:02Z")
+    assert build(record, "open", "R") == OrderRecord(
+        refid="R", status="open", vol=D("1.5"), lastupdated=D(2)
+    )
+    assert build(Execution(), None, None) == OrderRecord()
+    assert _compile("_nothing", OrderRecord, ())(Execution()) == OrderRecord()
