@@ -55,7 +55,7 @@ from kraken_proto._connection_state import (
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event, KrakenError
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import SystemStatus
+from kraken_proto.v1._events import OpenOrders, SystemStatus
 from kraken_proto.v1._requests import AddOrder, Subscribe
 from kraken_proto.v2._connection import V2Connection
 from kraken_proto.v2._events import (
@@ -234,10 +234,31 @@ class V2Link:
         """Process one message (``RemoteProtocolError`` for an invalid frame)."""
         self._conn.receive_message(text, now)
 
-    def receive_data(self, text: str | bytes, now: float) -> None:
-        """``receive_message``; every frame's events go through ``events_received()`` (an
-        executions frame becomes v1 events only there)."""
-        self._conn.receive_message(text, now)
+    def receive_data(self, text: str | bytes, now: float) -> OpenOrders | None:
+        """``receive_message``, except that the usual frame (an in-sequence executions update
+        that changes orders and carries no fill, while openOrders is wanted and no channel is
+        late) is returned as its v1 ``OpenOrders`` instead of reported: the session applies it
+        at once. Returns None for every other frame (its events are in ``events_received()``
+        as usual); a returned frame reported nothing else and queued nothing to send."""
+        conn = self._conn
+        conn.receive_message(text, now)
+        queued = conn._events
+        if len(queued) != 1 or self._ready or self._late or conn._outgoing:
+            return None
+        update = queued[0]
+        if type(update) is not ChannelUpdate or update.after_gap:
+            return None
+        push = update.event
+        if type(push) is not Executions or "openOrders" not in self._wanted:
+            return None
+        if "ownTrades" in self._wanted:
+            for record in push.data:
+                if record.exec_type == "trade":
+                    return None  # a fill too: two v1 frames, through events_received
+        orders = open_orders(push)
+        queued.clear()
+        # An update that changes no order (``_executions`` would report nothing either).
+        return orders if orders.orders else None
 
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now``."""

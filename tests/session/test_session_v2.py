@@ -506,6 +506,37 @@ def test_only_the_channels_asked_for_are_delivered() -> None:
     assert orders_link.events_received() == []  # nothing with an order_id
 
 
+@pytest.mark.parametrize("names", [("openOrders",), ("openOrders", "ownTrades"), ("ownTrades",)])
+def test_receive_data_returns_the_usual_order_update_as_events_received_would(
+    names: tuple[str, ...],
+) -> None:
+    """The session's per-frame path: an order-only executions update comes back as the v1
+    ``OpenOrders`` that ``events_received`` would report; anything else is reported there."""
+    fast, _ = subscribed_link(*names)
+    slow, _ = subscribed_link(*names)
+    for link in (fast, slow):
+        link.receive_message(executions("snapshot", 1), NOW)
+        link.events_received()
+    pushes = [
+        executions("update", 2, OPEN),  # an order change only
+        executions("update", 3, TRADE),  # with a fill: two v1 frames
+        executions("update", 4, {"exec_type": "trade"}),  # no order_id: nothing to report
+        executions("update", 6, FILLED),  # after a gap
+        frame(channel="heartbeat"),
+    ]
+    for push in pushes:
+        returned = fast.receive_data(push, NOW)
+        slow.receive_message(push, NOW)
+        expected = slow.events_received()
+        if returned is None:
+            assert fast.events_received() == expected
+        else:
+            assert "openOrders" in names
+            assert expected == [ChannelUpdate(event=returned)]
+            assert fast.events_received() == []
+            assert fast.data_to_send() == []
+
+
 def test_a_channel_asked_for_after_the_snapshot_fails_and_one_before_it_completes() -> None:
     link = open_v2_link()
     link.send(Subscribe(name="ownTrades"), NOW)
