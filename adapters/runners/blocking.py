@@ -67,6 +67,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         self._conn: int | None = None
         self._sock: socket.socket | None = None
         self._websocket: WebSocketSession | None = None
+        self._sock_timeout: float | None = None  # the socket's timeout, as last set
         self._io = Attempts()  # connects and REST calls, on worker threads
 
     # --- the calls not in SessionRunner ----------------------------------------------------
@@ -156,15 +157,21 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         assert sock is not None
         assert websocket is not None
         assert conn is not None
-        sock.settimeout(wait)
+        timeout = self._sock_timeout
+        if wait is None or timeout is None or not wait * 0.5 <= timeout <= wait:
+            # settimeout is a syscall: the timeout set stays while it is at most the wait
+            # and not much shorter (waking up early only costs one more turn of the loop).
+            sock.settimeout(wait)
+            self._sock_timeout = wait
         try:
             data = sock.recv(READ_SIZE)
         except (TimeoutError, BlockingIOError):  # nothing came in time: not an EOF
             return
         except OSError:
             data = b""
-        still_open = feed_websocket(self.session, conn, websocket, data or None, self._clock())
-        self._route()
+        now = self._clock()
+        still_open = feed_websocket(self.session, conn, websocket, data or None, now)
+        self._route(now)
         self._write(websocket.bytes_to_send())
         if not still_open:
             self._drop()
@@ -231,6 +238,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self.session.connection_failed(conn, reason_of(exc), self._clock())
             return
         self._conn, self._sock, self._websocket = conn, sock, websocket
+        self._sock_timeout = sock.gettimeout()
         now = self._clock()
         self.session.connection_made(conn, now)
         for text in messages:
@@ -243,6 +251,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         if not data or self._sock is None:
             return
         self._sock.settimeout(timeout or self._write_timeout)
+        self._sock_timeout = timeout or self._write_timeout
         try:
             self._sock.sendall(data)
         except OSError:

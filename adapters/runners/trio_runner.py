@@ -71,6 +71,38 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
+class _Wakeup:
+    """A one-shot event for the runner's own waits: the parked tasks themselves, rescheduled
+    by ``set`` (a ``trio.Event`` adds an attrs instance and a ParkingLot; one is made per
+    wait, and the user's task waits once per read)."""
+
+    __slots__ = ("_is_set", "_tasks")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._tasks: list[trio.lowlevel.Task] = []
+
+    def set(self) -> None:
+        self._is_set = True
+        for task in self._tasks:
+            trio.lowlevel.reschedule(task)
+        self._tasks.clear()
+
+    async def wait(self) -> None:
+        if self._is_set:
+            await trio.lowlevel.checkpoint()
+            return
+        task = trio.lowlevel.current_task()
+        tasks = self._tasks
+        tasks.append(task)
+
+        def abort(_: object) -> trio.lowlevel.Abort:  # cancelled: no longer waits
+            tasks.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+
 @dataclass(slots=True)
 class _Conn:
     stream: trio.abc.Stream
@@ -91,8 +123,8 @@ class TrioSession(AsyncSessionRunner):
         self._conns: dict[int, _Conn] = {}
         self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
 
-    def _new_event(self) -> trio.Event:
-        return trio.Event()
+    def _new_event(self) -> _Wakeup:
+        return _Wakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:
