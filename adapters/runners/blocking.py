@@ -77,10 +77,15 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         ends after the terminal ``SessionClosed``/``SessionFailed``, or once ``timeout``
         seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
-        while not self._waiters.exhausted:
-            self._pump(until, self._waiters.__bool__)  # returns at once while events are kept
-            if not self._waiters:
-                return
+        waiters = self._waiters
+        while not waiters.exhausted:
+            # While events are kept the loop would only carry out actions and take finished
+            # attempts; without a journal taking an event queues no action, so with no attempt
+            # under way kept events go out at once.
+            if not waiters or self._journal is not None or self._io.busy:
+                self._pump(until, waiters.__bool__)
+                if not waiters:
+                    return
             yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
