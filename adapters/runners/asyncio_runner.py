@@ -197,16 +197,18 @@ class AsyncioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
+        messages.clear()  # the frames that came with the upgrade: not kept while reading
         self._input_done(now)
         while conn.websocket.is_open:
             try:
-                data = await conn.reader.read(READ_SIZE)
+                data: bytes | None = await conn.reader.read(READ_SIZE)
             except OSError:  # reset, TLS failure: the connection is gone
                 data = b""
             if conn.reported:
                 return
             now = self._clock()
             feed_websocket(self.session, number, conn.websocket, data or None, now)
+            data = None  # the read's bytes are not kept while waiting for the next one
             conn.reported = not conn.websocket.is_open
             self._input_done(now)
             await self._write(conn, conn.websocket.bytes_to_send())

@@ -132,8 +132,12 @@ class TrioSession(AsyncSessionRunner):
             yield
 
     async def _idle(self, seconds: float | None) -> None:
-        # A bare cancel scope: the driver's idle wait holds no context-manager generator.
-        with trio.move_on_after(math.inf if seconds is None else seconds):
+        # A bare cancel scope (none without a deadline): the driver's idle wait holds no
+        # context-manager generator.
+        if seconds is None:
+            await self._wake.wait()
+            return
+        with trio.move_on_after(seconds):
             await self._wake.wait()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
@@ -204,6 +208,8 @@ class TrioSession(AsyncSessionRunner):
         if opened is None:  # the session gave it up while it was opening (and was told)
             return
         conn, messages = opened
+        # Nothing of the opening stays referenced from this frame while the connection lives.
+        del scope, opened
         self._conns[number] = conn
         try:
             await self._serve(number, conn, messages)
@@ -216,16 +222,18 @@ class TrioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
+        messages.clear()  # the frames that came with the upgrade: not kept while reading
         self._input_done(now)
         while conn.websocket.is_open:
             try:
-                data = bytes(await conn.stream.receive_some(READ_SIZE))
+                data: bytes | None = bytes(await conn.stream.receive_some(READ_SIZE))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 data = b""
             if conn.reported:
                 break
             now = self._clock()
             feed_websocket(self.session, number, conn.websocket, data or None, now)
+            data = None  # the read's bytes are not kept while waiting for the next one
             conn.reported = not conn.websocket.is_open
             self._input_done(now)
             await self._write(conn, conn.websocket.bytes_to_send())

@@ -15,6 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kraken_proto.adapters import MessageTooLarge, WebSocketClosed
 from kraken_proto.adapters.transport._ws import WebSocketSession, parse_ws_endpoint
+from wsproto import ConnectionType
+from wsproto.connection import Connection
+from wsproto.events import CloseConnection, Pong, TextMessage
 from wsproto.utilities import generate_accept_token
 
 
@@ -171,3 +174,33 @@ def test_the_fast_path_agrees_with_wsproto_frame_for_frame(
     fast = _run(WebSocketSession(endpoint, max_message_size=limit), stream, cuts)
     reference = _run(_WsprotoOnly(endpoint, max_message_size=limit), stream, cuts)
     assert fast == reference
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(st.text(max_size=300), st.sampled_from(["x" * 70_000, "é" * 40_000])),
+    st.sampled_from([1000, 1001, 1008, 1009, 1011, 3000, 4000, 4999]),
+    st.text(max_size=80),
+)
+def test_what_the_session_sends_a_wsproto_server_reads_back(
+    text: str, code: int, reason: str
+) -> None:
+    """Text, pongs and the close, framed and masked by the session, read by wsproto as the
+    server (which checks the mask bit, the length encoding and the UTF-8)."""
+    session = WebSocketSession(parse_ws_endpoint("ws://127.0.0.1:1"))
+    server = Connection(ConnectionType.SERVER)
+    session.receive_data(_upgrade(session.handshake()))
+    session.receive_data(_frame(0x9, b"hb", fin=True))  # a ping: answered with a pong
+    server.receive_data(session.send_text(text) + session.bytes_to_send())
+    server.receive_data(session.close(code, reason))
+    got = list(server.events())
+    assert isinstance(got[0], TextMessage)
+    assert got[0].data == text
+    assert got[0].message_finished
+    assert isinstance(got[1], Pong)
+    assert got[1].payload == b"hb"
+    assert isinstance(got[2], CloseConnection)
+    assert got[2].code == code
+    assert reason.encode().startswith(got[2].reason.encode())
+    assert session.closed is not None
+    assert session.closed.code == code
