@@ -68,6 +68,36 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
+class _Wakeup:
+    """A one-shot event for the runner's own waits: a future per waiting task (an
+    ``asyncio.Event`` adds a deque and a loop lock; one is made per wait, and the user's task
+    waits once per read)."""
+
+    __slots__ = ("_futures", "_is_set")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._futures: list[asyncio.Future[None]] = []
+
+    def set(self) -> None:
+        self._is_set = True
+        for future in self._futures:
+            if not future.done():
+                future.set_result(None)
+        self._futures.clear()
+
+    async def wait(self) -> None:
+        if self._is_set:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._futures.append(future)
+        try:
+            await future
+        finally:
+            if not self._is_set:  # cancelled: no longer waits
+                self._futures.remove(future)
+
+
 @dataclass
 class _Conn:
     reader: asyncio.StreamReader
@@ -90,8 +120,8 @@ class AsyncioSession(AsyncSessionRunner):
         self._host: asyncio.Task[Any] | None = None  # runs the block: cancelled on a crash
         self._host_cancelled = False
 
-    def _new_event(self) -> asyncio.Event:
-        return asyncio.Event()
+    def _new_event(self) -> _Wakeup:
+        return _Wakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:

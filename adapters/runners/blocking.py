@@ -136,8 +136,9 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
                 continue
             if until is not None and now >= until:
                 return
-            waits = [t - now for t in (deadline, until) if t is not None]
-            wait = min(waits) if waits else None
+            wait = None if deadline is None else deadline - now
+            if until is not None and (wait is None or until - now < wait):
+                wait = until - now
             if self._sock is None and not self._io.busy:
                 if wait is None:
                     return  # nothing will ever happen: the session has stopped
@@ -163,7 +164,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         assert websocket is not None
         assert conn is not None
         timeout = self._sock_timeout
-        if wait is None or timeout is None or not wait * 0.5 <= timeout <= wait:
+        if timeout != wait and (wait is None or timeout is None or not wait / 2 <= timeout <= wait):
             # settimeout is a syscall: the timeout set stays while it is at most the wait
             # and not much shorter (waking up early only costs one more turn of the loop).
             sock.settimeout(wait)
