@@ -44,9 +44,11 @@ from kraken_proto.adapters.transport.rest_call import call_rest_asyncio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
-from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
+from ._async import AsyncSessionRunner
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
+from ._wakeup import AsyncioWakeup
 
 __all__ = ["AsyncioSession", "fetch_token", "open_asyncio_session", "run_asyncio_session"]
 
@@ -66,36 +68,6 @@ async def fetch_token(
         request, rest_url=rest_url, ssl_context=ssl_context, timeout=timeout
     )
     return parse_token_response(response.status, response.body)
-
-
-class _Wakeup:
-    """A one-shot event for the runner's own waits: a future per waiting task (an
-    ``asyncio.Event`` adds a deque and a loop lock; one is made per wait, and the user's task
-    waits once per read)."""
-
-    __slots__ = ("_futures", "_is_set")
-
-    def __init__(self) -> None:
-        self._is_set = False
-        self._futures: list[asyncio.Future[None]] = []
-
-    def set(self) -> None:
-        self._is_set = True
-        for future in self._futures:
-            if not future.done():
-                future.set_result(None)
-        self._futures.clear()
-
-    async def wait(self) -> None:
-        if self._is_set:
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._futures.append(future)
-        try:
-            await future
-        finally:
-            if not self._is_set:  # cancelled: no longer waits
-                self._futures.remove(future)
 
 
 @dataclass
@@ -120,8 +92,8 @@ class AsyncioSession(AsyncSessionRunner):
         self._host: asyncio.Task[Any] | None = None  # runs the block: cancelled on a crash
         self._host_cancelled = False
 
-    def _new_event(self) -> _Wakeup:
-        return _Wakeup()
+    def _new_event(self) -> AsyncioWakeup:
+        return AsyncioWakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:

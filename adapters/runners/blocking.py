@@ -50,9 +50,10 @@ from kraken_proto.session._balances import SessionSubscribe
 
 from ._batch import BatchResult, Outcome, SyncCalls
 from ._blocking_io import Attempts, connect_websocket
-from ._common import READ_SIZE, SessionRunner, feed_websocket, reason_of
+from ._common import SessionRunner
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
 

@@ -43,10 +43,12 @@ from kraken_proto.adapters.transport.rest_call import call_rest_trio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
+from ._async import AsyncSessionRunner
 from ._bare import bare
-from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
+from ._wakeup import TrioWakeup
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
 
@@ -71,38 +73,6 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
-class _Wakeup:
-    """A one-shot event for the runner's own waits: the parked tasks themselves, rescheduled
-    by ``set`` (a ``trio.Event`` adds an attrs instance and a ParkingLot; one is made per
-    wait, and the user's task waits once per read)."""
-
-    __slots__ = ("_is_set", "_tasks")
-
-    def __init__(self) -> None:
-        self._is_set = False
-        self._tasks: list[trio.lowlevel.Task] = []
-
-    def set(self) -> None:
-        self._is_set = True
-        for task in self._tasks:
-            trio.lowlevel.reschedule(task)
-        self._tasks.clear()
-
-    async def wait(self) -> None:
-        if self._is_set:
-            await trio.lowlevel.checkpoint()
-            return
-        task = trio.lowlevel.current_task()
-        tasks = self._tasks
-        tasks.append(task)
-
-        def abort(_: object) -> trio.lowlevel.Abort:  # cancelled: no longer waits
-            tasks.remove(task)
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        await trio.lowlevel.wait_task_rescheduled(abort)
-
-
 @dataclass(slots=True)
 class _Conn:
     stream: trio.abc.Stream
@@ -123,8 +93,8 @@ class TrioSession(AsyncSessionRunner):
         self._conns: dict[int, _Conn] = {}
         self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
 
-    def _new_event(self) -> _Wakeup:
-        return _Wakeup()
+    def _new_event(self) -> TrioWakeup:
+        return TrioWakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:
@@ -132,12 +102,8 @@ class TrioSession(AsyncSessionRunner):
             yield
 
     async def _idle(self, seconds: float | None) -> None:
-        # A bare cancel scope (none without a deadline): the driver's idle wait holds no
-        # context-manager generator.
-        if seconds is None:
-            await self._wake.wait()
-            return
-        with trio.move_on_after(seconds):
+        # A bare cancel scope: the driver's idle wait holds no context-manager generator.
+        with trio.move_on_after(math.inf if seconds is None else seconds):
             await self._wake.wait()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
@@ -208,8 +174,7 @@ class TrioSession(AsyncSessionRunner):
         if opened is None:  # the session gave it up while it was opening (and was told)
             return
         conn, messages = opened
-        # Nothing of the opening stays referenced from this frame while the connection lives.
-        del scope, opened
+        del scope, opened  # nothing of the opening stays referenced while the connection lives
         self._conns[number] = conn
         try:
             await self._serve(number, conn, messages)
