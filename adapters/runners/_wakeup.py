@@ -9,6 +9,7 @@ and a loop lock), so these keep just the waiting tasks.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import trio
 
@@ -16,41 +17,51 @@ __all__ = ["AsyncioWakeup", "TrioWakeup"]
 
 
 class TrioWakeup:
-    """A one-shot event for the runner's own waits: the parked tasks themselves, rescheduled
-    by ``set`` (a ``trio.Event`` adds an attrs instance and a ParkingLot; one is made per
-    wait, and the user's task waits once per read)."""
+    """``set`` reschedules the parked tasks; usually one task waits, and it takes no list."""
 
-    __slots__ = ("_is_set", "_tasks")
+    __slots__ = ("_is_set", "_more", "_task")
 
     def __init__(self) -> None:
         self._is_set = False
-        self._tasks: list[trio.lowlevel.Task] = []
+        self._task: trio.lowlevel.Task | None = None
+        self._more: list[trio.lowlevel.Task] | None = None  # the other waiting tasks
 
     def set(self) -> None:
         self._is_set = True
-        for task in self._tasks:
-            trio.lowlevel.reschedule(task)
-        self._tasks.clear()
+        if self._task is not None:
+            trio.lowlevel.reschedule(self._task)
+            self._task = None
+        if self._more is not None:
+            for task in self._more:
+                trio.lowlevel.reschedule(task)
+            self._more = None
 
     async def wait(self) -> None:
         if self._is_set:
             await trio.lowlevel.checkpoint()
             return
         task = trio.lowlevel.current_task()
-        tasks = self._tasks
-        tasks.append(task)
+        if self._task is None:
+            self._task = task
+            await trio.lowlevel.wait_task_rescheduled(self._abort_first)
+            return
+        if self._more is None:
+            self._more = []
+        self._more.append(task)
+        await trio.lowlevel.wait_task_rescheduled(partial(self._abort_more, task))
 
-        def abort(_: object) -> trio.lowlevel.Abort:  # cancelled: no longer waits
-            tasks.remove(task)
-            return trio.lowlevel.Abort.SUCCEEDED
+    def _abort_first(self, _: object) -> trio.lowlevel.Abort:  # cancelled: no longer waits
+        self._task = None
+        return trio.lowlevel.Abort.SUCCEEDED
 
-        await trio.lowlevel.wait_task_rescheduled(abort)
+    def _abort_more(self, task: trio.lowlevel.Task, _: object) -> trio.lowlevel.Abort:
+        assert self._more is not None
+        self._more.remove(task)
+        return trio.lowlevel.Abort.SUCCEEDED
 
 
 class AsyncioWakeup:
-    """A one-shot event for the runner's own waits: a future per waiting task (an
-    ``asyncio.Event`` adds a deque and a loop lock; one is made per wait, and the user's task
-    waits once per read)."""
+    """``set`` completes a future per waiting task."""
 
     __slots__ = ("_futures", "_is_set")
 

@@ -1,0 +1,62 @@
+"""The async runners' one-shot wakeups (``adapters/runners/_wakeup.py``): ``set`` wakes every
+waiting task, a wait after ``set`` returns at once, and a cancelled wait is forgotten (a later
+``set`` wakes the others only)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import trio
+import trio.testing
+from kraken_proto.adapters.runners._wakeup import AsyncioWakeup, TrioWakeup
+
+
+def test_trio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
+    async def main() -> list[str]:
+        woken: list[str] = []
+        wakeup = TrioWakeup()
+
+        async def waiter(name: str, scope: trio.CancelScope) -> None:
+            with scope:
+                await wakeup.wait()
+                woken.append(name)
+
+        first, third = trio.CancelScope(), trio.CancelScope()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(waiter, "first", first)
+            nursery.start_soon(waiter, "second", trio.CancelScope())
+            nursery.start_soon(waiter, "third", third)
+            nursery.start_soon(waiter, "fourth", trio.CancelScope())
+            await trio.testing.wait_all_tasks_blocked()
+            first.cancel()  # the first waiter's slot
+            third.cancel()  # one of the others
+            await trio.testing.wait_all_tasks_blocked()
+            wakeup.set()
+        await wakeup.wait()  # already set: returns at once
+        return woken
+
+    assert sorted(trio.run(main)) == ["fourth", "second"]
+
+
+def test_asyncio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
+    async def main() -> tuple[list[str], int]:
+        wakeup = AsyncioWakeup()
+        woken: list[str] = []
+
+        async def waiter(name: str) -> None:
+            await wakeup.wait()
+            woken.append(name)
+
+        tasks = [asyncio.create_task(waiter(name)) for name in ("a", "b", "c")]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+        await asyncio.sleep(0)
+        left = len(wakeup._futures)
+        wakeup.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await wakeup.wait()  # already set: returns at once
+        return woken, left
+
+    woken, left = asyncio.run(main())
+    assert sorted(woken) == ["a", "c"]
+    assert left == 2
