@@ -105,6 +105,16 @@ class AsyncioSession(AsyncSessionRunner):
             if not scope.expired():
                 raise  # not ours
 
+    async def _idle(self, seconds: float | None) -> None:
+        # A timer handle that sets the wakeup: no timeout context per idle wait.
+        wake, loop = self._wake, asyncio.get_running_loop()
+        handle = None if seconds is None else loop.call_later(seconds, wake.set)
+        try:
+            await wake.wait()
+        finally:
+            if handle is not None:
+                handle.cancel()
+
     def _spawn(self, work: Callable[..., Awaitable[None]], *args: object) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(self._guarded(work, *args))
         self._tasks.add(task)

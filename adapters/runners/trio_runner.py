@@ -48,7 +48,7 @@ from ._bare import bare
 from ._journal import build_session
 from ._link import choose_protocol
 from ._reading import READ_SIZE, feed_websocket, reason_of
-from ._wakeup import TrioWakeup
+from ._wakeup import TrioWakeup, set_at
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
 
@@ -102,9 +102,10 @@ class TrioSession(AsyncSessionRunner):
             yield
 
     async def _idle(self, seconds: float | None) -> None:
-        # A bare cancel scope: the driver's idle wait holds no context-manager generator.
-        with trio.move_on_after(math.inf if seconds is None else seconds):
-            await self._wake.wait()
+        # The run's shared timer sets the wakeup at the deadline: no cancel scope per session.
+        if seconds is not None:
+            set_at(trio.current_time() + seconds, self._wake)
+        await self._wake.wait()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise

@@ -8,7 +8,7 @@ import asyncio
 
 import trio
 import trio.testing
-from kraken_proto.adapters.runners._wakeup import AsyncioWakeup, TrioWakeup
+from kraken_proto.adapters.runners._wakeup import AsyncioWakeup, TrioWakeup, set_at
 
 
 def test_trio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
@@ -60,3 +60,30 @@ def test_asyncio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
     woken, left = asyncio.run(main())
     assert sorted(woken) == ["a", "c"]
     assert left == 2
+
+
+def test_the_trio_timer_sets_each_wakeup_at_its_time() -> None:
+    """One timer task per run sets the wakeups due, in time order, an earlier one added
+    while it sleeps included; one set for nobody (a driver that woke sooner) does no harm."""
+
+    async def main() -> list[tuple[str, float]]:
+        seen: list[tuple[str, float]] = []
+        start = trio.current_time()
+
+        async def waiter(name: str, after: float) -> None:
+            wakeup = TrioWakeup()
+            set_at(start + after, wakeup)
+            await wakeup.wait()
+            seen.append((name, trio.current_time() - start))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(waiter, "late", 5.0)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(waiter, "early", 2.0)  # before the one the timer sleeps for
+            set_at(start + 3.0, TrioWakeup())  # nobody waits for it
+            nursery.start_soon(waiter, "same", 5.0)
+        return seen
+
+    seen = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert seen[0] == ("early", 2.0)
+    assert sorted(seen[1:]) == [("late", 5.0), ("same", 5.0)]  # trio orders a batch freely
