@@ -182,8 +182,8 @@ class WebSocketSession:
     ) -> None:
         self._endpoint = endpoint
         self._max_message_size = max_message_size
-        # The upgrade's WSConnection, then (once accepted) only its WebSocket Connection:
-        # the handshake's h11 state is dropped, about 2 KiB per connection.
+        # The upgrade's WSConnection, then (once accepted) only its WebSocket Connection (the
+        # handshake's h11 state is dropped), then none while the fast path reads.
         self._ws: WSConnection | Connection | None = WSConnection(ConnectionType.CLIENT)
         self._accepted = False
         self._closed: WebSocketClosed | None = None
