@@ -6,7 +6,7 @@ One is made per wait, and the user's task waits once per read: the loops' own ev
 more (a ``trio.Event`` adds an attrs instance and a ParkingLot, an ``asyncio.Event`` a deque
 and a loop lock), so these keep just the waiting tasks. An idle driver waits for its wakeup
 or its next deadline: under trio one system task per run sleeps until the earliest deadline
-of all the runners and sets the wakeups due, so that an idle session holds no cancel scope
+of all the runners and wakes the runners due, so that an idle session holds no cancel scope
 (about 1.3 KiB each) while it waits.
 """
 
@@ -16,12 +16,13 @@ import asyncio
 import heapq
 import itertools
 import math
+import weakref
 from functools import partial
 from typing import Protocol
 
 import trio
 
-__all__ = ["AsyncioWakeup", "TrioWakeup", "set_at"]
+__all__ = ["AsyncioWakeup", "Sleeper", "TrioWakeup", "wake_at"]
 
 
 class TrioWakeup:
@@ -96,20 +97,23 @@ class AsyncioWakeup:
                 self._futures.remove(future)
 
 
-class _Settable(Protocol):
-    def set(self) -> None: ...
+class Sleeper(Protocol):
+    """What the trio timer wakes: ``_timer_due(when)`` is called at trio time ``when``."""
+
+    def _timer_due(self, when: float) -> None: ...
 
 
 class _Timer:
-    """The wakeups to set at trio times, earliest first, and the system task that sets them."""
+    """The sleepers to wake at trio times, earliest first, and the system task that wakes
+    them. It holds them weakly: a runner gone before its time is not kept for it."""
 
     def __init__(self) -> None:
-        self.due: list[tuple[float, int, _Settable]] = []
-        self._order = itertools.count()  # ties: no wakeups compared
+        self.due: list[tuple[float, int, weakref.ref[Sleeper]]] = []
+        self._order = itertools.count()  # ties: no sleepers compared
         self.scope = trio.CancelScope()
 
-    def add(self, when: float, wakeup: _Settable) -> None:
-        heapq.heappush(self.due, (when, next(self._order), wakeup))
+    def add(self, when: float, sleeper: weakref.ref[Sleeper]) -> None:
+        heapq.heappush(self.due, (when, next(self._order), sleeper))
         if when < self.scope.deadline:
             self.scope.deadline = when
 
@@ -120,19 +124,23 @@ class _Timer:
             now = trio.current_time()
             due = self.due
             while due and due[0][0] <= now:
-                heapq.heappop(due)[2].set()  # a stale one wakes nobody: no harm
+                when, _, ref = heapq.heappop(due)
+                sleeper = ref()
+                if sleeper is not None:
+                    sleeper._timer_due(when)
             self.scope = trio.CancelScope(deadline=due[0][0] if due else math.inf)
 
 
 _TIMER: trio.lowlevel.RunVar[_Timer] = trio.lowlevel.RunVar("kraken_proto.runners.timer")
 
 
-def set_at(when: float, wakeup: _Settable) -> None:
-    """Set ``wakeup`` at trio time ``when`` (the timer task is started on first use)."""
+def wake_at(when: float, sleeper: weakref.ref[Sleeper]) -> None:
+    """Call ``sleeper()._timer_due(when)`` at trio time ``when`` unless it is gone by then
+    (the run's timer task is started on first use)."""
     try:
         timer = _TIMER.get()
     except LookupError:
         timer = _Timer()
         _TIMER.set(timer)
         trio.lowlevel.spawn_system_task(timer.run, name="kraken_proto.timer")
-    timer.add(when, wakeup)
+    timer.add(when, sleeper)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from ._bare import bare
 from ._journal import build_session
 from ._link import choose_protocol
 from ._reading import READ_SIZE, feed_websocket, reason_of
-from ._wakeup import TrioWakeup, set_at
+from ._wakeup import TrioWakeup, wake_at
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
 
@@ -92,6 +93,7 @@ class TrioSession(AsyncSessionRunner):
         super().__init__(session, **options)
         self._conns: dict[int, _Conn] = {}
         self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
+        self._timer_at = math.inf  # the time of this runner's entry in the shared timer
 
     def _new_event(self) -> TrioWakeup:
         return TrioWakeup()
@@ -102,10 +104,20 @@ class TrioSession(AsyncSessionRunner):
             yield
 
     async def _idle(self, seconds: float | None) -> None:
-        # The run's shared timer sets the wakeup at the deadline: no cancel scope per session.
+        # The run's shared timer wakes the driver at its deadline (no cancel scope per
+        # session), one entry at a time: a later deadline waits for the earlier entry to fire.
         if seconds is not None:
-            set_at(trio.current_time() + seconds, self._wake)
+            when = trio.current_time() + seconds
+            if when < self._timer_at:
+                self._timer_at = when
+                wake_at(when, weakref.ref(self))
         await self._wake.wait()
+
+    def _timer_due(self, when: float) -> None:
+        """The shared timer's call at ``when``: wake the driver (it serves what is due)."""
+        if when == self._timer_at:
+            self._timer_at = math.inf
+        self._wake.set()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise

@@ -5,10 +5,11 @@ waiting task, a wait after ``set`` returns at once, and a cancelled wait is forg
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import trio
 import trio.testing
-from kraken_proto.adapters.runners._wakeup import AsyncioWakeup, TrioWakeup, set_at
+from kraken_proto.adapters.runners._wakeup import AsyncioWakeup, TrioWakeup, wake_at
 
 
 def test_trio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
@@ -62,28 +63,42 @@ def test_asyncio_wakeup_wakes_every_waiter_and_forgets_cancelled_ones() -> None:
     assert left == 2
 
 
-def test_the_trio_timer_sets_each_wakeup_at_its_time() -> None:
-    """One timer task per run sets the wakeups due, in time order, an earlier one added
-    while it sleeps included; one set for nobody (a driver that woke sooner) does no harm."""
+class _Sleeper:
+    def __init__(self) -> None:
+        self.wakeup = TrioWakeup()
+        self.calls: list[float] = []
 
-    async def main() -> list[tuple[str, float]]:
+    def _timer_due(self, when: float) -> None:
+        self.calls.append(when)
+        self.wakeup.set()
+
+
+def test_the_trio_timer_wakes_each_sleeper_at_its_time() -> None:
+    """One timer task per run wakes the sleepers due, in time order, an earlier one added
+    while it sleeps included; a sleeper gone by its time is skipped."""
+
+    async def main() -> tuple[list[tuple[str, float]], list[float]]:
         seen: list[tuple[str, float]] = []
         start = trio.current_time()
+        kept = _Sleeper()
 
         async def waiter(name: str, after: float) -> None:
-            wakeup = TrioWakeup()
-            set_at(start + after, wakeup)
-            await wakeup.wait()
+            sleeper = _Sleeper()
+            wake_at(start + after, weakref.ref(sleeper))
+            await sleeper.wakeup.wait()
             seen.append((name, trio.current_time() - start))
+            assert sleeper.calls == [start + after]
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(waiter, "late", 5.0)
             await trio.testing.wait_all_tasks_blocked()
             nursery.start_soon(waiter, "early", 2.0)  # before the one the timer sleeps for
-            set_at(start + 3.0, TrioWakeup())  # nobody waits for it
+            wake_at(start + 3.0, weakref.ref(_Sleeper()))  # gone at once: skipped
+            wake_at(start + 4.0, weakref.ref(kept))
             nursery.start_soon(waiter, "same", 5.0)
-        return seen
+        return seen, kept.calls
 
-    seen = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    seen, kept_calls = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     assert seen[0] == ("early", 2.0)
     assert sorted(seen[1:]) == [("late", 5.0), ("same", 5.0)]  # trio orders a batch freely
+    assert len(kept_calls) == 1
