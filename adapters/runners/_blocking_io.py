@@ -23,7 +23,7 @@ from typing import Any
 from kraken_proto.adapters.transport._net import open_socket, timed_out
 from kraken_proto.adapters.transport._ws import DEFAULT_MAX_MESSAGE_SIZE, Endpoint, WebSocketSession
 
-from ._common import READ_SIZE
+from ._reading import READ_SIZE
 
 __all__ = ["Attempts", "connect_websocket"]
 

@@ -4,11 +4,10 @@
   order calls, in a sync or async form) and the bookkeeping between a ``Session`` and the
   pure :class:`~kraken_proto.session.Waiters`: route the session's events after every input,
   serve both deadlines. A runner subclass adds only I/O: carry out the session's actions,
-  feed the results back, wait.
+  feed the results back, wait (the async runners' part is ``_async.AsyncSessionRunner``,
+  the reading plumbing ``_reading``);
 * the typed exceptions an order call raises (defined in the core, next to ``Waiters``);
-* :func:`build_request`, so that each call accepts a request object or its fields;
-* :func:`feed_websocket`, which carries received bytes from a ``WebSocketSession`` into the
-  ``Session`` (messages, then the close with its code).
+* :func:`build_request`, so that each call accepts a request object or its fields.
 
 No policy lives here: every decision (reconnect, reconcile, time out) is the Session's, and
 which call an outcome completes, and how, is the ``Waiters``'.
@@ -19,9 +18,8 @@ from __future__ import annotations
 import math
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from kraken_proto import (
     AddOrder,
@@ -34,14 +32,11 @@ from kraken_proto import (
     OrderTable,
     Request,
     Session,
-    SessionAction,
-    SessionEvent,
     SessionState,
 )
 from kraken_proto.adapters.journal import SharedNonceSource, SharedRestCallCounter
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
-    WebSocketSession,
     parse_endpoint,
     parse_ws_endpoint,
 )
@@ -62,7 +57,6 @@ from ._batch import BatchCalls, BatchResult, BatchT, Outcome
 from ._journal import JournalPlumbing
 
 __all__ = [
-    "AsyncSessionRunner",
     "BatchResult",
     "Outcome",
     "OutcomeUnknownError",
@@ -71,8 +65,6 @@ __all__ = [
     "SessionRunner",
     "TradingRequestError",
     "build_request",
-    "feed_websocket",
-    "reason_of",
     "result_of",
 ]
 
@@ -80,7 +72,6 @@ R = TypeVar("R", bound=Request)
 OutcomeT = TypeVar("OutcomeT")  # what an order call returns: Outcome, or Awaitable[Outcome]
 NoneT = TypeVar("NoneT")  # what subscribe returns: None, or Awaitable[None]
 _STOPPED = (SessionState.CLOSED, SessionState.FAILED)
-READ_SIZE = 65536
 _WALL_SLACK = 1e-3  # seconds the session's view of the wall clock may lag a reading
 
 
@@ -293,190 +284,3 @@ class SessionRunner(
             self._route()
         if self._waiters.expire(now):
             self._changed()
-
-
-class _Event(Protocol):
-    def set(self) -> None: ...
-
-    def wait(self) -> Awaitable[object]: ...
-
-
-class AsyncSessionRunner(
-    SessionRunner[Awaitable[Outcome], Awaitable[None], Awaitable[BatchResult]]
-):
-    """What the trio and asyncio runners share: the awaitable calls, waking whoever waits
-    when the waiters change, and the driver task that carries out the session's actions.
-
-    A subclass supplies two primitives of its event loop (``_new_event``, ``_move_on_after``)
-    and the I/O: ``_do`` (one action), the connection and HTTP tasks. Every task that gives
-    the session a result calls ``_input_done`` right after.
-    """
-
-    def __init__(self, session: Session, **options: Any) -> None:
-        super().__init__(session, **options)
-        self._wake = self._new_event()  # the session has actions or a new deadline
-        self._sleep_until = -math.inf  # the deadline the idle driver waits for (-inf: busy)
-        self._change: _Event | None = None  # set and dropped whenever the waiters change:
-        # a change with nobody waiting then costs nothing
-        self._stopped = False  # the runner has exited: nothing will change any more
-        self._crash: BaseException | None = None  # a background task's bug, raised at exit
-
-    # --- the event loop's primitives ----------------------------------------------------
-
-    def _new_event(self) -> _Event:
-        raise NotImplementedError
-
-    def _move_on_after(self, seconds: float | None) -> AbstractAsyncContextManager[None]:
-        """A block that silently stops after ``seconds`` (None: never)."""
-        raise NotImplementedError
-
-    async def _do(self, action: SessionAction) -> None:
-        raise NotImplementedError
-
-    async def _idle(self, seconds: float | None) -> None:
-        """The driver's wait: until ``_wake`` is set or ``seconds`` pass (None: no limit)."""
-        async with self._move_on_after(seconds):
-            await self._wake.wait()
-
-    # --- the calls ----------------------------------------------------------------------------
-
-    async def events(self, timeout: float | None = None) -> AsyncIterator[SessionEvent]:
-        """Every session event, in order, as it comes; ends after the terminal
-        ``SessionClosed``/``SessionFailed``, or once ``timeout`` seconds have passed (None: no
-        limit). Ends at once after the terminal event (or once the runner has exited)."""
-        end = None if timeout is None else time.monotonic() + timeout
-        waiters = self._waiters
-        while not waiters.exhausted:
-            if not waiters:  # kept events go out at once: no timer scope per event
-                if end is None:
-                    await self._until(waiters.__bool__)
-                else:
-                    async with self._move_on_after(max(0.0, end - time.monotonic())):
-                        await self._until(waiters.__bool__)
-                if not waiters:
-                    return
-            yield self._take_one()
-
-    async def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
-        """Wait until there are events or ``timeout`` seconds pass; return them (``[]``
-        then). Returns ``[]`` at once after the terminal event was returned."""
-        async with self._move_on_after(timeout):
-            await self._until(lambda: bool(self._waiters) or self._waiters.exhausted)
-        return self._take()
-
-    async def close(self, timeout: float = 5.0) -> None:
-        """Close the session (disarming the dead man's switch if armed), waiting at most
-        ``timeout`` seconds for ``SessionClosed``; requests without an outcome end as the
-        session says. Idempotent."""
-        if self._start_close():
-            self._wake.set()
-        async with self._move_on_after(timeout):
-            await self._until(lambda: self._waiters.ended is not None)
-
-    async def _subscribe(self, request: SessionSubscribe) -> None:
-        self._subscribe_now(request)
-        self._wake.set()
-
-    async def _call(self, request: Request, timeout: float | None) -> Outcome:
-        handle = self._submit(request)
-        await self._wait_for((handle,), timeout)
-        return self._result(handle, timeout)
-
-    async def _call_batch(self, orders: list[AddOrder], timeout: float | None) -> BatchResult:
-        handles = self._submit_batch(orders)
-        await self._wait_for(handles, timeout)
-        return self._batch_results(handles, timeout)
-
-    async def _wait_for(self, handles: tuple[int, ...], timeout: float | None) -> None:
-        """Wait until every call of ``handles`` is done or ``timeout`` passes; a cancelled
-        wait forgets them."""
-        self._wake.set()
-        try:
-            async with self._move_on_after(timeout):
-                await self._until(lambda: all(map(self._waiters.done, handles)))
-        except BaseException:
-            self._waiters.forget(*handles)
-            raise
-
-    # --- the plumbing -------------------------------------------------------------------------
-
-    async def _until(self, ready: Callable[[], bool]) -> None:
-        """Wait until ``ready()`` (checked whenever the waiters change) or the runner exits."""
-        while not ready() and not self._stopped:
-            if self._change is None:  # made when first waited for: an idle runner holds none
-                self._change = self._new_event()
-            await self._change.wait()
-
-    def _changed(self) -> None:
-        # Wake every waiter (calls, events() consumers, close); later waits use a fresh event.
-        if self._change is not None:
-            self._change.set()
-            self._change = None
-
-    def _acked(self) -> None:
-        self._wake.set()
-
-    def _input_done(self, now: float | None = None) -> None:
-        """A result was given to the session (at ``now``): route its events; wake the driver
-        only when it has work: actions, or a deadline earlier than the one it waits for.
-        Most reads produce neither, and then the user's task is the only one woken."""
-        self._route(now)
-        self._backlog += self.session.actions()
-        if self._backlog:
-            self._wake.set()
-        elif self._sleep_until != -math.inf:
-            deadline = self._next_deadline()
-            if deadline is not None and deadline < self._sleep_until:
-                self._wake.set()
-
-    def _exited(self) -> None:
-        """The runner's block has exited: wake every waiter for good."""
-        self._stopped = True
-        self._close_journal()
-        self._changed()
-
-    async def _drive(self) -> None:
-        """The main background task: carry out actions in order, wake at deadlines."""
-        while True:
-            self._wake = self._new_event()
-            actions = self._next_actions()
-            for action in actions:
-                if not self._persist(action):
-                    await self._do(action)
-                self._route()
-            if actions:
-                continue
-            deadline = self._next_deadline()
-            wait = None if deadline is None else max(0.0, deadline - self._clock())
-            self._sleep_until = math.inf if deadline is None else deadline
-            try:
-                await self._idle(wait)
-            finally:
-                self._sleep_until = -math.inf
-            self._serve_deadlines()
-
-
-def feed_websocket(
-    session: Session, conn: int, websocket: WebSocketSession, data: bytes | None, now: float
-) -> bool:
-    """Give received bytes (``None`` at EOF) to ``websocket`` and its messages to the session.
-
-    Returns False once the WebSocket is closed; the session has then been told
-    (``connection_lost`` with the close code). Write ``websocket.bytes_to_send()`` after it.
-    """
-    try:
-        messages = websocket.receive_data(data)
-    except ConnectionError:
-        messages = []
-    for text in messages:
-        session.receive_message(conn, text, now)
-    if websocket.is_open:
-        return True
-    closed = websocket.closed
-    session.connection_lost(conn, now, code=None if closed is None else closed.code)
-    return False
-
-
-def reason_of(exc: BaseException) -> str:
-    """A short reason for the session's logs (adapter exceptions carry no secrets)."""
-    return f"{type(exc).__name__}: {exc}"[:300]

@@ -109,6 +109,8 @@ class JournalPlumbing:
         return self._taken
 
     def _take_one(self) -> SessionEvent:
+        if self._journal is None:  # nothing to acknowledge: no list per event
+            return self._waiters.take_one()
         self._ack_taken()
         self._taken = [self._waiters.take_one()]
         return self._taken[0]

@@ -44,9 +44,11 @@ from kraken_proto.adapters.transport.rest_call import call_rest_asyncio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
-from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
+from ._async import AsyncSessionRunner
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
+from ._wakeup import AsyncioWakeup
 
 __all__ = ["AsyncioSession", "fetch_token", "open_asyncio_session", "run_asyncio_session"]
 
@@ -90,8 +92,8 @@ class AsyncioSession(AsyncSessionRunner):
         self._host: asyncio.Task[Any] | None = None  # runs the block: cancelled on a crash
         self._host_cancelled = False
 
-    def _new_event(self) -> asyncio.Event:
-        return asyncio.Event()
+    def _new_event(self) -> AsyncioWakeup:
+        return AsyncioWakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:
@@ -102,6 +104,16 @@ class AsyncioSession(AsyncSessionRunner):
         except TimeoutError:
             if not scope.expired():
                 raise  # not ours
+
+    async def _idle(self, seconds: float | None) -> None:
+        # A timer handle that sets the wakeup: no timeout context per idle wait.
+        wake, loop = self._wake, asyncio.get_running_loop()
+        handle = None if seconds is None else loop.call_later(seconds, wake.set)
+        try:
+            await wake.wait()
+        finally:
+            if handle is not None:
+                handle.cancel()
 
     def _spawn(self, work: Callable[..., Awaitable[None]], *args: object) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(self._guarded(work, *args))
@@ -197,16 +209,18 @@ class AsyncioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
+        messages.clear()  # the frames that came with the upgrade: not kept while reading
         self._input_done(now)
         while conn.websocket.is_open:
             try:
-                data = await conn.reader.read(READ_SIZE)
+                data: bytes | None = await conn.reader.read(READ_SIZE)
             except OSError:  # reset, TLS failure: the connection is gone
                 data = b""
             if conn.reported:
                 return
             now = self._clock()
             feed_websocket(self.session, number, conn.websocket, data or None, now)
+            data = None  # the read's bytes are not kept while waiting for the next one
             conn.reported = not conn.websocket.is_open
             self._input_done(now)
             await self._write(conn, conn.websocket.bytes_to_send())

@@ -50,9 +50,10 @@ from kraken_proto.session._balances import SessionSubscribe
 
 from ._batch import BatchResult, Outcome, SyncCalls
 from ._blocking_io import Attempts, connect_websocket
-from ._common import READ_SIZE, SessionRunner, feed_websocket, reason_of
+from ._common import SessionRunner
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
 
 __all__ = ["BlockingSession", "connect_websocket", "fetch_token", "open_session", "run_session"]
 
@@ -67,6 +68,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         self._conn: int | None = None
         self._sock: socket.socket | None = None
         self._websocket: WebSocketSession | None = None
+        self._sock_timeout: float | None = None  # the socket's timeout, as last set
         self._io = Attempts()  # connects and REST calls, on worker threads
 
     # --- the calls not in SessionRunner ----------------------------------------------------
@@ -76,10 +78,15 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         ends after the terminal ``SessionClosed``/``SessionFailed``, or once ``timeout``
         seconds have passed (None: no limit). Ends at once after the terminal event."""
         until = None if timeout is None else self._clock() + timeout
-        while not self._waiters.exhausted:
-            self._pump(until, self._waiters.__bool__)  # returns at once while events are kept
-            if not self._waiters:
-                return
+        waiters = self._waiters
+        while not waiters.exhausted:
+            # While events are kept the loop would only carry out actions and take finished
+            # attempts; without a journal taking an event queues no action, so with no attempt
+            # under way kept events go out at once.
+            if not waiters or self._journal is not None or self._io.busy:
+                self._pump(until, waiters.__bool__)
+                if not waiters:
+                    return
             yield self._take_one()
 
     def next_events(self, timeout: float | None = None) -> list[SessionEvent]:
@@ -130,8 +137,9 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
                 continue
             if until is not None and now >= until:
                 return
-            waits = [t - now for t in (deadline, until) if t is not None]
-            wait = min(waits) if waits else None
+            wait = None if deadline is None else deadline - now
+            if until is not None and (wait is None or until - now < wait):
+                wait = until - now
             if self._sock is None and not self._io.busy:
                 if wait is None:
                     return  # nothing will ever happen: the session has stopped
@@ -156,15 +164,21 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         assert sock is not None
         assert websocket is not None
         assert conn is not None
-        sock.settimeout(wait)
+        timeout = self._sock_timeout
+        if timeout != wait and (wait is None or timeout is None or not wait / 2 <= timeout <= wait):
+            # settimeout is a syscall: the timeout set stays while it is at most the wait
+            # and not much shorter (waking up early only costs one more turn of the loop).
+            sock.settimeout(wait)
+            self._sock_timeout = wait
         try:
             data = sock.recv(READ_SIZE)
         except (TimeoutError, BlockingIOError):  # nothing came in time: not an EOF
             return
         except OSError:
             data = b""
-        still_open = feed_websocket(self.session, conn, websocket, data or None, self._clock())
-        self._route()
+        now = self._clock()
+        still_open = feed_websocket(self.session, conn, websocket, data or None, now)
+        self._route(now)
         self._write(websocket.bytes_to_send())
         if not still_open:
             self._drop()
@@ -231,6 +245,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
             self.session.connection_failed(conn, reason_of(exc), self._clock())
             return
         self._conn, self._sock, self._websocket = conn, sock, websocket
+        self._sock_timeout = sock.gettimeout()
         now = self._clock()
         self.session.connection_made(conn, now)
         for text in messages:
@@ -243,6 +258,7 @@ class BlockingSession(SyncCalls, SessionRunner[Outcome, None, BatchResult]):
         if not data or self._sock is None:
             return
         self._sock.settimeout(timeout or self._write_timeout)
+        self._sock_timeout = timeout or self._write_timeout
         try:
             self._sock.sendall(data)
         except OSError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,10 +44,12 @@ from kraken_proto.adapters.transport.rest_call import call_rest_trio
 from kraken_proto.adapters.transport.tokens import KRAKEN_REST_URL, next_token_request
 from kraken_proto.rest import NonceSource, RestRequest, WebSocketToken, parse_token_response
 
+from ._async import AsyncSessionRunner
 from ._bare import bare
-from ._common import READ_SIZE, AsyncSessionRunner, feed_websocket, reason_of
 from ._journal import build_session
 from ._link import choose_protocol
+from ._reading import READ_SIZE, feed_websocket, reason_of
+from ._wakeup import TrioWakeup, wake_at
 
 __all__ = ["TrioSession", "fetch_token", "open_trio_session", "run_trio_session"]
 
@@ -90,9 +93,10 @@ class TrioSession(AsyncSessionRunner):
         super().__init__(session, **options)
         self._conns: dict[int, _Conn] = {}
         self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
+        self._timer_at = math.inf  # the time of this runner's entry in the shared timer
 
-    def _new_event(self) -> trio.Event:
-        return trio.Event()
+    def _new_event(self) -> TrioWakeup:
+        return TrioWakeup()
 
     @asynccontextmanager
     async def _move_on_after(self, seconds: float | None) -> AsyncIterator[None]:
@@ -100,9 +104,20 @@ class TrioSession(AsyncSessionRunner):
             yield
 
     async def _idle(self, seconds: float | None) -> None:
-        # A bare cancel scope: the driver's idle wait holds no context-manager generator.
-        with trio.move_on_after(math.inf if seconds is None else seconds):
-            await self._wake.wait()
+        # The run's shared timer wakes the driver at its deadline (no cancel scope per
+        # session), one entry at a time: a later deadline waits for the earlier entry to fire.
+        if seconds is not None:
+            when = trio.current_time() + seconds
+            if when < self._timer_at:
+                self._timer_at = when
+                wake_at(when, weakref.ref(self))
+        await self._wake.wait()
+
+    def _timer_due(self, when: float) -> None:
+        """The shared timer's call at ``when``: wake the driver (it serves what is due)."""
+        if when == self._timer_at:
+            self._timer_at = math.inf
+        self._wake.set()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise
@@ -172,6 +187,7 @@ class TrioSession(AsyncSessionRunner):
         if opened is None:  # the session gave it up while it was opening (and was told)
             return
         conn, messages = opened
+        del scope, opened  # nothing of the opening stays referenced while the connection lives
         self._conns[number] = conn
         try:
             await self._serve(number, conn, messages)
@@ -184,16 +200,18 @@ class TrioSession(AsyncSessionRunner):
         self.session.connection_made(number, now)
         for text in messages:
             self.session.receive_message(number, text, now)
+        messages.clear()  # the frames that came with the upgrade: not kept while reading
         self._input_done(now)
         while conn.websocket.is_open:
             try:
-                data = bytes(await conn.stream.receive_some(READ_SIZE))
+                data: bytes | None = bytes(await conn.stream.receive_some(READ_SIZE))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 data = b""
             if conn.reported:
                 break
             now = self._clock()
             feed_websocket(self.session, number, conn.websocket, data or None, now)
+            data = None  # the read's bytes are not kept while waiting for the next one
             conn.reported = not conn.websocket.is_open
             self._input_done(now)
             await self._write(conn, conn.websocket.bytes_to_send())
