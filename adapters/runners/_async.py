@@ -166,11 +166,14 @@ class AsyncSessionRunner(
         while True:
             self._wake = self._new_event()
             actions = self._next_actions()
-            for action in actions:
-                if not self._persist(action):
-                    await self._do(action)
-                self._route()
             if actions:
+                for action in actions:
+                    if not self._persist(action):
+                        await self._do(action)
+                    self._route()
+                # Not kept in this frame while the driver idles: the last action would hold
+                # its messages for the session's whole life (~0.5 KiB a session).
+                del action, actions
                 continue
             deadline = self._next_deadline()
             wait = None if deadline is None else max(0.0, deadline - self._clock())
