@@ -16,6 +16,7 @@ object is kept (about 1.7 KiB a connection): one is made when a frame needs it.
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -193,6 +194,9 @@ class WebSocketSession:
         self._status_line = b""
         self._fast = False  # frames are cut here, not by wsproto (see the module docstring)
         self._held: bytes | bytearray = b""  # the fast path's bytes of an incomplete frame
+        # The UTF-8 check of the held text frame's payload so far (decoder, bytes checked):
+        # wsproto checks a text frame as it arrives, so the fast path does too (see _valid).
+        self._utf8: tuple[codecs.IncrementalDecoder, int] | None = None
 
     @property
     def accepted(self) -> bool:
@@ -332,6 +336,8 @@ class WebSocketSession:
                 break  # over the cap in bytes: wsproto streams it and the cap decides
             stop = start + length
             if stop > end:  # a frame of at most the cap: waited for whole
+                if first == _FAST_TEXT and not self._valid(buf, at, start, end):
+                    break  # a byte that is not UTF-8 already: wsproto closes with 1007 now
                 return self._hold(buf, at, messages)
             if first == _FAST_TEXT:
                 try:
@@ -344,6 +350,7 @@ class WebSocketSession:
         else:
             return self._hold(buf, at, messages)
         self._held = b""
+        self._utf8 = None
         self._fast = False
         return self._receive_wsproto(bytes(buf[at:]), messages)
 
@@ -351,7 +358,26 @@ class WebSocketSession:
         """Keep ``buf[at:]`` (the start of a frame) for the next read; return ``messages``."""
         # Held bytes grow in place while a long frame comes in, read by read.
         self._held = b"" if at == len(buf) else buf if at == 0 else buf[at:]
+        if at:
+            self._utf8 = None  # it checked a frame before this one
         return messages
+
+    def _valid(self, buf: bytes | bytearray, at: int, start: int, end: int) -> bool:
+        """False when the payload so far of the incomplete text frame at ``at`` (from
+        ``start`` to ``end``) holds a byte that is not UTF-8; an unfinished last character
+        is fine. wsproto finds such a byte as it arrives, so where the reads were cut must not
+        decide whether it is found before the frame ends. Checked incrementally: each byte
+        once while the frame stays held at the start of the buffer."""
+        checker = self._utf8 if at == 0 else None
+        if checker is None:
+            checker = (codecs.getincrementaldecoder("utf-8")(), 0)
+        decoder, checked = checker
+        try:
+            decoder.decode(bytes(buf[start + checked : end]), False)
+        except UnicodeDecodeError:
+            return False
+        self._utf8 = (decoder, end - start)
+        return True
 
     def send_text(self, text: str) -> bytes:
         """The bytes of one text message; raises ``WebSocketClosed`` when closed."""
