@@ -610,16 +610,7 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
                 timings["kraken-sdk"] = _timing(sdk_setup, v2, case.is_snapshot)
             for timing in timings.values():
                 timing()  # warm up (ccxt builds its caches on first use)
-            runs = interleaved_runs(timings, repeats)
-            row: dict[str, Any] = {"case": name, "bytes": len(case.frames[0])}
-            for label, values in runs.items():
-                row[f"{label}_us"] = statistics.median(values)
-            row["ours_vs_careful"] = median_ratio(runs["ours"], runs["careful"])
-            if "ccxt" in runs:
-                row["ours_vs_ccxt"] = median_ratio(runs["ours"], runs["ccxt"])
-            if "kraken-sdk" in runs:
-                row["ours_vs_sdk"] = median_ratio(runs["ours"], runs["kraken-sdk"])
-            rows.append(row)
+            rows.append(_row(name, len(case.frames[0]), interleaved_runs(timings, repeats)))
         for name, shape in V2_CASES.items():
             rows.append(_v2_row(name, shape, scale, repeats, ccxt_setup, sdk_setup))
     return rows
@@ -672,8 +663,12 @@ def _v2_row(
     timings["v2 translate"] = _timing(_translate_setup(decoded), frames, snapshot)
     for timing in timings.values():
         timing()  # warm up
-    runs = interleaved_runs(timings, repeats)
-    row: dict[str, Any] = {"case": name, "bytes": len(frames[0])}
+    return _row(name, len(frames[0]), interleaved_runs(timings, repeats))
+
+
+def _row(name: str, size: int, runs: dict[str, list[float]]) -> dict[str, Any]:
+    """One case's row: each contender's median, and ours against each other one."""
+    row: dict[str, Any] = {"case": name, "bytes": size}
     for label, values in runs.items():
         row[f"{label}_us"] = statistics.median(values)
     row["ours_vs_careful"] = median_ratio(runs["ours"], runs["careful"])

@@ -68,29 +68,35 @@ def _renumbered(frames: list[bytes], first: int) -> list[bytes]:
     return out
 
 
+def _live_session(config: SessionConfig) -> tuple[Any, Callable[[bytes], object]]:
+    """A LIVE session on ownTrades and openOrders over the exchange model: its link, and the
+    per-frame function (one message in, the user's events out) that the benches time."""
+    wire = Wire(config=config)
+    session = wire.session
+    session.subscribe(Subscribe(name="ownTrades"), wire.now)
+    session.subscribe(Subscribe(name="openOrders"), wire.now)
+    session.start(wire.now)
+    wire.pump()
+    wire.settle()
+    conn = next(iter(wire.sid_of))
+    now = wire.now
+    receive, events = session.receive_message, session.events
+
+    def on_frame(frame: bytes) -> object:
+        receive(conn, frame, now)
+        return events()
+
+    return session.connection, on_frame
+
+
 def _session_setup(
     case: bench_pipeline._Case,
 ) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
     """A setup returning the per-frame function on a LIVE session and the frames to feed it."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        wire = Wire()
-        session = wire.session
-        session.subscribe(Subscribe(name="ownTrades"), wire.now)
-        session.subscribe(Subscribe(name="openOrders"), wire.now)
-        session.start(wire.now)
-        wire.pump()
-        wire.settle()
-        link: Any = session.connection
+        link, on_frame = _live_session(SessionConfig())
         sequence = link._subscriptions[case.channel].next_sequence
-        conn = next(iter(wire.sid_of))
-        now = wire.now
-        receive, events = session.receive_message, session.events
-
-        def on_frame(frame: bytes) -> object:
-            receive(conn, frame, now)
-            return events()
-
         seed: list[bytes] = []
         if case.channel == "openOrders" and case.name != "openOrders new order":
             seed = [
@@ -121,23 +127,8 @@ def _v2_session_setup(
     ``pending_new`` executions update each (untimed), then the frames to time."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        wire = Wire(config=SessionConfig(protocol="v2"))
-        session = wire.session
-        session.subscribe(Subscribe(name="ownTrades"), wire.now)
-        session.subscribe(Subscribe(name="openOrders"), wire.now)
-        session.start(wire.now)
-        wire.pump()
-        wire.settle()
-        link: Any = session.connection
+        link, on_frame = _live_session(SessionConfig(protocol="v2"))
         sequence = link._conn._subscriptions["executions"].next_sequence
-        conn = next(iter(wire.sid_of))
-        now = wire.now
-        receive, events = session.receive_message, session.events
-
-        def on_frame(frame: bytes) -> object:
-            receive(conn, frame, now)
-            return events()
-
         before: list[bytes] = []
         if seed is not None:
             before = [
