@@ -443,6 +443,7 @@ def verdict(harness: _Harness, bots: list[_Bot], **extra: Any) -> dict[str, Any]
     result: dict[str, Any] = {"adapter": harness.adapter, "protocol": harness.protocol}
     result |= extra
     counts: Counter[str] = Counter()
+    sources: Counter[str] = Counter()  # fills handed, by source (all bots)
     intents_cl: set[str] = set()
     for bot in bots:
         unflagged: Counter[str] = Counter()
@@ -451,6 +452,7 @@ def verdict(harness: _Harness, bots: list[_Bot], **extra: Any) -> dict[str, Any]
             for line in _read_log(path):
                 kind = line["t"]
                 if kind == "fill":
+                    sources[line["s"]] += 1
                     if line["s"] == "history":
                         counts["history_fills"] += 1
                         continue
@@ -496,6 +498,7 @@ def verdict(harness: _Harness, bots: list[_Bot], **extra: Any) -> dict[str, Any]
     result["outcomes_handed"] = counts["outcomes_handed"]
     result["rate_limited"] = counts["rate_limited"]
     result["rest_calls"] = dict(harness.calls)
+    result["fill_sources"] = dict(sorted(sources.items()))
     return result
 
 

@@ -5,6 +5,8 @@
   ``read_journal``/``read_records`` read one without the lock (``kraken-proto journal``).
 * ``SharedNonceSource(directory, api_key)`` and ``SharedRestCallCounter(directory, api_key)``:
   one API key's nonces and REST call budget shared by every process on the machine.
+* ``SqliteFillLedger(directory, api_key)``: the key's ``FillLedger``, the fills its sessions
+  received live, so that one session's backfill need not ask REST for what another saw.
 
 The records, the fold, the store protocol and ``InMemoryJournal`` are pure and live in
 ``kraken_proto.session._journal``; its errors are re-exported here for convenience.
@@ -19,6 +21,7 @@ from kraken_proto.session._journal import (
     JournalVersionError,
 )
 
+from .ledger import SqliteFillLedger, fill_ledger_path
 from .shared import SharedNonceSource, SharedRestCallCounter, SharedStateError, key_state_path
 from .sqlite import SCHEMA_VERSION, SqliteJournal, read_journal, read_records
 
@@ -31,7 +34,9 @@ __all__ = [
     "SharedNonceSource",
     "SharedRestCallCounter",
     "SharedStateError",
+    "SqliteFillLedger",
     "SqliteJournal",
+    "fill_ledger_path",
     "key_state_path",
     "read_journal",
     "read_records",

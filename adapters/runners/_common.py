@@ -34,7 +34,11 @@ from kraken_proto import (
     Session,
     SessionState,
 )
-from kraken_proto.adapters.journal import SharedNonceSource, SharedRestCallCounter
+from kraken_proto.adapters.journal import (
+    SharedNonceSource,
+    SharedRestCallCounter,
+    SqliteFillLedger,
+)
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     parse_endpoint,
@@ -127,6 +131,7 @@ class SessionRunner(
         journal_store: JournalStore | None = None,
         journal_nonces: SharedNonceSource | None = None,
         journal_counter: SharedRestCallCounter | None = None,
+        journal_ledger: SqliteFillLedger | None = None,
     ) -> None:
         parse_endpoint(rest_url, schemes=("http", "https"))
         self.session = session
@@ -142,7 +147,7 @@ class SessionRunner(
         self._wall_clock = wall_clock
         self._wall_offset = math.nan  # the offset last given to the session
         self._waiters = Waiters(session, reflect_timeout=reflect_timeout)
-        self._journal_init(journal_store, journal_nonces, journal_counter)
+        self._journal_init(journal_store, journal_nonces, journal_counter, journal_ledger)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._endpoint.url} {self.session.state.value}>"

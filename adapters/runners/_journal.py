@@ -20,7 +20,12 @@ from kraken_proto import (
     SessionConfig,
     SessionEvent,
 )
-from kraken_proto.adapters.journal import SharedNonceSource, SharedRestCallCounter, SqliteJournal
+from kraken_proto.adapters.journal import (
+    SharedNonceSource,
+    SharedRestCallCounter,
+    SqliteFillLedger,
+    SqliteJournal,
+)
 from kraken_proto.session._journal import JournalStore, PersistRecords
 from kraken_proto.session._waiters import Waiters
 
@@ -39,27 +44,31 @@ def build_session(
     path, REST nonces come from a ``SharedNonceSource`` and the REST call budget from a
     ``SharedRestCallCounter`` in the journal's directory (``options["journal_nonces"]``,
     ``options["journal_counter"]``): processes on one API key never reuse a nonce, and
-    together stay within the key's one budget."""
+    together stay within the key's one budget; and the key's ``SqliteFillLedger`` there
+    (``options["journal_ledger"]``) lets one session's backfill take what another saw live."""
     journal = options.pop("journal", None)
     if journal is None:
         return Session(credentials, config=config, seed=os.urandom(16))
     shared = not isinstance(journal, JournalStore)
     store: JournalStore = SqliteJournal(journal) if shared else journal
-    nonces = counter = None
+    nonces = counter = ledger = None
     try:
         state = store.load()
         if shared:
             directory = Path(journal).parent
             nonces = SharedNonceSource(directory, credentials.api_key, last=state.nonce_high_water)
             counter = SharedRestCallCounter(directory, credentials.api_key, config.rest_tier)
+            ledger = SqliteFillLedger(directory, credentials.api_key)
     except BaseException:
         store.close()
-        if nonces is not None:
-            nonces.close()
+        for shared_state in (nonces, counter):
+            if shared_state is not None:
+                shared_state.close()
         raise
     options["journal_store"] = store
     options["journal_nonces"] = nonces
     options["journal_counter"] = counter
+    options["journal_ledger"] = ledger
     return Session(
         credentials,
         config=config,
@@ -67,6 +76,7 @@ def build_session(
         journal=state,
         nonces=nonces,
         rest_counter=counter,
+        fill_ledger=ledger,
     )
 
 
@@ -84,10 +94,12 @@ class JournalPlumbing:
         journal_store: JournalStore | None,
         journal_nonces: SharedNonceSource | None,
         journal_counter: SharedRestCallCounter | None,
+        journal_ledger: SqliteFillLedger | None = None,
     ) -> None:
         self._journal = journal_store
         self._journal_nonces = journal_nonces
         self._journal_counter = journal_counter
+        self._journal_ledger = journal_ledger
         self._taken: list[SessionEvent] = []
         self._backlog: list[SessionAction] = []  # actions taken out by ``_route``, in order
         self.session.auto_ack = False
@@ -156,3 +168,5 @@ class JournalPlumbing:
             self._journal_nonces.close()
         if self._journal_counter is not None:
             self._journal_counter.close()
+        if self._journal_ledger is not None:
+            self._journal_ledger.close()

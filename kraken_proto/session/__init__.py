@@ -47,7 +47,9 @@ What the session guarantees:
   reconnect and every ownTrades sequence gap, from the last fill seen minus
   ``backfill_margin`` seconds, to the oldest trade of the next ownTrades snapshot (not at all
   when that snapshot reaches back past the start), paging until every trade in that range is
-  held (``count`` trades: the ones already reported and the ones the pages returned).
+  held (``count`` trades: the ones already reported and the ones the pages returned). With
+  a ``FillLedger`` shared by the API key's sessions, the part of that range another session
+  saw live comes from the ledger instead (``source="peer"``), and REST only for the rest.
 * **No order placed twice.** Every ``AddOrder`` goes out with a ``cl_ord_id`` (generated from
   the seed when the caller gave none). Nothing is ever re-sent. A request whose answer was
   lost is ``RequestInDoubt``, then resolved after reconnecting: AddOrder through REST
@@ -80,6 +82,7 @@ The parts, one concern per module, each owning its state (the session composes t
 ``_reconciler``             deciding a lost answer from REST (``_reconcile_checks``)
 ``_order_sync``             the order table: openOrders frames, vanished orders, REST records
 ``_fill_feed``              fills exactly once; the ``TradesHistory`` backfill
+``_fill_ledger``            ``FillLedger``: a key's fills shared by its sessions (backfill)
 ``_link_events``            what each event the link reports means to the session
 ``_link``                   ``Link``, the protocol-neutral link: ``_v1_link``, ``_v2_link``
                             (with ``_v2_translation``)
@@ -137,6 +140,11 @@ from ._events import (
     SubscriptionReady,
     SystemStatusChanged,
 )
+from ._fill_ledger import (
+    FillLedger,
+    InMemoryFillLedger,
+    LedgerSpan,
+)
 from ._journal import (
     InMemoryJournal,
     JournalState,
@@ -167,12 +175,15 @@ __all__ = [
     "BalancesReceived",
     "CloseConnection",
     "Connected",
+    "FillLedger",
     "FillReceived",
     "FillSource",
     "HttpCall",
+    "InMemoryFillLedger",
     "InMemoryJournal",
     "JournalState",
     "JournalStore",
+    "LedgerSpan",
     "Link",
     "OpenConnection",
     "OrderPaced",

@@ -20,6 +20,7 @@ from ._balances import SessionSubscribe
 from ._config import SessionConfig, SessionState
 from ._context import SessionContext
 from ._fill_feed import FillFeed
+from ._fill_ledger import FillLedger
 from ._journal_state import JournalState
 from ._journal_wire import JournalWire
 from ._lifecycle import Lifecycle
@@ -53,6 +54,7 @@ class SessionEngine:
         rest_counter: RestCallCounter | None = None,
         journal: JournalState | None = None,
         auto_ack: bool = True,
+        fill_ledger: FillLedger | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
@@ -83,7 +85,13 @@ class SessionEngine:
         self._orders = OrderSync(context)
         self._requests = RequestTracker(context, self._orders.table)
         self._reconciler = Reconciler(context, self._requests, self._orders)
-        self._fills = FillFeed(context)
+        if fill_ledger is not None and not isinstance(fill_ledger, FillLedger):
+            raise LocalProtocolError("fill_ledger: expected a kraken_proto.session.FillLedger")
+        self._fills = FillFeed(
+            context,
+            ledger=fill_ledger,
+            owner="" if fill_ledger is None else random.token(b"fill ledger"),
+        )
         self._pacer: Pacer | None = None
         if config.pace_orders:
             self._pacer = self._requests.gate = Pacer(context, self._orders)
@@ -203,6 +211,9 @@ class SessionEngine:
                 call, request, purpose = ready
                 wire.nonce(self._nonces.last, now)
                 self._actions.append(HttpCall(call=call, request=request, purpose=purpose))
+            elif life.state is _SYNCING:
+                # A job may have been dropped unsent (a backfill the fill ledger served).
+                self._maybe_live(now)
         if wire.enabled:  # without a journal there is nothing to scan for
             wire.scan(now)
 

@@ -53,11 +53,14 @@ __all__ = [
     "SubscriptionReady",
 ]
 
-FillSource = Literal["live", "snapshot", "rest", "history"]
+FillSource = Literal["live", "snapshot", "rest", "peer", "history"]
 """Where a fill came from: a live ownTrades update, an ownTrades snapshot, or REST
-``TradesHistory`` (backfill after a reconnect or a gap). ``"history"``: a trade in the
-session's first ownTrades snapshot that may predate the session (every one without a journal;
-with one, those not newer than the journal's fill cursor): a bot summing fills skips them."""
+``TradesHistory`` (backfill after a reconnect or a gap). ``"peer"``: backfilled instead from
+the API key's fill ledger, where another session on the key (in any process; sessions with
+journals in one directory share one) published it as it received it live. ``"history"``: a
+trade in the session's first ownTrades snapshot that may predate the session (every one
+without a journal; with one, those not newer than the journal's fill cursor): a bot summing
+fills skips them."""
 
 
 class SessionEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,6 +26,7 @@ from kraken_proto.v1._events import OwnTrades, Trade
 
 from ._context import SessionContext
 from ._events import FillReceived, FillSource
+from ._fill_ledger import FillLedger, LedgerSpan, reach
 from ._recent_fills import RecentFills
 from ._reconcile_checks import trade_of
 from ._rest import RestJob
@@ -46,7 +47,9 @@ class FillFeed:
     ``backfill_until`` where it ends (inclusive; None: at the newest trade); ``backfilling`` is
     True while one pages through ``TradesHistory``."""
 
-    def __init__(self, context: SessionContext) -> None:
+    def __init__(
+        self, context: SessionContext, *, ledger: FillLedger | None = None, owner: str = ""
+    ) -> None:
         config = context.config
         self.log = FillLog(window=config.fill_window)
         self._credentials = context.credentials
@@ -66,9 +69,21 @@ class FillFeed:
         # the session started are new, whoever made them (another process on the key).
         self.first_snapshot = True
         self.history_until: Decimal | None = None
+        # The key's shared ledger (``_fill_ledger``): this session's span open now, as
+        # (after, newest trade time seen), None while none is; spans are named
+        # "<owner>-<number>". ``per_fill``: the current link reports one trade per fill.
+        self._ledger = ledger
+        self._owner = owner
+        self._span: tuple[Decimal, Decimal] | None = None
+        self._spans = 0
+        self.per_fill = False
+        # Fills an earlier process delivered: this one did not publish them.
+        self._recalled: set[str] = set()
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
+        if self._ledger is not None and (source == "live" or source == "snapshot"):
+            self._share(event, snapshot=source == "snapshot")
         if source == "snapshot" and self.backfill_from is not None:
             # Also while a backfill runs: it took every want made before it started, so the
             # wanted one is only about fills missed since (a later link loss or gap), which
@@ -112,6 +127,40 @@ class FillFeed:
         if len(recent) > recent.due_above:  # ``recent.due()``, inline
             self._prune()
 
+    def _share(self, event: OwnTrades, *, snapshot: bool) -> None:
+        """Publish ``event``'s trades to the ledger, with this link's span: a snapshot opens
+        one at its oldest trade, each update stretches it to its newest, less the margin
+        (trades may arrive out of time order by that much). An undated trade cannot be
+        placed: it ends the span, as does ``want_backfill`` (a link loss or a gap)."""
+        assert self._ledger is not None  # the caller checks
+        trades = event.trades
+        span = self._span
+        if snapshot:
+            span = None
+            times = [trade.time for _, trade in trades]
+            if times and all(time is not None and time.is_finite() for time in times):
+                dated = [time for time in times if time is not None]  # all of them
+                self._spans += 1
+                span = (min(dated), max(dated))
+        elif span is not None:
+            after, newest = span
+            for _, trade in trades:
+                time = trade.time
+                if time is None or not time.is_finite():
+                    span = None
+                    break
+                if time > newest:
+                    newest = time
+            else:
+                span = (after, newest)
+        self._span = span
+        shared: LedgerSpan | None = None
+        if span is not None:
+            through = span[1] - self._margin
+            if through > span[0]:
+                shared = LedgerSpan(f"{self._owner}-{self._spans}", span[0], through)
+        self._ledger.publish(trades, shared, per_fill=self.per_fill)
+
     def _covered(self, snapshot: OwnTrades) -> None:
         """Bound the wanted backfill by ``snapshot``, or drop it. A snapshot lists the
         account's newest trades, and every trade made after it comes live: together they
@@ -146,6 +195,8 @@ class FillFeed:
             time = trade.time
             if time is not None and time.is_finite():
                 recent.note(trade_id, time)
+                if self._ledger is not None:
+                    self._recalled.add(trade_id)
         if recent.due():
             self._prune()
 
@@ -172,6 +223,7 @@ class FillFeed:
         if cursor is None:
             cursor = self.started_at
         start = cursor - self._margin
+        self._span = None  # what this link sees from here on may have a hole before it
         if self.backfill_from is None or start < self.backfill_from:
             self.backfill_from = start
         # The link that bounded it is lost (or has a gap): what is missed now reaches to the
@@ -180,19 +232,45 @@ class FillFeed:
 
     def backfill(self, *, unconsolidated: bool) -> None:
         """Start the wanted backfill, asking for the trade ids the link reports: one per fill
-        with ``unconsolidated``, else one per taker order (Kraken's default)."""
+        with ``unconsolidated``, else one per taker order (Kraken's default). With a ledger,
+        what it covers of the range comes from there first (see ``_from_ledger``)."""
         start, until = self.backfill_from, self.backfill_until
         assert start is not None  # the session starts one only when wanted
         self.backfill_from = self.backfill_until = None
         self.backfilling = True
         self._start = start
-        end = None if until is None else until + _TIME_SLACK
-        self._page(start, end, 0, unconsolidated, set())
+        wanted = _Range(start, None if until is None else until + _TIME_SLACK)
+        if self._ledger is not None and self._from_ledger(wanted, unconsolidated):
+            return
+        self._page(wanted, 0, unconsolidated, set())
+
+    def _from_ledger(self, wanted: _Range, per_fill: bool) -> bool:
+        """Take from the ledger what its spans cover of ``wanted`` (reported as
+        ``source="peer"``) and move the range's start past it; True (the backfill is over)
+        when that was all of it."""
+        ledger = self._ledger
+        assert ledger is not None  # the caller checks
+        start, end = wanted.start, wanted.end
+        covered = reach(ledger.spans(start, per_fill=per_fill), start)
+        if covered <= start:
+            return False
+        upper = covered if end is None or end > covered else end
+        # Spans first, then trades: every trade the spans claim is there by now.
+        trades = ledger.trades(start - _TIME_SLACK, upper + _TIME_SLACK, per_fill=per_fill)
+        if trades:
+            self.deliver(OwnTrades(trades=tuple(trades)), "peer")
+        if end is not None and covered >= end:
+            self.backfilling = False
+            self._start = None
+            return True
+        # REST's ``start`` is exclusive and its times have fewer digits: ask from a little
+        # before (what it repeats is not reported again).
+        wanted.start = covered - _TIME_SLACK
+        return False
 
     def _page(
         self,
-        start: Decimal,
-        end: Decimal | None,
+        wanted: _Range,
         ofs: int,
         unconsolidated: bool,
         held: set[str],
@@ -206,7 +284,13 @@ class FillFeed:
         while it pages join the range and could stand in for a missing one in the count:
         every page is read."""
 
+        def still_wanted(now: float) -> bool:
+            # Sent only now (the budget allowed it): another session may have seen more of
+            # the range meanwhile.
+            return not self._from_ledger(wanted, unconsolidated)
+
         def build(nonce: int) -> RestRequest:
+            start, end = wanted.start, wanted.end
             if end is not None:
                 held.update(self._recent.dated_between(start + _TIME_SLACK, end - _TIME_SLACK))
             if unconsolidated:
@@ -226,18 +310,48 @@ class FillFeed:
         def on_answer(status: int, body: bytes, now: float) -> None:
             result = parse_trades_history_response(status, body)
             page = sorted(result.trades.items(), key=lambda item: item[1].time)
-            self.deliver(
-                OwnTrades(trades=tuple((tid, trade_of(trade)) for tid, trade in page)), "rest"
-            )
+            trades = tuple((tid, trade_of(trade)) for tid, trade in page)
+            self.deliver(OwnTrades(trades=trades), "rest")
             next_ofs = ofs + len(page)
             held.update(result.trades)
-            complete = end is not None and len(held) == result.count
-            if page and next_ofs < result.count and not complete:
-                self._page(start, end, next_ofs, unconsolidated, held)
+            complete = wanted.end is not None and len(held) == result.count
+            more = page and next_ofs < result.count and not complete
+            if self._ledger is not None:
+                span = None
+                if not more and wanted.end is not None and not (held & self._recalled):
+                    # The session now holds every trade of the range: the ledger too (what it
+                    # held before, it published as it came; the pages, here), unless an
+                    # earlier process delivered some of them.
+                    self._spans += 1
+                    # REST compared its exact times with ``start`` and ``end``.
+                    span = LedgerSpan(f"{self._owner}-{self._spans}", wanted.start, wanted.end)
+                self._ledger.publish(trades, span, per_fill=unconsolidated)
+            if more:
+                self._page(wanted, next_ofs, unconsolidated, held)
             else:
                 self.backfilling = False
                 self._start = None
 
         self._rest.add(
-            RestJob(purpose="TradesHistory", cost=2, build=build, on_answer=on_answer), first=True
+            RestJob(
+                purpose="TradesHistory",
+                cost=2,
+                build=build,
+                on_answer=on_answer,
+                # Only the first page: later ones count on the range staying as it was.
+                still_wanted=still_wanted if ofs == 0 and self._ledger is not None else None,
+            ),
+            first=True,
         )
+
+
+class _Range:
+    """A backfill's range of trade times: from ``start`` (exclusive, as REST reads it) to
+    ``end`` (inclusive; None: the newest trade). The ledger may move ``start`` on before the
+    first page is asked for."""
+
+    __slots__ = ("end", "start")
+
+    def __init__(self, start: Decimal, end: Decimal | None) -> None:
+        self.start = start
+        self.end = end

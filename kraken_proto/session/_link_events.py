@@ -169,6 +169,9 @@ class LinkEventRouter:
             # Only ownTrades data gets here: every link reports executions as v1's
             # OpenOrders/OwnTrades.
             assert isinstance(event, OwnTrades)
+            if snapshot and self._life.link is not None:
+                # The trade ids of this link's fills: what the fill ledger keeps them with.
+                self._fills.per_fill = self._life.link.reports_unconsolidated_fills
             self._fills.deliver(event, "snapshot" if snapshot else "live")
             if snapshot:
                 self._life.synced["ownTrades"] = None

@@ -34,6 +34,8 @@ class RestJob:
     ``build(nonce)`` signs it; ``on_answer(status, body, now)`` parses and acts on the answer
     (it raises ``RestError`` for an error answer); ``on_error(error, now)`` is called instead
     of a retry when set (the token call turns failures into a reconnect).
+    ``still_wanted(now)``, when set, is asked once the call may be sent: False drops it
+    unsent (what it was for got done another way while it waited).
     """
 
     purpose: str
@@ -41,6 +43,7 @@ class RestJob:
     build: Callable[[int], RestRequest]
     on_answer: Callable[[int, bytes, float], None]
     on_error: Callable[[RestError | None, str, float], None] | None = None
+    still_wanted: Callable[[float], bool] | None = None
     not_before: float = 0.0
     retries: int = 0
 
@@ -109,13 +112,19 @@ class RestQueue:
         """The next call to send now, as (call, request, purpose), or None (then ``wake_at``
         says when to ask again, or None when there is nothing to do)."""
         self.wake_at = None
-        if self._inflight is not None or not self.jobs:
+        if self._inflight is not None:
             return None
-        job = self.jobs[0]
-        ready = max(job.not_before, self._counter.ready_at(job.cost, now))
-        if ready > now:
-            self.wake_at = ready
-            return None
+        while True:
+            if not self.jobs:
+                return None
+            job = self.jobs[0]
+            ready = max(job.not_before, self._counter.ready_at(job.cost, now))
+            if ready > now:
+                self.wake_at = ready
+                return None
+            if job.still_wanted is None or job.still_wanted(now):
+                break
+            del self.jobs[0]
         nonces = self._nonces
         if not nonces.acquire():
             self.wake_at = now + _TURN_WAIT

@@ -40,6 +40,10 @@ class SeededStream:
         """A number in [0, 1) (for jitter)."""
         return int.from_bytes(self._digest(b"jitter")[:7], "big") / float(1 << 56)
 
+    def token(self, purpose: bytes) -> str:
+        """32 hex digits of its own stream for ``purpose`` (a name unique to the session)."""
+        return self._digest(purpose)[:16].hex()
+
     def client_order_id(self) -> str:
         """A fresh UUID (version 4 layout) for an AddOrder's ``cl_ord_id``."""
         raw = bytearray(self._digest(b"cl_ord_id")[:16])

@@ -53,6 +53,11 @@ class Session(SessionEngine):
     reported again, and ``TradesHistory`` backfills from the fill cursor. A fill is
     acknowledged by ``ack``, or with ``auto_ack`` when ``events()`` is called again after the
     call that returned it (runners set ``auto_ack`` False and acknowledge for the user).
+
+    ``fill_ledger``: the API key's ``FillLedger``, shared with the key's other sessions (the
+    runners open one beside the journals): the session publishes the fills it receives live,
+    and a backfill takes what the ledger covers from there (``source="peer"``) before it asks
+    REST, so sessions on one key do not spend the key's REST budget on the same trades.
     """
 
     def __repr__(self) -> str:
