@@ -254,11 +254,8 @@ class FillFeed:
         covered = reach(ledger.spans(start, per_fill=per_fill), start)
         if covered <= start:
             return False
-        upper = covered if end is None or end > covered else end
         # Spans first, then trades: every trade the spans claim is there by now.
-        trades = ledger.trades(start - _TIME_SLACK, upper + _TIME_SLACK, per_fill=per_fill)
-        if trades:
-            self.deliver(OwnTrades(trades=tuple(trades)), "peer")
+        self._take_from_ledger(start, covered if end is None or end > covered else end, per_fill)
         if end is not None and covered >= end:
             self.backfilling = False
             self._start = None
@@ -267,6 +264,14 @@ class FillFeed:
         # before (what it repeats is not reported again).
         wanted.start = covered - _TIME_SLACK
         return False
+
+    def _take_from_ledger(self, start: Decimal, end: Decimal, per_fill: bool) -> None:
+        """Report the ledger's trades from ``start`` to ``end`` (a little past both: REST's
+        times have fewer digits) not reported before, as ``source="peer"``."""
+        assert self._ledger is not None  # the caller checks
+        trades = self._ledger.trades(start - _TIME_SLACK, end + _TIME_SLACK, per_fill=per_fill)
+        if trades:
+            self.deliver(OwnTrades(trades=tuple(trades)), "peer")
 
     def _page(
         self,
@@ -292,6 +297,11 @@ class FillFeed:
         def build(nonce: int) -> RestRequest:
             start, end = wanted.start, wanted.end
             if end is not None:
+                if self._ledger is not None:
+                    # Trades of the range other sessions received, claimed by no span yet:
+                    # real trades all the same. Held, they let the count end the paging
+                    # sooner (a burst the snapshot cut short, seen live by another session).
+                    self._take_from_ledger(start, end, unconsolidated)
                 held.update(self._recent.dated_between(start + _TIME_SLACK, end - _TIME_SLACK))
             if unconsolidated:
                 params = [("start", format(start, "f"))]
