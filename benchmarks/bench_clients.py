@@ -24,7 +24,8 @@ by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_
 also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 translate_us``:
 ``v2.open_orders`` + ``v2.own_trades`` of the decoded push) for the report's causes.
 
-Targets: ``ours`` no slower than ``careful`` on every case, and at least 10x faster than ccxt.
+Targets: ``ours`` no slower than ``careful`` on every case, and at least 5x faster than ccxt
+(issue 17's target, which ``run_all.py`` judges; the first goal was 10x).
 
     python benchmarks/bench_clients.py [--quick] [--json]
 """
@@ -67,8 +68,8 @@ __all__ = [
 CASES = bench_pipeline.CASES
 CARE_TARGET = 1.0
 """``ours`` / ``careful`` must be at most this on every case."""
-CCXT_TARGET = 0.1
-"""``ours`` / ``ccxt`` must be at most this on every case (10x faster)."""
+CCXT_TARGET = 0.2
+"""``ours`` / ``ccxt`` must be at most this on every case (5x faster, issue 17)."""
 
 _ORDER_MONEY = frozenset(
     {
