@@ -13,7 +13,8 @@ damaged file) logs one warning and reads nothing from then on, which only sends 
 REST, as without a ledger.
 
 Size. Every ``prune_every`` publishes, trades older than ``retention`` seconds before the
-newest one are deleted and spans cut to what is left.
+newest one are deleted and spans cut to what is left, and the order ids beyond the newest
+``max_orders``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _SCHEMA: Final = (
     " key TEXT PRIMARY KEY, per_fill INTEGER NOT NULL,"
     " after TEXT NOT NULL, through TEXT NOT NULL, a REAL NOT NULL, b REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS spans_by_end ON spans (per_fill, b)",
+    "CREATE TABLE IF NOT EXISTS orders ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, cl_ord_id TEXT NOT NULL UNIQUE, txid TEXT NOT NULL)",
 )
 
 # Rows are found by a REAL copy of their exact time, widened by this (far more than a
@@ -66,7 +69,7 @@ class SqliteFillLedger:
     ``OSError``/``sqlite3.Error`` when the file cannot be opened at all. Not thread-safe;
     ``close()`` (or ``with``) releases the file."""
 
-    __slots__ = ("_broken", "_db", "_publishes", "path", "prune_every", "retention")
+    __slots__ = ("_broken", "_db", "_publishes", "max_orders", "path", "prune_every", "retention")
 
     def __init__(
         self,
@@ -75,11 +78,13 @@ class SqliteFillLedger:
         *,
         retention: float = 3600.0,
         prune_every: int = 512,
+        max_orders: int = 100_000,
     ) -> None:
         self.path = fill_ledger_path(directory, api_key)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.retention = Decimal(repr(retention))
         self.prune_every = prune_every
+        self.max_orders = max_orders
         self._publishes = 0
         self._broken = False
         # Autocommit mode: each transaction is begun and committed explicitly.
@@ -174,7 +179,39 @@ class SqliteFillLedger:
         found.sort(key=lambda item: item[0])
         return [(trade_id, trade) for _, trade_id, trade in found]
 
+    def publish_order(self, cl_ord_id: str, txid: str) -> None:
+        """See ``FillLedger.publish_order``."""
+        if self._broken or self._db is None:
+            return
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO orders (cl_ord_id, txid) VALUES (?, ?)",
+                    (cl_ord_id, txid),
+                )
+                self._publishes += 1
+                if self._publishes % self.prune_every == 0:
+                    self._prune(db)
+        except sqlite3.Error as error:
+            self._fail(error)
+
+    def order_of(self, cl_ord_id: str) -> str | None:
+        """See ``FillLedger.order_of``."""
+        if self._broken or self._db is None:
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT txid FROM orders WHERE cl_ord_id = ?", (cl_ord_id,)
+            ).fetchone()
+        except sqlite3.Error as error:
+            self._fail(error)
+            return None
+        return None if row is None else str(row[0])
+
     def _prune(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "DELETE FROM orders WHERE seq <= (SELECT max(seq) FROM orders) - ?", (self.max_orders,)
+        )
         (newest,) = db.execute("SELECT max(t) FROM trades").fetchone()
         if newest is None:
             return

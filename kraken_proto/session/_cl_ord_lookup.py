@@ -37,6 +37,7 @@ def find_by_cl_ord_id(
     *,
     wanted: Callable[[], bool],
     open_known: bool = False,
+    closed_wanted: Callable[[], bool] | None = None,
 ) -> None:
     """Ask OpenOrders, then ClosedOrders (closed after ``start``, unix seconds), for the order
     carrying ``cl_ord_id``; call ``then(txid, via)`` with its txid (None when neither has it)
@@ -47,7 +48,12 @@ def find_by_cl_ord_id(
     ``open_known``: the caller knows the order is not open (the openOrders snapshot of a link
     opened since, and every frame after it, left it out; an order placed later still arrives
     there live and decides the request first), so only ClosedOrders is asked: 2 units of the
-    key's REST budget instead of 3."""
+    key's REST budget instead of 3.
+
+    ``closed_wanted``: asked when ClosedOrders may be sent; False drops the call (the caller
+    decided the request meanwhile) and ``then`` is not called."""
+
+    still_wanted = None if closed_wanted is None else (lambda now: closed_wanted())
 
     def mine(found: dict[str, RestOrder]) -> str | None:
         matching = {txid: order for txid, order in found.items() if order.cl_ord_id == cl_ord_id}
@@ -71,11 +77,25 @@ def find_by_cl_ord_id(
             then(txid, "OpenOrders")
             return
         rest.add(
-            RestJob(purpose="ClosedOrders", cost=2, build=build_closed, on_answer=on_closed),
+            RestJob(
+                purpose="ClosedOrders",
+                cost=2,
+                build=build_closed,
+                on_answer=on_closed,
+                still_wanted=still_wanted,
+            ),
             first=True,
         )
 
     if open_known:
-        rest.add(RestJob(purpose="ClosedOrders", cost=2, build=build_closed, on_answer=on_closed))
+        rest.add(
+            RestJob(
+                purpose="ClosedOrders",
+                cost=2,
+                build=build_closed,
+                on_answer=on_closed,
+                still_wanted=still_wanted,
+            )
+        )
         return
     rest.add(RestJob(purpose="OpenOrders", cost=1, build=build_open, on_answer=on_open))

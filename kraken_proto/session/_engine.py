@@ -82,11 +82,11 @@ class SessionEngine:
         self._subscriptions: dict[str, SessionSubscribe] = {}
         self._protocol = config.protocol
         self._life = Lifecycle(context, random)
-        self._orders = OrderSync(context)
-        self._requests = RequestTracker(context, self._orders.table)
-        self._reconciler = Reconciler(context, self._requests, self._orders)
         if fill_ledger is not None and not isinstance(fill_ledger, FillLedger):
             raise LocalProtocolError("fill_ledger: expected a kraken_proto.session.FillLedger")
+        self._orders = OrderSync(context, ledger=fill_ledger)
+        self._requests = RequestTracker(context, self._orders.table)
+        self._reconciler = Reconciler(context, self._requests, self._orders)
         self._fills = FillFeed(
             context,
             ledger=fill_ledger,

@@ -187,8 +187,9 @@ class RequestApplied(RequestOutcome, frozen=True, kw_only=True):
     ``None`` for cancels and edits (an edit is known to have taken effect when the original
     order ended canceled as replaced; look for its replacement in ``Session.orders``).
     ``via`` names the evidence: ``"openOrders"`` (an order carrying the cl_ord_id appeared on
-    the channel), ``"OpenOrders"``, ``"ClosedOrders"``, ``"QueryOrders"`` (REST) or
-    ``"snapshot"`` (a CancelAll sent when no order was open).
+    the channel), ``"OpenOrders"``, ``"ClosedOrders"``, ``"QueryOrders"`` (REST),
+    ``"snapshot"`` (a CancelAll sent when no order was open) or ``"ledger"`` (another session
+    on the API key saw the order on openOrders, see ``FillLedger``).
     """
 
     txid: str | None

@@ -1,5 +1,7 @@
 """``FillLedger``: one API key's fills, shared by the sessions on that key, so that one
-session's backfill is served by what another saw live instead of by REST ``TradesHistory``.
+session's backfill is served by what another saw live instead of by REST ``TradesHistory``
+(and the txids of the orders they saw carry a ``cl_ord_id``, so that a doubt is decided
+without REST ``ClosedOrders``).
 
 Every session on a key sees every fill of the account. When one loses its link, another is
 usually connected and sees the fills it misses; without sharing, each backfills the same
@@ -69,6 +71,11 @@ class FillLedger(Protocol):
       it (a log) and reads nothing from then on, which only costs REST calls.
     * It may forget trades older than its retention, and then cuts every span to what it
       still holds.
+    * ``publish_order``/``order_of``: which order carries a ``cl_ord_id``, as a session saw
+      it on openOrders (the first txid stored for an id is kept). A session whose AddOrder
+      was left in doubt by a lost link learns from it that the order was placed while
+      another session watched (``RequestApplied(via="ledger")``), without REST
+      ``ClosedOrders``. It may forget the oldest ids beyond a bound.
     """
 
     def publish(
@@ -83,6 +90,14 @@ class FillLedger(Protocol):
 
     def trades(self, low: Decimal, high: Decimal, *, per_fill: bool) -> list[tuple[str, Trade]]:
         """Every stored trade with ``low < time <= high``, oldest first."""
+        ...
+
+    def publish_order(self, cl_ord_id: str, txid: str) -> None:
+        """Store that the order ``txid`` carries ``cl_ord_id`` (seen on openOrders)."""
+        ...
+
+    def order_of(self, cl_ord_id: str) -> str | None:
+        """The txid stored for ``cl_ord_id``, or None."""
         ...
 
 
@@ -105,11 +120,23 @@ class InMemoryFillLedger:
     seconds before the newest trade published are forgotten (checked every ``prune_every``
     publishes)."""
 
-    __slots__ = ("_books", "_newest", "_publishes", "prune_every", "retention")
+    __slots__ = (
+        "_books",
+        "_newest",
+        "_orders",
+        "_publishes",
+        "max_orders",
+        "prune_every",
+        "retention",
+    )
 
-    def __init__(self, *, retention: float = 3600.0, prune_every: int = 512) -> None:
+    def __init__(
+        self, *, retention: float = 3600.0, prune_every: int = 512, max_orders: int = 100_000
+    ) -> None:
         self.retention = Decimal(repr(retention))
         self.prune_every = prune_every
+        self.max_orders = max_orders
+        self._orders: dict[str, str] = {}  # cl_ord_id -> txid, oldest first
         # Per ``per_fill``: trades by id (with their time), spans by key.
         self._books: dict[bool, tuple[dict[str, tuple[Decimal, Trade]], dict[str, LedgerSpan]]] = {
             False: ({}, {}),
@@ -155,6 +182,18 @@ class InMemoryFillLedger:
         ]
         found.sort(key=lambda item: item[0])
         return [(trade_id, trade) for _, trade_id, trade in found]
+
+    def publish_order(self, cl_ord_id: str, txid: str) -> None:
+        """See ``FillLedger.publish_order``."""
+        orders = self._orders
+        if cl_ord_id not in orders:
+            orders[cl_ord_id] = txid
+            if len(orders) > self.max_orders:
+                del orders[next(iter(orders))]
+
+    def order_of(self, cl_ord_id: str) -> str | None:
+        """See ``FillLedger.order_of``."""
+        return self._orders.get(cl_ord_id)
 
     def _prune(self, before: Decimal) -> None:
         for per_fill, (trades, spans) in list(self._books.items()):

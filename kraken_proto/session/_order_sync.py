@@ -19,6 +19,7 @@ from kraken_proto.v1._events import OpenOrders, OrderRecord
 
 from ._context import SessionContext
 from ._events import FillSource, OrdersChanged
+from ._fill_ledger import FillLedger
 from ._reconcile_checks import order_record
 from ._rest import RestJob
 
@@ -39,19 +40,21 @@ class OrderSync:
         "_max_finished",
         "_rest",
         "cl_ord_ids",
+        "ledger",
         "looking_up",
         "observer",
         "table",
         "vanished",
     )
 
-    def __init__(self, context: SessionContext) -> None:
+    def __init__(self, context: SessionContext, *, ledger: FillLedger | None = None) -> None:
         self._max_finished = context.config.max_finished
         self.table = OrderTable(max_finished=self._max_finished)
         self._credentials = context.credentials
         self._rest = context.rest
         self._events = context.events
         self.cl_ord_ids: dict[str, str] = {}  # most recently seen last
+        self.ledger = ledger  # the key's ledger: cl_ord_ids seen are published there
         self.vanished: dict[str, None] = {}
         self.looking_up = False  # a QueryOrders of vanished orders is under way
         self.observer: Callable[[OpenOrders], None] | None = None  # the pacer, when pacing
@@ -86,9 +89,11 @@ class OrderSync:
             self.vanished[order.txid] = None
 
     def remember(self, cl_ord_id: str, txid: str) -> None:
-        """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``)."""
+        """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``), and
+        publish it to the key's ledger the first time."""
         known = self.cl_ord_ids
-        known.pop(cl_ord_id, None)
+        if known.pop(cl_ord_id, None) is None and self.ledger is not None:
+            self.ledger.publish_order(cl_ord_id, txid)
         known[cl_ord_id] = txid
         if len(known) > 2 * self._max_finished:
             del known[next(iter(known))]

@@ -216,9 +216,12 @@ class Reconciler:
         cl_ord_id = request.cl_ord_id
         assert cl_ord_id is not None  # submit gives every AddOrder one
         requests = self._requests
-        txid = self._orders.cl_ord_ids.get(cl_ord_id)
+        orders = self._orders
+        txid = orders.cl_ord_ids.get(cl_ord_id)
         if txid is not None:
             requests.applied(tracked, txid, "openOrders")
+            return
+        if self._from_ledger(tracked, cl_ord_id):
             return
 
         def decided(txid: str | None, via: str) -> None:
@@ -230,6 +233,20 @@ class Reconciler:
                 requests.applied(tracked, txid, via)
 
         self._find(tracked, cl_ord_id, decided, open_known)
+
+    def _from_ledger(self, tracked: Tracked, cl_ord_id: str) -> bool:
+        """Decide ``tracked`` (an AddOrder in doubt) as placed when another session on the
+        key saw its order on openOrders (the key's ledger holds its txid); True if so. The
+        order's record then comes with the next lookup of vanished orders (one QueryOrders
+        for many, where ClosedOrders would ask for it alone)."""
+        orders = self._orders
+        txid = None if orders.ledger is None else orders.ledger.order_of(cl_ord_id)
+        if txid is None:
+            return False
+        self._requests.applied(tracked, txid, "ledger")
+        if orders.table.get(txid) is None:
+            orders.vanished[txid] = None
+        return True
 
     def _find(
         self,
@@ -248,4 +265,12 @@ class Reconciler:
             then,
             wanted=lambda: self._requests.in_doubt(tracked),
             open_known=open_known,
+            # When ClosedOrders may go out, another session may have seen the order since.
+            # (Also for cancels: their doubts never reach the ledger, it only knows orders.)
+            closed_wanted=lambda: (
+                self._requests.in_doubt(tracked)
+                and not (
+                    isinstance(tracked.request, AddOrder) and self._from_ledger(tracked, cl_ord_id)
+                )
+            ),
         )
