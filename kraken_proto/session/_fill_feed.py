@@ -75,6 +75,7 @@ class FillFeed:
         self._ledger = ledger
         self._owner = owner
         self._span: tuple[Decimal, Decimal] | None = None
+        self._span_key = ""  # its name, given when it opened (a backfill's span takes the next)
         self._spans = 0
         self.per_fill = False
         # Fills an earlier process delivered: this one did not publish them.
@@ -141,6 +142,7 @@ class FillFeed:
             if times and all(time is not None and time.is_finite() for time in times):
                 dated = [time for time in times if time is not None]  # all of them
                 self._spans += 1
+                self._span_key = f"{self._owner}-{self._spans}"
                 span = (min(dated), max(dated))
         elif span is not None:
             after, newest = span
@@ -158,7 +160,7 @@ class FillFeed:
         if span is not None:
             through = span[1] - self._margin
             if through > span[0]:
-                shared = LedgerSpan(f"{self._owner}-{self._spans}", span[0], through)
+                shared = LedgerSpan(self._span_key, span[0], through)
         self._ledger.publish(trades, shared, per_fill=self.per_fill)
 
     def _covered(self, snapshot: OwnTrades) -> None:
