@@ -230,17 +230,19 @@ def test_a_file_that_is_no_database_cannot_be_opened(tmp_path: Path) -> None:
         SqliteFillLedger(tmp_path, KEY)
 
 
+def _insert_twice(ledger: SqliteFillLedger) -> None:
+    """One transaction: a good row, then one the schema refuses."""
+    with ledger._transaction() as inside:
+        inside.execute("INSERT INTO trades (per_fill, trade_id, t, body) VALUES (0, 'TX', 1, 1)")
+        inside.execute("INSERT INTO trades (per_fill, trade_id, t, body) VALUES (0, NULL, 1, 1)")
+
+
 def test_a_rolled_back_publish_keeps_nothing_of_it(tmp_path: Path) -> None:
     with SqliteFillLedger(tmp_path, KEY) as ledger:
         db = ledger._db
         assert db is not None
-        with pytest.raises(sqlite3.IntegrityError), ledger._transaction() as inside:
-            inside.execute(
-                "INSERT INTO trades (per_fill, trade_id, t, body) VALUES (0, 'TX', 1.0, x'00')"
-            )
-            inside.execute(
-                "INSERT INTO trades (per_fill, trade_id, t, body) VALUES (0, NULL, 1, 1)"
-            )
+        with pytest.raises(sqlite3.IntegrityError):
+            _insert_twice(ledger)
         assert db.execute("SELECT count(*) FROM trades").fetchone() == (0,)
 
 

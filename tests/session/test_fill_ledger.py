@@ -35,6 +35,8 @@ from kraken_proto.session import FillLedger, InMemoryFillLedger, LedgerSpan
 from kraken_proto.session._context import SessionContext
 from kraken_proto.session._fill_feed import FillFeed
 from kraken_proto.session._fill_ledger import reach
+from kraken_proto.session._journal import JournalCorruptError
+from kraken_proto.session._journal_codec import decode_trade, encode_trade
 from kraken_proto.session._rest import RestJob, RestQueue
 from kraken_proto.v1 import OwnTrades, Subscribe, Trade
 
@@ -209,6 +211,15 @@ def test_in_memory_ledger_counts_its_trades_and_prunes_nothing_empty() -> None:
     ledger.publish([("T1", _trade("1")), ("T2", _trade("2"))], None, per_fill=True)
     ledger.publish([("T3", _trade("1.5"))], None, per_fill=True)  # older than the newest
     assert len(ledger) == 3
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"time": {"no": 1}}', "\u00ff"])
+def test_decode_trade_reads_only_what_encode_trade_wrote(body: bytes | str) -> None:
+    full = _full_trade("1700000000.123456789")
+    assert decode_trade(encode_trade(full)) == full
+    assert decode_trade(encode_trade(full).decode()) == full
+    with pytest.raises(JournalCorruptError, match="undecodable trade"):
+        decode_trade(body)
 
 
 # --- reach ----------------------------------------------------------------------------------------
@@ -762,6 +773,10 @@ class _Pair:
             wire._tick(target)
 
 
+def _state(session: Session) -> SessionState:
+    return session.state  # read anew: mypy keeps what an earlier assert narrowed
+
+
 def _fill_ids(wire: Wire) -> list[str]:
     return [e.trade_id for e in wire.events if isinstance(e, FillReceived)]
 
@@ -830,7 +845,7 @@ def test_a_session_goes_live_when_its_queued_backfill_is_served_by_a_peer() -> N
     # The key's budget is spent: the backfill the next snapshot asks for waits in the queue.
     session._rest._counter.saturate(wire.now)
     wire.advance(3)
-    assert session.state is SessionState.SYNCING
+    assert _state(session) is SessionState.SYNCING
     assert [job.purpose for job in session._rest.jobs] == ["TradesHistory"]
     assert "TradesHistory" not in wire.rest_calls
     # Meanwhile a peer published every trade and a span over all of them.
@@ -839,7 +854,7 @@ def test_a_session_goes_live_when_its_queued_backfill_is_served_by_a_peer() -> N
     ledger.publish(published, LedgerSpan("peer-1", D(0), D(10**10)), per_fill=False)
     wire.rest_calls.clear()
     wire.advance(120)
-    assert session.state is SessionState.LIVE
+    assert _state(session) is SessionState.LIVE
     assert "TradesHistory" not in wire.rest_calls
     fills = [e for e in wire.events if isinstance(e, FillReceived)]
     assert sorted(f.trade_id for f in fills) == sorted(trades)
