@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kraken_proto import Credentials, SessionConfig
+from kraken_proto import Credentials, FillReceived, SessionConfig
 from kraken_proto.adapters.journal import (
     SharedNonceSource,
     SharedRestCallCounter,
@@ -26,6 +26,8 @@ from kraken_proto.adapters.simulator.model.exchange import SimulatorConfig
 from kraken_proto.session import FillLedger, LedgerSpan
 from kraken_proto.session._journal import InMemoryJournal
 from kraken_proto.v1 import Trade
+
+from tests.adapters.test_session_runners import MARKET, OPEN, RUNNERS, Calls, drive, exchange
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -318,3 +320,38 @@ def test_a_ledger_that_cannot_be_opened_releases_the_rest(
     assert sorted(closed) == ["SharedNonceSource", "SharedRestCallCounter"]
     with SqliteJournal(tmp_path / "bot.journal"):  # released
         pass
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("kind", RUNNERS)
+def test_each_runner_with_a_journal_path_shares_fills_and_closes_the_ledger(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[SqliteFillLedger] = []
+    original = SqliteFillLedger.close
+
+    def close(self: SqliteFillLedger) -> None:
+        closed.append(self)
+        original(self)
+
+    monkeypatch.setattr(SqliteFillLedger, "close", close)
+    path = tmp_path / "bot.journal"
+    seen: list[Any] = []
+    with exchange(seed=63) as (_sim, urls, credentials):
+
+        async def trade(session: Calls) -> None:
+            ledger = session.runner.session._fills._ledger
+            assert isinstance(ledger, SqliteFillLedger)
+            seen.append(ledger)
+            await session.subscribe("ownTrades")
+            await session.add_order(MARKET, timeout=20)
+            fills: list[FillReceived] = []
+            while not fills:
+                fills += [e for e in await session.next_events(0.2) if isinstance(e, FillReceived)]
+            assert not closed
+
+        drive(kind, OPEN[kind], trade, credentials, **urls, journal=str(path))
+    assert closed == seen  # closed once the session ended
+    assert seen[0]._db is None
+    with SqliteFillLedger(tmp_path, credentials.api_key) as ledger:  # the live fills are there
+        assert ledger.trades(D(0), D(10**10), per_fill=False)
