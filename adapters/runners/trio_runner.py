@@ -19,6 +19,7 @@ from the ``async with`` body leaves the block as itself.
 from __future__ import annotations
 
 import math
+import os
 import ssl
 import time
 import weakref
@@ -74,6 +75,28 @@ async def fetch_token(
     return parse_token_response(response.status, response.body)
 
 
+_POSIX = os.name == "posix"  # os.read reads a socket
+
+
+async def _read_socket(sock: trio.socket.SocketType) -> bytes:
+    """The next bytes from a non-blocking socket: b"" at EOF, or once it fails or is closed
+    (as ``SocketStream.receive_some`` ends then, for the reader)."""
+    while True:
+        fd = sock.fileno()
+        if fd < 0:  # closed already
+            return b""
+        try:
+            await trio.lowlevel.wait_readable(fd)
+        except trio.ClosedResourceError:
+            return b""
+        try:
+            return os.read(fd, READ_SIZE)
+        except BlockingIOError:  # woken, but another reader took the bytes (or spurious)
+            continue
+        except OSError:
+            return b""
+
+
 @dataclass(slots=True)
 class _Conn:
     stream: trio.abc.Stream
@@ -93,7 +116,16 @@ class TrioSession(AsyncSessionRunner):
         super().__init__(session, **options)
         self._conns: dict[int, _Conn] = {}
         self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
-        self._timer_at = math.inf  # the time of this runner's entry in the shared timer
+
+    def _init_driver(self) -> None:
+        # No driver task while the session has nothing to do (a parked trio task and its
+        # awaits cost about 2 KiB a session): one is started for each run of actions or due
+        # deadlines and ends when none is left. An idle session's next deadline is an entry
+        # in the run's shared timer.
+        self._driving = True  # a driver task runs (or the runner's block has not started one)
+        self._due = False  # the timer fired: the driver serves the deadlines
+        self._timer_for = math.inf  # the deadline (runner clock) of this runner's timer entry
+        self._timer_at = math.inf  # the same deadline in trio time (the entry's key)
 
     def _new_event(self) -> TrioWakeup:
         return TrioWakeup()
@@ -103,21 +135,60 @@ class TrioSession(AsyncSessionRunner):
         with trio.move_on_after(math.inf if seconds is None else seconds):
             yield
 
-    async def _idle(self, seconds: float | None) -> None:
-        # The run's shared timer wakes the driver at its deadline (no cancel scope per
+    def _wake_driver(self) -> None:
+        """Start a driver task unless one runs (it will see the new work before it ends)."""
+        if not self._driving and not self._stopped and self._crash is None:
+            self._driving = True
+            self._nursery.start_soon(self._guarded, self._drive, name=_DRIVER)
+
+    def _input_done(self, now: float | None = None) -> None:
+        """A result was given to the session (at ``now``): route its events; start a driver
+        only for actions. A deadline that moved earlier gets a timer entry (a running driver
+        sets it when it ends). Most reads need neither: only the user's task is woken."""
+        self._route(now)
+        self._backlog += self.session.actions()
+        if self._backlog:
+            self._wake_driver()
+        elif not self._driving:
+            self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        # The run's shared timer wakes the runner at its next deadline (no cancel scope per
         # session), one entry at a time: a later deadline waits for the earlier entry to fire.
-        if seconds is not None:
-            when = trio.current_time() + seconds
-            if when < self._timer_at:
-                self._timer_at = when
-                wake_at(when, weakref.ref(self))
-        await self._wake.wait()
+        deadline = self._next_deadline()
+        if deadline is not None and deadline < self._timer_for:
+            when = trio.current_time() + max(0.0, deadline - self._clock())
+            self._timer_for, self._timer_at = deadline, when
+            wake_at(when, weakref.ref(self))
 
     def _timer_due(self, when: float) -> None:
-        """The shared timer's call at ``when``: wake the driver (it serves what is due)."""
+        """The shared timer's call at ``when``: a driver serves what is due (an entry
+        superseded by an earlier one is ignored: that one's driver set the next entry)."""
         if when == self._timer_at:
-            self._timer_at = math.inf
-        self._wake.set()
+            self._timer_for = self._timer_at = math.inf
+            self._due = True
+            self._wake_driver()
+
+    async def _drive(self) -> None:
+        """A driver task: carry out the actions in order and serve the due deadlines until
+        neither is left, then set the timer for the next deadline and end."""
+        try:
+            while True:
+                actions = self._next_actions()
+                if actions:
+                    for action in actions:
+                        if not self._persist(action):
+                            await self._do(action)
+                        self._route()
+                    del action, actions
+                elif self._due:
+                    self._due = False
+                    self._serve_deadlines()
+                else:
+                    break
+        finally:
+            self._driving = False
+        self._arm_timer()
 
     async def _guarded(self, task: Callable[..., Awaitable[None]], *args: object) -> None:
         """Run a background task; an exception from it is a bug: stop the session and raise
@@ -202,11 +273,20 @@ class TrioSession(AsyncSessionRunner):
             self.session.receive_message(number, text, now)
         messages.clear()  # the frames that came with the upgrade: not kept while reading
         self._input_done(now)
+        # A plain TCP stream (ws://) is read from its socket directly: parked in trio's
+        # receive_some, an idle connection holds about 1.5 KiB of nested awaits (and the
+        # failed first recv's exception); here it waits in wait_readable only. Closing the
+        # stream wakes that wait (ClosedResourceError), as it ends a receive_some.
+        sock = conn.stream.socket if type(conn.stream) is trio.SocketStream and _POSIX else None
         while conn.websocket.is_open:
-            try:
-                data: bytes | None = bytes(await conn.stream.receive_some(READ_SIZE))
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                data = b""
+            data: bytes | None
+            if sock is None:
+                try:
+                    data = bytes(await conn.stream.receive_some(READ_SIZE))
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    data = b""
+            else:
+                data = await _read_socket(sock)
             if conn.reported:
                 break
             now = self._clock()
