@@ -84,7 +84,12 @@ class AsyncSessionRunner(
         while not waiters.exhausted:
             if not waiters:  # kept events go out at once: no timer scope per event
                 if end is None:
-                    await self._until(waiters.__bool__)
+                    # _until inlined: a consumer parks here for the session's life, and each
+                    # level of awaits (with its bound predicate) is kept meanwhile.
+                    while not waiters and not self._stopped:
+                        if self._change is None:
+                            self._change = self._new_event()
+                        await self._change.wait()
                 else:
                     async with self._move_on_after(max(0.0, end - time.monotonic())):
                         await self._until(waiters.__bool__)

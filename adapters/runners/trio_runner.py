@@ -78,23 +78,17 @@ async def fetch_token(
 _POSIX = os.name == "posix"  # os.read reads a socket
 
 
-async def _read_socket(sock: trio.socket.SocketType) -> bytes:
-    """The next bytes from a non-blocking socket: b"" at EOF, or once it fails or is closed
-    (as ``SocketStream.receive_some`` ends then, for the reader)."""
-    while True:
-        fd = sock.fileno()
-        if fd < 0:  # closed already
-            return b""
-        try:
-            await trio.lowlevel.wait_readable(fd)
-        except trio.ClosedResourceError:
-            return b""
-        try:
-            return os.read(fd, READ_SIZE)
-        except BlockingIOError:  # woken, but another reader took the bytes (or spurious)
-            continue
-        except OSError:
-            return b""
+def _read_ready(fd: int) -> bytes | None:
+    """Read a non-blocking socket found readable: None if it had nothing after all; b"" at
+    EOF, once it failed, or when it is closed (``fd`` < 0), as ``receive_some`` ends then."""
+    if fd < 0:
+        return b""
+    try:
+        return os.read(fd, READ_SIZE)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
 
 
 @dataclass(slots=True)
@@ -196,14 +190,17 @@ class TrioSession(AsyncSessionRunner):
         try:
             await task(*args)
         except Exception as exc:
-            if self._crash is None:
-                self._crash = exc
-            self._nursery.cancel_scope.cancel()
+            self._crashed(exc)
+
+    def _crashed(self, exc: Exception) -> None:
+        if self._crash is None:
+            self._crash = exc
+        self._nursery.cancel_scope.cancel()
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
             self._opening[action.conn] = trio.CancelScope()
-            self._nursery.start_soon(self._guarded, self._connection, action.conn, name=_READER)
+            self._nursery.start_soon(self._connection, action.conn, name=_READER)
         elif isinstance(action, SendMessages):
             conn = self._conns.get(action.conn)
             if conn is not None and conn.websocket.is_open:
@@ -242,62 +239,78 @@ class TrioSession(AsyncSessionRunner):
         self._input_done()
 
     async def _connection(self, number: int) -> None:
+        """The reader task of connection ``number``: open it, then read until it ends. It is
+        one coroutine deep while it waits (its own guard, the reading inlined): an idle
+        connection keeps every level of awaits alive, about 0.25 KiB each."""
+        try:
+            opened = await self._open(number)
+            if opened is None:
+                return
+            conn, messages = opened
+            del opened  # nothing of the opening stays referenced while the connection lives
+            self._conns[number] = conn
+            try:
+                now = self._clock()
+                self.session.connection_made(number, now)
+                for text in messages:
+                    self.session.receive_message(number, text, now)
+                del messages  # the frames that came with the upgrade: not kept while reading
+                self._input_done(now)
+                # A plain TCP stream (ws://) is read from its socket directly: parked in
+                # trio's receive_some, an idle connection holds about 1.5 KiB of nested awaits
+                # (and the failed first recv's exception); here it waits in wait_readable
+                # only. Closing the stream wakes that wait (ClosedResourceError), as it ends
+                # a receive_some.
+                stream = conn.stream
+                sock = stream.socket if type(stream) is trio.SocketStream and _POSIX else None
+                while conn.websocket.is_open:
+                    data: bytes | None = None
+                    if sock is None:
+                        try:
+                            data = bytes(await stream.receive_some(READ_SIZE))
+                        except (trio.BrokenResourceError, trio.ClosedResourceError):
+                            data = b""
+                    while data is None:
+                        assert sock is not None
+                        fd = sock.fileno()
+                        try:
+                            if fd >= 0:
+                                await trio.lowlevel.wait_readable(fd)
+                        except trio.ClosedResourceError:
+                            fd = -1
+                        data = _read_ready(fd)
+                    if conn.reported:
+                        break
+                    now = self._clock()
+                    feed_websocket(self.session, number, conn.websocket, data or None, now)
+                    data = None  # the read's bytes are not kept while waiting for the next one
+                    conn.reported = not conn.websocket.is_open
+                    self._input_done(now)
+                    await self._write(conn, conn.websocket.bytes_to_send())
+                if not conn.reported:  # the upgrade, its frames and a close came in one read
+                    feed_websocket(self.session, number, conn.websocket, b"", self._clock())
+                    self._input_done()
+            finally:
+                self._conns.pop(number, None)
+                await trio.aclose_forcefully(conn.stream)
+        except Exception as exc:
+            self._crashed(exc)
+
+    async def _open(self, number: int) -> tuple[_Conn, list[str]] | None:
+        """Open connection ``number`` (None: it failed, and the session was told, or the
+        session gave it up)."""
         scope = self._opening.get(number)
         if scope is None:  # given up before this task started
-            return
-        opened: tuple[_Conn, list[str]] | None = None
+            return None
         try:
             with scope:
-                opened = await self._handshake()
+                return await self._handshake()
         except Exception as exc:
             self.session.connection_failed(number, reason_of(exc), self._clock())
             self._input_done()
-            return
         finally:
             self._opening.pop(number, None)
-        if opened is None:  # the session gave it up while it was opening (and was told)
-            return
-        conn, messages = opened
-        del scope, opened  # nothing of the opening stays referenced while the connection lives
-        self._conns[number] = conn
-        try:
-            await self._serve(number, conn, messages)
-        finally:
-            self._conns.pop(number, None)
-            await trio.aclose_forcefully(conn.stream)
-
-    async def _serve(self, number: int, conn: _Conn, messages: list[str]) -> None:
-        now = self._clock()
-        self.session.connection_made(number, now)
-        for text in messages:
-            self.session.receive_message(number, text, now)
-        messages.clear()  # the frames that came with the upgrade: not kept while reading
-        self._input_done(now)
-        # A plain TCP stream (ws://) is read from its socket directly: parked in trio's
-        # receive_some, an idle connection holds about 1.5 KiB of nested awaits (and the
-        # failed first recv's exception); here it waits in wait_readable only. Closing the
-        # stream wakes that wait (ClosedResourceError), as it ends a receive_some.
-        sock = conn.stream.socket if type(conn.stream) is trio.SocketStream and _POSIX else None
-        while conn.websocket.is_open:
-            data: bytes | None
-            if sock is None:
-                try:
-                    data = bytes(await conn.stream.receive_some(READ_SIZE))
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
-            else:
-                data = await _read_socket(sock)
-            if conn.reported:
-                break
-            now = self._clock()
-            feed_websocket(self.session, number, conn.websocket, data or None, now)
-            data = None  # the read's bytes are not kept while waiting for the next one
-            conn.reported = not conn.websocket.is_open
-            self._input_done(now)
-            await self._write(conn, conn.websocket.bytes_to_send())
-        if not conn.reported:  # the upgrade, its frames and a close came in one read
-            feed_websocket(self.session, number, conn.websocket, b"", self._clock())
-            self._input_done()
+        return None  # the session gave it up while it was opening (and was told)
 
     async def _handshake(self) -> tuple[_Conn, list[str]]:
         websocket = WebSocketSession(self._endpoint, max_message_size=self._max_message_size)
