@@ -24,7 +24,7 @@ import ssl
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,8 +357,7 @@ class TrioSession(AsyncSessionRunner):
                 done.set()
 
 
-@asynccontextmanager
-async def open_trio_session(
+def open_trio_session(
     credentials: Credentials,
     *,
     rest_url: str,
@@ -366,7 +365,7 @@ async def open_trio_session(
     config: SessionConfig | None = None,
     protocol: str | None = None,
     **options: Any,
-) -> AsyncIterator[TrioSession]:
+) -> AbstractAsyncContextManager[TrioSession]:
     """Start a ``Session`` run by background tasks; close it when the block exits.
 
     Arguments as for the blocking ``open_session`` (``protocol``: ``"v1"``/``"v2"``, or implied
@@ -375,36 +374,58 @@ async def open_trio_session(
     """
     ws_url, config = choose_protocol(ws_url, config, protocol)
     session = build_session(credentials, config, options)
-    async with run_trio_session(session, rest_url=rest_url, ws_url=ws_url, **options) as runner:
-        yield runner
+    return run_trio_session(session, rest_url=rest_url, ws_url=ws_url, **options)
 
 
-@asynccontextmanager
-async def run_trio_session(
+def run_trio_session(
     session: Session, *, rest_url: str, ws_url: str, **options: Any
-) -> AsyncIterator[TrioSession]:
+) -> AbstractAsyncContextManager[TrioSession]:
     """Like :func:`open_trio_session`, for a ``Session`` you built yourself (not started)."""
-    error: BaseException | None = None
-    runner = TrioSession(session, ws_url=ws_url, rest_url=rest_url, **options)
-    session.start(runner._clock())
-    runner._route()
-    try:
-        async with trio.open_nursery() as nursery:
-            runner._nursery = nursery
-            nursery.start_soon(runner._guarded, runner._drive, name=_DRIVER)
+    return _SessionBlock(session, dict(options, rest_url=rest_url, ws_url=ws_url))
+
+
+class _SessionBlock:
+    """The ``async with`` of a trio session. A class, not an ``@asynccontextmanager``: the
+    generator's frame and its tracking by trio would be kept for the session's life (~0.5 KiB
+    each, twice through ``open_trio_session``)."""
+
+    __slots__ = ("_manager", "_options", "_runner", "_session")
+
+    def __init__(self, session: Session, options: dict[str, Any]) -> None:
+        self._session = session
+        self._options = options
+        self._runner: TrioSession | None = None
+        self._manager: AbstractAsyncContextManager[trio.Nursery] | None = None
+
+    async def __aenter__(self) -> TrioSession:
+        session = self._session
+        runner = TrioSession(session, **self._options)
+        del self._session, self._options
+        session.start(runner._clock())
+        runner._route()
+        manager = trio.open_nursery()
+        nursery = await manager.__aenter__()
+        self._runner, self._manager = runner, manager
+        runner._nursery = nursery
+        nursery.start_soon(runner._guarded, runner._drive, name=_DRIVER)
+        return runner
+
+    async def __aexit__(self, *exc_info: object) -> bool:
+        # An exception from the block leaves it as itself (the nursery does not see it).
+        runner, manager = self._runner, self._manager
+        assert runner is not None  # entered
+        assert manager is not None
+        try:
+            if runner._crash is None:
+                with trio.CancelScope(shield=True):
+                    await runner.close()
+        finally:
+            runner._exited()
+            runner._nursery.cancel_scope.cancel()
             try:
-                yield runner
-            except BaseException as exc:  # re-raised below, outside the nursery
-                error = exc
-            finally:
-                if runner._crash is None:
-                    with trio.CancelScope(shield=True):
-                        await runner.close()
-                runner._exited()
-                nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:  # a KeyboardInterrupt in a background task
-        raise bare(group) from None
-    if runner._crash is not None:
-        raise runner._crash
-    if error is not None:
-        raise error
+                await manager.__aexit__(None, None, None)
+            except BaseExceptionGroup as group:  # a KeyboardInterrupt in a background task
+                raise bare(group) from None
+        if runner._crash is not None:
+            raise runner._crash
+        return False
