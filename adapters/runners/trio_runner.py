@@ -39,6 +39,7 @@ from kraken_proto import (
     SessionAction,
     SessionConfig,
 )
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto.adapters.transport._net import open_trio_stream
 from kraken_proto.adapters.transport._ws import HandshakeTimeout, WebSocketSession
 from kraken_proto.adapters.transport.rest_call import call_rest_trio
@@ -109,7 +110,7 @@ class TrioSession(AsyncSessionRunner):
     def __init__(self, session: Session, **options: Any) -> None:
         super().__init__(session, **options)
         self._conns: dict[int, _Conn] = {}
-        self._opening: dict[int, trio.CancelScope] = {}  # handshakes in progress
+        self._opening: dict[int, trio.CancelScope] = NO_ENTRIES  # handshakes in progress
 
     def _init_driver(self) -> None:
         # No driver task while the session has nothing to do (a parked trio task and its
@@ -199,6 +200,7 @@ class TrioSession(AsyncSessionRunner):
 
     async def _do(self, action: SessionAction) -> None:
         if isinstance(action, OpenConnection):
+            self._opening = writable(self._opening)
             self._opening[action.conn] = trio.CancelScope()
             self._nursery.start_soon(self._connection, action.conn, name=_READER)
         elif isinstance(action, SendMessages):

@@ -816,7 +816,7 @@ def test_internal_corners() -> None:
     session = wire.session
     session._requests.late_reply(LateReply(reqid=999, request=Ping(), reply=Pong(reqid=999)))
     busy = _Tracked(handle=99, request=limit(), phase=_Phase.RECONCILING)
-    session._requests.doubts[99] = busy
+    session._requests.doubts = {99: busy}  # its own dict: doubts start as NO_ENTRIES
     session._reconciler.release_doubts()
     assert busy.phase is _Phase.RECONCILING
     del session._requests.doubts[99]
