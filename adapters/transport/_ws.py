@@ -181,6 +181,21 @@ class WebSocketSession:
     replies such as pongs or a close acknowledgement, to be sent from :meth:`bytes_to_send`).
     """
 
+    __slots__ = (
+        "_accepted",
+        "_closed",
+        "_endpoint",
+        "_fast",
+        "_held",
+        "_max_message_size",
+        "_part_size",
+        "_parts",
+        "_pending",
+        "_status_line",
+        "_utf8",
+        "_ws",
+    )
+
     def __init__(
         self, endpoint: Endpoint, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     ) -> None:

@@ -45,6 +45,26 @@ _DEFAULT_CONFIG = SessionConfig()  # frozen: one shared by every session given n
 class SessionEngine:
     """A session's parts and their progress; see ``Session`` for the contract."""
 
+    __slots__ = (
+        "__weakref__",
+        "_actions",
+        "_events",
+        "_fills",
+        "_life",
+        "_nonces",
+        "_orders",
+        "_pacer",
+        "_protocol",
+        "_random",
+        "_reconciler",
+        "_requests",
+        "_rest",
+        "_router",
+        "_subscriptions",
+        "_wall",
+        "_wire",
+    )
+
     def __init__(
         self,
         credentials: Credentials,

@@ -15,6 +15,7 @@ A trade id already reported is never reported again, whichever source repeats it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -41,11 +42,41 @@ __all__ = ["FillFeed"]
 _TIME_SLACK = Decimal("0.001")
 
 
+@functools.lru_cache(maxsize=8)
+def _seconds(value: float) -> Decimal:
+    """``value`` as a Decimal, one per value: sessions of one config share it (immutable)."""
+    return Decimal(repr(value))
+
+
 class FillFeed:
     """The session's ``FillLog`` (``log``): reports each new fill as ``FillReceived``, and
     runs the backfill. ``backfill_from`` is where the next backfill starts (None: none wanted),
     ``backfill_until`` where it ends (inclusive; None: at the newest trade); ``backfilling`` is
     True while one pages through ``TradesHistory``."""
+
+    __slots__ = (
+        "_credentials",
+        "_events",
+        "_ledger",
+        "_margin",
+        "_owner",
+        "_recalled",
+        "_recent",
+        "_rest",
+        "_span",
+        "_spans",
+        "_start",
+        "backfill_from",
+        "backfill_until",
+        "backfilling",
+        "cursor",
+        "cursor_id",
+        "first_snapshot",
+        "history_until",
+        "log",
+        "per_fill",
+        "started_at",
+    )
 
     def __init__(
         self, context: SessionContext, *, ledger: FillLedger | None = None, owner: str = ""
@@ -55,7 +86,7 @@ class FillFeed:
         self._credentials = context.credentials
         self._rest = context.rest
         self._events = context.events
-        self._margin = Decimal(repr(config.backfill_margin))
+        self._margin = _seconds(config.backfill_margin)
         self.cursor: Decimal | None = None  # the time of the latest fill seen
         self.cursor_id: str | None = None  # its trade id (None: the cursor is no fill's)
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen

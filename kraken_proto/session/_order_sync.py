@@ -54,7 +54,7 @@ class OrderSync:
         self._credentials = context.credentials
         self._rest = context.rest
         self._events = context.events
-        self.cl_ord_ids: dict[str, str] = {}  # most recently seen last
+        self.cl_ord_ids: dict[str, str] = NO_ENTRIES  # most recently seen last
         self.ledger = ledger  # the key's ledger: cl_ord_ids seen are published there
         self.vanished: dict[str, None] = NO_ENTRIES
         self.looking_up = False  # a QueryOrders of vanished orders is under way
@@ -94,7 +94,7 @@ class OrderSync:
     def remember(self, cl_ord_id: str, txid: str) -> None:
         """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``), and
         publish it to the key's ledger the first time."""
-        known = self.cl_ord_ids
+        known = self.cl_ord_ids = writable(self.cl_ord_ids)
         if known.pop(cl_ord_id, None) is None and self.ledger is not None:
             self.ledger.publish_order(cl_ord_id, txid)
         known[cl_ord_id] = txid

@@ -74,7 +74,7 @@ class RequestTracker:
         self._orders = orders  # read: what a CancelAll may cancel
         self._request_timeout = context.config.connection.request_timeout
         self._wall = context.wall
-        self.tracked: dict[int, Tracked] = {}
+        self.tracked: dict[int, Tracked] = NO_ENTRIES  # no order yet
         self.queued: dict[int, Tracked] = NO_ENTRIES
         self.doubts: dict[int, Tracked] = NO_ENTRIES  # usually empty all along
         self._next_handle = 1
@@ -96,6 +96,7 @@ class RequestTracker:
             handle = self._next_handle
             self._next_handle += 1
             tracked = Tracked(handle=handle, request=request, batch=group)
+            self.tracked = writable(self.tracked)
             self.tracked[handle] = tracked
             self.queued = writable(self.queued)
             self.queued[handle] = tracked
@@ -120,6 +121,7 @@ class RequestTracker:
             wait_for_connection=True,
             recovered=True,
         )
+        self.tracked = writable(self.tracked)
         self.tracked[handle] = tracked
         self.doubts = writable(self.doubts)
         self.doubts[handle] = tracked
