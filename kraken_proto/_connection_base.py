@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Generic, Protocol, TypeVar
 
 from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._no_entries import NO_ENTRIES
 from kraken_proto._request_base import Request
 
 from ._connection_events import RequestFailed, RequestOutcomeUnknown, TokenRejected
@@ -94,7 +95,7 @@ class _CoreBase(ABC, Generic[RequestT, RecordT]):
         self._token_generation = 0
         self._token_expires_at: float | None = None
         self._pending: dict[int, _Pending[RequestT]] = {}
-        self._timed_out: dict[int, RequestT] = {}
+        self._timed_out: dict[int, RequestT] = NO_ENTRIES
         self._subscriptions: dict[str, RecordT] = {}
         self._outgoing: list[str] = []
         self._events: list[Event] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from kraken_proto._no_entries import writable
 from kraken_proto._request_base import Request
 
 from ._connection_base import RecordT, RequestT, _CoreBase, _Pending
@@ -97,5 +98,6 @@ class _RequestBook(_CoreBase[RequestT, RecordT]):
         if outcome is RequestTimedOut and self._config.late_reply_memory:
             if len(self._timed_out) >= self._config.late_reply_memory:
                 del self._timed_out[next(iter(self._timed_out))]
+            self._timed_out = writable(self._timed_out)
             self._timed_out[reqid] = pending.request
         self._subscription_unanswered(pending.request, outcome, now)

@@ -40,14 +40,23 @@ class AsyncSessionRunner(
 
     def __init__(self, session: Session, **options: Any) -> None:
         super().__init__(session, **options)
-        self._wake = self._new_event()  # the session has actions or a new deadline
-        self._sleep_until = -math.inf  # the deadline the idle driver waits for (-inf: busy)
+        self._init_driver()
         self._change: _Event | None = None  # set and dropped whenever the waiters change:
         # a change with nobody waiting then costs nothing
         self._stopped = False  # the runner has exited: nothing will change any more
         self._crash: BaseException | None = None  # a background task's bug, raised at exit
 
     # --- the event loop's primitives ----------------------------------------------------
+
+    def _init_driver(self) -> None:
+        """The driver's state: by default one task for the runner's life (``_drive``), which
+        waits on ``_wake`` for work or its next deadline."""
+        self._wake = self._new_event()  # the session has actions or a new deadline
+        self._sleep_until = -math.inf  # the deadline the idle driver waits for (-inf: busy)
+
+    def _wake_driver(self) -> None:
+        """The session has actions (or the journal records): have the driver carry them out."""
+        self._wake.set()
 
     def _new_event(self) -> _Event:
         raise NotImplementedError
@@ -75,7 +84,12 @@ class AsyncSessionRunner(
         while not waiters.exhausted:
             if not waiters:  # kept events go out at once: no timer scope per event
                 if end is None:
-                    await self._until(waiters.__bool__)
+                    # _until inlined: a consumer parks here for the session's life, and each
+                    # level of awaits (with its bound predicate) is kept meanwhile.
+                    while not waiters and not self._stopped:
+                        if self._change is None:
+                            self._change = self._new_event()
+                        await self._change.wait()
                 else:
                     async with self._move_on_after(max(0.0, end - time.monotonic())):
                         await self._until(waiters.__bool__)
@@ -95,13 +109,13 @@ class AsyncSessionRunner(
         ``timeout`` seconds for ``SessionClosed``; requests without an outcome end as the
         session says. Idempotent."""
         if self._start_close():
-            self._wake.set()
+            self._wake_driver()
         async with self._move_on_after(timeout):
             await self._until(lambda: self._waiters.ended is not None)
 
     async def _subscribe(self, request: SessionSubscribe) -> None:
         self._subscribe_now(request)
-        self._wake.set()
+        self._wake_driver()
 
     async def _call(self, request: Request, timeout: float | None) -> Outcome:
         handle = self._submit(request)
@@ -116,7 +130,7 @@ class AsyncSessionRunner(
     async def _wait_for(self, handles: tuple[int, ...], timeout: float | None) -> None:
         """Wait until every call of ``handles`` is done or ``timeout`` passes; a cancelled
         wait forgets them."""
-        self._wake.set()
+        self._wake_driver()
         try:
             async with self._move_on_after(timeout):
                 await self._until(lambda: all(map(self._waiters.done, handles)))
@@ -140,7 +154,7 @@ class AsyncSessionRunner(
             self._change = None
 
     def _acked(self) -> None:
-        self._wake.set()
+        self._wake_driver()
 
     def _input_done(self, now: float | None = None) -> None:
         """A result was given to the session (at ``now``): route its events; wake the driver
@@ -149,7 +163,7 @@ class AsyncSessionRunner(
         self._route(now)
         self._backlog += self.session.actions()
         if self._backlog:
-            self._wake.set()
+            self._wake_driver()
         elif self._sleep_until != -math.inf:
             deadline = self._next_deadline()
             if deadline is not None and deadline < self._sleep_until:

@@ -17,6 +17,7 @@ import heapq
 import itertools
 import math
 import weakref
+from collections.abc import Awaitable
 from functools import partial
 from typing import Protocol
 
@@ -45,19 +46,19 @@ class TrioWakeup:
                 trio.lowlevel.reschedule(task)
             self._more = None
 
-    async def wait(self) -> None:
+    def wait(self) -> Awaitable[None]:
+        """Wait until ``set``: await the result at once. The calling task is parked here,
+        not in a coroutine of its own (each parked level costs a waiting task ~0.2 KiB)."""
         if self._is_set:
-            await trio.lowlevel.checkpoint()
-            return
+            return trio.lowlevel.checkpoint()
         task = trio.lowlevel.current_task()
         if self._task is None:
             self._task = task
-            await trio.lowlevel.wait_task_rescheduled(self._abort_first)
-            return
+            return trio.lowlevel.wait_task_rescheduled(self._abort_first)
         if self._more is None:
             self._more = []
         self._more.append(task)
-        await trio.lowlevel.wait_task_rescheduled(partial(self._abort_more, task))
+        return trio.lowlevel.wait_task_rescheduled(partial(self._abort_more, task))
 
     def _abort_first(self, _: object) -> trio.lowlevel.Abort:  # cancelled: no longer waits
         self._task = None

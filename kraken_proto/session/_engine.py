@@ -39,10 +39,31 @@ __all__ = ["SessionEngine"]
 # A module-level alias: on CPython 3.11 loading an enum member costs ~75 ns, and ``_settle``
 # reads this one on every frame.
 _SYNCING = SessionState.SYNCING
+_DEFAULT_CONFIG = SessionConfig()  # frozen: one shared by every session given none
 
 
 class SessionEngine:
     """A session's parts and their progress; see ``Session`` for the contract."""
+
+    __slots__ = (
+        "__weakref__",
+        "_actions",
+        "_events",
+        "_fills",
+        "_life",
+        "_nonces",
+        "_orders",
+        "_pacer",
+        "_protocol",
+        "_random",
+        "_reconciler",
+        "_requests",
+        "_rest",
+        "_router",
+        "_subscriptions",
+        "_wall",
+        "_wire",
+    )
 
     def __init__(
         self,
@@ -60,7 +81,7 @@ class SessionEngine:
             raise LocalProtocolError("credentials: expected kraken_proto.Credentials")
         if rest_counter is not None and not isinstance(rest_counter, RestCallCounter):
             raise LocalProtocolError("rest_counter: expected a kraken_proto.rest.RestCallCounter")
-        config = config if config is not None else SessionConfig()
+        config = config if config is not None else _DEFAULT_CONFIG
         random = self._random = SeededStream(seed)
         wall = self._wall = WallClock()
         if nonces is None:

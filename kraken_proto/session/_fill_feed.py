@@ -15,6 +15,7 @@ A trade id already reported is never reported again, whichever source repeats it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -41,11 +42,41 @@ __all__ = ["FillFeed"]
 _TIME_SLACK = Decimal("0.001")
 
 
+@functools.lru_cache(maxsize=8)
+def _seconds(value: float) -> Decimal:
+    """``value`` as a Decimal, one per value: sessions of one config share it (immutable)."""
+    return Decimal(repr(value))
+
+
 class FillFeed:
     """The session's ``FillLog`` (``log``): reports each new fill as ``FillReceived``, and
     runs the backfill. ``backfill_from`` is where the next backfill starts (None: none wanted),
     ``backfill_until`` where it ends (inclusive; None: at the newest trade); ``backfilling`` is
     True while one pages through ``TradesHistory``."""
+
+    __slots__ = (
+        "_credentials",
+        "_events",
+        "_ledger",
+        "_margin",
+        "_owner",
+        "_recalled",
+        "_recent",
+        "_rest",
+        "_span",
+        "_spans",
+        "_start",
+        "backfill_from",
+        "backfill_until",
+        "backfilling",
+        "cursor",
+        "cursor_id",
+        "first_snapshot",
+        "history_until",
+        "log",
+        "per_fill",
+        "started_at",
+    )
 
     def __init__(
         self, context: SessionContext, *, ledger: FillLedger | None = None, owner: str = ""
@@ -55,7 +86,7 @@ class FillFeed:
         self._credentials = context.credentials
         self._rest = context.rest
         self._events = context.events
-        self._margin = Decimal(repr(config.backfill_margin))
+        self._margin = _seconds(config.backfill_margin)
         self.cursor: Decimal | None = None  # the time of the latest fill seen
         self.cursor_id: str | None = None  # its trade id (None: the cursor is no fill's)
         self.started_at = Decimal(0)  # where a backfill starts when no fill was seen
@@ -78,8 +109,9 @@ class FillFeed:
         self._span_key = ""  # its name, given when it opened (a backfill's span takes the next)
         self._spans = 0
         self.per_fill = False
-        # Fills an earlier process delivered: this one did not publish them.
-        self._recalled: set[str] = set()
+        # Fills an earlier process delivered: this one did not publish them (with a ledger
+        # only: an empty set costs 216 bytes a session).
+        self._recalled: set[str] | None = None if ledger is None else set()
 
     def deliver(self, event: OwnTrades, source: FillSource) -> None:
         """Report the fills of ``event`` not reported before, and move the cursor."""
@@ -197,7 +229,7 @@ class FillFeed:
             time = trade.time
             if time is not None and time.is_finite():
                 recent.note(trade_id, time)
-                if self._ledger is not None:
+                if self._recalled is not None:  # a ledger's
                     self._recalled.add(trade_id)
         if recent.due():
             self._prune()
@@ -330,7 +362,7 @@ class FillFeed:
             more = page and next_ofs < result.count and not complete
             if self._ledger is not None:
                 span = None
-                if not more and wanted.end is not None and not (held & self._recalled):
+                if not more and wanted.end is not None and held.isdisjoint(self._recalled or ()):
                     # The session now holds every trade of the range: the ledger too (what it
                     # held before, it published as it came; the pages, here), unless an
                     # earlier process delivered some of them.

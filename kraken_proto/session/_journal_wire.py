@@ -50,7 +50,8 @@ next process reconciles them instead of leaving them unknown for good."""
 class JournalWire:
     """Records the session's progress as ``PersistRecords`` (when it has a journal).
 
-    ``unacked``: the fills handed out and not acknowledged yet, in delivery order.
+    ``unacked``: the fills handed out and not acknowledged yet, in delivery order (with a
+    journal only).
     ``auto_ack``: acknowledge the fills one ``events()`` call returned at the next one.
     """
 
@@ -77,10 +78,11 @@ class JournalWire:
         self._events = context.events
         self._scanned = 0  # the events already looked at (an index into the events list)
         self._now = 0.0  # the latest input's time (records made outside an input use it)
-        self.unacked: dict[str, None] = {}
-        self.outcomes: dict[int, OutcomeRecorded] = {}  # produced, not taken by the user yet
-        self._handed: list[str] = []  # fills the last events() returned
-        self._handed_outcomes: list[int] = []  # outcomes the last events() returned
+        if state is not None:  # without a journal these are never read: not allocated
+            self.unacked: dict[str, None] = {}
+            self.outcomes: dict[int, OutcomeRecorded] = {}  # produced, not taken by the user
+            self._handed: list[str] = []  # fills the last events() returned
+            self._handed_outcomes: list[int] = []  # outcomes the last events() returned
         self.backfill_pending = False  # a journal cursor waits for ownTrades to backfill
         self._fills: FillFeed | None = None  # set by restore (with a journal)
         self._skipped = False  # fills recorded since that did not advance the cursor

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from kraken_proto._connection_state import SubscriptionState, TokenState
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._redacted import RedactedText
 from kraken_proto.rest._errors import RestError
 from kraken_proto.rest._request import RestRequest
@@ -150,7 +151,7 @@ class Lifecycle:
         self.attempts = 0
         self._next_conn = 1
         # Dicts as sets, here and for ``synced``: an empty set takes 216 bytes, a dict 64.
-        self._closing: dict[int, None] = {}
+        self._closing: dict[int, None] = NO_ENTRIES
         # The token for the connection being opened, and when it was fetched; reused: it
         # came from an earlier connection. ``_held*``: the same for the current link's token.
         self._token: WebSocketToken | None = None
@@ -392,6 +393,7 @@ class Lifecycle:
         self.conn_num = None
         self._held = None
         if close and conn_num is not None:
+            self._closing = writable(self._closing)
             self._closing[conn_num] = None
             self._actions.append(CloseConnection(conn=conn_num))
         return link

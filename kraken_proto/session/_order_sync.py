@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._orders import TERMINAL_STATUSES, OrderTable
 from kraken_proto.rest._calls import build_query_orders_request
 from kraken_proto.rest._errors import InvalidArgumentsError, UnknownOrderError
@@ -53,9 +54,9 @@ class OrderSync:
         self._credentials = context.credentials
         self._rest = context.rest
         self._events = context.events
-        self.cl_ord_ids: dict[str, str] = {}  # most recently seen last
+        self.cl_ord_ids: dict[str, str] = NO_ENTRIES  # most recently seen last
         self.ledger = ledger  # the key's ledger: cl_ord_ids seen are published there
-        self.vanished: dict[str, None] = {}
+        self.vanished: dict[str, None] = NO_ENTRIES
         self.looking_up = False  # a QueryOrders of vanished orders is under way
         self.observer: Callable[[OpenOrders], None] | None = None  # the pacer, when pacing
 
@@ -85,13 +86,15 @@ class OrderSync:
         if changes.updated or changes.added or changes.stubs or vanished:
             source: FillSource = "snapshot" if snapshot else "live"
             self._events.append(OrdersChanged(changes=changes, source=source))
+        if vanished:
+            self.vanished = writable(self.vanished)
         for order in vanished:
             self.vanished[order.txid] = None
 
     def remember(self, cl_ord_id: str, txid: str) -> None:
         """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``), and
         publish it to the key's ledger the first time."""
-        known = self.cl_ord_ids
+        known = self.cl_ord_ids = writable(self.cl_ord_ids)
         if known.pop(cl_ord_id, None) is None and self.ledger is not None:
             self.ledger.publish_order(cl_ord_id, txid)
         known[cl_ord_id] = txid

@@ -14,6 +14,8 @@ import heapq
 from decimal import Decimal
 from typing import Final
 
+from kraken_proto._no_entries import NO_ENTRIES, writable
+
 __all__ = ["SNAPSHOT_SIZE", "RecentFills"]
 
 SNAPSHOT_SIZE: Final = 50
@@ -40,7 +42,7 @@ class RecentFills(dict[str, Decimal]):
         # snapshot): amortised pruning, tested by ``due`` or read directly on the hot path.
         self.due_above = SNAPSHOT_SIZE
         # Noted at a stand-in time, not their own. A dict as a set: empty, 64 bytes to 216.
-        self._undated: dict[str, None] = {}
+        self._undated: dict[str, None] = NO_ENTRIES
 
     def note(self, trade_id: str, time: Decimal, *, dated: bool = True) -> None:
         """Remember that ``trade_id`` (executed at ``time``) was reported; ``dated=False``:
@@ -49,6 +51,7 @@ class RecentFills(dict[str, Decimal]):
         kept in order on every fill (a heap cost ~0.3 us a fill, fills mostly coming newest)."""
         self[trade_id] = time
         if not dated:
+            self._undated = writable(self._undated)
             self._undated[trade_id] = None
 
     def due(self) -> bool:

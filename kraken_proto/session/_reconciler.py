@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from kraken_proto._no_entries import writable
 from kraken_proto.rest._results import RestOrder
 from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
 
@@ -245,6 +246,7 @@ class Reconciler:
             return False
         self._requests.applied(tracked, txid, "ledger")
         if orders.table.get(txid) is None:
+            orders.vanished = writable(orders.vanished)
             orders.vanished[txid] = None
         return True
 

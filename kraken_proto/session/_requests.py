@@ -22,6 +22,7 @@ from kraken_proto._connection_events import (
 from kraken_proto._connection_state import TokenState
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import KrakenError
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._orders import OrderTable
 from kraken_proto._request_base import Request
 from kraken_proto.v1._requests import (
@@ -73,13 +74,13 @@ class RequestTracker:
         self._orders = orders  # read: what a CancelAll may cancel
         self._request_timeout = context.config.connection.request_timeout
         self._wall = context.wall
-        self.tracked: dict[int, Tracked] = {}
-        self.queued: dict[int, Tracked] = {}
-        self.doubts: dict[int, Tracked] = {}
+        self.tracked: dict[int, Tracked] = NO_ENTRIES  # no order yet
+        self.queued: dict[int, Tracked] = NO_ENTRIES
+        self.doubts: dict[int, Tracked] = NO_ENTRIES  # usually empty all along
         self._next_handle = 1
         self._next_batch = 1
-        self._by_reqid: dict[int, int] = {}  # the current link's reqid -> handle
-        self._late: dict[int, int] = {}  # timed out on the current link: reqid -> handle
+        self._by_reqid: dict[int, int] = NO_ENTRIES  # the current link's reqid -> handle
+        self._late: dict[int, int] = NO_ENTRIES  # timed out on the current link: reqid -> handle
         self.gate: Gate | None = None  # set by the session when it paces orders
 
     # --- submitting -------------------------------------------------------------------------
@@ -95,7 +96,9 @@ class RequestTracker:
             handle = self._next_handle
             self._next_handle += 1
             tracked = Tracked(handle=handle, request=request, batch=group)
+            self.tracked = writable(self.tracked)
             self.tracked[handle] = tracked
+            self.queued = writable(self.queued)
             self.queued[handle] = tracked
             handles.append(handle)
         return tuple(handles)
@@ -118,7 +121,9 @@ class RequestTracker:
             wait_for_connection=True,
             recovered=True,
         )
+        self.tracked = writable(self.tracked)
         self.tracked[handle] = tracked
+        self.doubts = writable(self.doubts)
         self.doubts[handle] = tracked
         self.number_from(handle + 1)
         self._events.append(
@@ -205,6 +210,7 @@ class RequestTracker:
                 tracked.reqid = reqid
                 tracked.sent_at = self._wall.wall(now)
                 tracked.open_at_send = open_now
+                self._by_reqid = writable(self._by_reqid)
                 self._by_reqid[reqid] = tracked.handle
         return True
 
@@ -296,12 +302,14 @@ class RequestTracker:
         if tracked is None:
             return
         tracked.phase = Phase.DOUBT
+        self.doubts = writable(self.doubts)
         self.doubts[tracked.handle] = tracked
         if isinstance(event, RequestLost):
             tracked.wait_for_connection = True
             reason = "the connection was lost before the answer came"
         else:
             # A late answer may still come; reconcile if it does not.
+            self._late = writable(self._late)
             self._late[event.reqid] = tracked.handle
             tracked.reconcile_at = now + self._request_timeout
             reason = "no answer within the request timeout"
@@ -333,8 +341,8 @@ class RequestTracker:
 
     def forget_link(self) -> None:
         """A link ended or a new one began: its request ids mean nothing any more."""
-        self._by_reqid = {}
-        self._late = {}
+        self._by_reqid = NO_ENTRIES
+        self._late = NO_ENTRIES
 
     def link_lost(self) -> None:
         """The link is gone: no late reply can come, so timed-out requests wait for the next

@@ -60,6 +60,8 @@ class Session(SessionEngine):
     REST, so sessions on one key do not spend the key's REST budget on the same trades.
     """
 
+    __slots__ = ()
+
     def __repr__(self) -> str:
         return (
             f"<Session state={self._life.state.name} connection={self._life.conn_num} "

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from kraken_proto._connection_state import SubscriptionState
 from kraken_proto._errors import LocalProtocolError
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._orders import OrderTable
 from kraken_proto._request_base import Request
 from kraken_proto.v1._requests import AddOrder, AmendOrder, CancelAll, CancelOrder, EditOrder
@@ -182,8 +183,8 @@ class Waiters:
         # are taken, costs 56 bytes a session where a deque keeps a 624-byte block.
         self._queue: list[SessionEvent] = []
         self._head = 0
-        self._calls: dict[int, _Call] = {}
-        self._held: dict[int, _Call] = {}  # outcome known, not complete yet
+        self._calls: dict[int, _Call] = NO_ENTRIES
+        self._held: dict[int, _Call] = NO_ENTRIES  # outcome known, not complete yet
         self._following = False  # openOrders was seen subscribed: the table follows Kraken
         self._end_taken = False
         self.ended: SessionClosed | SessionFailed | None = None
@@ -246,6 +247,7 @@ class Waiters:
         open_before = (
             tuple(self._session.orders.open_orders()) if isinstance(request, CancelAll) else ()
         )
+        self._calls = writable(self._calls)
         self._calls[handle] = _Call(sent, open_before)
 
     def feed(self, events: Iterable[SessionEvent], now: float) -> list[int]:
@@ -266,6 +268,7 @@ class Waiters:
                     call.outcome = event
                     call.request = event.request
                     call.link = self._session.connection
+                    self._held = writable(self._held)
                     self._held[event.handle] = call
                     arrived.append(call)
             elif isinstance(event, SessionClosed | SessionFailed):

@@ -218,7 +218,7 @@ def test_no_secret_or_token_in_any_part_of_a_session() -> None:
     secret = wire.exchange.config.api_secret
     parts = [
         part
-        for part in vars(session).values()
+        for part in _fields(session).values()
         if hasattr(part, "__dict__") or type(part).__module__.startswith("kraken_proto.session")
     ]
     assert len(parts) >= 6
