@@ -64,6 +64,7 @@ class FillFeed:
         "_recent",
         "_rest",
         "_span",
+        "_span_key",
         "_spans",
         "_start",
         "backfill_from",
