@@ -76,26 +76,18 @@ def find_by_cl_ord_id(
         if txid is not None or not wanted():
             then(txid, "OpenOrders")
             return
-        rest.add(
-            RestJob(
-                purpose="ClosedOrders",
-                cost=2,
-                build=build_closed,
-                on_answer=on_closed,
-                still_wanted=still_wanted,
-            ),
-            first=True,
+        rest.add(closed_job(), first=True)
+
+    def closed_job() -> RestJob:
+        return RestJob(
+            purpose="ClosedOrders",
+            cost=2,
+            build=build_closed,
+            on_answer=on_closed,
+            still_wanted=still_wanted,
         )
 
     if open_known:
-        rest.add(
-            RestJob(
-                purpose="ClosedOrders",
-                cost=2,
-                build=build_closed,
-                on_answer=on_closed,
-                still_wanted=still_wanted,
-            )
-        )
+        rest.add(closed_job())
         return
     rest.add(RestJob(purpose="OpenOrders", cost=1, build=build_open, on_answer=on_open))
