@@ -60,10 +60,14 @@ class Link(Protocol):
 
     def receive_message(self, text: str | bytes, now: float) -> None: ...
 
-    def receive_data(self, text: str | bytes, now: float) -> OpenOrders | OwnTrades | None:
+    def receive_data(
+        self, text: str | bytes, now: float
+    ) -> OpenOrders | OwnTrades | tuple[OpenOrders, OwnTrades] | None:
         """``receive_message``, except that a link may return the usual frame (in-sequence
-        data on an active subscription) instead of reporting it as a ``ChannelUpdate``; a
-        returned frame reported nothing else and queued nothing to send."""
+        data on an active subscription) instead of reporting it as a ``ChannelUpdate``: one
+        v1 frame, or an orders frame and a trades frame that came in one message (v2), to
+        apply in that order. A returned frame reported nothing else and queued nothing to
+        send."""
         ...
 
     def handle_timeout(self, now: float) -> None: ...

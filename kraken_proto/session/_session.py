@@ -271,6 +271,11 @@ class Session(SessionEngine):
                     self._orders.apply(data, snapshot=False)
                     if self._requests.doubts:
                         self._reconciler.resolve_seen_orders()
+                elif isinstance(data, tuple):  # v2: a fill and its order change, in one push
+                    self._orders.apply(data[0], snapshot=False)
+                    if self._requests.doubts:
+                        self._reconciler.resolve_seen_orders()
+                    self._fills.deliver(data[1], "live")
                 else:
                     self._fills.deliver(data, "live")
                 if self._requests.queued:

@@ -55,7 +55,7 @@ from kraken_proto._connection_state import (
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event, KrakenError
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import OpenOrders, SystemStatus
+from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
 from kraken_proto.v1._requests import AddOrder, Subscribe
 from kraken_proto.v2._connection import V2Connection
 from kraken_proto.v2._events import (
@@ -234,12 +234,17 @@ class V2Link:
         """Process one message (``RemoteProtocolError`` for an invalid frame)."""
         self._conn.receive_message(text, now)
 
-    def receive_data(self, text: str | bytes, now: float) -> OpenOrders | None:
+    def receive_data(
+        self, text: str | bytes, now: float
+    ) -> OpenOrders | OwnTrades | tuple[OpenOrders, OwnTrades] | None:
         """``receive_message``, except that the usual frame (an in-sequence executions update
-        that changes orders and carries no fill, while openOrders is wanted and no channel is
-        late) is returned as its v1 ``OpenOrders`` instead of reported: the session applies it
-        at once. Returns None for every other frame (its events are in ``events_received()``
-        as usual); a returned frame reported nothing else and queued nothing to send."""
+        while no channel is late) is returned instead of reported: its v1 ``OpenOrders`` when
+        it changes orders and openOrders is wanted, its ``OwnTrades`` when it holds fills and
+        ownTrades is wanted, both as ``(orders, trades)`` when both (the order the session
+        applies them in, as ``events_received`` would report them). Returns None for every
+        other frame (its events are in ``events_received()`` as usual) and for an update that
+        changes nothing wanted; a returned frame reported nothing else and queued nothing to
+        send."""
         conn = self._conn
         conn.receive_message(text, now)
         queued = conn._events
@@ -249,16 +254,23 @@ class V2Link:
         if type(update) is not ChannelUpdate or update.after_gap:
             return None
         push = update.event
-        if type(push) is not Executions or "openOrders" not in self._wanted:
+        if type(push) is not Executions:
             return None
-        if "ownTrades" in self._wanted:
-            for record in push.data:
-                if record.exec_type == "trade":
-                    return None  # a fill too: two v1 frames, through events_received
-        orders = open_orders(push)
         queued.clear()
-        # An update that changes no order (``_executions`` would report nothing either).
-        return orders if orders.orders else None
+        wanted = self._wanted
+        orders: OpenOrders | None = None
+        if "openOrders" in wanted:
+            orders = open_orders(push)
+            if not orders.orders:
+                orders = None  # changes no order: ``_executions`` would report nothing
+        if "ownTrades" in wanted:
+            for record in push.data:
+                if record.exec_type == "trade":  # a push without fills builds no OwnTrades
+                    trades = own_trades(push)
+                    if trades.trades:
+                        return trades if orders is None else (orders, trades)
+                    break
+        return orders
 
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now``."""

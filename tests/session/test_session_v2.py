@@ -506,12 +506,23 @@ def test_only_the_channels_asked_for_are_delivered() -> None:
     assert orders_link.events_received() == []  # nothing with an order_id
 
 
-@pytest.mark.parametrize("names", [("openOrders",), ("openOrders", "ownTrades"), ("ownTrades",)])
+@pytest.mark.parametrize(
+    ("names", "expected_returns"),
+    [
+        (("openOrders",), ["OpenOrders", "OpenOrders", "NoneType", "NoneType", "NoneType"]),
+        (
+            ("openOrders", "ownTrades"),
+            ["OpenOrders", "tuple", "NoneType", "NoneType", "NoneType"],
+        ),
+        (("ownTrades",), ["NoneType", "OwnTrades", "NoneType", "NoneType", "NoneType"]),
+    ],
+)
 def test_receive_data_returns_the_usual_order_update_as_events_received_would(
-    names: tuple[str, ...],
+    names: tuple[str, ...], expected_returns: list[str]
 ) -> None:
-    """The session's per-frame path: an order-only executions update comes back as the v1
-    ``OpenOrders`` that ``events_received`` would report; anything else is reported there."""
+    """The session's per-frame path: an in-sequence executions update comes back as the v1
+    frames ``events_received`` would report (``OpenOrders``, ``OwnTrades``, or both as a pair
+    in that order); anything else is reported there."""
     fast, _ = subscribed_link(*names)
     slow, _ = subscribed_link(*names)
     for link in (fast, slow):
@@ -524,6 +535,7 @@ def test_receive_data_returns_the_usual_order_update_as_events_received_would(
         executions("update", 6, FILLED),  # after a gap
         frame(channel="heartbeat"),
     ]
+    returns: list[str] = []
     for push in pushes:
         returned = fast.receive_data(push, NOW)
         slow.receive_message(push, NOW)
@@ -531,10 +543,12 @@ def test_receive_data_returns_the_usual_order_update_as_events_received_would(
         if returned is None:
             assert fast.events_received() == expected
         else:
-            assert "openOrders" in names
-            assert expected == [ChannelUpdate(event=returned)]
+            frames = list(returned) if isinstance(returned, tuple) else [returned]
+            assert expected == [ChannelUpdate(event=frame) for frame in frames]
             assert fast.events_received() == []
             assert fast.data_to_send() == []
+        returns.append(type(returned).__name__)
+    assert returns == expected_returns
 
 
 def test_a_channel_asked_for_after_the_snapshot_fails_and_one_before_it_completes() -> None:
@@ -961,3 +975,41 @@ def test_timed_out_requests_are_remembered_within_late_memory() -> None:
     link.handle_timeout(NOW + 12)
     assert [type(e) for e in link.events_received()].count(RequestTimedOut) == 2
     assert link._batches == {}
+
+
+def test_a_push_with_a_fill_and_its_order_decides_a_doubt_and_reaches_the_user_in_order() -> None:
+    """The per-frame path with both channels: one executions update holding an order's first
+    record (carrying an in-doubt AddOrder's cl_ord_id) and its fill is applied as the
+    orders frame, then the trades frame: the doubt is decided from the table, then the fill
+    is delivered, as the reported path would do it."""
+    from kraken_proto import OrdersChanged
+    from kraken_proto.session._tracked import Phase, Tracked
+
+    wire = v2_wire()
+    session = wire.session
+    link = session.connection
+    assert isinstance(link, V2Link)
+    conn = next(iter(wire.sid_of))
+    request = AddOrder(
+        ordertype="limit",
+        type="sell",
+        pair="XBT/USD",
+        volume=Decimal("0.005"),
+        price=Decimal("26500"),
+        cl_ord_id=CLID,
+    )
+    doubt = Tracked(handle=77, request=request, phase=Phase.RECONCILING)
+    session._requests.doubts = {77: doubt}  # its own dict: doubts start as NO_ENTRIES
+    session._requests.tracked = {77: doubt}
+    session.events()
+    sequence = link._conn._subscriptions["executions"].next_sequence
+    session.receive_message(conn, executions("update", sequence, OPEN, TRADE), wire.now)
+    events = session.events()
+    assert [type(event) for event in events] == [OrdersChanged, RequestApplied, FillReceived]
+    applied = events[1]
+    assert isinstance(applied, RequestApplied)
+    assert (applied.handle, applied.txid, applied.via) == (77, OID, "openOrders")
+    fill = events[2]
+    assert isinstance(fill, FillReceived)
+    assert (fill.trade_id, fill.source) == (TRADE["exec_id"], "live")
+    assert session._requests.doubts == {}
