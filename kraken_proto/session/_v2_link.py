@@ -246,17 +246,13 @@ class V2Link:
         changes nothing wanted; a returned frame reported nothing else and queued nothing to
         send."""
         conn = self._conn
-        conn.receive_message(text, now)
-        queued = conn._events
-        if len(queued) != 1 or self._ready or self._late or conn._outgoing:
+        push = conn.receive_update(text, now)
+        if push is None:
             return None
-        update = queued[0]
-        if type(update) is not ChannelUpdate or update.after_gap:
+        if self._ready or self._late or conn._outgoing or conn._events:
+            # Not the usual moment: the update is reported after the rest, as it would be.
+            conn._events.append(ChannelUpdate(event=push))
             return None
-        push = update.event
-        if type(push) is not Executions:
-            return None
-        queued.clear()
         wanted = self._wanted
         orders: OpenOrders | None = None
         if "openOrders" in wanted:

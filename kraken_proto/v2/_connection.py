@@ -76,6 +76,7 @@ __all__ = ["V2Connection", "V2ConnectionConfig"]
 # Module-level aliases: on CPython 3.11 loading an enum member costs ~75 ns, and
 # ``_on_channel_data`` reads these on every channel frame.
 _PENDING, _FAILED = SubscriptionState.PENDING, SubscriptionState.FAILED
+_ACTIVE = SubscriptionState.ACTIVE
 
 
 class V2Connection(_ConnectionCore[V2Request, _Subscription]):
@@ -148,7 +149,33 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         Raises ``RemoteProtocolError`` for a frame that is not Kraken v2 (the connection
         moves to FAILED); ``LocalProtocolError`` unless the connection is OPEN or CLOSING.
         """
+        self._received(self._decode_frame(text, now, decode), now)
+
+    def receive_update(self, text: str | bytes, now: float) -> Executions | None:
+        """``receive_message``, except that the usual frame, the next in-sequence
+        ``executions`` update of an active subscription (no gap being recovered, no snapshot
+        awaited), is returned instead of queued as its ``ChannelUpdate``; its sequence is
+        counted as ``receive_message`` counts it. Returns None for every other frame, which
+        took ``receive_message``'s way (its events are queued). Raises as ``receive_message``.
+        """
         event = self._decode_frame(text, now, decode)
+        if type(event) is Executions and event.type == "update":
+            record = self._subscriptions.get("executions")
+            if (
+                record is not None
+                and record.state is _ACTIVE
+                and not record.awaiting_first_frame
+                and not record.after_gap
+            ):
+                sequence = event.sequence
+                if sequence is not None and sequence == record.next_sequence:
+                    record.next_sequence = sequence + 1
+                    return event
+        self._received(event, now)
+        return None
+
+    def _received(self, event: Event, now: float) -> None:
+        """``receive_message`` after the decode: route the decoded ``event``."""
         if type(event) is Executions or type(event) is Balances:
             self._on_channel_data(event, now)
             return

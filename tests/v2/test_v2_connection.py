@@ -4,6 +4,7 @@ man's switch, and every refusal, each against hand-written v2 frames."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import kraken_proto
 import kraken_proto.v1
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from kraken_proto import LocalProtocolError, RemoteProtocolError
 from kraken_proto.v1 import (
     ChannelSnapshot,
@@ -765,3 +768,61 @@ def test_already_subscribed_is_subscribed_and_not_found_is_unsubscribed() -> Non
     )
     assert isinstance(endings(conn.events_received())[0], RequestFailed)
     assert conn.subscription_state("balances") is SubscriptionState.UNSUBSCRIBED
+
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["executions", "balances"]),
+            st.sampled_from(["snapshot", "update"]),
+            st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
+        ),
+        st.just("heartbeat"),
+        st.just("subscribe"),
+    ),
+    max_size=14,
+)
+
+
+@example(
+    steps=[("executions", "snapshot", 1), ("executions", "update", 2), ("executions", "update", 2)],
+    subscribe_first=True,
+)
+@given(steps=_STEPS, subscribe_first=st.booleans())
+def test_receive_update_is_receive_message_with_the_usual_update_handed_back(
+    steps: list[Any], subscribe_first: bool
+) -> None:
+    """Whatever arrives (snapshots, updates in and out of sequence, unnumbered ones, other
+    channels, a subscribe in flight), ``receive_update`` leaves the connection as
+    ``receive_message`` does, and what it returns is exactly the ``ChannelUpdate`` the other
+    reports (never one after a gap)."""
+    plain, fast = opened(), opened()
+    if subscribe_first:
+        subscribed(plain)
+        subscribed(fast)
+    for step in steps:
+        if step == "subscribe":
+            for conn in (plain, fast):
+                with contextlib.suppress(LocalProtocolError):  # already subscribed or pending
+                    conn.send(Subscribe(channel="executions"), 0.0)
+            continue
+        if step == "heartbeat":
+            text = json.dumps({"channel": "heartbeat"})
+        else:
+            channel, kind, sequence = step
+            message: dict[str, Any] = {"channel": channel, "type": kind, "data": []}
+            if sequence is not None:
+                message["sequence"] = sequence
+            text = json.dumps(message)
+        plain.receive_message(text, 1.0)
+        returned = fast.receive_update(text, 1.0)
+        expected = plain.events_received()
+        got = fast.events_received()
+        if returned is not None:
+            assert got == []
+            got = [ChannelUpdate(event=returned)]
+        assert got == expected
+        assert plain.data_to_send() == fast.data_to_send()
+        for channel in ("executions", "balances"):
+            assert plain.subscription_state(channel) == fast.subscription_state(channel)
+    assert plain.next_deadline() == fast.next_deadline()
