@@ -543,7 +543,9 @@ def test_receive_data_returns_the_usual_order_update_as_events_received_would(
         if returned is None:
             assert fast.events_received() == expected
         else:
-            frames = list(returned) if isinstance(returned, tuple) else [returned]
+            frames: list[OpenOrders | OwnTrades] = (
+                list(returned) if isinstance(returned, tuple) else [returned]
+            )
             assert expected == [ChannelUpdate(event=frame) for frame in frames]
             assert fast.events_received() == []
             assert fast.data_to_send() == []
@@ -1003,6 +1005,7 @@ def test_a_push_with_a_fill_and_its_order_decides_a_doubt_and_reaches_the_user_i
     session._requests.tracked = {77: doubt}
     session.events()
     sequence = link._conn._subscriptions["executions"].next_sequence
+    assert sequence is not None
     session.receive_message(conn, executions("update", sequence, OPEN, TRADE), wire.now)
     events = session.events()
     assert [type(event) for event in events] == [OrdersChanged, RequestApplied, FillReceived]
