@@ -1016,3 +1016,20 @@ def test_a_push_with_a_fill_and_its_order_decides_a_doubt_and_reaches_the_user_i
     assert isinstance(fill, FillReceived)
     assert (fill.trade_id, fill.source) == (TRADE["exec_id"], "live")
     assert session._requests.doubts == {}
+
+
+def test_an_update_behind_events_not_yet_read_is_reported_after_them() -> None:
+    """The per-frame path only takes an update when nothing else waits to be read: behind a
+    status push the link has not handed out yet, it is reported in order, as before."""
+    fast, _ = subscribed_link("openOrders", "ownTrades")
+    slow, _ = subscribed_link("openOrders", "ownTrades")
+    status = frame(channel="status", type="update", data=[{"system": "online"}])
+    for link in (fast, slow):
+        link.receive_message(executions("snapshot", 1), NOW)
+        link.events_received()
+        link.receive_message(status, NOW)
+    assert fast.receive_data(executions("update", 2, OPEN, TRADE), NOW) is None
+    slow.receive_message(executions("update", 2, OPEN, TRADE), NOW)
+    reported = fast.events_received()
+    assert reported == slow.events_received()
+    assert [type(event) for event in reported] == [SystemStatus, ChannelUpdate, ChannelUpdate]
