@@ -253,20 +253,10 @@ class V2Link:
             # Not the usual moment: the update is reported after the rest, as it would be.
             conn._events.append(ChannelUpdate(event=push))
             return None
-        wanted = self._wanted
-        orders: OpenOrders | None = None
-        if "openOrders" in wanted:
-            orders = open_orders(push)
-            if not orders.orders:
-                orders = None  # changes no order: ``_executions`` would report nothing
-        if "ownTrades" in wanted:
-            for record in push.data:
-                if record.exec_type == "trade":  # a push without fills builds no OwnTrades
-                    trades = own_trades(push)
-                    if trades.trades:
-                        return trades if orders is None else (orders, trades)
-                    break
-        return orders
+        orders, trades = self._update_frames(push)
+        if trades is None:
+            return orders
+        return trades if orders is None else (orders, trades)
 
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now``."""
@@ -424,17 +414,29 @@ class V2Link:
                 out.append(ChannelSnapshot(event=own_trades(push)))
             return
         after_gap = wrapper.after_gap  # type: ignore[union-attr]
+        orders, trades = self._update_frames(push)
+        if orders is not None:
+            out.append(ChannelUpdate(event=orders, after_gap=after_gap))
+        if trades is not None:
+            out.append(ChannelUpdate(event=trades, after_gap=after_gap))
+
+    def _update_frames(self, push: Executions) -> tuple[OpenOrders | None, OwnTrades | None]:
+        """The v1 frames of an executions update, for the channels wanted and not late: its
+        ``OpenOrders`` unless it changes no order, its ``OwnTrades`` unless it holds no fill
+        (None for each frame left out). Shared by the reported path and ``receive_data``."""
+        wanted = self._wanted
+        late = self._late
+        orders: OpenOrders | None = None
         if "openOrders" in wanted and "openOrders" not in late:
             orders = open_orders(push)
-            if orders.orders:
-                out.append(ChannelUpdate(event=orders, after_gap=after_gap))
+            if not orders.orders:
+                orders = None
         if "ownTrades" in wanted and "ownTrades" not in late:
             for record in push.data:
                 if record.exec_type == "trade":  # a push without fills builds no OwnTrades
                     trades = own_trades(push)
-                    if trades.trades:
-                        out.append(ChannelUpdate(event=trades, after_gap=after_gap))
-                    break
+                    return orders, (trades if trades.trades else None)
+        return orders, None
 
 
 def _ended_as(event: _Ended, reqid: int, request: Request, replies: tuple[Event, ...]) -> Event:
