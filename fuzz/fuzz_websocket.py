@@ -28,11 +28,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``fuzz`` and ``tests`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kraken_proto.adapters.transport._endpoint import parse_endpoint
 from kraken_proto.adapters.transport._ws import (
     HandshakeError,
     WebSocketClosed,
     WebSocketSession,
-    parse_endpoint,
 )
 from tests.v1.fixtures_v1 import REAL_FRAMES
 

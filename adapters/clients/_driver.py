@@ -8,9 +8,9 @@ bytes, writes bytes and sleeps until :meth:`CoreDriver.wait_time`. All protocol 
 from __future__ import annotations
 
 from kraken_proto import Event, RemoteProtocolError, Request
+from kraken_proto.adapters.transport._endpoint import Endpoint
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
-    Endpoint,
     WebSocketClosed,
     WebSocketSession,
 )

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from types import TracebackType
 
 from kraken_proto import Credentials, Event, Request
+from kraken_proto.adapters.transport._endpoint import parse_ws_endpoint
 from kraken_proto.adapters.transport._net import naming_url, open_socket, timed_out
 from kraken_proto.adapters.transport._ws import (
     DEFAULT_MAX_MESSAGE_SIZE,
     HandshakeError,
     WebSocketClosed,
-    parse_ws_endpoint,
 )
 from kraken_proto.adapters.transport.rest_call import call_rest_blocking
 from kraken_proto.adapters.transport.tokens import (

@@ -21,12 +21,9 @@ from contextlib import asynccontextmanager
 
 import trio
 from kraken_proto import Credentials, Event, Request
+from kraken_proto.adapters.transport._endpoint import Endpoint, parse_ws_endpoint
 from kraken_proto.adapters.transport._net import open_trio_stream, timed_out
-from kraken_proto.adapters.transport._ws import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    Endpoint,
-    parse_ws_endpoint,
-)
+from kraken_proto.adapters.transport._ws import DEFAULT_MAX_MESSAGE_SIZE
 from kraken_proto.adapters.transport.rest_call import call_rest_trio
 from kraken_proto.adapters.transport.tokens import (
     KRAKEN_REST_URL,

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from kraken_proto.adapters.transport._endpoint import Endpoint
 from kraken_proto.adapters.transport._net import open_socket, timed_out
-from kraken_proto.adapters.transport._ws import DEFAULT_MAX_MESSAGE_SIZE, Endpoint, WebSocketSession
+from kraken_proto.adapters.transport._ws import DEFAULT_MAX_MESSAGE_SIZE, WebSocketSession
 
 from ._reading import READ_SIZE
 

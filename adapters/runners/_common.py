@@ -39,11 +39,8 @@ from kraken_proto.adapters.journal import (
     SharedRestCallCounter,
     SqliteFillLedger,
 )
-from kraken_proto.adapters.transport._ws import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    parse_endpoint,
-    parse_ws_endpoint,
-)
+from kraken_proto.adapters.transport._endpoint import parse_endpoint, parse_ws_endpoint
+from kraken_proto.adapters.transport._ws import DEFAULT_MAX_MESSAGE_SIZE
 from kraken_proto.session._balances import SessionSubscribe
 from kraken_proto.session._call_errors import (
     OutcomeUnknownError,

@@ -9,7 +9,8 @@ import time
 
 import trio
 
-from ._ws import Endpoint, HandshakeTimeout
+from ._endpoint import Endpoint
+from ._ws import HandshakeTimeout
 
 __all__ = ["naming_url", "open_asyncio_stream", "open_socket", "open_trio_stream", "timed_out"]
 

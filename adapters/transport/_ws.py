@@ -17,11 +17,8 @@ object is kept (about 1.7 KiB a connection): one is made when a frame needs it.
 from __future__ import annotations
 
 import codecs
-import functools
 import os
-from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import Connection
@@ -38,15 +35,15 @@ from wsproto.events import (
 from wsproto.utilities import LocalProtocolError as WsLocalProtocolError
 from wsproto.utilities import RemoteProtocolError as WsRemoteProtocolError
 
+from ._endpoint import Endpoint
+
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
-    "Endpoint",
     "HandshakeError",
     "HandshakeTimeout",
     "MessageTooLarge",
     "WebSocketClosed",
     "WebSocketSession",
-    "parse_endpoint",
 ]
 
 # A 5,000-order openOrders snapshot measures 2.95 MB of compact JSON (590 bytes per full order
@@ -130,47 +127,6 @@ class MessageTooLarge(WebSocketClosed):
             f"incoming WebSocket message larger than max_message_size={limit} characters; "
             "the connection was closed with 1009 (raise max_message_size if this is expected)",
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where to connect: parsed from a URL by :func:`parse_endpoint`."""
-
-    host: str
-    port: int
-    secure: bool
-    target: str
-    url: str = ""
-
-    @property
-    def host_header(self) -> str:
-        default = 443 if self.secure else 80
-        return self.host if self.port == default else f"{self.host}:{self.port}"
-
-
-def parse_endpoint(
-    url: str, *, schemes: tuple[str, ...] = ("ws", "wss", "http", "https")
-) -> Endpoint:
-    """Parse ``url``; raise ``ValueError`` for a scheme not in ``schemes`` or no host.
-
-    The WebSocket clients pass ``schemes=("ws", "wss")``; REST calls use http/https.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in schemes or not parts.hostname:
-        expected = ", ".join(f"{scheme}://" for scheme in schemes)
-        raise ValueError(f"unsupported URL {url!r}: expected {expected}")
-    secure = parts.scheme in ("wss", "https")
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return Endpoint(parts.hostname, parts.port or (443 if secure else 80), secure, target, url)
-
-
-@functools.lru_cache(maxsize=16)
-def parse_ws_endpoint(url: str) -> Endpoint:
-    """Parse a WebSocket URL: ``ws://`` or ``wss://`` only. (Remembered: the sessions of one
-    process share an ``Endpoint``, frozen, instead of keeping ~0.25 KiB each.)"""
-    return parse_endpoint(url, schemes=("ws", "wss"))
 
 
 class WebSocketSession:

@@ -25,8 +25,8 @@ import trio
 from kraken_proto import LocalProtocolError
 from kraken_proto.rest import RestRequest
 
+from ._endpoint import Endpoint, parse_endpoint
 from ._net import open_asyncio_stream, open_socket, open_trio_stream
-from ._ws import Endpoint, parse_endpoint
 from .http import HttpResponse, ResponseReader, encode_request
 
 __all__ = ["MAX_REST_BODY_SIZE", "call_rest_asyncio", "call_rest_blocking", "call_rest_trio"]

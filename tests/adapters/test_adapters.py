@@ -16,11 +16,11 @@ from kraken_proto.adapters.clients.blocking_client import BlockingClient, fetch_
 from kraken_proto.adapters.clients.trio_client import fetch_token_trio, open_trio_client
 from kraken_proto.adapters.simulator.model.exchange import Faults
 from kraken_proto.adapters.simulator.server import open_simulator, run_in_thread
+from kraken_proto.adapters.transport._endpoint import parse_endpoint
 from kraken_proto.adapters.transport._ws import (
     HandshakeError,
     WebSocketClosed,
     WebSocketSession,
-    parse_endpoint,
 )
 from kraken_proto.rest import InvalidSignatureError, TokenHTTPError, WebSocketToken
 from kraken_proto.v1 import (

@@ -27,7 +27,8 @@ from kraken_proto.adapters import (
 from kraken_proto.adapters.clients.blocking_client import BlockingClient
 from kraken_proto.adapters.clients.trio_client import open_trio_client
 from kraken_proto.adapters.simulator.tls import server_ssl_context, temporary_tls_files
-from kraken_proto.adapters.transport._ws import WebSocketSession, parse_ws_endpoint
+from kraken_proto.adapters.transport._endpoint import parse_ws_endpoint
+from kraken_proto.adapters.transport._ws import WebSocketSession
 from kraken_proto.v1 import SystemStatus
 from wsproto.utilities import generate_accept_token
 

@@ -14,7 +14,8 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kraken_proto.adapters import MessageTooLarge, WebSocketClosed
-from kraken_proto.adapters.transport._ws import WebSocketSession, parse_ws_endpoint
+from kraken_proto.adapters.transport._endpoint import parse_ws_endpoint
+from kraken_proto.adapters.transport._ws import WebSocketSession
 from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import CloseConnection, Pong, TextMessage

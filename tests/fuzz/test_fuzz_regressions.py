@@ -17,11 +17,11 @@ from fuzz.fuzz_websocket import accept_response, frame
 from kraken_proto import v2
 from kraken_proto._repr import decimal_text
 from kraken_proto.adapters.simulator.model.exchange import Exchange, SimulatorConfig
+from kraken_proto.adapters.transport._endpoint import parse_endpoint
 from kraken_proto.adapters.transport._ws import (
     HandshakeError,
     WebSocketClosed,
     WebSocketSession,
-    parse_endpoint,
 )
 
 from fuzz import (
