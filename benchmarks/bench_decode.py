@@ -35,7 +35,7 @@ import kraken_proto
 import msgspec
 import orjson
 from kraken_proto import _numbers
-from kraken_proto._numbers import KrakenNumber
+from kraken_proto._numbers import KrakenFreshNumber, KrakenNumber
 
 # Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
 # the shared frame builders sit next to this file.
@@ -68,8 +68,9 @@ _FLOORS: dict[type[msgspec.Struct], Any] = {}
 
 def _floor_type(annotation: Any) -> Any:
     """``annotation`` with every kraken_proto Struct in it replaced by its floor Struct, and
-    every number field (``KrakenNumber``, read through a text check) by plain ``Decimal``."""
-    if annotation is KrakenNumber:
+    every number field (``KrakenNumber``, ``KrakenFreshNumber``: read through a text check) by
+    plain ``Decimal``."""
+    if annotation is KrakenNumber or annotation is KrakenFreshNumber:
         return Decimal
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         return _floor_struct(annotation)

@@ -36,6 +36,7 @@ import msgspec
 __all__ = [
     "NUMBER_TEXT",
     "OUT_OF_RANGE",
+    "KrakenFreshNumber",
     "KrakenNumber",
     "NumberOutOfRange",
     "json_number_hook",
@@ -176,6 +177,50 @@ else:
         """A number field of an event: holds a ``decimal.Decimal`` (never an instance of this
         class). Decoders read it with ``dec_hook=memo_hook`` (or ``number_hook``) and
         ``float_hook=json_number`` (or ``Decimal``)."""
+
+        __slots__ = ()
+
+
+def _read_fresh(
+    kind: type,
+    value: Any,
+    /,
+    _str: type[str] = str,
+    _decimal: type[Decimal] = Decimal,
+    _finite: Any = Decimal.is_finite,
+    _match: Any = NUMBER_TEXT.fullmatch,
+    _memo: Any = _cache,
+) -> Decimal:
+    # KrakenFreshNumber[value] (the metaclass passes the class as ``kind``): number_hook's
+    # answer without the memo. The check is _Memo.__missing__'s, written out again: a call to a
+    # shared helper would cost 60 ns of the 300 this takes (a test holds the two answers
+    # equal). (The defaulted parameters are local names for the hot path.)
+    if type(value) is _str:
+        try:
+            number = _decimal(value)
+        except ArithmeticError:
+            raise ValueError(_NOT_TEXT) from None
+        if (_str(number) == value and "E" not in value and _finite(number)) or _match(value):
+            return number
+        raise ValueError(_NOT_TEXT)
+    return _memo[value]  # type: ignore[no-any-return]  # not text: as the memo answers
+
+
+class _FreshDecimalCheck(type):
+    # As _DecimalCheck, but KrakenFreshNumber[value] reads the value without the memo.
+    __instancecheck__ = Decimal.__instancecheck__
+    __getitem__ = _read_fresh
+
+
+if TYPE_CHECKING:
+    KrakenFreshNumber: TypeAlias = Decimal
+else:
+
+    class KrakenFreshNumber(metaclass=_FreshDecimalCheck):
+        """A ``KrakenNumber`` field whose values never repeat (Kraken's timestamps, such as
+        ``"1700220123.114325"``, longer than any text the memo keeps): ``memo_hook`` reads it
+        with the same check and the same answers, without looking in the memo first (a
+        lookup that always misses costs ~200 ns)."""
 
         __slots__ = ()
 

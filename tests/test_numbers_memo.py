@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+import kraken_proto
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from kraken_proto import _numbers
 from kraken_proto._numbers import (
     NUMBER_TEXT,
     OUT_OF_RANGE,
+    KrakenFreshNumber,
     KrakenNumber,
     json_number,
     json_number_hook,
@@ -119,6 +121,60 @@ def test_the_memo_hook_answers_as_number_hook(value: object) -> None:
     first = answer(memo_hook)
     assert answer(memo_hook) == first  # the second time, a remembered text comes from the memo
     assert first == answer(number_hook)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES.filter(lambda v: not (isinstance(v, Decimal) and v.is_snan())))
+def test_a_fresh_number_field_answers_as_number_hook_and_leaves_the_memo_alone(
+    value: object,
+) -> None:
+    # KrakenFreshNumber fields (timestamps) read text with their own copy of the memo's check;
+    # the answers and errors must stay the memo's, and nothing they read is remembered.
+    def answer(hook: object, kind: type) -> tuple[str, str]:
+        try:
+            return ("ok", repr(hook(kind, value)))  # type: ignore[operator]
+        except (ValueError, TypeError) as error:
+            return (type(error).__name__, str(error))
+
+    _numbers._cache.clear()  # (the fixture runs once for all the examples)
+    fresh = answer(memo_hook, KrakenFreshNumber)
+    assert len(_numbers._cache) == 0
+    assert fresh == answer(number_hook, KrakenNumber)
+    assert fresh == answer(memo_hook, KrakenFreshNumber)
+    assert isinstance(Decimal(1), KrakenFreshNumber)
+    assert not isinstance("1", KrakenFreshNumber)
+
+
+def test_timestamps_are_fresh_numbers_and_decode_exactly() -> None:
+    from kraken_proto.v1 import OpenOrders, OwnTrades, decode
+    from kraken_proto.v1._events import OrderRecord, Trade
+
+    def kinds(record: type) -> set[str]:
+        return {
+            name
+            for name, kind in record.__annotations__.items()
+            if "KrakenFreshNumber" in str(kind)
+        }
+
+    assert kinds(Trade) == {"time"}
+    assert kinds(OrderRecord) == {"opentm", "starttm", "expiretm", "lastupdated"}
+    orders = decode(
+        b'[[{"OA":{"lastupdated":"1700220123.114325","opentm":"1700220000.1"}}],'
+        b'"openOrders",{"sequence":2}]'
+    )
+    assert isinstance(orders, OpenOrders)
+    record = orders.orders[0][1]
+    assert record.lastupdated == Decimal("1700220123.114325")
+    assert record.lastupdated.as_tuple() == Decimal("1700220123.114325").as_tuple()
+    assert str(record.opentm) == "1700220000.1"
+    trades = decode(b'[[{"TA":{"time":"1699987300.892228"}}],"ownTrades",{"sequence":2}]')
+    assert isinstance(trades, OwnTrades)
+    assert str(trades.trades[0][1].time) == "1699987300.892228"
+    assert len(_numbers._cache) == 0  # texts of fresh fields are never remembered
+    for bad in (b'"NaN"', b'"1e5"', b'" 1"', b'"1_000"'):
+        frame = b'[[{"TA":{"time":' + bad + b'}}],"ownTrades",{"sequence":2}]'
+        with pytest.raises(kraken_proto.RemoteProtocolError, match="time"):
+            decode(frame)
 
 
 @pytest.mark.parametrize("value", [[], {}, ["1"]])

@@ -24,7 +24,7 @@ from typing import Any, Final
 import msgspec
 
 from kraken_proto._errors import LocalProtocolError
-from kraken_proto._numbers import KrakenNumber
+from kraken_proto._numbers import KrakenFreshNumber, KrakenNumber
 from kraken_proto._request_base import Request, plain_value
 from kraken_proto.v1._events import Trade
 from kraken_proto.v1._requests import Subscribe
@@ -234,9 +234,10 @@ def _decode_trade(value: object) -> Trade:
 
 
 def _journal_number(kind: type, value: object) -> Decimal:
-    # A trade's number fields are ``KrakenNumber``. The journal wrote each as ``str(Decimal)``
-    # (``"1E-8"`` included), which is not Kraken's text: read it back as Decimal does.
-    if kind is KrakenNumber and isinstance(value, str):
+    # A trade's number fields are ``KrakenNumber`` or ``KrakenFreshNumber``. The journal wrote
+    # each as ``str(Decimal)`` (``"1E-8"`` included), which is not Kraken's text: read it back
+    # as Decimal does.
+    if (kind is KrakenNumber or kind is KrakenFreshNumber) and isinstance(value, str):
         try:
             return Decimal(value)
         except ArithmeticError:  # msgspec names the field of a ValueError only

@@ -18,7 +18,7 @@ from typing import ClassVar
 import msgspec
 
 from kraken_proto._event_base import Event, KrakenError, UnknownMessage
-from kraken_proto._numbers import KrakenNumber
+from kraken_proto._numbers import KrakenFreshNumber, KrakenNumber
 from kraken_proto._repr import struct_repr
 
 __all__ = [
@@ -188,7 +188,7 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defau
     ordertxid: str | None = None
     postxid: str | None = None
     pair: str | None = None
-    time: KrakenNumber | None = None
+    time: KrakenFreshNumber | None = None
     type: str | None = None
     ordertype: str | None = None
     price: KrakenNumber | None = None
@@ -246,10 +246,10 @@ class OrderRecord(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True
     cl_ord_id: str | None = None
     ext_ord_id: str | None = None
     status: str | None = None
-    opentm: KrakenNumber | None = None
-    starttm: KrakenNumber | None = None
-    expiretm: KrakenNumber | None = None
-    lastupdated: KrakenNumber | None = None
+    opentm: KrakenFreshNumber | None = None
+    starttm: KrakenFreshNumber | None = None
+    expiretm: KrakenFreshNumber | None = None
+    lastupdated: KrakenFreshNumber | None = None
     display_volume: KrakenNumber | None = None
     display_volume_remain: KrakenNumber | None = None
     contingent: Contingent | None = None
