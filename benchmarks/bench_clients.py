@@ -431,8 +431,16 @@ def _v2_ours_setup(seed: bytes | None) -> Callable[[], Callable[[bytes], object]
                 if type(push) is not v2.Executions:
                     raise RuntimeError(f"unexpected push {push!r}")
                 changes = table.apply(v2.open_orders(push), snapshot=snapshot)
-                trades = own_trades(push)
-                result = (changes, fills.apply(trades) if trades.trades else ())
+                new_fills: object = ()
+                # As the session's link does: a push without a trade execution builds no
+                # OwnTrades (V2Link._update_frames).
+                for record in push.data:
+                    if record.exec_type == "trade":
+                        trades = own_trades(push)
+                        if trades.trades:
+                            new_fills = fills.apply(trades)
+                        break
+                result = (changes, new_fills)
             return result
 
         if seed is not None:
