@@ -19,7 +19,8 @@ fast path checks the text exactly where it becomes a ``Decimal``. Short texts th
 check are remembered with their ``Decimal`` in a small memo (bounded, started over when full):
 Kraken repeats them across frames, and a dict hit costs less than ``Decimal()``. The texts of
 JSON numbers get a memo of their own (``json_number``, the typed decoders' ``float_hook``).
-Equal texts may therefore give the very same (immutable) ``Decimal`` object.
+Equal texts may therefore give the very same (immutable) ``Decimal`` object. Timestamps, which
+never repeat, are declared ``KrakenFreshNumber``: the same check, without the memo.
 """
 
 from __future__ import annotations
@@ -255,7 +256,8 @@ memo_hook: Final[Callable[[type, Any], Decimal]] = operator.getitem  # type: ign
 Python for a text seen before (a miss reads the value as ``number_hook`` does). The same
 answers and the same ``ValueError``/``TypeError`` for refused values (the messages may differ:
 an unhashable value fails its lookup), so msgspec reports the same ``ValidationError`` kinds.
-Use it only where ``kind`` is ``KrakenNumber``."""
+Use it only where ``kind`` is ``KrakenNumber`` or ``KrakenFreshNumber`` (which it reads without
+the memo)."""
 
 
 def json_number_hook(
