@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
+from kraken_proto._numbers import fresh_hook, json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -112,6 +112,15 @@ _own_trades_decoder = msgspec.json.Decoder(
 # more than the rest of the routing (CPython 3.11 builds a bound method every time).
 _decode_open_orders = _open_orders_decoder.decode
 _decode_own_trades = _own_trades_decoder.decode
+# A short ownTrades frame (an update: one fill, or a few) reads its numbers without the memo
+# (fresh_hook): a fill's price, cost, fee and volume seldom repeat, and each would otherwise
+# cost a lookup that misses plus an insert that pushes out texts that do repeat. A longer one
+# (a snapshot, which Kraken sends again on each subscription) goes through the memo. Either
+# decoder gives the same event; the length only picks the cheaper one.
+_decode_trade_update = msgspec.json.Decoder(
+    _OwnTradesFrame, dec_hook=fresh_hook, float_hook=json_number
+).decode
+_TRADE_UPDATE_BYTES = 2048
 _decode_event = _event_decoder.decode
 
 # Routes: which decoder a frame goes to.
@@ -180,7 +189,11 @@ def decode(frame: str | bytes) -> Event:
             pairs = (entries[0].popitem(),) if len(entries) == 1 else tuple(map(_popitem, entries))
             return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
         if route is _OWN_TRADES:
-            trades = _decode_own_trades(frame)
+            trades = (
+                _decode_trade_update(frame)
+                if len(frame) <= _TRADE_UPDATE_BYTES
+                else _decode_own_trades(frame)
+            )
             trade_entries = trades.payload
             trade_pairs = (
                 (trade_entries[0].popitem(),)

@@ -292,3 +292,47 @@ def test_a_number_past_the_limits_does_not_hide_invalid_utf8(number: str) -> Non
     for path in (decode, _decode_carefully):
         with pytest.raises(RemoteProtocolError, match="Invalid UTF-8"):
             path(frame)
+
+
+_NUMBER_TEXTS = st.sampled_from(GOOD_TEXTS + BAD_TEXTS)
+
+
+@given(
+    trades=st.lists(
+        st.dictionaries(st.sampled_from(TRADE_FIELDS), _NUMBER_TEXTS, max_size=6),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_an_ownTrades_frame_decodes_alike_short_and_long(trades: list[dict[str, str]]) -> None:
+    # decode reads a short ownTrades frame (an update) with fresh_hook and a long one (a
+    # snapshot) through the memo: the two decoders must give the same event or the same error,
+    # and decode must agree with the careful path on either side of the length that picks one.
+    from kraken_proto.v1 import _decode as module
+
+    entries = [{f"T{index:05d}-AAAAA-AAAAAA": trade} for index, trade in enumerate(trades)]
+    frame = json.dumps([entries, "ownTrades", {"sequence": 2}]).encode()
+
+    def answer(read: Any) -> tuple[str, Any]:
+        try:
+            return ("event", msgspec.to_builtins(read(frame)))
+        except msgspec.ValidationError as error:
+            return ("error", str(error))
+
+    assert answer(module._decode_trade_update) == answer(module._decode_own_trades)
+    results = outcomes(frame.decode())
+    assert all(result == results[-1] for result in results)
+
+
+def test_decode_picks_the_trade_decoder_by_length() -> None:
+    from kraken_proto.v1 import _decode as module
+
+    trade = {"time": "1699987300.892228", "price": "26000.00001", "margin": "0.00000"}
+    for count in (1, 40):
+        entries = [{f"T{index:05d}-AAAAA-AAAAAA": trade} for index in range(count)]
+        frame = json.dumps([entries, "ownTrades", {"sequence": 2}]).encode()
+        assert (len(frame) <= module._TRADE_UPDATE_BYTES) == (count == 1)
+        event = decode(frame)
+        assert isinstance(event, OwnTrades)
+        assert len(event.trades) == count
+        assert event == _decode_carefully(frame)
