@@ -112,16 +112,17 @@ _own_trades_decoder = msgspec.json.Decoder(
 # more than the rest of the routing (CPython 3.11 builds a bound method every time).
 _decode_open_orders = _open_orders_decoder.decode
 _decode_own_trades = _own_trades_decoder.decode
+_decode_event = _event_decoder.decode
 # A short ownTrades frame (an update: one fill, or a few) reads its numbers without the memo
 # (fresh_hook): a fill's price, cost, fee and volume seldom repeat, and each would otherwise
 # cost a lookup that misses plus an insert that pushes out texts that do repeat. A longer one
 # (a snapshot, which Kraken sends again on each subscription) goes through the memo. Either
 # decoder gives the same event; the length only picks the cheaper one.
-_decode_trade_update = msgspec.json.Decoder(
+_trade_update_decoder = msgspec.json.Decoder(
     _OwnTradesFrame, dec_hook=fresh_hook, float_hook=json_number
-).decode
+)
+_decode_trade_update = _trade_update_decoder.decode
 _TRADE_UPDATE_BYTES = 2048
-_decode_event = _event_decoder.decode
 
 # Routes: which decoder a frame goes to.
 _OPEN_ORDERS, _OWN_TRADES, _EVENT = 1, 2, 3
