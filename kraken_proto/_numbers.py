@@ -40,7 +40,6 @@ __all__ = [
     "KrakenFreshNumber",
     "KrakenNumber",
     "NumberOutOfRange",
-    "fresh_hook",
     "json_number_hook",
     "load_json",
     "json_number",
@@ -206,11 +205,6 @@ def _read_fresh(
             return number
         raise ValueError(_NOT_TEXT)
     return _memo[value]  # type: ignore[no-any-return]  # not text: as the memo answers
-
-
-fresh_hook: Final[Callable[[type, Any], Decimal]] = _read_fresh
-"""``number_hook``'s answers and errors for every number field, without the memo: for a decoder
-whose number texts seldom repeat."""
 
 
 class _FreshDecimalCheck(type):

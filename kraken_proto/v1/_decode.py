@@ -3,7 +3,8 @@
 The fast path is a single typed msgspec decode of the whole frame: control events are a union
 tagged by ``"event"``, and a channel frame (``[payload, "openOrders", {"sequence": N}]``) is
 recognised by the first letter of its first id (or else by peeking at the channel name near its
-end) and decoded in one pass into its records.
+end) and decoded in one pass into its records (a short ownTrades frame, an update, is read with
+its numbers as text and then checked: ``_trade_text``).
 Anything the fast path rejects goes through a slow, careful path that tolerates Kraken's known
 looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
 echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
@@ -22,7 +23,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 
 from kraken_proto._errors import RemoteProtocolError
-from kraken_proto._numbers import fresh_hook, json_number, load_json, memo_hook, number_hook
+from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
 from ._events import (
@@ -47,6 +48,7 @@ from ._events import (
     Trade,
     UnknownMessage,
 )
+from ._trade_text import read_trade_update as _read_trade_update
 
 __all__ = ["decode"]
 
@@ -113,15 +115,12 @@ _own_trades_decoder = msgspec.json.Decoder(
 _decode_open_orders = _open_orders_decoder.decode
 _decode_own_trades = _own_trades_decoder.decode
 _decode_event = _event_decoder.decode
-# A short ownTrades frame (an update: one fill, or a few) reads its numbers without the memo
-# (fresh_hook): a fill's price, cost, fee and volume seldom repeat, and each would otherwise
-# cost a lookup that misses plus an insert that pushes out texts that do repeat. A longer one
-# (a snapshot, which Kraken sends again on each subscription) goes through the memo. Either
-# decoder gives the same event; the length only picks the cheaper one.
-_trade_update_decoder = msgspec.json.Decoder(
-    _OwnTradesFrame, dec_hook=fresh_hook, float_hook=json_number
-)
-_decode_trade_update = _trade_update_decoder.decode
+# A short ownTrades frame (an update: one fill, or a few) is read by ``read_trade_update``:
+# its numbers as text in C, then checked and made Decimal in one pass per record (a fill's
+# numbers seldom repeat, so the memo cannot help them, and a hook per number costs more than
+# the Decimal it makes). A longer one (a snapshot, which Kraken sends again on each
+# subscription) goes through the memo. Both give the same event; the length only picks the
+# cheaper reader.
 _TRADE_UPDATE_BYTES = 2048
 
 # Routes: which decoder a frame goes to.
@@ -190,11 +189,12 @@ def decode(frame: str | bytes) -> Event:
             pairs = (entries[0].popitem(),) if len(entries) == 1 else tuple(map(_popitem, entries))
             return OpenOrders(orders=pairs, sequence=orders.meta.sequence)
         if route is _OWN_TRADES:
-            trades = (
-                _decode_trade_update(frame)
-                if len(frame) <= _TRADE_UPDATE_BYTES
-                else _decode_own_trades(frame)
-            )
+            if len(frame) <= _TRADE_UPDATE_BYTES:
+                update = _read_trade_update(frame)
+                if update is None:  # a number it does not take: the careful path judges
+                    return _decode_carefully(frame)
+                return update
+            trades = _decode_own_trades(frame)
             trade_entries = trades.payload
             trade_pairs = (
                 (trade_entries[0].popitem(),)
