@@ -21,9 +21,11 @@ usually one translate and one set lookup for all the record's numbers. The set i
 shapes only, and it starts over when full), so a peer sending new shapes costs time per frame,
 never memory.
 
-``read_trade_update`` gives the event the typed hook decoder would, or ``None`` for anything it
-does not take (a number sent as a JSON number, a text that is not Kraken's, any shape msgspec
-refuses): the caller then takes its careful path, which accepts or names the fault.
+``read_trade_update`` gives the event the typed hook decoder would. What it does not take, it
+leaves to the caller's careful path (which accepts or names the fault): it returns ``None`` for
+a number text that is not Kraken's, and raises ``msgspec.DecodeError`` for what msgspec refuses
+(a JSON number where it reads text, any other shape) or ``ArithmeticError`` for a text
+``Decimal()`` refuses, as the typed decoders do.
 """
 
 from __future__ import annotations
