@@ -9,10 +9,12 @@ Anything the fast path rejects goes through a slow, careful path that tolerates 
 looseness (``""`` for an absent number, a numeric string ``count``, a non-integer ``reqid``
 echoed in an error), returns ``UnknownMessage`` for valid JSON it does not recognise, and
 otherwise raises ``RemoteProtocolError`` naming the JSON path. Both paths give equal events for
-every frame the fast path accepts, and a frame gives the same outcome as ``str`` and as UTF-8
-``bytes``. Number fields take only Kraken's number text or a JSON number (``_numbers``); a
-number past what this decoder can hold is ignored in an unknown field, like anything there,
-and is a ``RemoteProtocolError`` in a known field or in a message this decoder does not know.
+every valid UTF-8 frame the fast path accepts (msgspec skips an unknown key without checking its
+bytes; the careful path refuses invalid UTF-8 anywhere), and a frame gives the same outcome as
+``str`` and as UTF-8 ``bytes``. Number fields take only Kraken's number text or a JSON number
+(``_numbers``); a number past what this decoder can hold is ignored in an unknown field, like
+anything there, and is a ``RemoteProtocolError`` in a known field or in a message this decoder
+does not know.
 """
 
 from __future__ import annotations

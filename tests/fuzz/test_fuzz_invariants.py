@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from kraken_proto import Event, RemoteProtocolError
 from kraken_proto.testing.fuzz import REST
-from kraken_proto.testing.fuzz._decode import check_decoder
+from kraken_proto.testing.fuzz._decode import check_decoder, check_paths_agree
 from kraken_proto.v1 import Heartbeat
 
 
@@ -51,3 +51,42 @@ def test_a_json_number_past_decimal_range_is_skipped_by_the_rest_target() -> Non
                 b'"x":1e99999999999999999999}}'
             )
         )
+
+
+def test_the_fast_and_careful_paths_disagreeing_is_a_finding() -> None:
+    def fast(frame: object) -> Heartbeat:
+        return Heartbeat()
+
+    def careful_error(frame: object) -> Heartbeat:
+        raise RemoteProtocolError("refused")
+
+    def careful_other(frame: object) -> Event:
+        return _WithNumber(number=Decimal(1))
+
+    for careful in (careful_error, careful_other):
+        with pytest.raises(AssertionError, match="fast path gave"):
+            check_paths_agree(fast, careful, b"{}")
+    check_paths_agree(fast, fast, b"{}")  # agreeing: no finding
+
+
+def test_the_paths_are_not_compared_on_invalid_utf8_or_a_refused_frame() -> None:
+    def fast(frame: object) -> Heartbeat:
+        if frame == b"[]":
+            raise RemoteProtocolError("refused")
+        return Heartbeat()
+
+    def careful(frame: object) -> Heartbeat:
+        raise RemoteProtocolError("refused")
+
+    check_paths_agree(fast, careful, b"\xff")  # msgspec skips unknown keys unchecked
+    check_paths_agree(fast, careful, b"[]")  # the fast path refused: nothing to compare
+
+
+def test_an_unknown_key_of_invalid_utf8_passes_the_decode_target() -> None:
+    """The fast path takes the frame (the bad bytes sit in a key it skips), the careful path
+    refuses it: a known difference on invalid UTF-8, which the target leaves out."""
+    from kraken_proto.testing.fuzz import DECODE
+
+    DECODE.check(
+        b'[[{"TDLH43-DVQXD-2KHVYY":{"cost":"1.5","fe\xf0\xe8S":"6"}}],"ownTrades",{"sequence":2}]'
+    )

@@ -21,6 +21,7 @@ import kraken_proto
 from kraken_proto import v2
 from kraken_proto.testing._contract import decode_or_error
 from kraken_proto.testing._examples import V1_EXAMPLE_FRAMES, V2_EXAMPLE_FRAMES
+from kraken_proto.v1._decode import _decode_carefully
 
 from ._core import FuzzTarget
 
@@ -118,10 +119,34 @@ def check_decoder(decode: Callable[[Any], object], data: bytes) -> None:
 def check_decode(data: bytes) -> None:
     """Feed ``data`` to ``kraken_proto.decode`` whole, as bytes and as text; raise
     ``AssertionError`` if anything but an Event or a RemoteProtocolError comes out, if a valid
-    UTF-8 input decodes differently as bytes and as text, or if an event holds a Decimal that
-    is not finite."""
+    UTF-8 input decodes differently as bytes and as text, if an event holds a Decimal that
+    is not finite, or if a valid UTF-8 input the fast path decodes gives another event (or an
+    error) on the careful path (``decode``'s promise; invalid UTF-8 is left out: msgspec's typed
+    decoders skip an unknown key without checking its bytes, the careful path reads them)."""
     # Looked up at call time, so a test can swap in a broken decoder.
     check_decoder(kraken_proto.decode, data)
+    check_paths_agree(kraken_proto.decode, _decode_carefully, data)
+
+
+def check_paths_agree(
+    fast: Callable[[Any], object], careful: Callable[[Any], object], data: bytes
+) -> None:
+    """Raise ``AssertionError`` when ``fast`` decodes ``data`` (valid UTF-8) to an event and
+    ``careful`` gives another one or an error."""
+    if not _is_utf8(data):
+        return
+    result = decode_or_error(fast, data)
+    if isinstance(result, kraken_proto.RemoteProtocolError):
+        return
+    slow = decode_or_error(careful, data)
+    expected = (type(result).__name__, msgspec.to_builtins(result))
+    got = (
+        ("error", str(slow))
+        if isinstance(slow, kraken_proto.RemoteProtocolError)
+        else (type(slow).__name__, msgspec.to_builtins(slow))
+    )
+    if got != expected:
+        raise AssertionError(f"fast path gave {expected!r:.300}, careful {got!r:.300}")
 
 
 def check_decode_v2(data: bytes) -> None:
