@@ -22,6 +22,7 @@ from kraken_proto import v2
 from kraken_proto.testing._contract import decode_or_error
 from kraken_proto.testing._examples import V1_EXAMPLE_FRAMES, V2_EXAMPLE_FRAMES
 from kraken_proto.v1._decode import _decode_carefully
+from kraken_proto.v2._decode import _decode_carefully as _decode_v2_carefully
 
 from ._core import FuzzTarget
 
@@ -150,8 +151,9 @@ def check_paths_agree(
 
 
 def check_decode_v2(data: bytes) -> None:
-    """As ``check_decode``, for ``kraken_proto.v2.decode``."""
+    """As ``check_decode``, for ``kraken_proto.v2.decode`` (and its careful path)."""
     check_decoder(v2.decode, data)
+    check_paths_agree(v2.decode, _decode_v2_carefully, data)
 
 
 DECODE = FuzzTarget("decode", check_decode, lambda: V1_SEEDS, V1_TOKENS, max_len=8192)
