@@ -28,6 +28,7 @@ from kraken_proto._errors import RemoteProtocolError
 from kraken_proto._numbers import json_number, load_json, memo_hook, number_hook
 from kraken_proto._repairs import _repair, _Repairs, _repairs
 
+from ._channel_frame import NO_SEQUENCE, ONE_ID, ChannelMeta
 from ._events import (
     AddOrderStatus,
     AmendOrderStatus,
@@ -74,30 +75,17 @@ _EVENT_BY_NAME: dict[str, type[Event]] = {
 }
 
 
-class _Sequence(msgspec.Struct, frozen=True, gc=False):
-    sequence: int | None = None
-
-
-_NO_SEQUENCE = _Sequence()
-
-
-# Each payload entry is a one-key object {id: record}; msgspec refuses any other size, so the
-# fast path can take each entry's one pair with popitem. An empty entry or one with several ids
-# (never seen from Kraken) takes the careful path, which keeps every pair in order.
-_ONE_ID = msgspec.Meta(min_length=1, max_length=1)
-
-
 class _OpenOrdersFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[Annotated[dict[str, OrderRecord], _ONE_ID]]
+    payload: list[Annotated[dict[str, OrderRecord], ONE_ID]]
     channel: Literal["openOrders"]
     # Absent in frames from very old service versions: ``[[...], "openOrders"]``.
-    meta: _Sequence = _NO_SEQUENCE
+    meta: ChannelMeta = NO_SEQUENCE
 
 
 class _OwnTradesFrame(msgspec.Struct, array_like=True, gc=False):
-    payload: list[Annotated[dict[str, Trade], _ONE_ID]]
+    payload: list[Annotated[dict[str, Trade], ONE_ID]]
     channel: Literal["ownTrades"]
-    meta: _Sequence = _NO_SEQUENCE
+    meta: ChannelMeta = NO_SEQUENCE
 
 
 _event_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
@@ -309,7 +297,7 @@ def _channel_from_array(data: list[Any]) -> Event:
     # Elements after the third are ignored like unknown fields (as the fast path does).
     if len(data) >= 3:
         try:
-            sequence = msgspec.convert(data[2], _Sequence).sequence
+            sequence = msgspec.convert(data[2], ChannelMeta).sequence
         except msgspec.ValidationError as exc:
             raise RemoteProtocolError(
                 f"malformed {channel} frame: {_at_path(exc, '$[2]')}"

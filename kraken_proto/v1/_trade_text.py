@@ -38,6 +38,7 @@ import msgspec
 
 from kraken_proto._numbers import KrakenFreshNumber, KrakenNumber
 
+from ._channel_frame import NO_SEQUENCE, ONE_ID, ChannelMeta
 from ._events import OwnTrades, Trade
 
 __all__ = ["NUMBER_FIELDS", "read_trade_update"]
@@ -62,14 +63,10 @@ _TradeText: Any = msgspec.defstruct(
 )
 
 
-class _Sequence(msgspec.Struct, frozen=True, gc=False):
-    sequence: int | None = None
-
-
 class _TradesText(msgspec.Struct, array_like=True, gc=False):
-    payload: list[Annotated[dict[str, _TradeText], msgspec.Meta(min_length=1, max_length=1)]]
+    payload: list[Annotated[dict[str, _TradeText], ONE_ID]]
     channel: Literal["ownTrades"]
-    meta: _Sequence = _Sequence()
+    meta: ChannelMeta = NO_SEQUENCE
 
 
 _decode_text = msgspec.json.Decoder(_TradesText).decode
