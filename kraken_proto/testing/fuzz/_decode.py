@@ -100,19 +100,24 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+def _outcome(result: object) -> tuple[str, object]:
+    """What a decode gave, comparable across paths and inputs: the error's text, or the
+    event's class name and plain value."""
+    if isinstance(result, kraken_proto.RemoteProtocolError):
+        return ("error", str(result))
+    return ("event", (type(result).__name__, msgspec.to_builtins(result)))
+
+
 def check_decoder(decode: Callable[[Any], object], data: bytes) -> None:
     """The invariants of ``decode`` on ``data``, fed whole as bytes and as text; raise
     ``AssertionError`` when one does not hold."""
     outcomes: list[tuple[str, object]] = []
     for frame in (data, data.decode("utf-8", "surrogateescape")):
         result = decode_or_error(decode, frame)
-        if isinstance(result, kraken_proto.RemoteProtocolError):
-            outcomes.append(("error", str(result)))
-            continue
         for number in _decimals(result):
             if not number.is_finite():
                 raise AssertionError(f"decode gave {number!r} for {frame!r:.200}")
-        outcomes.append(("event", (type(result).__name__, msgspec.to_builtins(result))))
+        outcomes.append(_outcome(result))
     if outcomes[0] != outcomes[1] and _is_utf8(data):
         raise AssertionError(f"bytes gave {outcomes[0]!r:.300}, text {outcomes[1]!r:.300}")
 
@@ -139,13 +144,8 @@ def check_paths_agree(
     result = decode_or_error(fast, data)
     if isinstance(result, kraken_proto.RemoteProtocolError):
         return
-    slow = decode_or_error(careful, data)
-    expected = (type(result).__name__, msgspec.to_builtins(result))
-    got = (
-        ("error", str(slow))
-        if isinstance(slow, kraken_proto.RemoteProtocolError)
-        else (type(slow).__name__, msgspec.to_builtins(slow))
-    )
+    expected = _outcome(result)
+    got = _outcome(decode_or_error(careful, data))
     if got != expected:
         raise AssertionError(f"fast path gave {expected!r:.300}, careful {got!r:.300}")
 
