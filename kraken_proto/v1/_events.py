@@ -178,6 +178,16 @@ class PingStatus(ErrorEvent, frozen=True, kw_only=True, tag="pingStatus"):
 
 
 # --- channel records ------------------------------------------------------------------------
+# Field order is wire order. msgspec finds each key of an object by comparing it with the
+# fields from the one after the previous key's field onwards, wrapping round at the end: a key
+# sent in declaration order is found at the first compare, one sent out of order costs a pass
+# over the fields in between (~1 ns each). Kraken v1 sends full records with their keys sorted
+# (trades, a new order or a snapshot entry, and its ``descr``) and deltas in one fixed order
+# (``lastupdated status vol_exec cost fee avg_price userref cancel_reason``, each delta a
+# subsequence of it). ``Trade``, ``OrderDescr`` and ``Contingent`` are sorted; ``OrderRecord``
+# follows the delta order, with the full record's other fields slotted in between so that a
+# full record wraps round three times; fields no capture shows come last.
+# tests/test_wire_field_order.py holds the captured key orders and these properties.
 
 
 class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
@@ -185,21 +195,21 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defau
 
     __repr__ = struct_repr
 
-    ordertxid: str | None = None
-    postxid: str | None = None
-    pair: str | None = None
-    time: KrakenFreshNumber | None = None
-    type: str | None = None
-    ordertype: str | None = None
-    price: KrakenNumber | None = None
+    cl_ord_id: str | None = None
     cost: KrakenNumber | None = None
+    ext_exec_id: str | None = None
     fee: KrakenNumber | None = None
-    vol: KrakenNumber | None = None
     margin: KrakenNumber | None = None
     margin_borrow: bool | None = None
+    ordertxid: str | None = None
+    ordertype: str | None = None
+    pair: str | None = None
+    postxid: str | None = None
+    price: KrakenNumber | None = None
+    time: KrakenFreshNumber | None = None
+    type: str | None = None
     userref: int | None = None
-    cl_ord_id: str | None = None
-    ext_exec_id: str | None = None
+    vol: KrakenNumber | None = None
 
 
 class OrderDescr(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
@@ -207,16 +217,16 @@ class OrderDescr(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
 
     __repr__ = struct_repr
 
-    pair: str | None = None
-    position: str | None = None
-    type: str | None = None
-    ordertype: str | None = None
-    price: KrakenNumber | None = None
-    price2: KrakenNumber | None = None
+    close: str | None = None
     leverage: str | None = None
     margin: bool | None = None
     order: str | None = None
-    close: str | None = None
+    ordertype: str | None = None
+    pair: str | None = None
+    position: str | None = None
+    price: KrakenNumber | None = None
+    price2: KrakenNumber | None = None
+    type: str | None = None
 
 
 class Contingent(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_defaults=True):
@@ -224,10 +234,10 @@ class Contingent(msgspec.Struct, frozen=True, kw_only=True, gc=False, repr_omit_
 
     __repr__ = struct_repr
 
+    oflags: str | None = None
     ordertype: str | None = None
     price: KrakenNumber | None = None
     price2: KrakenNumber | None = None
-    oflags: str | None = None
 
 
 # Not kw_only, unlike its siblings: ``OrderTable`` builds each new ``Order`` (a subclass) from
@@ -241,32 +251,32 @@ class OrderRecord(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True
 
     __repr__ = struct_repr
 
-    refid: str | None = None
-    userref: int | None = None
-    cl_ord_id: str | None = None
-    ext_ord_id: str | None = None
-    status: str | None = None
-    opentm: KrakenFreshNumber | None = None
-    starttm: KrakenFreshNumber | None = None
-    expiretm: KrakenFreshNumber | None = None
     lastupdated: KrakenFreshNumber | None = None
-    display_volume: KrakenNumber | None = None
-    display_volume_remain: KrakenNumber | None = None
-    contingent: Contingent | None = None
-    descr: OrderDescr | None = None
-    vol: KrakenNumber | None = None
-    vol_exec: KrakenNumber | None = None
-    cost: KrakenNumber | None = None
-    fee: KrakenNumber | None = None
-    avg_price: KrakenNumber | None = None
-    price: KrakenNumber | None = None
+    status: str | None = None
     stopprice: KrakenNumber | None = None
+    timeinforce: str | None = None
+    vol_exec: KrakenNumber | None = None
+    cl_ord_id: str | None = None
+    cost: KrakenNumber | None = None
+    descr: OrderDescr | None = None
+    expiretm: KrakenFreshNumber | None = None
+    fee: KrakenNumber | None = None
     limitprice: KrakenNumber | None = None
     misc: str | None = None
     oflags: str | None = None
-    timeinforce: str | None = None
-    sender_sub_id: str | None = None
+    opentm: KrakenFreshNumber | None = None
+    refid: str | None = None
+    starttm: KrakenFreshNumber | None = None
+    avg_price: KrakenNumber | None = None
+    userref: int | None = None
+    vol: KrakenNumber | None = None
     cancel_reason: str | None = None
+    ext_ord_id: str | None = None
+    display_volume: KrakenNumber | None = None
+    display_volume_remain: KrakenNumber | None = None
+    contingent: Contingent | None = None
+    price: KrakenNumber | None = None
+    sender_sub_id: str | None = None
     amend_reason: str | None = None
     amended: bool | None = None
     ratecount: KrakenNumber | None = None

@@ -108,37 +108,37 @@ def _trade(
 ) -> Trade | None:
     """The Trade for one record read as text, or None when a number text is not Kraken's.
     (The defaulted parameters are local names for the hot path.)"""
-    numbers = (text.time, text.price, text.cost, text.fee, text.vol, text.margin)
+    numbers = (text.cost, text.fee, text.margin, text.price, text.time, text.vol)
     if None in numbers:  # a field the record does not hold stays None
         present = [number for number in numbers if number is not None]
         if present:
             shape = _join(present).encode().translate(_shape_of)
             if shape not in _known and not _learn_shape(shape):
                 return None
-        time, price, cost, fee, vol, margin = [
+        cost, fee, margin, price, time, vol = [
             None if number is None else _decimal(number) for number in numbers
         ]
     else:
         shape = _join(numbers).encode().translate(_shape_of)
         if shape not in _known and not _learn_shape(shape):
             return None
-        time, price, cost, fee, vol, margin = map(_decimal, numbers)
-    return Trade(
-        ordertxid=text.ordertxid,
-        postxid=text.postxid,
-        pair=text.pair,
-        time=time,
-        type=text.type,
-        ordertype=text.ordertype,
-        price=price,
+        cost, fee, margin, price, time, vol = map(_decimal, numbers)
+    return Trade(  # keywords in field order
+        cl_ord_id=text.cl_ord_id,
         cost=cost,
+        ext_exec_id=text.ext_exec_id,
         fee=fee,
-        vol=vol,
         margin=margin,
         margin_borrow=text.margin_borrow,
+        ordertxid=text.ordertxid,
+        ordertype=text.ordertype,
+        pair=text.pair,
+        postxid=text.postxid,
+        price=price,
+        time=time,
+        type=text.type,
         userref=text.userref,
-        cl_ord_id=text.cl_ord_id,
-        ext_exec_id=text.ext_exec_id,
+        vol=vol,
     )
 
 

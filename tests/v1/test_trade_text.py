@@ -39,7 +39,7 @@ def refused(frame: bytes) -> bool:
 
 
 def test_the_number_fields_are_trades_and_the_text_struct_has_every_field() -> None:
-    assert NUMBER_FIELDS == ("time", "price", "cost", "fee", "vol", "margin")
+    assert NUMBER_FIELDS == ("cost", "fee", "margin", "price", "time", "vol")
     names = [field.name for field in msgspec.structs.fields(Trade)]
     assert [field.name for field in msgspec.structs.fields(module._TradeText)] == names
 
