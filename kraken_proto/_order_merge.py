@@ -81,6 +81,26 @@ def _merge_nested(old: _NestedT | None, new: _NestedT) -> _NestedT:
     return merged
 
 
+# ``Order`` extends ``OrderRecord`` (its fields first, in order) with ``txid``, ``is_stub`` and
+# ``vanished``: ``_fresh`` and ``_restates`` read an order's record fields as a prefix.
+_RECORD_WIDTH = len(OrderRecord.__struct_fields__)
+assert Order.__struct_fields__[:_RECORD_WIDTH] == OrderRecord.__struct_fields__
+
+
+def _restates(txid: str, record: OrderRecord, old: Order) -> bool:
+    """``not _differs(_fresh(txid, record), old)``, without building the fresh ``Order``: True
+    when the snapshot entry ``record`` gives ``old`` again, field for field (what most entries
+    of a re-snapshot do). A signalling NaN counts as a change, as in ``_differs``."""
+    if old.txid != txid or old.vanished or old.is_stub != (record.descr is None):
+        return False
+    # Both tuples compare item by item, each with ``==`` after an identity test, as the
+    # Orders' own comparison does (the number memo makes most Decimals the same object).
+    try:
+        return _astuple(record) == _astuple(old)[:_RECORD_WIDTH]
+    except InvalidOperation:
+        return False
+
+
 def _fresh(txid: str, record: OrderRecord) -> Order:
     """A new ``Order`` built from ``record`` alone (a snapshot entry or an unknown id)."""
     # ``Order``'s positional fields are ``OrderRecord``'s, in order: one C-level copy of every

@@ -26,7 +26,7 @@ import msgspec
 from kraken_proto.v1._events import OpenOrders, OrderRecord
 
 from ._order import TERMINAL_STATUSES, Order, OrderChanges
-from ._order_merge import _copy, _differs, _fresh, _merged, _sent_items, _set
+from ._order_merge import _copy, _differs, _fresh, _merged, _restates, _sent_items, _set
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]
 
@@ -224,11 +224,11 @@ class OrderTable:
                 continue
             listed.add(txid)
             # A snapshot entry is the whole record: replace, do not merge.
-            new = _fresh(txid, record)
             old = previously_open.get(txid)
-            if old is not None and not _differs(new, old):
+            if old is not None and _restates(txid, record, old):
                 self._open[txid] = old  # still open, unchanged: the usual re-snapshot entry
                 continue
+            new = _fresh(txid, record)
             if old is None:
                 old = self._finished.get(txid)
                 if old is None and new.status not in TERMINAL_STATUSES:

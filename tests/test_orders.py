@@ -13,6 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kraken_proto import Order, OrderChanges, OrderTable
 from kraken_proto._order_merge import (
+    _differs,
+    _fresh,
+    _restates,
     _sent_fields_by_repr,
     _sent_fields_by_scan,
     _sent_items,
@@ -505,9 +508,63 @@ def test_resnapshot_reports_vanished_orders() -> None:
 def test_unchanged_resnapshot_reports_nothing_and_keeps_orders_open() -> None:
     table = OrderTable()
     table.apply(decoded([(OID, full_record("open"))], 1))
+    kept = table.get(OID)
     changes = table.apply(decoded([(OID, full_record("open"))], 1))
     assert not changes
     assert OID in table
+    assert table.get(OID) is kept  # the same Order: nothing new was built for it
+
+
+# A signalling NaN (Kraken text "sNaN" is refused, but a caller may build one) raises on ``==``:
+# both readings of "the entry restates the order" must count it as a change.
+numbers_or_snan = st.one_of(amounts, st.just(Decimal("sNaN")), st.just(Decimal("NaN")))
+restated_records = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["open", "closed"]),
+        "vol": numbers_or_snan,
+        "cost": numbers_or_snan,
+        "descr": st.fixed_dictionaries({}, optional={"price": numbers_or_snan}),
+        "misc": st.sampled_from(["", "stopped"]),
+    },
+)
+
+
+@given(
+    restated_records,
+    restated_records,
+    st.booleans(),
+    st.sampled_from([None, False, True]),
+    st.sampled_from([None, False, True]),
+    st.sampled_from([OID, "OTHER1-TXIDXX-XXXXXX"]),
+)
+def test_restates_is_fresh_then_compare(
+    sent: dict[str, Any],
+    other: dict[str, Any],
+    same_record: bool,
+    is_stub: bool | None,
+    vanished: bool | None,
+    old_txid: str,
+) -> None:
+    """``_restates`` (the snapshot's shortcut) answers exactly as building the fresh Order and
+    comparing it with the old one, for any old order: the same record or another one, a stub
+    or not, vanished or not, another txid, NaN and signalling NaN fields."""
+    record = record_from(sent)
+    old = _fresh(old_txid, record if same_record else record_from(other))
+    if is_stub is not None:
+        old = msgspec.structs.replace(old, is_stub=is_stub)
+    if vanished is not None:
+        old = msgspec.structs.replace(old, vanished=vanished)
+    assert _restates(OID, record, old) is (not _differs(_fresh(OID, record), old))
+
+
+def test_restates_an_equal_record_of_other_objects() -> None:
+    """Equal values in distinct objects (a re-snapshot decoded anew) restate the order."""
+    first = decoded([(OID, full_record("open"))], 1).orders[0][1]
+    again = decoded([(OID, full_record("open"))], 1).orders[0][1]
+    assert first is not again
+    assert _restates(OID, again, _fresh(OID, first))
+    assert not _restates(OID, again, _fresh(OID, record_from({"status": "open"})))
 
 
 def test_snapshot_entry_replaces_instead_of_merging() -> None:
