@@ -50,7 +50,13 @@ from kraken_proto.v2 import V2Connection, own_trades
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_pipeline
-from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
+from bench_common import (
+    clock_ns,
+    forget_timestamps,
+    gc_paused,
+    interleaved_runs,
+    median_ratio,
+)
 from kraken_frames import PAIRS, txid
 
 __all__ = [
@@ -281,6 +287,17 @@ class CarefulV2Client:
 # --- the equivalent v2 executions updates (for ccxt and python-kraken-sdk) --------------------
 
 
+def _v2_time(number: int, kind: int) -> str:
+    """A v2 timestamp of its own for event ``kind`` (0 order, 1 status, 2 trade) of order
+    ``number``: every live execution carries a time never sent before (a constant one would
+    be found in the translation's memo each time, which live traffic never is)."""
+    seconds = 11 * 3600 + 3 * number + kind
+    return (
+        f"2023-11-17T{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        f".{(number * 7919 + kind * 104729) % 1000000:06d}Z"
+    )
+
+
 def _v2_order(number: int, status: str) -> dict[str, Any]:
     return {
         "order_id": txid("O", number),
@@ -298,13 +315,13 @@ def _v2_order(number: int, status: str) -> dict[str, Any]:
         "order_status": status,
         "fee_usd_equiv": 0.0,
         "fee_ccy_pref": "fciq",
-        "timestamp": "2023-11-17T11:30:00.985020Z",
+        "timestamp": _v2_time(number, 0),
     }
 
 
 def _v2_status(number: int, status: str) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "timestamp": "2023-11-17T11:31:40.114325Z",
+        "timestamp": _v2_time(number, 1),
         "order_status": status,
         "exec_type": status,
         "order_userref": number,
@@ -331,7 +348,7 @@ def _v2_trade(number: int) -> dict[str, Any]:
         "liquidity_ind": "t",
         "cost": 11.5625,
         "order_type": "limit",
-        "timestamp": "2023-11-17T11:31:40.114325Z",
+        "timestamp": _v2_time(number, 2),
         "order_status": "partially_filled",
         "cum_qty": 1.25,
         "cum_cost": 11.5625,
@@ -407,11 +424,13 @@ def _v2_subscribed() -> V2Connection:
     return connection
 
 
-def _v2_ours_setup(seed: bytes | None) -> Callable[[], Callable[[bytes], object]]:
+def _v2_ours_setup(seed: bytes | None, *, live: bool) -> Callable[[], Callable[[bytes], object]]:
     """``V2Connection`` + ``open_orders``/``own_trades`` + ``OrderTable``/``FillLog``: what the
     v2 session's link does with each executions push, then the tables."""
 
     def setup() -> Callable[[bytes], object]:
+        if live:
+            forget_timestamps()
         connection = _v2_subscribed()
         table = OrderTable()
         fills = FillLog()
@@ -625,10 +644,12 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
     return rows
 
 
-def _translate_setup(decoded: list[Any]) -> Callable[[], Callable[[bytes], object]]:
+def _translate_setup(decoded: list[Any], *, live: bool) -> Callable[[], Callable[[bytes], object]]:
     """Per frame: ``open_orders`` + ``own_trades`` of that frame's push, decoded in advance."""
 
     def setup() -> Callable[[bytes], object]:
+        if live:
+            forget_timestamps()
         pushes = iter(decoded)
         open_orders = v2.open_orders
 
@@ -653,7 +674,7 @@ def _v2_row(
     loops = max(2, int(bench_pipeline._LOOPS[shape] * scale))
     seed, frames = v2_frames(shape, loops)
     snapshot = shape in bench_pipeline.SNAPSHOT_CASES
-    ours = _v2_ours_setup(seed)
+    ours = _v2_ours_setup(seed, live=not snapshot)
     careful = _v2_careful_setup(seed)
     _v2_prove(name, ours, frames, snapshot)
     _v2_prove(name, careful, frames, snapshot)
@@ -669,7 +690,8 @@ def _v2_row(
     # decoded push to v1 shapes (v2.open_orders + v2.own_trades) alone.
     timings["v2 decode"] = _timing(lambda: v2.decode, frames, snapshot)
     decoded = [v2.decode(frame) for frame in frames]
-    timings["v2 translate"] = _timing(_translate_setup(decoded), frames, snapshot)
+    translate = _translate_setup(decoded, live=not snapshot)
+    timings["v2 translate"] = _timing(translate, frames, snapshot)
     for timing in timings.values():
         timing()  # warm up
     return _row(name, len(frames[0]), interleaved_runs(timings, repeats))

@@ -40,7 +40,13 @@ from tests.session.session_wire import Wire
 import bench_pipeline
 from bench_clients import V2_CASES as CLIENT_V2_CASES
 from bench_clients import CarefulClient, CarefulV2Client, v2_frames
-from bench_common import clock_ns, gc_paused, interleaved_runs, median_ratio
+from bench_common import (
+    clock_ns,
+    forget_timestamps,
+    gc_paused,
+    interleaved_runs,
+    median_ratio,
+)
 
 __all__ = ["CASES", "TARGET_RATIO", "V2_CASES", "main", "measure"]
 
@@ -127,6 +133,7 @@ def _v2_session_setup(
     ``pending_new`` executions update each (untimed), then the frames to time."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        forget_timestamps()  # live updates only here: their times are new each time
         link, on_frame = _live_session(SessionConfig(protocol="v2"))
         sequence = link._conn._subscriptions["executions"].next_sequence
         before: list[bytes] = []

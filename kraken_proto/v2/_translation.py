@@ -143,8 +143,11 @@ def _minute_start(prefix: str) -> int | None:
     return start
 
 
-_RECENT: dict[str, Decimal] = {}  # text -> value: one push's records share their timestamp
-_RECENT_KEPT = 64
+# text -> value. One push's records often share their timestamp, and a snapshot lists each
+# order that has not changed since the last one with the same time again: a resubscription's
+# snapshot finds its times here when it lists no more orders than this holds.
+_RECENT: dict[str, Decimal] = {}
+_RECENT_KEPT = 1024
 
 
 def rfc3339_to_unix(text: str | None) -> Decimal | None:

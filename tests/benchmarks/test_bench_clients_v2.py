@@ -55,8 +55,31 @@ def test_ours_and_careful_take_the_measured_path(clients: ModuleType) -> None:
     for name, shape in clients.V2_CASES.items():
         seed, frames = clients.v2_frames(shape, 5)
         snapshot = "snapshot" in name
-        clients._v2_prove(name, clients._v2_ours_setup(seed), frames, snapshot)
+        ours = clients._v2_ours_setup(seed, live=not snapshot)
+        clients._v2_prove(name, ours, frames, snapshot)
         clients._v2_prove(name, clients._v2_careful_setup(seed), frames, snapshot)
+
+
+def test_live_executions_carry_times_never_sent_before(clients: ModuleType) -> None:
+    """A live execution's timestamp is new each time (the translation's memo of times must not
+    find it): across the seed and every kind of update, no two records share one, and the
+    benchmarks forget the times a timing of live updates met before the next one."""
+    from kraken_proto.v2 import _translation
+
+    for name, shape in clients.V2_CASES.items():
+        if "snapshot" in name:
+            continue
+        seed, frames = clients.v2_frames(shape, 40)
+        texts = [
+            record["timestamp"]
+            for frame in ([] if seed is None else [seed]) + frames
+            for record in orjson.loads(frame)["data"]
+        ]
+        assert all(_translation.rfc3339_to_unix(text) is not None for text in texts)
+        assert len(set(texts)) == len(texts)
+    assert len(_translation._RECENT) > 0
+    clients.forget_timestamps()
+    assert _translation._RECENT == {}
 
 
 def test_careful_v2_client_checks_and_converts(clients: ModuleType) -> None:
