@@ -235,6 +235,9 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
                     f" {row['careful_us']:.2f} us"
                     for row in v2_missed
                 )
+                + "; the translation reads each record's RFC 3339 time into an exact Decimal"
+                " of unix seconds (the v1 shape's lastupdated), a new time in every live"
+                " execution, which the careful client leaves as text"
             )
         cause = (
             "per frame, from the pipeline table: "
