@@ -1,0 +1,88 @@
+"""``run_all``'s causes for the peer targets (ccxt, python-kraken-sdk) name the cases where the
+careful client misses the target too, from the ratios ``bench_clients`` measured."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_all() -> ModuleType:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        spec = importlib.util.spec_from_file_location("run_all", ROOT / "benchmarks/run_all.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def _row(case: str, ours: float, careful: float, peer: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "case": case,
+        "ours_us": ours,
+        "careful_us": careful,
+        "ccxt_us": peer,
+        "kraken-sdk_us": peer,
+        "ours_vs_ccxt": ours / peer,
+        "careful_vs_ccxt": careful / peer,
+        "ours_vs_sdk": ours / peer,
+        "careful_vs_sdk": careful / peer,
+        **extra,
+    }
+
+
+def test_sdk_cause_names_the_cases_the_careful_client_also_loses() -> None:
+    run_all = _run_all()
+    rows = [
+        _row("fast", ours=1.0, careful=1.0, peer=2.0),
+        _row("careful loses too", ours=12.0, careful=11.0, peer=10.0),
+        _row("only ours loses", ours=12.0, careful=8.0, peer=10.0),
+    ]
+    _, _, verdict, gap, cause = run_all._sdk_target(rows)
+    assert "**missed**" in verdict
+    assert gap.startswith("2 of 3 cases slower")
+    assert "careful loses too ours 12.00 us vs sdk 10.00 us (careful 11.00 us)" in cause
+    assert "too on 1 of these 2 (careful loses too 0.91x)" in cause
+    assert cause.endswith("cost more than python-kraken-sdk's whole path of floats")
+    assert "only ours loses 0." not in cause.split("too on")[1]
+
+
+def test_no_careful_sentence_when_the_careful_client_meets_the_target() -> None:
+    run_all = _run_all()
+    rows = [_row("only ours loses", ours=12.0, careful=8.0, peer=10.0)]
+    assert "careful client (orjson" not in run_all._sdk_target(rows)[4]
+    assert run_all._careful_misses(rows, "careful_vs_sdk", 1.0, "slower", "why") == ""
+    # Rows measured before the careful ratios existed give no sentence either.
+    bare = [{"case": "old", "ours_us": 2.0}]
+    assert run_all._careful_misses(bare, "careful_vs_sdk", 1.0, "slower", "why") == ""
+
+
+def test_ccxt_cause_gives_the_careful_client_and_v2_decode() -> None:
+    run_all = _run_all()
+    slow = [
+        _row("v2 trade fill", ours=19.0, careful=19.5, peer=40.0, **{"v2 decode_us": 5.5}),
+        _row("ownTrades fill", ours=10.0, careful=9.0, peer=42.0),
+    ]
+    pipeline = {
+        "results": [
+            {"case": "ownTrades fill", "decode_us": 4.0, "connection_us": 5.3, "pipeline_us": 4.8}
+        ]
+    }
+    cause = run_all._ccxt_cause(slow, pipeline)
+    assert "v2 trade fill: ccxt 40.00 us, so 5x needs 8.00 us, ours 19.00 us" in cause
+    assert "v2.decode alone takes 5.50 us, the careful client 19.50 us" in cause
+    assert "our decode alone takes 4.00 us and Connection 0.50 us, the careful client 9.00" in cause
+    assert "too on 2 of these 2 (v2 trade fill 2.05x, ownTrades fill 4.67x)" in cause
+    assert cause.endswith("needs more than 1/5 of ccxt's time.")
+    no_breakdown = run_all._ccxt_cause([_row("x", ours=10.0, careful=9.0, peer=42.0)], None)
+    assert "ours 10.00 us, the careful client 9.00 us" in no_breakdown
+    assert run_all._ccxt_cause([], None) == ""
