@@ -24,6 +24,11 @@ by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_
 also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 translate_us``:
 ``v2.open_orders`` + ``v2.own_trades`` of the decoded push) for the report's causes.
 
+Each v1 row also times ours' parts alone, in the same repeats (``decode_us``:
+``kraken_proto.decode``; ``decode + table_us``: decode, a hand-written sequence check and the
+table, i.e. ours without ``Connection``), so the report's causes split ours' median into parts
+measured beside the careful client's.
+
 Targets: ``ours`` no slower than ``careful`` on every case, and at least 5x faster than ccxt
 (issue 17's target, which ``run_all.py`` judges; the first goal was 10x).
 
@@ -42,6 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+import kraken_proto
 import orjson
 from kraken_proto import FillLog, OrderChanges, OrderTable, v2
 from kraken_proto.v1 import ChannelSnapshot, ChannelUpdate
@@ -636,6 +642,13 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
                 timings["ccxt"] = _timing(_with_seed(ccxt_setup, seed), v2, case.is_snapshot)
             if sdk_setup is not None:
                 timings["kraken-sdk"] = _timing(sdk_setup, v2, case.is_snapshot)
+            # ours broken down (for the report's causes), in the same repeats as the careful
+            # client so the parts and its total are the same statistic of the same run:
+            # decode alone, and decode + a sequence check + the table (ours less Connection).
+            timings["decode"] = _timing(lambda: kraken_proto.decode, case.frames, case.is_snapshot)
+            timings["decode + table"] = _timing(
+                bench_pipeline._pipeline_runner(case), case.frames, case.is_snapshot
+            )
             for timing in timings.values():
                 timing()  # warm up (ccxt builds its caches on first use)
             rows.append(_row(name, len(case.frames[0]), interleaved_runs(timings, repeats)))

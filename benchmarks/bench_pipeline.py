@@ -19,8 +19,8 @@ Run ``python benchmarks/bench_pipeline.py`` (add ``--json`` for machine-readable
 from __future__ import annotations
 
 import argparse
-import gc
 import json
+import statistics
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,7 +41,7 @@ from kraken_proto.v1 import (
 # Run as a script (python benchmarks/x.py) or loaded by path from the smoke tests: either way
 # the shared frame builders sit next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import clock_ns
+from bench_common import clock_ns, gc_paused, interleaved_runs
 from kraken_frames import full_order, trade, txid
 
 __all__ = ["CASES", "TARGET_RATIO", "main", "measure"]
@@ -318,25 +318,19 @@ def _prove_the_path(case: _Case, setup: Callable[[], Callable[[bytes], object]])
 
 
 def measure(*, scale: float = 1.0, repeats: int = 60) -> list[dict[str, Any]]:
-    """Time every case four ways, best of ``repeats``; ``scale`` multiplies frames per timing.
-
-    The four timings of a case are interleaved within each repeat, so a busy machine slows
-    them alike instead of skewing one ratio.
-    """
+    """Time every case four ways, the median of ``repeats`` interleaved timings each (the
+    rules of ``bench_common``); ``scale`` multiplies frames per timing."""
     rows: list[dict[str, Any]] = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # a collection landing inside one timing would only add noise
-    try:
+    with gc_paused():
         for name in CASES:
             case = _Case(name, max(1, int(_LOOPS[name] * scale)))
             setups = [(label, runner(case)) for label, runner in _RUNNERS]
             for _, setup in setups[2:]:
                 _prove_the_path(case, setup)
-            best = dict.fromkeys((label for label, _ in _RUNNERS), float("inf"))
-            for _ in range(repeats):
-                for label, setup in setups:
-                    best[label] = min(best[label], _ns_per_frame(case, setup))
-            timings = {label: value / 1000 for label, value in best.items()}
+            runs = interleaved_runs(
+                {label: _timing(case, setup) for label, setup in setups}, repeats
+            )
+            timings = {label: statistics.median(values) / 1000 for label, values in runs.items()}
             rows.append(
                 {
                     "case": name,
@@ -350,11 +344,12 @@ def measure(*, scale: float = 1.0, repeats: int = 60) -> list[dict[str, Any]]:
                     "connection_vs_orjson": timings["connection"] / timings["orjson"],
                 }
             )
-            gc.collect()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return rows
+
+
+def _timing(case: _Case, setup: Callable[[], Callable[[bytes], object]]) -> Callable[[], float]:
+    """``_ns_per_frame`` of ``setup`` on ``case``, as a timing for ``interleaved_runs``."""
+    return lambda: _ns_per_frame(case, setup)
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:
@@ -386,7 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the frames per timing (default 1.0)"
     )
-    parser.add_argument("--repeats", type=int, default=60, help="timings per case; best is kept")
+    parser.add_argument(
+        "--repeats", type=int, default=60, help="timings per case; the median is kept"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.repeats = 0.01, 2

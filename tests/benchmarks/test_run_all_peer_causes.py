@@ -86,3 +86,44 @@ def test_ccxt_cause_gives_the_careful_client_and_v2_decode() -> None:
     no_breakdown = run_all._ccxt_cause([_row("x", ours=10.0, careful=9.0, peer=42.0)], None)
     assert "ours 10.00 us, the careful client 9.00 us" in no_breakdown
     assert run_all._ccxt_cause([], None) == ""
+
+
+def test_connection_cause_splits_ours_with_parts_from_the_same_repeats() -> None:
+    run_all = _run_all()
+    row = {
+        "case": "openOrders status-only delta",
+        "ours_us": 4.5,
+        "careful_us": 3.5,
+        "ours_vs_careful": 1.3,
+        "decode_us": 1.25,
+        "decode + table_us": 4.0,
+    }
+    assert run_all._ours_split(row) == (
+        "decode 1.25 us, sequence check and table 2.75 us, Connection 0.50 us"
+    )
+    targets = run_all._clients_targets({"results": [row]}, None)
+    cause = targets[0][4]
+    assert cause.startswith("per frame, medians of the same repeats: openOrders status-only")
+    assert "ours 4.50 us (decode 1.25 us, sequence check and table 2.75 us" in cause
+    assert "against the careful client's 3.50 us" in cause
+    # Without the parts (an older run) the pipeline table's figures stand in.
+    bare = {
+        key: value for key, value in row.items() if key not in {"decode_us", "decode + table_us"}
+    }
+    assert run_all._ours_split(bare) is None
+    pipeline = {
+        "results": [
+            {
+                "case": "openOrders status-only delta",
+                "decode_us": 1.0,
+                "apply_us": 1.5,
+                "pipeline_us": 2.5,
+                "connection_us": 3.0,
+                "orjson_us": 0.7,
+            }
+        ]
+    }
+    cause = run_all._clients_targets({"results": [bare]}, pipeline)[0][4]
+    assert "decode 1.00 us, apply 1.50 us, Connection 0.50 us (pipeline table)" in cause
+    ccxt_row = {**row, "ccxt_us": 20.0, "ours_vs_ccxt": 0.225}
+    assert "ours 4.50 us (decode 1.25 us" in run_all._ccxt_cause([ccxt_row], pipeline)
