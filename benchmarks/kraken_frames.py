@@ -51,6 +51,12 @@ def full_order(number: int, status: str = "open") -> dict[str, Any]:
     }
 
 
+def _fill_time(number: int) -> str:
+    """The time of fill ``number`` as Kraken writes it: 1699987300.892228 plus 0.05 s each."""
+    micros = 892228 + number * 50000
+    return f"{1699987300 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
 def trade(number: int, *, update: bool = False) -> dict[str, Any]:
     """An ownTrades record; ``update=True`` adds ``userref``, which only updates carry."""
     record: dict[str, Any] = {
@@ -62,7 +68,9 @@ def trade(number: int, *, update: bool = False) -> dict[str, Any]:
         "pair": PAIRS[number % len(PAIRS)],
         "postxid": "TKH2SE-M7IF5-CFI7LT",
         "price": f"{26000 + number}.{number % 100000:05d}",
-        "time": f"16999873{number % 100:02d}.892228",
+        # Live fills come in time order, each at its own time (here 0.05 s apart): a time that
+        # repeats or runs back would take paths a live stream does not (the fill memory's).
+        "time": _fill_time(number),
         "type": "buy" if number % 2 else "sell",
         "vol": f"0.{number % 100000000:08d}",
     }
