@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from decimal import Decimal
+from itertools import islice
 from typing import Final
 
 from kraken_proto._no_entries import NO_ENTRIES, writable
@@ -62,15 +63,26 @@ class RecentFills(dict[str, Decimal]):
         """Forget the fills older than ``floor`` and than the newest ``SNAPSHOT_SIZE``."""
         if len(self) < SNAPSHOT_SIZE:
             return  # fewer than a snapshot's worth: a snapshot may repeat them all
-        # The newest ones come last: read from there, most of the rest costs one comparison.
-        newest = heapq.nlargest(SNAPSHOT_SIZE, reversed(self.values()))
-        floor = min(floor, newest[-1])
+        floor = min(floor, self._snapshot_oldest())
         kept = {tid: time for tid, time in self.items() if time >= floor}
         self.clear()
         self.update(kept)
         self.due_above = 2 * len(kept) + SNAPSHOT_SIZE
         if self._undated:
             self._undated = {tid: None for tid in self._undated if tid in kept}
+
+    def _snapshot_oldest(self) -> Decimal:
+        """The time of the ``SNAPSHOT_SIZE``-th newest fill held (at least that many are)."""
+        values = self.values()
+        # Fills mostly come in time order, so the last ones noted are usually the newest: the
+        # oldest of them is the answer exactly when fewer than SNAPSHOT_SIZE fills held are
+        # newer than it (it is then neither above nor below the SNAPSHOT_SIZE-th newest).
+        # Counting those is a comparison per fill in C; the heap, ~0.3 us a fill in Python
+        # (it decorates each value to keep ties stable), is left for fills noted out of order.
+        candidate = min(islice(reversed(values), SNAPSHOT_SIZE))
+        if sum(map(candidate.__lt__, values)) < SNAPSHOT_SIZE:
+            return candidate
+        return heapq.nlargest(SNAPSHOT_SIZE, values)[-1]
 
     def dated_between(self, low: Decimal, high: Decimal) -> set[str]:
         """The ids of the remembered fills executed after ``low``, up to ``high`` (by their

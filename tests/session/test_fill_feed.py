@@ -334,6 +334,29 @@ def test_one_trade_frames_deliver_as_longer_frames_do(
         assert len(fast._recent) == len(general._recent)
 
 
+def test_recent_fills_find_the_snapshot_s_oldest_in_order_out_of_order_and_with_ties() -> None:
+    """The ``SNAPSHOT_SIZE``-th newest time, whether the newest were noted last (the usual
+    stream, answered by counting), earlier (the heap), or tied with older ones."""
+    from kraken_proto.session._recent_fills import SNAPSHOT_SIZE, RecentFills
+
+    def oldest_of_snapshot(times: list[int]) -> Decimal:
+        recent = RecentFills()
+        for n, time in enumerate(times):
+            recent.note(f"T{n}", Decimal(time))
+        return recent._snapshot_oldest()
+
+    in_order = list(range(200))
+    assert oldest_of_snapshot(in_order) == 200 - SNAPSHOT_SIZE
+    newest_first = in_order[::-1]
+    assert oldest_of_snapshot(newest_first) == 200 - SNAPSHOT_SIZE
+    # Ties: the last 50 noted include time 5, shared with 100 older fills; 5 is the answer.
+    tied = [5] * 100 + [5] + list(range(6, 55))
+    assert oldest_of_snapshot(tied) == 5
+    # The last noted run back in time: one older fill among them, newer ones before.
+    one_late = [*range(100, 160), 1, *range(160, 209)]
+    assert oldest_of_snapshot(one_late) == sorted(one_late)[-SNAPSHOT_SIZE]
+
+
 @given(
     st.lists(
         st.one_of(
