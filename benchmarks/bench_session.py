@@ -13,6 +13,10 @@ the session pipeline is not measured on the snapshot shapes (``bench_clients`` h
 ``SessionConfig(protocol="v2")`` (its link: ``V2Connection`` and the v1-shaped translation)
 against ``bench_clients.CarefulV2Client``, on the executions frames of ``bench_clients``; the
 orders they touch arrive first as ``pending_new`` updates (untimed).
+Beside them, ``floor``: the same user events from the same bytes in one function
+(``session_floor``: typed decode, sequence check, merge, event, and nothing else), checked
+equal to the session's on every frame. A target the floor misses is out of reach for the
+session's guarantees; the floor's distance from the session is what the layering costs.
 Target: session / careful <= 1.2x on every shape.
 
 Run ``python benchmarks/bench_session.py`` (add ``--json`` for machine-readable output).
@@ -29,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kraken_proto import FillReceived, OrdersChanged, SessionConfig
-from kraken_proto.v1 import Subscribe
+from kraken_proto import FillReceived, OrdersChanged, OrderTable, SessionConfig, v2
+from kraken_proto.v1 import Subscribe, decode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The in-memory wire lives with the session's tests.
@@ -47,6 +51,7 @@ from bench_common import (
     interleaved_runs,
     median_ratio,
 )
+from session_floor import V1OrdersFloor, V1TradesFloor, V2Floor
 
 __all__ = ["CASES", "TARGET_RATIO", "V2_CASES", "main", "measure"]
 
@@ -187,6 +192,66 @@ def _careful(
     return setup
 
 
+def _floor(
+    case: bench_pipeline._Case,
+    session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    """The floor on the frames ``session`` numbers, over the orders of the case's seed."""
+
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        frames = session()[1]
+        first = orjson.loads(frames[0])[2]["sequence"]
+        if case.channel == "ownTrades":
+            return V1TradesFloor(first).on_frame, frames
+        table = OrderTable()
+        table.apply(decode(case.seed), snapshot=True)  # type: ignore[arg-type]
+        return V1OrdersFloor(table, first).on_frame, frames
+
+    return setup
+
+
+def _v2_floor(
+    seed: bytes | None, session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]]
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    """The v2 floor on the frames ``session`` numbers, over the orders of ``seed``."""
+
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        frames = session()[1]  # also forgets the timestamps, as the session's setup does
+        table = OrderTable()
+        if seed is not None:
+            table.apply(v2.open_orders(v2.decode(seed)), snapshot=True)  # type: ignore[arg-type]
+        return V2Floor(table, orjson.loads(frames[0])["sequence"]).on_frame, frames
+
+    return setup
+
+
+def _same_events(
+    name: str,
+    session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+    floor: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+) -> None:
+    """Untimed: the floor gives the user the session's events, frame by frame."""
+    session_function, frames = session()
+    floor_function, floor_frames = floor()
+    if floor_frames != frames:
+        raise RuntimeError(f"{name}: the floor was given other frames")
+    for frame in frames:
+        theirs, ours = floor_function(frame), session_function(frame)
+        if theirs != ours:
+            raise RuntimeError(f"{name}: the floor gave {theirs!r}, the session {ours!r}")
+
+
+def _row(name: str, runs: dict[str, list[float]]) -> dict[str, Any]:
+    return {
+        "case": name,
+        "session_us": statistics.median(runs["session"]),
+        "careful_us": statistics.median(runs["careful"]),
+        "floor_us": statistics.median(runs["floor"]),
+        "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
+        "floor_vs_careful": median_ratio(runs["floor"], runs["careful"]),
+    }
+
+
 def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
     """Every delta shape: session vs careful, medians of interleaved repeats."""
     rows: list[dict[str, Any]] = []
@@ -197,35 +262,34 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             function, frames = session()
             for frame in frames:  # prove the path once, untimed
                 _check(case, function(frame))
+            floor = _floor(case, session)
+            _same_events(name, session, floor)
             runs = interleaved_runs(
-                {"session": _timing(session), "careful": _timing(_careful(case))}, repeats
-            )
-            rows.append(
                 {
-                    "case": name,
-                    "session_us": statistics.median(runs["session"]),
-                    "careful_us": statistics.median(runs["careful"]),
-                    "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
-                }
+                    "session": _timing(session),
+                    "careful": _timing(_careful(case)),
+                    "floor": _timing(floor),
+                },
+                repeats,
             )
+            rows.append(_row(name, runs))
         for name, shape in V2_CASES.items():
             seed, frames = v2_frames(shape, max(2, int(bench_pipeline._LOOPS[shape] * scale)))
             session = _v2_session_setup(seed, frames)
             function, numbered = session()
             for frame in numbered:  # prove the path once, untimed
                 _v2_check(name, function(frame))
+            floor = _v2_floor(seed, session)
+            _same_events(name, session, floor)
             runs = interleaved_runs(
-                {"session": _timing(session), "careful": _timing(_v2_careful(seed, frames))},
+                {
+                    "session": _timing(session),
+                    "careful": _timing(_v2_careful(seed, frames)),
+                    "floor": _timing(floor),
+                },
                 repeats,
             )
-            rows.append(
-                {
-                    "case": name,
-                    "session_us": statistics.median(runs["session"]),
-                    "careful_us": statistics.median(runs["careful"]),
-                    "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
-                }
-            )
+            rows.append(_row(name, runs))
     return rows
 
 
@@ -258,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{row['case']:<31} session {row['session_us']:>7.2f} us  careful"
                 f" {row['careful_us']:>7.2f} us  {row['session_vs_careful']:.2f}x"
+                f"  floor {row['floor_us']:>7.2f} us  {row['floor_vs_careful']:.2f}x"
             )
     return 0
 

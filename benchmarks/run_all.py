@@ -536,19 +536,53 @@ def _session_target(data: dict[str, Any]) -> list[str]:
             for row in missed
         )
         + "; the pipeline table splits decode, table and Connection; the rest is the"
-        " Session's routing of each Connection event to its parts and the user's event.",
+        " Session's routing of each Connection event to its parts and the user's event."
+        + _floor_cause(missed, limit),
     ]
+
+
+def _floor_cause(missed: list[dict[str, Any]], limit: float) -> str:
+    """What the floor (the same events from the same bytes in one function) says of the
+    missed cases: out of reach where it misses too, else the layering's cost."""
+    rows = [row for row in missed if "floor_vs_careful" in row]
+    if not rows:
+        return ""
+    beyond = [row for row in rows if row["floor_vs_careful"] > limit]
+    within = [row for row in rows if row["floor_vs_careful"] <= limit]
+    parts = []
+    if beyond:
+        parts.append(
+            "the floor (the same events from the same bytes in one function: typed decode,"
+            " sequence check, merge into a new frozen Order, the event) misses too on "
+            + ", ".join(f"{row['case']} ({row['floor_vs_careful']:.2f}x)" for row in beyond)
+            + ": out of reach with exact Decimals and frozen orders"
+        )
+    if within:
+        parts.append(
+            "the floor meets it on "
+            + ", ".join(f"{row['case']} ({row['floor_vs_careful']:.2f}x)" for row in within)
+            + "; there the gap is the layering (the calls between decode, Connection, Session"
+            " and tables, and the state each checks per frame): "
+            + ", ".join(
+                f"{(row['session_us'] - row['floor_us']) * 1000:.0f} ns on {row['case']}"
+                for row in within
+            )
+        )
+    text = "; ".join(parts)
+    return f" {text[0].upper()}{text[1:]}."
 
 
 def _session_table(data: dict[str, Any]) -> list[str]:
     return _markdown(
-        ["case", "session us", "careful us", "session/careful"],
+        ["case", "session us", "careful us", "session/careful", "floor us", "floor/careful"],
         [
             [
                 row["case"],
                 _f(row["session_us"]),
                 _f(row["careful_us"]),
                 _f(row["session_vs_careful"]) + "x",
+                _f(row["floor_us"]) if "floor_us" in row else "",
+                _f(row["floor_vs_careful"]) + "x" if "floor_vs_careful" in row else "",
             ]
             for row in data["results"]
         ],
@@ -844,7 +878,9 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         " `Session.events()` on a session made LIVE against the in-memory exchange, vs the"
         " careful client on the same frames. Delta shapes only (a snapshot comes only on"
         " subscribe). The `v2 ...` rows: a session with `SessionConfig(protocol='v2')` on"
-        " v2 executions frames vs the careful v2 client.",
+        " v2 executions frames vs the careful v2 client. floor: the same events from the same"
+        " bytes in one function (`session_floor.py`; checked equal to the session's, untimed):"
+        " the least the session's guarantees cost.",
         _session_table,
     ),
 }
@@ -934,6 +970,15 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         None
         if session is None
         else {row["case"]: round(row["session_vs_careful"], 3) for row in session["results"]}
+    )
+    line["session_floor_vs_careful"] = (
+        None
+        if session is None
+        else {
+            row["case"]: round(row["floor_vs_careful"], 3)
+            for row in session["results"]
+            if "floor_vs_careful" in row
+        }
     )
     clients = data.get("clients")
     line["connection_tables_vs_careful"] = (

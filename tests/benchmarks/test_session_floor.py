@@ -1,0 +1,129 @@
+"""``session_floor``: the same user events as the Session from the same bytes, in one function;
+and what ``run_all`` says of a missed session target from it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def benchmarks() -> Iterator[dict[str, ModuleType]]:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        modules = {}
+        for name in ("bench_session", "bench_pipeline", "bench_clients", "run_all"):
+            spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            modules[name] = module
+        yield modules
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_the_floor_gives_the_session_s_events_on_every_shape(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
+    for name in session.CASES:
+        case = pipeline._Case(name, 6)
+        setup = session._session_setup(case)
+        session._same_events(name, setup, session._floor(case, setup))  # raises if not equal
+        floor, frames = session._floor(case, setup)()
+        assert all(floor(frame) for frame in frames)  # every frame reached the user
+    for name, shape in session.V2_CASES.items():
+        seed, frames = benchmarks["bench_clients"].v2_frames(shape, 6)
+        setup = session._v2_session_setup(seed, frames)
+        session._same_events(name, setup, session._v2_floor(seed, setup))
+        floor, numbered = session._v2_floor(seed, setup)()
+        assert all(floor(frame) for frame in numbered)
+
+
+def test_the_floor_refuses_a_frame_out_of_sequence(benchmarks: dict[str, ModuleType]) -> None:
+    session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
+    for name in ("openOrders status delta", "ownTrades fill"):
+        case = pipeline._Case(name, 3)
+        floor, frames = session._floor(case, session._session_setup(case))()
+        with pytest.raises(RuntimeError, match="not the next"):
+            floor(frames[1])
+    seed, frames = benchmarks["bench_clients"].v2_frames("openOrders status delta", 3)
+    v2_floor, numbered = session._v2_floor(seed, session._v2_session_setup(seed, frames))()
+    with pytest.raises(RuntimeError, match="not the next"):
+        v2_floor(numbered[1])
+
+
+def test_the_floor_reports_an_unchanged_order_as_nothing(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
+    case = pipeline._Case("openOrders status-only delta", 2)
+    floor, frames = session._floor(case, session._session_setup(case))()
+    assert floor(frames[0])
+    again = orjson.loads(frames[0])
+    again[2]["sequence"] += 1  # the same change once more: nothing new for the user
+    assert floor(orjson.dumps(again)) == []
+
+
+def _row(case: str, session: float, careful: float, floor: float | None) -> dict[str, Any]:
+    row = {
+        "case": case,
+        "session_us": session,
+        "careful_us": careful,
+        "session_vs_careful": session / careful,
+    }
+    if floor is not None:
+        row |= {"floor_us": floor, "floor_vs_careful": floor / careful}
+    return row
+
+
+def test_run_all_says_which_misses_the_floor_shares_and_what_the_layering_costs(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    run_all = benchmarks["run_all"]
+    rows = [
+        _row("v1 small", 4.0, 2.5, 2.6),
+        _row("v2 small", 9.0, 3.0, 4.8),
+        _row("met", 1.0, 1.0, 0.8),
+    ]
+    target = run_all._session_target({"target_ratio": 1.2, "results": rows})
+    assert target[2] == "**missed**"
+    cause = target[4]
+    assert "misses too on v2 small (1.60x): out of reach" in cause
+    assert "The floor (" in cause  # capitalised, the rest kept as written
+    assert "the floor meets it on v1 small (1.04x)" in cause
+    assert "1400 ns on v1 small" in cause
+    assert "met (" not in cause
+    # Without floor figures (an older bench_session) the cause says nothing of a floor.
+    plain = run_all._session_target(
+        {"target_ratio": 1.2, "results": [_row("v1 small", 4.0, 2.5, None)]}
+    )
+    assert "floor" not in plain[4]
+    table = "\n".join(run_all._session_table({"results": rows}))
+    assert "| floor us | floor/careful |" in table
+    assert "| 2.60 | 1.04x |" in table
+
+
+def test_session_json_and_the_summary_carry_the_floor(
+    benchmarks: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = benchmarks["bench_session"]
+    assert session.main(["--json", "--scale", "0.01", "--repeats", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for row in data["results"]:
+        assert row["floor_us"] > 0
+        assert row["floor_vs_careful"] > 0
+    line = benchmarks["run_all"].summary({"session": {"data": data}})
+    assert set(line["session_floor_vs_careful"]) == {row["case"] for row in data["results"]}
