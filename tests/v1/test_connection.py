@@ -1121,3 +1121,14 @@ def test_ping_outstanding_is_not_stale_before_its_limit() -> None:
     conn.handle_timeout(9.0)
     assert conn.state is ConnectionState.OPEN
     assert conn.data_to_send() == []
+
+
+def test_next_deadline_is_the_earliest_whatever_the_order_requests_were_sent_in() -> None:
+    """A request sent with an earlier ``now`` after another (a caller's clock is theirs) times
+    out first: the earliest pending deadline wins, not the first one sent."""
+    from tests.deadline_reference import reference_next_deadline
+
+    conn = opened(ConnectionConfig(request_timeout=10.0), now=0.0)
+    conn.send(Ping(), 100.0)
+    conn.send(Ping(), 50.0)
+    assert conn.next_deadline() == reference_next_deadline(conn) == 60.0

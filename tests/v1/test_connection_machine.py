@@ -46,6 +46,8 @@ from kraken_proto.v1 import (
     Unsubscribe,
 )
 
+from tests.deadline_reference import reference_next_deadline
+
 TTL = 25.0
 TRADING_EVENTS = frozenset({"addOrder", "editOrder", "amendOrder", "cancelOrder", "cancelAll"})
 REQUESTS: list[Request] = [
@@ -181,6 +183,10 @@ class ConnectionMachine(RuleBasedStateMachine):
                 self.token = None
             elif isinstance(event, SequenceGap):
                 assert self.broken_sequence_sent, "gap reported for an unbroken sequence"
+
+    @invariant()
+    def next_deadline_is_the_earliest_deadline(self) -> None:
+        assert self.conn.next_deadline() == reference_next_deadline(self.conn)
 
     @invariant()
     def token_state_matches_model(self) -> None:

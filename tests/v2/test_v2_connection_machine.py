@@ -51,6 +51,8 @@ from kraken_proto.v2 import (
     V2Request,
 )
 
+from tests.deadline_reference import reference_next_deadline
+
 D = Decimal
 TTL = 25.0
 KEEPALIVE = 20.0
@@ -201,6 +203,10 @@ class V2ConnectionMachine(RuleBasedStateMachine):
                 self.token = None
             elif isinstance(event, SequenceGap):
                 assert self.broken_sequence_sent, "gap reported for an unbroken sequence"
+
+    @invariant()
+    def next_deadline_is_the_earliest_deadline(self) -> None:
+        assert self.conn.next_deadline() == reference_next_deadline(self.conn)
 
     @invariant()
     def token_state_matches_model(self) -> None:
