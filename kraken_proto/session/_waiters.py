@@ -293,7 +293,10 @@ class Waiters:
 
     def next_deadline(self) -> float | None:
         """When ``expire`` should next be called, or None."""
-        holds = [call.hold_until for call in self._held.values() if call.hold_until is not None]
+        held = self._held
+        if not held:  # the usual case, asked after every read: no list built for nothing
+            return None
+        holds = [call.hold_until for call in held.values() if call.hold_until is not None]
         return min(holds, default=None)
 
     def done(self, handle: int) -> bool:
