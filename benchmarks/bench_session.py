@@ -193,14 +193,13 @@ def _careful(
 
 
 def _floor(
-    case: bench_pipeline._Case,
-    session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+    case: bench_pipeline._Case, frames: list[bytes]
 ) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
-    """The floor on the frames ``session`` numbers, over the orders of the case's seed."""
+    """The floor on ``frames`` (numbered as the session's setup numbers them), over the
+    orders of the case's seed."""
+    first = orjson.loads(frames[0])[2]["sequence"]
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        frames = session()[1]
-        first = orjson.loads(frames[0])[2]["sequence"]
         if case.channel == "ownTrades":
             return V1TradesFloor(first).on_frame, frames
         table = OrderTable()
@@ -211,16 +210,18 @@ def _floor(
 
 
 def _v2_floor(
-    seed: bytes | None, session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]]
+    seed: bytes | None, frames: list[bytes]
 ) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
-    """The v2 floor on the frames ``session`` numbers, over the orders of ``seed``."""
+    """The v2 floor on ``frames`` (numbered as the session's setup numbers them), over the
+    orders of ``seed``."""
+    first = orjson.loads(frames[0])["sequence"]
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        frames = session()[1]  # also forgets the timestamps, as the session's setup does
+        forget_timestamps()  # live updates: their times are new each time, as for the session
         table = OrderTable()
         if seed is not None:
             table.apply(v2.open_orders(v2.decode(seed)), snapshot=True)  # type: ignore[arg-type]
-        return V2Floor(table, orjson.loads(frames[0])["sequence"]).on_frame, frames
+        return V2Floor(table, first).on_frame, frames
 
     return setup
 
@@ -262,7 +263,7 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             function, frames = session()
             for frame in frames:  # prove the path once, untimed
                 _check(case, function(frame))
-            floor = _floor(case, session)
+            floor = _floor(case, frames)
             _same_events(name, session, floor)
             runs = interleaved_runs(
                 {
@@ -279,7 +280,7 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             function, numbered = session()
             for frame in numbered:  # prove the path once, untimed
                 _v2_check(name, function(frame))
-            floor = _v2_floor(seed, session)
+            floor = _v2_floor(seed, numbered)
             _same_events(name, session, floor)
             runs = interleaved_runs(
                 {

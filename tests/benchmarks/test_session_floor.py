@@ -41,14 +41,16 @@ def test_the_floor_gives_the_session_s_events_on_every_shape(
     for name in session.CASES:
         case = pipeline._Case(name, 6)
         setup = session._session_setup(case)
-        session._same_events(name, setup, session._floor(case, setup))  # raises if not equal
-        floor, frames = session._floor(case, setup)()
+        numbered = setup()[1]
+        session._same_events(name, setup, session._floor(case, numbered))  # raises if unequal
+        floor, frames = session._floor(case, numbered)()
         assert all(floor(frame) for frame in frames)  # every frame reached the user
     for name, shape in session.V2_CASES.items():
         seed, frames = benchmarks["bench_clients"].v2_frames(shape, 6)
         setup = session._v2_session_setup(seed, frames)
-        session._same_events(name, setup, session._v2_floor(seed, setup))
-        floor, numbered = session._v2_floor(seed, setup)()
+        numbered = setup()[1]
+        session._same_events(name, setup, session._v2_floor(seed, numbered))
+        floor, numbered = session._v2_floor(seed, numbered)()
         assert all(floor(frame) for frame in numbered)
 
 
@@ -56,11 +58,12 @@ def test_the_floor_refuses_a_frame_out_of_sequence(benchmarks: dict[str, ModuleT
     session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
     for name in ("openOrders status delta", "ownTrades fill"):
         case = pipeline._Case(name, 3)
-        floor, frames = session._floor(case, session._session_setup(case))()
+        floor, frames = session._floor(case, session._session_setup(case)()[1])()
         with pytest.raises(RuntimeError, match="not the next"):
             floor(frames[1])
     seed, frames = benchmarks["bench_clients"].v2_frames("openOrders status delta", 3)
-    v2_floor, numbered = session._v2_floor(seed, session._v2_session_setup(seed, frames))()
+    numbered = session._v2_session_setup(seed, frames)()[1]
+    v2_floor, numbered = session._v2_floor(seed, numbered)()
     with pytest.raises(RuntimeError, match="not the next"):
         v2_floor(numbered[1])
 
@@ -70,7 +73,7 @@ def test_the_floor_reports_an_unchanged_order_as_nothing(
 ) -> None:
     session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
     case = pipeline._Case("openOrders status-only delta", 2)
-    floor, frames = session._floor(case, session._session_setup(case))()
+    floor, frames = session._floor(case, session._session_setup(case)()[1])()
     assert floor(frames[0])
     again = orjson.loads(frames[0])
     again[2]["sequence"] += 1  # the same change once more: nothing new for the user
