@@ -102,9 +102,12 @@ _CLOCK_SECONDS = {f"{s:02d}.": s for s in range(60)}
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T")
 _MIDNIGHTS: dict[str, int] = {}  # "YYYY-MM-DDT" -> its unix seconds at 00:00Z (>= 0 only)
 _MIDNIGHTS_KEPT = 1024  # a live stream meets one date a day; the limit bounds odd input
-# "YYYY-MM-DDTHH:MM:" -> its unix seconds: a live stream's records come many to a minute.
-_MINUTE_STARTS: dict[str, int] = {}
-_MINUTE_STARTS_KEPT = 4096
+# "YYYY-MM-DDTHH:MM:" -> the minute's 60 whole parts as text ("1700220285.") by second, each
+# written when first needed (None until then), and at [60] the minute's start as an int. A live
+# stream's records come many to a minute: most find their whole part written already, so only
+# their fraction is checked and joined (no int to format, no sum).
+_MINUTE_HEADS: dict[str, list[Any]] = {}
+_MINUTE_HEADS_KEPT = 4096
 
 
 def _midnight(date: str) -> int | None:
@@ -127,9 +130,9 @@ def _midnight(date: str) -> int | None:
     return seconds
 
 
-def _minute_start(prefix: str) -> int | None:
-    """Unix seconds of a valid ``YYYY-MM-DDTHH:MM:`` prefix at or after 1970 (remembered), or
-    ``None`` for any other text (left to the general path)."""
+def _minute_heads(prefix: str) -> list[Any] | None:
+    """The (empty) heads of a valid ``YYYY-MM-DDTHH:MM:`` prefix at or after 1970, remembered,
+    or ``None`` for any other text (left to the general path)."""
     date = prefix[:11]
     midnight = _MIDNIGHTS.get(date)
     if midnight is None:
@@ -137,47 +140,64 @@ def _minute_start(prefix: str) -> int | None:
     minutes = _CLOCK_MINUTES.get(prefix[11:])
     if midnight is None or minutes is None:
         return None
-    if len(_MINUTE_STARTS) >= _MINUTE_STARTS_KEPT:
-        _MINUTE_STARTS.clear()
-    _MINUTE_STARTS[prefix] = start = midnight + minutes
-    return start
+    if len(_MINUTE_HEADS) >= _MINUTE_HEADS_KEPT:
+        _MINUTE_HEADS.clear()
+    heads: list[Any] = [None] * 60
+    heads.append(midnight + minutes)
+    _MINUTE_HEADS[prefix] = heads
+    return heads
 
 
-# text -> value. One push's records often share their timestamp, and a snapshot lists each
-# order that has not changed since the last one with the same time again: a resubscription's
-# snapshot finds its times here when it lists no more orders than this holds.
-_RECENT: dict[str, Decimal] = {}
+class _Times(dict):  # type: ignore[type-arg]  # a dict[str, Decimal]
+    """Text -> its value, for the times met lately. One push's records often share their
+    timestamp, and a snapshot lists each order that has not changed since the last one with
+    the same time again: a resubscription's snapshot finds its times here when it lists no
+    more orders than this holds.
+
+    ``times[text]`` is ``rfc3339_to_unix``'s answer for any text: a time met before costs one
+    dict lookup in C (no Python frame), and only a new one runs Python (``__missing__``, which
+    reads it and remembers it when valid; invalid text gives ``None``, not remembered)."""
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> Decimal | None:
+        value = _parse_rfc3339(text)
+        if value is not None:
+            if len(self) >= _RECENT_KEPT:
+                self.clear()  # start over: a live stream's times come back in at once
+            self[text] = value
+        return value
+
+
+_RECENT = _Times()
 _RECENT_KEPT = 1024
+# ``rfc3339_to_unix`` of a text known not to be None: the translation's converter.
+_unix_of = cast(Callable[[str], "Decimal | None"], _RECENT.__getitem__)
 
 
 def rfc3339_to_unix(text: str | None) -> Decimal | None:
     """Unix seconds of an RFC 3339 time as an exact ``Decimal`` (its fraction digits kept), or
     ``None`` for ``None`` or text that is not a valid RFC 3339 date-time."""
-    if text is None:
-        return None
-    value = _RECENT.get(text)
-    if value is None:
-        value = _parse_rfc3339(text)
-        if value is not None:
-            if len(_RECENT) >= _RECENT_KEPT:
-                _RECENT.clear()
-            _RECENT[text] = value
-    return value
+    return None if text is None else _unix_of(text)
 
 
 def _parse_rfc3339(text: str) -> Decimal | None:
     """``rfc3339_to_unix`` of ``text``, through the fast path when it has Kraken's shape."""
     prefix = text[:17]
-    start = _MINUTE_STARTS.get(prefix)
-    if start is None:
-        start = _minute_start(prefix)
-    seconds = _CLOCK_SECONDS.get(text[17:20])
-    if start is not None and seconds is not None and text[-1] == "Z":
+    heads = _MINUTE_HEADS.get(prefix)
+    if heads is None:
+        heads = _minute_heads(prefix)
+    second = _CLOCK_SECONDS.get(text[17:20])
+    if heads is not None and second is not None and text[-1] == "Z":
         fraction = text[20:-1]
-        if 0 < len(fraction) <= 12 and fraction.isdigit() and fraction.isascii():
+        # isdigit alone takes other scripts' digits (which Decimal() reads too); "" is not.
+        if fraction.isdigit() and fraction.isascii() and len(fraction) <= 12:
+            head = heads[second]
+            if head is None:
+                head = heads[second] = f"{heads[60] + second}."
             # One Decimal from its text: exact, and the same digits and exponent as the
             # general path's whole + fraction (at most 12 + 12 digits, inside the context).
-            return Decimal(f"{start + seconds}.{fraction}")
+            return Decimal(head + fraction)
     return _rfc3339_general(text)
 
 
@@ -203,7 +223,7 @@ _Row = tuple[str, str, Callable[[Any], Any] | None]
 _TRADE_FIELDS: tuple[_Row, ...] = (
     ("order_id", "ordertxid", None),
     ("symbol", "pair", None),
-    ("timestamp", "time", rfc3339_to_unix),
+    ("timestamp", "time", _unix_of),
     ("side", "type", None),
     ("order_type", "ordertype", None),
     ("last_price", "price", None),
@@ -222,8 +242,8 @@ _ORDER_FIELDS: tuple[_Row, ...] = (
     ("order_userref", "userref", None),
     ("cl_ord_id", "cl_ord_id", None),
     ("ext_ord_id", "ext_ord_id", None),
-    ("effective_time", "starttm", rfc3339_to_unix),
-    ("expire_time", "expiretm", rfc3339_to_unix),
+    ("effective_time", "starttm", _unix_of),
+    ("expire_time", "expiretm", _unix_of),
     ("order_qty", "vol", None),
     ("cum_cost", "cost", None),
     ("avg_price", "avg_price", None),
@@ -353,7 +373,7 @@ def open_orders(event: Executions) -> OpenOrders:
             status = _SNAPSHOT_STATUS.get(record.order_status, "open")  # type: ignore[arg-type]
         else:
             status = _STATUS_BY_EXEC_TYPE.get(exec_type)  # type: ignore[arg-type]
-        when = rfc3339_to_unix(record.timestamp)
+        when = None if (stamp := record.timestamp) is None else _unix_of(stamp)
         reason = None
         if status == "canceled":
             reason = record.reason if record.reason is not None else record.cancel_reason

@@ -69,15 +69,15 @@ def test_any_text_gets_the_general_answer(text: str) -> None:
 def test_the_memos_are_bounded_and_answer_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_translation, "_RECENT_KEPT", 3)
     monkeypatch.setattr(_translation, "_MIDNIGHTS_KEPT", 2)
-    monkeypatch.setattr(_translation, "_MINUTE_STARTS_KEPT", 2)
+    monkeypatch.setattr(_translation, "_MINUTE_HEADS_KEPT", 2)
     _translation._RECENT.clear()
     _translation._MIDNIGHTS.clear()
-    _translation._MINUTE_STARTS.clear()
+    _translation._MINUTE_HEADS.clear()
     texts = [f"2023-11-{day:02d}T11:{day:02d}:40.11432{day % 10}Z" for day in range(1, 9)]
     first = [rfc3339_to_unix(text) for text in texts]
     assert len(_translation._RECENT) <= 3
     assert len(_translation._MIDNIGHTS) <= 2
-    assert len(_translation._MINUTE_STARTS) <= 2
+    assert len(_translation._MINUTE_HEADS) <= 2
     again = [rfc3339_to_unix(text) for text in texts + texts[::-1]]
     assert again == first + first[::-1]
     assert [str(value) for value in first] == [str(_rfc3339_general(text)) for text in texts]
