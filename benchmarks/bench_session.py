@@ -17,6 +17,13 @@ Beside them, ``floor``: the same user events from the same bytes in one function
 (``session_floor``: typed decode, sequence check, merge, event, and nothing else), checked
 equal to the session's on every frame. A target the floor misses is out of reach for the
 session's guarantees; the floor's distance from the session is what the layering costs.
+And ``parts``: the session's own parts called in a row on the same LIVE session, without the
+``Session`` around them (the link's ``receive_data``: decode, the connection's checks and
+sequence; then ``OrderSync.apply`` / ``FillFeed.deliver``, which keep the table, the order ids
+and the fill memory; then the events list drained), also checked equal. It splits the
+layering in two: floor -> parts is what the parts' own bookkeeping costs per frame, parts ->
+session is the ``Session``'s routing around them (what fusing the layers could save at most
+while keeping that bookkeeping).
 Target: session / careful <= 1.2x on every shape.
 
 Run ``python benchmarks/bench_session.py`` (add ``--json`` for machine-readable output).
@@ -34,7 +41,7 @@ from typing import Any
 
 import orjson
 from kraken_proto import FillReceived, OrdersChanged, OrderTable, SessionConfig, v2
-from kraken_proto.v1 import Subscribe, decode
+from kraken_proto.v1 import OpenOrders, Subscribe, decode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The in-memory wire lives with the session's tests.
@@ -79,9 +86,12 @@ def _renumbered(frames: list[bytes], first: int) -> list[bytes]:
     return out
 
 
-def _live_session(config: SessionConfig) -> tuple[Any, Callable[[bytes], object]]:
+def _live_session(
+    config: SessionConfig, *, parts: bool = False
+) -> tuple[Any, Callable[[bytes], object]]:
     """A LIVE session on ownTrades and openOrders over the exchange model: its link, and the
-    per-frame function (one message in, the user's events out) that the benches time."""
+    per-frame function (one message in, the user's events out) that the benches time; with
+    ``parts``, that function calls the session's parts in a row instead (``_parts``)."""
     wire = Wire(config=config)
     session = wire.session
     session.subscribe(Subscribe(name="ownTrades"), wire.now)
@@ -97,16 +107,44 @@ def _live_session(config: SessionConfig) -> tuple[Any, Callable[[bytes], object]
         receive(conn, frame, now)
         return events()
 
-    return session.connection, on_frame
+    return session.connection, _parts(session, now) if parts else on_frame
+
+
+def _parts(session: Any, now: float) -> Callable[[bytes], object]:
+    """The usual frame through the session's parts, without the ``Session``: the link's
+    ``receive_data`` (decode, the connection's checks, the sequence), then what
+    ``Session.receive_message`` applies it with (``OrderSync.apply``, ``FillFeed.deliver``),
+    then the events they made, drained. Raises on any other frame (it was not written for
+    them: the session would route them elsewhere)."""
+    receive = session._life.link.receive_data
+    orders, fills, produced = session._orders, session._fills, session._events
+
+    def on_frame(frame: bytes) -> object:
+        data = receive(frame, now)
+        if type(data) is OpenOrders:
+            orders.apply(data, snapshot=False)
+        elif type(data) is tuple:  # v2: a fill and its order change, in one push
+            orders.apply(data[0], snapshot=False)
+            fills.deliver(data[1], "live")
+        elif data is not None:
+            fills.deliver(data, "live")
+        else:
+            raise RuntimeError(f"not the usual frame: {frame!r}")
+        events = produced[:]
+        produced.clear()
+        return events
+
+    return on_frame
 
 
 def _session_setup(
-    case: bench_pipeline._Case,
+    case: bench_pipeline._Case, *, parts: bool = False
 ) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
-    """A setup returning the per-frame function on a LIVE session and the frames to feed it."""
+    """A setup returning the per-frame function on a LIVE session (with ``parts``: its parts
+    in a row) and the frames to feed it."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        link, on_frame = _live_session(SessionConfig())
+        link, on_frame = _live_session(SessionConfig(), parts=parts)
         sequence = link._subscriptions[case.channel].next_sequence
         seed: list[bytes] = []
         if case.channel == "openOrders" and case.name != "openOrders new order":
@@ -132,14 +170,14 @@ def _v2_renumbered(frames: list[bytes], first: int) -> list[bytes]:
 
 
 def _v2_session_setup(
-    seed: bytes | None, frames: list[bytes]
+    seed: bytes | None, frames: list[bytes], *, parts: bool = False
 ) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
     """As ``_session_setup``, on a LIVE v2 session: the seed's orders arrive first as one
     ``pending_new`` executions update each (untimed), then the frames to time."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
         forget_timestamps()  # live updates only here: their times are new each time
-        link, on_frame = _live_session(SessionConfig(protocol="v2"))
+        link, on_frame = _live_session(SessionConfig(protocol="v2"), parts=parts)
         sequence = link._conn._subscriptions["executions"].next_sequence
         before: list[bytes] = []
         if seed is not None:
@@ -229,17 +267,18 @@ def _v2_floor(
 def _same_events(
     name: str,
     session: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
-    floor: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
+    other: Callable[[], tuple[Callable[[bytes], object], list[bytes]]],
 ) -> None:
-    """Untimed: the floor gives the user the session's events, frame by frame."""
+    """Untimed: ``other`` (the floor, or the parts in a row) gives the user the session's
+    events, frame by frame."""
     session_function, frames = session()
-    floor_function, floor_frames = floor()
-    if floor_frames != frames:
-        raise RuntimeError(f"{name}: the floor was given other frames")
+    other_function, other_frames = other()
+    if other_frames != frames:
+        raise RuntimeError(f"{name}: the floor or parts were given other frames")
     for frame in frames:
-        theirs, ours = floor_function(frame), session_function(frame)
+        theirs, ours = other_function(frame), session_function(frame)
         if theirs != ours:
-            raise RuntimeError(f"{name}: the floor gave {theirs!r}, the session {ours!r}")
+            raise RuntimeError(f"{name}: the floor or parts gave {theirs!r}, the session {ours!r}")
 
 
 def _row(name: str, runs: dict[str, list[float]]) -> dict[str, Any]:
@@ -250,6 +289,8 @@ def _row(name: str, runs: dict[str, list[float]]) -> dict[str, Any]:
         "floor_us": statistics.median(runs["floor"]),
         "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
         "floor_vs_careful": median_ratio(runs["floor"], runs["careful"]),
+        "parts_us": statistics.median(runs["parts"]),
+        "parts_vs_careful": median_ratio(runs["parts"], runs["careful"]),
     }
 
 
@@ -264,12 +305,15 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             for frame in frames:  # prove the path once, untimed
                 _check(case, function(frame))
             floor = _floor(case, frames)
+            parts = _session_setup(case, parts=True)
             _same_events(name, session, floor)
+            _same_events(name, session, parts)
             runs = interleaved_runs(
                 {
                     "session": _timing(session),
                     "careful": _timing(_careful(case)),
                     "floor": _timing(floor),
+                    "parts": _timing(parts),
                 },
                 repeats,
             )
@@ -281,12 +325,15 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
             for frame in numbered:  # prove the path once, untimed
                 _v2_check(name, function(frame))
             floor = _v2_floor(seed, numbered)
+            parts = _v2_session_setup(seed, frames, parts=True)
             _same_events(name, session, floor)
+            _same_events(name, session, parts)
             runs = interleaved_runs(
                 {
                     "session": _timing(session),
                     "careful": _timing(_v2_careful(seed, frames)),
                     "floor": _timing(floor),
+                    "parts": _timing(parts),
                 },
                 repeats,
             )
@@ -324,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{row['case']:<31} session {row['session_us']:>7.2f} us  careful"
                 f" {row['careful_us']:>7.2f} us  {row['session_vs_careful']:.2f}x"
                 f"  floor {row['floor_us']:>7.2f} us  {row['floor_vs_careful']:.2f}x"
+                f"  parts {row['parts_us']:>7.2f} us  {row['parts_vs_careful']:.2f}x"
             )
     return 0
 

@@ -567,14 +567,53 @@ def _floor_cause(missed: list[dict[str, Any]], limit: float) -> str:
                 f"{(row['session_us'] - row['floor_us']) * 1000:.0f} ns on {row['case']}"
                 for row in within
             )
+            + _parts_cause(within, limit)
         )
     text = "; ".join(parts)
     return f" {text[0].upper()}{text[1:]}."
 
 
+def _parts_cause(rows: list[dict[str, Any]], limit: float) -> str:
+    """Of the layering on ``rows``, what the session's parts cost called in a row (their own
+    bookkeeping) and what the Session's routing around them adds: the most a fused path that
+    kept the bookkeeping could save."""
+    rows = [row for row in rows if "parts_vs_careful" in row]
+    if not rows:
+        return ""
+    split = ", ".join(
+        f"{row['case']} {(row['parts_us'] - row['floor_us']) * 1000:.0f} + "
+        f"{(row['session_us'] - row['parts_us']) * 1000:.0f} ns"
+        for row in rows
+    )
+    still = [row for row in rows if row["parts_vs_careful"] > limit]
+    verdict = (
+        "the parts in a row miss too on "
+        + ", ".join(f"{row['case']} ({row['parts_vs_careful']:.2f}x)" for row in still)
+        + ", so fusing the routing would not meet it there: the parts' own bookkeeping (the"
+        " connection's checks and sequence, the table's, the order ids, the fill memory)"
+        " must cost less"
+        if still
+        else "the parts in a row meet it on every one of them: there the routing is the gap"
+    )
+    return (
+        "; split into the parts' own work (the session's parts called in a row, without the"
+        f" Session: link, order sync, fill feed) + the Session's routing around them: {split};"
+        f" {verdict}"
+    )
+
+
 def _session_table(data: dict[str, Any]) -> list[str]:
     return _markdown(
-        ["case", "session us", "careful us", "session/careful", "floor us", "floor/careful"],
+        [
+            "case",
+            "session us",
+            "careful us",
+            "session/careful",
+            "floor us",
+            "floor/careful",
+            "parts us",
+            "parts/careful",
+        ],
         [
             [
                 row["case"],
@@ -583,6 +622,8 @@ def _session_table(data: dict[str, Any]) -> list[str]:
                 _f(row["session_vs_careful"]) + "x",
                 _f(row["floor_us"]) if "floor_us" in row else "",
                 _f(row["floor_vs_careful"]) + "x" if "floor_vs_careful" in row else "",
+                _f(row["parts_us"]) if "parts_us" in row else "",
+                _f(row["parts_vs_careful"]) + "x" if "parts_vs_careful" in row else "",
             ]
             for row in data["results"]
         ],
@@ -880,7 +921,11 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         " subscribe). The `v2 ...` rows: a session with `SessionConfig(protocol='v2')` on"
         " v2 executions frames vs the careful v2 client. floor: the same events from the same"
         " bytes in one function (`session_floor.py`; checked equal to the session's, untimed):"
-        " the least the session's guarantees cost.",
+        " the least the session's guarantees cost. parts: the session's own parts called in a"
+        " row on the same LIVE session, without the Session around them (the link's"
+        " `receive_data`, then `OrderSync.apply` / `FillFeed.deliver`, then the events"
+        " drained; also checked equal): floor -> parts is their own bookkeeping, parts ->"
+        " session the Session's routing.",
         _session_table,
     ),
 }
@@ -978,6 +1023,15 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             row["case"]: round(row["floor_vs_careful"], 3)
             for row in session["results"]
             if "floor_vs_careful" in row
+        }
+    )
+    line["session_parts_vs_careful"] = (
+        None
+        if session is None
+        else {
+            row["case"]: round(row["parts_vs_careful"], 3)
+            for row in session["results"]
+            if "parts_vs_careful" in row
         }
     )
     clients = data.get("clients")

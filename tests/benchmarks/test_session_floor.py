@@ -43,6 +43,7 @@ def test_the_floor_gives_the_session_s_events_on_every_shape(
         setup = session._session_setup(case)
         numbered = setup()[1]
         session._same_events(name, setup, session._floor(case, numbered))  # raises if unequal
+        session._same_events(name, setup, session._session_setup(case, parts=True))
         floor, frames = session._floor(case, numbered)()
         assert all(floor(frame) for frame in frames)  # every frame reached the user
     for name, shape in session.V2_CASES.items():
@@ -50,6 +51,7 @@ def test_the_floor_gives_the_session_s_events_on_every_shape(
         setup = session._v2_session_setup(seed, frames)
         numbered = setup()[1]
         session._same_events(name, setup, session._v2_floor(seed, numbered))
+        session._same_events(name, setup, session._v2_session_setup(seed, frames, parts=True))
         floor, numbered = session._v2_floor(seed, numbered)()
         assert all(floor(frame) for frame in numbered)
 
@@ -80,7 +82,9 @@ def test_the_floor_reports_an_unchanged_order_as_nothing(
     assert floor(orjson.dumps(again)) == []
 
 
-def _row(case: str, session: float, careful: float, floor: float | None) -> dict[str, Any]:
+def _row(
+    case: str, session: float, careful: float, floor: float | None, parts: float | None = None
+) -> dict[str, Any]:
     row = {
         "case": case,
         "session_us": session,
@@ -89,6 +93,8 @@ def _row(case: str, session: float, careful: float, floor: float | None) -> dict
     }
     if floor is not None:
         row |= {"floor_us": floor, "floor_vs_careful": floor / careful}
+    if parts is not None:
+        row |= {"parts_us": parts, "parts_vs_careful": parts / careful}
     return row
 
 
@@ -109,6 +115,7 @@ def test_run_all_says_which_misses_the_floor_shares_and_what_the_layering_costs(
     assert "the floor meets it on v1 small (1.04x)" in cause
     assert "1400 ns on v1 small" in cause
     assert "met (" not in cause
+    assert "in a row" not in cause  # rows without parts figures: nothing said of them
     # Without floor figures (an older bench_session) the cause says nothing of a floor.
     plain = run_all._session_target(
         {"target_ratio": 1.2, "results": [_row("v1 small", 4.0, 2.5, None)]}
@@ -130,3 +137,25 @@ def test_session_json_and_the_summary_carry_the_floor(
         assert row["floor_vs_careful"] > 0
     line = benchmarks["run_all"].summary({"session": {"data": data}})
     assert set(line["session_floor_vs_careful"]) == {row["case"] for row in data["results"]}
+    assert set(line["session_parts_vs_careful"]) == {row["case"] for row in data["results"]}
+    assert all(row["parts_us"] > 0 for row in data["results"])
+
+
+def test_run_all_splits_the_layering_into_the_parts_and_the_routing(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    run_all = benchmarks["run_all"]
+    rows = [
+        _row("v1 small", 4.0, 2.5, 2.6, 3.6),  # parts 1.44x: the bookkeeping is the gap
+        _row("v2 order", 3.5, 2.5, 2.4, 2.9),  # parts 1.16x: the routing is the gap
+        _row("met", 1.0, 1.0, 0.8, 0.9),
+    ]
+    cause = run_all._session_target({"target_ratio": 1.2, "results": rows})[4]
+    assert "v1 small 1000 + 400 ns, v2 order 500 + 600 ns" in cause
+    assert "the parts in a row miss too on v1 small (1.44x), so fusing the routing" in cause
+    assert "v2 order (1.16x)" not in cause
+    both = run_all._session_target({"target_ratio": 1.2, "results": rows[1:]})[4]
+    assert "the parts in a row meet it on every one of them" in both
+    table = "\n".join(run_all._session_table({"results": rows}))
+    assert "| parts us | parts/careful |" in table
+    assert "| 3.60 | 1.44x |" in table
