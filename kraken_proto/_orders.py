@@ -26,7 +26,16 @@ import msgspec
 from kraken_proto.v1._events import OpenOrders, OrderRecord
 
 from ._order import TERMINAL_STATUSES, Order, OrderChanges
-from ._order_merge import _copy, _differs, _fresh, _merged, _restates, _sent_items, _set
+from ._order_merge import (
+    _astuple,
+    _copy,
+    _differs,
+    _fresh,
+    _merged,
+    _restates,
+    _sent_items,
+    _set,
+)
 
 __all__ = ["TERMINAL_STATUSES", "Order", "OrderChanges", "OrderTable"]
 
@@ -215,14 +224,28 @@ class OrderTable:
         finished: list[Order] = []
         vanished: list[Order] = []
         previously_open = self._open
-        self._open = {}
+        now_open: dict[str, Order] = {}
+        self._open = now_open
         listed: set[str] = set()
+        # The first snapshot, into an empty table: no entry can restate or revive an order
+        # known before (an entry placed here as finished is in ``listed``: its txid again is a
+        # second entry), so each new one is stored without the lookups below.
+        first = not previously_open and not self._finished
         for txid, record in event.orders:
             if txid in listed:
                 # A second entry in the same snapshot merges like a delta.
                 self._place(txid, record, self.get(txid), added, stubs, updated, finished)
                 continue
             listed.add(txid)
+            if first:
+                # ``_fresh``, inline (200 entries, a call each): a new ``Order`` from the record.
+                new = Order(*_astuple(record), txid=txid, is_stub=record.descr is None)
+                if new.status not in TERMINAL_STATUSES:
+                    now_open[txid] = new
+                    (stubs if new.is_stub else added).append(new)
+                else:
+                    self._place_new(new, None, added, stubs, updated, finished)
+                continue
             # A snapshot entry is the whole record: replace, do not merge.
             old = previously_open.get(txid)
             if old is not None and _restates(txid, record, old):
