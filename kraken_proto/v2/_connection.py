@@ -41,10 +41,12 @@ from kraken_proto._connection_events import (
 from kraken_proto._connection_state import (
     SUBSCRIPTION_TRANSITIONS,
     ConnectionConfig,
+    ConnectionState,
+    ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
 )
-from kraken_proto._errors import LocalProtocolError
+from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
 from kraken_proto._event_base import Event, KrakenError, UnknownMessage
 
 from ._connection_rules import (
@@ -77,6 +79,7 @@ __all__ = ["V2Connection", "V2ConnectionConfig"]
 # ``_on_channel_data`` reads these on every channel frame.
 _PENDING, _FAILED = SubscriptionState.PENDING, SubscriptionState.FAILED
 _ACTIVE = SubscriptionState.ACTIVE
+_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
 
 
 class V2Connection(_ConnectionCore[V2Request, _Subscription]):
@@ -149,7 +152,12 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         Raises ``RemoteProtocolError`` for a frame that is not Kraken v2 (the connection
         moves to FAILED); ``LocalProtocolError`` unless the connection is OPEN or CLOSING.
         """
-        self._received(self._decode_frame(text, now, decode), now)
+        # The usual frame is an in-sequence executions update: ``receive_update`` tells it
+        # apart and counts it without the calls of the general route (``_received``,
+        # ``_on_channel_data``), which give it this same ``ChannelUpdate``.
+        event = self.receive_update(text, now)
+        if event is not None:
+            self._events.append(ChannelUpdate(event=event))
 
     def receive_update(self, text: str | bytes, now: float) -> Executions | None:
         """``receive_message``, except that the usual frame, the next in-sequence
@@ -158,7 +166,17 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         counted as ``receive_message`` counts it. Returns None for every other frame, which
         took ``receive_message``'s way (its events are queued). Raises as ``receive_message``.
         """
-        event = self._decode_frame(text, now, decode)
+        # The state check and decode, written out here (no helper call on the per-frame path).
+        state = self._state
+        if state is not _OPEN and state is not _CLOSING:
+            self._refuse_receive()
+        try:
+            event = decode(text)
+        except RemoteProtocolError:
+            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
+            raise
+        self._last_frame_at = now
+        self._liveness_ping_at = None
         if type(event) is Executions and event.type == "update":
             record = self._subscriptions.get("executions")
             if (
