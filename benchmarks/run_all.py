@@ -1011,29 +1011,16 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     data = {name: result.get("data") for name, result in results.items()}
     line: dict[str, Any] = {"commit": _commit()}
     session = data.get("session")
-    line["session_pipeline_vs_careful"] = (
-        None
-        if session is None
-        else {row["case"]: round(row["session_vs_careful"], 3) for row in session["results"]}
-    )
-    line["session_floor_vs_careful"] = (
-        None
-        if session is None
-        else {
-            row["case"]: round(row["floor_vs_careful"], 3)
-            for row in session["results"]
-            if "floor_vs_careful" in row
-        }
-    )
-    line["session_parts_vs_careful"] = (
-        None
-        if session is None
-        else {
-            row["case"]: round(row["parts_vs_careful"], 3)
-            for row in session["results"]
-            if "parts_vs_careful" in row
-        }
-    )
+    for key, field in (
+        ("session_pipeline_vs_careful", "session_vs_careful"),
+        ("session_floor_vs_careful", "floor_vs_careful"),
+        ("session_parts_vs_careful", "parts_vs_careful"),
+    ):
+        line[key] = (
+            None
+            if session is None
+            else {row["case"]: round(row[field], 3) for row in session["results"] if field in row}
+        )
     clients = data.get("clients")
     line["connection_tables_vs_careful"] = (
         None
