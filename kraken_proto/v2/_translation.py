@@ -106,8 +106,11 @@ _MIDNIGHTS_KEPT = 1024  # a live stream meets one date a day; the limit bounds o
 # written when first needed (None until then), and at [60] the minute's start as an int. A live
 # stream's records come many to a minute: most find their whole part written already, so only
 # their fraction is checked and joined (no int to format, no sum).
+# Bounded by minutes, each up to ~4 KiB (the list and 60 heads): at most ~1 MiB, whatever the
+# peer sends. A live stream needs the current minute; a snapshot's orders, one per minute they
+# were last changed in, fill it at most once (times it sends again come from ``_RECENT``).
 _MINUTE_HEADS: dict[str, list[Any]] = {}
-_MINUTE_HEADS_KEPT = 4096
+_MINUTE_HEADS_KEPT = 256
 
 
 def _midnight(date: str) -> int | None:
