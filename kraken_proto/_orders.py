@@ -27,7 +27,6 @@ from kraken_proto.v1._events import OpenOrders, OrderRecord
 
 from ._order import TERMINAL_STATUSES, Order, OrderChanges
 from ._order_merge import (
-    _astuple,
     _copy,
     _differs,
     _fresh,
@@ -227,35 +226,23 @@ class OrderTable:
         now_open: dict[str, Order] = {}
         self._open = now_open
         listed: set[str] = set()
-        # The first snapshot, into an empty table: no entry can restate or revive an order
-        # known before (an entry placed here as finished is in ``listed``: its txid again is a
-        # second entry), so each new one is stored without the lookups below.
-        first = not previously_open and not self._finished
         for txid, record in event.orders:
             if txid in listed:
                 # A second entry in the same snapshot merges like a delta.
                 self._place(txid, record, self.get(txid), added, stubs, updated, finished)
                 continue
             listed.add(txid)
-            if first:
-                # ``_fresh``, inline (200 entries, a call each): a new ``Order`` from the record.
-                new = Order(*_astuple(record), txid=txid, is_stub=record.descr is None)
-                if new.status not in TERMINAL_STATUSES:
-                    now_open[txid] = new
-                    (stubs if new.is_stub else added).append(new)
-                else:
-                    self._place_new(new, None, added, stubs, updated, finished)
-                continue
-            # A snapshot entry is the whole record: replace, do not merge.
-            old = previously_open.get(txid)
+            # A snapshot entry is the whole record: replace, do not merge. Into an empty table
+            # (the first snapshot) there is nothing to restate or revive: no lookup is made.
+            old = previously_open.get(txid) if previously_open else None
             if old is not None and _restates(txid, record, old):
-                self._open[txid] = old  # still open, unchanged: the usual re-snapshot entry
+                now_open[txid] = old  # still open, unchanged: the usual re-snapshot entry
                 continue
             new = _fresh(txid, record)
             if old is None:
-                old = self._finished.get(txid)
+                old = self._finished.get(txid) if self._finished else None
                 if old is None and new.status not in TERMINAL_STATUSES:
-                    self._open[txid] = new  # an order the table did not know
+                    now_open[txid] = new  # an order the table did not know
                     (stubs if new.is_stub else added).append(new)
                     continue
             self._place_new(new, old, added, stubs, updated, finished)
