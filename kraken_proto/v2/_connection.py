@@ -41,12 +41,10 @@ from kraken_proto._connection_events import (
 from kraken_proto._connection_state import (
     SUBSCRIPTION_TRANSITIONS,
     ConnectionConfig,
-    ConnectionState,
-    ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
 )
-from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
+from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event, KrakenError, UnknownMessage
 
 from ._connection_rules import (
@@ -79,7 +77,6 @@ __all__ = ["V2Connection", "V2ConnectionConfig"]
 # ``_on_channel_data`` reads these on every channel frame.
 _PENDING, _FAILED = SubscriptionState.PENDING, SubscriptionState.FAILED
 _ACTIVE = SubscriptionState.ACTIVE
-_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
 
 
 class V2Connection(_ConnectionCore[V2Request, _Subscription]):
@@ -166,17 +163,7 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         counted as ``receive_message`` counts it. Returns None for every other frame, which
         took ``receive_message``'s way (its events are queued). Raises as ``receive_message``.
         """
-        # The state check and decode, written out here (no helper call on the per-frame path).
-        state = self._state
-        if state is not _OPEN and state is not _CLOSING:
-            self._refuse_receive()
-        try:
-            event = decode(text)
-        except RemoteProtocolError:
-            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
-            raise
-        self._last_frame_at = now
-        self._liveness_ping_at = None
+        event = self._decode_frame(text, now, decode)
         if type(event) is Executions and event.type == "update":
             record = self._subscriptions.get("executions")
             if (
