@@ -144,7 +144,18 @@ def floor_decoder(frame: bytes) -> Callable[[bytes], object]:
 
 V2_TRADE = "v2 executions trade update"
 V2_SNAPSHOT = "v2 executions 200-order snapshot"
-V2_CASES = frozenset({V2_TRADE, V2_SNAPSHOT})
+V2_STATUS_ONLY = "v2 executions status-only update"
+V2_CANCEL = "v2 executions cancel update"
+V2_NEW_ORDER = "v2 executions new order"
+V2_TRADES_SNAPSHOT = "v2 executions 50-trade snapshot"
+# The v2 twins of the v1 shapes, built as bench_clients builds its v2 frames (its case names).
+_V2_TWINS = {
+    V2_STATUS_ONLY: "openOrders status-only delta",
+    V2_CANCEL: "openOrders status delta",
+    V2_NEW_ORDER: "openOrders new order",
+    V2_TRADES_SNAPSHOT: "ownTrades 50-trade snapshot",
+}
+V2_CASES = frozenset({V2_TRADE, V2_SNAPSHOT, *_V2_TWINS})
 
 
 def _v2_trade(n: int) -> dict[str, Any]:
@@ -206,7 +217,9 @@ def decoder_for(case: str) -> Callable[[bytes], object]:
 
 
 def build_cases() -> dict[str, bytes]:
-    """The six benchmark frames, as the bytes a WebSocket library would hand over."""
+    """The benchmark frames, as the bytes a WebSocket library would hand over: every shape
+    (status only, cancel, fill, new order, one trade, the 50-trade and 200-order snapshots)
+    in v1 and in v2."""
     status_delta = [
         [
             {
@@ -256,6 +269,8 @@ def build_cases() -> dict[str, bytes]:
         "ownTrades",
         {"sequence": 1},
     ]
+    # A live fill: one trade, as ownTrades updates carry them (read by the text-first path).
+    fill = [[{txid("T", 7): trade(7, update=True)}], "ownTrades", {"sequence": 6}]
     orders = [
         [{txid("O", n): full_order(n)} for n in range(200)],
         "openOrders",
@@ -266,6 +281,7 @@ def build_cases() -> dict[str, bytes]:
         "openOrders status delta": orjson.dumps(status_delta),
         "openOrders fill delta": orjson.dumps(fill_delta),
         "openOrders new order": orjson.dumps(new_order),
+        "ownTrades fill": orjson.dumps(fill),
         "ownTrades 50-trade snapshot": orjson.dumps(trades),
         "openOrders 200-order snapshot": orjson.dumps(orders),
     }
@@ -282,6 +298,10 @@ def build_cases() -> dict[str, bytes]:
             "data": [_v2_order(n) for n in range(200)],
             "sequence": 1,
         }
+        from bench_clients import v2_frames
+
+        for name, twin in _V2_TWINS.items():
+            cases[name] = v2_frames(twin, 8)[1][7]
         cases[V2_TRADE] = orjson.dumps(v2_trade)
         cases[V2_SNAPSHOT] = orjson.dumps(v2_orders)
     return cases
@@ -296,8 +316,13 @@ _LOOPS = {
     "openOrders status delta": 1000,
     "openOrders fill delta": 1000,
     "openOrders new order": 500,
+    "ownTrades fill": 500,
     "ownTrades 50-trade snapshot": 20,
     "openOrders 200-order snapshot": 3,
+    V2_STATUS_ONLY: 1000,
+    V2_CANCEL: 1000,
+    V2_NEW_ORDER: 500,
+    V2_TRADES_SNAPSHOT: 10,
     V2_TRADE: 500,
     V2_SNAPSHOT: 3,
 }
@@ -329,6 +354,18 @@ def _timing(function: Callable[[Any], object], argument: Any, loops: int) -> Cal
     return run
 
 
+TEXT_FIRST = "ownTrades fill"
+"""The case ``decode`` reads text-first (``v1._trade_text``): its row also times that read."""
+
+
+def _read_as_text(frame: bytes) -> object:
+    """msgspec's read of an ownTrades update with every number as text, the first step of
+    ``decode``'s path for it (the rest: the texts checked and made Decimal, the Trade)."""
+    from kraken_proto.v1 import _trade_text
+
+    return _trade_text._decode_text(frame)
+
+
 def _cold(decode: Callable[[Any], object]) -> Callable[[Any], object]:
     """``decode`` with the number memo emptied first: every number text is new to it (the
     frames of the timed loop otherwise repeat their texts, all found in the memo)."""
@@ -352,17 +389,17 @@ def measure(*, scale: float = 1.0, repeats: int = 41) -> list[dict[str, Any]]:
             texts = _decimal_texts(decode(frame))  # also warms up
             floor = floor_decoder(frame)
             floor(frame)
-            runs = interleaved_runs(
-                {
-                    "decode": _timing(decode, frame, loops),
-                    "cold": _timing(_cold(decode), frame, loops),
-                    "floor": _timing(floor, frame, loops),
-                    "orjson": _timing(orjson.loads, frame, loops),
-                    "json": _timing(json.loads, frame, loops),
-                    "decimals": _timing(_make_decimals, texts, loops),
-                },
-                repeats,
-            )
+            contenders = {
+                "decode": _timing(decode, frame, loops),
+                "cold": _timing(_cold(decode), frame, loops),
+                "floor": _timing(floor, frame, loops),
+                "orjson": _timing(orjson.loads, frame, loops),
+                "json": _timing(json.loads, frame, loops),
+                "decimals": _timing(_make_decimals, texts, loops),
+            }
+            if name == TEXT_FIRST:
+                contenders["text read"] = _timing(_read_as_text, frame, loops)
+            runs = interleaved_runs(contenders, repeats)
             timings = {label: statistics.median(values) for label, values in runs.items()}
             rows.append(
                 {
@@ -384,12 +421,14 @@ def measure(*, scale: float = 1.0, repeats: int = 41) -> list[dict[str, Any]]:
                     / timings["orjson"],
                 }
             )
+            if "text read" in timings:
+                rows[-1]["text_read_us"] = timings["text read"]
     return rows
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> str:
     header = (
-        f"{'case':<30} {'bytes':>6} {'decode us':>9} {'floor us':>8} {'orjson us':>9}"
+        f"{'case':<34} {'bytes':>6} {'decode us':>9} {'floor us':>8} {'orjson us':>9}"
         f" {'json us':>8} {'dec/floor':>9} {'floor/orjson':>12} {'dec/orjson':>10}"
         f" {'dec/json':>8} {'Decimals':>8} {'Decimal() us':>12} {'cold/floor':>10}"
     )
@@ -397,7 +436,7 @@ def _table(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         verdict = "" if row["decode_vs_floor"] <= TARGET_RATIO else "  misses target"
         lines.append(
-            f"{row['case']:<30} {row['bytes']:>6} {row['decode_us']:>9.2f}"
+            f"{row['case']:<34} {row['bytes']:>6} {row['decode_us']:>9.2f}"
             f" {row['floor_us']:>8.2f} {row['orjson_us']:>9.2f} {row['json_us']:>8.2f}"
             f" {row['decode_vs_floor']:>8.2f}x {row['floor_vs_orjson']:>11.2f}x"
             f" {row['decode_vs_orjson']:>9.2f}x {row['decode_vs_json']:>7.2f}x"

@@ -40,6 +40,7 @@ def test_benchmark_json_output_has_every_case(capsys: pytest.CaptureFixture[str]
     report = json.loads(capsys.readouterr().out)
     assert report["target_ratio"] == 1.10
     assert [row["case"] for row in report["results"]] == list(bench.CASES)
+    assert [row["case"] for row in report["results"] if "text_read_us" in row] == ["ownTrades fill"]
     for row in report["results"]:
         assert row["decode_us"] > 0
         assert row["floor_us"] > 0
@@ -84,6 +85,9 @@ def test_benchmark_frames_are_the_shapes_they_claim() -> None:
     assert isinstance(new, kraken_proto.v1.OpenOrders)
     assert new.orders[0][1].status == "pending"
     assert new.orders[0][1].descr is not None
+    fill = kraken_proto.decode(cases["ownTrades fill"])
+    assert isinstance(fill, kraken_proto.v1.OwnTrades)
+    assert len(fill.trades) == 1
     trades = kraken_proto.decode(cases["ownTrades 50-trade snapshot"])
     assert isinstance(trades, kraken_proto.v1.OwnTrades)
     assert len(trades.trades) == 50

@@ -31,3 +31,23 @@ def test_v2_benchmark_frames_are_the_shapes_they_claim() -> None:
     assert isinstance(snapshot, v2.Executions)
     assert snapshot.is_snapshot
     assert len(snapshot.data) == 200
+
+
+def test_v2_benchmark_has_every_shape_of_v1() -> None:
+    bench = _load_benchmark()
+    cases = bench.build_cases()
+    pushes: dict[str, v2.Executions] = {}
+    for name in bench.V2_CASES:
+        push = v2.decode(cases[name])
+        assert isinstance(push, v2.Executions), name
+        assert bench.decoder_for(name) is v2.decode
+        pushes[name] = push
+    status_only = pushes[bench.V2_STATUS_ONLY].data
+    assert [(r.exec_type, r.cum_qty) for r in status_only] == [("new", None)]
+    cancel = pushes[bench.V2_CANCEL].data
+    assert [(r.exec_type, r.cancel_reason) for r in cancel] == [("canceled", "User requested")]
+    new = pushes[bench.V2_NEW_ORDER].data
+    assert [(r.exec_type, r.order_type) for r in new] == [("pending_new", "limit")]
+    trades = pushes[bench.V2_TRADES_SNAPSHOT]
+    assert trades.is_snapshot
+    assert [r.exec_type for r in trades.data] == ["trade"] * 50
