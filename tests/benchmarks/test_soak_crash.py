@@ -1,6 +1,7 @@
 """``soak.py --crash`` and ``--processes`` still run and still keep every promise (issue 16):
-a bot killed with SIGKILL over 20 times on each runner over a SQLite journal, and two bots on
-one API key with a connection dropped every second. Each run is kept short for CI."""
+a bot killed with SIGKILL over 20 times on each runner over a SQLite journal (and once more
+over v2), and two bots on one API key with a connection dropped every second. Each run is
+kept short for CI."""
 
 from __future__ import annotations
 
@@ -59,6 +60,22 @@ def test_a_bot_killed_twenty_times_loses_nothing(
     status, result = _run(argv, capsys)
     assert result["adapter"] == adapter
     assert result["mode"] == "crash"
+    assert result["kills"] >= 20
+    assert {key: result[key] for key in ZEROS} == dict.fromkeys(ZEROS, 0)
+    assert result["settle_seconds"] is not None
+    assert result["orders"] >= 10
+    assert result["fills"] >= 10
+    assert status == 0
+
+
+@pytest.mark.timeout(90)
+def test_a_v2_bot_killed_twenty_times_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # The same promise over the simulator's v2 face, where every fill of a taker order is its
+    # own trade; one runner (the runners only carry bytes, the session is the same).
+    argv = ["--crash", "--protocol", "v2", "--adapter", "asyncio", "--seconds", "12"]
+    argv += ["--kill-every", "0.5", "--drop-every", "1.5", "--seed", "7"]
+    status, result = _run(argv, capsys)
+    assert (result["adapter"], result["protocol"], result["mode"]) == ("asyncio", "v2", "crash")
     assert result["kills"] >= 20
     assert {key: result[key] for key in ZEROS} == dict.fromkeys(ZEROS, 0)
     assert result["settle_seconds"] is not None
