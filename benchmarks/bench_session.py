@@ -7,12 +7,13 @@ sockets, virtual time). The careful client is ``bench_clients.CarefulClient`` on
 
 The delta shapes of ``bench_pipeline`` are measured: each timing gets a freshly settled session
 whose table already holds the orders the deltas touch (fed as new-order frames, untimed), and
-the frames carry the channel's next sequence numbers. Snapshots arrive only on (re)subscribe, so
-the session pipeline is not measured on the snapshot shapes (``bench_clients`` has them for
-``Connection`` + tables). The ``v2 ...`` shapes run the same way on a session configured with
-``SessionConfig(protocol="v2")`` (its link: ``V2Connection`` and the v1-shaped translation)
-against ``bench_clients.CarefulV2Client``, on the executions frames of ``bench_clients``; the
-orders they touch arrive first as ``pending_new`` updates (untimed).
+the frames carry the channel's next sequence numbers. The snapshot shapes (a session gets them
+on every (re)connect) are timed one snapshot per timing, each into a fresh session at the moment
+that snapshot is due (subscribed, acknowledged, the other channel's snapshot in: it goes LIVE on
+this one), against the careful client's fresh one. The ``v2 ...`` shapes run the same way on a
+session configured with ``SessionConfig(protocol="v2")`` (its link: ``V2Connection`` and the
+v1-shaped translation) against ``bench_clients.CarefulV2Client``, on the executions frames of
+``bench_clients``; the orders they touch arrive first as ``pending_new`` updates (untimed).
 Beside them, ``floor``: the same user events from the same bytes in one function
 (``session_floor``: typed decode, sequence check, merge, event, and nothing else), checked
 equal to the session's on every frame. A target the floor misses is out of reach for the
@@ -60,7 +61,15 @@ from bench_common import (
 )
 from session_floor import V1OrdersFloor, V1TradesFloor, V2Floor
 
-__all__ = ["CASES", "TARGET_RATIO", "V2_CASES", "main", "measure"]
+__all__ = [
+    "CASES",
+    "SNAPSHOT_CASES",
+    "TARGET_RATIO",
+    "V2_CASES",
+    "V2_SNAPSHOT_CASES",
+    "main",
+    "measure",
+]
 
 TARGET_RATIO = 1.2
 """The session pipeline over the careful client, per frame, on every shape."""
@@ -75,6 +84,17 @@ V2_CASES: dict[str, str] = {
     if shape not in bench_pipeline.SNAPSHOT_CASES
 }
 """The v2 delta shapes (executions frames from ``bench_clients.v2_frames``) and their v1 twin."""
+
+SNAPSHOT_CASES: tuple[str, ...] = tuple(
+    name for name in bench_pipeline.CASES if name in bench_pipeline.SNAPSHOT_CASES
+)
+"""The snapshot shapes, v1: each timed as the snapshot a session waits for on a (re)connect."""
+
+V2_SNAPSHOT_CASES: dict[str, str] = {
+    "v2 200-order snapshot": "openOrders 200-order snapshot",
+    "v2 50-trade snapshot": "ownTrades 50-trade snapshot",
+}
+"""The v2 snapshot shapes (one executions snapshot each) and their v1 twin."""
 
 
 def _renumbered(frames: list[bytes], first: int) -> list[bytes]:
@@ -193,6 +213,104 @@ def _v2_session_setup(
     return setup
 
 
+def _held_back(text: str, channel: str) -> bool:
+    """Whether ``text`` is the exchange's snapshot on ``channel`` (v1: the channel's frame, of
+    which none but the snapshot comes while nothing trades; v2: the executions snapshot)."""
+    message = orjson.loads(text)
+    if channel == "executions":
+        return type(message) is dict and message.get("type") == "snapshot"
+    return type(message) is list and len(message) == 3 and message[1] == channel
+
+
+def _snapshot_setup(
+    config: SessionConfig, channel: str, frame: bytes
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    """A setup returning the per-frame function on a fresh session at the moment its
+    snapshot of ``channel`` is due, and ``frame`` (that snapshot) to feed it: subscribed to
+    ownTrades and openOrders, every acknowledgement in, the exchange's own snapshot of
+    ``channel`` (its empty book) held back and every other frame delivered. ``frame`` is the
+    last snapshot the session waits for: it goes LIVE on it, as on every (re)connect."""
+
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        wire = Wire(config=config)
+        take = wire.exchange.take_outgoing
+
+        def take_outgoing(sid: int, now: float) -> list[str]:
+            return [text for text in take(sid, now) if not _held_back(text, channel)]
+
+        wire.exchange.take_outgoing = take_outgoing  # type: ignore[method-assign,assignment]
+        session = wire.session
+        session.subscribe(Subscribe(name="ownTrades"), wire.now)
+        session.subscribe(Subscribe(name="openOrders"), wire.now)
+        session.start(wire.now)
+        wire.pump()
+        conn = next(iter(wire.sid_of))
+        now = wire.now
+        receive, events = session.receive_message, session.events
+
+        def on_frame(frame: bytes) -> object:
+            receive(conn, frame, now)
+            return events()
+
+        return on_frame, [frame]
+
+    return setup
+
+
+def _snapshot_check(name: str, result: object) -> None:
+    """Raise unless one snapshot frame gave the user its whole content: every order added,
+    or every trade as a fill."""
+    events = result if isinstance(result, list) else []
+    added = sum(len(event.changes.added) for event in events if isinstance(event, OrdersChanged))
+    fills = sum(1 for event in events if isinstance(event, FillReceived))
+    if (added, fills) not in ((200, 0), (0, 50)) or (added == 200) != ("200" in name):
+        raise RuntimeError(f"{name}: the snapshot did not reach the user: {result!r}")
+
+
+def _one_frame_careful(
+    client: type[CarefulClient] | type[CarefulV2Client], frame: bytes
+) -> Callable[[], tuple[Callable[[bytes], object], list[bytes]]]:
+    def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
+        return client().on_frame, [frame]
+
+    return setup
+
+
+def _snapshot_rows(repeats: int) -> list[dict[str, Any]]:
+    """The snapshot shapes, v1 and v2: the session against the careful client, one snapshot
+    per timing (each into a fresh session or client). No floor or parts: those take only the
+    usual delta."""
+    cases: list[tuple[str, SessionConfig, str, bytes, type[CarefulClient] | type[CarefulV2Client]]]
+    cases = []
+    for name in SNAPSHOT_CASES:
+        case = bench_pipeline._Case(name, 1)
+        cases.append((name, SessionConfig(), case.channel, case.frames[0], CarefulClient))
+    for name, shape in V2_SNAPSHOT_CASES.items():
+        frame = v2_frames(shape, 1)[1][0]
+        cases.append((name, SessionConfig(protocol="v2"), "executions", frame, CarefulV2Client))
+    rows = []
+    for name, config, channel, frame, careful in cases:
+        session = _snapshot_setup(config, channel, frame)
+        function, frames = session()
+        _snapshot_check(name, function(frames[0]))  # prove the path once, untimed
+        runs = interleaved_runs(
+            {
+                "session": _timing(session),
+                "careful": _timing(_one_frame_careful(careful, frame)),
+            },
+            repeats,
+        )
+        rows.append(
+            {
+                "case": name,
+                "session_us": statistics.median(runs["session"]),
+                "careful_us": statistics.median(runs["careful"]),
+                "session_vs_careful": median_ratio(runs["session"], runs["careful"]),
+            }
+        )
+    return rows
+
+
 def _v2_check(name: str, result: object) -> None:
     kinds = [type(event) for event in result] if isinstance(result, list) else []
     want = [OrdersChanged, FillReceived] if name == "v2 trade fill" else [OrdersChanged]
@@ -295,7 +413,8 @@ def _row(name: str, runs: dict[str, list[float]]) -> dict[str, Any]:
 
 
 def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
-    """Every delta shape: session vs careful, medians of interleaved repeats."""
+    """Every shape, deltas then snapshots: session vs careful (and, on the deltas, the floor
+    and the parts), medians of interleaved repeats."""
     rows: list[dict[str, Any]] = []
     with gc_paused():
         for name in CASES:
@@ -338,6 +457,7 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
                 repeats,
             )
             rows.append(_row(name, runs))
+        rows.extend(_snapshot_rows(repeats))
     return rows
 
 
@@ -367,12 +487,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"target_ratio": TARGET_RATIO, "results": rows}, indent=2))
     else:
         for row in rows:
-            print(
+            line = (
                 f"{row['case']:<31} session {row['session_us']:>7.2f} us  careful"
                 f" {row['careful_us']:>7.2f} us  {row['session_vs_careful']:.2f}x"
-                f"  floor {row['floor_us']:>7.2f} us  {row['floor_vs_careful']:.2f}x"
-                f"  parts {row['parts_us']:>7.2f} us  {row['parts_vs_careful']:.2f}x"
             )
+            if "floor_us" in row:
+                line += (
+                    f"  floor {row['floor_us']:>7.2f} us  {row['floor_vs_careful']:.2f}x"
+                    f"  parts {row['parts_us']:>7.2f} us  {row['parts_vs_careful']:.2f}x"
+                )
+            print(line)
     return 0
 
 

@@ -933,8 +933,10 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         "Whole user pipeline through a live Session (bench_session.py)",
         "CPU microseconds per frame (median of interleaved repeats): `Session.receive_message` +"
         " `Session.events()` on a session made LIVE against the in-memory exchange, vs the"
-        " careful client on the same frames. Delta shapes only (a snapshot comes only on"
-        " subscribe). The `v2 ...` rows: a session with `SessionConfig(protocol='v2')` on"
+        " careful client on the same frames. A snapshot row times one snapshot into a fresh"
+        " session at the moment it is due (subscribed, acknowledged; the session goes LIVE on"
+        " it, as on every reconnect) against a fresh careful client. The `v2 ...` rows:"
+        " a session with `SessionConfig(protocol='v2')` on"
         " v2 executions frames vs the careful v2 client. floor: the same events from the same"
         " bytes in one function (`session_floor.py`; checked equal to the session's, untimed):"
         " the least the session's guarantees cost. parts: the session's own parts called in a"

@@ -128,3 +128,7 @@ def test_session_json_has_the_v2_rows(capsys: pytest.CaptureFixture[str]) -> Non
     }
     for name in session.V2_CASES:
         assert rows[name]["session_vs_careful"] > 0
+    assert set(session.V2_SNAPSHOT_CASES) == {"v2 200-order snapshot", "v2 50-trade snapshot"}
+    for name in session.V2_SNAPSHOT_CASES:
+        assert rows[name]["session_vs_careful"] > 0
+        assert "floor_us" not in rows[name]

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from kraken_proto import FillReceived, OrdersChanged, SessionConfig
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -132,13 +133,20 @@ def test_session_json_and_the_summary_carry_the_floor(
     session = benchmarks["bench_session"]
     assert session.main(["--json", "--scale", "0.01", "--repeats", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
-    for row in data["results"]:
+    # The floor and the parts take the usual delta only: the snapshot rows have neither.
+    deltas = [row for row in data["results"] if "snapshot" not in row["case"]]
+    assert {row["case"] for row in data["results"]} - {row["case"] for row in deltas} == {
+        *session.SNAPSHOT_CASES,
+        *session.V2_SNAPSHOT_CASES,
+    }
+    for row in deltas:
         assert row["floor_us"] > 0
         assert row["floor_vs_careful"] > 0
     line = benchmarks["run_all"].summary({"session": {"data": data}})
-    assert set(line["session_floor_vs_careful"]) == {row["case"] for row in data["results"]}
-    assert set(line["session_parts_vs_careful"]) == {row["case"] for row in data["results"]}
-    assert all(row["parts_us"] > 0 for row in data["results"])
+    assert set(line["session_floor_vs_careful"]) == {row["case"] for row in deltas}
+    assert set(line["session_parts_vs_careful"]) == {row["case"] for row in deltas}
+    assert all(row["parts_us"] > 0 for row in deltas)
+    assert set(line["session_pipeline_vs_careful"]) == {row["case"] for row in data["results"]}
 
 
 def test_run_all_splits_the_layering_into_the_parts_and_the_routing(
@@ -159,3 +167,33 @@ def test_run_all_splits_the_layering_into_the_parts_and_the_routing(
     table = "\n".join(run_all._session_table({"results": rows}))
     assert "| parts us | parts/careful |" in table
     assert "| 3.60 | 1.44x |" in table
+
+
+def test_a_snapshot_row_times_the_snapshot_a_fresh_session_waits_for(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    session, pipeline = benchmarks["bench_session"], benchmarks["bench_pipeline"]
+    for name in session.SNAPSHOT_CASES:
+        case = pipeline._Case(name, 1)
+        setup = session._snapshot_setup(SessionConfig(), case.channel, case.frames[0])
+        on_frame, frames = setup()
+        assert frames == [case.frames[0]]
+        events = on_frame(frames[0])
+        session._snapshot_check(name, events)
+        kinds = {type(event) for event in events}
+        assert (OrdersChanged if "200" in name else FillReceived) in kinds
+    # The v2 session goes LIVE on the executions snapshot it was held waiting for.
+    frame = benchmarks["bench_clients"].v2_frames("openOrders 200-order snapshot", 1)[1][0]
+    setup = session._snapshot_setup(SessionConfig(protocol="v2"), "executions", frame)
+    on_frame, frames = setup()
+    session._snapshot_check("v2 200-order snapshot", on_frame(frame))
+
+
+def test_the_snapshot_check_refuses_a_snapshot_that_did_not_arrive(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    check = benchmarks["bench_session"]._snapshot_check
+    with pytest.raises(RuntimeError, match="did not reach the user"):
+        check("openOrders 200-order snapshot", [])
+    with pytest.raises(RuntimeError, match="did not reach the user"):
+        check("ownTrades 50-trade snapshot", None)
