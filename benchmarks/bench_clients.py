@@ -398,6 +398,7 @@ V2_CASES: dict[str, str] = {
     "v2 new order": "openOrders new order",
     "v2 trade fill": "openOrders fill delta",
     "v2 200-order snapshot": "openOrders 200-order snapshot",
+    "v2 50-trade snapshot": "ownTrades 50-trade snapshot",
 }
 """Each v2 case and the v1 case whose shape its executions frames carry (``v2_frames``)."""
 
@@ -407,6 +408,7 @@ _V2_EXPECTED = {
     "v2 new order": ("added", 1, 0),
     "v2 trade fill": ("updated", 1, 1),
     "v2 200-order snapshot": ("added", 200, 0),
+    "v2 50-trade snapshot": ("added", 0, 50),  # trades only: no order open
 }
 
 

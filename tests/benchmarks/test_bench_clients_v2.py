@@ -37,6 +37,7 @@ def test_v2_frames_are_executions_of_the_claimed_shapes(clients: ModuleType) -> 
         "v2 new order": "pending_new",
         "v2 trade fill": "trade",
         "v2 200-order snapshot": "new",
+        "v2 50-trade snapshot": "trade",
     }
     assert set(clients.V2_CASES) == set(want)
     for name, shape in clients.V2_CASES.items():
@@ -49,6 +50,9 @@ def test_v2_frames_are_executions_of_the_claimed_shapes(clients: ModuleType) -> 
             assert isinstance(v2.decode(seed), v2.Executions)
     _, (snapshot, *_) = clients.v2_frames(clients.V2_CASES["v2 200-order snapshot"], 1)
     assert len(orjson.loads(snapshot)["data"]) == 200
+    _, (trades, *_) = clients.v2_frames(clients.V2_CASES["v2 50-trade snapshot"], 1)
+    assert orjson.loads(trades)["type"] == "snapshot"
+    assert len(orjson.loads(trades)["data"]) == 50
 
 
 def test_ours_and_careful_take_the_measured_path(clients: ModuleType) -> None:
