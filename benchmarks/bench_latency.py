@@ -16,9 +16,13 @@ clock on Linux). CPU per update is this process's CPU time over the samples (the
 is in its own process) less the cost of asking the simulator, divided by the updates. The
 contenders take turns, round after round, against the same simulator.
 
+With ``--protocol v2`` every contender talks to the simulator's v2 face (``/v2``): the sessions
+are ``protocol="v2"`` sessions, the plain loops subscribe to ``executions`` and see the update
+with the new order's first execution / a trade execution.
+
 Target: the trio adapter's CPU per update <= 1.3x the plain wsproto+trio loop's.
 
-    python benchmarks/bench_latency.py [--quick] [--json]
+    python benchmarks/bench_latency.py [--quick] [--json] [--protocol v1|v2]
 """
 
 from __future__ import annotations
@@ -114,7 +118,24 @@ def is_fill_frame(message: Any) -> bool:
     )
 
 
-def _plain_kind(message: Any) -> str | None:
+def _v2_update_kinds(message: Any) -> set[str]:
+    """The exec_types of a v2 executions update (empty for anything else)."""
+    if type(message) is not dict or message.get("channel") != "executions":
+        return set()
+    if message.get("type") != "update":
+        return set()
+    return {record.get("exec_type") for record in message.get("data", ())}
+
+
+def _plain_kind(message: Any, protocol: str = "v1") -> str | None:
+    if protocol == "v2":
+        kinds = _v2_update_kinds(message)
+        if "trade" in kinds:
+            return "fill"
+        # The order's first execution, as the session adds it (pending_new, or new alone).
+        if kinds & {"pending_new", "new"}:
+            return "order"
+        return None
     if is_fill_frame(message):
         return "fill"
     if is_new_order_frame(message):
@@ -122,28 +143,51 @@ def _plain_kind(message: Any) -> str | None:
     return None
 
 
-def _subscribe_frames(token: str) -> list[str]:
+def _subscribe_frames(token: str, protocol: str = "v1") -> list[str]:
+    if protocol == "v2":
+        params = {"channel": "executions", "token": token, "snap_orders": True, "snap_trades": True}
+        return [json.dumps({"method": "subscribe", "params": params})]
     return [
         json.dumps({"event": "subscribe", "subscription": {"name": name, "token": token}})
         for name in ("ownTrades", "openOrders")
     ]
 
 
+def _snapshots(messages: list[Any], protocol: str) -> int:
+    """How many of ``messages`` are subscription snapshots (v1: one per channel, sequence 1;
+    v2: the executions snapshot)."""
+    if protocol == "v2":
+        return sum(
+            1
+            for message in messages
+            if type(message) is dict
+            and message.get("channel") == "executions"
+            and message.get("type") == "snapshot"
+        )
+    return sum(
+        1 for message in messages if type(message) is list and message[2].get("sequence") == 1
+    )
+
+
 class _PlainProtocol:
     """The wsproto half of the plain loops: handshake, text messages, pings answered."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, protocol: str = "v1") -> None:
         parts = urlsplit(url)
         assert parts.hostname is not None
         assert parts.port is not None
         self.host, self.port = parts.hostname, parts.port
+        self.protocol = protocol
+        self.target = "/v2" if protocol == "v2" else "/"
+        # Subscription snapshots to wait for before sampling: one per v1 channel, one in v2.
+        self.snapshots_wanted = 1 if protocol == "v2" else 2
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
         self.accepted = False
         self.messages = 0
         self._pieces: list[str] = []
 
     def handshake(self) -> bytes:
-        return self.ws.send(ws_events.Request(host=f"{self.host}:{self.port}", target="/"))
+        return self.ws.send(ws_events.Request(host=f"{self.host}:{self.port}", target=self.target))
 
     def feed(self, data: bytes) -> tuple[list[Any], bytes]:
         """Messages parsed from ``data`` and the bytes to send back (pongs)."""
@@ -172,8 +216,8 @@ class _PlainProtocol:
 class PlainTrioClient:
     """The floor for the trio adapter: a trio stream, wsproto and orjson, nothing else."""
 
-    def __init__(self, url: str) -> None:
-        self.protocol = _PlainProtocol(url)
+    def __init__(self, url: str, protocol: str = "v1") -> None:
+        self.protocol = _PlainProtocol(url, protocol)
         self.stream: trio.SocketStream | None = None
 
     async def connect(self, token: str) -> None:
@@ -183,12 +227,11 @@ class PlainTrioClient:
         await stream.send_all(protocol.handshake())
         while not protocol.accepted:
             await self.receive()
-        await stream.send_all(b"".join(protocol.text(text) for text in _subscribe_frames(token)))
+        frames = _subscribe_frames(token, protocol.protocol)
+        await stream.send_all(b"".join(protocol.text(text) for text in frames))
         snapshots = 0
-        while snapshots < 2:
-            for message in await self.receive():
-                if type(message) is list and message[2].get("sequence") == 1:
-                    snapshots += 1
+        while snapshots < protocol.snapshots_wanted:
+            snapshots += _snapshots(await self.receive(), protocol.protocol)
 
     async def receive(self) -> list[Any]:
         """The messages of the next read."""
@@ -202,7 +245,7 @@ class PlainTrioClient:
         """Read until an update of ``kind`` arrives; its arrival time (ns)."""
         while True:
             for message in await self.receive():
-                if _plain_kind(message) == kind:
+                if _plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     async def aclose(self) -> None:
@@ -213,19 +256,18 @@ class PlainTrioClient:
 class _PlainSocketClient:
     """The floor for the blocking adapter: a socket, wsproto and orjson."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.protocol = protocol = _PlainProtocol(url)
+    def __init__(self, url: str, token: str, protocol_name: str = "v1") -> None:
+        self.protocol = protocol = _PlainProtocol(url, protocol_name)
         self.sock = socket.create_connection((protocol.host, protocol.port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.sendall(protocol.handshake())
         while not protocol.accepted:
             self.receive()
-        self.sock.sendall(b"".join(protocol.text(text) for text in _subscribe_frames(token)))
+        frames = _subscribe_frames(token, protocol_name)
+        self.sock.sendall(b"".join(protocol.text(text) for text in frames))
         snapshots = 0
-        while snapshots < 2:
-            for message in self.receive():
-                if type(message) is list and message[2].get("sequence") == 1:
-                    snapshots += 1
+        while snapshots < protocol.snapshots_wanted:
+            snapshots += _snapshots(self.receive(), protocol_name)
 
     def receive(self) -> list[Any]:
         messages, out = self.protocol.feed(self.sock.recv(_READ))
@@ -236,7 +278,7 @@ class _PlainSocketClient:
     def wait_for(self, kind: str) -> int:
         while True:
             for message in self.receive():
-                if _plain_kind(message) == kind:
+                if _plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     def close(self) -> None:
@@ -246,8 +288,8 @@ class _PlainSocketClient:
 class _PlainAsyncioClient:
     """The floor for the asyncio adapter: asyncio streams, wsproto and orjson."""
 
-    def __init__(self, url: str) -> None:
-        self.protocol = _PlainProtocol(url)
+    def __init__(self, url: str, protocol: str = "v1") -> None:
+        self.protocol = _PlainProtocol(url, protocol)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -258,12 +300,11 @@ class _PlainAsyncioClient:
         self.writer.write(protocol.handshake())
         while not protocol.accepted:
             await self.receive()
-        self.writer.write(b"".join(protocol.text(text) for text in _subscribe_frames(token)))
+        frames = _subscribe_frames(token, protocol.protocol)
+        self.writer.write(b"".join(protocol.text(text) for text in frames))
         snapshots = 0
-        while snapshots < 2:
-            for message in await self.receive():
-                if type(message) is list and message[2].get("sequence") == 1:
-                    snapshots += 1
+        while snapshots < protocol.snapshots_wanted:
+            snapshots += _snapshots(await self.receive(), protocol.protocol)
 
     async def receive(self) -> list[Any]:
         """The messages of the next read."""
@@ -278,7 +319,7 @@ class _PlainAsyncioClient:
         """Read until an update of ``kind`` arrives; its arrival time (ns)."""
         while True:
             for message in await self.receive():
-                if _plain_kind(message) == kind:
+                if _plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     async def aclose(self) -> None:
@@ -289,7 +330,8 @@ class _PlainAsyncioClient:
 class _Sampler:
     """Asks the simulator for updates and books the latencies and the CPU spent asking."""
 
-    def __init__(self, sim: SimulatorProcess, prices: Prices) -> None:
+    def __init__(self, sim: SimulatorProcess, prices: Prices, protocol: str = "v1") -> None:
+        self.protocol = protocol  # the contenders' protocol: "v1" or "v2"
         self.frames = 0  # messages received while sampling (the plain loops count them)
         self.sim = sim
         self.prices = prices
@@ -323,7 +365,9 @@ async def wait_live_trio(session: TrioSession, timeout: float = 30.0) -> None:
 
 
 def _run_blocking(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
-    with open_session(_credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url) as session:
+    with open_session(
+        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url, protocol=sampler.protocol
+    ) as session:
         session.subscribe("ownTrades")
         session.subscribe("openOrders")
         deadline = time.monotonic() + 30
@@ -349,7 +393,7 @@ def _wait_blocking(session: BlockingSession, kind: str) -> int:
 
 def _run_plain_socket(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
     token = fetch_token(_credentials(sim), rest_url=sim.rest_url).token
-    client = _PlainSocketClient(sim.ws_url, token)
+    client = _PlainSocketClient(sim.ws_url, token, sampler.protocol)
     try:
         start = time.process_time_ns()
         for _ in range(samples):
@@ -363,7 +407,7 @@ def _run_plain_socket(sim: SimulatorProcess, sampler: _Sampler, samples: int) ->
 
 async def _run_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
     async with open_trio_session(
-        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url
+        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url, protocol=sampler.protocol
     ) as session:
         await session.subscribe("ownTrades")
         await session.subscribe("openOrders")
@@ -383,7 +427,7 @@ async def _run_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> i
 
 async def _run_plain_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
     token = (await fetch_token_trio(_credentials(sim), rest_url=sim.rest_url)).token
-    client = PlainTrioClient(sim.ws_url)
+    client = PlainTrioClient(sim.ws_url, sampler.protocol)
     try:
         await client.connect(token)
         before = client.protocol.messages
@@ -401,7 +445,7 @@ async def _run_plain_trio(sim: SimulatorProcess, sampler: _Sampler, samples: int
 
 async def _run_asyncio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
     async with open_asyncio_session(
-        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url
+        _credentials(sim), rest_url=sim.rest_url, ws_url=sim.ws_url, protocol=sampler.protocol
     ) as session:
         await session.subscribe("ownTrades")
         await session.subscribe("openOrders")
@@ -426,7 +470,7 @@ async def _run_asyncio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -
 async def _run_plain_asyncio(sim: SimulatorProcess, sampler: _Sampler, samples: int) -> int:
     # The blocking token fetch: the plain loop's setup is not timed.
     token = fetch_token(_credentials(sim), rest_url=sim.rest_url).token
-    client = _PlainAsyncioClient(sim.ws_url)
+    client = _PlainAsyncioClient(sim.ws_url, sampler.protocol)
     try:
         await client.connect(token)
         start = time.process_time_ns()
@@ -462,8 +506,9 @@ def _simulator() -> Iterator[SimulatorProcess]:
         yield sim
 
 
-def measure(*, rounds: int = 8, samples: int = 50) -> dict[str, Any]:
-    """``rounds`` turns of every contender, ``samples`` order+fill pairs each."""
+def measure(*, rounds: int = 8, samples: int = 50, protocol: str = "v1") -> dict[str, Any]:
+    """``rounds`` turns of every contender, ``samples`` order+fill pairs each, every one of
+    them over ``protocol`` ("v1" or "v2")."""
     prices = Prices()
     cpu: dict[str, list[float]] = {name: [] for name in CONTENDERS}
     frames_per_update: list[float] = []
@@ -474,7 +519,7 @@ def measure(*, rounds: int = 8, samples: int = 50) -> dict[str, Any]:
         for number in range(rounds):
             order = CONTENDERS[number % len(CONTENDERS) :] + CONTENDERS[: number % len(CONTENDERS)]
             for name in order:
-                sampler = _Sampler(sim, prices)
+                sampler = _Sampler(sim, prices, protocol)
                 spent = _RUNNERS[name](sim, sampler, samples)
                 cpu[name].append((spent - sampler.asking_ns) / 1000 / (samples * len(_KINDS)))
                 if name == "plain-trio":
@@ -482,6 +527,7 @@ def measure(*, rounds: int = 8, samples: int = 50) -> dict[str, Any]:
                 for kind in _KINDS:
                     latencies[name][kind] += sampler.latencies[kind]
     result: dict[str, Any] = {
+        "protocol": protocol,
         "rounds": rounds,
         "samples_per_round": samples,
         "frames_per_update": statistics.median(frames_per_update),
@@ -533,7 +579,8 @@ def _table(result: dict[str, Any]) -> str:
         f"trio/plain-trio CPU per update: {result['trio_cpu_vs_plain_trio']:.2f}x"
         f" (target <= {TARGET_RATIO:.1f}x); blocking/plain-socket:"
         f" {result['blocking_cpu_vs_plain_socket']:.2f}x;"
-        f" {result['rounds']} rounds x {result['samples_per_round']} samples"
+        f" {result['rounds']} rounds x {result['samples_per_round']} samples over"
+        f" {result['protocol']}"
     )
     return "\n".join(lines)
 
@@ -545,9 +592,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few samples, for smoke tests")
     parser.add_argument("--rounds", type=int, default=8, help="turns of every contender")
     parser.add_argument("--samples", type=int, default=50, help="order+fill pairs per turn")
+    parser.add_argument("--protocol", choices=("v1", "v2"), default="v1")
     args = parser.parse_args(argv)
     rounds, samples = (1, 3) if args.quick else (args.rounds, args.samples)
-    result = measure(rounds=rounds, samples=samples)
+    result = measure(rounds=rounds, samples=samples, protocol=args.protocol)
     print(json.dumps(result, indent=2) if args.json else _table(result))
     return 0
 

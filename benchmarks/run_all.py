@@ -39,6 +39,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "encode": ("bench_encode.py", ["--repeats", "61"], ["--quick"]),
     "memory": ("bench_memory.py", [], ["--quick"]),
     "latency": ("bench_latency.py", ["--rounds", "10", "--samples", "60"], ["--quick"]),
+    "latency_v2": (
+        "bench_latency.py",
+        ["--rounds", "10", "--samples", "60", "--protocol", "v2"],
+        ["--quick", "--protocol", "v2"],
+    ),
     "concurrency": ("bench_concurrency.py", ["--samples", "5"], ["--quick"]),
     "roundtrip": ("bench_roundtrip.py", ["--orders", "300"], ["--quick"]),
     "session": ("bench_session.py", ["--repeats", "41"], ["--quick"]),
@@ -51,6 +56,7 @@ QUICK_MEASURED: dict[str, list[str]] = {
     "pipeline": ["--repeats", "5", "--scale", "0.3"],
     "encode": ["--repeats", "9"],
     "latency": ["--rounds", "2", "--samples", "10"],
+    "latency_v2": ["--rounds", "2", "--samples", "10", "--protocol", "v2"],
     "concurrency": ["--counts", "1000", "--samples", "1"],
     "session": ["--repeats", "9", "--scale", "0.5"],
 }
@@ -444,12 +450,20 @@ def _encode_target(data: dict[str, Any]) -> list[str]:
 _PLAIN_LOOP = {"blocking": "plain-socket", "trio": "plain-trio", "asyncio": "plain-asyncio"}
 
 
-def _latency_targets(data: dict[str, Any], clients: dict[str, Any] | None) -> list[list[str]]:
+def _latency_targets(
+    data: dict[str, Any], clients: dict[str, Any] | None, over: str = ""
+) -> list[list[str]]:
     """Each runner's CPU per update and median fill latency against the plain wsproto loop on
-    the same event loop (``bench_latency.py``)."""
+    the same event loop (``bench_latency.py``); ``over`` names the protocol when not v1
+    (" over v2"), and then the per-frame figure comes from the clients table's v2 rows."""
     core = ""
-    if clients is not None:
-        deltas = [row["ours_us"] for row in clients["results"] if "snapshot" not in row["case"]]
+    v2 = over.endswith("v2")
+    deltas = [
+        row["ours_us"]
+        for row in ([] if clients is None else clients["results"])
+        if "snapshot" not in row["case"] and row["case"].startswith("v2 ") == v2
+    ]
+    if deltas:
         per_frame = sum(deltas) / len(deltas)
         core = (
             f" Each update is {data['frames_per_update']:.1f} frames; the core's receive path"
@@ -462,14 +476,14 @@ def _latency_targets(data: dict[str, Any], clients: dict[str, Any] | None) -> li
         _runner_row(
             data,
             f"each runner's CPU per update <= {RUNNER_CPU_RATIO:g}x a plain wsproto loop on the"
-            " same event loop",
+            f" same event loop{over}",
             ("runner_cpu_vs_plain", "cpu_us_per_update", RUNNER_CPU_RATIO, " per update"),
             "the plain loop only reads, unframes and orjson-parses each frame." + core,
         ),
         _runner_row(
             data,
             f"each runner's p50 latency to the user's event <= {RUNNER_P50_RATIO:g}x the plain"
-            " loop",
+            f" loop{over}",
             ("runner_fill_p50_vs_plain", "fill_p50_us", RUNNER_P50_RATIO, ""),
             "latency is the round trip through the simulator's process and the loop's"
             " wake-ups; the runner's extra CPU per update (row above) lands on it directly.",
@@ -916,6 +930,13 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         " client process's alone.",
         _latency_table,
     ),
+    "latency_v2": (
+        "End to end over v2",
+        "As above, every contender on the simulator's v2 face (`/v2`): the sessions are"
+        " `protocol='v2'` sessions; the plain loops subscribe to `executions` and stamp the"
+        " update holding the new order's first execution / a trade execution.",
+        _latency_table,
+    ),
     "concurrency": (
         "N concurrent trio sessions in one process",
         "Resident memory per connection (since before the first one; marginal = this step's"
@@ -999,6 +1020,8 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, seconds: float) -
         targets.append(_encode_target(data["encode"]))
     if data.get("latency"):
         targets += _latency_targets(data["latency"], data.get("clients"))
+    if data.get("latency_v2"):
+        targets += _latency_targets(data["latency_v2"], data.get("clients"), " over v2")
     if data.get("concurrency"):
         targets.append(_memory_target(data["concurrency"]))
     if data.get("session"):
@@ -1051,6 +1074,13 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     )
     line["runner_fill_p50_vs_plain"] = (
         None if latency is None else _rounded(latency["runner_fill_p50_vs_plain"])
+    )
+    latency_v2 = data.get("latency_v2")
+    line["runner_cpu_vs_plain_v2"] = (
+        None if latency_v2 is None else _rounded(latency_v2["runner_cpu_vs_plain"])
+    )
+    line["runner_fill_p50_vs_plain_v2"] = (
+        None if latency_v2 is None else _rounded(latency_v2["runner_fill_p50_vs_plain"])
     )
     concurrency = data.get("concurrency")
     line["kib_per_session_1000"] = None

@@ -51,7 +51,8 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "## Pipeline breakdown",
         "## Requests",
         "## Memory per open order",
-        "## End to end",
+        "## End to end:",
+        "## End to end over v2",
         "## N concurrent trio sessions",
         "## AddOrder round trip",
         "## Whole user pipeline",
@@ -62,7 +63,9 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     rows = [
         line for line in targets.splitlines() if line.startswith("| ") and "verdict" not in line
     ]
-    assert len(rows) == 9  # runner CPU and p50 latency are two rows
+    # runner CPU and p50 latency are two rows, over v1 and again over v2
+    assert len(rows) == 11
+    assert sum("same event loop over v2" in row or "loop over v2" in row for row in rows) == 2
     for row in rows:
         assert "**met**" in row or "**missed**" in row or "not measured" in row
     after = committed.read_bytes() if committed.exists() else None
@@ -73,6 +76,8 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "connection_tables_vs_careful",
         "runner_cpu_vs_plain",
         "runner_fill_p50_vs_plain",
+        "runner_cpu_vs_plain_v2",
+        "runner_fill_p50_vs_plain_v2",
         "kib_per_session_1000",
         "decode_vs_floor_v1",
         "decode_vs_floor_v2",
@@ -82,6 +87,13 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     ):
         assert key in line, key
     assert set(line["runner_cpu_vs_plain"]) == {"blocking", "trio", "asyncio"}
+    assert set(line["runner_cpu_vs_plain_v2"]) == {"blocking", "trio", "asyncio"}
+    assert set(line["session_pipeline_vs_careful"]) >= {
+        "openOrders 200-order snapshot",
+        "ownTrades 50-trade snapshot",
+        "v2 200-order snapshot",
+        "v2 50-trade snapshot",
+    }
     assert set(line["session_pipeline_vs_careful"]) >= {"openOrders status delta", "ownTrades fill"}
     assert set(line["session_pipeline_vs_careful"]) >= {
         "v2 status-only delta",
@@ -96,6 +108,7 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "v2 new order",
         "v2 trade fill",
         "v2 200-order snapshot",
+        "v2 50-trade snapshot",
     }
     assert "v2 trade fill" in targets
     assert all(case.startswith("v2 ") for case in line["decode_vs_floor_v2"])
