@@ -18,9 +18,12 @@ delivered to one connection.
 Then, in a third child, ``tracemalloc`` sorts what 100 more sessions allocate by package
 (trio, wsproto/h11, the core, the adapters, the standard library): where the memory goes.
 
+With ``--protocol v2`` both kinds talk to the simulator's v2 face (``/v2``): ``protocol="v2"``
+sessions, and plain loops subscribed to ``executions``.
+
 Target: 1,000 concurrent sessions, at most 20 KiB each.
 
-    python benchmarks/bench_concurrency.py [--quick] [--json]
+    python benchmarks/bench_concurrency.py [--quick] [--json] [--protocol v1|v2]
 """
 
 from __future__ import annotations
@@ -42,11 +45,12 @@ from typing import Any
 import trio
 from kraken_proto import Credentials, Session
 from kraken_proto.adapters.clients.trio_client import fetch_token_trio
+from kraken_proto.adapters.runners._link import choose_protocol
 from kraken_proto.adapters.runners.trio_runner import TrioSession, run_trio_session
 from kraken_proto.rest import NonceSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_latency import PlainTrioClient, Prices, session_update_kind, wait_live_trio
+from bench_latency import PlainTrioClient, Prices, plain_kind, session_update_kind, wait_live_trio
 from sim_process import SimulatorProcess
 
 __all__ = ["COUNTS", "TARGET_KIB", "main", "measure"]
@@ -90,7 +94,9 @@ class _Arrivals:
                 self.done.set()
 
 
-async def _run_kind(kind: str, counts: Sequence[int], samples: int) -> dict[str, Any]:
+async def _run_kind(
+    kind: str, counts: Sequence[int], samples: int, protocol: str = "v1"
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     arrivals = _Arrivals()
     prices = Prices()
@@ -108,9 +114,11 @@ async def _run_kind(kind: str, counts: Sequence[int], samples: int) -> dict[str,
                     ready: list[trio.Event] = [trio.Event() for _ in range(batch)]
                     for event in ready:
                         if kind == "sessions":
-                            nursery.start_soon(_session, sim, credentials, nonces, arrivals, event)
+                            nursery.start_soon(
+                                _session, sim, credentials, nonces, arrivals, event, protocol
+                            )
                         else:
-                            nursery.start_soon(_plain, sim, token, arrivals, event)
+                            nursery.start_soon(_plain, sim, token, arrivals, event, protocol)
                     with trio.fail_after(120):
                         for event in ready:
                             await event.wait()
@@ -142,7 +150,7 @@ async def _run_kind(kind: str, counts: Sequence[int], samples: int) -> dict[str,
                 rows.append(row)
                 previous_rss = rss
             _stop(arrivals)
-    return {"kind": kind, "samples": samples, "rows": rows}
+    return {"kind": kind, "samples": samples, "protocol": protocol, "rows": rows}
 
 
 def _stop(arrivals: _Arrivals) -> None:
@@ -159,9 +167,11 @@ async def _session(
     nonces: NonceSource,
     arrivals: _Arrivals,
     ready: trio.Event,
+    protocol: str = "v1",
 ) -> None:
-    session = Session(credentials, seed=os.urandom(16), nonces=nonces)
-    async with run_trio_session(session, rest_url=sim.rest_url, ws_url=sim.ws_url) as runner:
+    ws_url, config = choose_protocol(sim.ws_url, None, protocol)
+    session = Session(credentials, config=config, seed=os.urandom(16), nonces=nonces)
+    async with run_trio_session(session, rest_url=sim.rest_url, ws_url=ws_url) as runner:
         await runner.subscribe("ownTrades")
         await runner.subscribe("openOrders")
         await _live(runner)
@@ -176,8 +186,14 @@ async def _live(runner: TrioSession) -> None:
     await wait_live_trio(runner, timeout=120)
 
 
-async def _plain(sim: SimulatorProcess, token: str, arrivals: _Arrivals, ready: trio.Event) -> None:
-    client = PlainTrioClient(sim.ws_url)
+async def _plain(
+    sim: SimulatorProcess,
+    token: str,
+    arrivals: _Arrivals,
+    ready: trio.Event,
+    protocol: str = "v1",
+) -> None:
+    client = PlainTrioClient(sim.ws_url, protocol)
     await client.connect(token)
     ready.set()
     try:
@@ -185,7 +201,7 @@ async def _plain(sim: SimulatorProcess, token: str, arrivals: _Arrivals, ready: 
             arrivals.plain.append(reader)
             while True:
                 for message in await client.receive():
-                    arrivals.arrived(_plain_kind(message))
+                    arrivals.arrived(plain_kind(message, protocol))
     finally:
         await client.aclose()
 
@@ -204,7 +220,7 @@ def _package_of(filename: str) -> str:
     return "stdlib and other"
 
 
-async def _breakdown(count: int) -> dict[str, Any]:
+async def _breakdown(count: int, protocol: str = "v1") -> dict[str, Any]:
     """Python allocations of ``count`` more LIVE sessions, by package (bytes per session)."""
     arrivals = _Arrivals()
     with SimulatorProcess() as sim:
@@ -212,7 +228,7 @@ async def _breakdown(count: int) -> dict[str, Any]:
         nonces = NonceSource()
         async with trio.open_nursery() as nursery:
             first = trio.Event()
-            nursery.start_soon(_session, sim, credentials, nonces, arrivals, first)
+            nursery.start_soon(_session, sim, credentials, nonces, arrivals, first, protocol)
             await first.wait()  # imports and one-time caches are not counted
             gc.collect()
             tracemalloc.start()
@@ -220,7 +236,9 @@ async def _breakdown(count: int) -> dict[str, Any]:
                 before = tracemalloc.take_snapshot()
                 ready = [trio.Event() for _ in range(count)]
                 for event in ready:
-                    nursery.start_soon(_session, sim, credentials, nonces, arrivals, event)
+                    nursery.start_soon(
+                        _session, sim, credentials, nonces, arrivals, event, protocol
+                    )
                 with trio.fail_after(120):
                     for event in ready:
                         await event.wait()
@@ -240,16 +258,6 @@ async def _breakdown(count: int) -> dict[str, Any]:
     }
 
 
-def _plain_kind(message: Any) -> str | None:
-    from bench_latency import is_fill_frame, is_new_order_frame
-
-    if is_fill_frame(message):
-        return "fill"
-    if is_new_order_frame(message):
-        return "order"
-    return None
-
-
 def _child(*args: str) -> Any:
     output = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), *args],
@@ -261,7 +269,11 @@ def _child(*args: str) -> Any:
 
 
 def measure(
-    *, counts: Sequence[int] = COUNTS, samples: int = 3, breakdown: int = 100
+    *,
+    counts: Sequence[int] = COUNTS,
+    samples: int = 3,
+    breakdown: int = 100,
+    protocol: str = "v1",
 ) -> dict[str, Any]:
     """Both kinds, each twice (quiet, then with updates), then the breakdown, each in a child
     process of its own.
@@ -272,16 +284,17 @@ def measure(
     session's ownTrades snapshot carries the account's recent trades), so its memory grows
     with the samples taken, not with the connections alone.
     """
-    result: dict[str, Any] = {"counts": list(counts), "samples": samples}
+    result: dict[str, Any] = {"counts": list(counts), "samples": samples, "protocol": protocol}
     joined = ",".join(map(str, counts))
+    over = ("--protocol", protocol)
     for kind in ("sessions", "plain"):
-        quiet = _child("--child", kind, "--counts", joined, "--samples", "0")["rows"]
-        rows = _child("--child", kind, "--counts", joined, "--samples", str(samples))["rows"]
+        quiet = _child("--child", kind, "--counts", joined, "--samples", "0", *over)["rows"]
+        rows = _child("--child", kind, "--counts", joined, "--samples", str(samples), *over)["rows"]
         for row, idle in zip(rows, quiet, strict=True):
             row["idle_kib_per_connection"] = idle["kib_per_connection"]
             row["idle_marginal_kib_per_connection"] = idle["marginal_kib_per_connection"]
         result[kind] = rows
-    result["breakdown"] = _child("--breakdown", str(breakdown))
+    result["breakdown"] = _child("--breakdown", str(breakdown), *over)
     last = {kind: result[kind][-1] for kind in ("sessions", "plain")}
     result["sessions_kib_at_max"] = last["sessions"]["idle_kib_per_connection"]
     result["cpu_sessions_vs_plain_at_max"] = (
@@ -332,18 +345,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=3, help="updates per N (order + fill)")
     parser.add_argument("--child", choices=("sessions", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--breakdown", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--protocol", choices=("v1", "v2"), default="v1")
     args = parser.parse_args(argv)
     counts = [int(text) for text in args.counts.split(",")]
     if args.child:
-        print(json.dumps(trio.run(_run_kind, args.child, counts, args.samples)))
+        print(json.dumps(trio.run(_run_kind, args.child, counts, args.samples, args.protocol)))
         return 0
     if args.breakdown:
-        print(json.dumps(trio.run(_breakdown, args.breakdown)))
+        print(json.dumps(trio.run(_breakdown, args.breakdown, args.protocol)))
         return 0
     if args.quick:
-        result = measure(counts=[1, 5], samples=1, breakdown=3)
+        result = measure(counts=[1, 5], samples=1, breakdown=3, protocol=args.protocol)
     else:
-        result = measure(counts=counts, samples=args.samples)
+        result = measure(counts=counts, samples=args.samples, protocol=args.protocol)
     print(json.dumps(result, indent=2) if args.json else _table(result))
     return 0
 

@@ -64,6 +64,7 @@ __all__ = [
     "is_fill_frame",
     "is_new_order_frame",
     "main",
+    "plain_kind",
     "measure",
     "session_update_kind",
     "wait_live_trio",
@@ -127,7 +128,8 @@ def _v2_update_kinds(message: Any) -> set[str]:
     return {record.get("exec_type") for record in message.get("data", ())}
 
 
-def _plain_kind(message: Any, protocol: str = "v1") -> str | None:
+def plain_kind(message: Any, protocol: str = "v1") -> str | None:
+    """What a plain loop sees in ``message``: ``"order"`` (a new order), ``"fill"`` or None."""
     if protocol == "v2":
         kinds = _v2_update_kinds(message)
         if "trade" in kinds:
@@ -245,7 +247,7 @@ class PlainTrioClient:
         """Read until an update of ``kind`` arrives; its arrival time (ns)."""
         while True:
             for message in await self.receive():
-                if _plain_kind(message, self.protocol.protocol) == kind:
+                if plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     async def aclose(self) -> None:
@@ -278,7 +280,7 @@ class _PlainSocketClient:
     def wait_for(self, kind: str) -> int:
         while True:
             for message in self.receive():
-                if _plain_kind(message, self.protocol.protocol) == kind:
+                if plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     def close(self) -> None:
@@ -319,7 +321,7 @@ class _PlainAsyncioClient:
         """Read until an update of ``kind`` arrives; its arrival time (ns)."""
         while True:
             for message in await self.receive():
-                if _plain_kind(message, self.protocol.protocol) == kind:
+                if plain_kind(message, self.protocol.protocol) == kind:
                     return time.perf_counter_ns()
 
     async def aclose(self) -> None:

@@ -45,6 +45,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--quick", "--protocol", "v2"],
     ),
     "concurrency": ("bench_concurrency.py", ["--samples", "5"], ["--quick"]),
+    "concurrency_v2": (
+        "bench_concurrency.py",
+        ["--samples", "5", "--protocol", "v2"],
+        ["--quick", "--protocol", "v2"],
+    ),
     "roundtrip": ("bench_roundtrip.py", ["--orders", "300"], ["--quick"]),
     "session": ("bench_session.py", ["--repeats", "41"], ["--quick"]),
 }
@@ -58,6 +63,7 @@ QUICK_MEASURED: dict[str, list[str]] = {
     "latency": ["--rounds", "2", "--samples", "10"],
     "latency_v2": ["--rounds", "2", "--samples", "10", "--protocol", "v2"],
     "concurrency": ["--counts", "1000", "--samples", "1"],
+    "concurrency_v2": ["--counts", "1000", "--samples", "1", "--protocol", "v2"],
     "session": ["--repeats", "9", "--scale", "0.5"],
 }
 
@@ -518,7 +524,7 @@ def _runner_row(
     ]
 
 
-def _memory_target(data: dict[str, Any]) -> list[str]:
+def _memory_target(data: dict[str, Any], over: str = "") -> list[str]:
     last = data["sessions"][-1]
     plain = data["plain"][-1]
     kib = last["idle_kib_per_connection"]
@@ -528,7 +534,7 @@ def _memory_target(data: dict[str, Any]) -> list[str]:
         f"{package} {size / 1024:.1f} KiB" for package, size in breakdown["by_package"].items()
     )
     return [
-        f"{last['connections']} concurrent sessions, <= {KIB_PER_SESSION:g} KiB each",
+        f"{last['connections']} concurrent sessions, <= {KIB_PER_SESSION:g} KiB each{over}",
         f"{kib:.1f} KiB each (resident memory, no update sent yet; plain wsproto+trio floor"
         f" {plain['idle_kib_per_connection']:.1f} KiB; after"
         f" {data['samples'] * len(data['counts'])} updates {last['kib_per_connection']:.1f} KiB)",
@@ -944,6 +950,12 @@ _SECTIONS: dict[str, tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = {
         " then its fill) and this process's CPU per connection per update.",
         _concurrency_table,
     ),
+    "concurrency_v2": (
+        "N concurrent trio sessions over v2",
+        "As above, on the simulator's v2 face: `protocol='v2'` sessions, and plain loops"
+        " subscribed to `executions`.",
+        _concurrency_table,
+    ),
     "roundtrip": (
         "AddOrder round trip through the simulator (bench_roundtrip.py)",
         "Connection-level clients (`BlockingClient`, `open_trio_client`), same process as the"
@@ -1024,6 +1036,8 @@ def render(results: dict[str, dict[str, Any]], *, quick: bool, seconds: float) -
         targets += _latency_targets(data["latency_v2"], data.get("clients"), " over v2")
     if data.get("concurrency"):
         targets.append(_memory_target(data["concurrency"]))
+    if data.get("concurrency_v2"):
+        targets.append(_memory_target(data["concurrency_v2"], " over v2"))
     if data.get("session"):
         targets.append(_session_target(data["session"]))
     lines += _markdown(["target", "measured", "verdict", "gap"], [t[:4] for t in targets])
@@ -1082,12 +1096,16 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     line["runner_fill_p50_vs_plain_v2"] = (
         None if latency_v2 is None else _rounded(latency_v2["runner_fill_p50_vs_plain"])
     )
-    concurrency = data.get("concurrency")
-    line["kib_per_session_1000"] = None
-    if concurrency is not None:
-        rows = [row for row in concurrency["sessions"] if row["connections"] == 1000]
-        if rows:
-            line["kib_per_session_1000"] = rows[0]["idle_kib_per_connection"]
+    for key, name in (
+        ("kib_per_session_1000", "concurrency"),
+        ("kib_per_session_1000_v2", "concurrency_v2"),
+    ):
+        concurrency = data.get(name)
+        line[key] = None
+        if concurrency is not None:
+            rows = [row for row in concurrency["sessions"] if row["connections"] == 1000]
+            if rows:
+                line[key] = rows[0]["idle_kib_per_connection"]
     decode = data.get("decode")
     for protocol in ("v1", "v2"):
         line[f"decode_vs_floor_{protocol}"] = (

@@ -33,7 +33,7 @@ def _update(*exec_types: str, kind: str = "update") -> dict[str, object]:
 
 def test_v2_updates_are_told_apart() -> None:
     bench = _load()
-    kind = bench._plain_kind
+    kind = bench.plain_kind
     assert kind(_update("pending_new"), "v2") == "order"
     assert kind(_update("new"), "v2") == "order"
     assert kind(_update("trade"), "v2") == "fill"
@@ -46,7 +46,7 @@ def test_v2_updates_are_told_apart() -> None:
 
 def test_v1_updates_are_told_apart_as_before() -> None:
     bench = _load()
-    kind = bench._plain_kind
+    kind = bench.plain_kind
     assert kind([[{"O1": {"descr": {}, "status": "pending"}}], "openOrders", {"sequence": 2}]) == (
         "order"
     )

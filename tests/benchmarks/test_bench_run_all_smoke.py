@@ -53,6 +53,7 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "## Memory per open order",
         "## End to end:",
         "## End to end over v2",
+        "## N concurrent trio sessions over v2",
         "## N concurrent trio sessions",
         "## AddOrder round trip",
         "## Whole user pipeline",
@@ -63,8 +64,8 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
     rows = [
         line for line in targets.splitlines() if line.startswith("| ") and "verdict" not in line
     ]
-    # runner CPU and p50 latency are two rows, over v1 and again over v2
-    assert len(rows) == 11
+    # runner CPU and p50 latency are two rows; they and the memory row over v1 and again over v2
+    assert len(rows) == 12
     assert sum("same event loop over v2" in row or "loop over v2" in row for row in rows) == 2
     for row in rows:
         assert "**met**" in row or "**missed**" in row or "not measured" in row
@@ -79,6 +80,7 @@ def test_quick_run_writes_every_section_and_verdict(tmp_path: Path) -> None:
         "runner_cpu_vs_plain_v2",
         "runner_fill_p50_vs_plain_v2",
         "kib_per_session_1000",
+        "kib_per_session_1000_v2",
         "decode_vs_floor_v1",
         "decode_vs_floor_v2",
         "encode_vs_json_dumps_v1",
