@@ -54,6 +54,7 @@ from kraken_proto._connection_state import (
 )
 from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event, KrakenError
+from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._request_base import Request
 from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
 from kraken_proto.v1._requests import AddOrder, Subscribe
@@ -88,6 +89,10 @@ _LATE_CHANNEL = KrakenError.parse(
 )
 
 
+_NO_CHANNELS: frozenset[str] = frozenset()
+"""Shared by every link with no late channel (``V2Link._late``)."""
+
+
 class V2Link:
     """A ``V2Connection`` as a session ``Link`` (see the module docstring).
 
@@ -96,24 +101,47 @@ class V2Link:
     requests) and raises ``LocalProtocolError``, sending nothing, for one v2 cannot express.
     """
 
-    late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
+    # Slots: a thousand sessions in one process each hold a link (an instance dict costs more).
+    __slots__ = (
+        "_batches",
+        "_conn",
+        "_late",
+        "_next_subscribe_id",
+        "_ratecounter",
+        "_ready",
+        "_requests",
+        "_snapshot_seen",
+        "_subscribe_end",
+        "_subscribe_req_id",
+        "_timed_out",
+        "_waiting",
+        "_wanted",
+        "late_memory",
+    )
 
     def __init__(
         self, config: ConnectionConfig | None = None, *, ratecounter: bool = False
     ) -> None:
         self._conn = V2Connection(config)
         self._ratecounter = ratecounter
+        self.late_memory = 1000  # requests that timed out, kept (oldest forgotten) for a late reply
         self._wanted: dict[str, Subscribe] = {}
-        self._late: set[str] = set()
+        # Channels subscribed after the snapshot went by; rare, so a set (216 bytes, even
+        # empty) is made only for the first one.
+        self._late: frozenset[str] | set[str] = _NO_CHANNELS
         self._snapshot_seen = False
         self._subscribe_req_id: int | None = None
         self._subscribe_end: _Ended | None = None
         self._next_subscribe_id = -1
-        self._waiting: dict[int, Subscribe] = {}  # v1 subscribes waiting for the v2 one
+        # The dicts start as the shared NO_ENTRIES (``writable()`` before a write): most links
+        # never send a batch, and the waiting subscribes are gone once the v2 one has ended.
+        self._waiting: dict[int, Subscribe] = NO_ENTRIES  # v1 subscribes waiting for the v2 one
         self._ready: list[Event] = []  # their outcomes, known at send time
-        self._requests: dict[int, Request] = {}
-        self._batches: dict[int, tuple[tuple[int, AddOrder], ...]] = {}  # req_id -> rows
-        self._timed_out: deque[int] = deque()
+        self._requests: dict[int, Request] = NO_ENTRIES
+        self._batches: dict[int, tuple[tuple[int, AddOrder], ...]] = NO_ENTRIES  # req_id -> rows
+        # Made at the first timeout: an empty deque takes ~600 bytes, and most links never
+        # see a request time out (1,000 sessions in one process pay it for nothing).
+        self._timed_out: deque[int] | None = None
 
     def __repr__(self) -> str:
         return f"<V2Link {self._conn!r} channels={sorted(self._wanted)}>"
@@ -173,6 +201,7 @@ class V2Link:
             return self._conn.send(request, now)  # ends as the connection's own requests do
         v2_request = to_v2_request(request, now)
         req_id = self._conn.send(v2_request, now)
+        self._requests = writable(self._requests)
         self._requests[req_id] = request
         return req_id
 
@@ -188,6 +217,7 @@ class V2Link:
         req_id = self._conn.send(batch, now)
         ids = tuple(range(self._next_subscribe_id, self._next_subscribe_id - len(orders), -1))
         self._next_subscribe_id -= len(orders)
+        self._batches = writable(self._batches)
         self._batches[req_id] = tuple(zip(ids, orders, strict=True))
         return ids
 
@@ -215,7 +245,7 @@ class V2Link:
         reqid = self._next_subscribe_id
         self._next_subscribe_id -= 1
         if self._snapshot_seen:
-            self._late.add(name)  # its snapshot has gone by: the session reconnects
+            self._late = {*self._late, name}  # its snapshot has gone by: the session reconnects
             self._ready.append(
                 RequestFailed(reqid=reqid, request=request, replies=(), error=_LATE_CHANNEL)
             )
@@ -223,6 +253,7 @@ class V2Link:
             end = self._subscribe_end
             self._ready.append(_ended_as(end, reqid, request, end.replies))
         else:
+            self._waiting = writable(self._waiting)
             self._waiting[reqid] = request
         return reqid
 
@@ -341,7 +372,7 @@ class V2Link:
     def _ended(self, event: _Ended) -> list[Event]:
         if event.reqid == self._subscribe_req_id:
             self._subscribe_end = event
-            waiting, self._waiting = self._waiting, {}
+            waiting, self._waiting = self._waiting, NO_ENTRIES
             return [
                 _ended_as(event, reqid, request, event.replies)
                 for reqid, request in waiting.items()
@@ -361,9 +392,12 @@ class V2Link:
 
     def _keep_for_late_reply(self, req_id: int) -> None:
         """Remember a timed-out request for its late reply, within ``late_memory``."""
-        self._timed_out.append(req_id)
-        while len(self._timed_out) > self.late_memory:
-            forgotten = self._timed_out.popleft()
+        timed_out = self._timed_out
+        if timed_out is None:
+            timed_out = self._timed_out = deque()
+        timed_out.append(req_id)
+        while len(timed_out) > self.late_memory:
+            forgotten = timed_out.popleft()
             self._requests.pop(forgotten, None)
             self._batches.pop(forgotten, None)
 
@@ -403,6 +437,9 @@ class V2Link:
         late = self._late
         if type(wrapper) is ChannelSnapshot:
             self._snapshot_seen = True
+            # A subscribe sent from now on is late (``send``): the subscribe's outcome, with
+            # its reply, is no longer needed (~850 bytes a link, kept for its whole life).
+            self._subscribe_end = None
             if "openOrders" in wanted and "openOrders" not in late:
                 out.append(ChannelSnapshot(event=open_orders(push)))
             trades_request = wanted.get("ownTrades")
