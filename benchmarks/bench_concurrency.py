@@ -29,6 +29,7 @@ Target: 1,000 concurrent sessions, at most 20 KiB each.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from kraken_proto import Credentials, Session
+from kraken_proto import Credentials, Session, SessionConfig
 from kraken_proto.adapters.clients.trio_client import fetch_token_trio
 from kraken_proto.adapters.runners._link import choose_protocol
 from kraken_proto.adapters.runners.trio_runner import TrioSession, run_trio_session
@@ -169,7 +170,7 @@ async def _session(
     ready: trio.Event,
     protocol: str = "v1",
 ) -> None:
-    ws_url, config = choose_protocol(sim.ws_url, None, protocol)
+    ws_url, config = _target(sim.ws_url, protocol)
     session = Session(credentials, config=config, seed=os.urandom(16), nonces=nonces)
     async with run_trio_session(session, rest_url=sim.rest_url, ws_url=ws_url) as runner:
         await runner.subscribe("ownTrades")
@@ -180,6 +181,16 @@ async def _session(
             arrivals.readers.append(reader)
             async for event in runner.events():
                 arrivals.arrived(session_update_kind(event))
+
+
+@functools.cache
+def _target(ws_url: str, protocol: str) -> tuple[str, SessionConfig | None]:
+    """The URL and the config every session of this process opens: one config shared by all,
+    as a program running many sessions shares one (over v1 none, so each session takes the
+    default every session given none shares)."""
+    if protocol == "v1":
+        return ws_url, None
+    return choose_protocol(ws_url, None, protocol)
 
 
 async def _live(runner: TrioSession) -> None:
