@@ -46,7 +46,7 @@ def _is_token_error(error: KrakenError) -> bool:
 
 
 class _Secret:
-    """Holds the token so that no repr, not even of the connection's ``vars()``, shows it."""
+    """Holds the token so that no repr, not even of the connection's attributes, shows it."""
 
     __slots__ = ("value",)
 
@@ -83,6 +83,25 @@ RecordT = TypeVar("RecordT", bound=_Record)
 
 class _CoreBase(ABC, Generic[RequestT, RecordT]):
     """Attributes, hooks, queries, and the connection and token states (see the module)."""
+
+    __slots__ = (
+        "_config",
+        "_dead_mans_switch_armed",
+        "_dead_mans_switch_due",
+        "_events",
+        "_last_frame_at",
+        "_liveness_ping_at",
+        "_outgoing",
+        "_pending",
+        "_state",
+        "_subscriptions",
+        "_system_status",
+        "_timed_out",
+        "_token",
+        "_token_expires_at",
+        "_token_generation",
+        "_token_state",
+    )
 
     # The class name ``repr`` shows.
     _repr_name: ClassVar[str]

@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # the channel payloads of both protocols; no import cycle at 
 class _ConnectionCore(_Timers[RequestT, RecordT]):
     """The version-independent half of a private WebSocket connection (see the module)."""
 
+    __slots__ = ()
+
     # --- inputs -------------------------------------------------------------------------------
 
     def connection_made(self, now: float) -> None:

@@ -30,6 +30,8 @@ StatusGates = Mapping[str, tuple[Callable[[RequestT], bool], str]]
 class _RequestBook(_CoreBase[RequestT, RecordT]):
     """Sending, tracking and ending requests (see the module)."""
 
+    __slots__ = ()
+
     def _check_send(
         self, request: RequestT, kind: type[Request], label: str, gates: StatusGates[RequestT]
     ) -> None:

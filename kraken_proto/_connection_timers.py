@@ -32,6 +32,8 @@ _FRESH = TokenState.FRESH
 class _Timers(_RequestBook[RequestT, RecordT]):
     """Deadlines and what happens at them (see the module)."""
 
+    __slots__ = ()
+
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline at or before ``now``: expire a fresh token, time out requests,
         ping or give up on a silent server, re-arm the dead man's switch.

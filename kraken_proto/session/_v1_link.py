@@ -36,6 +36,8 @@ class V1Link(Connection):
     """A v1 ``Connection`` that is also a session ``Link``; everything else is the
     ``Connection``'s own, unchanged (the per-frame path costs nothing more)."""
 
+    __slots__ = ("_ratecounter",)
+
     def __init__(
         self, config: ConnectionConfig | None = None, *, ratecounter: bool = False
     ) -> None:

@@ -86,6 +86,8 @@ class Connection(_ConnectionCore[Request, _Subscription]):
     The connection never re-sends a trading request.
     """
 
+    __slots__ = ("_next_reqid",)
+
     _repr_name = "Connection"
 
     def __init__(self, config: ConnectionConfig | None = None) -> None:

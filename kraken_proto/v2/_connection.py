@@ -90,6 +90,8 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
     ``Executions`` or ``Balances``. The connection never re-sends a trading request.
     """
 
+    __slots__ = ("_keepalive_interval", "_last_sent_at", "_next_req_id")
+
     _repr_name = "V2Connection"
 
     def __init__(self, config: ConnectionConfig | None = None) -> None:

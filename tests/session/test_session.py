@@ -43,6 +43,7 @@ from kraken_proto import (
 from kraken_proto.v1 import ConnectionConfig, Ping, Subscribe
 
 from tests.session.session_wire import Wire
+from tests.state import fields
 
 PRICE = Decimal("30000.0")
 
@@ -891,7 +892,7 @@ def test_no_token_or_secret_in_reprs_events_or_actions() -> None:
     session.handle_timeout(wire.now)
     actions = session.actions()
     wire.exchange.invalidate_tokens()
-    connection = repr(vars(session.connection)) if session.connection else ""
+    connection = repr(fields(session.connection)) if session.connection else ""
     text = " ".join(
         [repr(_fields(session)), repr(session), repr(actions), repr(wire.events), connection]
     )

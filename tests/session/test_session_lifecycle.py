@@ -33,6 +33,7 @@ from kraken_proto.session._seed import SeededStream
 from kraken_proto.v1 import ConnectionConfig, Subscribe, TokenState
 
 from tests.session.session_wire import Wire
+from tests.state import fields
 
 NOW = 1_700_000_000.0
 TOKEN = "G38a1tGFzqGiUCmnegBcm8d4nfP3tytiNQz6tkCBYXY"
@@ -201,14 +202,6 @@ def test_each_link_says_whether_it_reports_every_fill() -> None:
 # --- secrets ----------------------------------------------------------------------------------
 
 
-def _fields(part: object) -> dict[str, object]:
-    """``vars(part)``, for a part with ``__slots__`` too (the session's parts have them)."""
-    if hasattr(part, "__dict__"):
-        return vars(part)
-    names = [name for cls in type(part).__mro__ for name in getattr(cls, "__slots__", ())]
-    return {name: getattr(part, name) for name in names if hasattr(part, name)}
-
-
 def test_no_secret_or_token_in_any_part_of_a_session() -> None:
     wire = Wire()
     session = wire.session
@@ -218,11 +211,11 @@ def test_no_secret_or_token_in_any_part_of_a_session() -> None:
     secret = wire.exchange.config.api_secret
     parts = [
         part
-        for part in _fields(session).values()
+        for part in fields(session).values()
         if hasattr(part, "__dict__") or type(part).__module__.startswith("kraken_proto.session")
     ]
     assert len(parts) >= 6
-    text = " ".join(repr(_fields(part)) for part in parts)
+    text = " ".join(repr(fields(part)) for part in parts)
     assert secret not in text
     assert secret[:20] not in text
     for token in wire.exchange._tokens._tokens:

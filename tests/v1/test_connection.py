@@ -57,6 +57,8 @@ from kraken_proto.v1 import (
     Unsubscribe,
 )
 
+from tests.state import fields
+
 TOKEN = "tok3nSECRETvalue0123456789"
 OTHER_TOKEN = "anotherSECRETtoken987"
 
@@ -319,7 +321,7 @@ def test_local_error_from_send_changes_nothing() -> None:
 def test_repr_and_vars_never_show_the_token() -> None:
     conn = opened()
     subscribed(conn)
-    text = repr(conn) + repr(vars(conn))
+    text = repr(conn) + repr(fields(conn))
     assert TOKEN not in text
     assert "openOrders=ACTIVE" in repr(conn)
     assert "token=BOUND" in repr(conn)

@@ -52,6 +52,8 @@ from kraken_proto.v2 import (
     V2ConnectionConfig,
 )
 
+from tests.state import fields
+
 D = Decimal
 TOKEN = "SeCrEtToKeN/abc=="
 LIMIT = AddOrder(order_type="limit", side="buy", symbol="BTC/USD", order_qty=D(1), limit_price=D(5))
@@ -153,7 +155,7 @@ def test_queries_and_repr_never_show_the_token() -> None:
     assert conn.subscription_state("executions") is SubscriptionState.UNSUBSCRIBED
     assert sent(conn)[0]["params"]["token"] == TOKEN
     assert TOKEN not in repr(conn)
-    assert TOKEN not in repr(vars(conn))  # once drained, only the redacted holder has it
+    assert TOKEN not in repr(fields(conn))  # once drained, only the redacted holder has it
     assert "balances=PENDING" in repr(conn)
     conn.receive_message('{"channel":"status","type":"update","data":[{"system":"online"}]}', 0.0)
     assert status_of(conn) == "online"
