@@ -112,22 +112,43 @@ def _live_session(
     """A LIVE session on ownTrades and openOrders over the exchange model: its link, and the
     per-frame function (one message in, the user's events out) that the benches time; with
     ``parts``, that function calls the session's parts in a row instead (``_parts``)."""
+    wire, session = _subscribed(config)
+    wire.settle()
+    return session.connection, _parts(session, wire.now) if parts else _user_events(wire)
+
+
+def _subscribed(config: SessionConfig, *, held: str | None = None) -> tuple[Wire, Any]:
+    """A session over the exchange model, subscribed to ownTrades and openOrders, started and
+    pumped until both sides are quiet; with ``held``, the exchange's own snapshot on that
+    channel is held back (``_held_back``)."""
     wire = Wire(config=config)
+    if held is not None:
+        take = wire.exchange.take_outgoing
+
+        def take_outgoing(sid: int, now: float) -> list[str]:
+            return [text for text in take(sid, now) if not _held_back(text, held)]
+
+        wire.exchange.take_outgoing = take_outgoing  # type: ignore[method-assign,assignment]
     session = wire.session
     session.subscribe(Subscribe(name="ownTrades"), wire.now)
     session.subscribe(Subscribe(name="openOrders"), wire.now)
     session.start(wire.now)
     wire.pump()
-    wire.settle()
+    return wire, session
+
+
+def _user_events(wire: Wire) -> Callable[[bytes], object]:
+    """The per-frame function the benches time: one message into ``wire``'s session on its
+    connection, at its current time; the user's events out."""
     conn = next(iter(wire.sid_of))
     now = wire.now
-    receive, events = session.receive_message, session.events
+    receive, events = wire.session.receive_message, wire.session.events
 
     def on_frame(frame: bytes) -> object:
         receive(conn, frame, now)
         return events()
 
-    return session.connection, _parts(session, now) if parts else on_frame
+    return on_frame
 
 
 def _parts(session: Any, now: float) -> Callable[[bytes], object]:
@@ -232,27 +253,8 @@ def _snapshot_setup(
     last snapshot the session waits for: it goes LIVE on it, as on every (re)connect."""
 
     def setup() -> tuple[Callable[[bytes], object], list[bytes]]:
-        wire = Wire(config=config)
-        take = wire.exchange.take_outgoing
-
-        def take_outgoing(sid: int, now: float) -> list[str]:
-            return [text for text in take(sid, now) if not _held_back(text, channel)]
-
-        wire.exchange.take_outgoing = take_outgoing  # type: ignore[method-assign,assignment]
-        session = wire.session
-        session.subscribe(Subscribe(name="ownTrades"), wire.now)
-        session.subscribe(Subscribe(name="openOrders"), wire.now)
-        session.start(wire.now)
-        wire.pump()
-        conn = next(iter(wire.sid_of))
-        now = wire.now
-        receive, events = session.receive_message, session.events
-
-        def on_frame(frame: bytes) -> object:
-            receive(conn, frame, now)
-            return events()
-
-        return on_frame, [frame]
+        wire, _ = _subscribed(config, held=channel)
+        return _user_events(wire), [frame]
 
     return setup
 

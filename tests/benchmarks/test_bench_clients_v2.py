@@ -3,26 +3,15 @@ they claim, every contender takes the measured path, and the careful v2 client i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from decimal import Decimal
-from pathlib import Path
 from types import ModuleType
 
 import orjson
 import pytest
 from kraken_proto import v2
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmarks.loader import load_benchmark as _load
 
 
 @pytest.fixture(scope="module")

@@ -3,26 +3,14 @@ careful client misses the target too, from the ratios ``bench_clients`` measured
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.loader import load_benchmark
 
 
 def _run_all() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        spec = importlib.util.spec_from_file_location("run_all", ROOT / "benchmarks/run_all.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    return load_benchmark("run_all")
 
 
 def _row(case: str, ours: float, careful: float, peer: float, **extra: Any) -> dict[str, Any]:
