@@ -12,24 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kraken_proto._connection_state import (
-    ConnectionConfig,
-    ConnectionState,
-    ConnectionTrigger,
-    SubscriptionState,
-)
-from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
+from kraken_proto._connection_state import ConnectionConfig
+from kraken_proto._errors import LocalProtocolError
 from kraken_proto._request_base import Request, replace_request
 from kraken_proto.v1._connection import Connection
-from kraken_proto.v1._decode import decode
-from kraken_proto.v1._events import OpenOrders, OwnTrades
 from kraken_proto.v1._requests import AddOrder, Subscribe
 
 __all__ = ["V1Link"]
-
-# Module-level aliases: loading an enum member costs ~75 ns, and these are read per frame.
-_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
-_ACTIVE = SubscriptionState.ACTIVE
 
 
 class V1Link(Connection):
@@ -56,33 +45,10 @@ class V1Link(Connection):
             request = replace_request(request, ratecounter=True)
         return super().send(request, now)
 
-    def receive_data(self, text: str | bytes, now: float) -> OpenOrders | OwnTrades | None:
-        """``receive_message``, except that the usual frame (the next one of an active
-        subscription) is returned instead of reported as a ``ChannelUpdate``: the session
-        applies it at once, with no event built, listed and drained per frame. Returns None
-        for every other frame (its events are in ``events_received()`` as usual); a returned
-        frame reported nothing else and queued nothing to send."""
-        # ``Connection.receive_message`` written out (the session's per-frame path), with the
-        # same checks in the same order.
-        state = self._state
-        if state is not _OPEN and state is not _CLOSING:
-            self._refuse_receive()
-        try:
-            event = decode(text)
-        except RemoteProtocolError:
-            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
-            raise
-        self._last_frame_at = now
-        self._liveness_ping_at = None
-        if type(event) is OpenOrders or type(event) is OwnTrades:
-            record = self._subscriptions.get(event.channel_name)
-            if record is not None:
-                expected = record.next_sequence
-                if event.sequence == expected and expected is not None and record.state is _ACTIVE:
-                    record.next_sequence = expected + 1
-                    return event
-        self._received(event, now)
-        return None
+    # The link's ``receive_data`` (the usual frame returned for the session to apply at once,
+    # with no event built, listed and drained per frame) is the connection's own
+    # ``receive_update``, under the name every ``Link`` has.
+    receive_data = Connection.receive_update
 
     @property
     def reports_unconsolidated_fills(self) -> bool:
