@@ -20,6 +20,11 @@ With ``--protocol v2`` every contender talks to the simulator's v2 face (``/v2``
 are ``protocol="v2"`` sessions, the plain loops subscribe to ``executions`` and see the update
 with the new order's first execution / a trade execution.
 
+After the timed rounds, one more turn of every contender times each call of
+``Session.receive_message`` (the session runners) or of the plain loop's ``orjson.loads``, to
+split each update's CPU into that and the rest of the loop (``split`` in the JSON). The timers
+cost time of their own, so that turn is apart from the timed ones.
+
 Target: the trio adapter's CPU per update <= 1.3x the plain wsproto+trio loop's.
 
     python benchmarks/bench_latency.py [--quick] [--json] [--protocol v1|v2]
@@ -45,7 +50,14 @@ import orjson
 import trio
 import wsproto
 import wsproto.events as ws_events
-from kraken_proto import Credentials, FillReceived, OrdersChanged, SessionEvent, SessionState
+from kraken_proto import (
+    Credentials,
+    FillReceived,
+    OrdersChanged,
+    Session,
+    SessionEvent,
+    SessionState,
+)
 from kraken_proto.adapters.clients.blocking_client import fetch_token
 from kraken_proto.adapters.clients.trio_client import fetch_token_trio
 from kraken_proto.adapters.runners.asyncio_runner import open_asyncio_session
@@ -76,6 +88,9 @@ TARGET_RATIO = 1.3
 CONTENDERS = ("blocking", "trio", "plain-trio", "plain-socket", "asyncio", "plain-asyncio")
 _READ = 65536
 _KINDS = ("order", "fill")
+_PLAIN_OF = {"blocking": "plain-socket", "trio": "plain-trio", "asyncio": "plain-asyncio"}
+# The plain loops' parse, by a module name so the instrumented round can time it (``_split``).
+_loads: Callable[[str], Any] = orjson.loads
 
 
 class Prices:
@@ -201,7 +216,7 @@ class _PlainProtocol:
                 self._pieces.append(event.data)
                 if event.message_finished:
                     self.messages += 1
-                    messages.append(orjson.loads("".join(self._pieces)))
+                    messages.append(_loads("".join(self._pieces)))
                     self._pieces.clear()
             elif isinstance(event, ws_events.AcceptConnection):
                 self.accepted = True
@@ -502,6 +517,80 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+class _CallTimer:
+    """Thread CPU time spent inside calls of one function, less the timer's own cost."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.spent_ns = 0
+        self.calls = 0
+        clock = time.perf_counter_ns
+        timings = []
+        for _ in range(500):  # the timer's cost around a call that does nothing
+            start = clock()
+            _nothing()
+            timings.append(clock() - start)
+        self.overhead_ns = statistics.median(timings)
+
+    def __call__(self, *args: Any) -> Any:
+        clock = time.perf_counter_ns
+        start = clock()
+        try:
+            return self.function(*args)
+        finally:
+            self.spent_ns += clock() - start
+            self.calls += 1
+
+    def us(self) -> float:
+        """Microseconds inside the calls, the timer's own cost taken off."""
+        return max(0.0, self.spent_ns - self.calls * self.overhead_ns) / 1000
+
+
+def _nothing() -> None:
+    pass
+
+
+def _split(sim: SimulatorProcess, prices: Prices, samples: int, protocol: str) -> dict[str, Any]:
+    """Where each update's CPU goes, from one more turn of every contender (not one of the
+    timed rounds: the timers cost time of their own). In the session runners every
+    ``Session.receive_message`` call is timed on the thread's CPU clock, in the plain loops
+    every ``orjson.loads``; per update, with the contender's total of that turn."""
+    split: dict[str, Any] = {}
+    updates = samples * len(_KINDS)
+    receive = Session.receive_message
+    for name in CONTENDERS:
+        plain = name.startswith("plain-")
+        global _loads
+        timer = _CallTimer(orjson.loads if plain else receive)
+        sampler = _Sampler(sim, prices, protocol)
+        if plain:
+            _loads = timer
+        else:
+            # A function, so that it binds to the session as the method did.
+            Session.receive_message = lambda *args, timer=timer: timer(*args)  # type: ignore[method-assign]
+        try:
+            spent = _RUNNERS[name](sim, sampler, samples)
+        finally:
+            _loads = orjson.loads
+            Session.receive_message = receive  # type: ignore[method-assign]
+        split[name] = {
+            "cpu_us_per_update": (spent - sampler.asking_ns) / 1000 / updates,
+            ("parse_us_per_update" if plain else "receive_us_per_update"): timer.us() / updates,
+            "frames_per_update": timer.calls / updates,
+        }
+    for runner, plain_name in _PLAIN_OF.items():
+        ours, plain_row = split[runner], split[plain_name]
+        # What the runner and its transport cost apart from the core's receive path, against
+        # what the plain loop costs apart from its parse (reading, unframing, its own loop).
+        split[runner]["rest_us_per_update"] = (
+            ours["cpu_us_per_update"] - ours["receive_us_per_update"]
+        )
+        plain_row["rest_us_per_update"] = (
+            plain_row["cpu_us_per_update"] - plain_row["parse_us_per_update"]
+        )
+    return split
+
+
 @contextmanager
 def _simulator() -> Iterator[SimulatorProcess]:
     with SimulatorProcess() as sim:
@@ -528,12 +617,14 @@ def measure(*, rounds: int = 8, samples: int = 50, protocol: str = "v1") -> dict
                     frames_per_update.append(sampler.frames / (samples * len(_KINDS)))
                 for kind in _KINDS:
                     latencies[name][kind] += sampler.latencies[kind]
+        split = _split(sim, prices, samples, protocol)
     result: dict[str, Any] = {
         "protocol": protocol,
         "rounds": rounds,
         "samples_per_round": samples,
         "frames_per_update": statistics.median(frames_per_update),
         "contenders": {},
+        "split": split,
     }
     for name in CONTENDERS:
         row: dict[str, float] = {"cpu_us_per_update": statistics.median(cpu[name])}
@@ -576,6 +667,14 @@ def _table(result: dict[str, Any]) -> str:
             f"{name:<13} {row['order_p50_us']:>12.0f} {row['order_p99_us']:>12.0f}"
             f" {row['fill_p50_us']:>11.0f} {row['fill_p99_us']:>11.0f}"
             f" {row['cpu_us_per_update']:>13.1f}"
+        )
+    for runner, plain in _PLAIN_OF.items():
+        ours, floor = result["split"][runner], result["split"][plain]
+        lines.append(
+            f"{runner}: Session.receive_message {ours['receive_us_per_update']:.1f} us per update"
+            f" ({ours['frames_per_update']:.2f} frames), the rest {ours['rest_us_per_update']:.1f}"
+            f" us; {plain}: orjson.loads {floor['parse_us_per_update']:.1f} us, the rest"
+            f" {floor['rest_us_per_update']:.1f} us (an extra, instrumented turn)"
         )
     lines.append(
         f"trio/plain-trio CPU per update: {result['trio_cpu_vs_plain_trio']:.2f}x"

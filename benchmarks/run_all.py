@@ -469,8 +469,10 @@ def _latency_targets(
         for row in ([] if clients is None else clients["results"])
         if "snapshot" not in row["case"] and row["case"].startswith("v2 ") == v2
     ]
+    hot = ""
     if deltas:
         per_frame = sum(deltas) / len(deltas)
+        hot = f" ({per_frame:.1f} us a frame hot, in the clients table's loops)"
         core = (
             f" Each update is {data['frames_per_update']:.1f} frames; the core's receive path"
             f" (decode + Connection + table, {per_frame:.1f} us a frame in the clients table)"
@@ -478,6 +480,9 @@ def _latency_targets(
             " update. The rest is the runner around the Session: its bookkeeping per read, the"
             " clock reads, and the tasks or threads that hand the user's events over."
         )
+    split = data.get("split")
+    if split is not None:
+        core = " " + _live_split(split, hot)
     return [
         _runner_row(
             data,
@@ -495,6 +500,41 @@ def _latency_targets(
             " wake-ups; the runner's extra CPU per update (row above) lands on it directly.",
         ),
     ]
+
+
+def _live_split(split: dict[str, Any], hot: str) -> str:
+    """Where each update's CPU goes in the runners and their plain loops (``bench_latency``'s
+    instrumented turn): the Session's receive path against the plain loop's parse, and the
+    rest of each loop (reading, unframing, waking, handing the events over)."""
+    parts = []
+    heavier = []  # runners whose work around the core costs more than the plain loop's rest
+    for runner, plain in _PLAIN_LOOP.items():
+        ours, floor = split[runner], split[plain]
+        parts.append(
+            f"{runner}: Session.receive_message {ours['receive_us_per_update']:.0f} us an update"
+            f" ({ours['receive_us_per_update'] / ours['frames_per_update']:.1f} us a frame),"
+            f" the rest of the runner {ours['rest_us_per_update']:.0f} us; {plain}:"
+            f" orjson.loads {floor['parse_us_per_update']:.0f} us, the rest"
+            f" {floor['rest_us_per_update']:.0f} us"
+        )
+        extra = ours["rest_us_per_update"] - floor["rest_us_per_update"]
+        if extra > 0:
+            heavier.append(f"{runner} {extra:.0f} us")
+    rest = (
+        "the runners' own work around it is no more than the plain loop's reading and unframing"
+        if not heavier
+        else "the runners' own work around it adds to the plain loop's reading and unframing:"
+        f" {', '.join(heavier)} an update"
+    )
+    return (
+        "Measured live, in one more turn of each contender with every Session.receive_message"
+        " (and every plain orjson.loads) timed: "
+        + "; ".join(parts)
+        + f". The gap is the core's receive path: live it costs several times its hot figure"
+        f"{hot}, as each frame arrives after a wait on the socket (caches cold, the simulator's"
+        " process run in between) with numbers and times never seen before (every Decimal"
+        f" and time made afresh, the memos miss); {rest}."
+    )
 
 
 def _runner_row(
