@@ -555,12 +555,12 @@ def _split(sim: SimulatorProcess, prices: Prices, samples: int, protocol: str) -
     timed rounds: the timers cost time of their own). In the session runners every
     ``Session.receive_message`` call is timed on the thread's CPU clock, in the plain loops
     every ``orjson.loads``; per update, with the contender's total of that turn."""
+    global _loads
     split: dict[str, Any] = {}
     updates = samples * len(_KINDS)
     receive = Session.receive_message
     for name in CONTENDERS:
         plain = name.startswith("plain-")
-        global _loads
         timer = _CallTimer(orjson.loads if plain else receive)
         sampler = _Sampler(sim, prices, protocol)
         if plain:
