@@ -518,7 +518,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 class _CallTimer:
-    """Thread CPU time spent inside calls of one function, less the timer's own cost."""
+    """Time spent inside calls of one function, less the timer's own cost (``perf_counter``,
+    which reads no system call: a CPU-clock read per call would cost more than the calls'
+    own work and disturb it)."""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self.function = function
@@ -553,8 +555,9 @@ def _nothing() -> None:
 def _split(sim: SimulatorProcess, prices: Prices, samples: int, protocol: str) -> dict[str, Any]:
     """Where each update's CPU goes, from one more turn of every contender (not one of the
     timed rounds: the timers cost time of their own). In the session runners every
-    ``Session.receive_message`` call is timed on the thread's CPU clock, in the plain loops
-    every ``orjson.loads``; per update, with the contender's total of that turn."""
+    ``Session.receive_message`` call is timed, in the plain loops every ``orjson.loads``; per
+    update, with the contender's CPU in that turn and the rest of it (the reading, unframing
+    and the loop around the timed calls)."""
     global _loads
     split: dict[str, Any] = {}
     updates = samples * len(_KINDS)
@@ -573,21 +576,13 @@ def _split(sim: SimulatorProcess, prices: Prices, samples: int, protocol: str) -
         finally:
             _loads = orjson.loads
             Session.receive_message = receive  # type: ignore[method-assign]
+        cpu, timed = (spent - sampler.asking_ns) / 1000 / updates, timer.us() / updates
         split[name] = {
-            "cpu_us_per_update": (spent - sampler.asking_ns) / 1000 / updates,
-            ("parse_us_per_update" if plain else "receive_us_per_update"): timer.us() / updates,
+            "cpu_us_per_update": cpu,
+            ("parse_us_per_update" if plain else "receive_us_per_update"): timed,
+            "rest_us_per_update": cpu - timed,
             "frames_per_update": timer.calls / updates,
         }
-    for runner, plain_name in _PLAIN_OF.items():
-        ours, plain_row = split[runner], split[plain_name]
-        # What the runner and its transport cost apart from the core's receive path, against
-        # what the plain loop costs apart from its parse (reading, unframing, its own loop).
-        split[runner]["rest_us_per_update"] = (
-            ours["cpu_us_per_update"] - ours["receive_us_per_update"]
-        )
-        plain_row["rest_us_per_update"] = (
-            plain_row["cpu_us_per_update"] - plain_row["parse_us_per_update"]
-        )
     return split
 
 
@@ -643,11 +638,7 @@ def measure(*, rounds: int = 8, samples: int = 50, protocol: str = "v1") -> dict
     result["runner_fill_p50_vs_plain"] = {
         runner: result["contenders"][runner]["fill_p50_us"]
         / result["contenders"][plain]["fill_p50_us"]
-        for runner, plain in (
-            ("blocking", "plain-socket"),
-            ("trio", "plain-trio"),
-            ("asyncio", "plain-asyncio"),
-        )
+        for runner, plain in _PLAIN_OF.items()
     }
     result["trio_fill_p50_vs_plain_trio"] = (
         result["contenders"]["trio"]["fill_p50_us"]

@@ -469,10 +469,17 @@ def _latency_targets(
         for row in ([] if clients is None else clients["results"])
         if "snapshot" not in row["case"] and row["case"].startswith("v2 ") == v2
     ]
-    hot = ""
-    if deltas:
-        per_frame = sum(deltas) / len(deltas)
-        hot = f" ({per_frame:.1f} us a frame hot, in the clients table's loops)"
+    per_frame = sum(deltas) / len(deltas) if deltas else None
+    split = data.get("split")
+    if split is not None:
+        hot = (
+            ""
+            if per_frame is None
+            else f" ({per_frame:.1f} us a frame hot, in the clients table's loops)"
+        )
+        core = " " + _live_split(split, hot)
+    elif per_frame is not None:
+        # Results from before the instrumented turn: the estimate from the hot figures.
         core = (
             f" Each update is {data['frames_per_update']:.1f} frames; the core's receive path"
             f" (decode + Connection + table, {per_frame:.1f} us a frame in the clients table)"
@@ -480,9 +487,6 @@ def _latency_targets(
             " update. The rest is the runner around the Session: its bookkeeping per read, the"
             " clock reads, and the tasks or threads that hand the user's events over."
         )
-    split = data.get("split")
-    if split is not None:
-        core = " " + _live_split(split, hot)
     return [
         _runner_row(
             data,
