@@ -16,13 +16,13 @@ Contenders, timed on the same updates, interleaved (medians of CPU time per fram
 
 The ``v2 ...`` cases time the same contenders on v2 ``executions`` frames (all of them on the
 same bytes): ``ours`` is ``V2Connection.receive_message`` + ``events_received`` (its sequence
-check) + ``v2.open_orders``/``v2.own_trades`` + ``OrderTable.apply``/``FillLog.apply``, exactly
-what the v2 session's link does with each push before its tables; ``careful`` is
+check) + ``v2.apply_executions`` (into an ``OrderTable``) / ``v2.own_trades`` + ``FillLog.apply``,
+exactly what the v2 session does with each push; ``careful`` is
 ``CarefulV2Client`` (orjson, a shape check, ``Decimal()`` on every money field, an in-place merge
 by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_new`` -> ``new``
 (status only), ``canceled``, a new order, a trade execution, the 200-order snapshot. Each v2 row
-also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 translate_us``:
-``v2.open_orders`` + ``v2.own_trades`` of the decoded push) for the report's causes.
+also times ours' parts alone (``v2 decode_us``: ``v2.decode``; ``v2 decode + tables_us``: ours
+without ``V2Connection``) for the report's causes.
 
 Each v1 row also times ours' parts alone, in the same repeats (``decode_us``:
 ``kraken_proto.decode``; ``decode + table_us``: decode, a hand-written sequence check and the
@@ -432,9 +432,26 @@ def _v2_subscribed() -> V2Connection:
     return connection
 
 
+def _v2_apply(table: OrderTable, fills: FillLog, push: v2.Executions) -> object:
+    """What the v2 session does with an executions push once its link has checked it: the
+    order changes into ``table`` (``v2.apply_executions``), the fills (``own_trades``) into
+    ``fills``. Returns both outcomes."""
+    changes = v2.apply_executions(table, push)
+    new_fills: object = ()
+    # As the session's link does: a push without a trade execution builds no OwnTrades
+    # (V2Link._update_frames).
+    for record in push.data:
+        if record.exec_type == "trade":
+            trades = own_trades(push)
+            if trades.trades:
+                new_fills = fills.apply(trades)
+            break
+    return changes, new_fills
+
+
 def _v2_ours_setup(seed: bytes | None, *, live: bool) -> Callable[[], Callable[[bytes], object]]:
-    """``V2Connection`` + ``open_orders``/``own_trades`` + ``OrderTable``/``FillLog``: what the
-    v2 session's link does with each executions push, then the tables."""
+    """``V2Connection`` + ``apply_executions``/``own_trades`` + ``OrderTable``/``FillLog``: what
+    the v2 session's link does with each executions push, then the tables."""
 
     def setup() -> Callable[[bytes], object]:
         if live:
@@ -455,19 +472,9 @@ def _v2_ours_setup(seed: bytes | None, *, live: bool) -> Callable[[], Callable[[
                 else:
                     raise RuntimeError(f"unexpected event {item!r}")  # e.g. a SequenceGap
                 push = item.event
-                if type(push) is not v2.Executions:
+                if type(push) is not v2.Executions or push.is_snapshot != snapshot:
                     raise RuntimeError(f"unexpected push {push!r}")
-                changes = table.apply(v2.open_orders(push), snapshot=snapshot)
-                new_fills: object = ()
-                # As the session's link does: a push without a trade execution builds no
-                # OwnTrades (V2Link._update_frames).
-                for record in push.data:
-                    if record.exec_type == "trade":
-                        trades = own_trades(push)
-                        if trades.trades:
-                            new_fills = fills.apply(trades)
-                        break
-                result = (changes, new_fills)
+                result = _v2_apply(table, fills, push)
             return result
 
         if seed is not None:
@@ -659,19 +666,25 @@ def measure(*, scale: float = 1.0, repeats: int = 21) -> list[dict[str, Any]]:
     return rows
 
 
-def _translate_setup(decoded: list[Any], *, live: bool) -> Callable[[], Callable[[bytes], object]]:
-    """Per frame: ``open_orders`` + ``own_trades`` of that frame's push, decoded in advance."""
+def _v2_tables_setup(seed: bytes | None, *, live: bool) -> Callable[[], Callable[[bytes], object]]:
+    """Ours without ``V2Connection``: ``v2.decode``, then what ours does with the push
+    (``_v2_apply``): no sequence check, no event queue."""
 
     def setup() -> Callable[[bytes], object]:
         if live:
             forget_timestamps()
-        pushes = iter(decoded)
-        open_orders = v2.open_orders
+        table = OrderTable()
+        fills = FillLog()
+        decode = v2.decode
 
         def on_frame(frame: bytes) -> object:
-            push = next(pushes)
-            return open_orders(push), own_trades(push)
+            push = decode(frame)
+            if type(push) is not v2.Executions:
+                raise RuntimeError(f"unexpected push {push!r}")
+            return _v2_apply(table, fills, push)
 
+        if seed is not None:
+            on_frame(seed)
         return on_frame
 
     return setup
@@ -701,12 +714,12 @@ def _v2_row(
         timings["ccxt"] = _timing(_with_seed(ccxt_setup, seed), frames, snapshot)
     if sdk_setup is not None:
         timings["kraken-sdk"] = _timing(sdk_setup, frames, snapshot)
-    # ours broken down (for the report's causes): v2.decode alone, and the translation of the
-    # decoded push to v1 shapes (v2.open_orders + v2.own_trades) alone.
+    # ours broken down (for the report's causes): v2.decode alone, and ours without
+    # V2Connection (decode, then the tables).
     timings["v2 decode"] = _timing(lambda: v2.decode, frames, snapshot)
-    decoded = [v2.decode(frame) for frame in frames]
-    translate = _translate_setup(decoded, live=not snapshot)
-    timings["v2 translate"] = _timing(translate, frames, snapshot)
+    timings["v2 decode + tables"] = _timing(
+        _v2_tables_setup(seed, live=not snapshot), frames, snapshot
+    )
     for timing in timings.values():
         timing()  # warm up
     return _row(name, len(frames[0]), interleaved_runs(timings, repeats))

@@ -42,7 +42,8 @@ from typing import Any
 
 import orjson
 from kraken_proto import FillReceived, OrdersChanged, OrderTable, SessionConfig, v2
-from kraken_proto.v1 import OpenOrders, Subscribe, decode
+from kraken_proto.v1 import OpenOrders, OwnTrades, Subscribe, decode
+from kraken_proto.v2 import Executions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The in-memory wire lives with the session's tests.
@@ -154,7 +155,8 @@ def _user_events(wire: Wire) -> Callable[[bytes], object]:
 def _parts(session: Any, now: float) -> Callable[[bytes], object]:
     """The usual frame through the session's parts, without the ``Session``: the link's
     ``receive_data`` (decode, the connection's checks, the sequence), then what
-    ``Session.receive_message`` applies it with (``OrderSync.apply``, ``FillFeed.deliver``),
+    ``Session.receive_message`` applies it with (``OrderSync.apply`` or, over v2,
+    ``OrderSync.apply_update``; ``FillFeed.deliver``),
     then the events they made, drained. Raises on any other frame (it was not written for
     them: the session would route them elsewhere)."""
     receive = session._life.link.receive_data
@@ -164,11 +166,13 @@ def _parts(session: Any, now: float) -> Callable[[bytes], object]:
         data = receive(frame, now)
         if type(data) is OpenOrders:
             orders.apply(data, snapshot=False)
-        elif type(data) is tuple:  # v2: a fill and its order change, in one push
-            orders.apply(data[0], snapshot=False)
-            fills.deliver(data[1], "live")
-        elif data is not None:
+        elif type(data) is OwnTrades:
             fills.deliver(data, "live")
+        elif type(data) is Executions:  # v2: the push's order changes
+            orders.apply_update(data)
+        elif type(data) is tuple:  # v2: an order change and its fill, in one push
+            orders.apply_update(data[0])
+            fills.deliver(data[1], "live")
         else:
             raise RuntimeError(f"not the usual frame: {frame!r}")
         events = produced[:]

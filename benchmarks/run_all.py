@@ -259,17 +259,11 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
         v2_missed = [row for row in missed if row["case"].startswith("v2 ")]
         if v2_missed:
             parts.append(
-                "v2 (no pipeline breakdown; ours = V2Connection + v2.open_orders/own_trades,"
-                " the v1-shaped translation the v2 session applies, + the tables): "
-                + ", ".join(
-                    f"{row['case']} ours {row['ours_us']:.2f} us (v2.decode"
-                    f" {row.get('v2 decode_us', 0.0):.2f} us, the translation to v1 shapes"
-                    f" {row.get('v2 translate_us', 0.0):.2f} us) vs careful"
-                    f" {row['careful_us']:.2f} us"
-                    for row in v2_missed
-                )
-                + "; the translation reads each record's RFC 3339 time into an exact Decimal"
-                " of unix seconds (the v1 shape's lastupdated), a new time in every live"
+                "v2 (ours = V2Connection + v2.apply_executions into the OrderTable and"
+                " own_trades into the FillLog, what the v2 session applies): "
+                + ", ".join(_v2_split(row) for row in v2_missed)
+                + "; the tables read each record's RFC 3339 time into an exact Decimal"
+                " of unix seconds (the order's lastupdated), a new time in every live"
                 " execution, which the careful client leaves as text"
             )
         cause = (
@@ -319,6 +313,18 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
         )
     targets.append(_sdk_target(rows))
     return targets
+
+
+def _v2_split(row: dict[str, Any]) -> str:
+    """A missed v2 row of the clients table: ours split into v2.decode, the tables (ours
+    without V2Connection, less the decode) and V2Connection (the rest)."""
+    decode = row.get("v2 decode_us", 0.0)
+    tables = row.get("v2 decode + tables_us", 0.0)
+    return (
+        f"{row['case']} ours {row['ours_us']:.2f} us (v2.decode {decode:.2f} us, the tables"
+        f" {tables - decode:.2f} us, V2Connection {row['ours_us'] - tables:.2f} us) vs careful"
+        f" {row['careful_us']:.2f} us"
+    )
 
 
 def _ours_split(row: dict[str, Any]) -> str | None:

@@ -19,11 +19,15 @@ from kraken_proto._event_base import Event
 from kraken_proto._request_base import Request
 from kraken_proto.v1._events import OpenOrders, OwnTrades
 from kraken_proto.v1._requests import AddOrder
+from kraken_proto.v2._events import Executions
 
 from ._v1_link import V1Link
 from ._v2_link import V2Link
 
-__all__ = ["Link", "open_link"]
+__all__ = ["Link", "UsualData", "open_link"]
+
+UsualData = OpenOrders | OwnTrades | Executions | tuple[Executions, OwnTrades]
+"""What ``Link.receive_data`` returns for the usual frame (see there)."""
 
 
 class Link(Protocol):
@@ -60,14 +64,12 @@ class Link(Protocol):
 
     def receive_message(self, text: str | bytes, now: float) -> None: ...
 
-    def receive_data(
-        self, text: str | bytes, now: float
-    ) -> OpenOrders | OwnTrades | tuple[OpenOrders, OwnTrades] | None:
+    def receive_data(self, text: str | bytes, now: float) -> UsualData | None:
         """``receive_message``, except that a link may return the usual frame (in-sequence
         data on an active subscription) instead of reporting it as a ``ChannelUpdate``: one
-        v1 frame, or an orders frame and a trades frame that came in one message (v2), to
-        apply in that order. A returned frame reported nothing else and queued nothing to
-        send."""
+        v1 frame; over v2 the executions push (its order changes, to apply with
+        ``v2.apply_executions``), its fills as ``OwnTrades``, or both in one tuple, to apply
+        in that order. A returned frame reported nothing else and queued nothing to send."""
         ...
 
     def handle_timeout(self, now: float) -> None: ...

@@ -17,6 +17,9 @@ from kraken_proto.rest._errors import InvalidArgumentsError, UnknownOrderError
 from kraken_proto.rest._request import RestRequest
 from kraken_proto.rest._results import RestOrder, parse_query_orders_response
 from kraken_proto.v1._events import OpenOrders, OrderRecord
+from kraken_proto.v2._events import Executions
+from kraken_proto.v2._table_updates import apply_executions
+from kraken_proto.v2._translation import open_orders
 
 from ._context import SessionContext
 from ._events import FillSource, OrdersChanged
@@ -90,6 +93,23 @@ class OrderSync:
             self.vanished = writable(self.vanished)
         for order in vanished:
             self.vanished[order.txid] = None
+
+    def apply_update(self, push: Executions) -> None:
+        """Apply one v2 executions update (the v2 link's usual frame) as ``apply`` applies its
+        ``OpenOrders``: the table's changes by ``v2.apply_executions``, which builds no v1
+        frame for the usual one-record push (a pacer, which reads v1 frames, gets it built)."""
+        if self.observer is not None:
+            self.apply(open_orders(push), snapshot=False)
+            return
+        changes = apply_executions(self.table, push)
+        for record in push.data:
+            cl_ord_id = record.cl_ord_id
+            txid = record.order_id
+            if cl_ord_id is not None and txid is not None:
+                self.remember(cl_ord_id, txid)
+        # A delta never vanishes an order; every finished one is also in added, stubs or updated.
+        if changes.updated or changes.added or changes.stubs:
+            self._events.append(OrdersChanged(changes=changes, source="live"))
 
     def remember(self, cl_ord_id: str, txid: str) -> None:
         """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``), and

@@ -15,8 +15,9 @@ from kraken_proto._fills import FillLog
 from kraken_proto._orders import OrderTable
 from kraken_proto._redacted import RedactedBytes
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import OpenOrders
+from kraken_proto.v1._events import OpenOrders, OwnTrades
 from kraken_proto.v1._requests import AddOrder
+from kraken_proto.v2._events import Executions
 
 from ._actions import SessionAction
 from ._balances import SessionSubscribe, channel_of, check_subscribe
@@ -271,13 +272,17 @@ class Session(SessionEngine):
                     self._orders.apply(data, snapshot=False)
                     if self._requests.doubts:
                         self._reconciler.resolve_seen_orders()
-                elif isinstance(data, tuple):  # v2: a fill and its order change, in one push
-                    self._orders.apply(data[0], snapshot=False)
+                elif isinstance(data, OwnTrades):
+                    self._fills.deliver(data, "live")
+                elif isinstance(data, Executions):  # v2: the push's order changes
+                    self._orders.apply_update(data)
+                    if self._requests.doubts:
+                        self._reconciler.resolve_seen_orders()
+                else:  # v2: an order change and its fill, in one push
+                    self._orders.apply_update(data[0])
                     if self._requests.doubts:
                         self._reconciler.resolve_seen_orders()
                     self._fills.deliver(data[1], "live")
-                else:
-                    self._fills.deliver(data, "live")
                 if self._requests.queued:
                     self._send_queued(now)
         self._settle(now)

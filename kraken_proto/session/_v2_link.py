@@ -15,7 +15,10 @@ fills, never placing an order twice) is the same code for both protocols:
 * Each ``executions`` push becomes the ``OpenOrders`` and ``OwnTrades`` frames of the channels
   asked for (:func:`kraken_proto.v2.open_orders` / :func:`~kraken_proto.v2.own_trades`): an
   order's status comes from ``exec_type`` only, never from the intermediate
-  ``order_status``. v2 reports every fill unconsolidated (``reports_unconsolidated_fills``).
+  ``order_status``. (The usual update, returned by ``receive_data``, is the push itself,
+  which the session applies with :func:`~kraken_proto.v2.apply_executions`: the same
+  changes as its ``OpenOrders``, without building it.) v2 reports every fill
+  unconsolidated (``reports_unconsolidated_fills``).
   A sequence gap on ``executions`` is reported for both v1 channels (the ``V2Connection``
   already resubscribes for a fresh snapshot).
 * Trading requests are translated to v2 (``_v2_translation``); their ending events
@@ -56,7 +59,7 @@ from kraken_proto._errors import LocalProtocolError
 from kraken_proto._event_base import Event, KrakenError
 from kraken_proto._no_entries import NO_ENTRIES, writable
 from kraken_proto._request_base import Request
-from kraken_proto.v1._events import OpenOrders, OwnTrades, SystemStatus
+from kraken_proto.v1._events import OwnTrades, SystemStatus
 from kraken_proto.v1._requests import AddOrder, Subscribe
 from kraken_proto.v2._connection import V2Connection
 from kraken_proto.v2._events import (
@@ -267,15 +270,15 @@ class V2Link:
 
     def receive_data(
         self, text: str | bytes, now: float
-    ) -> OpenOrders | OwnTrades | tuple[OpenOrders, OwnTrades] | None:
+    ) -> Executions | OwnTrades | tuple[Executions, OwnTrades] | None:
         """``receive_message``, except that the usual frame (an in-sequence executions update
-        while no channel is late) is returned instead of reported: its v1 ``OpenOrders`` when
-        it changes orders and openOrders is wanted, its ``OwnTrades`` when it holds fills and
-        ownTrades is wanted, both as ``(orders, trades)`` when both (the order the session
-        applies them in, as ``events_received`` would report them). Returns None for every
-        other frame (its events are in ``events_received()`` as usual) and for an update that
-        changes nothing wanted; a returned frame reported nothing else and queued nothing to
-        send."""
+        while no channel is late) is returned instead of reported: the push itself when it
+        changes orders and openOrders is wanted (to apply with ``v2.apply_executions``, as its
+        ``OpenOrders`` would apply), its ``OwnTrades`` when it holds fills and ownTrades is
+        wanted, both as ``(push, trades)`` when both (the order the session applies them in, as
+        ``events_received`` would report them). Returns None for every other frame (its events
+        are in ``events_received()`` as usual) and for an update that changes nothing wanted;
+        a returned frame reported nothing else and queued nothing to send."""
         conn = self._conn
         push = conn.receive_update(text, now)
         if push is None:
@@ -453,21 +456,23 @@ class V2Link:
         after_gap = wrapper.after_gap  # type: ignore[union-attr]
         orders, trades = self._update_frames(push)
         if orders is not None:
-            out.append(ChannelUpdate(event=orders, after_gap=after_gap))
+            out.append(ChannelUpdate(event=open_orders(orders), after_gap=after_gap))
         if trades is not None:
             out.append(ChannelUpdate(event=trades, after_gap=after_gap))
 
-    def _update_frames(self, push: Executions) -> tuple[OpenOrders | None, OwnTrades | None]:
-        """The v1 frames of an executions update, for the channels wanted and not late: its
-        ``OpenOrders`` unless it changes no order, its ``OwnTrades`` unless it holds no fill
-        (None for each frame left out). Shared by the reported path and ``receive_data``."""
+    def _update_frames(self, push: Executions) -> tuple[Executions | None, OwnTrades | None]:
+        """What an executions update holds for the channels wanted and not late: the push
+        itself when it changes an order (a record with an ``order_id``), its ``OwnTrades``
+        unless it holds no fill (None for each left out). Shared by the reported path (which
+        reports the push's ``OpenOrders``) and ``receive_data``."""
         wanted = self._wanted
         late = self._late
-        orders: OpenOrders | None = None
+        orders: Executions | None = None
         if "openOrders" in wanted and "openOrders" not in late:
-            orders = open_orders(push)
-            if not orders.orders:
-                orders = None
+            for record in push.data:
+                if record.order_id is not None:  # what ``open_orders`` keeps of an update
+                    orders = push
+                    break
         if "ownTrades" in wanted and "ownTrades" not in late:
             for record in push.data:
                 if record.exec_type == "trade":  # a push without fills builds no OwnTrades

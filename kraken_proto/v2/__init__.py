@@ -3,7 +3,8 @@
 ``decode`` turns one frame into a typed event, ``encode`` one request into a frame; both are
 stateless. ``V2Connection`` is the v2 counterpart of ``kraken_proto.v1.Connection``, driven the
 same way and ending requests with the same events. ``own_trades`` and ``open_orders`` turn an
-``Executions`` push into the v1 frames ``FillLog`` and ``OrderTable`` keep. Prices and
+``Executions`` push into the v1 frames ``FillLog`` and ``OrderTable`` keep;
+``apply_executions`` applies a push's order changes to an ``OrderTable`` directly. Prices and
 quantities travel as JSON numbers and are ``Decimal`` on both sides, exact to the digits.
 """
 
@@ -71,6 +72,7 @@ from ._requests import (
     V2Request,
     encode,
 )
+from ._table_updates import apply_executions
 from ._translation import open_orders, own_trades, rfc3339_to_unix
 
 __all__ = [
@@ -132,6 +134,7 @@ __all__ = [
     "V2ConnectionConfig",
     "V2Request",
     "Wallet",
+    "apply_executions",
     "decode",
     "encode",
     "open_orders",

@@ -293,13 +293,15 @@ def _compile(
     computed: tuple[str, ...] = (),
     *,
     optional: bool = False,
+    keywords: tuple[str, ...] = (),
 ) -> Callable[..., T | None]:
     """Compile a field table into ``name(record, <computed>...)``, which builds ``target`` in
     one constructor call: each row's v1 field from the record's v2 field (through its
     converter, called only on a value that is not ``None``: an absent field stays ``None``),
     and each ``computed`` field from the argument of that name (positional, in ``computed``
     order). With ``optional`` it returns ``None`` instead when every v2 field of the table is
-    ``None``.
+    ``None``. ``keywords`` are more fields of ``target`` taken as arguments after
+    ``computed`` and passed by keyword (a ``kw_only`` field, such as ``Order.txid``).
 
     The function is the code one would write by hand for the table (values read straight off
     the record; positional arguments, every field in order, when ``target`` takes them, as that
@@ -310,8 +312,8 @@ def _compile(
     v2_fields = set(Execution.__struct_fields__)
     order: tuple[str, ...] = getattr(target, "__struct_fields__", ())
     v1_fields = set(order)
-    if not set(computed) <= v1_fields:
-        raise ValueError(f"{name}: {target.__name__} lacks one of {computed}")
+    if not set(computed) | set(keywords) <= v1_fields:
+        raise ValueError(f"{name}: {target.__name__} lacks one of {computed + keywords}")
     namespace: dict[str, Any] = {"_target": target}
     values = {field: field for field in computed}
     for index, (source, field, convert) in enumerate(rows):
@@ -327,7 +329,8 @@ def _compile(
         arguments = [values.get(field, "None") for field in order[: last + 1]]
     else:
         arguments = [f"{field}={value}" for field, value in values.items()]
-    lines = [f"def {name}({', '.join(('record', *computed))}):"]
+    arguments.extend(f"{field}={field}" for field in keywords)
+    lines = [f"def {name}({', '.join(('record', *computed, *keywords))}):"]
     if optional:
         unset = " and ".join(f"record.{source} is None" for source, _, _ in rows)
         lines.append(f"    if {unset}:\n        return None")

@@ -106,7 +106,7 @@ def test_clients_json_has_the_v2_rows(
         assert rows[name]["ours_us"] > 0
         assert rows[name]["ours_vs_careful"] > 0
         assert rows[name]["v2 decode_us"] > 0
-        assert rows[name]["v2 translate_us"] > 0
+        assert rows[name]["v2 decode + tables_us"] > 0
 
 
 def test_session_json_has_the_v2_rows(capsys: pytest.CaptureFixture[str]) -> None:

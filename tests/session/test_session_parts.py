@@ -363,3 +363,57 @@ def test_order_sync_reports_what_the_table_changed(frames: list[list[Any]]) -> N
                 expected_ids[cl_ord_id] = txid
         assert sync.cl_ord_ids == expected_ids
         assert sync.table.all_orders() == table.all_orders()
+
+
+_V2_RECORDS = st.tuples(
+    st.sampled_from([None, "OA", "OB"]),
+    st.sampled_from([None, "pending_new", "new", "status", "canceled"]),
+    st.sampled_from([None, "c1", "c2"]),
+    st.sampled_from([None, "0", "1.5"]),
+    st.booleans(),
+)
+
+
+@given(st.lists(st.lists(_V2_RECORDS, min_size=1, max_size=2), max_size=25))
+@settings(max_examples=80)
+def test_order_sync_applies_a_v2_update_as_its_open_orders(frames: list[list[Any]]) -> None:
+    """``apply_update`` (the v2 link's usual frame, applied without its v1 frame) leaves the
+    same events, table and remembered cl_ord_ids as ``apply`` of the push's ``OpenOrders``."""
+    from kraken_proto.v2 import Execution, Executions, open_orders
+
+    direct, direct_events = _order_sync()
+    reference, reference_events = _order_sync()
+    for records in frames:
+        push = Executions(
+            type="update",
+            data=tuple(
+                Execution(
+                    order_id=txid,
+                    exec_type=exec_type,
+                    cl_ord_id=cl_ord_id,
+                    cum_qty=None if qty is None else Decimal(qty),
+                    symbol="BTC/USD" if described else None,
+                )
+                for txid, exec_type, cl_ord_id, qty, described in records
+            ),
+            sequence=2,
+        )
+        direct.apply_update(push)
+        reference.apply(open_orders(push), snapshot=False)
+        assert direct_events == reference_events
+        assert direct.cl_ord_ids == reference.cl_ord_ids
+        assert direct.table.all_orders() == reference.table.all_orders()
+
+
+def test_order_sync_gives_a_pacer_the_v1_frame_of_a_v2_update() -> None:
+    from kraken_proto.v1 import OpenOrders
+    from kraken_proto.v2 import Execution, Executions
+
+    sync, events = _order_sync()
+    seen: list[OpenOrders] = []
+    sync.observer = seen.append
+    sync.apply_update(Executions(type="update", data=(Execution(order_id="OA", exec_type="new"),)))
+    ((txid, record),) = seen[0].orders
+    assert txid == "OA"
+    assert record.status == "open"
+    assert len(events) == 1

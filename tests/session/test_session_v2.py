@@ -63,6 +63,7 @@ from kraken_proto.v1 import (
     TokenState,
     Unsubscribe,
 )
+from kraken_proto.v2 import Executions, open_orders
 
 from tests.session.session_wire import Wire
 
@@ -509,10 +510,10 @@ def test_only_the_channels_asked_for_are_delivered() -> None:
 @pytest.mark.parametrize(
     ("names", "expected_returns"),
     [
-        (("openOrders",), ["OpenOrders", "OpenOrders", "NoneType", "NoneType", "NoneType"]),
+        (("openOrders",), ["Executions", "Executions", "NoneType", "NoneType", "NoneType"]),
         (
             ("openOrders", "ownTrades"),
-            ["OpenOrders", "tuple", "NoneType", "NoneType", "NoneType"],
+            ["Executions", "tuple", "NoneType", "NoneType", "NoneType"],
         ),
         (("ownTrades",), ["NoneType", "OwnTrades", "NoneType", "NoneType", "NoneType"]),
     ],
@@ -520,9 +521,10 @@ def test_only_the_channels_asked_for_are_delivered() -> None:
 def test_receive_data_returns_the_usual_order_update_as_events_received_would(
     names: tuple[str, ...], expected_returns: list[str]
 ) -> None:
-    """The session's per-frame path: an in-sequence executions update comes back as the v1
-    frames ``events_received`` would report (``OpenOrders``, ``OwnTrades``, or both as a pair
-    in that order); anything else is reported there."""
+    """The session's per-frame path: an in-sequence executions update comes back as what
+    ``events_received`` would report: the push itself for its ``OpenOrders`` (what
+    ``v2.open_orders`` makes of it), its ``OwnTrades``, or both as a pair in that order;
+    anything else is reported there."""
     fast, _ = subscribed_link(*names)
     slow, _ = subscribed_link(*names)
     for link in (fast, slow):
@@ -543,10 +545,13 @@ def test_receive_data_returns_the_usual_order_update_as_events_received_would(
         if returned is None:
             assert fast.events_received() == expected
         else:
-            frames: list[OpenOrders | OwnTrades] = (
+            frames: list[Executions | OpenOrders | OwnTrades] = (
                 list(returned) if isinstance(returned, tuple) else [returned]
             )
-            assert expected == [ChannelUpdate(event=frame) for frame in frames]
+            v1_frames = [
+                open_orders(item) if isinstance(item, Executions) else item for item in frames
+            ]
+            assert expected == [ChannelUpdate(event=item) for item in v1_frames]
             assert fast.events_received() == []
             assert fast.data_to_send() == []
         returns.append(type(returned).__name__)
