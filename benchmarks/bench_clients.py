@@ -16,8 +16,10 @@ Contenders, timed on the same updates, interleaved (medians of CPU time per fram
 
 The ``v2 ...`` cases time the same contenders on v2 ``executions`` frames (all of them on the
 same bytes): ``ours`` is ``V2Connection.receive_message`` + ``events_received`` (its sequence
-check) + ``v2.apply_executions`` (into an ``OrderTable``) / ``v2.own_trades`` + ``FillLog.apply``,
-exactly what the v2 session does with each push; ``careful`` is
+check) + ``v2.apply_executions`` (into an ``OrderTable``) / ``v2.own_trades`` + ``FillLog.apply``:
+the library's v2 pipeline for an embedder, and what the v2 session does with each update (it
+applies its snapshots through ``open_orders`` + ``OrderTable.apply``, the same changes, without
+``apply_executions``' shortcut for a snapshot into an empty table); ``careful`` is
 ``CarefulV2Client`` (orjson, a shape check, ``Decimal()`` on every money field, an in-place merge
 by ``order_id``, a sequence check, a seen-``exec_id`` check). Shapes: ``pending_new`` -> ``new``
 (status only), ``canceled``, a new order, a trade execution, the 200-order snapshot. Each v2 row
@@ -433,8 +435,8 @@ def _v2_subscribed() -> V2Connection:
 
 
 def _v2_apply(table: OrderTable, fills: FillLog, push: v2.Executions) -> object:
-    """What the v2 session does with an executions push once its link has checked it: the
-    order changes into ``table`` (``v2.apply_executions``), the fills (``own_trades``) into
+    """What ours does with an executions push once the connection has checked it: the order
+    changes into ``table`` (``v2.apply_executions``), the fills (``own_trades``) into
     ``fills``. Returns both outcomes."""
     changes = v2.apply_executions(table, push)
     new_fills: object = ()
@@ -450,8 +452,8 @@ def _v2_apply(table: OrderTable, fills: FillLog, push: v2.Executions) -> object:
 
 
 def _v2_ours_setup(seed: bytes | None, *, live: bool) -> Callable[[], Callable[[bytes], object]]:
-    """``V2Connection`` + ``apply_executions``/``own_trades`` + ``OrderTable``/``FillLog``: what
-    the v2 session's link does with each executions push, then the tables."""
+    """``V2Connection`` + ``apply_executions``/``own_trades`` + ``OrderTable``/``FillLog``: the
+    library's v2 pipeline, as an embedder builds it from the parts."""
 
     def setup() -> Callable[[bytes], object]:
         if live:

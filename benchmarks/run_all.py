@@ -260,7 +260,7 @@ def _clients_targets(clients: dict[str, Any], pipeline: dict[str, Any] | None) -
         if v2_missed:
             parts.append(
                 "v2 (ours = V2Connection + v2.apply_executions into the OrderTable and"
-                " own_trades into the FillLog, what the v2 session applies): "
+                " own_trades into the FillLog): "
                 + ", ".join(_v2_split(row) for row in v2_missed)
                 + "; the tables read each record's RFC 3339 time into an exact Decimal"
                 " of unix seconds (the order's lastupdated), a new time in every live"

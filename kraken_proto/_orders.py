@@ -218,6 +218,19 @@ class OrderTable:
             return OrderChanges(snapshot=False, stubs=(new,))
         return OrderChanges(snapshot=False, added=(new,))
 
+    def _fill_empty(self, orders: dict[str, Order]) -> OrderChanges:
+        """Count one snapshot frame into this empty table (no open and no finished order)
+        whose entries were made elsewhere (``v2.apply_executions``): ``orders``, each open,
+        by txid in the frame's order, become the open set, as ``apply``'s snapshot path would
+        make them."""
+        self._frames_seen += 1
+        self._open = orders
+        added = [order for order in orders.values() if not order.is_stub]
+        if len(added) == len(orders):
+            return OrderChanges(snapshot=True, added=tuple(added))
+        stubs = [order for order in orders.values() if order.is_stub]
+        return OrderChanges(snapshot=True, added=tuple(added), stubs=tuple(stubs))
+
     def _apply_delta(self, event: OpenOrders) -> OrderChanges:
         added: list[Order] = []
         stubs: list[Order] = []

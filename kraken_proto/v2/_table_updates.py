@@ -7,9 +7,10 @@ open (a status change, a fill, a cancel), is merged here straight into a copy of
 changes returned and the table afterwards are the same as the reference's (a property test
 holds them equal); what is saved is building, then reading, a v1 record and frame per push
 (~10% of a v2 status update's whole path through the session, measured). A new order, the
-other usual one-record push, is built straight from its record as well. Every other push (a
-snapshot, several records, a record that restates an open order's description, one about
-an order the table has finished) takes the reference path.
+other usual one-record push, is built straight from its record as well, and so are the
+orders of a snapshot into an empty table (the first one a program gets). Every other push (a
+later snapshot, several records, a record that restates an open order's description, one
+about an order the table has finished) takes the reference path.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._translation import (
     _NOTHING_EXECUTED,
     _ORDER_COMPUTED,
     _ORDER_FIELDS,
+    _SNAPSHOT_STATUS,
     _STATUS_BY_EXEC_TYPE,
     _compile,
     _descr,
@@ -134,6 +136,29 @@ def _new_order(txid: str, record: Execution) -> Order:
     return _order(record, status, opened, when, descr, reason, executed, txid, descr is None)
 
 
+def _first_snapshot(data: tuple[Execution, ...]) -> dict[str, Order] | None:
+    """The open orders a snapshot lists, by txid in its order, built as ``open_orders`` and an
+    empty table build them; ``None`` when it lists an order twice (the second entry merges
+    into the first, which the reference path does)."""
+    orders: dict[str, Order] = {}
+    for record in data:
+        txid = record.order_id
+        if txid is None or record.exec_type == "trade":
+            continue  # a fill listed with the snapshot: no order of its own
+        if txid in orders:
+            return None
+        status = _SNAPSHOT_STATUS.get(record.order_status, "open")  # type: ignore[arg-type]
+        stamp = record.timestamp
+        when = None if stamp is None else _unix_of(stamp)
+        executed = record.cum_qty
+        if executed is None and status == "pending":
+            executed = _NOTHING_EXECUTED
+        descr = _descr(record)
+        stub = descr is None
+        orders[txid] = _order(record, status, when, when, descr, None, executed, txid, stub)
+    return orders
+
+
 def apply_executions(table: OrderTable, push: Executions) -> OrderChanges:
     """Apply one ``executions`` push's order changes to ``table`` and return what changed:
     the same changes, and the same table afterwards, as
@@ -154,4 +179,9 @@ def apply_executions(table: OrderTable, push: Executions) -> OrderChanges:
                 new = _new_order(txid, record)  # a new order, normally pending
                 if new.status not in TERMINAL_STATUSES:
                     return table._add_open(new)
+    elif push.type == "snapshot" and not table._open and not table._finished:
+        # The first snapshot (a new table): every order in it is new, and open.
+        orders = _first_snapshot(data)
+        if orders is not None:
+            return table._fill_empty(orders)
     return table.apply(open_orders(push), snapshot=push.type == "snapshot")

@@ -101,6 +101,7 @@ def _shape(value: Any) -> Any:
 def _state(table: OrderTable) -> Any:
     return (
         _shape(table.open_orders()),
+        list(table.open_orders()),
         _shape(table.finished_orders()),
         list(table.finished_orders()),
         table._frames_seen,
@@ -108,12 +109,12 @@ def _state(table: OrderTable) -> Any:
 
 
 @settings(max_examples=400, deadline=None)
-@given(first=st.lists(_RECORDS, max_size=3), pushes=_UPDATES)
+@given(opened=st.booleans(), first=st.lists(_RECORDS, max_size=3), pushes=_UPDATES)
 def test_apply_executions_changes_the_table_as_open_orders_then_apply(
-    first: list[Execution], pushes: list[tuple[str, list[Execution]]]
+    opened: bool, first: list[Execution], pushes: list[tuple[str, list[Execution]]]
 ) -> None:
     direct, reference = OrderTable(max_finished=2), OrderTable(max_finished=2)
-    opening = [("snapshot", _OPENED + first), *pushes]
+    opening = [("snapshot", (_OPENED if opened else []) + first), *pushes]
     for sequence, (kind, records) in enumerate(opening, start=1):
         push = _push(kind, records, sequence)
         changes = apply_executions(direct, push)
