@@ -156,16 +156,10 @@ def test_orders_first_met_in_updates_are_built_as_the_reference_builds_them(
 
 
 def _open_table() -> OrderTable:
+    """A table holding O1, pending (its first record, a live ``pending_new``)."""
     table = OrderTable()
-    pending = Execution(
-        exec_type="pending_new",
-        order_id="O1",
-        symbol="BTC/USD",
-        side="buy",
-        order_type="limit",
-        order_qty=Decimal("1"),
-        limit_price=Decimal("100.0"),
-        timestamp="2026-12-07T21:17:15.5Z",
+    pending = msgspec.structs.replace(
+        _OPENED[0], exec_type="pending_new", order_status="pending_new"
     )
     apply_executions(table, _push("update", [pending], 1))
     return table
