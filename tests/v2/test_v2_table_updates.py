@@ -108,6 +108,16 @@ def _state(table: OrderTable) -> Any:
     )
 
 
+def _both_ways(direct: OrderTable, reference: OrderTable, push: Executions) -> None:
+    """Apply ``push`` to ``direct`` by ``apply_executions`` and to ``reference`` by
+    ``open_orders`` + ``OrderTable.apply``: the same changes, the same tables after."""
+    changes = apply_executions(direct, push)
+    expected = reference.apply(open_orders(push), snapshot=push.is_snapshot)
+    assert isinstance(changes, OrderChanges)
+    assert _shape(changes) == _shape(expected)
+    assert _state(direct) == _state(reference)
+
+
 @settings(max_examples=400, deadline=None)
 @given(opened=st.booleans(), first=st.lists(_RECORDS, max_size=3), pushes=_UPDATES)
 def test_apply_executions_changes_the_table_as_open_orders_then_apply(
@@ -116,12 +126,7 @@ def test_apply_executions_changes_the_table_as_open_orders_then_apply(
     direct, reference = OrderTable(max_finished=2), OrderTable(max_finished=2)
     opening = [("snapshot", (_OPENED if opened else []) + first), *pushes]
     for sequence, (kind, records) in enumerate(opening, start=1):
-        push = _push(kind, records, sequence)
-        changes = apply_executions(direct, push)
-        expected = reference.apply(open_orders(push), snapshot=push.is_snapshot)
-        assert isinstance(changes, OrderChanges)
-        assert _shape(changes) == _shape(expected)
-        assert _state(direct) == _state(reference)
+        _both_ways(direct, reference, _push(kind, records, sequence))
 
 
 @settings(max_examples=300, deadline=None)
@@ -129,15 +134,9 @@ def test_apply_executions_changes_the_table_as_open_orders_then_apply(
 def test_updates_of_open_orders_merge_as_the_reference_merges(updates: list[Execution]) -> None:
     """Plain updates of the orders the table holds open: the direct merge's own ground."""
     direct, reference = OrderTable(max_finished=2), OrderTable(max_finished=2)
-    opening = _push("snapshot", _OPENED, 1)
-    apply_executions(direct, opening)
-    reference.apply(open_orders(opening), snapshot=True)
+    _both_ways(direct, reference, _push("snapshot", _OPENED, 1))
     for sequence, record in enumerate(updates, start=2):
-        push = _push("update", [record], sequence)
-        changes = apply_executions(direct, push)
-        expected = reference.apply(open_orders(push), snapshot=False)
-        assert _shape(changes) == _shape(expected)
-        assert _state(direct) == _state(reference)
+        _both_ways(direct, reference, _push("update", [record], sequence))
 
 
 @settings(max_examples=300, deadline=None)
@@ -148,11 +147,7 @@ def test_orders_first_met_in_updates_are_built_as_the_reference_builds_them(
     """From an empty snapshot: each id's first record makes a new order (or a stub)."""
     direct, reference = OrderTable(max_finished=2), OrderTable(max_finished=2)
     for sequence, record in enumerate(updates, start=1):
-        push = _push("update", [record], sequence)
-        changes = apply_executions(direct, push)
-        expected = reference.apply(open_orders(push), snapshot=False)
-        assert _shape(changes) == _shape(expected)
-        assert _state(direct) == _state(reference)
+        _both_ways(direct, reference, _push("update", [record], sequence))
 
 
 def _open_table() -> OrderTable:
