@@ -17,24 +17,25 @@ cannot be met without giving one of them up, and the rest of a gap is the layeri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from kraken_proto import FillReceived, OrderChanges, OrdersChanged, OrderTable
 from kraken_proto._order import TERMINAL_STATUSES, Order
 from kraken_proto._order_merge import _copy, _fresh, _merged, _sent_items, _set
 from kraken_proto.v1 import OpenOrders, OwnTrades
 from kraken_proto.v1._decode import decode as v1_decode
-from kraken_proto.v2 import _translation, rfc3339_to_unix
+from kraken_proto.v2 import _translation
 from kraken_proto.v2 import decode as v2_decode
-from kraken_proto.v2._events import Execution, Executions
+from kraken_proto.v2._events import Executions
+from kraken_proto.v2._table_updates import _merged as _merged_update
+from kraken_proto.v2._table_updates import _new_order
 
 __all__ = ["V1OrdersFloor", "V1TradesFloor", "V2Floor"]
 
 _LIVE: Final[Literal["live"]] = "live"
 
 
-def _new_order(order: Order) -> OrderChanges:
+def _new_order_changes(order: Order) -> OrderChanges:
     """What the table reports for an order it did not know (open, as every one here is)."""
     if order.is_stub:
         return OrderChanges(snapshot=False, stubs=(order,))
@@ -60,7 +61,7 @@ class V1OrdersFloor:
         if old is None:
             new = _fresh(txid, record)
             open_orders[txid] = new
-            return [OrdersChanged(changes=_new_order(new), source=_LIVE)]
+            return [OrdersChanged(changes=_new_order_changes(new), source=_LIVE)]
         if record.descr is None and record.contingent is None:
             new = _copy(old)
             for name, value in _sent_items(record):
@@ -100,33 +101,11 @@ class V1TradesFloor:
         return fills
 
 
-def _order_setter() -> Callable[[Order, Execution], None]:
-    """``merge(order, record)``: each order field of the v2 translation's table that the
-    record sent, set on ``order`` (a copy no one has seen yet), one line per field."""
-    namespace: dict[str, Any] = {"_set": _set}
-    lines = ["def merge(order, record):"]
-    for index, (source, field, convert) in enumerate(_translation._ORDER_FIELDS):
-        value = "value"
-        if convert is not None:
-            namespace[f"_convert{index}"] = convert
-            value = f"_convert{index}(value)"
-        lines.append(f"    if (value := record.{source}) is not None:")
-        lines.append(f"        _set(order, {field!r}, {value})")
-    lines.append("    if (value := record.cum_qty) is not None:")
-    lines.append("        _set(order, 'vol_exec', value)")
-    exec("\n".join(lines), namespace)
-    merge: Callable[[Order, Execution], None] = namespace["merge"]
-    return merge
-
-
-_merge_v2 = _order_setter()
-_STATUS_BY_EXEC_TYPE = _translation._STATUS_BY_EXEC_TYPE
-
-
 class V2Floor:
     """v2 ``executions`` updates, from ``first`` on, over ``table``'s orders: each record's
-    order change merged straight into the ``Order`` (no v1-shaped record in between), and
-    each trade execution not seen before as a fill."""
+    order change merged straight into the ``Order`` (no v1-shaped record in between: the
+    merge and the new ``Order`` of ``v2.apply_executions``), and each trade execution not
+    seen before as a fill."""
 
     def __init__(self, table: OrderTable, first: int) -> None:
         self._open: dict[str, Order] = table._open
@@ -146,30 +125,16 @@ class V2Floor:
             txid = record.order_id
             if txid is None:
                 raise RuntimeError(f"no order_id: {record!r}")
-            status = _STATUS_BY_EXEC_TYPE.get(record.exec_type or "")
-            when = rfc3339_to_unix(record.timestamp)
             old = open_orders.get(txid)
-            if old is None:  # a new order, built as the translation builds it
-                executed = record.cum_qty
-                if executed is None and status == "pending":
-                    executed = _translation._NOTHING_EXECUTED
-                opened = when if status == "pending" else None
-                descr = None if record.exec_type == "trade" else _translation._descr(record)
-                new = _fresh(
-                    txid,
-                    _translation._order_record(record, status, opened, when, descr, None, executed),
-                )
+            if old is None:  # a new order, built as ``v2.apply_executions`` builds it
+                new = _new_order(txid, record)
                 open_orders[txid] = new
-                changes = _new_order(new)
-            else:
-                new = _copy(old)
-                _merge_v2(new, record)
-                if status is not None:
-                    _set(new, "status", status)
-                    reason = record.reason if record.reason is not None else record.cancel_reason
-                    if status == "canceled" and reason is not None:
-                        _set(new, "cancel_reason", reason)
-                _set(new, "lastupdated", when)
+                changes = _new_order_changes(new)
+            else:  # merged straight into a copy, as ``v2.apply_executions`` merges it
+                merged = _merged_update(old, record)
+                if merged is None:
+                    raise RuntimeError(f"a record restating the description: {record!r}")
+                new = merged
                 if new.status in TERMINAL_STATUSES:
                     del open_orders[txid]
                     changes = OrderChanges(snapshot=False, updated=(new,), finished=(new,))
