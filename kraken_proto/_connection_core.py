@@ -11,12 +11,12 @@ for its subscriptions.
 The class is built in layers, one concern each: ``_connection_base`` (attributes, hooks,
 connection and token states), ``_connection_requests`` (pending requests and how each one
 ends), ``_connection_timers`` (deadlines, liveness, the dead man's switch) and this module
-(the inputs and outputs an adapter calls, frame decoding, subscriptions and sequence gaps).
+(the inputs and outputs an adapter calls, subscriptions and sequence gaps; each protocol's
+``receive_update`` decodes its frames).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 from kraken_proto._event_base import Event
@@ -33,12 +33,8 @@ from ._connection_state import (
     TokenTrigger,
 )
 from ._connection_timers import _Timers
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError
 from ._request_checks import check_token
-
-# Module-level aliases: on CPython 3.11 loading an enum member costs ~75 ns, and
-# ``_decode_frame`` checks the state on every frame.
-_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
 
 if TYPE_CHECKING:  # the channel payloads of both protocols; no import cycle at run time
     from kraken_proto.v1._events import OpenOrders, OwnTrades
@@ -131,22 +127,6 @@ class _ConnectionCore(_Timers[RequestT, RecordT]):
         raise LocalProtocolError(
             f"receive_message: the connection is {self._state.value}, not open"
         )
-
-    def _decode_frame(
-        self, text: str | bytes, now: float, decode: Callable[[str | bytes], Event]
-    ) -> Event:
-        """The checks and bookkeeping of ``receive_message`` around decoding one frame."""
-        state = self._state
-        if state is not _OPEN and state is not _CLOSING:
-            self._refuse_receive()
-        try:
-            event = decode(text)
-        except RemoteProtocolError:
-            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
-            raise
-        self._last_frame_at = now
-        self._liveness_ping_at = None
-        return event
 
     # --- subscriptions ------------------------------------------------------------------------
 

@@ -114,7 +114,9 @@ class OrderSync:
     def remember(self, cl_ord_id: str, txid: str) -> None:
         """Note that ``cl_ord_id`` is the order ``txid`` (bounded: twice ``max_finished``), and
         publish it to the key's ledger the first time."""
-        known = self.cl_ord_ids = writable(self.cl_ord_ids)
+        known = self.cl_ord_ids
+        if known is NO_ENTRIES:  # ``writable``, inline: this runs on most order frames
+            known = self.cl_ord_ids = {}
         if known.pop(cl_ord_id, None) is None and self.ledger is not None:
             self.ledger.publish_order(cl_ord_id, txid)
         known[cl_ord_id] = txid

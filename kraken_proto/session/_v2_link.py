@@ -287,6 +287,15 @@ class V2Link:
             # Not the usual moment: the update is reported after the rest, as it would be.
             conn._events.append(ChannelUpdate(event=push))
             return None
+        data = push.data
+        if len(data) == 1:
+            # The usual push: one record. Without a fill wanted from it, ``_update_frames``
+            # written out (no channel is late here): a call and a tuple less per frame.
+            record = data[0]
+            if record.exec_type != "trade" or "ownTrades" not in self._wanted:
+                if record.order_id is not None and "openOrders" in self._wanted:
+                    return push
+                return None
         orders, trades = self._update_frames(push)
         if trades is None:
             return orders

@@ -41,10 +41,12 @@ from kraken_proto._connection_events import (
 from kraken_proto._connection_state import (
     SUBSCRIPTION_TRANSITIONS,
     ConnectionConfig,
+    ConnectionState,
+    ConnectionTrigger,
     SubscriptionState,
     SubscriptionTrigger,
 )
-from kraken_proto._errors import LocalProtocolError
+from kraken_proto._errors import LocalProtocolError, RemoteProtocolError
 from kraken_proto._event_base import Event, KrakenError, UnknownMessage
 
 from ._connection_rules import (
@@ -77,6 +79,7 @@ __all__ = ["V2Connection", "V2ConnectionConfig"]
 # ``_on_channel_data`` reads these on every channel frame.
 _PENDING, _FAILED = SubscriptionState.PENDING, SubscriptionState.FAILED
 _ACTIVE = SubscriptionState.ACTIVE
+_OPEN, _CLOSING = ConnectionState.OPEN, ConnectionState.CLOSING
 
 
 class V2Connection(_ConnectionCore[V2Request, _Subscription]):
@@ -165,18 +168,27 @@ class V2Connection(_ConnectionCore[V2Request, _Subscription]):
         counted as ``receive_message`` counts it. Returns None for every other frame, which
         took ``receive_message``'s way (its events are queued). Raises as ``receive_message``.
         """
-        event = self._decode_frame(text, now, decode)
+        # ``_decode_frame``'s lines, written out as in the v1 ``Connection.receive_update``:
+        # this is every v2 frame's path, and the call costs ~70 ns a frame.
+        state = self._state
+        if state is not _OPEN and state is not _CLOSING:
+            self._refuse_receive()
+        try:
+            event = decode(text)
+        except RemoteProtocolError:
+            self._transition(ConnectionTrigger.REMOTE_ERROR, "receive_message")
+            raise
+        self._last_frame_at = now
+        self._liveness_ping_at = None
         if type(event) is Executions and event.type == "update":
             record = self._subscriptions.get("executions")
-            if (
-                record is not None
-                and record.state is _ACTIVE
-                and not record.awaiting_first_frame
-                and not record.after_gap
-            ):
-                sequence = event.sequence
-                if sequence is not None and sequence == record.next_sequence:
-                    record.next_sequence = sequence + 1
+            if record is not None:
+                # The steady state: the next frame of an active subscription. A set
+                # ``next_sequence`` implies no first frame awaited and no gap flagged (the
+                # connection machine tests hold it as an invariant).
+                expected = record.next_sequence
+                if event.sequence == expected and expected is not None and record.state is _ACTIVE:
+                    record.next_sequence = expected + 1
                     return event
         self._received(event, now)
         return None

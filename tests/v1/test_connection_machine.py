@@ -185,6 +185,14 @@ class ConnectionMachine(RuleBasedStateMachine):
                 assert self.broken_sequence_sent, "gap reported for an unbroken sequence"
 
     @invariant()
+    def a_counted_sequence_means_no_first_frame_awaited_and_no_gap(self) -> None:
+        # ``receive_update`` returns the usual frame on ``next_sequence`` alone, relying on this.
+        for record in self.conn._subscriptions.values():
+            if record.next_sequence is not None:
+                assert not record.awaiting_first_frame, record
+                assert not record.after_gap, record
+
+    @invariant()
     def next_deadline_is_the_earliest_deadline(self) -> None:
         assert self.conn.next_deadline() == reference_next_deadline(self.conn)
 
