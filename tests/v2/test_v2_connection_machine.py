@@ -52,6 +52,7 @@ from kraken_proto.v2 import (
 )
 
 from tests.deadline_reference import reference_next_deadline
+from tests.sequence_invariant import assert_counted_sequence_is_clean
 
 D = Decimal
 TTL = 25.0
@@ -206,11 +207,7 @@ class V2ConnectionMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_counted_sequence_means_no_first_frame_awaited_and_no_gap(self) -> None:
-        # ``receive_update`` returns the usual frame on ``next_sequence`` alone, relying on this.
-        for record in self.conn._subscriptions.values():
-            if record.next_sequence is not None:
-                assert not record.awaiting_first_frame, record
-                assert not record.after_gap, record
+        assert_counted_sequence_is_clean(self.conn)
 
     @invariant()
     def next_deadline_is_the_earliest_deadline(self) -> None:
