@@ -149,9 +149,10 @@ class Connection(_ConnectionCore[Request, _Subscription]):
         counted as ``receive_message`` counts it. Returns None for every other frame, which
         took ``receive_message``'s way (its events are queued); a returned frame reported
         nothing else and queued nothing to send. Raises as ``receive_message``."""
-        # ``_decode_frame``'s lines, written out: this is every v1 frame's path (the session's
-        # too, as ``V1Link.receive_data``), and the call costs ~70 ns a frame, 3-5% of the
-        # session's whole path on the small deltas (measured against calling it).
+        # The state check and the decode, written here and in ``V2Connection.receive_update``
+        # rather than in a helper of the core: this is every v1 frame's path (the session's
+        # too, as ``V1Link.receive_data``), and the helper's call cost ~70 ns a frame, 3-5% of
+        # the session's whole path on the small deltas (measured against calling it).
         state = self._state
         if state is not _OPEN and state is not _CLOSING:
             self._refuse_receive()
