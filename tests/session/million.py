@@ -143,7 +143,7 @@ class Report:
     recovered: int = 0
     in_doubt: int = 0
     lost_with_process: int = 0  # requests whose intent never reached the journal
-    unverifiable: int = 0  # cancels whose order the exchange forgot before the outcome
+    forgotten_cancels: int = 0  # cancels checked against a forgotten order's final state
     violations: list[str] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
 
@@ -185,7 +185,7 @@ class Report:
             "recovered": self.recovered,
             "in_doubt": self.in_doubt,
             "lost_with_process": self.lost_with_process,
-            "unverifiable": self.unverifiable,
+            "forgotten_cancels": self.forgotten_cancels,
             "sizes_end": last.sizes,
             "violations": len(self.violations),
             "first_violations": self.violations[:5],
@@ -259,7 +259,10 @@ class World:
         self.scanned = 0  # how many of the exchange's orders (oldest first) were looked at
         self.cancelling: set[str] = set()
         self.cancelled: set[str] = set()  # cl_ord_ids a cancel took effect on
-        self.gone: OrderedDict[str, None] = OrderedDict()  # cl_ord_ids of forgotten orders
+        # Forgotten orders, by cl_ord_id: their final status when the exchange forgot them, and
+        # whether a cancel had taken effect on them (a cancel whose outcome comes later is
+        # still checked against these).
+        self.gone: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         self.bot_open: OrderedDict[str, None] = OrderedDict()  # cl_ord_ids believed open
         self.tags = 0
         # The schedule.
@@ -328,11 +331,15 @@ class World:
         self.cancelling.discard(target)
         txid = self.placed.get(target)
         order = None if txid is None else self.exchange.order(txid)
-        if order is None:
-            return
-        if order.status == "canceled" and target not in self.cancelled:
+        if order is not None:
+            status, cancelled = order.status, target in self.cancelled
+        elif target in self.gone:
+            status, cancelled = self.gone[target]
+        else:
+            return  # its add was never placed either
+        if status == "canceled" and not cancelled:
             report.violate(f"cancel {target} canceled it, yet its intent never reached the journal")
-        elif order.status in ("open", "pending"):
+        elif status in ("open", "pending"):
             self.bot_open[target] = None  # the bot may cancel it again
 
     def _crash(self, kind: str) -> None:
@@ -518,24 +525,30 @@ class World:
             if first and sent.request.ordertype == "limit":
                 self.bot_open[sent.target] = None
             return
-        self.cancelling.discard(sent.target)
-        txid = self.placed.get(sent.target)
+        target = sent.target
+        self.cancelling.discard(target)
+        txid = self.placed.get(target)
         order = None if txid is None else self.exchange.order(txid)
-        if order is None:
-            if sent.target in self.gone:  # forgotten while the cancel waited: cannot tell
-                report.unverifiable += 1
-            else:
-                report.violate(f"cancel {sent.target}: the order is unknown")
+        if order is not None:
+            status, cancelled = order.status, target in self.cancelled
+        elif target in self.gone:  # forgotten while the cancel waited: its final state
+            status, cancelled = self.gone[target]
+            report.forgotten_cancels += 1
+        else:
+            report.violate(f"cancel {target}: the order is unknown")
             return
-        canceled = order.status == "canceled"
+        canceled = status == "canceled"
         if took_effect:
             if not canceled:
-                report.violate(f"cancel {sent.target}: {type(event).__name__}, {order.status}")
-            self.cancelled.add(sent.target)
-        elif canceled and sent.target not in self.cancelled:
-            report.violate(f"cancel {sent.target}: {type(event).__name__} yet canceled")
-        elif first and order.status in ("open", "pending"):
-            self.bot_open[sent.target] = None  # still open: the bot may cancel it again
+                report.violate(f"cancel {target}: {type(event).__name__}, {status}")
+            if order is None:
+                self.gone[target] = (status, True)
+            else:
+                self.cancelled.add(target)
+        elif canceled and not cancelled:
+            report.violate(f"cancel {target}: {type(event).__name__} yet canceled")
+        elif first and status in ("open", "pending"):
+            self.bot_open[target] = None  # still open: the bot may cancel it again
 
     def _key(self, request: object) -> tuple[str, str] | None:
         if isinstance(request, AddOrder) and request.cl_ord_id is not None:
@@ -697,7 +710,7 @@ class World:
         for order in forgotten.orders.values():
             key = order.cl_ord_id
             if key is not None:
-                self.gone[key] = None
+                self.gone[key] = (order.status, key in self.cancelled)
                 self.placed.pop(key, None)
                 self.bot_open.pop(key, None)
                 self.cancelled.discard(key)

@@ -20,10 +20,12 @@ every line they run is covered by the unit tests.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
 import pytest
+from kraken_proto.adapters.simulator.model.exchange import Exchange, Forgotten
 
 from tests.session.million import Plan, Report, fresh_seed, run
 
@@ -104,3 +106,33 @@ def test_unpruned_state_grows_and_the_check_sees_it() -> None:
     assert {"model_orders", "model_trades", "journal_records"} <= set(grew), grew
     pruned = run(Plan(seed=3, seconds=20_000.0, samples=10, horizon=1_800.0))
     assert not bounded_sizes_grew(pruned), bounded_sizes_grew(pruned)
+
+
+@pytest.mark.no_cover
+@pytest.mark.timeout(120)
+def test_a_cancel_whose_order_was_forgotten_is_checked_against_its_final_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With a one-minute horizon the exchange forgets settled orders while cancels of them still
+    # wait for their outcome (behind a reconnect or a crash); the checker keeps each forgotten
+    # order's final state, so those cancels are checked too. (A horizon this short is too short
+    # for the fill check on most seeds: a fill can take longer than a minute to arrive.)
+    plan = Plan(seed=3, seconds=20_000.0, samples=4, horizon=60.0, housekeeping=30.0, protocol="v2")
+    report = run(plan)
+    assert not report.violations, report.violations
+    assert report.forgotten_cancels >= 1
+    # The check sees a wrong state: told that every forgotten order ended canceled, it finds
+    # the cancels refused on orders that (it now believes) some cancel did cancel.
+    forget = Exchange.forget_settled
+
+    def forget_as_canceled(exchange: Exchange, before: float) -> Forgotten:
+        forgotten = forget(exchange, before)
+        orders = {
+            txid: dataclasses.replace(order, status="canceled")
+            for txid, order in forgotten.orders.items()
+        }
+        return dataclasses.replace(forgotten, orders=orders)
+
+    monkeypatch.setattr(Exchange, "forget_settled", forget_as_canceled)
+    wrong = run(plan)
+    assert any("yet canceled" in text for text in wrong.violations), wrong.violations
