@@ -329,14 +329,10 @@ class World:
             self.not_placed[target] = self.now
             return
         self.cancelling.discard(target)
-        txid = self.placed.get(target)
-        order = None if txid is None else self.exchange.order(txid)
-        if order is not None:
-            status, cancelled = order.status, target in self.cancelled
-        elif target in self.gone:
-            status, cancelled = self.gone[target]
-        else:
+        state = self._cancel_target(target)
+        if state is None:
             return  # its add was never placed either
+        _, status, cancelled = state
         if status == "canceled" and not cancelled:
             report.violate(f"cancel {target} canceled it, yet its intent never reached the journal")
         elif status in ("open", "pending"):
@@ -527,21 +523,18 @@ class World:
             return
         target = sent.target
         self.cancelling.discard(target)
-        txid = self.placed.get(target)
-        order = None if txid is None else self.exchange.order(txid)
-        if order is not None:
-            status, cancelled = order.status, target in self.cancelled
-        elif target in self.gone:  # forgotten while the cancel waited: its final state
-            status, cancelled = self.gone[target]
-            report.forgotten_cancels += 1
-        else:
+        state = self._cancel_target(target)
+        if state is None:
             report.violate(f"cancel {target}: the order is unknown")
             return
+        forgotten, status, cancelled = state
+        if forgotten:  # forgotten while the cancel waited: checked against its final state
+            report.forgotten_cancels += 1
         canceled = status == "canceled"
         if took_effect:
             if not canceled:
                 report.violate(f"cancel {target}: {type(event).__name__}, {status}")
-            if order is None:
+            if forgotten:
                 self.gone[target] = (status, True)
             else:
                 self.cancelled.add(target)
@@ -549,6 +542,18 @@ class World:
             report.violate(f"cancel {target}: {type(event).__name__} yet canceled")
         elif first and status in ("open", "pending"):
             self.bot_open[target] = None  # still open: the bot may cancel it again
+
+    def _cancel_target(self, target: str) -> tuple[bool, str, bool] | None:
+        """The order a cancel of ``target`` is about, as (forgotten, status, whether a cancel
+        took effect on it): from the exchange, or from ``gone`` once the exchange forgot it;
+        None when the exchange never held it."""
+        txid = self.placed.get(target)
+        order = None if txid is None else self.exchange.order(txid)
+        if order is not None:
+            return False, order.status, target in self.cancelled
+        if target in self.gone:
+            return (True, *self.gone[target])
+        return None
 
     def _key(self, request: object) -> tuple[str, str] | None:
         if isinstance(request, AddOrder) and request.cl_ord_id is not None:
